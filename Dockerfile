@@ -1,0 +1,13 @@
+# Airflow 3 image with this package and its locked dependencies (used by docker-compose.yml).
+FROM apache/airflow:3.3.2-python3.11
+USER root
+COPY --from=ghcr.io/astral-sh/uv:0.13.9 /uv /usr/local/bin/uv
+USER airflow
+WORKDIR /opt/coord
+COPY --chown=airflow:root pyproject.toml uv.lock README.md ./
+COPY --chown=airflow:root coord_core ./coord_core
+RUN uv export --frozen --no-dev --no-hashes -o /tmp/requirements.txt \
+ && uv pip install --python "$(command -v python)" -r /tmp/requirements.txt \
+ && uv pip install --python "$(command -v python)" --no-deps -e .
+COPY --chown=airflow:root sql ./sql
+COPY --chown=airflow:root include ./include

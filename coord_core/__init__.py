@@ -1,0 +1,1 @@
+"""DShield coordination engine domain package."""

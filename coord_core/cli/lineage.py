@@ -1,0 +1,92 @@
+"""`coord lineage CAMPAIGN_ID`: print the provenance chain of a campaign."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from typing import Any
+
+
+def register(subparsers: Any) -> None:
+    lineage = subparsers.add_parser("lineage", help="provenance of a campaign: runs, source, DQ, code")
+    lineage.add_argument("campaign_id", help="campaign id, occurrence id or retired alias")
+    lineage.add_argument("--dsn", default=os.environ.get("COORD_POSTGRES_DSN"), help="results database")
+    lineage.add_argument("--json", action="store_true", help="print JSON instead of text")
+    lineage.set_defaults(func=_lineage)
+
+
+def _lineage(args: argparse.Namespace) -> int:
+    import psycopg
+
+    from coord_core.store.lineage import campaign_lineage
+
+    if not args.dsn:
+        raise SystemExit("coord lineage: give --dsn or set COORD_POSTGRES_DSN")
+    with psycopg.connect(args.dsn) as conn:
+        chain = campaign_lineage(conn, args.campaign_id)
+    if chain is None:
+        print(f"no campaign, occurrence or alias named {args.campaign_id!r}")
+        return 1
+    if args.json:
+        print(json.dumps(chain, indent=2, sort_keys=True, default=str))
+    else:
+        print(render_lineage(chain))
+    return 0
+
+
+def render_lineage(chain: dict[str, Any]) -> str:
+    queried = chain["queried_as"]
+    lines = [
+        f"campaign {chain['campaign_id']}"
+        + (f" (queried as {queried})" if queried != chain["campaign_id"] else ""),
+        f"  seen {chain['first_seen']} .. {chain['last_seen']} in {chain['intervals']} interval(s), "
+        f"{chain['sessions']} sessions, verdicts {', '.join(chain['verdicts'])}, "
+        f"max confidence {chain['max_confidence']:.3f}",
+    ]
+    if chain["aliases"]:
+        lines.append(f"  aliases: {', '.join(chain['aliases'])}")
+    for occ in chain["occurrences"]:
+        lines.append(f"  interval {occ['interval']['start']} .. {occ['interval']['end']}")
+        lines.append(
+            f"    occurrence {occ['occurrence_id']}: {occ['verdict']} confidence {occ['confidence']:.3f}, "
+            f"{occ['sessions']} sessions from {occ['source_ips']} IPs"
+        )
+        for run in occ["runs"]:
+            lines.extend(_run_lines(run))
+        lines.append(_dq_line(occ["data_quality"]))
+        for ev in occ["evidence"]:
+            score = f"{ev['score']:.3f}"
+            lines.append(f"    evidence {ev['evidence_id']}: {ev['factor']} score {score} — {ev['summary']}")
+    return "\n".join(lines)
+
+
+def _run_lines(run: dict[str, Any]) -> list[str]:
+    documents = run["document_count"] if run["document_count"] is not None else run["event_count"]
+    parameters = json.dumps(run["parameters"], sort_keys=True)
+    cached = " (from cache)" if run["analysis_cache_hit"] else ""
+    models = json.dumps(run["models"]) if run["models"] else "none (no LLM narrative)"
+    lines = [
+        f"    run      dag {run['dag_id']} run {run['run_id']} try {run['try_number']} "
+        f"({run['run_type']}, started by {run['triggered_by']}, {run['status']})",
+        f"    source   {run['source_kind']} {json.dumps(run['source_locations'])} documents {documents}, "
+        f"input fingerprint {run['input_fingerprint']}",
+    ]
+    if run["source_query"]:
+        lines.append(f"    query    {json.dumps(run['source_query'], sort_keys=True)}")
+    lines += [
+        f"    analysis code {run['code_version']}, parameters {parameters}",
+        f"             input {run['analysis_input_fingerprint']}, "
+        f"result sha256 {run['result_sha256']}{cached}",
+        f"    models   {models}",
+    ]
+    return lines
+
+
+def _dq_line(dq: dict[str, Any] | None) -> str:
+    if dq is None:
+        return "    data quality: not validated"
+    failed = ", ".join(f"{f['expectation']}({f['column']})" for f in dq["failed_expectations"]) or "none"
+    gate = "passed" if dq["gate_passed"] else "FAILED"
+    quarantined = json.dumps(dq["quarantined"], sort_keys=True)
+    return f"    data quality gate {gate}; failed expectations: {failed}; quarantined {quarantined}"

@@ -1,0 +1,85 @@
+"""`coord summary`: what a run of one window produced, read back from the results database."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from coord_core.contracts.window import DataWindow
+
+
+def register(subparsers: Any) -> None:
+    summary = subparsers.add_parser("summary", help="print what a run produced for a window")
+    summary.add_argument("--dsn", default=os.environ.get("COORD_POSTGRES_DSN"), help="results database")
+    summary.add_argument("--window-start", required=True)
+    summary.add_argument("--window-end", required=True)
+    summary.add_argument("--export-dir", default=None, help="also write the DQ report and result JSON here")
+    summary.set_defaults(func=_summary)
+
+
+def _summary(args: argparse.Namespace) -> int:
+    if not args.dsn:
+        raise SystemExit("coord summary: give --dsn or set COORD_POSTGRES_DSN")
+    window = DataWindow.model_validate({"start": args.window_start, "end": args.window_end})
+    print_summary(args.dsn, window, export_dir=Path(args.export_dir) if args.export_dir else None)
+    return 0
+
+
+def print_summary(dsn: str, window: DataWindow, *, export_dir: Path | None = None) -> None:
+    import psycopg
+
+    from coord_core.store.results import ResultsStore
+
+    with psycopg.connect(dsn) as conn:
+        store = ResultsStore(conn)
+        span = (window.start, window.end)
+        staged = _scalar(conn, "staged_events", span)
+        sessions = _scalar(conn, "sessions", span)
+        quarantine = store.quarantine_counts(window)
+        campaigns = conn.execute(
+            "SELECT campaign_id, verdict, confidence, session_count, source_ip_count FROM coord.campaigns "
+            "WHERE interval_start = %s AND interval_end = %s ORDER BY confidence DESC, campaign_id",
+            span,
+        ).fetchall()
+        report = conn.execute(
+            "SELECT gate_passed, gate_reason, html FROM coord.dq_reports "
+            "WHERE interval_start = %s AND interval_end = %s",
+            span,
+        ).fetchone()
+        result = store.load_analysis_result(window)
+    quarantined = sum(quarantine.values())
+    print(f"\n== {window.label}")
+    print(f"events read:        {staged + quarantine.get('parse', 0)}")
+    print(f"  staged (valid):   {staged}")
+    print(f"  quarantined:      {quarantined} {json.dumps(quarantine, sort_keys=True)}")
+    print(f"sessions:           {sessions}")
+    print(f"campaigns:          {len(campaigns)}")
+    for campaign_id, verdict, confidence, n_sessions, n_ips in campaigns:
+        print(
+            f"  {campaign_id}  {verdict:<26} confidence {confidence:.2f}  {n_sessions} sessions, {n_ips} IPs"
+        )
+    if report is not None:
+        print(f"data quality gate:  {'passed' if report[0] else 'FAILED'} {report[1]}")
+    where = "tables coord.campaigns, coord.campaign_members, coord.evidence (results database)"
+    print(f"results:            {where}")
+    if export_dir is not None:
+        export_dir.mkdir(parents=True, exist_ok=True)
+        stem = window.start.strftime("%Y%m%dT%H%M") + "-" + window.end.strftime("%Y%m%dT%H%M")
+        if report is not None:
+            html_path = export_dir / f"dq-report-{stem}.html"
+            html_path.write_text(report[2], encoding="utf-8")
+            print(f"data-quality report: {html_path}")
+        if result is not None:
+            json_path = export_dir / f"result-{stem}.json"
+            json_path.write_text(result.to_canonical_json(), encoding="utf-8")
+            print(f"result JSON:        {json_path}")
+
+
+def _scalar(conn: Any, table: str, span: tuple[Any, Any]) -> int:
+    row = conn.execute(
+        f"SELECT count(*) FROM coord.{table} WHERE interval_start = %s AND interval_end = %s", span
+    ).fetchone()
+    return int(row[0]) if row else 0

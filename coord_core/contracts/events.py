@@ -1,0 +1,247 @@
+"""Cowrie (and DShield web/firewall) event models.
+
+One model per Cowrie ``eventid``; unknown event ids parse into :class:`UnknownEvent` so that
+nothing is dropped. Where Cowrie itself is inconsistent (``duration`` as ``"1.6"``, ports as
+strings) values are coerced; anything else that does not fit raises :class:`EventParseError`
+with a reason a data engineer can act on.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+# Attacker-controlled strings are bounded: a field longer than this is an error record, not data.
+MAX_FIELD_CHARS = 65_536
+
+
+class EventParseError(ValueError):
+    """A raw record that could not become an event; ``reason`` says why in one line."""
+
+    def __init__(self, reason: str, raw: Any = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.raw = raw
+
+
+def parse_timestamp(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        ts = value
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        ts = datetime.fromtimestamp(float(value), tz=UTC)
+    elif isinstance(value, str):
+        ts = datetime.fromisoformat(value.strip())
+    else:
+        raise ValueError(f"timestamp must be an ISO-8601 string, got {type(value).__name__}")
+    if ts.tzinfo is None:
+        ts = ts.replace(tzinfo=UTC)
+    return ts.astimezone(UTC)
+
+
+def _check_ip(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"IP address must be a string, got {type(value).__name__}")
+    return str(ipaddress.ip_address(value.strip()))
+
+
+Bounded = Field(default="", max_length=MAX_FIELD_CHARS)
+
+
+class CowrieEvent(BaseModel):
+    """Fields every Cowrie event carries; subclasses add the fields of one ``eventid``."""
+
+    model_config = ConfigDict(extra="allow", str_strip_whitespace=False, frozen=True)
+    EVENT_IDS: ClassVar[tuple[str, ...]] = ()
+
+    eventid: str = Field(min_length=1, max_length=128)
+    timestamp: datetime
+    session: str = Field(min_length=1, max_length=128)
+    src_ip: str
+    sensor: str = Field(default="", max_length=256)
+    message: str | list[str] = Field(default="", max_length=MAX_FIELD_CHARS)
+
+    @field_validator("timestamp", mode="before")
+    @classmethod
+    def _ts(cls, value: Any) -> datetime:
+        return parse_timestamp(value)
+
+    @field_validator("src_ip", mode="before")
+    @classmethod
+    def _ip(cls, value: Any) -> str:
+        return _check_ip(value)
+
+    @field_validator("session", "sensor", mode="before")
+    @classmethod
+    def _text_id(cls, value: Any) -> Any:
+        # Some exporters write numeric sensor/session ids; they are identifiers, keep them as text.
+        if isinstance(value, int) and not isinstance(value, bool):
+            return str(value)
+        return value
+
+
+class SessionConnect(CowrieEvent):
+    EVENT_IDS = ("cowrie.session.connect",)
+    src_port: int = Field(ge=0, le=65535)
+    dst_ip: str
+    dst_port: int = Field(ge=0, le=65535)
+    protocol: str = Field(default="ssh", max_length=32)
+
+    @field_validator("dst_ip", mode="before")
+    @classmethod
+    def _dst(cls, value: Any) -> str:
+        return _check_ip(value)
+
+
+class ClientVersion(CowrieEvent):
+    EVENT_IDS = ("cowrie.client.version",)
+    version: str = Bounded
+
+
+class ClientKex(CowrieEvent):
+    EVENT_IDS = ("cowrie.client.kex",)
+    hassh: str = Field(default="", max_length=128)
+    hasshAlgorithms: str = Bounded
+    kexAlgs: list[str] = Field(default_factory=list)
+    keyAlgs: list[str] = Field(default_factory=list)
+    encCS: list[str] = Field(default_factory=list)
+    macCS: list[str] = Field(default_factory=list)
+    compCS: list[str] = Field(default_factory=list)
+    langCS: list[str] = Field(default_factory=list)
+
+
+class LoginAttempt(CowrieEvent):
+    EVENT_IDS = ("cowrie.login.failed", "cowrie.login.success")
+    username: str = Bounded
+    password: str | None = Field(default=None, max_length=MAX_FIELD_CHARS)
+    fingerprint: str | None = Field(default=None, max_length=256)
+    key: str | None = Field(default=None, max_length=MAX_FIELD_CHARS)
+    type: str | None = Field(default=None, max_length=64)
+
+    @field_validator("username", "password", mode="before")
+    @classmethod
+    def _credential_text(cls, value: Any) -> Any:
+        # Telnet dictionaries contain numeric passwords that some pipelines emit as numbers.
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return str(value)
+        return value
+
+    @property
+    def success(self) -> bool:
+        return self.eventid == "cowrie.login.success"
+
+
+class CommandInput(CowrieEvent):
+    EVENT_IDS = ("cowrie.command.input", "cowrie.command.failed")
+    input: str = Bounded
+
+
+class FileDownload(CowrieEvent):
+    EVENT_IDS = ("cowrie.session.file_download",)
+    url: str = Bounded
+    outfile: str | None = Field(default=None, max_length=4096)
+    shasum: str | None = Field(default=None, max_length=128)
+    destfile: str | None = Field(default=None, max_length=4096)
+
+
+class FileDownloadFailed(CowrieEvent):
+    EVENT_IDS = ("cowrie.session.file_download.failed",)
+    url: str = Bounded
+    error: str | None = Field(default=None, max_length=MAX_FIELD_CHARS)
+
+
+class FileUpload(CowrieEvent):
+    EVENT_IDS = ("cowrie.session.file_upload",)
+    filename: str = Field(default="", max_length=4096)
+    shasum: str | None = Field(default=None, max_length=128)
+
+
+class SessionParams(CowrieEvent):
+    EVENT_IDS = ("cowrie.session.params",)
+    arch: str = Field(default="", max_length=128)
+
+
+class DirectTcpipRequest(CowrieEvent):
+    EVENT_IDS = ("cowrie.direct-tcpip.request",)
+    dst_ip: str = Field(default="", max_length=512)
+    dst_port: int = Field(default=0, ge=0, le=65535)
+
+
+class SessionClosed(CowrieEvent):
+    EVENT_IDS = ("cowrie.session.closed",)
+    duration: float | None = Field(default=None, ge=0)
+
+
+class LogClosed(CowrieEvent):
+    EVENT_IDS = ("cowrie.log.closed",)
+    ttylog: str | None = Field(default=None, max_length=4096)
+    size: int | None = Field(default=None, ge=0)
+    shasum: str | None = Field(default=None, max_length=128)
+
+
+class WebRequest(CowrieEvent):
+    """A DShield web-honeypot request; ``session`` is the source document id."""
+
+    EVENT_IDS = ("dshield.web.request",)
+    method: str = Field(default="", max_length=32)
+    url: str = Bounded
+    user_agent: str = Bounded
+    dst_port: int | None = Field(default=None, ge=0, le=65535)
+    rule: str | None = Field(default=None, max_length=1024)
+
+
+class FirewallHit(CowrieEvent):
+    """A DShield firewall log line (a probe that reached no service)."""
+
+    EVENT_IDS = ("dshield.firewall",)
+    transport: str = Field(default="", max_length=16)
+    dst_port: int | None = Field(default=None, ge=0, le=65535)
+    ttl: int | None = Field(default=None, ge=0, le=255)
+
+
+class UnknownEvent(CowrieEvent):
+    """An event id this version does not model; kept whole (extra fields preserved)."""
+
+
+_MODELS: tuple[type[CowrieEvent], ...] = (
+    SessionConnect,
+    ClientVersion,
+    ClientKex,
+    LoginAttempt,
+    CommandInput,
+    FileDownload,
+    FileDownloadFailed,
+    FileUpload,
+    SessionParams,
+    DirectTcpipRequest,
+    SessionClosed,
+    LogClosed,
+    WebRequest,
+    FirewallHit,
+)
+EVENT_MODELS: dict[str, type[CowrieEvent]] = {eid: m for m in _MODELS for eid in m.EVENT_IDS}
+KNOWN_EVENT_IDS: frozenset[str] = frozenset(EVENT_MODELS)
+
+
+def _describe(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors(include_url=False, include_input=False)[:5]:
+        loc = ".".join(str(p) for p in err["loc"]) or "record"
+        parts.append(f"{loc}: {err['msg']}")
+    return "; ".join(parts)
+
+
+def parse_event(raw: Any) -> CowrieEvent:
+    """Turn one decoded JSON object into its event model, or raise :class:`EventParseError`."""
+    if not isinstance(raw, dict):
+        raise EventParseError(f"record is a JSON {type(raw).__name__}, expected an object", raw)
+    eventid = raw.get("eventid")
+    if not isinstance(eventid, str) or not eventid:
+        raise EventParseError("eventid: missing or not a string", raw)
+    model = EVENT_MODELS.get(eventid, UnknownEvent)
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        raise EventParseError(f"{eventid}: {_describe(exc)}", raw) from exc

@@ -1,0 +1,1 @@
+"""Ingest: raw Cowrie/DShield records -> events -> sessions, with every bad record kept."""

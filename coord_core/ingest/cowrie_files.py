@@ -1,0 +1,155 @@
+"""Read Cowrie JSON-lines logs from files, folders and ``.gz`` archives, one record at a time."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from coord_core.contracts.events import CowrieEvent, EventParseError, parse_event, parse_timestamp
+from coord_core.ingest.records import ReadRecord
+
+# A timestamp this far from the records on both sides of it is treated as a clock error.
+DEFAULT_MAX_SKEW = timedelta(days=1)
+_LOG_SUFFIXES = (".json", ".jsonl", ".ndjson", ".log", ".gz")
+
+
+def discover_files(paths: Iterable[str | Path]) -> list[Path]:
+    """Expand files and folders into a sorted list of log files (deterministic order)."""
+    found: set[Path] = set()
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            for child in path.rglob("*"):
+                if child.is_file() and _looks_like_log(child):
+                    found.add(child)
+        elif path.is_file():
+            found.add(path)
+        else:
+            raise FileNotFoundError(f"input path does not exist: {path}")
+    return sorted(found)
+
+
+def _looks_like_log(path: Path) -> bool:
+    name = path.name
+    return name.startswith("cowrie.json") or name.endswith(_LOG_SUFFIXES)
+
+
+def _open_lines(path: Path) -> Iterator[bytes]:
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as handle:
+        yield from handle
+
+
+def _decode(line: bytes) -> tuple[str, str | None]:
+    try:
+        return line.decode("utf-8"), None
+    except UnicodeDecodeError as exc:
+        reason = f"line is not valid UTF-8 ({exc.reason} at byte {exc.start})"
+        return line.decode("utf-8", "backslashreplace"), reason
+
+
+def _parse_line(text: str) -> tuple[object | None, str | None]:
+    try:
+        return json.loads(text), None
+    except json.JSONDecodeError as exc:
+        return None, f"not valid JSON ({exc.msg} at column {exc.colno})"
+
+
+def _timestamp_of(obj: object) -> datetime | None:
+    if isinstance(obj, dict):
+        try:
+            return parse_timestamp(obj.get("timestamp"))
+        except (ValueError, TypeError, OverflowError):
+            return None
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class _Line:
+    ref: str
+    text: str
+    ts: datetime | None
+    event: CowrieEvent | None
+    error: str | None
+
+
+def _lines(path: Path) -> Iterator[_Line]:
+    for lineno, line in enumerate(_open_lines(path), start=1):
+        if not line.strip():
+            continue
+        text, decode_error = _decode(line.rstrip(b"\r\n"))
+        obj, json_error = _parse_line(text)
+        error = decode_error or json_error
+        event = None
+        if error is None:
+            try:
+                event = parse_event(obj)
+            except EventParseError as exc:
+                error = exc.reason
+        yield _Line(f"{path}:{lineno}", text, _timestamp_of(obj), event, error)
+
+
+def _plausible(ts: datetime, before: datetime | None, after: datetime | None, max_skew: timedelta) -> bool:
+    """A timestamp far from the records on both sides of it is a clock error, not a time."""
+    if before is None or after is None:
+        return True
+    return abs(ts - before) <= max_skew or abs(ts - after) <= max_skew
+
+
+def read_file(path: Path, *, max_skew: timedelta = DEFAULT_MAX_SKEW) -> Iterator[ReadRecord]:
+    """Yield one :class:`ReadRecord` per non-blank line of ``path``, streaming.
+
+    Every record gets a time that decides which interval owns it: its own timestamp, or, for a
+    record without a usable one (unparseable line) or with an implausible one (far from the
+    records on both sides, e.g. 1970 or 2099 inside a 2025 log), the time of the nearest accepted
+    record before it (after it, at the start of the file). Implausible timestamps are errors.
+    """
+    accepted: datetime | None = None  # the last timestamp taken as real
+    candidate: _Line | None = None  # a timestamped line waiting to see the next timestamp
+    waiting: list[_Line] = []  # lines without a timestamp after the candidate
+
+    def decide(line: _Line, after: datetime | None) -> tuple[ReadRecord, bool]:
+        assert line.ts is not None
+        if _plausible(line.ts, accepted, after, max_skew):
+            return ReadRecord(line.ref, line.text, line.ts, line.event, line.error), True
+        around = (
+            f"{accepted.isoformat() if accepted else '-'} before, {after.isoformat() if after else '-'} after"
+        )
+        reason = (
+            f"timestamp {line.ts.isoformat()} is more than {max_skew} from the records around it ({around})"
+        )
+        return ReadRecord(line.ref, line.text, accepted or after, None, reason), False
+
+    for line in _lines(path):
+        if line.ts is None:
+            waiting.append(line)
+            continue
+        if candidate is not None:
+            decided, plausible = decide(candidate, line.ts)
+            if plausible:
+                accepted = candidate.ts
+            yield decided
+        for pending in waiting:
+            yield ReadRecord(pending.ref, pending.text, accepted or line.ts, pending.event, pending.error)
+        waiting = []
+        candidate = line
+    if candidate is not None:
+        decided, plausible = decide(candidate, None)
+        if plausible:
+            accepted = candidate.ts
+        yield decided
+    if waiting:
+        # A file with no usable timestamp at all belongs to the interval of its modification time,
+        # so its records are still quarantined by exactly one run rather than lost.
+        fallback = accepted or datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
+        for pending in waiting:
+            yield ReadRecord(pending.ref, pending.text, fallback, pending.event, pending.error)
+
+
+def read_paths(paths: Iterable[str | Path]) -> Iterator[ReadRecord]:
+    for path in discover_files(paths):
+        yield from read_file(path)

@@ -1,0 +1,260 @@
+"""pandas frames the suites validate: one row per event, per session, per interval, per sensor.
+
+Frames carry derived columns (string lengths, address scope, copy ordinals) rather than
+attacker strings, so validating them never evaluates or copies a large value; row ``i`` of the
+events frame is ``records[i]``, which is how failing rows find their way back to quarantine.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+
+import pandas as pd
+
+from coord_core.contracts import events as ev
+from coord_core.contracts.sessions import AttackSession
+from coord_core.ingest.records import ReadRecord
+
+EVENTS = "events"
+SESSIONS = "sessions"
+VOLUME = "volume"
+SENSORS = "sensors"
+
+# Event fields whose length the suites bound, by the event models that carry them.
+LENGTH_FIELDS: dict[str, tuple[type[ev.CowrieEvent], ...]] = {
+    "username": (ev.LoginAttempt,),
+    "password": (ev.LoginAttempt,),
+    "input": (ev.CommandInput,),
+    "url": (ev.FileDownload, ev.FileDownloadFailed, ev.WebRequest),
+    "user_agent": (ev.WebRequest,),
+}
+_PORT_FIELDS: dict[str, tuple[type[ev.CowrieEvent], ...]] = {
+    "src_port": (ev.SessionConnect,),
+    "dst_port": (ev.SessionConnect, ev.WebRequest, ev.FirewallHit),
+}
+
+
+@dataclass(frozen=True)
+class Frame:
+    """A frame plus how to describe one of its rows to a person (label and context columns)."""
+
+    name: str
+    data: pd.DataFrame
+    label_column: str
+    context_columns: tuple[str, ...] = ()
+
+
+@lru_cache(maxsize=65_536)
+def ip_scope(text: str) -> str:
+    """Where an address can come from: ``global``, ``private``, ``loopback``, ... or ``invalid``."""
+    try:
+        ip = ipaddress.ip_address(text)
+    except ValueError:
+        return "invalid"
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    if ip.is_unspecified:
+        return "unspecified"
+    if isinstance(ip, ipaddress.IPv4Address) and ip == ipaddress.IPv4Address("255.255.255.255"):
+        return "broadcast"
+    for scope, test in (
+        ("multicast", ip.is_multicast),
+        ("loopback", ip.is_loopback),
+        ("link_local", ip.is_link_local),
+        ("reserved", ip.is_reserved),
+        ("private", ip.is_private),
+        ("global", ip.is_global),
+    ):
+        if test:
+            return scope
+    return "non_global"  # e.g. carrier-grade NAT space
+
+
+def _length(event: ev.CowrieEvent, field: str) -> int | None:
+    if not isinstance(event, LENGTH_FIELDS[field]):
+        return None
+    value = getattr(event, field, None)
+    return len(value) if isinstance(value, str) else None
+
+
+def _port(event: ev.CowrieEvent, field: str) -> int | None:
+    if not isinstance(event, _PORT_FIELDS[field]):
+        return None
+    value = getattr(event, field, None)
+    return int(value) if isinstance(value, int) else None
+
+
+def events_frame(records: Sequence[ReadRecord]) -> Frame:
+    """One row per parsed record, in input order (row ``i`` is ``records[i]``)."""
+    columns: dict[str, list[object]] = defaultdict(list)
+    ref_seen: Counter[str] = Counter()
+    key_seen: Counter[str] = Counter()
+    sources: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for record in records:
+        event = record.event
+        if event is None:
+            raise ValueError(f"{record.ref}: only parsed records belong in the events frame")
+        key = record.record_key
+        ref_seen[record.ref] += 1
+        key_seen[key] += 1
+        sources[(event.sensor, event.session)].add(event.src_ip)
+        columns["ref"].append(record.ref)
+        columns["record_key"].append(key)
+        columns["eventid"].append(event.eventid)
+        columns["ts"].append(event.timestamp)
+        columns["sensor"].append(event.sensor or None)
+        columns["session"].append(event.session or None)
+        columns["src_ip"].append(event.src_ip or None)
+        columns["src_ip_scope"].append(ip_scope(event.src_ip))
+        for field in _PORT_FIELDS:
+            columns[field].append(_port(event, field))
+        for field in LENGTH_FIELDS:
+            columns[f"{field}_len"].append(_length(event, field))
+        columns["ref_copy"].append(ref_seen[record.ref])
+        columns["record_copy"].append(key_seen[key])
+    columns["session_src_ips"] = [
+        len(sources[(r.event.sensor, r.event.session)]) for r in records if r.event is not None
+    ]
+    data = pd.DataFrame(
+        {
+            "ref": pd.Series(columns["ref"], dtype="str"),
+            "record_key": pd.Series(columns["record_key"], dtype="str"),
+            "eventid": pd.Series(columns["eventid"], dtype="str"),
+            "ts": pd.to_datetime(pd.Series(columns["ts"], dtype="object"), utc=True).astype(
+                "datetime64[us, UTC]"
+            ),
+            "sensor": pd.Series(columns["sensor"], dtype="str"),
+            "session": pd.Series(columns["session"], dtype="str"),
+            "src_ip": pd.Series(columns["src_ip"], dtype="str"),
+            "src_ip_scope": pd.Series(columns["src_ip_scope"], dtype="str"),
+            **{f: pd.Series(columns[f], dtype="Int64") for f in _PORT_FIELDS},
+            **{f"{f}_len": pd.Series(columns[f"{f}_len"], dtype="Int64") for f in LENGTH_FIELDS},
+            "ref_copy": pd.Series(columns["ref_copy"], dtype="int64"),
+            "record_copy": pd.Series(columns["record_copy"], dtype="int64"),
+            "session_src_ips": pd.Series(columns["session_src_ips"], dtype="int64"),
+        }
+    )
+    return Frame(EVENTS, data, "ref", ("eventid", "sensor", "session"))
+
+
+def session_label(sensor: str, session_id: str) -> str:
+    return f"{sensor}/{session_id}"
+
+
+def sessions_frame(sessions: Sequence[AttackSession]) -> Frame:
+    """One row per session; ``connect_seen`` is null for kinds that have no connect event."""
+    data = pd.DataFrame(
+        {
+            "label": pd.Series([session_label(s.sensor, s.session_id) for s in sessions], dtype="str"),
+            "sensor": pd.Series([s.sensor for s in sessions], dtype="str"),
+            "session_id": pd.Series([s.session_id for s in sessions], dtype="str"),
+            "src_ip": pd.Series([s.src_ip for s in sessions], dtype="str"),
+            "kind": pd.Series([s.kind for s in sessions], dtype="str"),
+            "start": pd.to_datetime(pd.Series([s.start for s in sessions], dtype="object"), utc=True).astype(
+                "datetime64[us, UTC]"
+            ),
+            "end": pd.to_datetime(pd.Series([s.end for s in sessions], dtype="object"), utc=True).astype(
+                "datetime64[us, UTC]"
+            ),
+            "duration": pd.Series([s.duration for s in sessions], dtype="Float64"),
+            "event_count": pd.Series([s.event_count for s in sessions], dtype="int64"),
+            "connect_seen": pd.Series(
+                [s.has_connect if s.kind == "cowrie" else None for s in sessions], dtype="boolean"
+            ),
+        }
+    )
+    return Frame(SESSIONS, data, "label", ("src_ip", "start"))
+
+
+@dataclass(frozen=True)
+class VolumeRow:
+    """This interval's rates against the history baseline (ratios are null without a baseline)."""
+
+    events_per_hour: float
+    events_baseline_per_hour: float | None
+    sessions_per_hour: float
+    sessions_baseline_per_hour: float | None
+    login_events_per_hour: float
+    login_events_baseline_per_hour: float | None
+    parse_error_fraction: float | None
+    history_runs: int
+
+
+def _ratio(now: float, baseline: float | None) -> float | None:
+    if baseline is None or baseline <= 0:
+        return None
+    return now / baseline
+
+
+def volume_frame(row: VolumeRow) -> Frame:
+    data = pd.DataFrame(
+        {
+            "label": pd.Series(["interval"], dtype="str"),
+            "events_per_hour": pd.Series([row.events_per_hour], dtype="Float64"),
+            "events_baseline_per_hour": pd.Series([row.events_baseline_per_hour], dtype="Float64"),
+            "events_ratio": pd.Series(
+                [_ratio(row.events_per_hour, row.events_baseline_per_hour)], dtype="Float64"
+            ),
+            "sessions_per_hour": pd.Series([row.sessions_per_hour], dtype="Float64"),
+            "sessions_baseline_per_hour": pd.Series([row.sessions_baseline_per_hour], dtype="Float64"),
+            "sessions_ratio": pd.Series(
+                [_ratio(row.sessions_per_hour, row.sessions_baseline_per_hour)], dtype="Float64"
+            ),
+            "login_events_per_hour": pd.Series([row.login_events_per_hour], dtype="Float64"),
+            "login_events_baseline_per_hour": pd.Series(
+                [row.login_events_baseline_per_hour], dtype="Float64"
+            ),
+            "login_events_ratio": pd.Series(
+                [_ratio(row.login_events_per_hour, row.login_events_baseline_per_hour)], dtype="Float64"
+            ),
+            "parse_error_fraction": pd.Series([row.parse_error_fraction], dtype="Float64"),
+            "history_runs": pd.Series([row.history_runs], dtype="int64"),
+        }
+    )
+    context = (
+        "events_per_hour",
+        "events_baseline_per_hour",
+        "sessions_per_hour",
+        "sessions_baseline_per_hour",
+        "login_events_per_hour",
+        "login_events_baseline_per_hour",
+        "history_runs",
+    )
+    return Frame(VOLUME, data, "label", context)
+
+
+@dataclass(frozen=True)
+class SensorRow:
+    sensor: str
+    sessions_per_hour: float
+    baseline_sessions_per_hour: float | None
+    judged: bool  # baseline large enough to call a drop
+
+
+def sensors_frame(rows: Sequence[SensorRow]) -> Frame:
+    data = pd.DataFrame(
+        {
+            "label": pd.Series([r.sensor or "(no sensor name)" for r in rows], dtype="str"),
+            "sessions_per_hour": pd.Series([r.sessions_per_hour for r in rows], dtype="Float64"),
+            "baseline_sessions_per_hour": pd.Series(
+                [r.baseline_sessions_per_hour for r in rows], dtype="Float64"
+            ),
+            "sessions_ratio": pd.Series(
+                [
+                    _ratio(r.sessions_per_hour, r.baseline_sessions_per_hour) if r.judged else None
+                    for r in rows
+                ],
+                dtype="Float64",
+            ),
+        }
+    )
+    return Frame(SENSORS, data, "label", ("sessions_per_hour", "baseline_sessions_per_hour"))
+
+
+def hours_between(start: datetime, end: datetime) -> float:
+    return max((end - start).total_seconds() / 3600.0, 1e-9)

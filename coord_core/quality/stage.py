@@ -1,0 +1,87 @@
+"""The validate stage over the results store: read what extract staged, validate, write the verdict.
+
+One call for the DAG's validate task (the Airflow side only opens the store and builds the
+config from the run's params). Rerunning it for an interval replaces exactly that interval's
+validate-stage quarantine, session marks, expectation results and report.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+
+from coord_core.contracts.events import CowrieEvent
+from coord_core.contracts.window import DataWindow
+from coord_core.ingest.sessionize import session_from_events
+from coord_core.quality.config import QualityConfig
+from coord_core.quality.outcome import QualityOutcome
+from coord_core.quality.report import render_report
+from coord_core.quality.validate import validate_interval
+from coord_core.store.results import QuarantineEntry, ResultsStore
+
+log = logging.getLogger(__name__)
+
+
+def parse_quarantine_of(store: ResultsStore, window: DataWindow) -> list[QuarantineEntry]:
+    """The records extract could not parse for this interval (for counts and the report)."""
+    rows = store.conn.execute(
+        "SELECT ref, record_key, reason, raw, expectations FROM coord.quarantine "
+        "WHERE interval_start = %s AND interval_end = %s AND stage = 'parse' ORDER BY ref",
+        (window.start, window.end),
+    ).fetchall()
+    return [
+        QuarantineEntry(ref=r[0], record_key=r[1], reason=r[2], raw=r[3], expectations=tuple(r[4] or ()))
+        for r in rows
+    ]
+
+
+def validate_stage(
+    store: ResultsStore, window: DataWindow, config: QualityConfig | None = None, *, history_runs: int = 24
+) -> QualityOutcome:
+    """Validate the staged interval and store quarantine, session marks, results and the report."""
+    history = store.data_quality_history(window, limit=history_runs)
+    outcome = validate_interval(
+        store.iter_staged_records(window),
+        store.load_sessions(window, include_quarantined=True),
+        window.start,
+        window.end,
+        history=history,
+        config=config,
+        parse_quarantine=parse_quarantine_of(store, window),
+    )
+    store.replace_quarantine(window, "validate", outcome.quarantine)
+    excluded = _rebuild_sessions_without_quarantined_events(store, window, outcome)
+    store.mark_sessions_quarantined(window, excluded)
+    store.save_data_quality(
+        window,
+        outcome.dq_rows(),
+        gate_passed=outcome.gate.passed,
+        gate_reason=outcome.gate.reason,
+        summary=outcome.summary,
+        html=render_report(outcome),
+    )
+    log.info("data quality of %s stored: %s", window.label, outcome.gate.reason[:500])
+    return outcome
+
+
+def _rebuild_sessions_without_quarantined_events(
+    store: ResultsStore, window: DataWindow, outcome: QualityOutcome
+) -> set[tuple[str, str]]:
+    """A bad row (a duplicate line, an over-long field) costs its row, not its session: such
+    sessions are rebuilt from their valid events. Sessions that failed a session-level check,
+    or have no valid event left, are excluded from analysis; returns those keys."""
+    excluded = set(outcome.failed_session_keys)
+    to_rebuild = set(outcome.quarantined_session_keys) - excluded
+    if not to_rebuild:
+        return excluded
+    events: dict[tuple[str, str], list[CowrieEvent]] = defaultdict(list)
+    for record in outcome.valid_records:
+        if record.event is not None and (key := (record.event.sensor, record.event.session)) in to_rebuild:
+            events[key].append(record.event)
+    rebuilt = [session_from_events(events[key]) for key in sorted(to_rebuild) if events[key]]
+    excluded |= {key for key in to_rebuild if not events[key]}
+    store.replace_session_rows(window, rebuilt)
+    log.info(
+        "rebuilt %d session(s) without their quarantined events; excluded %d", len(rebuilt), len(excluded)
+    )
+    return excluded

@@ -1,0 +1,1 @@
+"""PostgreSQL and Redis adapters; they take client objects, never Airflow connections."""

@@ -1,0 +1,49 @@
+"""Every Redis key and channel the project uses, in one place, all under the ``coord:`` namespace.
+
+| key / channel | type | TTL | written by |
+|---|---|---|---|
+| ``coord:run:{dag}:{window}`` | string (JSON run summary) | 7 d | publish step |
+| ``coord:result:{window}:{input}:{params}:{code}`` | string (result JSON) | 24 h | analyze step |
+| ``coord:workflow:{thread}`` | hash (node -> status JSON) | 1 h | analysis workflow |
+| ``coord:campaigns:active`` | sorted set (campaign id, score = last seen epoch) | trimmed | publish step |
+| ``coord:campaign:{id}`` | hash (verdict, confidence, first/last seen, intervals) | 7 d | publish step |
+| ``coord:alerted:{id}`` | string (marker: alert sent once) | 30 d | publish step |
+| ``coord:alerts`` | pub/sub channel (JSON alert) | — | publish step |
+| ``coord:ratelimit:{name}`` | sorted set (sliding window) | window | outbound lookups |
+| ``coord:ti:{kind}:{value}`` | string (threat-intel lookup JSON) | configurable | MISP lookups |
+"""
+
+from __future__ import annotations
+
+from coord_core.contracts.window import DataWindow
+
+NAMESPACE = "coord"
+ALERT_CHANNEL = f"{NAMESPACE}:alerts"
+ACTIVE_CAMPAIGNS = f"{NAMESPACE}:campaigns:active"
+
+
+def run_summary(dag_id: str, window: DataWindow) -> str:
+    """JSON summary of the latest run for an interval (campaign counts, verdicts, top campaigns)."""
+    return f"{NAMESPACE}:run:{dag_id}:{window.label}"
+
+
+def analysis_result(
+    window: DataWindow, input_fingerprint: str, parameters_hash: str, code_version: str
+) -> str:
+    return f"{NAMESPACE}:result:{window.label}:{input_fingerprint}:{parameters_hash}:{code_version}"
+
+
+def workflow_state(thread_id: str) -> str:
+    return f"{NAMESPACE}:workflow:{thread_id}"
+
+
+def campaign(campaign_id: str) -> str:
+    return f"{NAMESPACE}:campaign:{campaign_id}"
+
+
+def alerted(campaign_id: str) -> str:
+    return f"{NAMESPACE}:alerted:{campaign_id}"
+
+
+def rate_limit(name: str) -> str:
+    return f"{NAMESPACE}:ratelimit:{name}"

@@ -1,0 +1,574 @@
+"""Repository over the results database: every task reads and writes PostgreSQL through here.
+
+Writes for an interval replace exactly that interval's rows of the table being written, inside
+one transaction, so a rerun or backfill leaves the same state and never touches other
+intervals. SQL is always parameterised: attacker strings are data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import psycopg
+from psycopg.types.json import Json, Jsonb
+
+from coord_core.contracts.campaigns import AnalysisResult
+from coord_core.contracts.events import EventParseError, parse_event
+from coord_core.contracts.sessions import AttackSession
+from coord_core.contracts.window import DataWindow
+from coord_core.ingest.records import ReadRecord
+
+
+@dataclass(frozen=True)
+class QuarantineEntry:
+    """One record that cannot be used, with the reason and the original bytes (nothing lost)."""
+
+    ref: str
+    record_key: str
+    reason: str
+    raw: str
+    expectations: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DQExpectationRow:
+    suite: str
+    expectation: str
+    column: str
+    success: bool
+    critical: bool
+    element_count: int
+    unexpected_count: int
+    unexpected_percent: float
+    details: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    dag_id: str
+    run_id: str
+    try_number: int
+    source_kind: str
+    source_locations: list[str]
+    source_query: dict[str, Any] | None
+    code_version: str
+    parameters: dict[str, Any]
+
+
+def _window_args(window: DataWindow) -> tuple[datetime, datetime]:
+    return (window.start, window.end)
+
+
+class ResultsStore:
+    """Typed access to the ``coord`` schema for one psycopg connection."""
+
+    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+        # Autocommit, with explicit transaction blocks around each atomic write: nothing is left
+        # pending in an implicit transaction that a later close() would silently roll back.
+        if not conn.autocommit:
+            conn.rollback()
+            conn.autocommit = True
+        self.conn = conn
+
+    # -- runs and audit ---------------------------------------------------------------------
+
+    def start_run(self, window: DataWindow, run: RunRecord) -> None:
+        with self.conn.transaction():
+            self.conn.execute(
+                """
+                INSERT INTO coord.runs (dag_id, interval_start, interval_end, run_id, try_number,
+                    source_kind, source_locations, source_query, code_version, parameters, status)
+                VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 'running')
+                ON CONFLICT (dag_id, interval_start, interval_end) DO UPDATE SET
+                    run_id = EXCLUDED.run_id, try_number = EXCLUDED.try_number,
+                    source_kind = EXCLUDED.source_kind, source_locations = EXCLUDED.source_locations,
+                    source_query = EXCLUDED.source_query, code_version = EXCLUDED.code_version,
+                    parameters = EXCLUDED.parameters, status = 'running', updated_at = now()
+                """,
+                (
+                    run.dag_id,
+                    *_window_args(window),
+                    run.run_id,
+                    run.try_number,
+                    run.source_kind,
+                    Jsonb(run.source_locations),
+                    Jsonb(run.source_query) if run.source_query is not None else None,
+                    run.code_version,
+                    Jsonb(run.parameters),
+                ),
+            )
+
+    def update_run(self, dag_id: str, window: DataWindow, **fields: Any) -> None:
+        allowed = {
+            "status",
+            "event_count",
+            "session_count",
+            "quarantined_count",
+            "campaign_count",
+            "document_count",
+            "input_fingerprint",
+            "analysis_input_fingerprint",
+            "parameters_hash",
+            "result_sha256",
+            "analysis_cache_hit",
+            "dq_gate_passed",
+            "run_type",
+            "triggered_by",
+            "models",
+        }
+        unknown = set(fields) - allowed
+        if unknown:
+            raise ValueError(f"unknown run fields: {sorted(unknown)}")
+        if not fields:
+            return
+        assignments = ", ".join(f"{name} = %s" for name in sorted(fields))
+        values = [fields[name] for name in sorted(fields)]
+        with self.conn.transaction():
+            self.conn.execute(
+                f"UPDATE coord.runs SET {assignments}, updated_at = now() "
+                "WHERE dag_id = %s AND interval_start = %s AND interval_end = %s",
+                (*values, dag_id, *_window_args(window)),
+            )
+
+    def audit(
+        self,
+        actor: str,
+        action: str,
+        *,
+        dag_id: str | None = None,
+        run_id: str | None = None,
+        window: DataWindow | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        with self.conn.transaction():
+            self.conn.execute(
+                """INSERT INTO coord.audit_log
+                   (actor, action, dag_id, run_id, interval_start, interval_end, details)
+                   VALUES (%s, %s, %s, %s, %s, %s, %s)""",
+                (
+                    actor,
+                    action,
+                    dag_id,
+                    run_id,
+                    window.start if window else None,
+                    window.end if window else None,
+                    Jsonb(details or {}),
+                ),
+            )
+
+    # -- staging ----------------------------------------------------------------------------
+
+    def replace_staged_events(self, window: DataWindow, records: Iterable[ReadRecord]) -> int:
+        """Stage the parsed events of the interval (COPY); returns how many were staged."""
+        count = 0
+        with self.conn.transaction():
+            self.conn.execute(
+                "DELETE FROM coord.staged_events WHERE interval_start = %s AND interval_end = %s",
+                _window_args(window),
+            )
+            with self.conn.cursor().copy(
+                "COPY coord.staged_events (interval_start, interval_end, ref, record_key, ts, eventid, "
+                "sensor, session, src_ip, raw) FROM STDIN"
+            ) as copy:
+                for record in records:
+                    event = record.event
+                    if event is None:
+                        raise ValueError(f"{record.ref}: only parsed records can be staged")
+                    copy.write_row(
+                        (
+                            window.start,
+                            window.end,
+                            record.ref,
+                            record.record_key,
+                            event.timestamp,
+                            event.eventid,
+                            event.sensor,
+                            event.session,
+                            event.src_ip,
+                            _pg_text(record.raw),
+                        )
+                    )
+                    count += 1
+        return count
+
+    def iter_staged_records(
+        self, window: DataWindow, *, by_session: bool = False, batch_size: int = 5000
+    ) -> Iterator[ReadRecord]:
+        """The interval's staged events, re-parsed from their original text, in a stable order.
+
+        ``by_session`` orders by (sensor, session, ts) so callers can build sessions one by one.
+        """
+        order = "sensor, session, ts, ref" if by_session else "ts, ref"
+        with self.conn.transaction(), self.conn.cursor(name="staged_events_reader") as cur:
+            cur.itersize = batch_size
+            cur.execute(
+                "SELECT ref, raw, ts FROM coord.staged_events "
+                f"WHERE interval_start = %s AND interval_end = %s ORDER BY {order}",
+                _window_args(window),
+            )
+            for ref, raw, ts in cur:
+                try:
+                    event = parse_event(json.loads(raw))
+                except (EventParseError, json.JSONDecodeError) as exc:
+                    # Staged rows parsed once already; a failure now means the code changed.
+                    raise RuntimeError(f"staged record {ref} no longer parses: {exc}") from exc
+                yield ReadRecord(ref=ref, raw=raw, time=ts, event=event)
+
+    def replace_quarantine(self, window: DataWindow, stage: str, entries: Iterable[QuarantineEntry]) -> int:
+        count = 0
+        with self.conn.transaction():
+            self.conn.execute(
+                "DELETE FROM coord.quarantine WHERE interval_start = %s AND interval_end = %s AND stage = %s",
+                (*_window_args(window), stage),
+            )
+            with self.conn.cursor().copy(
+                "COPY coord.quarantine (interval_start, interval_end, stage, ref, record_key, reason, "
+                "expectations, raw) FROM STDIN"
+            ) as copy:
+                for entry in entries:
+                    copy.write_row(
+                        (
+                            window.start,
+                            window.end,
+                            stage,
+                            entry.ref,
+                            entry.record_key,
+                            _pg_text(entry.reason),
+                            list(entry.expectations),
+                            _pg_text(entry.raw),
+                        )
+                    )
+                    count += 1
+        return count
+
+    def quarantine_counts(self, window: DataWindow) -> dict[str, int]:
+        rows = self.conn.execute(
+            "SELECT stage, count(*) FROM coord.quarantine "
+            "WHERE interval_start = %s AND interval_end = %s GROUP BY stage",
+            _window_args(window),
+        ).fetchall()
+        return {stage: int(n) for stage, n in rows}
+
+    # -- sessions ---------------------------------------------------------------------------
+
+    def replace_sessions(self, window: DataWindow, sessions: Iterable[AttackSession]) -> int:
+        """Stage the interval's sessions (none quarantined yet: validation marks them later)."""
+        count = 0
+        with self.conn.transaction():
+            self.conn.execute(
+                "DELETE FROM coord.sessions WHERE interval_start = %s AND interval_end = %s",
+                _window_args(window),
+            )
+            # Batches: ``sessions`` may stream from a cursor on this same connection, which must
+            # not be read while a COPY holds it.
+            for batch in _batches(sessions, 2000):
+                self._copy_sessions(window, batch)
+                count += len(batch)
+        return count
+
+    def _copy_sessions(self, window: DataWindow, sessions: list[AttackSession]) -> None:
+        with self.conn.cursor().copy(
+            "COPY coord.sessions (interval_start, interval_end, sensor, session_id, src_ip, start_ts, "
+            "end_ts, duration, protocol, dst_port, client_version, hassh, login_count, command_count, "
+            "download_count, event_count, has_connect, has_close, quarantined, doc) FROM STDIN"
+        ) as copy:
+            for s in sessions:
+                copy.write_row(
+                    (
+                        window.start,
+                        window.end,
+                        s.sensor,
+                        s.session_id,
+                        s.src_ip,
+                        s.start,
+                        s.end,
+                        s.duration,
+                        s.protocol,
+                        s.dst_port,
+                        _pg_text_opt(s.client_version),
+                        s.hassh,
+                        len(s.logins),
+                        len(s.commands),
+                        len(s.downloads),
+                        s.event_count,
+                        s.has_connect,
+                        s.has_close,
+                        False,
+                        _pg_text(s.model_dump_json()),
+                    )
+                )
+
+    def replace_session_rows(self, window: DataWindow, sessions: Sequence[AttackSession]) -> None:
+        """Replace the given sessions' rows of the interval (validation rebuilt them)."""
+        if not sessions:
+            return
+        with self.conn.transaction():
+            with self.conn.cursor() as cur:
+                cur.executemany(
+                    "DELETE FROM coord.sessions WHERE interval_start = %s AND interval_end = %s "
+                    "AND sensor = %s AND session_id = %s",
+                    [(window.start, window.end, s.sensor, s.session_id) for s in sessions],
+                )
+            self._copy_sessions(window, list(sessions))
+
+    def mark_sessions_quarantined(self, window: DataWindow, keys: Iterable[tuple[str, str]]) -> None:
+        rows = [(window.start, window.end, sensor, session) for sensor, session in keys]
+        with self.conn.transaction():
+            self.conn.execute(
+                "UPDATE coord.sessions SET quarantined = false "
+                "WHERE interval_start = %s AND interval_end = %s",
+                _window_args(window),
+            )
+            if rows:
+                with self.conn.cursor() as cur:
+                    cur.executemany(
+                        "UPDATE coord.sessions SET quarantined = true WHERE interval_start = %s "
+                        "AND interval_end = %s AND sensor = %s AND session_id = %s",
+                        rows,
+                    )
+
+    def load_sessions(self, window: DataWindow, *, include_quarantined: bool = False) -> list[AttackSession]:
+        sql = (
+            "SELECT doc::text FROM coord.sessions WHERE interval_start = %s AND interval_end = %s"
+            + ("" if include_quarantined else " AND NOT quarantined")
+            + " ORDER BY start_ts, sensor, session_id"
+        )
+        return [
+            AttackSession.model_validate_json(doc)
+            for (doc,) in self.conn.execute(sql, _window_args(window)).fetchall()
+        ]
+
+    # -- data quality -----------------------------------------------------------------------
+
+    def save_data_quality(
+        self,
+        window: DataWindow,
+        rows: Sequence[DQExpectationRow],
+        *,
+        gate_passed: bool,
+        gate_reason: str,
+        summary: dict[str, Any],
+        html: str,
+    ) -> None:
+        with self.conn.transaction():
+            args = _window_args(window)
+            self.conn.execute(
+                "DELETE FROM coord.dq_results WHERE interval_start = %s AND interval_end = %s", args
+            )
+            with self.conn.cursor() as cur:
+                cur.executemany(
+                    """INSERT INTO coord.dq_results (interval_start, interval_end, suite, expectation,
+                       column_name, success, critical, element_count, unexpected_count,
+                       unexpected_percent, details) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)""",
+                    [
+                        (
+                            *args,
+                            r.suite,
+                            r.expectation,
+                            r.column,
+                            r.success,
+                            r.critical,
+                            r.element_count,
+                            r.unexpected_count,
+                            r.unexpected_percent,
+                            Json(r.details),
+                        )
+                        for r in rows
+                    ],
+                )
+            self.conn.execute(
+                """INSERT INTO coord.dq_reports (interval_start, interval_end, gate_passed, gate_reason,
+                       summary, html) VALUES (%s, %s, %s, %s, %s, %s)
+                   ON CONFLICT (interval_start, interval_end) DO UPDATE SET
+                       gate_passed = EXCLUDED.gate_passed, gate_reason = EXCLUDED.gate_reason,
+                       summary = EXCLUDED.summary, html = EXCLUDED.html""",
+                (*args, gate_passed, gate_reason, Jsonb(summary), _pg_text(html)),
+            )
+
+    def data_quality_history(self, window: DataWindow, limit: int = 24) -> list[dict[str, Any]]:
+        """Summaries of the runs before this window, newest first (the baseline for drift checks)."""
+        rows = self.conn.execute(
+            "SELECT interval_start, interval_end, summary FROM coord.dq_reports "
+            "WHERE interval_end <= %s ORDER BY interval_start DESC LIMIT %s",
+            (window.start, limit),
+        ).fetchall()
+        return [
+            {"interval_start": start.isoformat(), "interval_end": end.isoformat(), **summary}
+            for start, end, summary in rows
+        ]
+
+    # -- analysis results -------------------------------------------------------------------
+
+    def save_analysis_result(
+        self, window: DataWindow, result: AnalysisResult, *, parameters_hash: str
+    ) -> str:
+        canonical = result.to_canonical_json()
+        digest = hashlib.sha256(canonical.encode()).hexdigest()
+        with self.conn.transaction():
+            self.conn.execute(
+                """INSERT INTO coord.analysis_results (interval_start, interval_end, input_fingerprint,
+                       parameters_hash, code_version, result_sha256, result)
+                   VALUES (%s, %s, %s, %s, %s, %s, %s::json)
+                   ON CONFLICT (interval_start, interval_end) DO UPDATE SET
+                       input_fingerprint = EXCLUDED.input_fingerprint,
+                       parameters_hash = EXCLUDED.parameters_hash,
+                       code_version = EXCLUDED.code_version,
+                       result_sha256 = EXCLUDED.result_sha256, result = EXCLUDED.result""",
+                (
+                    *_window_args(window),
+                    result.run.input_fingerprint,
+                    parameters_hash,
+                    result.run.code_version,
+                    digest,
+                    canonical,
+                ),
+            )
+        return digest
+
+    def load_analysis_result(self, window: DataWindow) -> AnalysisResult | None:
+        row = self.conn.execute(
+            "SELECT result::text FROM coord.analysis_results WHERE interval_start = %s AND interval_end = %s",
+            _window_args(window),
+        ).fetchone()
+        return AnalysisResult.model_validate_json(row[0]) if row else None
+
+    def campaign_tracks_of(self, window: DataWindow) -> list[dict[str, Any]]:
+        """The cross-interval campaigns that have an occurrence in this interval."""
+        rows = self.conn.execute(
+            """SELECT t.campaign_id, c.verdict, c.confidence, t.first_seen, t.last_seen, t.intervals,
+                      t.sessions
+               FROM coord.campaign_identity i
+               JOIN coord.campaigns c ON c.interval_start = i.interval_start
+                    AND c.interval_end = i.interval_end AND c.campaign_id = i.occurrence_id
+               JOIN coord.campaign_tracks t ON t.campaign_id = i.campaign_id
+               WHERE i.interval_start = %s AND i.interval_end = %s
+               ORDER BY t.campaign_id""",
+            _window_args(window),
+        ).fetchall()
+        return [
+            {
+                "campaign_id": cid,
+                "verdict": verdict,
+                "confidence": float(confidence),
+                "first_seen": first,
+                "last_seen": last,
+                "intervals": int(intervals),
+                "sessions": int(sessions),
+            }
+            for cid, verdict, confidence, first, last, intervals, sessions in rows
+        ]
+
+    def replace_campaigns(self, window: DataWindow, result: AnalysisResult) -> int:
+        """Load the result's campaigns, members, evidence and links for the interval."""
+        args = _window_args(window)
+        ip_rows = self.conn.execute(
+            "SELECT session_id, host(src_ip) FROM coord.sessions "
+            "WHERE interval_start = %s AND interval_end = %s",
+            args,
+        ).fetchall()
+        ip_of_session: dict[str, str] = dict(ip_rows)
+        with self.conn.transaction():
+            for table in ("campaign_features", "evidence_links", "evidence", "campaign_members", "campaigns"):
+                self.conn.execute(
+                    f"DELETE FROM coord.{table} WHERE interval_start = %s AND interval_end = %s", args
+                )
+            with self.conn.cursor() as cur:
+                cur.executemany(
+                    """INSERT INTO coord.campaigns (interval_start, interval_end, campaign_id, verdict,
+                       confidence, first_seen, last_seen, session_count, source_ip_count, labels)
+                       VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)""",
+                    [
+                        (
+                            *args,
+                            c.campaign_id,
+                            c.verdict.value,
+                            c.confidence,
+                            c.first_seen,
+                            c.last_seen,
+                            len(c.session_ids),
+                            len(c.source_ips),
+                            list(c.labels),
+                        )
+                        for c in result.campaigns
+                    ],
+                )
+                cur.executemany(
+                    """INSERT INTO coord.campaign_members (interval_start, interval_end, campaign_id,
+                       session_id, src_ip) VALUES (%s,%s,%s,%s,%s)""",
+                    [
+                        (*args, c.campaign_id, sid, _member_ip(sid, ip_of_session, c.source_ips))
+                        for c in result.campaigns
+                        for sid in c.session_ids
+                    ],
+                )
+                cur.executemany(
+                    """INSERT INTO coord.evidence (interval_start, interval_end, campaign_id, evidence_id,
+                       factor, score, statistic, summary) VALUES (%s,%s,%s,%s,%s,%s,%s,%s)""",
+                    [
+                        (
+                            *args,
+                            c.campaign_id,
+                            e.evidence_id,
+                            e.factor,
+                            e.score,
+                            Json(e.statistic),
+                            _pg_text(e.summary),
+                        )
+                        for c in result.campaigns
+                        for e in c.evidence
+                    ],
+                )
+                cur.executemany(
+                    """INSERT INTO coord.campaign_features (interval_start, interval_end,
+                       campaign_id, feature) VALUES (%s,%s,%s,%s)""",
+                    [(*args, c.campaign_id, f) for c in result.campaigns for f in sorted(set(c.signature))],
+                )
+                cur.executemany(
+                    """INSERT INTO coord.evidence_links (interval_start, interval_end, campaign_id,
+                       session_a, session_b, features, weight, evidence_ids)
+                       VALUES (%s,%s,%s,%s,%s,%s,%s,%s)""",
+                    [
+                        (
+                            *args,
+                            c.campaign_id,
+                            link.session_a,
+                            link.session_b,
+                            list(link.features),
+                            link.weight,
+                            list(link.evidence_ids),
+                        )
+                        for c in result.campaigns
+                        for link in c.links
+                    ],
+                )
+        return len(result.campaigns)
+
+
+def _batches(items: Iterable[AttackSession], size: int) -> Iterator[list[AttackSession]]:
+    iterator = iter(items)
+    while batch := list(itertools.islice(iterator, size)):
+        yield batch
+
+
+def _member_ip(session_id: str, ip_of_session: dict[str, str], campaign_ips: Sequence[str]) -> str:
+    ip = ip_of_session.get(session_id)
+    if ip is not None:
+        return ip
+    if len(campaign_ips) == 1:
+        return campaign_ips[0]
+    raise LookupError(f"session {session_id} of a campaign is not among the interval's sessions")
+
+
+def _pg_text(value: str) -> str:
+    """PostgreSQL text cannot hold NUL; escape it visibly instead of losing the record."""
+    return value.replace("\x00", "\\u0000")
+
+
+def _pg_text_opt(value: str | None) -> str | None:
+    return None if value is None else _pg_text(value)

@@ -1,0 +1,235 @@
+"""The web app behind the data-quality report pages (mounted by ``dq_report_plugin`` under ``/coord-dq``).
+
+Routes (all read-only, all authenticated):
+- ``GET /``: the most recent reports with their gate decisions.
+- ``GET /report?dag_id=..&run_id=..`` or ``?interval_start=..&interval_end=..``: a run's HTML report.
+- ``GET /summary?...``: the same lookup as JSON (gate, reason, summary) for API callers.
+
+Where reports come from (``reader``) and who may see them (``authorize``) are injected, so
+tests use a real PostgreSQL database and Airflow uses the ``coord_postgres`` connection and its
+own authentication. Importing this module imports neither FastAPI nor Airflow: Airflow loads
+every file in ``plugins/`` in every component, and only the API server needs the app.
+"""
+
+# No ``from __future__ import annotations``: FastAPI reads the dependency's ``Request`` annotation
+# at runtime, and FastAPI itself is imported only inside ``create_app``.
+import html
+import logging
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI, Request
+
+    from coord_core.quality.stored_reports import StoredReportReader
+
+log = logging.getLogger(__name__)
+
+ReaderFactory = Callable[[], AbstractContextManager["StoredReportReader"]]
+Authorizer = Callable[["Request"], Awaitable[None]]
+
+# The stored report is escaped already; the policy makes sure nothing in it could ever run.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+        "frame-ancestors 'self'; base-uri 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+_INDEX_LIMIT = 100
+
+
+@contextmanager
+def airflow_reader() -> Iterator["StoredReportReader"]:
+    """A reader on the ``coord_postgres`` Airflow connection, closed after the request."""
+    from coord_airflow import connections
+    from coord_core.quality.stored_reports import StoredReportReader
+
+    conn = connections.results_db()
+    try:
+        yield StoredReportReader(conn)
+    finally:
+        conn.close()
+
+
+async def airflow_authorize(request: "Request") -> None:
+    """Airflow's own check: an authenticated user allowed to read this DAG's runs.
+
+    Plugin apps are mounted outside the core API's dependencies, so this is not optional.
+    """
+    from airflow.api_fastapi.auth.managers.models.resource_details import DagAccessEntity
+    from airflow.api_fastapi.core_api.security import get_user, requires_access_dag
+    from fastapi.concurrency import run_in_threadpool
+    from fastapi.security import HTTPBearer
+
+    bearer = await HTTPBearer(auto_error=False)(request)
+    user = await get_user(request, None, bearer)
+    await run_in_threadpool(requires_access_dag("GET", DagAccessEntity.RUN), request, user)
+
+
+def _page(title: str, body: str, status: int = 200) -> Any:
+    from fastapi.responses import HTMLResponse
+
+    doc = (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        f"<title>{html.escape(title)}</title>"
+        "<style>body{font-family:system-ui,sans-serif;margin:1.5rem;color:#1f2933}"
+        "table{border-collapse:collapse;font-size:.85rem}td,th{border:1px solid #d9e2ec;padding:.3rem .5rem;"
+        "text-align:left}th{background:#f0f4f8}.fail{color:#c53030;font-weight:700}"
+        ".pass{color:#2f855a;font-weight:700}</style></head>"
+        f"<body><h1>{html.escape(title)}</h1>{body}</body></html>"
+    )
+    return HTMLResponse(doc, status_code=status, headers=SECURITY_HEADERS)
+
+
+def _parse_time(name: str, value: str) -> datetime:
+    from fastapi import HTTPException
+
+    try:
+        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00").replace(" ", "+"))
+    except ValueError as exc:
+        raise HTTPException(status_code=400, detail=f"{name} is not an ISO-8601 time") from exc
+    if moment.tzinfo is None:
+        raise HTTPException(status_code=400, detail=f"{name} must carry a timezone")
+    return moment
+
+
+def _banner(text: str) -> str:
+    return (
+        '<div style="background:#fefcbf;border:1px solid #d69e2e;padding:.5rem;margin:.5rem 1.5rem">'
+        f"{html.escape(text)}</div>"
+    )
+
+
+def create_app(
+    reader: ReaderFactory = airflow_reader, authorize: Authorizer = airflow_authorize
+) -> "FastAPI":
+    """Build the report app; Airflow mounts it, tests call it with a ``TestClient``."""
+    from fastapi import Depends, FastAPI, HTTPException, Request
+    from fastapi.responses import HTMLResponse, JSONResponse
+
+    from coord_core.quality.stored_reports import StoredReport
+
+    async def authorized(request: Request) -> None:
+        await authorize(request)
+
+    app = FastAPI(
+        title="DShield coordination: data-quality reports",
+        dependencies=[Depends(authorized)],
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+
+    def lookup(
+        dag_id: str | None, run_id: str | None, interval_start: str | None, interval_end: str | None
+    ) -> "tuple[StoredReport | None, str]":
+        if dag_id and run_id:
+            with reader() as source:
+                return source.for_run(dag_id, run_id), f"DAG {dag_id!r} run {run_id!r}"
+        if interval_start and interval_end:
+            start = _parse_time("interval_start", interval_start)
+            end = _parse_time("interval_end", interval_end)
+            with reader() as source:
+                return source.for_interval(start, end), f"interval {start.isoformat()} – {end.isoformat()}"
+        raise HTTPException(
+            status_code=400, detail="give dag_id and run_id, or interval_start and interval_end"
+        )
+
+    @app.get("/report", response_model=None)
+    def report(
+        dag_id: str | None = None,
+        run_id: str | None = None,
+        interval_start: str | None = None,
+        interval_end: str | None = None,
+    ) -> Any:
+        found, what = lookup(dag_id, run_id, interval_start, interval_end)
+        if found is None:
+            return _page(
+                "No data-quality report",
+                f"<p>No data-quality report is stored for {html.escape(what)}. The validate task may "
+                "not have run yet for it, or it failed before writing its report.</p>",
+                status=404,
+            )
+        page = found.html
+        if run_id and dag_id and found.latest_runs and (dag_id, run_id) not in found.latest_runs:
+            latest = ", ".join(f"{d} / {r}" for d, r in found.latest_runs)
+            note = _banner(
+                f"The interval of run {run_id} was validated again later ({latest}); "
+                "this is the latest report for the interval."
+            )
+            page = page.replace("<body>", "<body>" + note, 1)
+        return HTMLResponse(page, headers=SECURITY_HEADERS)
+
+    @app.get("/summary", response_model=None)
+    def summary(
+        dag_id: str | None = None,
+        run_id: str | None = None,
+        interval_start: str | None = None,
+        interval_end: str | None = None,
+    ) -> Any:
+        found, what = lookup(dag_id, run_id, interval_start, interval_end)
+        if found is None:
+            raise HTTPException(status_code=404, detail=f"no data-quality report for {what}")
+        return JSONResponse(
+            {
+                "interval_start": found.interval_start.isoformat(),
+                "interval_end": found.interval_end.isoformat(),
+                "gate_passed": found.gate_passed,
+                "gate_reason": found.gate_reason,
+                "summary": found.summary,
+                "runs": [{"dag_id": d, "run_id": r} for d, r in found.latest_runs],
+            },
+            headers={"Cache-Control": "no-store"},
+        )
+
+    @app.get("/", response_model=None)
+    def index() -> Any:
+        from urllib.parse import urlencode
+
+        with reader() as source:
+            listings = source.recent(_INDEX_LIMIT)
+        if not listings:
+            return _page("Data-quality reports", "<p>No data-quality report has been stored yet.</p>")
+        rows = []
+        for item in listings:
+            start, end = item.interval_start.isoformat(), item.interval_end.isoformat()
+            query = urlencode({"interval_start": start, "interval_end": end})
+            gate = (
+                '<span class="pass">passed</span>' if item.gate_passed else '<span class="fail">FAILED</span>'
+            )
+            reason = item.gate_reason if len(item.gate_reason) <= 200 else item.gate_reason[:199] + "…"
+            run = f"{item.dag_id} / {item.run_id}" if item.dag_id else "–"
+            rows.append(
+                f'<tr><td><a href="report?{html.escape(query)}">{html.escape(start)} – {html.escape(end)}</a>'
+                f"</td><td>{gate}</td>"
+                f"<td>{html.escape(run)}</td><td>{html.escape(reason)}</td></tr>"
+            )
+        table = (
+            "<table><tr><th>interval</th><th>gate</th><th>latest run</th><th>reason</th></tr>"
+            + "".join(rows)
+            + "</table>"
+        )
+        return _page("Data-quality reports", table)
+
+    return app
+
+
+class LazyReportApp:
+    """An ASGI app that builds the FastAPI app on its first request (keeps plugin import cheap)."""
+
+    def __init__(self, factory: Callable[[], Any] = create_app) -> None:
+        self._factory = factory
+        self._app: Any = None
+
+    def __repr__(self) -> str:
+        return "coord_airflow.dq_report_app:create_app (built on first request)"
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if self._app is None:
+            self._app = self._factory()
+        await self._app(scope, receive, send)

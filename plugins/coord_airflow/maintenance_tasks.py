@@ -1,0 +1,33 @@
+"""Glue for the maintenance DAG: connections to clients, then ``coord_core.store.retention``."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from coord_airflow import connections
+
+
+def apply_retention(context: Any) -> dict[str, int]:
+    from coord_core.store import retention
+    from coord_core.store.migrations import migrate
+    from coord_core.store.results import ResultsStore
+
+    conn = connections.results_db()
+    try:
+        migrate(conn)
+        store = ResultsStore(conn)
+        for table, days in dict(context["params"].get("keep_days") or {}).items():
+            retention.set_retention(conn, table, int(days))
+        deleted = retention.apply_retention(conn, datetime.now(UTC))
+        dag_run = context["dag_run"]
+        store.audit(
+            actor=f"airflow:{getattr(dag_run.run_type, 'value', dag_run.run_type)}",
+            action="retention_applied",
+            dag_id=dag_run.dag_id,
+            run_id=dag_run.run_id,
+            details={"deleted": deleted, "policy": retention.retention_policy(conn)},
+        )
+        return deleted
+    finally:
+        conn.close()

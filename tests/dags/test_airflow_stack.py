@@ -1,0 +1,138 @@
+"""Against a real Airflow (`airflow standalone`: API server, scheduler, dag-processor):
+backfills over several hourly intervals, and runs triggered through the REST API."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+from tests.conftest import REAL_SAMPLE, temporary_database
+from tests.dags.airflow_env import DAG_ID, make_airflow_env
+from tests.dags.airflow_stack import AirflowStack, airflow_standalone
+from tests.dags.conftest import airflow_with_postgres_metadata
+from tests.dags.snapshot import count, snapshot
+
+pytestmark = [pytest.mark.e2e, pytest.mark.integration]
+
+FROM, TO = "2025-10-24T04:00:00+00:00", "2025-10-24T07:00:00+00:00"
+
+
+@dataclass
+class Running:
+    stack: AirflowStack
+    results_dsn: str
+
+
+@pytest.fixture(scope="module")
+def running(
+    tmp_path_factory: pytest.TempPathFactory, postgres_server_dsn: str, redis_server_url: str
+) -> Iterator[Running]:
+    home = tmp_path_factory.mktemp("airflow-stack") / "home"
+    variables = {"AIRFLOW_VAR_COORD_INPUT_PATHS": str(REAL_SAMPLE)}
+    with (
+        temporary_database(postgres_server_dsn) as results_dsn,
+        airflow_with_postgres_metadata(home, results_dsn, postgres_server_dsn, redis_server_url) as cli,
+        airflow_standalone(cli, extra_env=variables) as stack,
+    ):
+        stack.unpause(DAG_ID)
+        yield Running(stack, results_dsn)
+
+
+def _backfill(stack: AirflowStack, *extra: str) -> list[dict[str, Any]]:
+    stack.cli.run("backfill", "create", "--dag-id", DAG_ID, "--from-date", FROM, "--to-date", TO, *extra)
+    runs = stack.wait_for_runs(DAG_ID, run_type="backfill", expected=4)
+    stack.wait_for_backfills_completed(DAG_ID)
+    return runs
+
+
+def test_backfill_equals_intervals_alone_and_is_idempotent(
+    running: Running,
+    postgres_server_dsn: str,
+    redis_server_url: str,
+    tmp_path: Path,
+    airflow_home_template: Path,
+) -> None:
+    runs = _backfill(running.stack)
+    starts = sorted(datetime.fromisoformat(r["data_interval_start"]) for r in runs)
+    ends = sorted(datetime.fromisoformat(r["data_interval_end"]) for r in runs)
+    assert len(starts) == 4 and all(e - s == timedelta(hours=1) for s, e in zip(starts, ends, strict=True))
+    since, until = starts[0].isoformat(), ends[-1].isoformat()
+    backfilled = snapshot(running.results_dsn, since, until)
+    in_range = (
+        "SELECT count(DISTINCT interval_start) FROM coord.runs "
+        "WHERE interval_start >= %s AND interval_end <= %s"
+    )
+    assert count(running.results_dsn, in_range, since, until) == 4
+    assert len(backfilled["sessions"]) > 0
+
+    _backfill(running.stack, "--reprocess-behavior", "completed")
+    assert snapshot(running.results_dsn, since, until) == backfilled
+
+    # The same intervals run one at a time, each alone, into a fresh database give the same rows.
+    with temporary_database(postgres_server_dsn) as alone_dsn:
+        home = tmp_path / "alone-airflow"
+        shutil.copytree(airflow_home_template, home)
+        cfg = home / "airflow.cfg"
+        cfg.write_text(cfg.read_text().replace(str(airflow_home_template), str(home)))
+        alone = make_airflow_env(home, alone_dsn, redis_server_url)
+        for start, end in zip(starts, ends, strict=True):
+            window = {"window_start": start.isoformat(), "window_end": end.isoformat()}
+            alone.dags_test(end.isoformat(), {"input_paths": [str(REAL_SAMPLE)], **window})
+        assert snapshot(alone_dsn, since, until) == backfilled
+
+
+def test_runs_triggered_through_the_rest_api(running: Running) -> None:
+    stack = running.stack
+    bad = stack.api(
+        "POST", f"/dags/{DAG_ID}/dagRuns", json={"logical_date": None, "conf": {"session_slack_minutes": -5}}
+    )
+    assert bad.status_code == 400
+    assert "session_slack_minutes" in bad.json()["detail"]
+    bad_window = stack.api(
+        "POST", f"/dags/{DAG_ID}/dagRuns", json={"logical_date": None, "conf": {"window_start": "yesterday"}}
+    )
+    assert bad_window.status_code == 400 and "window_start" in bad_window.json()["detail"]
+
+    conf = {
+        "window_start": "2025-10-24T08:00:00+00:00",
+        "window_end": "2025-10-24T10:00:00+00:00",
+        "source": "files",
+        "input_paths": [str(REAL_SAMPLE)],
+        "critical_failure_threshold": 0.2,
+        "alert_confidence": 0.9,
+        "llm": False,
+    }
+    reply = stack.api("POST", f"/dags/{DAG_ID}/dagRuns", json={"logical_date": None, "conf": conf})
+    assert reply.status_code == 200, reply.text
+    run_id = reply.json()["dag_run_id"]
+    stack.wait_for_runs(DAG_ID, [run_id])
+
+    window = ("2025-10-24T08:00:00+00:00", "2025-10-24T10:00:00+00:00")
+    dsn = running.results_dsn
+    assert (
+        count(
+            dsn,
+            "SELECT count(*) FROM coord.sessions WHERE interval_start = %s AND interval_end = %s",
+            *window,
+        )
+        > 0
+    )
+    assert count(dsn, "SELECT count(*) FROM coord.analysis_results WHERE interval_start = %s", window[0]) == 1
+    with psycopg.connect(dsn) as conn:
+        row = conn.execute(
+            "SELECT actor, details FROM coord.audit_log WHERE run_id = %s AND action = 'run_started'",
+            (run_id,),
+        ).fetchone()
+        status = conn.execute(
+            "SELECT status, run_type, triggered_by FROM coord.runs WHERE run_id = %s", (run_id,)
+        ).fetchone()
+    assert row is not None and row[0] == "airflow:manual:coord-admin"
+    assert row[1]["conf"] == conf
+    assert status == ("success", "manual", "coord-admin")

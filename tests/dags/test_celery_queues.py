@@ -1,0 +1,58 @@
+"""CeleryExecutor with a real Redis broker and two workers: every task runs on its own queue."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from coord_core.embedded_services import EmbeddedRedis
+from tests.conftest import REAL_SAMPLE, temporary_database
+from tests.dags.airflow_celery import airflow_celery_cluster, ran_on
+from tests.dags.airflow_env import DAG_ID
+from tests.dags.airflow_stack import AirflowStack
+from tests.dags.conftest import airflow_with_postgres_metadata
+
+pytestmark = [pytest.mark.e2e, pytest.mark.integration]
+
+DEFAULT_QUEUE_TASKS = ["migrate_schema", "extract", "validate", "analyze", "load", "publish_redis", "finish"]
+
+
+@pytest.fixture
+def cluster(
+    tmp_path: Path, postgres_server_dsn: str, redis_server_url: str
+) -> Iterator[tuple[AirflowStack, str]]:
+    broker = EmbeddedRedis(tmp_path / "broker")
+    broker_url = broker.start().rsplit("/", 1)[0] + "/0"
+    try:
+        with (
+            temporary_database(postgres_server_dsn) as results_dsn,
+            airflow_with_postgres_metadata(
+                tmp_path / "home", results_dsn, postgres_server_dsn, redis_server_url
+            ) as cli,
+            airflow_celery_cluster(cli, broker_url, queues=["default", "gpu"]) as stack,
+        ):
+            stack.unpause(DAG_ID)
+            yield stack, results_dsn
+    finally:
+        broker.stop()
+
+
+def test_each_task_runs_on_its_queue(cluster: tuple[AirflowStack, str]) -> None:
+    stack, _ = cluster
+    conf = {
+        "window_start": "2025-10-24T03:00:00+00:00",
+        "window_end": "2025-10-24T05:00:00+00:00",
+        "input_paths": [str(REAL_SAMPLE)],
+    }
+    reply = stack.api("POST", f"/dags/{DAG_ID}/dagRuns", json={"logical_date": None, "conf": conf})
+    assert reply.status_code == 200, reply.text
+    run_id = reply.json()["dag_run_id"]
+    stack.wait_for_runs(DAG_ID, [run_id], timeout=480)
+    instances = stack.api("GET", f"/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances").json()["task_instances"]
+    queues = {ti["task_id"]: ti["queue"] for ti in instances}
+    workers = ran_on(stack, DAG_ID, run_id, DEFAULT_QUEUE_TASKS)
+    for task_id in DEFAULT_QUEUE_TASKS:
+        assert queues[task_id] == "default"
+        assert workers[task_id] == "default-worker"

@@ -1,0 +1,59 @@
+"""The data-quality gate inside the DAG: bad input is quarantined with its reason and the run
+goes on; a feed that is mostly broken stops the run before analysis, saying why."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from tests.conftest import REAL_SAMPLE
+from tests.dags.airflow_env import DAG_ID, AirflowEnv
+from tests.dags.snapshot import count
+
+pytestmark = [pytest.mark.e2e, pytest.mark.integration]
+
+CORPUS = Path(__file__).resolve().parents[1] / "quality" / "corpus"
+# The whole day: the corpus spreads its cases over the hours of 2025-10-24.
+WINDOW = {"window_start": "2025-10-24T00:00:00+00:00", "window_end": "2025-10-25T00:00:00+00:00"}
+
+
+def _corpus_files() -> list[str]:
+    return [str(CORPUS / name) for name in sorted(json.loads((CORPUS / "expected.json").read_text()))]
+
+
+def test_bad_input_is_quarantined_and_the_run_completes(airflow: AirflowEnv, postgres_dsn: str) -> None:
+    inputs = [str(REAL_SAMPLE), *_corpus_files()]
+    airflow.dags_test("2025-10-25T00:00:00+00:00", {**WINDOW, "input_paths": inputs})
+    cases = json.loads((CORPUS / "expected.json").read_text()).values()
+    expected_bad = sum(len(case.get("bad", {})) for case in cases)
+    parse = count(postgres_dsn, "SELECT count(*) FROM coord.quarantine WHERE stage = 'parse'")
+    validate = count(postgres_dsn, "SELECT count(*) FROM coord.quarantine WHERE stage = 'validate'")
+    staged = count(postgres_dsn, "SELECT count(*) FROM coord.staged_events")
+    with psycopg.connect(postgres_dsn) as conn:
+        row = conn.execute("SELECT summary, html FROM coord.dq_reports").fetchone()
+        reasons = [r[0] for r in conn.execute("SELECT DISTINCT reason FROM coord.quarantine")]
+    assert row is not None
+    summary, html = row
+    # read = valid + quarantined, for the whole interval
+    assert summary["records_read"] == staged + parse == summary["events_valid"] + parse + validate
+    assert parse + validate == expected_bad
+    assert count(postgres_dsn, "SELECT count(*) FROM coord.runs WHERE status = 'success'") == 1
+    assert count(postgres_dsn, "SELECT count(*) FROM coord.analysis_results") == 1
+    assert any("not valid JSON" in r for r in reasons)
+    assert any("UTF-8" in r for r in reasons)
+    for expectation in ("record_not_duplicated", "src_ip"):
+        assert expectation in html
+
+
+def test_mostly_broken_feed_stops_before_analysis(airflow: AirflowEnv, postgres_dsn: str) -> None:
+    conf = {**WINDOW, "input_paths": _corpus_files(), "critical_failure_threshold": 0.0}
+    args = ["dags", "test", DAG_ID, "2025-10-25T00:00:00+00:00", "-c", json.dumps(conf)]
+    done = airflow.run(*args, check=False, timeout=600)
+    output = done.stdout + done.stderr
+    assert "data-quality gate failed" in output
+    assert count(postgres_dsn, "SELECT count(*) FROM coord.dq_reports WHERE NOT gate_passed") == 1
+    assert count(postgres_dsn, "SELECT count(*) FROM coord.analysis_results") == 0
+    assert count(postgres_dsn, "SELECT count(*) FROM coord.runs WHERE dq_gate_passed = false") == 1

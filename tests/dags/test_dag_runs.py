@@ -1,0 +1,121 @@
+"""The main DAG end to end with `airflow dags test` on real PostgreSQL and Redis."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import psycopg
+import pytest
+import redis
+
+from coord_core.cli.lineage import render_lineage
+from coord_core.contracts.window import DataWindow
+from coord_core.store import redis_keys
+from coord_core.store.lineage import campaign_lineage
+from tests.conftest import REAL_SAMPLE
+from tests.dags.airflow_env import AirflowEnv
+from tests.dags.snapshot import count, snapshot
+
+pytestmark = [pytest.mark.e2e, pytest.mark.integration]
+
+SAMPLE_CONF = {
+    "window_start": "2025-10-24T02:00:00+00:00",
+    "window_end": "2025-10-24T14:00:00+00:00",
+    "input_paths": [str(REAL_SAMPLE)],
+}
+
+
+def _openlineage_outputs(events_file: Path) -> dict[str, set[tuple[str, str]]]:
+    outputs: dict[str, set[tuple[str, str]]] = {}
+    for line in events_file.read_text().splitlines():
+        event = json.loads(line)
+        if event.get("eventType") == "COMPLETE":
+            datasets = {(d["namespace"], d["name"]) for d in event.get("outputs", [])}
+            outputs.setdefault(event["job"]["name"].split(".")[-1], set()).update(datasets)
+    return outputs
+
+
+def test_real_tpot_sample_end_to_end_and_rerun_is_identical(
+    airflow: AirflowEnv, postgres_dsn: str, redis_server_url: str, tmp_path: Path
+) -> None:
+    events_file = tmp_path / "openlineage.jsonl"
+    airflow.env["AIRFLOW__OPENLINEAGE__TRANSPORT"] = json.dumps(
+        {"type": "file", "log_file_path": str(events_file), "append": True}
+    )
+    airflow.dags_test("2025-10-24T14:00:00+00:00", SAMPLE_CONF)
+    # OpenLineage events went out through Airflow's provider, with our dataset namespaces.
+    outputs = _openlineage_outputs(events_file)
+    database = psycopg.conninfo.conninfo_to_dict(postgres_dsn)["dbname"]
+    assert ("postgres://localhost:5432", f"{database}.coord.campaigns") in outputs["load"]
+    assert ("postgres://localhost:5432", f"{database}.coord.sessions") in outputs["extract"]
+    redis_port = redis_server_url.rsplit(":", 1)[1].split("/", maxsplit=1)[0]
+    assert (f"redis://127.0.0.1:{redis_port}", "0/coord:campaigns:active") in outputs["publish_redis"]
+    assert count(postgres_dsn, "SELECT count(*) FROM coord.sessions") == 474
+    assert count(postgres_dsn, "SELECT count(DISTINCT src_ip) FROM coord.sessions") == 69
+    assert count(postgres_dsn, "SELECT count(*) FROM coord.staged_events") == 2057
+    assert count(postgres_dsn, "SELECT count(*) FROM coord.quarantine") == 0
+    assert count(postgres_dsn, "SELECT count(*) FROM coord.dq_reports WHERE gate_passed") == 1
+    assert count(postgres_dsn, "SELECT count(*) FROM coord.dq_results") > 10
+    assert count(postgres_dsn, "SELECT count(*) FROM coord.runs WHERE dq_gate_passed") == 1
+    campaigns = count(postgres_dsn, "SELECT count(*) FROM coord.campaigns")
+    assert campaigns >= 1
+    # every campaign member is a stored session, and every campaign has evidence
+    assert (
+        count(
+            postgres_dsn,
+            "SELECT count(*) FROM coord.campaign_members m LEFT JOIN coord.sessions s "
+            "ON s.session_id = m.session_id AND s.interval_start = m.interval_start "
+            "WHERE s.session_id IS NULL",
+        )
+        == 0
+    )
+    assert (
+        count(
+            postgres_dsn,
+            "SELECT count(*) FROM coord.campaigns c WHERE NOT EXISTS "
+            "(SELECT 1 FROM coord.evidence e WHERE e.campaign_id = c.campaign_id)",
+        )
+        == 0
+    )
+    assert count(postgres_dsn, "SELECT count(*) FROM coord.runs WHERE status = 'success'") == 1
+    window = DataWindow(start=SAMPLE_CONF["window_start"], end=SAMPLE_CONF["window_end"])
+    stored = redis.Redis.from_url(redis_server_url).get(
+        redis_keys.run_summary("dshield_coordination", window)
+    )
+    assert stored is not None
+    summary = json.loads(stored)
+    assert summary["campaigns"] == campaigns
+
+    # Every campaign traces back to its run, source, input, code and evidence.
+    with psycopg.connect(postgres_dsn) as conn:
+        row = conn.execute("SELECT campaign_id FROM coord.campaign_identity LIMIT 1").fetchone()
+        assert row is not None
+        campaign_id = row[0]
+        chain = campaign_lineage(conn, campaign_id)
+    assert chain is not None
+    text = render_lineage(chain)
+    run = chain["occurrences"][0]["runs"][0]
+    assert run["run_type"] == "manual" and run["status"] == "success"
+    assert run["source_locations"] == [str(REAL_SAMPLE)]
+    for expected in (run["run_id"], run["input_fingerprint"], run["result_sha256"], run["code_version"]):
+        assert expected and expected in text
+    assert chain["occurrences"][0]["evidence"]
+
+    before = snapshot(postgres_dsn)
+    output = airflow.dags_test("2025-10-24T14:00:00+00:00", SAMPLE_CONF)
+    assert snapshot(postgres_dsn) == before
+    # The second run found the first run's result in the Redis cache and said so.
+    assert "analysis cache hit" in output
+    assert count(postgres_dsn, "SELECT count(*) FROM coord.runs WHERE analysis_cache_hit") == 1
+    assert count(postgres_dsn, "SELECT count(*) FROM coord.audit_log WHERE action = 'run_started'") == 2
+
+
+def test_maintenance_dag_applies_retention_and_audits_it(airflow: AirflowEnv, postgres_dsn: str) -> None:
+    airflow.run("dags", "test", "coord_maintenance", "2026-01-01T00:00:00+00:00", "-c",
+                json.dumps({"keep_days": {"staged_events": 7}}), timeout=300)  # fmt: skip
+    assert (
+        count(postgres_dsn, "SELECT keep_days FROM coord.retention_policy WHERE table_name = 'staged_events'")
+        == 7
+    )
+    assert count(postgres_dsn, "SELECT count(*) FROM coord.audit_log WHERE action = 'retention_applied'") == 1

@@ -1,0 +1,60 @@
+"""Shared inputs for the data-quality tests: the real sample, the corpus, the interval they cover."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from coord_core.contracts.sessions import AttackSession
+from coord_core.ingest.cowrie_files import read_file
+from coord_core.ingest.records import ReadRecord
+from coord_core.ingest.sessionize import in_window, sessionize
+
+REPO = Path(__file__).resolve().parents[2]
+REAL_SAMPLE = REPO / "include" / "sample_data" / "tpot-cowrie-2025-10-24.json"
+CORPUS = Path(__file__).resolve().parent / "corpus"
+START = datetime(2025, 10, 24, tzinfo=UTC)
+END = START + timedelta(days=1)
+
+
+def expected_corpus() -> dict[str, dict[str, Any]]:
+    data: dict[str, dict[str, Any]] = json.loads((CORPUS / "expected.json").read_text())
+    return data
+
+
+def read(path: Path) -> list[ReadRecord]:
+    return list(read_file(path))
+
+
+def sessions_of(records: Sequence[ReadRecord]) -> list[AttackSession]:
+    return sessionize([r.event for r in records if r.event is not None])
+
+
+def owned_sessions(records: Sequence[ReadRecord], start: datetime, end: datetime) -> list[AttackSession]:
+    return [s for s in sessions_of(records) if in_window(s, start, end)]
+
+
+def summary_entry(
+    start: datetime,
+    hours: float,
+    *,
+    events: int,
+    sessions_by_sensor: dict[str, int],
+    login_events: int,
+    gate_passed: bool = True,
+) -> dict[str, Any]:
+    """An earlier run's summary as the store hands it back (only the fields baselines read)."""
+    end = start + timedelta(hours=hours)
+    return {
+        "interval_start": start.isoformat(),
+        "interval_end": end.isoformat(),
+        "gate_passed": gate_passed,
+        "events": events,
+        "sessions": sum(sessions_by_sensor.values()),
+        "sessions_by_sensor": sessions_by_sensor,
+        "login_events": login_events,
+        "quarantined": {"parse": 0, "validate": 0},
+    }

@@ -1,0 +1,121 @@
+"""The report plugin in a real Airflow API server: mounted, authenticated by Airflow, on coord_postgres."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+
+from coord_core.contracts.window import DataWindow
+from coord_core.ingest.cowrie_files import read_paths
+from coord_core.pipeline.extract import extract_interval
+from coord_core.quality.stage import validate_stage
+from coord_core.store.migrations import migrate
+from coord_core.store.results import ResultsStore, RunRecord
+from tests.dags.airflow_env import AIRFLOW, make_airflow_env
+from tests.dags.airflow_stack import free_port
+from tests.quality.support import END, REAL_SAMPLE, START
+
+pytestmark = pytest.mark.e2e
+
+DAG_ID = "dshield_coordination"
+RUN_ID = "manual__2025-10-25T00:00:00+00:00"
+USER = "dq-engineer"
+
+
+@pytest.fixture
+def report_db(postgres_dsn: str) -> str:
+    window = DataWindow(start=START, end=END)
+    with psycopg.connect(postgres_dsn) as conn:
+        migrate(conn)
+        store = ResultsStore(conn)
+        store.start_run(
+            window,
+            RunRecord(
+                dag_id=DAG_ID,
+                run_id=RUN_ID,
+                try_number=1,
+                source_kind="files",
+                source_locations=[str(REAL_SAMPLE)],
+                source_query=None,
+                code_version="test",
+                parameters={},
+            ),
+        )
+        extract_interval(store, window, read_paths([REAL_SAMPLE]), slack=timedelta(minutes=30))
+        validate_stage(store, window)
+    return postgres_dsn
+
+
+@pytest.fixture
+def api_server(tmp_path: Path, report_db: str, redis_server_url: str) -> Iterator[tuple[str, str]]:
+    """``airflow api-server`` alone (SQLite metadata is enough for one process); stopped by its group."""
+    port = free_port()
+    password = "pw-" + os.urandom(6).hex()
+    (tmp_path / "passwords.json").write_text(json.dumps({USER: password}))
+    cli = make_airflow_env(
+        tmp_path / "airflow",
+        report_db,
+        redis_server_url,
+        AIRFLOW__API__PORT=str(port),
+        AIRFLOW__API__HOST="127.0.0.1",
+        AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS=f"{USER}:viewer",
+        AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE=str(tmp_path / "passwords.json"),
+    )
+    cli.home.mkdir()
+    cli.run("db", "migrate")
+    log = (tmp_path / "api-server.log").open("w")
+    process = subprocess.Popen(
+        [AIRFLOW, "api-server"], env=cli.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            assert process.poll() is None, (tmp_path / "api-server.log").read_text()[-3000:]
+            try:
+                if httpx.get(f"{base}/api/v2/monitor/health", timeout=5).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(1)
+        token = httpx.post(f"{base}/auth/token", json={"username": USER, "password": password}, timeout=30)
+        token.raise_for_status()
+        yield base, str(token.json()["access_token"])
+    finally:
+        for sig in (signal.SIGINT, signal.SIGKILL):
+            try:
+                os.killpg(process.pid, sig)
+                process.wait(timeout=30)
+                break
+            except ProcessLookupError:
+                break
+            except subprocess.TimeoutExpired:
+                continue
+        log.close()
+
+
+def test_report_page_served_by_airflow(api_server: tuple[str, str]) -> None:
+    base, token = api_server
+    url = f"{base}/coord-dq/report"
+    params = {"dag_id": DAG_ID, "run_id": RUN_ID}
+    assert httpx.get(url, params=params, timeout=30).status_code == 401  # anonymous
+    bearer = httpx.get(url, params=params, headers={"Authorization": f"Bearer {token}"}, timeout=30)
+    assert bearer.status_code == 200 and "Gate PASSED" in bearer.text
+    # The UI's iframe authenticates with Airflow's session cookie.
+    cookie = httpx.get(url, params=params, cookies={"_token": token}, timeout=30)
+    assert cookie.status_code == 200 and cookie.text == bearer.text
+    index = httpx.get(f"{base}/coord-dq/", cookies={"_token": token}, timeout=30)
+    assert index.status_code == 200 and RUN_ID in index.text
+    plugins = httpx.get(f"{base}/api/v2/plugins", headers={"Authorization": f"Bearer {token}"}, timeout=30)
+    ours = next(p for p in plugins.json()["plugins"] if p["name"] == "coord_data_quality")
+    assert sorted(v["destination"] for v in ours["external_views"]) == ["dag_run", "nav", "task_instance"]

@@ -1,0 +1,209 @@
+"""The Airflow UI plugin: report pages served from a real PostgreSQL, registered the way Airflow loads it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+
+import psycopg
+import pytest
+from coord_airflow.dq_report_app import LazyReportApp, create_app
+from fastapi import HTTPException, Request
+from fastapi.testclient import TestClient
+
+from coord_core.contracts.window import DataWindow
+from coord_core.ingest.cowrie_files import read_paths
+from coord_core.pipeline.extract import extract_interval
+from coord_core.quality.stage import validate_stage
+from coord_core.quality.stored_reports import StoredReportReader
+from coord_core.store.migrations import migrate
+from coord_core.store.results import ResultsStore, RunRecord
+from tests.quality.support import END, REAL_SAMPLE, REPO, START
+
+pytestmark = pytest.mark.integration
+
+DAG_ID = "dshield_coordination"
+RUN_ID = "scheduled__2025-10-25T00:00:00+00:00"
+OLD_RUN_ID = "manual__2025-10-25T01:02:03+00:00"
+
+
+def _run(run_id: str) -> RunRecord:
+    return RunRecord(
+        dag_id=DAG_ID,
+        run_id=run_id,
+        try_number=1,
+        source_kind="files",
+        source_locations=[str(REAL_SAMPLE)],
+        source_query=None,
+        code_version="test",
+        parameters={},
+    )
+
+
+@pytest.fixture
+def stored(postgres_dsn: str) -> Iterator[tuple[str, str]]:
+    """A database where a real run of the sample was extracted, validated and reported."""
+    window = DataWindow(start=START, end=END)
+    with psycopg.connect(postgres_dsn) as conn:
+        migrate(conn)
+        store = ResultsStore(conn)
+        store.start_run(window, _run(OLD_RUN_ID))
+        store.audit("test", "run_started", dag_id=DAG_ID, run_id=OLD_RUN_ID, window=window)
+        store.start_run(window, _run(RUN_ID))  # a later run of the same interval
+        extract_interval(store, window, read_paths([REAL_SAMPLE]), slack=timedelta(minutes=30))
+        outcome = validate_stage(store, window)
+        html = conn.execute("SELECT html FROM coord.dq_reports").fetchone()
+        assert html is not None and outcome.gate.passed
+        yield postgres_dsn, str(html[0])
+
+
+def _client(dsn: str) -> TestClient:
+    @contextmanager
+    def reader() -> Iterator[StoredReportReader]:
+        with psycopg.connect(dsn) as conn:
+            yield StoredReportReader(conn)
+
+    async def authorize(request: Request) -> None:
+        if request.headers.get("X-Test-User") != "engineer":
+            raise HTTPException(status_code=401, detail="Not authenticated")
+
+    return TestClient(create_app(reader=reader, authorize=authorize), headers={"X-Test-User": "engineer"})
+
+
+def test_report_of_a_run_is_the_stored_page(stored: tuple[str, str]) -> None:
+    dsn, html = stored
+    client = _client(dsn)
+    reply = client.get("/report", params={"dag_id": DAG_ID, "run_id": RUN_ID})
+    assert reply.status_code == 200
+    assert reply.text == html
+    assert "Gate PASSED" in reply.text
+    assert reply.headers["content-type"].startswith("text/html")
+    assert "default-src 'none'" in reply.headers["content-security-policy"]
+    by_interval = client.get(
+        "/report", params={"interval_start": START.isoformat(), "interval_end": END.isoformat()}
+    )
+    assert by_interval.status_code == 200 and by_interval.text == html
+
+
+def test_an_earlier_run_of_the_interval_finds_the_latest_report_with_a_note(stored: tuple[str, str]) -> None:
+    dsn, html = stored
+    reply = _client(dsn).get("/report", params={"dag_id": DAG_ID, "run_id": OLD_RUN_ID})
+    assert reply.status_code == 200
+    assert "was validated again later" in reply.text and RUN_ID in reply.text
+    assert (
+        reply.text.replace(reply.text[reply.text.index("<div") : reply.text.index("</div>") + 6], "") == html
+    )
+
+
+def test_unknown_runs_and_bad_queries(stored: tuple[str, str]) -> None:
+    client = _client(stored[0])
+    missing = client.get("/report", params={"dag_id": DAG_ID, "run_id": "<script>x</script>"})
+    assert missing.status_code == 404
+    assert "No data-quality report is stored" in missing.text
+    assert "<script>x" not in missing.text and "&lt;script&gt;x" in missing.text
+    assert client.get("/report").status_code == 400
+    assert (
+        client.get("/report", params={"interval_start": "yesterday", "interval_end": "today"}).status_code
+        == 400
+    )
+    naive = client.get(
+        "/report", params={"interval_start": "2025-10-24T00:00:00", "interval_end": "2025-10-25T00:00:00"}
+    )
+    assert naive.status_code == 400
+    assert client.get("/summary", params={"dag_id": DAG_ID, "run_id": "nope"}).status_code == 404
+
+
+def test_summary_json_and_index(stored: tuple[str, str]) -> None:
+    client = _client(stored[0])
+    summary = client.get("/summary", params={"dag_id": DAG_ID, "run_id": RUN_ID}).json()
+    assert summary["gate_passed"] is True
+    assert summary["interval_start"] == START.isoformat()
+    assert summary["summary"]["events"] == 2057
+    assert summary["runs"] == [{"dag_id": DAG_ID, "run_id": RUN_ID}]
+    index = client.get("/")
+    assert index.status_code == 200
+    assert 'href="report?interval_start=2025-10-24T00%3A00%3A00%2B00%3A00&amp;interval_end=' in index.text
+    assert RUN_ID in index.text and "passed" in index.text
+
+
+def test_every_route_requires_authorization(stored: tuple[str, str]) -> None:
+    client = _client(stored[0])
+    for path in ("/", "/report", "/summary"):
+        reply = client.get(
+            path, params={"dag_id": DAG_ID, "run_id": RUN_ID}, headers={"X-Test-User": "nobody"}
+        )
+        assert reply.status_code == 401, path
+
+
+def test_lazy_app_builds_once(stored: tuple[str, str]) -> None:
+    built: list[int] = []
+    inner = _client(stored[0]).app
+
+    def factory():
+        built.append(1)
+        return inner
+
+    client = TestClient(LazyReportApp(factory), headers={"X-Test-User": "engineer"})
+    assert client.get("/").status_code == 200
+    assert client.get("/summary", params={"dag_id": DAG_ID, "run_id": RUN_ID}).status_code == 200
+    assert built == [1]
+
+
+def _airflow_env(home: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
+    env.update(
+        AIRFLOW_HOME=str(home),
+        AIRFLOW__CORE__PLUGINS_FOLDER=str(REPO / "plugins"),
+        AIRFLOW__CORE__DAGS_FOLDER=str(REPO / "dags"),
+        AIRFLOW__CORE__LOAD_EXAMPLES="False",
+        PYTHONWARNINGS="ignore",
+    )
+    return env
+
+
+def test_airflow_loads_the_plugin_from_the_plugins_folder(tmp_path: Path) -> None:
+    airflow = str(Path(sys.executable).with_name("airflow"))
+    done = subprocess.run(
+        [airflow, "plugins", "-o", "json"],
+        check=False,
+        env=_airflow_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    plugins = json.loads(done.stdout[done.stdout.index("[") :])
+    ours = next(p for p in plugins if p["name"] == "coord_data_quality")
+    assert [(a["url_prefix"], a["name"]) for a in ours["fastapi_apps"]] == [
+        ("/coord-dq", "Coordination data-quality reports")
+    ]
+    views = {v["destination"]: v for v in ours["external_views"]}
+    assert views["dag_run"]["href"] == "coord-dq/report?dag_id={DAG_ID}&run_id={RUN_ID}"
+    assert views["task_instance"]["href"] == views["dag_run"]["href"]
+    assert views["nav"]["href"] == "coord-dq/" and views["nav"]["category"] == "browse"
+    assert all(not v["href"].startswith("/") for v in views.values())  # relative to the UI base URL
+
+
+def test_default_authorization_is_airflows_and_refuses_anonymous_callers(tmp_path: Path) -> None:
+    code = (
+        "from fastapi.testclient import TestClient\n"
+        "from coord_airflow.dq_report_app import create_app\n"
+        "def no_db():\n    raise AssertionError('the database must not be reached')\n"
+        "client = TestClient(create_app(reader=no_db))\n"
+        "print('STATUS', client.get('/report', params={'dag_id': 'd', 'run_id': 'r'}).status_code)\n"
+        "print('STATUS', client.get('/').status_code)\n"
+    )
+    env = _airflow_env(tmp_path)
+    env["PYTHONPATH"] = f"{REPO / 'plugins'}:{REPO}"
+    done = subprocess.run(
+        [sys.executable, "-c", code], check=False, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    statuses = [line.split()[1] for line in done.stdout.splitlines() if line.startswith("STATUS ")]
+    assert statuses == ["401", "401"]

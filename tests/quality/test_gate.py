@@ -1,0 +1,263 @@
+"""The gate: the real sample passes, broken input and broken feeds stop the analysis with a reason."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from coord_core.ingest.records import ReadRecord
+from coord_core.quality.config import QualityConfig
+from coord_core.quality.outcome import QualityOutcome
+from coord_core.quality.suites import SuiteDefinitionError
+from coord_core.quality.validate import validate_interval
+from coord_core.store.results import QuarantineEntry
+from tests.quality.support import END, REAL_SAMPLE, START, read, sessions_of, summary_entry
+
+SENSOR = "37e2115ebaeb"  # the real sample's only sensor
+
+
+@pytest.fixture(scope="module")
+def real() -> list[ReadRecord]:
+    return read(REAL_SAMPLE)
+
+
+@pytest.fixture(scope="module")
+def baseline_outcome(real: list[ReadRecord]) -> QualityOutcome:
+    return validate_interval(real, sessions_of(real), START, END)
+
+
+def _result(outcome: QualityOutcome, key: str):
+    return next(r for r in outcome.results if r.key == key)
+
+
+def test_real_sample_passes_with_zero_critical_failures(baseline_outcome: QualityOutcome) -> None:
+    outcome = baseline_outcome
+    assert outcome.gate.passed
+    assert outcome.gate.critical_failures == ()
+    assert [r.key for r in outcome.results if r.critical and (not r.success or r.unexpected_count)] == []
+    assert outcome.counts.as_dict() == {
+        "read": 2057,
+        "valid": 2057,
+        "quarantined_parse": 0,
+        "quarantined_validate": 0,
+    }
+    assert outcome.quarantined_session_keys == frozenset()
+    # The one unknown event id (cowrie.direct-tcpip.data) is a warning, and its row is kept.
+    assert outcome.gate.warnings == ("events.eventid_known",)
+    s = outcome.summary
+    assert (s["events"], s["sessions"], s["login_events"], s["login_success"]) == (2057, 474, 348, 9)
+    assert s["sessions_by_sensor"] == {SENSOR: 474}
+    assert s["gate_passed"] is True
+    # Every expectation of every suite ran and maps onto a dq_results row (unique key).
+    rows = outcome.dq_rows()
+    assert len({(r.suite, r.expectation, r.column) for r in rows}) == len(rows) >= 25
+
+
+def test_input_read_twice_fails_the_gate_naming_expectation_column_counts_examples(
+    real: list[ReadRecord],
+) -> None:
+    doubled = real + [replace(r, ref=r.ref + "#copy") for r in real]
+    outcome = validate_interval(doubled, sessions_of(real), START, END)
+    assert not outcome.gate.passed
+    assert outcome.gate.critical_failures == ("events.record_not_duplicated",)
+    reason = outcome.gate.reason
+    assert "events.record_not_duplicated failed on column 'record_copy'" in reason
+    assert "2057 of 4114 rows unexpected (50.00% > threshold 5.00%)" in reason
+    assert "examples: " in reason and "#copy: 2" in reason
+    # The second copies are quarantined; the first copies stay valid.
+    assert outcome.counts.quarantined_validate == 2057
+    assert all(r.ref.endswith("#copy") for r in (e for e in outcome.quarantine))
+    assert {r.ref for r in outcome.valid_records} == {r.ref for r in real}
+    assert outcome.summary["gate_passed"] is False
+
+
+def test_thresholds_are_configurable_per_expectation(real: list[ReadRecord]) -> None:
+    doubled = real + [replace(r, ref=r.ref + "#copy") for r in real[:500]]
+    strict = validate_interval(doubled, sessions_of(real), START, END)
+    assert strict.gate.critical_failures == ("events.record_not_duplicated",)  # 19.6% > 5%
+    lenient = validate_interval(
+        doubled,
+        sessions_of(real),
+        START,
+        END,
+        config=QualityConfig(thresholds={"events.record_not_duplicated": 0.25}),
+    )
+    assert lenient.gate.passed
+    result = _result(lenient, "events.record_not_duplicated")
+    assert (result.success, result.threshold, result.unexpected_count) == (True, 0.25, 500)
+    assert lenient.counts.quarantined_validate == 500  # within threshold, still quarantined
+    assert "within threshold: events.record_not_duplicated (500 rows)" in lenient.gate.reason
+    global_default = validate_interval(
+        doubled, sessions_of(real), START, END, config=QualityConfig(critical_threshold=0.3)
+    )
+    assert global_default.gate.passed
+
+
+def test_unknown_threshold_key_is_refused(real: list[ReadRecord]) -> None:
+    with pytest.raises(SuiteDefinitionError, match=r"events\.no_such_check"):
+        validate_interval(
+            real[:10], [], START, END, config=QualityConfig(thresholds={"events.no_such_check": 0.1})
+        )
+
+
+def test_events_outside_the_window_and_slack_are_quarantined(real: list[ReadRecord]) -> None:
+    # A one-hour window over a day of data: events of sessions straddling the end within the
+    # slack stay; the rest of the day is outside and quarantined, which fails the gate.
+    start = START.replace(hour=3)
+    end = start + timedelta(hours=1)
+    outcome = validate_interval(real, sessions_of(real), start, end, config=QualityConfig())
+    late = [e for e in outcome.quarantine if "events.timestamp_in_window" in e.expectations]
+    assert late and not outcome.gate.passed
+    assert "events.timestamp_in_window" in outcome.gate.critical_failures
+    for record in outcome.valid_records:
+        assert record.event is not None
+        assert start - timedelta(minutes=30) <= record.event.timestamp < end + timedelta(minutes=30)
+
+
+def test_empty_interval_passes_and_says_nothing_was_judged() -> None:
+    outcome = validate_interval([], [], START, END)
+    assert outcome.gate.passed
+    assert outcome.counts.read == 0
+    assert all(r.element_count in (0, 1) and r.unexpected_count == 0 for r in outcome.results)
+
+
+def test_parse_quarantine_from_extract_counts_and_can_fail_the_gate(real: list[ReadRecord]) -> None:
+    parse = [
+        QuarantineEntry(
+            ref=f"x:{i}", record_key=f"k{i}", reason="not valid JSON (Expecting value at column 1)", raw="{"
+        )
+        for i in range(200)
+    ]
+    outcome = validate_interval(real, sessions_of(real), START, END, parse_quarantine=parse)
+    assert outcome.counts.read == 2257 == outcome.counts.valid + outcome.counts.quarantined
+    assert outcome.parse_quarantine == tuple(parse)
+    assert outcome.gate.critical_failures == ("volume.parse_errors_rare",)  # 8.9% of records
+    assert outcome.summary["quarantine_by_reason"] == {
+        "parse: not valid JSON (Expecting value at column N)": 200
+    }
+
+
+# -- drift against history -------------------------------------------------------------------
+
+
+def _history(n: int, *, sessions: dict[str, int], events: int = 2057, logins: int = 348, **kw: bool):
+    return [
+        summary_entry(
+            START - timedelta(days=i + 1),
+            24,
+            events=events,
+            sessions_by_sensor=sessions,
+            login_events=logins,
+            **kw,
+        )
+        for i in range(n)
+    ]
+
+
+def test_steady_history_passes(real: list[ReadRecord]) -> None:
+    outcome = validate_interval(
+        real, sessions_of(real), START, END, history=_history(5, sessions={SENSOR: 500})
+    )
+    assert outcome.gate.passed
+    volume = _result(outcome, "volume.events_not_collapsed")
+    assert volume.success and volume.missing_count == 0  # judged, not skipped
+    assert not any("drift checks not judged" in n for n in outcome.notes)
+
+
+def test_a_sensor_that_went_silent_fails_the_gate(real: list[ReadRecord]) -> None:
+    # Earlier runs saw thousands of sessions a day from "sensor-b"; this run has none from it.
+    # Totals alone would not notice (another sensor delivers), the per-sensor check does.
+    history = _history(5, sessions={"sensor-b": 4000}, events=2057 * 5)
+    outcome = validate_interval(real, sessions_of(real), START, END, history=history)
+    assert outcome.gate.critical_failures == ("sensors.sensor_sessions_not_collapsed",)
+    sensors = _result(outcome, "sensors.sensor_sessions_not_collapsed")
+    assert (sensors.unexpected_count, sensors.element_count, sensors.missing_count) == (1, 2, 1)
+    assert sensors.examples[0]["row"] == "sensor-b"
+    assert sensors.examples[0]["value"] == "0.0"
+    assert "sensors.sensor_sessions_not_collapsed failed on column 'sessions_ratio'" in outcome.gate.reason
+    assert "sensor-b" in outcome.gate.reason
+    assert _result(outcome, "volume.sessions_not_collapsed").success
+
+
+def test_one_sensor_of_several_going_silent_is_reported_within_threshold(real: list[ReadRecord]) -> None:
+    history = _history(5, sessions={SENSOR: 480, "sensor-b": 480})
+    outcome = validate_interval(real, sessions_of(real), START, END, history=history)
+    sensors = _result(outcome, "sensors.sensor_sessions_not_collapsed")
+    assert sensors.success and sensors.unexpected_count == 1  # 1 of 2 judged sensors, threshold 50%
+    assert outcome.gate.passed
+    assert "sensors.sensor_sessions_not_collapsed (1 rows)" in outcome.gate.reason
+
+
+def test_event_volume_collapse_fails_the_gate(real: list[ReadRecord]) -> None:
+    history = _history(4, sessions={SENSOR: 474}, events=2057 * 30)
+    outcome = validate_interval(real, sessions_of(real), START, END, history=history)
+    assert "volume.events_not_collapsed" in outcome.gate.critical_failures
+    example = _result(outcome, "volume.events_not_collapsed").examples[0]
+    assert float(example["events_baseline_per_hour"]) == pytest.approx(2057 * 30 / 24)
+
+
+def test_login_drop_is_a_warning_only(real: list[ReadRecord]) -> None:
+    outcome = validate_interval(
+        real, sessions_of(real), START, END, history=_history(4, sessions={SENSOR: 474}, logins=348 * 10)
+    )
+    login = _result(outcome, "volume.login_events_not_collapsed")
+    assert not login.success and not login.critical
+    assert outcome.gate.passed
+    assert "volume.login_events_not_collapsed" in outcome.gate.warnings
+
+
+def test_too_little_history_is_not_judged(real: list[ReadRecord]) -> None:
+    history = _history(2, sessions={SENSOR: 100000}, events=10**7)
+    outcome = validate_interval(real, sessions_of(real), START, END, history=history)
+    assert outcome.gate.passed
+    assert _result(outcome, "volume.events_not_collapsed").missing_count == 1
+    assert any("2 earlier run(s) with a passed gate, 3 needed" in n for n in outcome.notes)
+
+
+def test_failed_runs_do_not_become_the_baseline(real: list[ReadRecord]) -> None:
+    broken = _history(6, sessions={SENSOR: 1}, events=5, logins=0, gate_passed=False)
+    healthy = [
+        summary_entry(
+            START - timedelta(days=10 + i),
+            24,
+            events=2000,
+            sessions_by_sensor={SENSOR: 470},
+            login_events=340,
+        )
+        for i in range(3)
+    ]
+    outcome = validate_interval(real, sessions_of(real), START, END, history=broken + healthy)
+    assert outcome.gate.passed
+    example_free = _result(outcome, "volume.events_not_exploded")
+    assert example_free.success and example_free.missing_count == 0  # judged against the healthy runs
+
+
+def test_malformed_history_entries_are_ignored_with_a_note(real: list[ReadRecord]) -> None:
+    history = [{"interval_start": "not a time"}, {"foo": 1}, *_history(3, sessions={SENSOR: 474})]
+    outcome = validate_interval(real, sessions_of(real), START, END, history=history)
+    assert outcome.gate.passed
+    assert sum("history entry" in n for n in outcome.notes) == 2
+    assert len(outcome.history) == 3
+
+
+def test_summary_is_the_next_runs_history(real: list[ReadRecord]) -> None:
+    runs: list[dict[str, Any]] = []
+    for day in range(4):
+        start = START + timedelta(days=day)
+        shifted = [
+            replace(
+                r, event=r.event.model_copy(update={"timestamp": r.event.timestamp + timedelta(days=day)})
+            )
+            for r in real
+            if r.event is not None
+        ]
+        outcome = validate_interval(
+            shifted, sessions_of(shifted), start, start + timedelta(days=1), history=runs[::-1]
+        )
+        assert outcome.gate.passed, outcome.gate.reason
+        runs.append(outcome.summary)
+    assert _result(outcome, "volume.events_not_collapsed").missing_count == 0
+    assert outcome.history[0].events == 2057

@@ -1,0 +1,100 @@
+"""The validate stage on a real PostgreSQL: after extract, it writes quarantine, marks, results, report."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import psycopg
+import pytest
+
+from coord_core.contracts.window import DataWindow
+from coord_core.ingest.cowrie_files import read_paths
+from coord_core.pipeline.extract import extract_interval
+from coord_core.quality.config import QualityConfig
+from coord_core.quality.stage import validate_stage
+from coord_core.store.migrations import migrate
+from coord_core.store.results import ResultsStore
+from tests.quality.support import CORPUS, END, REAL_SAMPLE, START, expected_corpus
+
+pytestmark = pytest.mark.integration
+
+
+def _state(conn: psycopg.Connection) -> dict[str, Any]:
+    def one(sql: str) -> Any:
+        row = conn.execute(sql).fetchone()
+        assert row is not None
+        return row[0]
+
+    return {
+        "quarantine": conn.execute(
+            "SELECT stage, ref, record_key, reason, expectations FROM coord.quarantine ORDER BY stage, ref"
+        ).fetchall(),
+        "results": conn.execute(
+            "SELECT suite, expectation, column_name, success, critical, element_count, unexpected_count, "
+            "unexpected_percent, details FROM coord.dq_results ORDER BY suite, expectation"
+        ).fetchall(),
+        "report": conn.execute(
+            "SELECT gate_passed, gate_reason, summary, html FROM coord.dq_reports"
+        ).fetchall(),
+        "marked": one(
+            "SELECT array_agg(session_id ORDER BY session_id) FROM coord.sessions WHERE quarantined"
+        ),
+    }
+
+
+def test_extract_then_validate_accounts_for_every_record_and_is_idempotent(
+    pg_conn: psycopg.Connection,
+) -> None:
+    migrate(pg_conn)
+    store = ResultsStore(pg_conn)
+    window = DataWindow(start=START, end=END)
+    paths = [REAL_SAMPLE, *(CORPUS / name for name in sorted(expected_corpus()))]
+    extracted = extract_interval(store, window, read_paths(paths), slack=timedelta(minutes=30))
+    outcome = validate_stage(store, window, QualityConfig(timestamp_slack=timedelta(minutes=30)))
+
+    # Extract read everything of the interval; parse + validate quarantine + valid is all of it.
+    assert outcome.counts.read == extracted.read
+    assert outcome.counts.quarantined_parse == extracted.quarantined
+    assert outcome.counts.read == outcome.counts.valid + outcome.counts.quarantined
+    assert outcome.gate.passed, outcome.gate.reason
+
+    state = _state(pg_conn)
+    stages = [row[0] for row in state["quarantine"]]
+    assert stages.count("validate") == len(outcome.quarantine) > 0
+    assert stages.count("parse") == extracted.quarantined > 0
+    validate_rows = {row[1]: row for row in state["quarantine"] if row[0] == "validate"}
+    dup = next(r for ref, r in validate_rows.items() if ref.endswith("duplicates.jsonl:3"))
+    assert dup[4] == ["events.record_not_duplicated"]
+    assert len(state["results"]) == len(outcome.results)
+    assert state["report"][0][0] is True
+    assert state["report"][0][2]["events_valid"] == outcome.counts.valid
+    # Sessions that failed a session-level check are excluded; a bad row only costs its row:
+    # the duplicated login's session is rebuilt from its valid events and stays in the analysis.
+    valid_keys = {(r.event.sensor, r.event.session) for r in outcome.valid_records if r.event}
+    excluded = outcome.failed_session_keys | (outcome.quarantined_session_keys - valid_keys)
+    assert sorted(state["marked"]) == sorted(s for _, s in excluded)
+    assert "c7a000000001" not in state["marked"]
+    analysed = {s.session_id: s for s in store.load_sessions(window)}
+    assert analysed["c7a000000001"].event_count == 3  # connect, one login, close: copies removed
+    assert len(analysed["c7a000000001"].logins) == 1
+    assert set(analysed).isdisjoint(state["marked"])
+
+    again = validate_stage(store, window, QualityConfig(timestamp_slack=timedelta(minutes=30)))
+    assert again.counts == outcome.counts
+    assert _state(pg_conn) == state  # a rerun leaves exactly the same rows and the same report bytes
+
+
+def test_history_comes_from_earlier_reports(pg_conn: psycopg.Connection) -> None:
+    migrate(pg_conn)
+    store = ResultsStore(pg_conn)
+    for day in range(4):
+        window = DataWindow(start=START + timedelta(days=day - 3), end=END + timedelta(days=day - 3))
+        # Only the last day has data: earlier days are empty intervals (their gate passes).
+        records = read_paths([REAL_SAMPLE]) if day == 3 else iter(())
+        extract_interval(store, window, records, slack=timedelta(minutes=30))
+        outcome = validate_stage(store, window)
+    assert len(outcome.history) == 3
+    # Three empty days make a zero baseline: nothing to compare a ratio against, so not judged.
+    events = next(r for r in outcome.results if r.key == "volume.events_not_collapsed")
+    assert events.missing_count == 1 and outcome.gate.passed

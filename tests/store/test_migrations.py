@@ -1,0 +1,44 @@
+"""Migrations apply once, in order, and refuse a rewritten history."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from coord_core.store.migrations import SQL_DIR, discover, migrate
+
+pytestmark = pytest.mark.integration
+
+
+def test_migrations_apply_once(pg_conn: psycopg.Connection) -> None:
+    versions = [m.version for m in discover()]
+    assert migrate(pg_conn) == versions
+    assert migrate(pg_conn) == []
+    tables = {
+        row[0]
+        for row in pg_conn.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'coord'"
+        )
+    }
+    assert {
+        "runs",
+        "sessions",
+        "campaigns",
+        "campaign_members",
+        "evidence",
+        "quarantine",
+        "audit_log",
+    } <= tables
+
+
+def test_changed_migration_is_refused(pg_conn: psycopg.Connection, tmp_path: Path) -> None:
+    for migration in discover():
+        (tmp_path / migration.path.name).write_text(migration.sql)
+    migrate(pg_conn, tmp_path)
+    first = sorted(tmp_path.glob("*.sql"))[0]
+    first.write_text(first.read_text() + "\n-- edited\n")
+    with pytest.raises(RuntimeError, match="was changed after it was applied"):
+        migrate(pg_conn, tmp_path)
+    assert SQL_DIR.is_dir()

@@ -1,0 +1,93 @@
+"""Redis cache, tracking and alerts against a real Redis, and degradation when it is down."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import redis
+
+from coord_core.contracts.campaigns import AnalysisResult, RunInfo
+from coord_core.contracts.window import DataWindow
+from coord_core.embedded_services import _free_port
+from coord_core.store import redis_keys
+from coord_core.store.campaign_tracking import TrackedCampaign, track_campaigns
+from coord_core.store.redis_resilience import BestEffortRedis
+from coord_core.store.result_cache import AnalysisResultCache
+
+pytestmark = pytest.mark.integration
+
+WINDOW = DataWindow(start=datetime(2031, 1, 1, tzinfo=UTC), end=datetime(2031, 1, 1, 1, tzinfo=UTC))
+
+
+def _result(fingerprint: str) -> AnalysisResult:
+    return AnalysisResult(
+        run=RunInfo(input_fingerprint=fingerprint, parameters={"k": 1}, code_version="v-test")
+    )
+
+
+def _campaign(cid: str, confidence: float) -> TrackedCampaign:
+    seen = datetime.now(UTC)
+    return TrackedCampaign(cid, "coordinated_campaign", confidence, seen - timedelta(minutes=5), seen, 1, 3)
+
+
+def test_result_cache_roundtrip_with_ttl(redis_client: redis.Redis[bytes]) -> None:
+    cache = AnalysisResultCache(BestEffortRedis(redis_client), ttl_seconds=120)
+    fingerprint = f"fp-{time.time_ns()}"
+    assert cache.get(WINDOW, fingerprint, "p1", "v-test") is None
+    assert cache.put(WINDOW, _result(fingerprint), "p1")
+    assert cache.get(WINDOW, fingerprint, "p1", "v-test") == _result(fingerprint)
+    assert cache.get(WINDOW, fingerprint, "p2", "v-test") is None  # other parameters: a miss
+    assert cache.get(WINDOW, fingerprint, "p1", "v-other") is None  # other code: a miss
+    key = redis_keys.analysis_result(WINDOW, fingerprint, "p1", "v-test")
+    assert 0 < redis_client.ttl(key) <= 120
+    redis_client.delete(key)
+
+
+def test_new_high_confidence_campaign_alerts_once(redis_client: redis.Redis[bytes]) -> None:
+    pubsub = redis_client.pubsub()
+    pubsub.subscribe(redis_keys.ALERT_CHANNEL)
+    pubsub.get_message(timeout=1)  # subscription confirmation
+    cid = f"cmp-test-{time.time_ns()}"
+    low = f"cmp-low-{time.time_ns()}"
+    best_effort = BestEffortRedis(redis_client)
+    first = track_campaigns(best_effort, [_campaign(cid, 0.95), _campaign(low, 0.3)], alert_confidence=0.8)
+    second = track_campaigns(best_effort, [_campaign(cid, 0.97)], alert_confidence=0.8)
+    assert first["alerts"] == [cid] and second["alerts"] == []
+    message = pubsub.get_message(timeout=2)
+    assert message is not None and json.loads(message["data"])["campaign_id"] == cid
+    assert pubsub.get_message(timeout=0.5) is None
+    assert redis_client.zscore(redis_keys.ACTIVE_CAMPAIGNS, cid) is not None
+    assert redis_client.hget(redis_keys.campaign(cid), "confidence") == b"0.97"
+    for key in (redis_keys.campaign(cid), redis_keys.campaign(low), redis_keys.alerted(cid)):
+        redis_client.delete(key)
+    redis_client.zrem(redis_keys.ACTIVE_CAMPAIGNS, cid, low)
+    pubsub.close()
+
+
+def test_redis_down_degrades_with_a_recorded_reason() -> None:
+    dead = redis.Redis(host="127.0.0.1", port=_free_port(), socket_connect_timeout=0.5)
+    best_effort = BestEffortRedis(dead)
+    cache = AnalysisResultCache(best_effort)
+    assert cache.get(WINDOW, "fp", "p", "v") is None
+    assert not cache.put(WINDOW, _result("fp"), "p")
+    outcome = track_campaigns(best_effort, [_campaign("cmp-x", 0.99)], alert_confidence=0.5)
+    assert outcome["alerts"] == []
+    assert not best_effort.available
+    assert all("ConnectionError" in f for f in best_effort.failures)
+
+
+def test_workflow_state_is_recorded_with_a_one_hour_ttl(redis_client: redis.Redis[bytes]) -> None:
+    from coord_core.store.workflow_state import WorkflowStateRecorder
+
+    recorder = WorkflowStateRecorder(BestEffortRedis(redis_client), f"thread-{time.time_ns()}")
+    recorder.record("pattern_analyzer", "running")
+    recorder.record("pattern_analyzer", "done", campaigns=3)
+    recorder.record("confidence_scorer", "running")
+    state = recorder.snapshot()
+    assert state["pattern_analyzer"]["status"] == "done" and state["pattern_analyzer"]["campaigns"] == 3
+    assert state["confidence_scorer"]["status"] == "running"
+    assert 3590 < redis_client.ttl(recorder.key) <= 3600
+    redis_client.delete(recorder.key)
