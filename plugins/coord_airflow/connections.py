@@ -49,10 +49,21 @@ def ollama_base_url(conn_type: str | None, host: str | None, port: int | None, p
     else:
         scheme = "https" if (conn_type or "").lower() == "https" else "http"
     host = host.rstrip("/")
-    has_port = ":" in host.rsplit("]", 1)[-1]  # after an IPv6 literal's bracket
+    if _is_ipv6(host):  # Airflow strips the brackets of an IPv6 literal
+        host = f"[{host}]"
+    has_port = ":" in host.rsplit("]", 1)[-1]
     authority = f"{host}:{port}" if port else host if has_port else f"{host}:{OLLAMA_DEFAULT_PORT}"
     suffix = f"/{path.strip('/')}" if path and path.strip("/") else ""
     return f"{scheme}://{authority}{suffix}"
+
+
+def _is_ipv6(host: str) -> bool:
+    import ipaddress
+
+    try:
+        return isinstance(ipaddress.ip_address(host), ipaddress.IPv6Address)
+    except ValueError:
+        return False
 
 
 def ollama_client() -> tuple[Any, Any, str]:
