@@ -16,6 +16,7 @@ from coord_core.llm.narrator import Narrator
 from coord_core.llm.output import NARRATIVE_SCHEMA
 from tests.emulators.ollama import EmulatedModel, OllamaEmulator, Reply
 from tests.emulators.ollama.responders import fixed, sequence
+from tests.llm.conftest import OllamaServer
 from tests.llm.support import sample_result, sample_sessions
 
 MODEL = "llama3.2:3b"
@@ -214,3 +215,22 @@ def test_partial_offload_shows_in_the_report(emulator: OllamaEmulator, vram_frac
     narrator = _narrator(emulator.host)
     narrator.narrate(_campaign_a(), _sessions_a())
     assert narrator.gpu_usage()["ollama_ps"]["models"][0]["vram_fraction"] == vram_fraction
+
+
+def test_narration_against_the_server_cites_only_known_evidence(ollama_server: OllamaServer) -> None:
+    """Holds for any model: emulated, or real when ``OLLAMA_HOST`` is set."""
+    client = ollama.Client(host=ollama_server.host, timeout=httpx.Timeout(120, connect=5))
+    narrator = Narrator(client, NarratorConfig(models=(ollama_server.model,), backoff_s=0.0))
+    narrator.prepare()
+    if narrator.model is None:
+        pytest.skip(f"no usable model: {narrator.unavailable}")
+    listed = {m.model: m.digest for m in client.list().models}
+    assert narrator.model.digest == listed[narrator.model.name]
+    campaign = _campaign_a()
+    record = narrator.narrate(campaign, _sessions_a())
+    assert record.status in {"ok", "rejected"}, record.reason
+    known = {e.evidence_id for e in campaign.evidence}
+    if record.status == "ok":
+        assert record.source == "llm" and record.model_digest == narrator.model.digest
+    assert all(set(c.evidence_ids) <= known for c in record.answer.claims)
+    assert all(set(r.evidence_ids) - known for r in record.rejected)
