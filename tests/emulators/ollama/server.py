@@ -428,3 +428,20 @@ def _try_json(raw: bytes) -> Any:
         return json.loads(raw) if raw else None
     except (json.JSONDecodeError, UnicodeDecodeError):
         return raw
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Serve the emulator until stdin closes (e.g. ``make run`` with ``llm: true`` by hand)."""
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(description="Run the Ollama emulator until stdin closes.")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--model", action="append", default=[], help="model name to serve (repeatable)")
+    args = parser.parse_args(argv)
+    with OllamaEmulator(
+        [EmulatedModel(name) for name in args.model or ["llama3.2:3b"]], port=args.port
+    ) as server:
+        print(f"ready {server.host}", flush=True)
+        sys.stdin.read()
+    return 0
