@@ -53,6 +53,11 @@ def scores_fingerprint(store: ResultsStore, window: DataWindow) -> str:
     return hashlib.sha256(repr(rows).encode()).hexdigest()
 
 
+def _assert_scores(store: ResultsStore, window: DataWindow, before: str) -> None:
+    if scores_fingerprint(store, window) != before:
+        raise ScoresChanged(f"scores of {window.label} changed during narration")
+
+
 def record_llm_off(store: ResultsStore, window: DataWindow, run: RunContext) -> dict[str, Any]:
     """``llm`` is false: no model call, no narrative written, and the run says so."""
     save_llm_run(
@@ -99,6 +104,7 @@ def narrate_interval(
             by_id[session.session_id].append(session)
         records = [narrator.narrate(c, sessions_of(c, by_id)) for c in result.campaigns]
     gpu = narrator.gpu_usage() if records else {}
+    _assert_scores(store, window, before)
 
     statuses = Counter(r.status for r in records)
     if not records:
@@ -145,8 +151,7 @@ def narrate_interval(
     used = [model.reference] if model and any(r.model for r in records) else []
     store.update_run(run.dag_id, window, models=Jsonb(used))
 
-    if scores_fingerprint(store, window) != before:
-        raise ScoresChanged(f"scores of {window.label} changed during narration")
+    _assert_scores(store, window, before)
     if status == STATUS_UNAVAILABLE:
         log.warning("narratives of %s written without the LLM: %s", window.label, reason)
     return {

@@ -228,3 +228,4 @@ def test_a_changed_score_fails_the_stage(store: ResultsStore, emulator: OllamaEm
     tampering = _tampering_narrator(store.conn, _client(emulator.host))
     with pytest.raises(ScoresChanged):
         narrate_interval(store, WINDOW, RUN, client=None, config=CONFIG, narrator=tampering)
+    assert load_narratives(store.conn, WINDOW) == []  # nothing written from a tampered run
