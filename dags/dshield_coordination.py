@@ -4,12 +4,16 @@ The validate task is the data-quality gate: failing rows are quarantined with th
 a critical expectation failing beyond `critical_failure_threshold` stops the run before analysis
 (the report is in the run's "Data quality" tab).
 
+`narrate` (an LLM narrative per campaign, written only when the `llm` param is true) runs on the
+Celery queue named by `COORD_GPU_QUEUE` (default `gpu`); every other task on the default queue.
+
 Wiring only: every task body delegates to ``coord_airflow.pipeline_tasks`` (imported inside the
 task, so parsing this file imports nothing heavy and opens no connection).
 """
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,6 +25,9 @@ RESULTS_DB = "postgres://coord-results:5432/coord/coord"
 STAGED_SESSIONS = Asset(f"{RESULTS_DB}/sessions")
 CAMPAIGNS = Asset(f"{RESULTS_DB}/campaigns")
 CAMPAIGN_CACHE = Asset("redis://coord-cache:6379/0/coord:campaigns:active")
+
+# The Celery queue of the workers next to Ollama and the GPU; everything else uses the default.
+GPU_QUEUE = os.environ.get("COORD_GPU_QUEUE") or "gpu"
 
 DEFAULT_ARGS = {"retries": 2, "retry_delay": timedelta(seconds=30), "owner": "coord"}
 
@@ -109,6 +116,12 @@ def dshield_coordination() -> None:
 
         return pipeline_tasks.publish_redis(context)
 
+    @task(queue=GPU_QUEUE, execution_timeout=timedelta(hours=2))
+    def narrate(**context: Any) -> dict[str, Any]:
+        from coord_airflow import pipeline_tasks
+
+        return pipeline_tasks.narrate(context)
+
     @task
     def finish(**context: Any) -> dict[str, Any]:
         from coord_airflow import pipeline_tasks
@@ -117,7 +130,7 @@ def dshield_coordination() -> None:
 
     loaded = load()
     migrate_schema() >> extract() >> validate() >> analyze() >> loaded
-    loaded >> publish_redis() >> finish()
+    loaded >> [publish_redis(), narrate()] >> finish()
 
 
 dshield_coordination()

@@ -58,6 +58,7 @@ def render_lineage(chain: dict[str, Any]) -> str:
         for ev in occ["evidence"]:
             score = f"{ev['score']:.3f}"
             lines.append(f"    evidence {ev['evidence_id']}: {ev['factor']} score {score} — {ev['summary']}")
+        lines.extend(_llm_lines(occ.get("llm_runs", []), occ.get("narrative")))
     return "\n".join(lines)
 
 
@@ -90,3 +91,42 @@ def _dq_line(dq: dict[str, Any] | None) -> str:
     gate = "passed" if dq["gate_passed"] else "FAILED"
     quarantined = json.dumps(dq["quarantined"], sort_keys=True)
     return f"    data quality gate {gate}; failed expectations: {failed}; quarantined {quarantined}"
+
+
+def _llm_lines(llm_runs: list[dict[str, Any]], narrative: dict[str, Any] | None) -> list[str]:
+    lines = []
+    for llm in llm_runs:
+        model = f"{llm['model']} digest {llm['model_digest']}" if llm["model"] else "no model"
+        reason = f" ({_printable(llm['reason'])})" if llm["reason"] else ""
+        lines.append(
+            f"    llm      {llm['status']}{reason}: {model}, Ollama {llm['server_version'] or '?'} "
+            f"on {llm['worker'] or '?'}, {llm['narratives']} narrative(s)"
+        )
+        gpu = llm.get("gpu") or {}
+        for loaded in (gpu.get("ollama_ps") or {}).get("models", []):
+            lines.append(
+                f"    gpu      {loaded['model']} {loaded['size_vram']}/{loaded['size']} bytes in VRAM, "
+                f"digest {loaded['digest']}"
+            )
+        nvml = gpu.get("nvml") or {}
+        if nvml.get("available"):
+            for device in nvml.get("devices", []):
+                lines.append(
+                    f"    gpu      {device['name']}: {device['memory_used']}/{device['memory_total']} bytes, "
+                    f"{device['utilization_gpu_percent']}% busy"
+                )
+        elif nvml:
+            lines.append(f"    gpu      NVML not available: {nvml.get('reason')}")
+    if narrative is not None:
+        by = f"{narrative['model']} digest {narrative['model_digest']}" if narrative["model"] else "no model"
+        summary = _printable((narrative["summary"] or "")[:300])
+        lines.append(
+            f"    narrative {narrative['status']} ({narrative['source']}, {by}): "
+            f"{narrative['claims']} claim(s), {narrative['rejected_claims']} rejected — {summary}"
+        )
+    return lines
+
+
+def _printable(text: str) -> str:
+    """Model text may quote attacker bytes: escape control characters before a terminal sees them."""
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode() for ch in text)

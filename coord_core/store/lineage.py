@@ -8,6 +8,7 @@ from typing import Any
 import psycopg
 
 from coord_core.store.campaign_identity import resolve_campaign_id
+from coord_core.store.narratives import load_llm_runs
 
 
 def campaign_lineage(conn: psycopg.Connection[Any], any_id: str) -> dict[str, Any] | None:
@@ -47,6 +48,8 @@ def campaign_lineage(conn: psycopg.Connection[Any], any_id: str) -> dict[str, An
                 "runs": _runs(conn, start, end),
                 "data_quality": _data_quality(conn, start, end),
                 "evidence": _evidence(conn, start, end, occurrence_id),
+                "narrative": _narrative(conn, start, end, occurrence_id),
+                "llm_runs": load_llm_runs(conn, start, end),
             }
         )
     return {
@@ -129,3 +132,27 @@ def _evidence(
             (start, end, occurrence_id),
         )
     ]
+
+
+def _narrative(
+    conn: psycopg.Connection[Any], start: Any, end: Any, occurrence_id: str
+) -> dict[str, Any] | None:
+    row = conn.execute(
+        """SELECT llm_status, status_reason, model, model_digest, narrative, rejected_claims, prompt_sha256
+           FROM coord.narratives WHERE interval_start = %s AND interval_end = %s AND campaign_id = %s""",
+        (start, end, occurrence_id),
+    ).fetchone()
+    if row is None:
+        return None
+    status, reason, model, digest, narrative, rejected, prompt_sha256 = row
+    return {
+        "status": status,
+        "reason": reason,
+        "model": model,
+        "model_digest": digest,
+        "source": narrative.get("source"),
+        "summary": narrative.get("summary"),
+        "claims": len(narrative.get("claims", [])),
+        "rejected_claims": len(rejected),
+        "prompt_sha256": prompt_sha256,
+    }

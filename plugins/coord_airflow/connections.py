@@ -36,3 +36,51 @@ def connection_is_defined(conn_id: str) -> bool:
     except AirflowNotFoundException:
         return False
     return True
+
+
+OLLAMA_DEFAULT_PORT = 11434
+
+
+def ollama_base_url(conn_type: str | None, host: str | None, port: int | None, path: str | None) -> str:
+    """Ollama's base URL from a connection's parts (``http``/``https`` type; no credentials)."""
+    host = (host or "127.0.0.1").strip()
+    if "://" in host:
+        scheme, host = host.split("://", 1)
+    else:
+        scheme = "https" if (conn_type or "").lower() == "https" else "http"
+    host = host.rstrip("/")
+    if _is_ipv6(host):  # Airflow strips the brackets of an IPv6 literal
+        host = f"[{host}]"
+    has_port = ":" in host.rsplit("]", 1)[-1]
+    authority = f"{host}:{port}" if port else host if has_port else f"{host}:{OLLAMA_DEFAULT_PORT}"
+    suffix = f"/{path.strip('/')}" if path and path.strip("/") else ""
+    return f"{scheme}://{authority}{suffix}"
+
+
+def _is_ipv6(host: str) -> bool:
+    import ipaddress
+
+    try:
+        return isinstance(ipaddress.ip_address(host), ipaddress.IPv6Address)
+    except ValueError:
+        return False
+
+
+def ollama_client() -> tuple[Any, Any, str]:
+    """An ``ollama.Client`` for ``coord_ollama``, its narration settings and its URL (for records).
+
+    Extras: ``models`` (ordered list or comma-separated), timeouts and retries (see
+    ``coord_core.llm.config.NarratorConfig``). A password becomes a bearer token header.
+    """
+    import httpx
+    import ollama
+    from airflow.sdk import BaseHook
+
+    from coord_core.llm.config import NarratorConfig
+
+    conn = BaseHook.get_connection(OLLAMA_CONN_ID)
+    config = NarratorConfig.from_extras(conn.extra_dejson)
+    url = ollama_base_url(conn.conn_type, conn.host, conn.port, conn.schema)
+    headers = {"Authorization": f"Bearer {conn.password}"} if conn.password else None
+    timeout = httpx.Timeout(config.read_timeout_s, connect=config.connect_timeout_s)
+    return ollama.Client(host=url, timeout=timeout, headers=headers), config, url

@@ -279,3 +279,34 @@ def finish(context: Any) -> dict[str, Any]:
             window=window,
         )
     return {"worker": executed_by(), "window": window.label, "status": "success"}
+
+
+def narrate(context: Any) -> dict[str, Any]:
+    """LLM narrative per campaign (``gpu`` queue); with ``llm`` false it records that it was off."""
+    from coord_core.llm.config import NarratorConfig
+    from coord_core.pipeline.narrate import RunContext, narrate_interval, record_llm_off
+
+    params = _params(context)
+    window = _window(context)
+    dag_run = context["dag_run"]
+    run = RunContext(dag_run.dag_id, dag_run.run_id, context["ti"].try_number, executed_by())
+    with _store() as store:
+        if not params.llm:
+            summary = record_llm_off(store, window, run)
+        elif not connections.connection_is_defined(connections.OLLAMA_CONN_ID):
+            reason = f"no {connections.OLLAMA_CONN_ID} connection is defined"
+            summary = narrate_interval(
+                store, window, run, client=None, config=NarratorConfig(), unavailable_reason=reason
+            )
+        else:
+            client, config, url = connections.ollama_client()
+            with client:
+                summary = narrate_interval(store, window, run, client=client, config=config, server=url)
+    _report_lineage(
+        context,
+        inputs=_results_tables("analysis_results", "sessions"),
+        outputs=_results_tables("narratives", "llm_runs", "runs")
+        if params.llm
+        else _results_tables("llm_runs"),
+    )
+    return {"worker": executed_by(), "window": window.label, **summary}
