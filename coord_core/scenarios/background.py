@@ -9,6 +9,7 @@ campaign. None of them is multi-source.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from typing import Any
 
@@ -210,12 +211,12 @@ _BEHAVIOURS: tuple[tuple[Callable[[World, int], int], float], ...] = (
     (_proxy_abuser, 0.0025),
 )
 _FUNCTIONS = [behaviour for behaviour, _ in _BEHAVIOURS]
-_WEIGHTS = [weight for _, weight in _BEHAVIOURS]
+_CUMULATIVE = list(itertools.accumulate(weight for _, weight in _BEHAVIOURS))
 
 
 def background(world: World, sessions: int) -> None:
     """Add unrelated single-source attackers until exactly ``sessions`` more sessions exist."""
     remaining = sessions
     while remaining > 0:
-        behaviour = world.rng.choices(_FUNCTIONS, weights=_WEIGHTS)[0]
+        behaviour = world.rng.choices(_FUNCTIONS, cum_weights=_CUMULATIVE)[0]
         remaining -= behaviour(world, remaining)

@@ -40,7 +40,7 @@ def dropper_botnet(world: World, scale: Scale) -> ActorRecord:
         verdict=Verdict.COORDINATED_CAMPAIGN,
         note="bots share a dropper URL host and payload hash; sessions spread over the window",
     )
-    host = cmd.payload_host(rng, world.ip_in(world.networks.pick(rng, NetworkKind.HOSTING)))
+    host = cmd.payload_host(rng, world.ip_of_kind({NetworkKind.HOSTING: 1.0}))
     script = cmd.drop_name(rng)
     variant = rng.randrange(3)
     hashes = [cmd.sha256_hex(rng) for _ in range(rng.choice((1, 1, 2)))]
@@ -92,7 +92,7 @@ def mirai_telnet(world: World, scale: Scale) -> ActorRecord:
         verdict=Verdict.COORDINATED_CAMPAIGN,
         note="telnet busybox probing with per-session tokens; some fetch the loader from one host",
     )
-    host = world.ip_in(world.networks.pick(rng, NetworkKind.HOSTING))
+    host = world.ip_of_kind({NetworkKind.HOSTING: 1.0})
     loader = cmd.drop_name(rng).split(".")[0]
     by_arch: dict[str, str] = {}
     base = bot_pace(rng)

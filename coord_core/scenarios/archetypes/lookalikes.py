@@ -154,7 +154,7 @@ def shared_exploit_two_actors(world: World, scale: Scale) -> list[ActorRecord]:
             note="same public installer as another campaign; own C2, wallet, client and networks",
         )
         actors.append(actor)
-        host = cmd.payload_host(rng, world.ip_in(world.networks.pick(rng, NetworkKind.HOSTING)))
+        host = cmd.payload_host(rng, world.ip_of_kind({NetworkKind.HOSTING: 1.0}))
         stage = cmd.drop_name(rng)
         stage_payload = cmd.Payload(f"http://{host}/{stage}", cmd.sha256_hex(rng))
         variant = rng.randrange(3)
