@@ -11,6 +11,7 @@ _COLUMNS = (
     ("bcubed_precision", "B3 P"),
     ("bcubed_recall", "B3 R"),
     ("bcubed_f1", "B3 F1"),
+    ("bcubed_f1_campaigns", "B3F1 cmp"),
     ("pair_precision", "pair P"),
     ("pair_recall", "pair R"),
     ("false_merge_rate", "f-merge"),
@@ -56,5 +57,8 @@ def render(report: EvaluationReport) -> str:
         verdicts.append(f"{target.metric} {target} {state}")
     lines.append("")
     lines.append("overall: " + "; ".join(verdicts))
-    lines.append("'!' marks a value that misses its target; '-' a metric that does not apply.")
+    lines.append(
+        "'!' marks a value that misses its target; '-' a metric that does not apply; "
+        "B3F1 cmp: B-cubed F1 over true or predicted campaign sessions only (no target)."
+    )
     return "\n".join(lines)

@@ -212,7 +212,7 @@ def generate(
         default_catalogue(),
         sink=sink,
     )
-    factor = archetype_factor(target) * (scale if sessions is None else 1.0) ** 0.5
+    factor = archetype_factor(target)
     instances = max(1, round(target / (_REFERENCE_SESSIONS * max(factor, 1.0))))
     spec = SCENARIOS[name]
     for archetype_name in spec.archetypes:

@@ -83,11 +83,11 @@ def test_expected_calibration_error_hand_example() -> None:
         metrics.expected_calibration_error([1.2], [True])
 
 
-def test_subset_bcubed_recall() -> None:
+def test_bcubed_over_a_subset_keeps_clusters_whole() -> None:
     true = [0, 0, 0, 0, 1]
-    pred = [3, 3, 4, 5, 6]
+    pred = [3, 3, 4, 5, 3]
     mask = np.array([True, True, True, True, False])
-    assert metrics.subset_bcubed_recall(true, pred, mask) == pytest.approx(
-        (2 / 4 + 2 / 4 + 1 / 4 + 1 / 4) / 4
-    )
-    assert math.isnan(metrics.subset_bcubed_recall(true, pred, [False] * 5))
+    subset = metrics.bcubed(true, pred, mask)
+    assert subset.recall == pytest.approx((2 / 4 + 2 / 4 + 1 / 4 + 1 / 4) / 4)
+    assert subset.precision == pytest.approx((2 / 3 + 2 / 3 + 1 + 1) / 4)  # session 4 still dilutes cluster 3
+    assert math.isnan(metrics.bcubed(true, pred, [False] * 5).recall)
