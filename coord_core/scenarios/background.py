@@ -144,7 +144,8 @@ def _intruder(world: World, budget: int) -> int:
     client = popular_client(rng)
     own_payload = None
     if rng.random() < 0.25:
-        host = cmd.payload_host(rng, world.ip_of_kind({NetworkKind.HOSTING: 0.6, NetworkKind.CLOUD: 0.4}))
+        c2 = world.ip_of_kind({NetworkKind.HOSTING: 0.6, NetworkKind.CLOUD: 0.4})
+        host = world.fresh(lambda: cmd.payload_host(rng, c2))
         script = cmd.drop_name(rng)
         own_payload = (host, script, rng.randrange(3), cmd.sha256_hex(rng))
     times = spread(world, min(budget, _count(world, 0.7, 6)))

@@ -49,6 +49,9 @@ _MIN_BACKGROUND_SHARE = 0.4
 
 @dataclass(frozen=True)
 class Archetype:
+    """One attacker story. ``max_instances`` caps how many copies a big window holds: one where
+    the story is a single known botnet (one ``mdrfckr`` key, one published script)."""
+
     name: str
     build: Callable[[World, Scale], object]
     tests: str  # the hard case it stands for, in one line
@@ -66,12 +69,12 @@ ARCHETYPES: tuple[Archetype, ...] = (
     Archetype("shared_exploit_two_actors", shared_exploit_two_actors, "same public script, two campaigns"),
     Archetype("silent_credential_check", silent_credential_check, "campaign sessions with no commands"),
     Archetype("mirai_telnet", mirai_telnet, "telnet botnet with per-session random tokens"),
-    Archetype("mdrfckr_botnet", mdrfckr_botnet, "ssh-key implant botnet"),
+    Archetype("mdrfckr_botnet", mdrfckr_botnet, "ssh-key implant botnet", 1),
     Archetype("credential_stuffing_wave", credential_stuffing_wave, "synchronised wave, leaked list"),
     Archetype("single_password_botnet", single_password_botnet, "one odd password from many homes"),
     Archetype("single_source_heavy", single_source_heavy, "one address, many sessions: no campaign"),
     Archetype("public_miner_downloads", public_miner_downloads, "same public download, unrelated actors"),
-    Archetype("recon_script_botnet", recon_script_botnet, "shared recon script only"),
+    Archetype("recon_script_botnet", recon_script_botnet, "shared recon script only", 1),
 )
 _BY_NAME = {archetype.name: archetype for archetype in ARCHETYPES}
 

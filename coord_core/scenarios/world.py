@@ -75,6 +75,7 @@ class World:
         self._session_ids: set[str] = set()
         self._ips: set[str] = set()
         self._full: set[ipaddress.IPv4Network] = set()
+        self._artefacts: set[str] = set()
 
     # -- actors and sessions ----------------------------------------------------------------
     def new_actor(
@@ -109,6 +110,16 @@ class World:
     @property
     def session_count(self) -> int:
         return len(self._session_ids)
+
+    def fresh(self, make: Callable[[], str]) -> str:
+        """A value from ``make`` that no earlier ``fresh`` call returned: campaign-defining
+        artefacts (payload hosts, odd passwords, bot builds) never repeat by chance."""
+        for _ in range(1000):
+            value = make()
+            if value not in self._artefacts:
+                self._artefacts.add(value)
+                return value
+        raise ValueError("could not draw an unused artefact")
 
     def session_id(self) -> str:
         """A fresh Cowrie-style session id: 12 random hex digits, unique in the scenario."""

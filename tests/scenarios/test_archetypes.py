@@ -5,8 +5,10 @@ from __future__ import annotations
 import ipaddress
 import itertools
 import json
+import re
 from collections import defaultdict
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from geoip2fast import GeoIP2Fast
@@ -177,3 +179,30 @@ def test_silent_campaign_types_nothing(mixed: BuiltScenario) -> None:
 def test_single_source_heavy_is_one_address_not_a_campaign(mixed: BuiltScenario) -> None:
     for _, actor in _cases(mixed, "single_source_heavy"):
         assert len(actor.source_ips) == 1 and not actor.multi_source and actor.session_count >= 10
+
+
+def test_copies_of_an_archetype_in_a_big_window_are_told_apart_by_their_artefacts() -> None:
+    """A fair truth: two botnets of one kind in one window differ in what defines them."""
+    scenario = build_in_memory("mixed", 77, size="large")
+    public = {"raw.githubusercontent.com", "github.com"}
+
+    def defining(actor: ActorTruth) -> set[str]:
+        sessions = _sessions_of(scenario, actor)
+        hosts = {urlsplit(d.url).hostname or "" for s in sessions for d in s.downloads} - public
+        echo_files = {m for s in sessions for c in s.commands for m in re.findall(r"/dev/(\.\w+)", c)}
+        odd_passwords = (
+            {login.password or "" for s in sessions for login in s.logins}
+            if actor.archetype == "single_password_botnet"
+            else set()
+        )
+        return hosts | echo_files | odd_passwords
+
+    by_archetype: dict[str, list[set[str]]] = defaultdict(list)
+    for actor in scenario.truth.actors:
+        if actor.multi_source:
+            by_archetype[actor.archetype].append(defining(actor))
+    copies = {name: sets for name, sets in by_archetype.items() if len(sets) >= 2}
+    assert {"dropper_botnet", "mirai_telnet", "single_password_botnet", "paused_campaign"} <= set(copies)
+    for name, sets in copies.items():
+        for a, b in itertools.combinations(sets, 2):
+            assert a.isdisjoint(b), (name, a & b)

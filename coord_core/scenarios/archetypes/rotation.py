@@ -142,7 +142,8 @@ def paused_campaign(world: World, scale: Scale) -> ActorRecord:
         verdict=Verdict.COORDINATED_CAMPAIGN,
         note="waves hours apart from disjoint addresses, same payload host and hash",
     )
-    host = cmd.payload_host(rng, world.ip_of_kind({NetworkKind.HOSTING: 1.0}))
+    c2 = world.ip_of_kind({NetworkKind.HOSTING: 1.0})
+    host = world.fresh(lambda: cmd.payload_host(rng, c2))
     digest = cmd.sha256_hex(rng)
     variant = rng.randrange(3)
     client = popular_client(rng)
