@@ -144,6 +144,33 @@ def verdict_accuracy(verdict_true: ArrayLike, verdict_pred: ArrayLike, considere
     return float((truth[mask] == predicted[mask]).mean())
 
 
+@dataclass(frozen=True)
+class ReliabilityBin:
+    low: float
+    high: float
+    count: int
+    mean_confidence: float
+    accuracy: float
+
+
+def reliability_bins(confidence: ArrayLike, correct: ArrayLike, n_bins: int = 10) -> list[ReliabilityBin]:
+    """The non-empty bins behind :func:`expected_calibration_error` (a reliability diagram)."""
+    conf = np.asarray(confidence, dtype=float)
+    hit = np.asarray(correct, dtype=bool)
+    _check_aligned(conf, hit)
+    bins = np.minimum((conf * n_bins).astype(int), n_bins - 1)
+    return [
+        ReliabilityBin(
+            low=b / n_bins,
+            high=(b + 1) / n_bins,
+            count=int((bins == b).sum()),
+            mean_confidence=float(conf[bins == b].mean()),
+            accuracy=float(hit[bins == b].mean()),
+        )
+        for b in np.unique(bins)
+    ]
+
+
 def expected_calibration_error(confidence: ArrayLike, correct: ArrayLike, n_bins: int = 10) -> float:
     conf = np.asarray(confidence, dtype=float)
     hit = np.asarray(correct, dtype=bool)

@@ -114,4 +114,5 @@ def test_the_current_analyzer_runs_through_the_harness(tmp_path: Path) -> None:
     case = build_cases(SMOKE, scenarios=["mixed"])[0]
     run = harness.run_case(case, {}, tmp_path)
     assert run.quarantined == 0 and run.sessions == len(run.labels)
+    assert len(run.outcomes) == len(run.result.campaigns) == run.campaigns
     assert set(run.scores) >= {"bcubed_f1", "pair_precision", "ece", "stealthy_bf_recall"}

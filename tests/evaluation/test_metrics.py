@@ -79,6 +79,8 @@ def test_expected_calibration_error_hand_example() -> None:
     assert metrics.expected_calibration_error(confidence, correct) == pytest.approx(expected)
     assert metrics.expected_calibration_error([1.0, 1.0], [True, True]) == 0.0  # 1.0 falls in the last bin
     assert metrics.expected_calibration_error([], []) == 0.0  # no campaigns: nothing claimed
+    bins = metrics.reliability_bins(confidence, correct)
+    assert [(b.low, b.count, b.accuracy) for b in bins] == [(0.1, 2, 0.0), (0.5, 1, 1.0), (0.9, 2, 0.5)]
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
         metrics.expected_calibration_error([1.2], [True])
 
