@@ -179,15 +179,28 @@ def _check_same_sessions(truth: ScenarioTruth, read_ids: list[str], case: Case) 
 
 def _summarise(runs: Sequence[CaseRun]) -> Summary:
     labels, outcomes = concat([(r.labels, r.outcomes) for r in runs])
+    return _summary(labels, outcomes, cases=len(runs), analyze_s=sum(r.analyze_s for r in runs))
+
+
+def _summary(labels: SessionLabels, outcomes: CampaignOutcomes, *, cases: int, analyze_s: float) -> Summary:
     scores = score(labels, outcomes)
     return Summary(
-        cases=len(runs),
+        cases=cases,
         sessions=len(labels),
         campaigns=len(outcomes),
         scores=scores,
         passed=check_targets(scores),
-        analyze_s=sum(r.analyze_s for r in runs),
+        analyze_s=analyze_s,
         reliability=reliability_bins(outcomes.confidence, outcomes.correct),
+    )
+
+
+def score_result(truth: ScenarioTruth, result: AnalysisResult) -> EvaluationReport:
+    """Score an analysis result made elsewhere (e.g. by a DAG run on a generated log)."""
+    labels, outcomes = line_up(truth, result)
+    summary = _summary(labels, outcomes, cases=1, analyze_s=0.0)
+    return EvaluationReport(
+        runs=[], scenarios={truth.scenario: summary}, overall=summary, parameters=dict(result.run.parameters)
     )
 
 

@@ -60,11 +60,12 @@ def render(report: EvaluationReport) -> str:
     analyze_s = sum(r.analyze_s for r in report.runs)
     lines.append("")
     lines.append("overall: " + "; ".join(verdicts))
-    lines.append(
-        f"{len(report.runs)} cases, {report.overall.campaigns} predicted campaigns; wall time "
-        f"{generate_s + ingest_s + analyze_s:.1f} s (generate+write {generate_s:.1f}, "
-        f"read+sessionize {ingest_s:.1f}, analyze {analyze_s:.1f})"
-    )
+    if report.runs:
+        lines.append(
+            f"{len(report.runs)} cases, {report.overall.campaigns} predicted campaigns; wall time "
+            f"{generate_s + ingest_s + analyze_s:.1f} s (generate+write {generate_s:.1f}, "
+            f"read+sessionize {ingest_s:.1f}, analyze {analyze_s:.1f})"
+        )
     lines.append(
         "'!' marks a value that misses its target; '-' a metric that does not apply; "
         "B3F1 cmp: B-cubed F1 over true or predicted campaign sessions only (no target)."

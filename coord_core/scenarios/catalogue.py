@@ -45,6 +45,7 @@ from coord_core.scenarios.world import HOUR, Scale, World
 SIZES: dict[str, int] = {"tiny": 300, "small": 1000, "medium": 3000, "large": 12000}
 _REFERENCE_SESSIONS = 3000  # the size at which archetypes have their nominal parameters
 _MIN_BACKGROUND_SHARE = 0.4
+FIRST_DAY = datetime(2025, 10, 25, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -204,7 +205,8 @@ def generate(
         target = sessions
         label = f"{sessions}"
     setup = random.Random(f"coord-scenario:{name}:{seed}")
-    day = datetime(2025, 1, 1, tzinfo=UTC) + timedelta(days=setup.randrange(300))
+    # A day after the DAG's start date (2025-10-24), so generated logs can be run through it.
+    day = FIRST_DAY + timedelta(days=setup.randrange(365))
     window = DataWindow(start=day, end=day + timedelta(hours=24))
     start_us = (window.start - EPOCH) // timedelta(microseconds=1)
     world = World(
