@@ -7,7 +7,9 @@ Each measurement runs in its own child process so that its peak RSS is its own:
 * ``files N``: ``coord generate``'s path, planning the mixed window and writing ``cowrie.json``
   plus ``truth.json``.
 
-Target: a 1,000,000-session in-memory window in under 180 s on the development machine.
+Target: a 1,000,000-session in-memory window in under 150 CPU seconds (CPU, not wall time: the
+development machine is shared, and wall time there measures the neighbours' load as much as
+this code; both are recorded).
 
     .venv/bin/python bench/bench_scenario_generation.py                      # 10k and 100k
     .venv/bin/python bench/bench_scenario_generation.py --sizes 10000,100000,1000000 --files 10000,100000
@@ -35,7 +37,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 RESULT = REPO / "bench" / "results" / "scenario_generation.json"
-TARGET_1M_WALL_S = 180.0
+TARGET_1M_CPU_S = 150.0
 SEED = 20251024
 
 
@@ -122,7 +124,7 @@ def main() -> int:
     for row in rows:
         print(json.dumps(row, sort_keys=True))
     million = [r for r in rows if r["mode"] == "in_memory" and r["sessions"] >= 1_000_000]
-    passed = all(r["wall_s"] <= TARGET_1M_WALL_S for r in million) if million else None
+    passed = all(r["cpu_s"] <= TARGET_1M_CPU_S for r in million) if million else None
     document = {
         "benchmark": "scenario_generation",
         "command": "bench/bench_scenario_generation.py " + " ".join(sys.argv[1:]),
@@ -131,7 +133,7 @@ def main() -> int:
         "measured_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
         "note": "shared development machine, other test suites running: timings are under load",
         "seed": SEED,
-        "target_1m_in_memory_wall_s": TARGET_1M_WALL_S,
+        "target_1m_in_memory_cpu_s": TARGET_1M_CPU_S,
         "passed": passed,
         "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
         "runs": rows,
