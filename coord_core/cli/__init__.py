@@ -19,6 +19,8 @@ COMMAND_MODULES = (
     "summary",
     "local_run",
     "lineage",
+    "generate",
+    "evaluate",
 )
 
 
