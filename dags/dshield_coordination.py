@@ -71,7 +71,7 @@ PARAMS = {
 @dag(
     dag_id="dshield_coordination",
     schedule=CronDataIntervalTimetable("0 * * * *", timezone="UTC"),
-    start_date=datetime(2025, 10, 24, tzinfo=UTC),
+    start_date=datetime(2015, 1, 1, tzinfo=UTC),  # backfills reach any archived honeypot data
     catchup=False,
     max_active_runs=4,
     default_args=DEFAULT_ARGS,

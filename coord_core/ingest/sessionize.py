@@ -89,7 +89,10 @@ def session_from_events(events: list[CowrieEvent]) -> AttackSession:
                     )
                 )
             case ev.CommandInput():
-                commands.append(event.input)
+                # Cowrie logs an unknown command twice, as command.input then command.failed.
+                repeat = event.eventid == "cowrie.command.failed" and commands[-1:] == [event.input]
+                if not repeat:
+                    commands.append(event.input)
             case ev.FileDownload():
                 downloads.append(Download(url=event.url, shasum=event.shasum))
             case ev.FileDownloadFailed():

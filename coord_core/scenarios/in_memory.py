@@ -88,8 +88,7 @@ def plan_to_session(plan: SessionPlan) -> AttackSession:
     for command in plan.commands:
         commands.append(command.line)
         counts["cowrie.command.input"] += 1
-        if not command.known:
-            commands.append(command.line)  # command.failed repeats the input
+        if not command.known:  # Cowrie also logs command.failed; the sessionizer keeps one line
             counts["cowrie.command.failed"] += 1
         for download in command.downloads:
             payload = download.payload
