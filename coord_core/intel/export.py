@@ -61,7 +61,10 @@ class PublishOutcome:
 class EventPublisher(Protocol):
     """Writes events so that writing the same events again changes nothing."""
 
-    target: str
-    location: str
+    @property
+    def target(self) -> str: ...  # misp | misp_feed
+
+    @property
+    def location(self) -> str: ...  # URL or folder, never credentials
 
     def publish(self, batch: ExportBatch) -> PublishOutcome: ...
