@@ -27,6 +27,41 @@ def redis_client() -> Any:
     return RedisHook(redis_conn_id=REDIS_CONN_ID).get_conn()  # type: ignore[no-untyped-call]
 
 
+def misp_connection() -> Any:
+    """``coord_misp`` as a ``MispConnection``: host (a URL, or a host name with the connection's
+    port and path), API key in the password or extra ``key``, extras ``verify_ssl`` (default
+    true), ``ca_path`` (a CA bundle) and ``timeout`` (seconds)."""
+    from airflow.sdk import BaseHook
+
+    from coord_core.adapters.misp_client import MispConnection
+
+    conn = BaseHook.get_connection(MISP_CONN_ID)
+    extra = conn.extra_dejson
+    host = (conn.host or "").rstrip("/")
+    if "://" in host:
+        url = host
+    else:
+        scheme = extra.get("scheme") or ("http" if conn.conn_type == "http" else "https")
+        port = f":{conn.port}" if conn.port else ""
+        path = f"/{conn.schema.strip('/')}" if conn.schema else ""
+        url = f"{scheme}://{host}{port}{path}"
+    verify = extra.get("verify_ssl", True)
+    if isinstance(verify, str):
+        verify = verify.strip().lower() not in ("0", "false", "no", "off")
+    return MispConnection(
+        url=url,
+        key=conn.password or str(extra.get("key") or ""),
+        verify_ssl=bool(verify),
+        ca_path=extra.get("ca_path") or None,
+        timeout_s=float(extra.get("timeout", 30)),
+    )
+
+
+def misp_client() -> Any:
+    """A PyMISP client for ``coord_misp`` (it talks to MISP while it is created)."""
+    return misp_connection().open()
+
+
 def connection_is_defined(conn_id: str) -> bool:
     from airflow.sdk import BaseHook
     from airflow.sdk.exceptions import AirflowNotFoundException

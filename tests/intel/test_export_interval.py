@@ -14,6 +14,7 @@ import pytest
 from pymisp import PyMISP
 
 from coord_core.adapters.misp_client import MispConnection
+from coord_core.cli.summary import print_summary
 from coord_core.contracts.campaigns import Campaign, Verdict
 from coord_core.contracts.sessions import AttackSession
 from coord_core.intel import identifiers
@@ -192,3 +193,12 @@ def test_a_rekeyed_campaign_moves_to_its_new_event(store: ResultsStore, tmp_path
 def test_an_interval_without_an_analysis_result_is_a_clear_error(store: ResultsStore, tmp_path: Path) -> None:
     with pytest.raises(LookupError, match="no analysis result"):
         export_interval(store, window(7), _feed(tmp_path), SETTINGS, min_confidence=0.5)
+
+
+def test_the_run_summary_says_where_the_events_went(
+    store: ResultsStore, postgres_dsn: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _hour0(store, f"cmp-{token()}")
+    export_interval(store, window(0), _feed(tmp_path), SETTINGS, min_confidence=0.5)
+    print_summary(postgres_dsn, window(0))
+    assert f"MISP feed folder:   1 event(s) -> {tmp_path / 'feed'}" in capsys.readouterr().out
