@@ -37,6 +37,18 @@ MAX_INFO_CHARS = 500
 _MATCHES = TypeAdapter(list[IntelMatch])
 
 
+class UnconfiguredThreatIntel:
+    """The source when no MISP is configured: every lookup fails, saying so (degraded evidence)."""
+
+    def __init__(self, name: str = "misp", reason: str = "no MISP connection configured") -> None:
+        self.name = name
+        self.reason = reason
+
+    def lookup(self, indicators: list[Indicator]) -> ThreatIntelLookup:
+        wanted = {normalise(i) for i in indicators}
+        return ThreatIntelLookup(source=self.name, looked_up=len(wanted), failed=True, error=self.reason)
+
+
 class _LookupFailed(Exception):
     """Internal: the source failed; the message is the reason reported in the lookup."""
 

@@ -62,6 +62,30 @@ def misp_client() -> Any:
     return misp_connection().open()
 
 
+def threat_intel_source(redis: Any | None = None) -> Any:
+    """The ``ThreatIntelSource`` for analysis steps: MISP through ``coord_misp`` behind the Redis
+    rate limiter ``misp`` (extra ``rate_limit_per_minute``, default 60), else one that reports
+    every lookup as failed because no MISP is configured."""
+    from coord_core.intel.threat_intel import MispThreatIntel, UnconfiguredThreatIntel
+    from coord_core.store.rate_limiter import SlidingWindowRateLimiter
+
+    if not connection_is_defined(MISP_CONN_ID):
+        return UnconfiguredThreatIntel(reason=f"no {MISP_CONN_ID} connection configured")
+    from airflow.sdk import BaseHook
+
+    misp = misp_connection()
+    extra = BaseHook.get_connection(MISP_CONN_ID).extra_dejson
+    limiter = SlidingWindowRateLimiter(
+        redis, "misp", limit=int(extra.get("rate_limit_per_minute", 60)), window_s=60.0
+    )
+    return MispThreatIntel(
+        misp.open,
+        redis_client=redis,
+        limiter=limiter,
+        cache_ttl_s=int(extra.get("cache_ttl_seconds", 24 * 3600)),
+    )
+
+
 def connection_is_defined(conn_id: str) -> bool:
     from airflow.sdk import BaseHook
     from airflow.sdk.exceptions import AirflowNotFoundException
