@@ -2,10 +2,11 @@
 
 Each event is looked up by its deterministic UUID: absent -> ``events/add``; present -> compare
 with what MISP holds and send only the changed fields, attributes, tags and report
-(``events/edit``), soft-delete attributes the campaign no longer has and detach stale tags. An
-event equal to MISP's copy is not touched, so a rerun changes nothing. MISP drops invalid
-attributes from an add or edit without failing the request, so every write is checked against
-the event MISP returns and anything missing is reported. Sightings of repeat activity go in one
+(``events/edit``), soft-delete attributes the campaign no longer has and detach stale tags of its
+own (TLP, likelihood, ``dshield-coord``); what analysts added by hand stays. An event equal to
+MISP's copy is not touched, so a rerun changes nothing. MISP drops invalid attributes from an
+add or edit without failing the request, so every write is checked against the event MISP
+returns and anything missing is reported. Sightings of repeat activity go in one
 ``sightings/bulkSaveSightings`` call per event, with deterministic UUIDs MISP deduplicates.
 """
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -22,8 +24,10 @@ from pymisp import PyMISP
 from coord_core.adapters.misp_client import misp_errors
 from coord_core.intel.campaign_event import CampaignEvent, EventAttribute
 from coord_core.intel.export import ExportBatch, PublishOutcome, SightingSpec
+from coord_core.intel.identifiers import attribute_uuid
 from coord_core.intel.misp_format import misp_event
 from coord_core.intel.settings import MispExportSettings
+from coord_core.intel.taxonomy import is_managed_tag
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +70,12 @@ def _attribute_differs(desired: EventAttribute, held: dict[str, Any]) -> bool:
     )
 
 
+def _ours(event_uuid: str, held: dict[str, Any]) -> bool:
+    """An attribute this project wrote (its UUID derives from the event, type and value); what an
+    analyst added to the event by hand is never touched."""
+    return held.get("uuid") == attribute_uuid(event_uuid, str(held.get("type")), _text(held.get("value")))
+
+
 def _event_body(response: Any) -> dict[str, Any]:
     body = response.get("Event") if isinstance(response, dict) else None
     if not isinstance(body, dict):
@@ -74,12 +84,23 @@ def _event_body(response: Any) -> dict[str, Any]:
 
 
 class LiveMispPublisher:
+    """Publishes through a PyMISP client opened at the first write (opening one talks to MISP)."""
+
     target = "misp"
 
-    def __init__(self, client: PyMISP, settings: MispExportSettings, *, location: str) -> None:
-        self.client = client
+    def __init__(
+        self, open_client: Callable[[], PyMISP], settings: MispExportSettings, *, location: str
+    ) -> None:
+        self._open_client = open_client
+        self._client: PyMISP | None = None
         self.settings = settings
         self.location = location
+
+    @property
+    def client(self) -> PyMISP:
+        if self._client is None:
+            self._client = self._open_client()
+        return self._client
 
     def publish(self, batch: ExportBatch) -> PublishOutcome:
         outcome = PublishOutcome(self.target, self.location)
@@ -118,10 +139,14 @@ class LiveMispPublisher:
             if a.uuid not in held_attributes or _attribute_differs(a, held_attributes[a.uuid])
         ]
         wanted = {a.uuid for a in event.attributes}
-        stale_attributes = sorted(uuid for uuid in held_attributes if uuid not in wanted)
+        stale_attributes = sorted(
+            str(uuid)
+            for uuid, held_attribute in held_attributes.items()
+            if uuid not in wanted and _ours(event.uuid, held_attribute)
+        )
         held_tags = {t.get("name") for t in held.get("Tag", []) if isinstance(t, dict)}
         new_tags = [t for t in event.tags if t not in held_tags]
-        stale_tags = sorted(str(t) for t in held_tags if t and t not in event.tags)
+        stale_tags = sorted(str(t) for t in held_tags if t and t not in event.tags and is_managed_tag(str(t)))
         held_reports = {r.get("uuid"): r for r in held.get("EventReport", []) if not r.get("deleted")}
         report = held_reports.get(event.report.uuid)
         report_changed = report is None or (_text(report.get("content")), _text(report.get("name"))) != (

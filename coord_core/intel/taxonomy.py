@@ -44,5 +44,10 @@ def is_project_tag(name: str) -> bool:
     return name.startswith(f"{PROJECT_TAXONOMY}:")
 
 
+def is_managed_tag(name: str) -> bool:
+    """Tags this project sets and may therefore replace: TLP, likelihood and its own taxonomy."""
+    return name.startswith(("tlp:", "estimative-language:likelihood-probability=")) or is_project_tag(name)
+
+
 def event_tags(tlp: str, confidence: float, verdict: Verdict) -> tuple[str, ...]:
     return (tlp, likelihood_tag(confidence), verdict_tag(verdict))

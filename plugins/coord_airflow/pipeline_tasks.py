@@ -309,7 +309,7 @@ def publish_misp(context: Any) -> dict[str, Any]:
     if connections.connection_is_defined(connections.MISP_CONN_ID):
         misp = connections.misp_connection()
         log.info("exporting to MISP at %s", misp.location)
-        publisher = LiveMispPublisher(misp.open(), settings, location=misp.location)
+        publisher = LiveMispPublisher(misp.open, settings, location=misp.location)
         outputs = lineage.misp_events(misp.host)
     else:
         folder = _misp_feed_dir()

@@ -11,12 +11,13 @@ from typing import Any
 
 import psycopg
 import pytest
-from pymisp import PyMISP
+from pymisp import PyMISP, PyMISPError
 
 from coord_core.adapters.misp_client import MispConnection
 from coord_core.cli.summary import print_summary
 from coord_core.contracts.campaigns import Campaign, Verdict
 from coord_core.contracts.sessions import AttackSession
+from coord_core.embedded_services import _free_port
 from coord_core.intel import identifiers
 from coord_core.intel.feed_publisher import FeedPublisher
 from coord_core.intel.live_publisher import LiveMispPublisher
@@ -152,7 +153,7 @@ def test_live_export_sends_each_sighting_once(
     cleanup.append(event_uuid)
 
     def publisher() -> LiveMispPublisher:
-        return LiveMispPublisher(misp_connection.open(), SETTINGS, location=misp_connection.location)
+        return LiveMispPublisher(misp_connection.open, SETTINGS, location=misp_connection.location)
 
     assert export_interval(store, window(0), publisher(), SETTINGS, min_confidence=0.5)["created"] == [
         event_uuid
@@ -202,3 +203,15 @@ def test_the_run_summary_says_where_the_events_went(
     export_interval(store, window(0), _feed(tmp_path), SETTINGS, min_confidence=0.5)
     print_summary(postgres_dsn, window(0))
     assert f"MISP feed folder:   1 event(s) -> {tmp_path / 'feed'}" in capsys.readouterr().out
+
+
+def test_a_misp_outage_fails_the_export_and_is_audited(store: ResultsStore) -> None:
+    _hour0(store, f"cmp-{token()}")
+    dead = MispConnection(url=f"http://127.0.0.1:{_free_port()}", key="k" * 40, timeout_s=1)
+    publisher = LiveMispPublisher(dead.open, SETTINGS, location=dead.location)
+    with pytest.raises(PyMISPError):
+        export_interval(store, window(0), publisher, SETTINGS, min_confidence=0.5)
+    (failure,) = _audits(store, "misp_export_failed")
+    assert failure["location"] == dead.location and failure["target"] == "misp"
+    assert "Unable to connect to MISP" in failure["error"] and "k" * 40 not in failure["error"]
+    assert store.conn.execute("SELECT count(*) FROM coord.exports").fetchone() == (0,)

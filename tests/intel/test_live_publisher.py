@@ -28,7 +28,7 @@ SETTINGS = MispExportSettings()
 
 
 def _publisher(connection: MispConnection, settings: MispExportSettings = SETTINGS) -> LiveMispPublisher:
-    return LiveMispPublisher(connection.open(), settings, location=connection.location)
+    return LiveMispPublisher(connection.open, settings, location=connection.location)
 
 
 def _event(cid: str, hours: list[int], **campaign_args: object) -> CampaignEvent:
@@ -187,3 +187,25 @@ def test_a_misp_error_fails_the_export_with_its_answer(
     with pytest.raises(MispExportError, match=r"add event .* MISP answered"):
         publisher.publish(ExportBatch(window(0), (event,)))
     assert not publisher.client.event_exists(event.uuid)
+
+
+def test_what_analysts_added_to_an_event_is_kept(
+    misp: PyMISP, misp_connection: MispConnection, cleanup: list[str]
+) -> None:
+    cid = f"cmp-{token()}"
+    v1 = _event(cid, [0], confidence=0.6)
+    cleanup.append(v1.uuid)
+    _publisher(misp_connection).publish(ExportBatch(window(0), (v1,)))
+    note = misp.add_attribute(v1.uuid, {"type": "text", "value": "analyst: same loader as case 4711"})
+    assert "errors" not in note, note
+    assert "errors" not in misp.tag(v1.uuid, 'workflow:state="ongoing"')
+    v2 = _event(cid, [0, 1], confidence=0.9)
+    v2 = replace(v2, attributes=tuple(a for a in v2.attributes if a.misp_type != "text"))
+    assert _publisher(misp_connection).publish(ExportBatch(window(1), (v2,))).updated == [v1.uuid]
+    held = _held(misp, v1.uuid)
+    values = {a["value"] for a in held["Attribute"]}
+    assert "analyst: same loader as case 4711" in values  # not ours: never deleted
+    assert not {a.value for a in v1.attributes if a.misp_type == "text"} & values  # ours: deleted
+    tags = {t["name"] for t in held["Tag"]}
+    assert 'workflow:state="ongoing"' in tags and set(v2.tags) <= tags
+    assert 'estimative-language:likelihood-probability="likely"' not in tags

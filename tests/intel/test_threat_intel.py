@@ -167,7 +167,7 @@ def test_events_this_project_exported_are_not_evidence(
         f"cmp-{token()}", [occurrence(f"cmp-{token()}", 0, [known.ip, "192.0.2.200"])], MispExportSettings()
     )
     cleanup.append(own.uuid)
-    LiveMispPublisher(misp_connection.open(), MispExportSettings(), location="test").publish(
+    LiveMispPublisher(misp_connection.open, MispExportSettings(), location="test").publish(
         ExportBatch(window(0), (own,))
     )
     indicator = Indicator(kind="ip-src", value=known.ip)
@@ -223,8 +223,8 @@ def test_http_errors_and_timeouts_fail_the_lookup_and_keep_earlier_batches(
     fault: str, emulator: MispEmulator, known: Known, misp_connection: MispConnection,
     redis_client: redis.Redis[bytes], limiter_name: str, cached: list[Indicator],
 ) -> None:  # fmt: skip
-    # Batches go in value order: the known IP (198.18.x.y) is searched before 198.19.255.254.
-    indicators = [Indicator(kind="ip-src", value=known.ip), Indicator(kind="ip-src", value="198.19.255.254")]
+    # Batches go in value order: the known IP (198.18/15) is searched before 198.20.255.254.
+    indicators = [Indicator(kind="ip-src", value=known.ip), Indicator(kind="ip-src", value="198.20.255.254")]
     cached.extend(indicators)
     source = _source(replace(misp_connection, timeout_s=0.5), redis_client, limiter_name, batch_size=1)
     source._client_or_fail()  # connect first, so that the fault hits the second search

@@ -3,7 +3,8 @@
 Answers the calls the unmodified PyMISP client makes for this project, at the paths and with
 the bodies MISP 2.5 uses: ``servers/getVersion``, ``users/view/me``,
 ``attributes/describeTypes.json``, ``events/add|edit|view|delete``, ``events/restSearch``,
-``attributes/restSearch``, ``attributes/delete``, ``tags/removeTagFromObject``,
+``attributes/restSearch``, ``attributes/add|delete``, ``tags/attachTagToObject``,
+``tags/removeTagFromObject``,
 ``sightings/add``, ``sightings/bulkSaveSightings``, ``sightings/restSearch``. A missing or wrong
 ``Authorization`` key gets MISP's 403.
 """
@@ -255,6 +256,23 @@ def _delete_attribute(emulator: MispEmulator, match: re.Match[str], body: Any) -
     hard = isinstance(body, dict) and str(body.get("hard", "0")) in ("1", "true", "True")
     emulator.instance.delete_attribute(match["ref"], hard=hard)
     return 200, {"message": "Attribute deleted."}
+
+
+@_route("POST", r"/attributes/add/(?P<ref>[^/]+)")
+def _add_attribute(emulator: MispEmulator, match: re.Match[str], body: Any) -> tuple[int, Any]:
+    attribute = emulator.instance.add_attribute(match["ref"], body)
+    return 200, {"Attribute": emulator.instance.attribute_json(attribute)}
+
+
+@_route("POST", r"/tags/attachTagToObject")
+def _attach_tag(emulator: MispEmulator, match: re.Match[str], body: Any) -> tuple[int, Any]:
+    data = body if isinstance(body, dict) else {}
+    if not data.get("uuid"):
+        raise method_not_allowed("Invalid object uuid", "/tags/attachTagToObject")
+    if not data.get("tag"):
+        raise method_not_allowed("Invalid tag", "/tags/attachTagToObject")
+    message = emulator.instance.attach_tag(str(data["uuid"]), str(data["tag"]))
+    return 200, save_success("Tags", "attachTagToObject", None, message)
 
 
 @_route("POST", r"/tags/removeTagFromObject(?:/(?P<uuid>[^/]+)(?:/(?P<tag>[^/]+))?)?")

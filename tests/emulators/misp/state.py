@@ -318,9 +318,6 @@ class MispInstance:
             ):
                 event.tag_ids.append(tag.id)
 
-    def _drop(self, event: Event, raw: JSON, reason: str) -> None:
-        self.dropped.append(Dropped(event.uuid, dict(raw), reason))
-
     def _attribute_error(self, event: Event, values: JSON, existing: Attribute | None) -> str | None:
         kind = values["type"]
         if kind not in DESCRIBE_TYPES["types"]:
@@ -355,15 +352,35 @@ class MispInstance:
         return None
 
     def _capture_attribute(self, event: Event, raw: JSON, *, editing: bool) -> None:
+        """Inside an event add/edit: an invalid attribute is dropped and logged, the request succeeds."""
+        error = self._save_attribute(event, raw, editing=editing)
+        if error is not None:
+            self.dropped.append(Dropped(event.uuid, dict(raw), error))
+
+    def add_attribute(self, ref: str, body: Any) -> Attribute:
+        """``attributes/add/{event}``: one attribute, refused with MISP's errors when invalid."""
+        event = self.find_event(ref)
+        if event is None:
+            raise not_found("Invalid event", f"/attributes/add/{ref}")
+        raw = body.get("Attribute", body) if isinstance(body, dict) else None
+        if not isinstance(raw, dict):
+            raise method_not_allowed("No valid attribute data received.", f"/attributes/add/{ref}")
+        raw = {k: v for k, v in raw.items() if k != "timestamp"}
+        error = self._save_attribute(event, raw, editing=False)
+        if error is not None:
+            field_name, _, message = error.partition(": ")
+            raise save_fail("Attributes", "add", None, {field_name: [message]})
+        event.timestamp = self.now()
+        return self.attributes[event.attribute_ids[-1]]
+
+    def _save_attribute(self, event: Event, raw: JSON, *, editing: bool) -> str | None:
         existing = self._attribute_by_uuid(str(raw["uuid"])) if raw.get("uuid") else None
         if raw.get("uuid") and not is_uuid(raw["uuid"]):
-            self._drop(event, raw, "uuid: Please provide a valid RFC 4122 UUID")
-            return
+            return "uuid: Please provide a valid RFC 4122 UUID"
         if existing is not None and (existing.event_id != event.id or not editing):
-            self._drop(event, raw, "uuid: The UUID provided is not unique")
-            return
+            return "uuid: The UUID provided is not unique"
         if existing is not None and "timestamp" in raw and int(raw["timestamp"]) <= existing.timestamp:
-            return  # not newer than the stored copy: nothing to change
+            return None  # not newer than the stored copy: nothing to change
         kind = str(raw.get("type", existing.type if existing else ""))
         defaults = DESCRIBE_TYPES["sane_defaults"].get(kind, {"default_category": "Other", "to_ids": 0})
         values: JSON = {
@@ -381,8 +398,7 @@ class MispInstance:
             values["value"] = str(normalise(kind, values["value"]))  # type: ignore[no-untyped-call]
         error = self._attribute_error(event, values, existing)
         if error is not None:
-            self._drop(event, raw, error)
-            return
+            return error
         to_ids = (
             _flag(raw["to_ids"])
             if "to_ids" in raw
@@ -420,6 +436,7 @@ class MispInstance:
             if "deleted" in raw:
                 existing.deleted = _flag(raw["deleted"])
             existing.timestamp = stamp
+        return None
 
     def _capture_report(self, event: Event, raw: JSON) -> None:
         existing = next(
@@ -462,6 +479,21 @@ class MispInstance:
             found.deleted = True
             found.timestamp = self.now()
         return found
+
+    def attach_tag(self, target_uuid: str, tag_name: str) -> str:
+        if not is_uuid(target_uuid):
+            raise method_not_allowed("Invalid UUID", "/tags/attachTagToObject")
+        event = self.find_event(target_uuid)
+        if event is None:
+            raise not_found("Invalid target.", "/tags/attachTagToObject")
+        tag = self._tag(tag_name, create=True)
+        if tag is None:
+            raise method_not_allowed("Invalid Tag.", "/tags/attachTagToObject")
+        if tag.id in event.tag_ids:
+            return f"Event already has the requested tag attached, no changes had to be made for {tag.name}."
+        event.tag_ids.append(tag.id)
+        event.published = False
+        return f"Global tag {tag.name}({tag.id}) successfully attached to Event({event.id})."
 
     def remove_tag(self, target_uuid: str, tag_ref: str) -> str:
         if not is_uuid(target_uuid):
