@@ -70,6 +70,17 @@ def _attribute_differs(desired: EventAttribute, held: dict[str, Any]) -> bool:
     )
 
 
+def _already_exists(response: Any) -> bool:
+    """MISP's answer to adding an event whose UUID it holds: 404 "Event already exists"."""
+    errors = response.get("errors") if isinstance(response, dict) else None
+    return (
+        isinstance(errors, tuple | list)
+        and len(errors) == 2
+        and errors[0] == 404
+        and ("already exists" in str(errors[1]))
+    )
+
+
 def _ours(event_uuid: str, held: dict[str, Any]) -> bool:
     """An attribute this project wrote (its UUID derives from the event, type and value); what an
     analyst added to the event by hand is never touched."""
@@ -115,11 +126,13 @@ class LiveMispPublisher:
 
     def _publish_event(self, event: CampaignEvent, outcome: PublishOutcome) -> None:
         if not self.client.event_exists(event.uuid):
-            response = _check(f"add event {event.uuid}", self.client.add_event(misp_event(event)))
-            self._verify(event, _event_body(response), outcome)
-            outcome.created.append(event.uuid)
-            self._maybe_publish(event)
-            return
+            response = self.client.add_event(misp_event(event))
+            if not _already_exists(response):  # else another run added it just now: edit it
+                response = _check(f"add event {event.uuid}", response)
+                self._verify(event, _event_body(response), outcome)
+                outcome.created.append(event.uuid)
+                self._maybe_publish(event)
+                return
         held = _event_body(_check(f"read event {event.uuid}", self.client.get_event(event.uuid)))
         changed = self._apply_changes(event, held)
         if not changed:

@@ -209,3 +209,18 @@ def test_what_analysts_added_to_an_event_is_kept(
     tags = {t["name"] for t in held["Tag"]}
     assert 'workflow:state="ongoing"' in tags and set(v2.tags) <= tags
     assert 'estimative-language:likelihood-probability="likely"' not in tags
+
+
+def test_an_event_added_concurrently_by_another_run_is_edited_not_duplicated(
+    misp: PyMISP, misp_connection: MispConnection, cleanup: list[str]
+) -> None:
+    v1 = _event(f"cmp-{token()}", [0])
+    cleanup.append(v1.uuid)
+    _publisher(misp_connection).publish(ExportBatch(window(0), (v1,)))
+    racing = _publisher(misp_connection)
+    racing.client.event_exists = lambda event: False  # type: ignore[method-assign]  # checked before the other add
+    v2 = _event(v1.campaign_id, [0, 1])
+    outcome = racing.publish(ExportBatch(window(1), (v2,)))
+    assert outcome.created == [] and outcome.updated == [v1.uuid] and outcome.errors == []
+    assert _count_events(misp, v1.uuid) == 1
+    assert {a["uuid"] for a in _held(misp, v1.uuid)["Attribute"]} == {a.uuid for a in v2.attributes}
