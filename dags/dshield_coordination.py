@@ -1,4 +1,4 @@
-"""Hourly DShield coordination analysis: extract -> validate -> analyze -> load -> publish.
+"""Hourly DShield coordination analysis: extract -> validate -> analyze -> load -> publish (Redis, MISP).
 
 The validate task is the data-quality gate: failing rows are quarantined with their reason, and
 a critical expectation failing beyond `critical_failure_threshold` stops the run before analysis
@@ -25,6 +25,7 @@ RESULTS_DB = "postgres://coord-results:5432/coord/coord"
 STAGED_SESSIONS = Asset(f"{RESULTS_DB}/sessions")
 CAMPAIGNS = Asset(f"{RESULTS_DB}/campaigns")
 CAMPAIGN_CACHE = Asset("redis://coord-cache:6379/0/coord:campaigns:active")
+MISP_EVENTS = Asset("misp://coord-misp/events")
 
 # The Celery queue of the workers next to Ollama and the GPU; everything else uses the default.
 GPU_QUEUE = os.environ.get("COORD_GPU_QUEUE") or "gpu"
@@ -122,6 +123,12 @@ def dshield_coordination() -> None:
 
         return pipeline_tasks.narrate(context)
 
+    @task(outlets=[MISP_EVENTS])
+    def publish_misp(**context: Any) -> dict[str, Any]:
+        from coord_airflow import pipeline_tasks
+
+        return pipeline_tasks.publish_misp(context)
+
     @task
     def finish(**context: Any) -> dict[str, Any]:
         from coord_airflow import pipeline_tasks
@@ -130,7 +137,7 @@ def dshield_coordination() -> None:
 
     loaded = load()
     migrate_schema() >> extract() >> validate() >> analyze() >> loaded
-    loaded >> [publish_redis(), narrate()] >> finish()
+    loaded >> [publish_redis(), publish_misp(), narrate()] >> finish()
 
 
 dshield_coordination()

@@ -50,6 +50,11 @@ def print_summary(dsn: str, window: DataWindow, *, export_dir: Path | None = Non
             span,
         ).fetchone()
         result = store.load_analysis_result(window)
+        misp_exports = conn.execute(
+            "SELECT target, location, items FROM coord.exports WHERE interval_start = %s "
+            "AND interval_end = %s AND target IN ('misp', 'misp_feed') ORDER BY target",
+            span,
+        ).fetchall()
     quarantined = sum(quarantine.values())
     print(f"\n== {window.label}")
     print(f"events read:        {staged + quarantine.get('parse', 0)}")
@@ -63,6 +68,9 @@ def print_summary(dsn: str, window: DataWindow, *, export_dir: Path | None = Non
         )
     if report is not None:
         print(f"data quality gate:  {'passed' if report[0] else 'FAILED'} {report[1]}")
+    for target, location, items in misp_exports:
+        label = "MISP feed folder" if target == "misp_feed" else "MISP"
+        print(f"{label + ':':<20}{len(items.get('events', {}))} event(s) -> {location}")
     where = "tables coord.campaigns, coord.campaign_members, coord.evidence (results database)"
     print(f"results:            {where}")
     if export_dir is not None:

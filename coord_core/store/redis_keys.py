@@ -11,9 +11,14 @@
 | ``coord:alerts`` | pub/sub channel (JSON alert) | — | publish step |
 | ``coord:ratelimit:{name}`` | sorted set (sliding window) | window | outbound lookups |
 | ``coord:ti:{kind}:{value}`` | string (threat-intel lookup JSON) | configurable | MISP lookups |
+
+Threat-intel values are attacker-controlled: a value longer than 200 characters or holding
+anything but printable ASCII is keyed by its SHA-256 instead (``coord:ti:{kind}:sha256:{hex}``).
 """
 
 from __future__ import annotations
+
+import hashlib
 
 from coord_core.contracts.window import DataWindow
 
@@ -47,3 +52,15 @@ def alerted(campaign_id: str) -> str:
 
 def rate_limit(name: str) -> str:
     return f"{NAMESPACE}:ratelimit:{name}"
+
+
+_PLAIN_TI_VALUE_MAX = 200
+
+
+def threat_intel(kind: str, value: str) -> str:
+    """Cached answer of the threat-intel source for one indicator."""
+    plain = value.isascii() and value.isprintable() and " " not in value
+    if plain and len(value) <= _PLAIN_TI_VALUE_MAX and not value.startswith("sha256:"):
+        return f"{NAMESPACE}:ti:{kind}:{value}"
+    digest = hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
+    return f"{NAMESPACE}:ti:{kind}:sha256:{digest}"

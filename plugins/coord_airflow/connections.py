@@ -27,6 +27,65 @@ def redis_client() -> Any:
     return RedisHook(redis_conn_id=REDIS_CONN_ID).get_conn()  # type: ignore[no-untyped-call]
 
 
+def misp_connection() -> Any:
+    """``coord_misp`` as a ``MispConnection``: host (a URL, or a host name with the connection's
+    port and path), API key in the password or extra ``key``, extras ``verify_ssl`` (default
+    true), ``ca_path`` (a CA bundle) and ``timeout`` (seconds)."""
+    from airflow.sdk import BaseHook
+
+    from coord_core.adapters.misp_client import MispConnection
+
+    conn = BaseHook.get_connection(MISP_CONN_ID)
+    extra = conn.extra_dejson
+    host = (conn.host or "").rstrip("/")
+    if "://" in host:
+        url = host
+    else:
+        scheme = extra.get("scheme") or ("http" if conn.conn_type == "http" else "https")
+        port = f":{conn.port}" if conn.port else ""
+        path = f"/{conn.schema.strip('/')}" if conn.schema else ""
+        url = f"{scheme}://{host}{port}{path}"
+    verify = extra.get("verify_ssl", True)
+    if isinstance(verify, str):
+        verify = verify.strip().lower() not in ("0", "false", "no", "off")
+    return MispConnection(
+        url=url,
+        key=conn.password or str(extra.get("key") or ""),
+        verify_ssl=bool(verify),
+        ca_path=extra.get("ca_path") or None,
+        timeout_s=float(extra.get("timeout", 30)),
+    )
+
+
+def misp_client() -> Any:
+    """A PyMISP client for ``coord_misp`` (it talks to MISP while it is created)."""
+    return misp_connection().open()
+
+
+def threat_intel_source(redis: Any | None = None) -> Any:
+    """The ``ThreatIntelSource`` for analysis steps: MISP through ``coord_misp`` behind the Redis
+    rate limiter ``misp`` (extra ``rate_limit_per_minute``, default 60), else one that reports
+    every lookup as failed because no MISP is configured."""
+    from coord_core.intel.threat_intel import MispThreatIntel, UnconfiguredThreatIntel
+    from coord_core.store.rate_limiter import SlidingWindowRateLimiter
+
+    if not connection_is_defined(MISP_CONN_ID):
+        return UnconfiguredThreatIntel(reason=f"no {MISP_CONN_ID} connection configured")
+    from airflow.sdk import BaseHook
+
+    misp = misp_connection()
+    extra = BaseHook.get_connection(MISP_CONN_ID).extra_dejson
+    limiter = SlidingWindowRateLimiter(
+        redis, "misp", limit=int(extra.get("rate_limit_per_minute", 60)), window_s=60.0
+    )
+    return MispThreatIntel(
+        misp.open,
+        redis_client=redis,
+        limiter=limiter,
+        cache_ttl_s=int(extra.get("cache_ttl_seconds", 24 * 3600)),
+    )
+
+
 def connection_is_defined(conn_id: str) -> bool:
     from airflow.sdk import BaseHook
     from airflow.sdk.exceptions import AirflowNotFoundException

@@ -60,6 +60,10 @@ def elasticsearch_indices(conn_id: str, indices: Iterable[str]) -> list[str]:
     return [names.elasticsearch_uri(host, port, index) for index in indices]
 
 
+def misp_events(host: str) -> list[str]:
+    return [names.misp_uri(host)]
+
+
 def files(paths: Iterable[str]) -> list[str]:
     import socket
 

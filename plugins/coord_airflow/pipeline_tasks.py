@@ -20,6 +20,8 @@ log = logging.getLogger(__name__)
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BUNDLED_SAMPLE = REPO_ROOT / "include" / "sample_data"
 INPUT_PATHS_VARIABLE = "coord_input_paths"
+MISP_FEED_DIR_VARIABLE = "coord_misp_feed_dir"
+MISP_EXPORT_VARIABLE = "coord_misp_export"
 
 
 def executed_by() -> str:
@@ -262,6 +264,76 @@ def publish_redis(context: Any) -> dict[str, Any]:
         context,
         inputs=_results_tables("analysis_results", "campaign_identity"),
         outputs=_redis_keys(redis, *PUBLISHED_REDIS_KEYS),
+    )
+    return {"worker": executed_by(), "window": window.label, **outcome}
+
+
+def _misp_export_settings() -> Any:
+    """The Variable ``coord_misp_export`` (JSON, see ``MispExportSettings``), else the defaults."""
+    import json
+
+    from airflow.sdk import Variable
+
+    from coord_core.intel.settings import MispExportSettings
+
+    raw = Variable.get(MISP_EXPORT_VARIABLE, default=None)
+    if not raw:
+        return MispExportSettings()
+    try:
+        return MispExportSettings.model_validate(json.loads(raw) if isinstance(raw, str) else raw)
+    except ValueError as exc:
+        raise ValueError(f"Variable {MISP_EXPORT_VARIABLE!r} holds invalid export settings: {exc}") from exc
+
+
+def _misp_feed_dir() -> Path:
+    from airflow.sdk import Variable
+
+    configured = Variable.get(MISP_FEED_DIR_VARIABLE, default=None)
+    if configured:
+        return Path(str(configured)).expanduser()
+    home = os.environ.get("AIRFLOW_HOME") or str(Path.home() / "airflow")
+    return Path(home) / "coord_misp_feed"
+
+
+def publish_misp(context: Any) -> dict[str, Any]:
+    """Export qualifying campaigns to the ``coord_misp`` MISP, or to a MISP feed folder without one."""
+    from coord_core.intel.feed_publisher import FeedPublisher
+    from coord_core.intel.live_publisher import LiveMispPublisher
+    from coord_core.pipeline.publish_misp import export_interval
+
+    params = _params(context)
+    window = _window(context)
+    dag_run = context["dag_run"]
+    settings = _misp_export_settings()
+    publisher: Any
+    if connections.connection_is_defined(connections.MISP_CONN_ID):
+        misp = connections.misp_connection()
+        log.info("exporting to MISP at %s", misp.location)
+        publisher = LiveMispPublisher(misp.open, settings, location=misp.location)
+        outputs = lineage.misp_events(misp.host)
+    else:
+        folder = _misp_feed_dir()
+        log.info(
+            "no %s connection: writing the MISP feed folder %s (add it to MISP as a local feed)",
+            connections.MISP_CONN_ID,
+            folder,
+        )
+        publisher = FeedPublisher(folder, settings)
+        outputs = lineage.files([str(folder)])
+    with _store() as store:
+        outcome = export_interval(
+            store,
+            window,
+            publisher,
+            settings,
+            min_confidence=params.min_publish_confidence,
+            dag_id=dag_run.dag_id,
+            run_id=dag_run.run_id,
+        )
+    _report_lineage(
+        context,
+        inputs=_results_tables("analysis_results", "campaigns", "campaign_identity", "sessions"),
+        outputs=outputs + _results_tables("exports"),
     )
     return {"worker": executed_by(), "window": window.label, **outcome}
 

@@ -21,6 +21,7 @@ DATA_TABLES = {
     "evidence_links": "interval_start, campaign_id, session_a, session_b",
     "campaign_features": "interval_start, campaign_id, feature",
     "campaign_identity": "interval_start, occurrence_id",
+    "exports": "interval_start, target",
 }
 
 

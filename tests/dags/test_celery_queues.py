@@ -20,7 +20,16 @@ from tests.emulators.ollama import EmulatedModel, OllamaEmulator
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
-DEFAULT_QUEUE_TASKS = ["migrate_schema", "extract", "validate", "analyze", "load", "publish_redis", "finish"]
+DEFAULT_QUEUE_TASKS = [
+    "migrate_schema",
+    "extract",
+    "validate",
+    "analyze",
+    "load",
+    "publish_redis",
+    "publish_misp",
+    "finish",
+]
 GPU_QUEUE_TASKS = ["narrate"]
 MODEL = "llama3.2:3b"
 

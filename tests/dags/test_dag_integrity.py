@@ -66,8 +66,13 @@ def test_main_dag_shape() -> None:
     order = [t.task_id for t in dag.topological_sort()]  # type: ignore[no-untyped-call]
     assert order.index("extract") < order.index("validate") < order.index("analyze") < order.index("load")
     assert "publish_redis" in order
+    tasks = {t.task_id: t for t in dag.tasks}
+    for publish in ("publish_redis", "publish_misp"):  # in parallel, after load, before finish
+        assert tasks[publish].upstream_task_ids == {"load"}
+        assert "finish" in tasks[publish].downstream_task_ids
     for task in dag.tasks:
         assert (task.retries or 0) >= 1
     outlets = {t.task_id: [a.uri for a in t.outlets] for t in dag.tasks if t.outlets}
     assert outlets["load"] == ["postgres://coord-results:5432/coord/coord/campaigns"]
     assert outlets["publish_redis"] == ["redis://coord-cache:6379/0/coord:campaigns:active"]
+    assert outlets["publish_misp"] == ["misp://coord-misp/events"]

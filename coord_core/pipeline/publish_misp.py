@@ -1,0 +1,162 @@
+"""Publish an interval's qualifying campaigns to MISP (live or feed) and record the export.
+
+For every campaign of the interval that qualifies, the event is rebuilt from all of that
+campaign's stored occurrences (``coord_core.intel.campaign_event``); events of campaign ids
+retired by re-keying are withdrawn; source IPs of earlier exported campaigns seen again in this
+interval become sightings. The export is recorded in ``coord.exports`` and the audit log.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from typing import Any
+
+from coord_core.contracts.campaigns import AnalysisResult
+from coord_core.contracts.window import DataWindow
+from coord_core.intel import identifiers
+from coord_core.intel.campaign_event import CampaignEvent, CampaignOccurrence, build_event, qualifies
+from coord_core.intel.export import EventPublisher, ExportBatch, SightingSpec
+from coord_core.intel.settings import MispExportSettings
+from coord_core.store import exports
+from coord_core.store.results import ResultsStore
+
+log = logging.getLogger(__name__)
+
+
+class _Results:
+    """Analysis results by interval, each read once per export."""
+
+    def __init__(self, store: ResultsStore) -> None:
+        self.store = store
+        self._cache: dict[DataWindow, AnalysisResult] = {}
+
+    def get(self, window: DataWindow) -> AnalysisResult:
+        if window not in self._cache:
+            result = self.store.load_analysis_result(window)
+            if result is None:
+                raise LookupError(f"no analysis result stored for {window.label}")
+            self._cache[window] = result
+        return self._cache[window]
+
+
+def campaign_events(
+    store: ResultsStore, window: DataWindow, settings: MispExportSettings, *, min_confidence: float
+) -> list[CampaignEvent]:
+    """The events of the cross-interval campaigns that have a qualifying occurrence in the window."""
+    results = _Results(store)
+    identity = exports.campaign_ids_of(store.conn, window)
+    campaign_ids: set[str] = set()
+    for campaign in results.get(window).campaigns:
+        if not qualifies(campaign, min_confidence):
+            continue
+        if campaign.campaign_id not in identity:
+            raise LookupError(
+                f"campaign {campaign.campaign_id} of {window.label} has no campaign identity; "
+                "run the load step first"
+            )
+        campaign_ids.add(identity[campaign.campaign_id])
+    events = []
+    for campaign_id in sorted(campaign_ids):
+        occurrences: list[CampaignOccurrence] = []
+        for occurrence_window, occurrence_id in exports.occurrences_of(store.conn, campaign_id):
+            found = [c for c in results.get(occurrence_window).campaigns if c.campaign_id == occurrence_id]
+            if not found:
+                raise LookupError(f"occurrence {occurrence_id} is missing from {occurrence_window.label}")
+            campaign = found[0]
+            if not qualifies(campaign, min_confidence):
+                continue
+            sessions = exports.member_sessions(store.conn, occurrence_window, list(campaign.session_ids))
+            occurrences.append(CampaignOccurrence(occurrence_window, campaign, tuple(sessions)))
+        events.append(build_event(campaign_id, occurrences, settings))
+    return events
+
+
+def repeat_sightings(store: ResultsStore, window: DataWindow, *, min_confidence: float) -> list[SightingSpec]:
+    """Sightings for source IPs of earlier exported campaigns that attacked again in the window."""
+    sightings = []
+    for activity in exports.repeat_activity(store.conn, window, min_confidence):
+        event = identifiers.event_uuid(activity.campaign_id)
+        attribute = identifiers.attribute_uuid(event, "ip-src", activity.src_ip)
+        sightings.append(
+            SightingSpec(
+                uuid=identifiers.sighting_uuid(attribute, window.label),
+                event_uuid=event,
+                attribute_uuid=attribute,
+                value=activity.src_ip,
+                seen_at=activity.first_seen,
+                sessions=activity.sessions,
+            )
+        )
+    return sightings
+
+
+def export_interval(
+    store: ResultsStore,
+    window: DataWindow,
+    publisher: EventPublisher,
+    settings: MispExportSettings,
+    *,
+    min_confidence: float,
+    dag_id: str | None = None,
+    run_id: str | None = None,
+) -> dict[str, Any]:
+    events = campaign_events(store, window, settings, min_confidence=min_confidence)
+    aliases = exports.aliases_of(store.conn, [e.campaign_id for e in events])
+    retired = sorted({identifiers.event_uuid(alias) for ids in aliases.values() for alias in ids})
+    sightings = repeat_sightings(store, window, min_confidence=min_confidence)
+    batch = ExportBatch(window, tuple(events), tuple(retired), tuple(sightings))
+    try:
+        outcome = publisher.publish(batch)
+    except Exception as exc:
+        store.audit(
+            actor="airflow:pipeline" if dag_id else "coord",
+            action="misp_export_failed",
+            dag_id=dag_id,
+            run_id=run_id,
+            window=window,
+            details={"target": publisher.target, "location": publisher.location, "error": str(exc)[:2000]},
+        )
+        raise
+    rejected: dict[str, int] = defaultdict(int)
+    for event in events:
+        for item in event.rejected:
+            rejected[item.reason] += 1
+    if rejected:
+        outcome.errors.append(f"values not exportable (by reason): {dict(sorted(rejected.items()))}")
+    exports.record_export(
+        store.conn,
+        window,
+        publisher.target,
+        publisher.location,
+        {
+            "events": {e.campaign_id: e.uuid for e in events},
+            "retired": retired,
+            "sightings": sorted(s.uuid for s in sightings),
+        },
+    )
+    summary = outcome.as_dict()
+    store.audit(
+        actor="airflow:pipeline" if dag_id else "coord",
+        action="misp_export",
+        dag_id=dag_id,
+        run_id=run_id,
+        window=window,
+        details=summary,
+    )
+    for error in outcome.errors:
+        log.warning("MISP export of %s: %s", window.label, error)
+    log.info(
+        "MISP export of %s to %s %s: %d event(s) (%d created, %d updated, %d unchanged), "
+        "%d retired, %d sighting(s) sent",
+        window.label,
+        publisher.target,
+        publisher.location,
+        len(events),
+        len(outcome.created),
+        len(outcome.updated),
+        len(outcome.unchanged),
+        len(outcome.retired),
+        outcome.sightings_sent,
+    )
+    return {"events": len(events), **summary}
