@@ -16,7 +16,16 @@ from tests.dags.conftest import airflow_with_postgres_metadata
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
-DEFAULT_QUEUE_TASKS = ["migrate_schema", "extract", "validate", "analyze", "load", "publish_redis", "finish"]
+DEFAULT_QUEUE_TASKS = [
+    "migrate_schema",
+    "extract",
+    "validate",
+    "analyze",
+    "load",
+    "publish_redis",
+    "publish_elasticsearch",
+    "finish",
+]
 
 
 @pytest.fixture

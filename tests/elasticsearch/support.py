@@ -151,7 +151,7 @@ def web_and_firewall_events(sensor: str, first: datetime, count: int) -> list[di
     for i in range(count):
         moment = (first + timedelta(seconds=97 * i)).astimezone(UTC)
         stamp = moment.isoformat().replace("+00:00", "Z")
-        src = f"198.51.100.{10 + i % 40}"
+        src = f"91.92.{240 + i % 8}.{10 + i % 40}"
         if i % 2:
             events.append(
                 {
