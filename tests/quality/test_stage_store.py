@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -11,11 +12,12 @@ import pytest
 from coord_core.contracts.window import DataWindow
 from coord_core.ingest.cowrie_files import read_paths
 from coord_core.pipeline.extract import extract_interval
+from coord_core.quality.bounded import reason_category
 from coord_core.quality.config import QualityConfig
 from coord_core.quality.stage import validate_stage
 from coord_core.store.migrations import migrate
 from coord_core.store.results import ResultsStore
-from tests.quality.support import CORPUS, END, REAL_SAMPLE, START, expected_corpus
+from tests.quality.support import CORPUS, END, REAL_SAMPLE, START, expected_corpus, read
 
 pytestmark = pytest.mark.integration
 
@@ -80,9 +82,42 @@ def test_extract_then_validate_accounts_for_every_record_and_is_idempotent(
     assert len(analysed["c7a000000001"].logins) == 1
     assert set(analysed).isdisjoint(state["marked"])
 
+    # Case by case: each bad line has its error record, every other line is a valid row.
+    _assert_each_case_accounted(pg_conn, state)
+
     again = validate_stage(store, window, QualityConfig(timestamp_slack=timedelta(minutes=30)))
     assert again.counts == outcome.counts
     assert _state(pg_conn) == state  # a rerun leaves exactly the same rows and the same report bytes
+
+
+def _assert_each_case_accounted(conn: psycopg.Connection, state: dict[str, Any]) -> None:
+    quarantined = {(row[0], row[1]): row for row in state["quarantine"]}
+    validate_refs = {ref for stage, ref in quarantined if stage == "validate"}
+    staged = {ref for (ref,) in conn.execute("SELECT ref FROM coord.staged_events").fetchall()}
+    valid = staged - validate_refs
+    page = state["report"][0][3]
+    for name, case in expected_corpus().items():
+        records = read(CORPUS / name)
+        bad: dict[str, dict[str, Any]] = case["bad"]
+        for record in records:
+            line = record.ref.rsplit(":", 1)[1]
+            want = bad.get(line)
+            if want is None:
+                assert record.ref in valid, f"{record.ref} is a good line and must stay valid"
+                continue
+            row = quarantined.get((want["stage"], record.ref))
+            assert row is not None, f"{record.ref} must be quarantined at {want['stage']}"
+            reason, expectations = row[3], row[4]
+            assert want["reason"] in reason, (record.ref, reason)
+            assert record.ref not in valid
+            # The stored report names it: its reason (parse) or its failing expectations.
+            shown = reason_category(reason) if want["stage"] == "parse" else " + ".join(expectations)
+            assert html.escape(shown) in page, (record.ref, shown)
+            if want["stage"] == "validate":
+                assert expectations == want["expectations"]
+        in_case = {r.ref for r in records}
+        held = len(in_case & valid) + sum(1 for _, ref in quarantined if ref in in_case)
+        assert held == len(records), f"{name}: read = valid + quarantined"
 
 
 HOUR = timedelta(hours=1)
