@@ -233,3 +233,11 @@ def test_default_authorization_is_airflows_and_refuses_anonymous_callers(tmp_pat
     assert done.returncode == 0, done.stderr[-3000:]
     statuses = [line.split()[1] for line in done.stdout.splitlines() if line.startswith("STATUS ")]
     assert statuses == ["401", "401"]
+
+
+def test_the_route_coord_summary_prints_is_where_the_plugin_mounts_the_report() -> None:
+    from coord_airflow.dq_report_plugin import URL_PREFIX
+
+    from coord_core.cli.summary import DQ_REPORT_ROUTE
+
+    assert f"{URL_PREFIX}/report" == DQ_REPORT_ROUTE
