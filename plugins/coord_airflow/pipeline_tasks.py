@@ -85,49 +85,52 @@ def extract(context: Any) -> dict[str, Any]:
     window = _window(context)
     dag_run = context["dag_run"]
     source = _files_source(params) if params.source == "files" else _elasticsearch_source(context, params)
-    with _store() as store:
-        store.start_run(
-            window,
-            RunRecord(
+    try:
+        with _store() as store:
+            store.start_run(
+                window,
+                RunRecord(
+                    dag_id=dag_run.dag_id,
+                    run_id=dag_run.run_id,
+                    try_number=context["ti"].try_number,
+                    source_kind=params.source,
+                    source_locations=source.locations,
+                    source_query=source.query(),
+                    code_version=code_version(),
+                    parameters=params.model_dump(mode="json"),
+                ),
+            )
+            starter = getattr(dag_run, "triggering_user_name", None) or "scheduler"
+            run_type = str(getattr(dag_run.run_type, "value", dag_run.run_type))
+            store.audit(
+                actor=f"airflow:{run_type}:{starter}",
+                action="run_started",
                 dag_id=dag_run.dag_id,
                 run_id=dag_run.run_id,
-                try_number=context["ti"].try_number,
-                source_kind=params.source,
-                source_locations=source.locations,
-                source_query=source.query(),
-                code_version=code_version(),
-                parameters=params.model_dump(mode="json"),
-            ),
-        )
-        starter = getattr(dag_run, "triggering_user_name", None) or "scheduler"
-        run_type = str(getattr(dag_run.run_type, "value", dag_run.run_type))
-        store.audit(
-            actor=f"airflow:{run_type}:{starter}",
-            action="run_started",
-            dag_id=dag_run.dag_id,
-            run_id=dag_run.run_id,
-            window=window,
-            details={"conf": dict(dag_run.conf or {}), "try_number": context["ti"].try_number},
-        )
-        outcome = extract_interval(
-            store,
-            window,
-            source.records(),
-            slack=params.session_slack,
-            profile=source.profile(),
-            profile_lookback=params.baseline_lookback if source.profiles_stream else None,
-        )
-        store.update_run(
-            dag_run.dag_id,
-            window,
-            run_type=run_type,
-            triggered_by=starter,
-            event_count=outcome.read,
-            quarantined_count=outcome.quarantined,
-            session_count=outcome.sessions,
-            input_fingerprint=outcome.input_fingerprint,
-            **source.lineage_fields(),
-        )
+                window=window,
+                details={"conf": dict(dag_run.conf or {}), "try_number": context["ti"].try_number},
+            )
+            outcome = extract_interval(
+                store,
+                window,
+                source.records(),
+                slack=params.session_slack,
+                profile=source.profile(),
+                profile_lookback=params.baseline_lookback if source.profiles_stream else None,
+            )
+            store.update_run(
+                dag_run.dag_id,
+                window,
+                run_type=run_type,
+                triggered_by=starter,
+                event_count=outcome.read,
+                quarantined_count=outcome.quarantined,
+                session_count=outcome.sessions,
+                input_fingerprint=outcome.input_fingerprint,
+                **source.lineage_fields(),
+            )
+    finally:
+        source.close()
     _report_lineage(
         context,
         inputs=source.lineage_inputs(),
@@ -160,6 +163,9 @@ class _FilesSource:
 
     def lineage_inputs(self) -> list[str]:
         return lineage.files(self.locations)
+
+    def close(self) -> None:
+        """Nothing held open between reads (each file is closed as it is read)."""
 
 
 class _ElasticsearchSource:
@@ -210,6 +216,9 @@ class _ElasticsearchSource:
     def lineage_inputs(self) -> list[str]:
         indices = self.reader.indices or self.locations
         return lineage.elasticsearch_indices(connections.ELASTICSEARCH_CONN_ID, indices)
+
+    def close(self) -> None:
+        self.client.close()
 
 
 def _files_source(params: Any) -> _FilesSource:
