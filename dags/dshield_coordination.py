@@ -56,6 +56,9 @@ PARAMS = {
         ["cowrie-*", "cowrie.dshield-*", "cowrie.webhoneypot-*"], type="array", items={"type": "string"}
     ),
     "session_slack_minutes": Param(30, type="integer", minimum=0, maximum=1440),
+    "baseline_lookback_hours": Param(
+        24, type="integer", minimum=0, maximum=168, description="hours profiled as the drift baseline"
+    ),
     "critical_failure_threshold": Param(0.05, type="number", minimum=0, maximum=1),
     "min_publish_confidence": Param(0.5, type="number", minimum=0, maximum=1),
     "alert_confidence": Param(
@@ -130,6 +133,12 @@ def dshield_coordination() -> None:
         return pipeline_tasks.publish_misp(context)
 
     @task
+    def publish_elasticsearch(**context: Any) -> dict[str, Any]:
+        from coord_airflow import pipeline_tasks
+
+        return pipeline_tasks.publish_elasticsearch(context)
+
+    @task
     def finish(**context: Any) -> dict[str, Any]:
         from coord_airflow import pipeline_tasks
 
@@ -137,7 +146,7 @@ def dshield_coordination() -> None:
 
     loaded = load()
     migrate_schema() >> extract() >> validate() >> analyze() >> loaded
-    loaded >> [publish_redis(), publish_misp(), narrate()] >> finish()
+    loaded >> [publish_redis(), publish_misp(), publish_elasticsearch(), narrate()] >> finish()
 
 
 dshield_coordination()

@@ -10,9 +10,10 @@ Two indices, each created from an index template shipped in ``include/elasticsea
 Document ids are derived from the interval and the session or campaign id, so a rerun or
 backfill of an interval overwrites instead of duplicating; documents of the interval written
 by an earlier run that the new result no longer contains are deleted afterwards (only ever
-documents of that interval in these indices). Writes go through the bulk API; items rejected
-with 429/5xx are retried with bounded backoff and anything still failing is raised as one
-:class:`EnrichmentWriteError` listing every failed item.
+documents of that interval in these indices). A write is tagged with ``write_id``, a digest of
+the interval and the result, so rewriting the same result rewrites the same documents. Writes
+go through the bulk API; items rejected with 429/5xx are retried with bounded backoff and
+anything still failing is raised as one :class:`EnrichmentWriteError` listing every failed item.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ import functools
 import hashlib
 import json
 import logging
-import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -399,7 +399,7 @@ def write_enrichment(
     search, which must see it).
     """
     policy = retry or RetryPolicy()
-    write_id = uuid.uuid4().hex
+    write_id = write_digest(result, interval_start, interval_end)
     outcome = _BulkOutcome()
     sessions = campaigns = 0
     actions = enrichment_actions(
@@ -433,6 +433,12 @@ def write_enrichment(
     summary = EnrichmentWriteSummary(sessions, campaigns, stale, outcome.retried, write_id, indices)
     log.info("enrichment for %s: %s", run_id, summary.as_dict())
     return summary
+
+
+def write_digest(result: AnalysisResult, interval_start: datetime, interval_end: datetime) -> str:
+    """The ``write_id`` of writing ``result`` for an interval: the same result, the same id."""
+    natural = f"{_iso(interval_start)}|{_iso(interval_end)}|{result.to_canonical_json()}"
+    return hashlib.sha256(natural.encode("utf-8")).hexdigest()[:32]
 
 
 def _existing(client: Elasticsearch, names: Sequence[str], policy: RetryPolicy) -> list[str]:

@@ -7,6 +7,7 @@ import json
 import os
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from coord_core.contracts.window import DataWindow
 
@@ -31,6 +32,7 @@ def _summary(args: argparse.Namespace) -> int:
 def print_summary(dsn: str, window: DataWindow, *, export_dir: Path | None = None) -> None:
     import psycopg
 
+    from coord_core.quality.stored_reports import StoredReportReader
     from coord_core.store.results import ResultsStore
 
     with psycopg.connect(dsn) as conn:
@@ -44,15 +46,19 @@ def print_summary(dsn: str, window: DataWindow, *, export_dir: Path | None = Non
             "WHERE interval_start = %s AND interval_end = %s ORDER BY confidence DESC, campaign_id",
             span,
         ).fetchall()
-        report = conn.execute(
-            "SELECT gate_passed, gate_reason, html FROM coord.dq_reports "
-            "WHERE interval_start = %s AND interval_end = %s",
-            span,
-        ).fetchone()
+        reports = StoredReportReader(conn)
+        stored = reports.for_interval(window.start, window.end)
+        # The exported page carries the trend against the runs stored now, as the UI page does.
+        page = reports.page_with_trend(stored) if stored is not None else None
         result = store.load_analysis_result(window)
         misp_exports = conn.execute(
             "SELECT target, location, items FROM coord.exports WHERE interval_start = %s "
             "AND interval_end = %s AND target IN ('misp', 'misp_feed') ORDER BY target",
+            span,
+        ).fetchall()
+        runs = conn.execute(
+            "SELECT dag_id, run_id FROM coord.runs WHERE interval_start = %s AND interval_end = %s "
+            "ORDER BY dag_id",
             span,
         ).fetchall()
     quarantined = sum(quarantine.values())
@@ -66,8 +72,11 @@ def print_summary(dsn: str, window: DataWindow, *, export_dir: Path | None = Non
         print(
             f"  {campaign_id}  {verdict:<26} confidence {confidence:.2f}  {n_sessions} sessions, {n_ips} IPs"
         )
-    if report is not None:
-        print(f"data quality gate:  {'passed' if report[0] else 'FAILED'} {report[1]}")
+    if stored is not None:
+        print(f"data quality gate:  {'passed' if stored.gate_passed else 'FAILED'} {stored.gate_reason}")
+    for dag_id, run_id in runs:
+        query = urlencode({"dag_id": dag_id, "run_id": run_id})
+        print(f"data-quality page:  {_airflow_base_url()}{DQ_REPORT_ROUTE}?{query} (Airflow UI, API server)")
     for target, location, items in misp_exports:
         label = "MISP feed folder" if target == "misp_feed" else "MISP"
         print(f"{label + ':':<20}{len(items.get('events', {}))} event(s) -> {location}")
@@ -76,14 +85,22 @@ def print_summary(dsn: str, window: DataWindow, *, export_dir: Path | None = Non
     if export_dir is not None:
         export_dir.mkdir(parents=True, exist_ok=True)
         stem = window.start.strftime("%Y%m%dT%H%M") + "-" + window.end.strftime("%Y%m%dT%H%M")
-        if report is not None:
+        if page is not None:
             html_path = export_dir / f"dq-report-{stem}.html"
-            html_path.write_text(report[2], encoding="utf-8")
+            html_path.write_text(page, encoding="utf-8")
             print(f"data-quality report: {html_path}")
         if result is not None:
             json_path = export_dir / f"result-{stem}.json"
             json_path.write_text(result.to_canonical_json(), encoding="utf-8")
             print(f"result JSON:        {json_path}")
+
+
+# Where plugins/coord_airflow/dq_report_plugin.py mounts the report app on the Airflow API server.
+DQ_REPORT_ROUTE = "/coord-dq/report"
+
+
+def _airflow_base_url() -> str:
+    return os.environ.get("AIRFLOW__API__BASE_URL", "http://localhost:8080").rstrip("/")
 
 
 def _scalar(conn: Any, table: str, span: tuple[Any, Any]) -> int:

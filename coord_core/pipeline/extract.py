@@ -6,6 +6,11 @@ Streaming in two passes so memory stays flat for millions of records:
 2. events of sessions that started outside the window are removed (their own interval owns
    them), and the remaining events are read back ordered by session to build sessions one at a
    time.
+
+It also stages the interval's drift baseline, the profile of what the source held in the hours
+before the window (``coord_core.quality.source_profile``): counted from the same record stream
+for sources that stream everything (files), or handed in when the source computed it itself
+(an Elasticsearch aggregation).
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from coord_core.contracts.sessions import AttackSession
 from coord_core.contracts.window import DataWindow
 from coord_core.ingest.records import ReadRecord
 from coord_core.ingest.sessionize import session_from_events
+from coord_core.quality.source_profile import ProfileCounter, SourceProfile
 from coord_core.store.results import QuarantineEntry, ResultsStore
 
 log = logging.getLogger(__name__)
@@ -80,10 +86,28 @@ def extract_interval(
     records: Iterable[ReadRecord],
     *,
     slack: timedelta = DEFAULT_SESSION_SLACK,
+    profile: SourceProfile | None = None,
+    profile_lookback: timedelta | None = None,
 ) -> ExtractOutcome:
-    """Stage the interval's events and sessions from any record source (files or Elasticsearch)."""
+    """Stage the interval's events and sessions from any record source (files or Elasticsearch).
+
+    The drift baseline staged with them: ``profile`` when the source computed it, else, with
+    ``profile_lookback``, the profile of ``records`` over that lookback before the window (only
+    for a stream that covers the lookback, as a file source's does); with neither, none (drift
+    checks are then not judged).
+    """
+    if profile is not None and profile_lookback is not None:
+        raise ValueError("give a source profile or a lookback to profile the records over, not both")
+    counter = ProfileCounter(window.start, profile_lookback) if profile_lookback is not None else None
     splitter = _Splitter(window, slack)
-    store.replace_staged_events(window, splitter.good(records))
+    stream = counter.observe(records) if counter is not None else records
+    store.replace_staged_events(window, splitter.good(stream))
+    if counter is not None:
+        profile = counter.profile()
+    if profile is not None:
+        store.save_source_profile(window, profile)
+    else:
+        store.clear_source_profile(window)
     quarantined = store.replace_quarantine(window, "parse", splitter.bad)
     _drop_events_owned_elsewhere(store, window)
     session_count = store.replace_sessions(window, _sessions_from_staging(store, window))

@@ -23,6 +23,9 @@ class PipelineParams(BaseModel):
     input_paths: list[str] = Field(default_factory=list, description="files/folders for the file source")
     index_patterns: list[str] = Field(default_factory=lambda: list(DEFAULT_INDEX_PATTERNS))
     session_slack_minutes: int = Field(30, ge=0, le=24 * 60)
+    baseline_lookback_hours: int = Field(
+        24, ge=0, le=168, description="hours before the interval the drift baseline profiles (0: off)"
+    )
     critical_failure_threshold: float = Field(0.05, ge=0.0, le=1.0)
     min_publish_confidence: float = Field(0.5, ge=0.0, le=1.0)
     alert_confidence: float = Field(0.8, ge=0.0, le=1.0, description="alert on new campaigns at or above")
@@ -52,6 +55,10 @@ class PipelineParams(BaseModel):
     @property
     def session_slack(self) -> timedelta:
         return timedelta(minutes=self.session_slack_minutes)
+
+    @property
+    def baseline_lookback(self) -> timedelta | None:
+        return timedelta(hours=self.baseline_lookback_hours) if self.baseline_lookback_hours else None
 
     def analysis_hash(self) -> str:
         return hashlib.sha256(json.dumps(self.analysis, sort_keys=True).encode()).hexdigest()[:16]

@@ -1,4 +1,4 @@
-"""What a data engineer may tune about the gate: thresholds, time slack, history requirements."""
+"""What a data engineer may tune about the gate: thresholds, time slack, baseline requirements."""
 
 from __future__ import annotations
 
@@ -24,7 +24,9 @@ class QualityConfig(BaseModel):
     warning_threshold: float = Field(0.0, ge=0.0, le=1.0)
     thresholds: dict[str, float] = Field(default_factory=dict, description="'suite.expectation' -> fraction")
     timestamp_slack: timedelta = Field(timedelta(minutes=30), ge=timedelta(0))
-    min_history_runs: int = Field(3, ge=1, description="prior runs needed before drift checks judge")
+    min_baseline_hours: int = Field(
+        3, ge=1, description="hours with events in the source's lookback needed before drift checks judge"
+    )
     min_baseline_sessions_per_hour: float = Field(
         5.0, ge=0.0, description="a sensor below this baseline rate is too small to judge a drop"
     )

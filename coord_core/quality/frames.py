@@ -173,7 +173,7 @@ def sessions_frame(sessions: Sequence[AttackSession]) -> Frame:
 
 @dataclass(frozen=True)
 class VolumeRow:
-    """This interval's rates against the history baseline (ratios are null without a baseline)."""
+    """This interval's rates against the source-profile baseline (ratios are null without one)."""
 
     events_per_hour: float
     events_baseline_per_hour: float | None
@@ -182,7 +182,7 @@ class VolumeRow:
     login_events_per_hour: float
     login_events_baseline_per_hour: float | None
     parse_error_fraction: float | None
-    history_runs: int
+    baseline_hours: int
 
 
 def _ratio(now: float, baseline: float | None) -> float | None:
@@ -213,7 +213,7 @@ def volume_frame(row: VolumeRow) -> Frame:
                 [_ratio(row.login_events_per_hour, row.login_events_baseline_per_hour)], dtype="Float64"
             ),
             "parse_error_fraction": pd.Series([row.parse_error_fraction], dtype="Float64"),
-            "history_runs": pd.Series([row.history_runs], dtype="int64"),
+            "baseline_hours": pd.Series([row.baseline_hours], dtype="int64"),
         }
     )
     context = (
@@ -223,7 +223,7 @@ def volume_frame(row: VolumeRow) -> Frame:
         "sessions_baseline_per_hour",
         "login_events_per_hour",
         "login_events_baseline_per_hour",
-        "history_runs",
+        "baseline_hours",
     )
     return Frame(VOLUME, data, "label", context)
 

@@ -1,15 +1,14 @@
-"""Run summaries (what the next runs compare against) and baselines computed from earlier summaries.
+"""Run summaries: the counts of one validated interval, and reading earlier ones back for trends.
 
-A summary is plain JSON stored in ``dq_reports.summary``; the integrator hands earlier ones back
-as ``history`` (newest first, as ``ResultsStore.data_quality_history`` returns them). Rates are
-per hour so hourly runs and daily backfills compare fairly; runs whose gate failed are not part
-of a baseline, so one broken hour does not become the new normal.
+A summary is plain JSON stored in ``dq_reports.summary``; it depends only on the interval's own
+input (baselines come from the source profile, see ``drift``), so storing it is order-free.
+Earlier summaries are read back only for presentation (the report's trend, rendered when a
+report is viewed), never for a verdict.
 """
 
 from __future__ import annotations
 
 import logging
-import statistics
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ from typing import Any
 
 from coord_core.contracts.events import KNOWN_EVENT_IDS, CowrieEvent, LoginAttempt, parse_timestamp
 from coord_core.contracts.sessions import AttackSession
-from coord_core.quality.frames import SensorRow, VolumeRow, hours_between
+from coord_core.quality.frames import hours_between
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +27,7 @@ LOGIN_EVENT_IDS = frozenset(LoginAttempt.EVENT_IDS)
 
 @dataclass(frozen=True)
 class PastRun:
-    """The part of an earlier run's summary that baselines use."""
+    """The part of an earlier run's summary that the report's trend shows."""
 
     interval_start: datetime
     interval_end: datetime
@@ -75,26 +74,6 @@ def parse_history(history: Sequence[Mapping[str, Any]]) -> tuple[list[PastRun], 
     return runs, notes
 
 
-def _median_rate(runs: Sequence[PastRun], count_of: Any) -> float | None:
-    if not runs:
-        return None
-    return float(statistics.median(count_of(r) / r.hours for r in runs))
-
-
-@dataclass(frozen=True)
-class Baseline:
-    runs: tuple[PastRun, ...]  # the gate-passed runs the baseline is made of
-    enough: bool
-
-    def rate(self, count_of: Any) -> float | None:
-        return _median_rate(self.runs, count_of) if self.enough else None
-
-
-def baseline_of(runs: Sequence[PastRun], min_runs: int) -> Baseline:
-    usable = tuple(r for r in runs if r.gate_passed)
-    return Baseline(usable, len(usable) >= min_runs)
-
-
 @dataclass(frozen=True)
 class IntervalCounts:
     """Counts of what arrived in the interval, the raw material of summaries and drift rows."""
@@ -110,6 +89,8 @@ class IntervalCounts:
     events_by_eventid: dict[str, int]
     events_by_sensor: dict[str, int]
     sessions_by_sensor: dict[str, int]
+    cowrie_sessions: int
+    cowrie_sessions_by_sensor: dict[str, int]
     distinct_src_ips: int
 
 
@@ -117,6 +98,7 @@ def count_interval(
     events: Sequence[CowrieEvent], sessions: Sequence[AttackSession], records_read: int, parse_errors: int
 ) -> IntervalCounts:
     by_id = Counter(e.eventid for e in events)
+    cowrie = Counter(s.sensor for s in sessions if s.kind == "cowrie")
     return IntervalCounts(
         records_read=records_read,
         parse_errors=parse_errors,
@@ -129,40 +111,10 @@ def count_interval(
         events_by_eventid=dict(sorted(by_id.items())),
         events_by_sensor=dict(sorted(Counter(e.sensor for e in events).items())),
         sessions_by_sensor=dict(sorted(Counter(s.sensor for s in sessions).items())),
+        cowrie_sessions=sum(cowrie.values()),
+        cowrie_sessions_by_sensor=dict(sorted(cowrie.items())),
         distinct_src_ips=len({e.src_ip for e in events}),
     )
-
-
-def volume_row(counts: IntervalCounts, hours: float, baseline: Baseline) -> VolumeRow:
-    return VolumeRow(
-        events_per_hour=counts.events / hours,
-        events_baseline_per_hour=baseline.rate(lambda r: r.events),
-        sessions_per_hour=counts.sessions / hours,
-        sessions_baseline_per_hour=baseline.rate(lambda r: r.sessions),
-        login_events_per_hour=counts.login_events / hours,
-        login_events_baseline_per_hour=baseline.rate(lambda r: r.login_events),
-        parse_error_fraction=(counts.parse_errors / counts.records_read) if counts.records_read else None,
-        history_runs=len(baseline.runs),
-    )
-
-
-def sensor_rows(
-    counts: IntervalCounts, hours: float, baseline: Baseline, min_baseline_per_hour: float
-) -> list[SensorRow]:
-    """One row per sensor seen now or in the baseline; a sensor absent from a run counts as 0 there."""
-    names = sorted(set(counts.sessions_by_sensor) | {s for r in baseline.runs for s in r.sessions_by_sensor})
-    rows = []
-    for name in names:
-        base = baseline.rate(lambda r, n=name: r.sessions_by_sensor.get(n, 0))
-        rows.append(
-            SensorRow(
-                sensor=name,
-                sessions_per_hour=counts.sessions_by_sensor.get(name, 0) / hours,
-                baseline_sessions_per_hour=base,
-                judged=base is not None and base >= min_baseline_per_hour,
-            )
-        )
-    return rows
 
 
 def build_summary(
@@ -177,6 +129,7 @@ def build_summary(
     quarantine_by_reason: Mapping[str, int],
     critical_failures: Sequence[str],
     warnings: Sequence[str],
+    baseline: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The JSON stored in ``dq_reports.summary``: deterministic, and the history of later runs."""
     unknown = {k: v for k, v in counts.events_by_eventid.items() if k not in KNOWN_EVENT_IDS}
@@ -197,6 +150,8 @@ def build_summary(
         "sessions": counts.sessions,
         "sessions_quarantined": sessions_quarantined,
         "sessions_by_sensor": counts.sessions_by_sensor,
+        "cowrie_sessions": counts.cowrie_sessions,
+        "cowrie_sessions_by_sensor": counts.cowrie_sessions_by_sensor,
         "login_events": counts.login_events,
         "login_success": counts.login_success,
         "command_events": counts.command_events,
@@ -204,4 +159,5 @@ def build_summary(
         "distinct_src_ips": counts.distinct_src_ips,
         "critical_failures": sorted(critical_failures),
         "warnings": sorted(warnings),
+        "baseline": dict(baseline or {}),
     }

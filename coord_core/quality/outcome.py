@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from coord_core.ingest.records import ReadRecord
-from coord_core.quality.history import PastRun
+from coord_core.quality.drift import Baseline
 from coord_core.store.results import DQExpectationRow, QuarantineEntry
 
 
@@ -125,7 +125,7 @@ class QualityOutcome:
     gate: GateDecision
     counts: QualityCounts
     summary: dict[str, Any]
-    history: tuple[PastRun, ...] = ()
+    baseline: Baseline = field(default_factory=lambda: Baseline((), False))
     failed_session_keys: frozenset[tuple[str, str]] = frozenset()
     notes: tuple[str, ...] = field(default=())
     timings_s: dict[str, float] = field(default_factory=dict, compare=False)

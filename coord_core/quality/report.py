@@ -2,24 +2,30 @@
 
 No external assets and no script: inline CSS and an inline SVG trend. Every value goes through
 ``html.escape``; attacker strings are bounded previews first. The same outcome always renders
-to the same bytes (nothing depends on the clock or on dict order).
+to the same bytes (nothing depends on the clock, on dict order or on other intervals): that page
+is what ``coord.dq_reports.html`` stores. The trend against earlier runs depends on what else
+was processed, so it is rendered when the report is viewed (:func:`render_trend`,
+:func:`with_trend`), never stored.
 """
 
 from __future__ import annotations
 
 import html
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from coord_core.contracts.events import KNOWN_EVENT_IDS
 from coord_core.quality.bounded import preview, reason_category
 from coord_core.quality.frames import hours_between
+from coord_core.quality.history import PastRun, parse_history
 from coord_core.quality.outcome import ExpectationResult, QualityOutcome
 from coord_core.store.results import QuarantineEntry
 
 TREND_RUNS = 12
+# Where a viewer inserts the view-time trend section (an HTML comment: inert in the stored page).
+TREND_SLOT = "<!-- coord:trend -->"
 _EXAMPLES_PER_REASON = 3
 
 _CSS = """
@@ -83,8 +89,9 @@ def render_report(outcome: QualityOutcome, *, title: str = "Data quality report"
         _quarantine(outcome.parse_quarantine, outcome.quarantine),
         _event_ids(outcome),
         _sensors(outcome),
-        _trend(_trend_points(outcome)),
+        _baseline(outcome),
         _notes(outcome.notes),
+        TREND_SLOT,
         "</body></html>",
     ]
     return "\n".join(parts) + "\n"
@@ -212,26 +219,52 @@ def _event_ids(outcome: QualityOutcome) -> str:
 
 
 def _sensors(outcome: QualityOutcome) -> str:
-    now: dict[str, int] = {str(k): int(v) for k, v in outcome.summary.get("sessions_by_sensor", {}).items()}
+    now = {str(k): int(v) for k, v in outcome.summary.get("cowrie_sessions_by_sensor", {}).items()}
     hours = hours_between(outcome.window_start, outcome.window_end)
-    baseline_runs = [r for r in outcome.history if r.gate_passed]
-    names = sorted(set(now) | {s for r in baseline_runs for s in r.sessions_by_sensor})
+    baseline = outcome.baseline
+    names = sorted(set(now) | set(baseline.sensors))
     if not names:
         return _section("sensors", "Sessions by sensor", "<p>No sessions.</p>")
     rows = []
     for name in names:
-        rates = sorted(r.sessions_by_sensor.get(name, 0) / r.hours for r in baseline_runs)
-        median = _median(rates)
         rows.append(
             f'<tr><td class="mono">{_e(preview(name or "(no sensor name)", 128))}</td>'
             f'<td class="n">{_num(now.get(name, 0))}</td><td class="n">{_num(now.get(name, 0) / hours)}</td>'
-            f'<td class="n">{_num(median)}</td><td class="n">{_num(len(rates))}</td></tr>'
+            f'<td class="n">{_num(baseline.sensor_rate(name))}</td></tr>'
         )
     head = (
-        "<tr><th>sensor</th><th>sessions</th><th>per hour</th><th>baseline per hour (median)</th>"
-        "<th>baseline runs</th></tr>"
+        "<tr><th>sensor</th><th>Cowrie sessions</th><th>per hour</th>"
+        "<th>baseline per hour (median of the source's earlier hours)</th></tr>"
     )
     return _section("sensors", "Sessions by sensor", f"<table>{head}{''.join(rows)}</table>")
+
+
+def _baseline(outcome: QualityOutcome) -> str:
+    baseline = outcome.baseline
+    if baseline.lookback_start is None or baseline.lookback_end is None:
+        return _section("baseline", "Drift baseline", "<p>No source profile: drift checks not judged.</p>")
+    span = f"{baseline.lookback_start.isoformat()} – {baseline.lookback_end.isoformat()}"
+    verdict = "judged" if baseline.enough else "not judged (too few hours with events)"
+    intro = (
+        f"<p>What the source ({_e(baseline.source_kind)}) held in <b>{_e(span)}</b>, hour by hour: "
+        f"{_num(len(baseline.hours))} hour(s) with events; drift checks {_e(verdict)}. Medians: "
+        f"{_num(baseline.rate(lambda h: h.events))} events/h, "
+        f"{_num(baseline.rate(lambda h: h.sessions))} sessions/h, "
+        f"{_num(baseline.rate(lambda h: h.login_events))} login events/h.</p>"
+    )
+    if not baseline.hours:
+        return _section("baseline", "Drift baseline", intro)
+    rows = "".join(
+        f'<tr><td class="mono">{_e(h.start.isoformat())}</td><td class="n">{_num(h.events)}</td>'
+        f'<td class="n">{_num(h.sessions)}</td><td class="n">{_num(h.login_events)}</td>'
+        f'<td class="n">{_num(h.parse_errors)}</td><td class="n">{_num(len(h.sensors))}</td></tr>'
+        for h in baseline.hours
+    )
+    head = (
+        "<tr><th>hour</th><th>events</th><th>sessions</th><th>login events</th><th>parse errors</th>"
+        "<th>sensors</th></tr>"
+    )
+    return _section("baseline", "Drift baseline", f"{intro}<table>{head}{rows}</table>")
 
 
 def _median(values: Sequence[float]) -> float | None:
@@ -245,38 +278,36 @@ def _label(start: datetime, end: datetime) -> str:
     return f"{start.isoformat()} – {end.isoformat()}"
 
 
-def _trend_points(outcome: QualityOutcome) -> list[_TrendPoint]:
-    past = sorted(outcome.history, key=lambda r: (r.interval_start, r.interval_end))[-(TREND_RUNS - 1) :]
-    points = [
-        _TrendPoint(
-            label=_label(r.interval_start, r.interval_end),
-            events_per_hour=r.events / r.hours,
-            sessions_per_hour=r.sessions / r.hours,
-            events=r.events,
-            sessions=r.sessions,
-            login_events=r.login_events,
-            quarantined=r.quarantined,
-            gate_passed=r.gate_passed,
-            current=False,
-        )
-        for r in past
-    ]
-    hours = hours_between(outcome.window_start, outcome.window_end)
-    s = outcome.summary
-    points.append(
-        _TrendPoint(
-            label=_label(outcome.window_start, outcome.window_end),
-            events_per_hour=int(s.get("events", 0)) / hours,
-            sessions_per_hour=int(s.get("sessions", 0)) / hours,
-            events=int(s.get("events", 0)),
-            sessions=int(s.get("sessions", 0)),
-            login_events=int(s.get("login_events", 0)),
-            quarantined=outcome.counts.quarantined,
-            gate_passed=outcome.gate.passed,
-            current=True,
-        )
+def _trend_point(run: PastRun, current: bool) -> _TrendPoint:
+    return _TrendPoint(
+        label=_label(run.interval_start, run.interval_end),
+        events_per_hour=run.events / run.hours,
+        sessions_per_hour=run.sessions / run.hours,
+        events=run.events,
+        sessions=run.sessions,
+        login_events=run.login_events,
+        quarantined=run.quarantined,
+        gate_passed=run.gate_passed,
+        current=current,
     )
-    return points
+
+
+def render_trend(current: Mapping[str, object], earlier: Sequence[Mapping[str, object]]) -> str:
+    """The trend section: this run's stored summary and earlier runs' summaries (newest first).
+
+    Rendered when a report is viewed: what else has been processed changes, the stored page does not.
+    """
+    this_run, _ = parse_history([current])
+    past, _ = parse_history(earlier)
+    if not this_run:
+        return ""
+    older = sorted(past, key=lambda r: (r.interval_start, r.interval_end))[-(TREND_RUNS - 1) :]
+    return _trend([*(_trend_point(r, False) for r in older), _trend_point(this_run[0], True)])
+
+
+def with_trend(page: str, section: str) -> str:
+    """The stored page with a view-time section in its trend slot (unchanged without a slot)."""
+    return page.replace(TREND_SLOT, section, 1)
 
 
 def _trend(points: Sequence[_TrendPoint]) -> str:

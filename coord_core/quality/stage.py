@@ -2,7 +2,9 @@
 
 One call for the DAG's validate task (the Airflow side only opens the store and builds the
 config from the run's params). Rerunning it for an interval replaces exactly that interval's
-validate-stage quarantine, session marks, expectation results and report.
+validate-stage quarantine, session marks, expectation results and report. The drift baseline is
+the source profile extract staged for the interval, so what is stored depends on the
+interval's source data alone, not on which other intervals were validated before.
 """
 
 from __future__ import annotations
@@ -36,16 +38,15 @@ def parse_quarantine_of(store: ResultsStore, window: DataWindow) -> list[Quarant
 
 
 def validate_stage(
-    store: ResultsStore, window: DataWindow, config: QualityConfig | None = None, *, history_runs: int = 24
+    store: ResultsStore, window: DataWindow, config: QualityConfig | None = None
 ) -> QualityOutcome:
     """Validate the staged interval and store quarantine, session marks, results and the report."""
-    history = store.data_quality_history(window, limit=history_runs)
     outcome = validate_interval(
         store.iter_staged_records(window),
         store.load_sessions(window, include_quarantined=True),
         window.start,
         window.end,
-        history=history,
+        baseline=store.load_source_profile(window),
         config=config,
         parse_quarantine=parse_quarantine_of(store, window),
     )

@@ -81,6 +81,30 @@ class StoredReportReader:
             latest_runs=tuple((str(d), str(r)) for d, r in runs),
         )
 
+    def summaries_before(self, start: datetime, limit: int = 11) -> list[dict[str, Any]]:
+        """Summaries of the intervals that ended by ``start``, newest first (for the view-time trend)."""
+        rows = self.conn.execute(
+            "SELECT interval_start, interval_end, summary FROM coord.dq_reports "
+            "WHERE interval_end <= %s ORDER BY interval_start DESC, interval_end DESC LIMIT %s",
+            (start, limit),
+        ).fetchall()
+        return [
+            {**dict(summary or {}), "interval_start": s.isoformat(), "interval_end": e.isoformat()}
+            for s, e, summary in rows
+        ]
+
+    def page_with_trend(self, report: StoredReport) -> str:
+        """The stored page with the trend against earlier runs as stored now (view time)."""
+        from coord_core.quality.report import TREND_RUNS, render_trend, with_trend
+
+        earlier = self.summaries_before(report.interval_start, TREND_RUNS - 1)
+        current = {
+            **report.summary,
+            "interval_start": report.interval_start.isoformat(),
+            "interval_end": report.interval_end.isoformat(),
+        }
+        return with_trend(report.html, render_trend(current, earlier))
+
     def for_run(self, dag_id: str, run_id: str) -> StoredReport | None:
         interval = self.interval_of_run(dag_id, run_id)
         return self.for_interval(*interval) if interval else None

@@ -1,9 +1,9 @@
 """Validate one data interval: run the suites, quarantine failing rows, decide the gate.
 
-Call :func:`validate_interval` with the interval's parsed records, its sessions and earlier
-runs' summaries; write ``outcome.quarantine`` (stage ``validate``), ``outcome.dq_rows()``,
-``outcome.gate`` and ``outcome.summary`` to the store, mark ``outcome.quarantined_session_keys``,
-and run analysis only when ``outcome.gate.passed``.
+Call :func:`validate_interval` with the interval's parsed records, its sessions and the source
+profile of the hours before it (the drift baseline); write ``outcome.quarantine`` (stage
+``validate``), ``outcome.dq_rows()``, ``outcome.gate`` and ``outcome.summary`` to the store, mark
+``outcome.quarantined_session_keys``, and run analysis only when ``outcome.gate.passed``.
 """
 
 from __future__ import annotations
@@ -25,20 +25,15 @@ from coord_core.ingest.records import ReadRecord
 from coord_core.quality import frames as fr
 from coord_core.quality.bounded import preview, reason_category
 from coord_core.quality.config import QualityConfig
-from coord_core.quality.history import (
-    baseline_of,
-    build_summary,
-    count_interval,
-    parse_history,
-    sensor_rows,
-    volume_row,
-)
+from coord_core.quality.drift import Baseline, baseline_of, sensor_rows, volume_row
+from coord_core.quality.history import build_summary, count_interval
 from coord_core.quality.outcome import (
     ExpectationResult,
     GateDecision,
     QualityCounts,
     QualityOutcome,
 )
+from coord_core.quality.source_profile import SourceProfile
 from coord_core.quality.suites import (
     RawResult,
     SuiteDefinitionError,
@@ -62,7 +57,7 @@ def validate_interval(
     window_start: datetime,
     window_end: datetime,
     *,
-    history: Sequence[Mapping[str, Any]] = (),
+    baseline: SourceProfile | None = None,
     config: QualityConfig | None = None,
     parse_quarantine: Iterable[QuarantineEntry] = (),
 ) -> QualityOutcome:
@@ -70,8 +65,8 @@ def validate_interval(
 
     ``records`` are the interval's records; a record without an event (it failed to parse)
     becomes a ``parse_quarantine`` entry, as do the ``parse_quarantine`` entries passed in (the
-    extract task's, so that counts and the report cover the whole interval). ``history`` are
-    earlier runs' ``summary`` documents, newest first.
+    extract task's, so that counts and the report cover the whole interval). ``baseline`` is
+    what the source held in the hours before the interval (``None``: drift checks not judged).
     """
     cfg = config or QualityConfig()
     if window_start.tzinfo is None or window_end.tzinfo is None:
@@ -105,13 +100,7 @@ def validate_interval(
         critical_default=cfg.critical_threshold,
         warning_default=cfg.warning_threshold,
     )
-    past_runs, notes = parse_history(history)
-    baseline = baseline_of(past_runs, cfg.min_history_runs)
-    if not baseline.enough:
-        notes.append(
-            f"drift checks not judged: {len(baseline.runs)} earlier run(s) with a passed gate, "
-            f"{cfg.min_history_runs} needed"
-        )
+    drift_baseline, notes = baseline_of(baseline, cfg.min_baseline_hours)
     events = [r.event for r in parsed if r.event is not None]
     counts = count_interval(events, session_list, read, len(parse_entries))
     hours = fr.hours_between(window_start, window_end)
@@ -120,8 +109,8 @@ def validate_interval(
         for f in (
             fr.events_frame(parsed),
             fr.sessions_frame(session_list),
-            fr.volume_frame(volume_row(counts, hours, baseline)),
-            fr.sensors_frame(sensor_rows(counts, hours, baseline, cfg.min_baseline_sessions_per_hour)),
+            fr.volume_frame(volume_row(counts, hours, drift_baseline)),
+            fr.sensors_frame(sensor_rows(counts, hours, drift_baseline, cfg.min_baseline_sessions_per_hour)),
         )
     }
     built = time.perf_counter()
@@ -177,6 +166,7 @@ def validate_interval(
         quarantine_by_reason=by_reason,
         critical_failures=gate.critical_failures,
         warnings=gate.warnings,
+        baseline=_baseline_info(drift_baseline),
     )
     finished = time.perf_counter()
     timings = {
@@ -210,10 +200,21 @@ def validate_interval(
         gate=gate,
         counts=qcounts,
         summary=summary,
-        history=tuple(past_runs),
+        baseline=drift_baseline,
         notes=tuple(notes),
         timings_s=timings,
     )
+
+
+def _baseline_info(baseline: Baseline) -> dict[str, Any]:
+    """Where the drift baseline came from (part of the stored summary: a function of the source)."""
+    return {
+        "source_kind": baseline.source_kind,
+        "lookback_start": baseline.lookback_start.isoformat() if baseline.lookback_start else None,
+        "lookback_end": baseline.lookback_end.isoformat() if baseline.lookback_end else None,
+        "hours_with_events": len(baseline.hours),
+        "judged": baseline.enough,
+    }
 
 
 def _check_quarantine_frames(suites: Sequence[SuiteSpec]) -> None:

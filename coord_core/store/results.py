@@ -23,6 +23,7 @@ from coord_core.contracts.events import EventParseError, parse_event
 from coord_core.contracts.sessions import AttackSession
 from coord_core.contracts.window import DataWindow
 from coord_core.ingest.records import ReadRecord
+from coord_core.quality.source_profile import SourceProfile
 
 
 @dataclass(frozen=True)
@@ -121,6 +122,8 @@ class ResultsStore:
             "run_type",
             "triggered_by",
             "models",
+            "source_query",
+            "source_locations",
         }
         unknown = set(fields) - allowed
         if unknown:
@@ -128,7 +131,13 @@ class ResultsStore:
         if not fields:
             return
         assignments = ", ".join(f"{name} = %s" for name in sorted(fields))
-        values = [fields[name] for name in sorted(fields)]
+        json_columns = {"source_query", "source_locations", "models"}
+        values = [
+            Jsonb(fields[name])
+            if name in json_columns and isinstance(fields[name], (dict, list))
+            else fields[name]
+            for name in sorted(fields)
+        ]
         with self.conn.transaction():
             self.conn.execute(
                 f"UPDATE coord.runs SET {assignments}, updated_at = now() "
@@ -391,17 +400,69 @@ class ResultsStore:
                 (*args, gate_passed, gate_reason, Jsonb(summary), _pg_text(html)),
             )
 
-    def data_quality_history(self, window: DataWindow, limit: int = 24) -> list[dict[str, Any]]:
-        """Summaries of the runs before this window, newest first (the baseline for drift checks)."""
+    def save_source_profile(self, window: DataWindow, profile: SourceProfile) -> None:
+        """Stage the interval's drift baseline (replaces the interval's earlier one)."""
+        with self.conn.transaction():
+            self.conn.execute(
+                """INSERT INTO coord.dq_baselines (interval_start, interval_end, source_kind,
+                       lookback_start, lookback_end, query, profile) VALUES (%s, %s, %s, %s, %s, %s, %s)
+                   ON CONFLICT (interval_start, interval_end) DO UPDATE SET
+                       source_kind = EXCLUDED.source_kind, lookback_start = EXCLUDED.lookback_start,
+                       lookback_end = EXCLUDED.lookback_end, query = EXCLUDED.query,
+                       profile = EXCLUDED.profile""",
+                (
+                    *_window_args(window),
+                    profile.source_kind,
+                    profile.lookback_start,
+                    profile.lookback_end,
+                    Jsonb(profile.query) if profile.query is not None else None,
+                    Jsonb(profile.to_json()),
+                ),
+            )
+
+    def clear_source_profile(self, window: DataWindow) -> None:
+        """No baseline for the interval (lookback switched off): drift checks are not judged."""
+        with self.conn.transaction():
+            self.conn.execute(
+                "DELETE FROM coord.dq_baselines WHERE interval_start = %s AND interval_end = %s",
+                _window_args(window),
+            )
+
+    def load_source_profile(self, window: DataWindow) -> SourceProfile | None:
+        row = self.conn.execute(
+            "SELECT profile, query FROM coord.dq_baselines WHERE interval_start = %s AND interval_end = %s",
+            _window_args(window),
+        ).fetchone()
+        return SourceProfile.from_json(row[0], row[1]) if row else None
+
+    def data_quality_summaries_before(self, window: DataWindow, limit: int = 24) -> list[dict[str, Any]]:
+        """Stored summaries of intervals ending by this window's start, newest first.
+
+        For presentation only (the report's trend, rendered when viewed): what earlier runs
+        stored depends on what has been processed, so no verdict may be built on it.
+        """
         rows = self.conn.execute(
             "SELECT interval_start, interval_end, summary FROM coord.dq_reports "
             "WHERE interval_end <= %s ORDER BY interval_start DESC LIMIT %s",
             (window.start, limit),
         ).fetchall()
         return [
-            {"interval_start": start.isoformat(), "interval_end": end.isoformat(), **summary}
+            {**summary, "interval_start": start.isoformat(), "interval_end": end.isoformat()}
             for start, end, summary in rows
         ]
+
+    # -- exports ----------------------------------------------------------------------------
+
+    def record_export(self, window: DataWindow, target: str, location: str, items: dict[str, Any]) -> None:
+        """What the interval's results were published to (one row per target; a rerun replaces it)."""
+        with self.conn.transaction():
+            self.conn.execute(
+                """INSERT INTO coord.exports (interval_start, interval_end, target, location, items)
+                   VALUES (%s, %s, %s, %s, %s)
+                   ON CONFLICT (interval_start, interval_end, target) DO UPDATE SET
+                       location = EXCLUDED.location, items = EXCLUDED.items""",
+                (*_window_args(window), target, location, Jsonb(items)),
+            )
 
     # -- analysis results -------------------------------------------------------------------
 

@@ -2,7 +2,8 @@
 
 Routes (all read-only, all authenticated):
 - ``GET /``: the most recent reports with their gate decisions.
-- ``GET /report?dag_id=..&run_id=..`` or ``?interval_start=..&interval_end=..``: a run's HTML report.
+- ``GET /report?dag_id=..&run_id=..`` or ``?interval_start=..&interval_end=..``: a run's HTML report,
+  with the trend against the earlier runs stored at the time of viewing (never stored itself).
 - ``GET /summary?...``: the same lookup as JSON (gate, reason, summary) for API callers.
 
 Where reports come from (``reader``) and who may see them (``authorize``) are injected, so
@@ -23,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from fastapi import FastAPI, Request
 
-    from coord_core.quality.stored_reports import StoredReportReader
+    from coord_core.quality.stored_reports import StoredReport, StoredReportReader
 
 log = logging.getLogger(__name__)
 
@@ -112,8 +113,6 @@ def create_app(
     from fastapi import Depends, FastAPI, HTTPException, Request
     from fastapi.responses import HTMLResponse, JSONResponse
 
-    from coord_core.quality.stored_reports import StoredReport
-
     async def authorized(request: Request) -> None:
         await authorize(request)
 
@@ -126,16 +125,26 @@ def create_app(
     )
 
     def lookup(
-        dag_id: str | None, run_id: str | None, interval_start: str | None, interval_end: str | None
-    ) -> "tuple[StoredReport | None, str]":
+        dag_id: str | None,
+        run_id: str | None,
+        interval_start: str | None,
+        interval_end: str | None,
+        *,
+        with_trend: bool = False,
+    ) -> "tuple[StoredReport | None, str, str]":
+        """The stored report, what was asked for, and the page (with the view-time trend if asked)."""
         if dag_id and run_id:
+            what = f"DAG {dag_id!r} run {run_id!r}"
             with reader() as source:
-                return source.for_run(dag_id, run_id), f"DAG {dag_id!r} run {run_id!r}"
+                found = source.for_run(dag_id, run_id)
+                return found, what, _page_of(source, found, with_trend)
         if interval_start and interval_end:
             start = _parse_time("interval_start", interval_start)
             end = _parse_time("interval_end", interval_end)
+            what = f"interval {start.isoformat()} – {end.isoformat()}"
             with reader() as source:
-                return source.for_interval(start, end), f"interval {start.isoformat()} – {end.isoformat()}"
+                found = source.for_interval(start, end)
+                return found, what, _page_of(source, found, with_trend)
         raise HTTPException(
             status_code=400, detail="give dag_id and run_id, or interval_start and interval_end"
         )
@@ -147,7 +156,7 @@ def create_app(
         interval_start: str | None = None,
         interval_end: str | None = None,
     ) -> Any:
-        found, what = lookup(dag_id, run_id, interval_start, interval_end)
+        found, what, page = lookup(dag_id, run_id, interval_start, interval_end, with_trend=True)
         if found is None:
             return _page(
                 "No data-quality report",
@@ -155,7 +164,6 @@ def create_app(
                 "not have run yet for it, or it failed before writing its report.</p>",
                 status=404,
             )
-        page = found.html
         if run_id and dag_id and found.latest_runs and (dag_id, run_id) not in found.latest_runs:
             latest = ", ".join(f"{d} / {r}" for d, r in found.latest_runs)
             note = _banner(
@@ -172,7 +180,7 @@ def create_app(
         interval_start: str | None = None,
         interval_end: str | None = None,
     ) -> Any:
-        found, what = lookup(dag_id, run_id, interval_start, interval_end)
+        found, what, _ = lookup(dag_id, run_id, interval_start, interval_end)
         if found is None:
             raise HTTPException(status_code=404, detail=f"no data-quality report for {what}")
         return JSONResponse(
@@ -217,6 +225,12 @@ def create_app(
         return _page("Data-quality reports", table)
 
     return app
+
+
+def _page_of(source: "StoredReportReader", found: "StoredReport | None", with_trend: bool) -> str:
+    if found is None:
+        return ""
+    return source.page_with_trend(found) if with_trend else found.html
 
 
 class LazyReportApp:

@@ -78,7 +78,7 @@ def migrate_schema() -> dict[str, Any]:
 
 
 def extract(context: Any) -> dict[str, Any]:
-    from coord_core.ingest.cowrie_files import read_paths
+    """Stage the interval from the run's source (files or Elasticsearch) with its drift baseline."""
     from coord_core.pipeline.extract import extract_interval
     from coord_core.store.results import RunRecord
     from coord_core.version import code_version
@@ -86,50 +86,161 @@ def extract(context: Any) -> dict[str, Any]:
     params = _params(context)
     window = _window(context)
     dag_run = context["dag_run"]
-    if params.source != "files":
-        raise NotImplementedError(f"source {params.source!r} is not wired in this DAG version")
-    paths = _input_paths(params)
-    with _store() as store:
-        store.start_run(
-            window,
-            RunRecord(
+    source = _files_source(params) if params.source == "files" else _elasticsearch_source(context, params)
+    try:
+        with _store() as store:
+            store.start_run(
+                window,
+                RunRecord(
+                    dag_id=dag_run.dag_id,
+                    run_id=dag_run.run_id,
+                    try_number=context["ti"].try_number,
+                    source_kind=params.source,
+                    source_locations=source.locations,
+                    source_query=source.query(),
+                    code_version=code_version(),
+                    parameters=params.model_dump(mode="json"),
+                ),
+            )
+            starter = getattr(dag_run, "triggering_user_name", None) or "scheduler"
+            run_type = str(getattr(dag_run.run_type, "value", dag_run.run_type))
+            store.audit(
+                actor=f"airflow:{run_type}:{starter}",
+                action="run_started",
                 dag_id=dag_run.dag_id,
                 run_id=dag_run.run_id,
-                try_number=context["ti"].try_number,
-                source_kind=params.source,
-                source_locations=paths,
-                source_query=None,
-                code_version=code_version(),
-                parameters=params.model_dump(mode="json"),
-            ),
-        )
-        starter = getattr(dag_run, "triggering_user_name", None) or "scheduler"
-        run_type = str(getattr(dag_run.run_type, "value", dag_run.run_type))
-        store.audit(
-            actor=f"airflow:{run_type}:{starter}",
-            action="run_started",
-            dag_id=dag_run.dag_id,
-            run_id=dag_run.run_id,
-            window=window,
-            details={"conf": dict(dag_run.conf or {}), "try_number": context["ti"].try_number},
-        )
-        outcome = extract_interval(store, window, read_paths(paths), slack=params.session_slack)
-        store.update_run(
-            dag_run.dag_id,
-            window,
-            run_type=run_type,
-            triggered_by=starter,
-            event_count=outcome.read,
-            quarantined_count=outcome.quarantined,
-            session_count=outcome.sessions,
-            input_fingerprint=outcome.input_fingerprint,
-        )
+                window=window,
+                details={"conf": dict(dag_run.conf or {}), "try_number": context["ti"].try_number},
+            )
+            outcome = extract_interval(
+                store,
+                window,
+                source.records(),
+                slack=params.session_slack,
+                profile=source.profile(),
+                profile_lookback=params.baseline_lookback if source.profiles_stream else None,
+            )
+            store.update_run(
+                dag_run.dag_id,
+                window,
+                run_type=run_type,
+                triggered_by=starter,
+                event_count=outcome.read,
+                quarantined_count=outcome.quarantined,
+                session_count=outcome.sessions,
+                input_fingerprint=outcome.input_fingerprint,
+                **source.lineage_fields(),
+            )
+    finally:
+        source.close()
     _report_lineage(
         context,
-        inputs=lineage.files(paths),
-        outputs=_results_tables("staged_events", "sessions", "quarantine"),
+        inputs=source.lineage_inputs(),
+        outputs=_results_tables("staged_events", "sessions", "quarantine", "dq_baselines"),
     )
-    return {"worker": executed_by(), "window": window.label, **outcome.as_dict()}
+    return {"worker": executed_by(), "window": window.label, "source": params.source, **outcome.as_dict()}
+
+
+class _FilesSource:
+    """Cowrie log files: one stream covers the interval and its lookback (profiled in passing)."""
+
+    profiles_stream = True
+
+    def __init__(self, paths: list[str]) -> None:
+        self.locations = paths
+
+    def query(self) -> dict[str, Any] | None:
+        return None
+
+    def records(self) -> Any:
+        from coord_core.ingest.cowrie_files import read_paths
+
+        return read_paths(self.locations)
+
+    def profile(self) -> Any:
+        return None
+
+    def lineage_fields(self) -> dict[str, Any]:
+        return {}
+
+    def lineage_inputs(self) -> list[str]:
+        return lineage.files(self.locations)
+
+    def close(self) -> None:
+        """Nothing held open between reads (each file is closed as it is read)."""
+
+
+class _ElasticsearchSource:
+    """DShield-SIEM indices: the widened interval through a point in time, the lookback profiled
+    with one aggregation."""
+
+    profiles_stream = False
+
+    def __init__(self, client: Any, window: Any, params: Any, patterns: list[str]) -> None:
+        from coord_core.adapters.elasticsearch_source import ElasticsearchIntervalReader
+
+        widened = window.widened(params.session_slack)
+        self.client = client
+        self.window = window
+        self.lookback = params.baseline_lookback
+        self.locations = patterns
+        self.reader = ElasticsearchIntervalReader(client, widened.start, widened.end, index_patterns=patterns)
+        self._profile: Any = None
+
+    def query(self) -> dict[str, Any]:
+        return self.reader.lineage().query or {}
+
+    def records(self) -> Any:
+        return self.reader.records()
+
+    def profile(self) -> Any:
+        from coord_core.adapters.elasticsearch_profile import profile_lookback
+
+        if self.lookback is None:
+            return None
+        self._profile = profile_lookback(
+            self.client, self.window.start, lookback=self.lookback, index_patterns=self.locations
+        )
+        return self._profile
+
+    def lineage_fields(self) -> dict[str, Any]:
+        """The exact query, the concrete indices and the document count, for ``coord.runs``."""
+        read = self.reader.lineage()
+        query = dict(read.query or {})
+        if self._profile is not None:
+            query["baseline_profile"] = self._profile.query
+        return {
+            "source_query": query,
+            "source_locations": read.locations,
+            "document_count": read.document_count,
+        }
+
+    def lineage_inputs(self) -> list[str]:
+        indices = self.reader.indices or self.locations
+        return lineage.elasticsearch_indices(connections.ELASTICSEARCH_CONN_ID, indices)
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def _files_source(params: Any) -> _FilesSource:
+    return _FilesSource(_input_paths(params))
+
+
+def _elasticsearch_source(context: Any, params: Any) -> _ElasticsearchSource:
+    if not connections.connection_is_defined(connections.ELASTICSEARCH_CONN_ID):
+        raise ValueError(
+            f"source 'elasticsearch' needs the {connections.ELASTICSEARCH_CONN_ID} Airflow connection"
+        )
+    settings = connections.elasticsearch_settings()
+    conf = dict(context["dag_run"].conf or {})
+    # Patterns given for this run win; else the connection's; else the DAG's defaults.
+    if "index_patterns" in conf or settings.index_patterns is None:
+        patterns = list(params.index_patterns)
+    else:
+        patterns = list(settings.index_patterns)
+    log.info("reading Elasticsearch %s, indices %s", settings.url, ",".join(patterns))
+    return _ElasticsearchSource(connections.elasticsearch_client(), _window(context), params, patterns)
 
 
 PUBLISHED_REDIS_KEYS = ("coord:run:*", "coord:campaigns:active", "coord:campaign:*", "coord:alerts")
@@ -336,6 +447,70 @@ def publish_misp(context: Any) -> dict[str, Any]:
         outputs=outputs + _results_tables("exports"),
     )
     return {"worker": executed_by(), "window": window.label, **outcome}
+
+
+def publish_elasticsearch(context: Any) -> dict[str, Any]:
+    """Write the per-session and per-campaign enrichment when ``coord_elasticsearch`` is set."""
+    from coord_core.adapters.elasticsearch_enrichment import EnrichmentIndices, EnrichmentWriteError
+    from coord_core.pipeline.publish_elasticsearch import publish_enrichment
+
+    window = _window(context)
+    dag_run = context["dag_run"]
+    if not connections.connection_is_defined(connections.ELASTICSEARCH_CONN_ID):
+        log.info(
+            "no %s connection: Elasticsearch enrichment is not written for %s (skipped, not an error)",
+            connections.ELASTICSEARCH_CONN_ID,
+            window.label,
+        )
+        return {"worker": executed_by(), "window": window.label, "skipped": True}
+    settings = connections.elasticsearch_settings()
+    default = EnrichmentIndices()
+    indices = EnrichmentIndices(
+        sessions=settings.session_index or default.sessions,
+        campaigns=settings.campaign_index or default.campaigns,
+    )
+    client = connections.elasticsearch_client()
+    with _store() as store:
+        try:
+            summary = publish_enrichment(
+                client,
+                store,
+                window,
+                dag_id=dag_run.dag_id,
+                run_id=dag_run.run_id,
+                location=settings.url,
+                actor="airflow:pipeline",
+                indices=indices,
+            )
+        except EnrichmentWriteError as exc:
+            # Every refused document is in the message; the task fails and Airflow retries it.
+            log.error("Elasticsearch refused enrichment documents for %s: %s", window.label, exc)
+            store.audit(
+                actor="airflow:pipeline",
+                action="export_failed",
+                dag_id=dag_run.dag_id,
+                run_id=dag_run.run_id,
+                window=window,
+                details={
+                    "target": "elasticsearch",
+                    "location": settings.url,
+                    "failed": [str(f) for f in exc.failures[:20]],
+                    "failed_count": len(exc.failures),
+                    "try_number": context["ti"].try_number,
+                },
+            )
+            raise
+        finally:
+            client.close()
+    _report_lineage(
+        context,
+        inputs=_results_tables("analysis_results"),
+        outputs=lineage.elasticsearch_indices(
+            connections.ELASTICSEARCH_CONN_ID, [indices.sessions, indices.campaigns]
+        )
+        + _results_tables("exports", "audit_log"),
+    )
+    return {"worker": executed_by(), "window": window.label, **summary}
 
 
 def finish(context: Any) -> dict[str, Any]:

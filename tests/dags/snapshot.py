@@ -12,6 +12,7 @@ DATA_TABLES = {
     "staged_events": "interval_start, ref",
     "sessions": "interval_start, sensor, session_id",
     "quarantine": "interval_start, stage, ref",
+    "dq_baselines": "interval_start",
     "dq_results": "interval_start, suite, expectation, column_name",
     "dq_reports": "interval_start",
     "analysis_results": "interval_start",

@@ -28,6 +28,7 @@ DEFAULT_QUEUE_TASKS = [
     "load",
     "publish_redis",
     "publish_misp",
+    "publish_elasticsearch",
     "finish",
 ]
 GPU_QUEUE_TASKS = ["narrate"]

@@ -66,10 +66,11 @@ def test_main_dag_shape() -> None:
     order = [t.task_id for t in dag.topological_sort()]  # type: ignore[no-untyped-call]
     assert order.index("extract") < order.index("validate") < order.index("analyze") < order.index("load")
     assert "publish_redis" in order
-    tasks = {t.task_id: t for t in dag.tasks}
-    for publish in ("publish_redis", "publish_misp"):  # in parallel, after load, before finish
+    # Every publish step runs after load, in parallel with the others, all before finish.
+    tasks = dag.task_dict
+    for publish in ("publish_redis", "publish_misp", "publish_elasticsearch"):
         assert tasks[publish].upstream_task_ids == {"load"}
-        assert "finish" in tasks[publish].downstream_task_ids
+        assert tasks[publish].downstream_task_ids == {"finish"}
     for task in dag.tasks:
         assert (task.retries or 0) >= 1
     outlets = {t.task_id: [a.uri for a in t.outlets] for t in dag.tasks if t.outlets}

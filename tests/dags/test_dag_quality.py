@@ -4,11 +4,13 @@ goes on; a feed that is mostly broken stops the run before analysis, saying why.
 from __future__ import annotations
 
 import json
+from html import escape
 from pathlib import Path
 
 import psycopg
 import pytest
 
+from coord_core.quality.bounded import reason_category
 from tests.conftest import REAL_SAMPLE
 from tests.dags.airflow_env import DAG_ID, AirflowEnv
 from tests.dags.snapshot import count
@@ -46,6 +48,12 @@ def test_bad_input_is_quarantined_and_the_run_completes(airflow: AirflowEnv, pos
     assert any("UTF-8" in r for r in reasons)
     for expectation in ("record_not_duplicated", "src_ip"):
         assert expectation in html
+    # The run's stored report names every failure: each parse reason and failed expectation.
+    with psycopg.connect(postgres_dsn) as conn:
+        rows = conn.execute("SELECT stage, reason, expectations FROM coord.quarantine").fetchall()
+    for stage, reason, expectations in rows:
+        shown = reason_category(reason) if stage == "parse" else " + ".join(expectations)
+        assert escape(shown) in html, (stage, shown)
 
 
 def test_mostly_broken_feed_stops_before_analysis(airflow: AirflowEnv, postgres_dsn: str) -> None:

@@ -107,6 +107,8 @@ def test_real_tpot_sample_end_to_end_and_rerun_is_identical(
     assert snapshot(postgres_dsn) == before
     # The second run found the first run's result in the Redis cache and said so.
     assert "analysis cache hit" in output
+    # Without a coord_elasticsearch connection the write-back says so and the run still succeeds.
+    assert "Elasticsearch enrichment is not written" in output and "(skipped, not an error)" in output
     assert count(postgres_dsn, "SELECT count(*) FROM coord.runs WHERE analysis_cache_hit") == 1
     assert count(postgres_dsn, "SELECT count(*) FROM coord.audit_log WHERE action = 'run_started'") == 2
 

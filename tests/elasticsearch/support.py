@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -140,3 +141,46 @@ def load_events(
 ) -> int:
     shards = options.pop("shards", 1)
     return load(es, indices, (event_to_siem_document(e, **options) for e in events), shards=shards)
+
+
+def web_and_firewall_events(sensor: str, first: datetime, count: int) -> list[dict[str, Any]]:
+    """DShield firewall probes and web-honeypot requests as event dicts (their ``session`` is the
+    document id), one every 97 seconds from ``first``: what ``cowrie.dshield-*`` and
+    ``cowrie.webhoneypot-*`` hold next to the Cowrie documents."""
+    events: list[dict[str, Any]] = []
+    for i in range(count):
+        moment = (first + timedelta(seconds=97 * i)).astimezone(UTC)
+        stamp = moment.isoformat().replace("+00:00", "Z")
+        src = f"91.92.{240 + i % 8}.{10 + i % 40}"
+        if i % 2:
+            events.append(
+                {
+                    "eventid": "dshield.web.request",
+                    "timestamp": stamp,
+                    "session": f"web-{sensor}-{i:05d}",
+                    "src_ip": src,
+                    "sensor": sensor,
+                    "message": f"GET /.env HTTP/1.1 #{i}",
+                    "method": "GET",
+                    "url": "/.env" if i % 4 == 1 else f"/cgi-bin/luci;stok=/locale?n={i}",
+                    "user_agent": "Mozilla/5.0 zgrab/0.x",
+                    "dst_port": 8080,
+                    "rule": "Env file access",
+                }
+            )
+        else:
+            events.append(
+                {
+                    "eventid": "dshield.firewall",
+                    "timestamp": stamp,
+                    "session": f"fw-{sensor}-{i:05d}",
+                    "src_ip": src,
+                    "sensor": sensor,
+                    "message": f"DROP IN=eth0 SRC={src} DPT=2222 #{i}",
+                    "transport": "TCP",
+                    "dst_port": 2222,
+                    "ttl": 50,
+                    "src_port": 40000 + i,
+                }
+            )
+    return events

@@ -12,7 +12,7 @@ from bench.bench_es_extract import synthetic_document
 from coord_core.adapters.elasticsearch_retry import RetryPolicy
 from coord_core.adapters.elasticsearch_source import ElasticsearchIntervalReader
 from coord_core.ingest.sessionize import sessionize
-from tests.elasticsearch.conftest import make_client
+from tests.elasticsearch.cluster import make_client
 from tests.emulators.elasticsearch import ElasticsearchEmulator
 
 START = datetime(2025, 10, 24, tzinfo=UTC)

@@ -12,6 +12,7 @@ from coord_core.contracts.sessions import AttackSession
 from coord_core.ingest.cowrie_files import read_file
 from coord_core.ingest.records import ReadRecord
 from coord_core.ingest.sessionize import in_window, sessionize
+from coord_core.quality.source_profile import ProfileHour, SensorHour, SourceProfile
 
 REPO = Path(__file__).resolve().parents[2]
 REAL_SAMPLE = REPO / "include" / "sample_data" / "tpot-cowrie-2025-10-24.json"
@@ -58,3 +59,35 @@ def summary_entry(
         "login_events": login_events,
         "quarantined": {"parse": 0, "validate": 0},
     }
+
+
+def steady_profile(
+    interval_start: datetime,
+    hours: int,
+    *,
+    events: int,
+    sessions_by_sensor: dict[str, int],
+    login_events: int,
+    lookback_hours: int = 24,
+) -> SourceProfile:
+    """A source profile whose last ``hours`` hours before the interval each held these counts
+    (per hour); the hours before them held nothing (no data)."""
+    start = interval_start - timedelta(hours=lookback_hours)
+    sensors = sorted(sessions_by_sensor)
+    total = sum(sessions_by_sensor.values()) or 1
+    per_hour = [
+        ProfileHour(
+            start=interval_start - timedelta(hours=h + 1),
+            sensors={
+                name: SensorHour(
+                    events=round(events * sessions_by_sensor[name] / total),
+                    sessions=sessions_by_sensor[name],
+                    login_events=round(login_events * sessions_by_sensor[name] / total),
+                )
+                for name in sensors
+            },
+            parse_errors=0,
+        )
+        for h in range(hours)
+    ]
+    return SourceProfile("files", start, interval_start, tuple(sorted(per_hour, key=lambda h: h.start)))

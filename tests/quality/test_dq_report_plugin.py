@@ -20,6 +20,7 @@ from fastapi.testclient import TestClient
 from coord_core.contracts.window import DataWindow
 from coord_core.ingest.cowrie_files import read_paths
 from coord_core.pipeline.extract import extract_interval
+from coord_core.quality.report import TREND_SLOT
 from coord_core.quality.stage import validate_stage
 from coord_core.quality.stored_reports import StoredReportReader
 from coord_core.store.migrations import migrate
@@ -76,19 +77,45 @@ def _client(dsn: str) -> TestClient:
     return TestClient(create_app(reader=reader, authorize=authorize), headers={"X-Test-User": "engineer"})
 
 
-def test_report_of_a_run_is_the_stored_page(stored: tuple[str, str]) -> None:
+def _stored_part(page: str) -> str:
+    """The served page without its view-time trend section: the stored page."""
+    begin = page.index('<section id="trend">')
+    end = page.index("</section>", begin) + len("</section>")
+    return page[:begin] + TREND_SLOT + page[end:]
+
+
+def test_report_of_a_run_is_the_stored_page_with_the_current_trend(stored: tuple[str, str]) -> None:
     dsn, html = stored
     client = _client(dsn)
     reply = client.get("/report", params={"dag_id": DAG_ID, "run_id": RUN_ID})
     assert reply.status_code == 200
-    assert reply.text == html
+    assert _stored_part(reply.text) == html
+    assert "Trend (last 1 runs)" in reply.text and 'id="trend"' not in html
     assert "Gate PASSED" in reply.text
     assert reply.headers["content-type"].startswith("text/html")
     assert "default-src 'none'" in reply.headers["content-security-policy"]
     by_interval = client.get(
         "/report", params={"interval_start": START.isoformat(), "interval_end": END.isoformat()}
     )
-    assert by_interval.status_code == 200 and by_interval.text == html
+    assert by_interval.status_code == 200 and _stored_part(by_interval.text) == html
+
+
+def test_the_trend_shows_earlier_intervals_stored_later_without_changing_the_stored_page(
+    stored: tuple[str, str],
+) -> None:
+    dsn, html = stored
+    earlier = DataWindow(start=START - timedelta(days=1), end=START)
+    with psycopg.connect(dsn) as conn:
+        store = ResultsStore(conn)
+        extract_interval(store, earlier, read_paths([REAL_SAMPLE]))  # an empty day before the sample
+        validate_stage(store, earlier)
+        assert conn.execute(
+            "SELECT html FROM coord.dq_reports WHERE interval_start = %s", (START,)
+        ).fetchone() == (html,)
+    reply = _client(dsn).get("/report", params={"dag_id": DAG_ID, "run_id": RUN_ID})
+    trend = reply.text.split('id="trend"')[1].split("</section>")[0]
+    assert "Trend (last 2 runs)" in trend and trend.count("<rect ") == 2
+    assert f"{earlier.start.isoformat()} – {earlier.end.isoformat()}" in trend
 
 
 def test_an_earlier_run_of_the_interval_finds_the_latest_report_with_a_note(stored: tuple[str, str]) -> None:
@@ -96,9 +123,8 @@ def test_an_earlier_run_of_the_interval_finds_the_latest_report_with_a_note(stor
     reply = _client(dsn).get("/report", params={"dag_id": DAG_ID, "run_id": OLD_RUN_ID})
     assert reply.status_code == 200
     assert "was validated again later" in reply.text and RUN_ID in reply.text
-    assert (
-        reply.text.replace(reply.text[reply.text.index("<div") : reply.text.index("</div>") + 6], "") == html
-    )
+    banner = reply.text[reply.text.index("<div") : reply.text.index("</div>") + 6]
+    assert _stored_part(reply.text.replace(banner, "")) == html
 
 
 def test_unknown_runs_and_bad_queries(stored: tuple[str, str]) -> None:
@@ -207,3 +233,11 @@ def test_default_authorization_is_airflows_and_refuses_anonymous_callers(tmp_pat
     assert done.returncode == 0, done.stderr[-3000:]
     statuses = [line.split()[1] for line in done.stdout.splitlines() if line.startswith("STATUS ")]
     assert statuses == ["401", "401"]
+
+
+def test_the_route_coord_summary_prints_is_where_the_plugin_mounts_the_report() -> None:
+    from coord_airflow.dq_report_plugin import URL_PREFIX
+
+    from coord_core.cli.summary import DQ_REPORT_ROUTE
+
+    assert f"{URL_PREFIX}/report" == DQ_REPORT_ROUTE

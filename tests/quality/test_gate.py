@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import timedelta
-from typing import Any
 
 import pytest
 
 from coord_core.ingest.records import ReadRecord
 from coord_core.quality.config import QualityConfig
 from coord_core.quality.outcome import QualityOutcome
+from coord_core.quality.source_profile import ProfileError, ProfileHour, SourceProfile
 from coord_core.quality.suites import SuiteDefinitionError
 from coord_core.quality.validate import validate_interval
 from coord_core.store.results import QuarantineEntry
-from tests.quality.support import END, REAL_SAMPLE, START, read, sessions_of, summary_entry
+from tests.quality.support import END, REAL_SAMPLE, START, read, sessions_of, steady_profile
 
 SENSOR = "37e2115ebaeb"  # the real sample's only sensor
 
@@ -140,38 +140,37 @@ def test_parse_quarantine_from_extract_counts_and_can_fail_the_gate(real: list[R
     }
 
 
-# -- drift against history -------------------------------------------------------------------
+# -- drift against the source's earlier hours ------------------------------------------------
+# The real sample over its day: 2057 events, 474 sessions and 348 login events, i.e. about 86
+# events, 20 sessions and 15 login events an hour.
 
 
-def _history(n: int, *, sessions: dict[str, int], events: int = 2057, logins: int = 348, **kw: bool):
-    return [
-        summary_entry(
-            START - timedelta(days=i + 1),
-            24,
-            events=events,
-            sessions_by_sensor=sessions,
-            login_events=logins,
-            **kw,
-        )
-        for i in range(n)
-    ]
+def _profile(hours: int, *, sessions: dict[str, int], events: int = 86, logins: int = 15):
+    return steady_profile(START, hours, events=events, sessions_by_sensor=sessions, login_events=logins)
 
 
-def test_steady_history_passes(real: list[ReadRecord]) -> None:
+def test_steady_source_passes(real: list[ReadRecord]) -> None:
     outcome = validate_interval(
-        real, sessions_of(real), START, END, history=_history(5, sessions={SENSOR: 500})
+        real, sessions_of(real), START, END, baseline=_profile(24, sessions={SENSOR: 20})
     )
     assert outcome.gate.passed
     volume = _result(outcome, "volume.events_not_collapsed")
     assert volume.success and volume.missing_count == 0  # judged, not skipped
     assert not any("drift checks not judged" in n for n in outcome.notes)
+    assert outcome.summary["baseline"] == {
+        "source_kind": "files",
+        "lookback_start": (START - timedelta(hours=24)).isoformat(),
+        "lookback_end": START.isoformat(),
+        "hours_with_events": 24,
+        "judged": True,
+    }
 
 
 def test_a_sensor_that_went_silent_fails_the_gate(real: list[ReadRecord]) -> None:
-    # Earlier runs saw thousands of sessions a day from "sensor-b"; this run has none from it.
-    # Totals alone would not notice (another sensor delivers), the per-sensor check does.
-    history = _history(5, sessions={"sensor-b": 4000}, events=2057 * 5)
-    outcome = validate_interval(real, sessions_of(real), START, END, history=history)
+    # The source held thousands of sessions a day from "sensor-b"; this interval has none from
+    # it. Totals alone would not notice (another sensor delivers), the per-sensor check does.
+    baseline = _profile(24, sessions={"sensor-b": 4000 // 24}, events=86 * 5)
+    outcome = validate_interval(real, sessions_of(real), START, END, baseline=baseline)
     assert outcome.gate.critical_failures == ("sensors.sensor_sessions_not_collapsed",)
     sensors = _result(outcome, "sensors.sensor_sessions_not_collapsed")
     assert (sensors.unexpected_count, sensors.element_count, sensors.missing_count) == (1, 2, 1)
@@ -183,8 +182,8 @@ def test_a_sensor_that_went_silent_fails_the_gate(real: list[ReadRecord]) -> Non
 
 
 def test_one_sensor_of_several_going_silent_is_reported_within_threshold(real: list[ReadRecord]) -> None:
-    history = _history(5, sessions={SENSOR: 480, "sensor-b": 480})
-    outcome = validate_interval(real, sessions_of(real), START, END, history=history)
+    baseline = _profile(24, sessions={SENSOR: 20, "sensor-b": 20})
+    outcome = validate_interval(real, sessions_of(real), START, END, baseline=baseline)
     sensors = _result(outcome, "sensors.sensor_sessions_not_collapsed")
     assert sensors.success and sensors.unexpected_count == 1  # 1 of 2 judged sensors, threshold 50%
     assert outcome.gate.passed
@@ -192,16 +191,16 @@ def test_one_sensor_of_several_going_silent_is_reported_within_threshold(real: l
 
 
 def test_event_volume_collapse_fails_the_gate(real: list[ReadRecord]) -> None:
-    history = _history(4, sessions={SENSOR: 474}, events=2057 * 30)
-    outcome = validate_interval(real, sessions_of(real), START, END, history=history)
+    baseline = _profile(6, sessions={SENSOR: 20}, events=86 * 30)
+    outcome = validate_interval(real, sessions_of(real), START, END, baseline=baseline)
     assert "volume.events_not_collapsed" in outcome.gate.critical_failures
     example = _result(outcome, "volume.events_not_collapsed").examples[0]
-    assert float(example["events_baseline_per_hour"]) == pytest.approx(2057 * 30 / 24)
+    assert float(example["events_baseline_per_hour"]) == pytest.approx(86 * 30)
 
 
 def test_login_drop_is_a_warning_only(real: list[ReadRecord]) -> None:
     outcome = validate_interval(
-        real, sessions_of(real), START, END, history=_history(4, sessions={SENSOR: 474}, logins=348 * 10)
+        real, sessions_of(real), START, END, baseline=_profile(6, sessions={SENSOR: 20}, logins=15 * 10)
     )
     login = _result(outcome, "volume.login_events_not_collapsed")
     assert not login.success and not login.critical
@@ -209,55 +208,41 @@ def test_login_drop_is_a_warning_only(real: list[ReadRecord]) -> None:
     assert "volume.login_events_not_collapsed" in outcome.gate.warnings
 
 
-def test_too_little_history_is_not_judged(real: list[ReadRecord]) -> None:
-    history = _history(2, sessions={SENSOR: 100000}, events=10**7)
-    outcome = validate_interval(real, sessions_of(real), START, END, history=history)
+def test_too_few_hours_with_data_are_not_judged(real: list[ReadRecord]) -> None:
+    baseline = _profile(2, sessions={SENSOR: 100000}, events=10**7)
+    outcome = validate_interval(real, sessions_of(real), START, END, baseline=baseline)
     assert outcome.gate.passed
     assert _result(outcome, "volume.events_not_collapsed").missing_count == 1
-    assert any("2 earlier run(s) with a passed gate, 3 needed" in n for n in outcome.notes)
+    assert any("2 hour(s) with events in the 24 h before the interval, 3 needed" in n for n in outcome.notes)
 
 
-def test_failed_runs_do_not_become_the_baseline(real: list[ReadRecord]) -> None:
-    broken = _history(6, sessions={SENSOR: 1}, events=5, logins=0, gate_passed=False)
-    healthy = [
-        summary_entry(
-            START - timedelta(days=10 + i),
-            24,
-            events=2000,
-            sessions_by_sensor={SENSOR: 470},
-            login_events=340,
-        )
-        for i in range(3)
+def test_no_profile_is_not_judged(real: list[ReadRecord]) -> None:
+    outcome = validate_interval(real, sessions_of(real), START, END)
+    assert outcome.gate.passed
+    assert _result(outcome, "sensors.sensor_sessions_not_collapsed").element_count == 1
+    assert any("no source profile" in n for n in outcome.notes)
+    assert outcome.summary["baseline"]["judged"] is False
+
+
+def test_hours_without_events_do_not_become_the_baseline(real: list[ReadRecord]) -> None:
+    # The feed was down for the last six hours (only unparseable noise arrived); three healthy
+    # hours before that are the baseline, not a rate of zero.
+    healthy = _profile(9, sessions={SENSOR: 20})
+    down = [
+        ProfileHour(start=h.start, sensors={}, parse_errors=3) if h.start >= START - timedelta(hours=6) else h
+        for h in healthy.hours
     ]
-    outcome = validate_interval(real, sessions_of(real), START, END, history=broken + healthy)
+    outcome = validate_interval(
+        real, sessions_of(real), START, END, baseline=replace(healthy, hours=tuple(down))
+    )
     assert outcome.gate.passed
-    example_free = _result(outcome, "volume.events_not_exploded")
-    assert example_free.success and example_free.missing_count == 0  # judged against the healthy runs
+    assert len(outcome.baseline.hours) == 3
+    judged = _result(outcome, "volume.events_not_exploded")
+    assert judged.success and judged.missing_count == 0  # judged against the healthy hours
 
 
-def test_malformed_history_entries_are_ignored_with_a_note(real: list[ReadRecord]) -> None:
-    history = [{"interval_start": "not a time"}, {"foo": 1}, *_history(3, sessions={SENSOR: 474})]
-    outcome = validate_interval(real, sessions_of(real), START, END, history=history)
-    assert outcome.gate.passed
-    assert sum("history entry" in n for n in outcome.notes) == 2
-    assert len(outcome.history) == 3
-
-
-def test_summary_is_the_next_runs_history(real: list[ReadRecord]) -> None:
-    runs: list[dict[str, Any]] = []
-    for day in range(4):
-        start = START + timedelta(days=day)
-        shifted = [
-            replace(
-                r, event=r.event.model_copy(update={"timestamp": r.event.timestamp + timedelta(days=day)})
-            )
-            for r in real
-            if r.event is not None
-        ]
-        outcome = validate_interval(
-            shifted, sessions_of(shifted), start, start + timedelta(days=1), history=runs[::-1]
-        )
-        assert outcome.gate.passed, outcome.gate.reason
-        runs.append(outcome.summary)
-    assert _result(outcome, "volume.events_not_collapsed").missing_count == 0
-    assert outcome.history[0].events == 2057
+def test_a_stored_profile_that_cannot_be_read_is_an_error() -> None:
+    with pytest.raises(ProfileError, match="not a source profile"):
+        SourceProfile.from_json({"profile_version": 1, "hours": [{"start": "not a time"}]})
+    with pytest.raises(ProfileError, match="profile version 9"):
+        SourceProfile.from_json({"profile_version": 9})

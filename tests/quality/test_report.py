@@ -8,9 +8,9 @@ from datetime import timedelta
 
 from coord_core.contracts.events import parse_event
 from coord_core.ingest.records import ReadRecord
-from coord_core.quality.report import render_report
+from coord_core.quality.report import TREND_SLOT, render_report, render_trend, with_trend
 from coord_core.quality.validate import validate_interval
-from tests.quality.support import END, REAL_SAMPLE, START, read, sessions_of, summary_entry
+from tests.quality.support import END, REAL_SAMPLE, START, read, sessions_of, steady_profile, summary_entry
 
 HOSTILE = "<img src=x onerror=alert(1)>\x1b[2J\u202e"
 
@@ -83,27 +83,39 @@ def test_every_value_is_escaped_and_nothing_external_is_loaded() -> None:
 
 def test_same_outcome_same_bytes_and_validation_is_reproducible() -> None:
     real = read(REAL_SAMPLE)
-    history = [
-        summary_entry(
-            START - timedelta(days=d),
-            24,
-            events=2000,
-            sessions_by_sensor={"37e2115ebaeb": 470},
-            login_events=340,
-        )
-        for d in range(1, 5)
-    ]
-    first = validate_interval(real, sessions_of(real), START, END, history=history)
-    second = validate_interval(list(real), sessions_of(real), START, END, history=list(history))
+    baseline = steady_profile(START, 24, events=86, sessions_by_sensor={"37e2115ebaeb": 20}, login_events=15)
+    first = validate_interval(real, sessions_of(real), START, END, baseline=baseline)
+    second = validate_interval(list(real), sessions_of(real), START, END, baseline=baseline)
     assert render_report(first) == render_report(first)
     assert render_report(first) == render_report(second)
     assert first.summary == second.summary
 
 
-def test_report_sections_show_results_quarantine_and_trend() -> None:
+def test_report_sections_show_results_quarantine_and_baseline() -> None:
     real = read(REAL_SAMPLE)
     dup = [*real, replace(real[5], ref="dup:1")]
-    history = [
+    baseline = steady_profile(START, 5, events=90, sessions_by_sensor={"37e2115ebaeb": 17}, login_events=14)
+    outcome = validate_interval(dup, sessions_of(real), START, END, baseline=baseline)
+    page = render_report(outcome)
+    assert "Gate PASSED" in page
+    assert "read 2,058 = valid 2,057 + quarantined 1" in page
+    assert 'id="quarantine"' in page and "events.record_not_duplicated" in page and "dup:1" in page
+    assert "cowrie.direct-tcpip.data" in page and "unknown id: kept, reported" in page
+    # Sensor table with its baseline (median of the source's five earlier hours: 17 per hour).
+    assert "17.00" in page.split('id="sensors"')[1].split("</section>")[0]
+    # The baseline section lists the source's hours it is made of, oldest first.
+    section = page.split('id="baseline"')[1].split("</section>")[0]
+    hours = re.findall(r'<tr><td class="mono">([^<]+)</td>', section)
+    assert hours == [(START - timedelta(hours=h)).isoformat() for h in range(5, 0, -1)]
+    assert "5 hour(s) with events; drift checks judged" in section
+    # No trend in the stored page: it would depend on which other intervals were processed.
+    assert 'id="trend"' not in page and TREND_SLOT in page
+
+
+def test_trend_is_rendered_at_view_time_from_stored_summaries() -> None:
+    real = read(REAL_SAMPLE)
+    outcome = validate_interval(real, sessions_of(real), START, END)
+    earlier = [
         summary_entry(
             START - timedelta(days=d),
             24,
@@ -114,12 +126,7 @@ def test_report_sections_show_results_quarantine_and_trend() -> None:
         )
         for d in range(1, 6)
     ]
-    outcome = validate_interval(dup, sessions_of(real), START, END, history=history)
-    page = render_report(outcome)
-    assert "Gate PASSED" in page
-    assert "read 2,058 = valid 2,057 + quarantined 1" in page
-    assert 'id="quarantine"' in page and "events.record_not_duplicated" in page and "dup:1" in page
-    assert "cowrie.direct-tcpip.data" in page and "unknown id: kept, reported" in page
+    page = with_trend(render_report(outcome), render_trend(outcome.summary, earlier))
     # Trend: the five earlier runs and this one, newest first in the table, one bar each.
     assert page.count("<rect ") == 6
     assert "Trend (last 6 runs)" in page
@@ -128,8 +135,8 @@ def test_report_sections_show_results_quarantine_and_trend() -> None:
     assert rows[0].startswith("2025-10-24T00:00:00+00:00") and rows[-1].startswith(
         "2025-10-19T00:00:00+00:00"
     )
-    # Sensor table with its baseline (median of the four passed runs: 400/24 per hour).
-    assert "16.67" in page.split('id="sensors"')[1].split("</section>")[0]
+    assert TREND_SLOT not in page
+    assert with_trend(render_report(outcome), render_trend(outcome.summary, [])).count("<rect ") == 1
 
 
 def test_failed_gate_page_names_the_failure() -> None:

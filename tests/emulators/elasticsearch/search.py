@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from heapq import merge
 from typing import Any
 
+from tests.emulators.elasticsearch.aggregations import compile_aggregations
 from tests.emulators.elasticsearch.mappings import (
     LONG_MAX,
     LONG_MIN,
@@ -58,6 +59,8 @@ class SortKey:
 
 
 _SEARCH_BODY_KEYS = {
+    "aggs",
+    "aggregations",
     "query",
     "size",
     "from",
@@ -69,7 +72,7 @@ _SEARCH_BODY_KEYS = {
     "_source",
 }
 _SEARCH_BODY_KNOWN = {
-    "aggs", "aggregations", "fields", "docvalue_fields", "stored_fields", "highlight", "collapse",
+    "fields", "docvalue_fields", "stored_fields", "highlight", "collapse",
     "rescore", "post_filter", "runtime_mappings", "script_fields", "suggest", "knn", "rank",
     "retriever", "explain", "version", "seq_no_primary_term", "timeout", "terminate_after",
     "min_score", "indices_boost", "track_scores", "profile", "stats", "ext", "sub_searches",
@@ -300,12 +303,25 @@ class Cluster:
         else:
             after = None
         slicer = _slice_filter(slice_spec)
+        if "aggs" in body and "aggregations" in body:
+            raise parsing_error("Found two aggregation definitions: [aggs] and [aggregations]")
+        agg_spec = body.get("aggs", body.get("aggregations"))
+        aggregate = (
+            compile_aggregations(agg_spec, lambda name: mappings_by_index.get(name, {}), first_index)
+            if agg_spec is not None
+            else None
+        )
+        matched: list[Doc] = []  # every match, whatever the page: aggregations see them all
 
         total = 0
         track = body.get("track_total_hits", params.get("track_total_hits", DEFAULT_TRACK_TOTAL_HITS))
         track_limit = _track_limit(track)
         rows: list[tuple[list[Any], Doc, int, float]] = []
-        fast = self._fast_scan(keys, query, shards, after, slicer, size + from_, track_limit)
+        fast = (
+            None
+            if aggregate is not None
+            else self._fast_scan(keys, query, shards, after, slicer, size + from_, track_limit)
+        )
         if fast is not None:
             rows, total = fast
         else:
@@ -316,6 +332,8 @@ class Cluster:
                     score = 1.0 if query.scoring else 0.0
                     sort_values = [_hit_sort_value(k, doc, shard_index, score) for k in keys]
                     total += 1  # hits.total counts every match, search_after or not
+                    if aggregate is not None:
+                        matched.append(doc)
                     if after is not None and _compare(sort_values, after, keys) <= 0:
                         continue
                     rows.append((sort_values, doc, shard_index, score))
@@ -354,6 +372,8 @@ class Cluster:
                 "hits": hits_section,
             }
         )
+        if aggregate is not None:
+            response["aggregations"] = aggregate(matched)
         return response
 
     def _fast_scan(
