@@ -214,7 +214,9 @@ def test_elasticsearch_source_stores_what_the_file_source_stores_and_writes_enri
         assert len(sessions_docs) == analysed and len(campaign_docs) == campaigns > 0
         with psycopg.connect(es_dsn) as conn:
             campaign_ids = [r[0] for r in conn.execute("SELECT campaign_id FROM coord.campaigns")]
-            export = conn.execute("SELECT target, location, items FROM coord.exports").fetchone()
+            export = conn.execute(
+                "SELECT target, location, items FROM coord.exports WHERE target = 'elasticsearch'"
+            ).fetchone()
             audited = conn.execute(
                 "SELECT count(*) FROM coord.audit_log WHERE action = 'exported'"
             ).fetchone()
