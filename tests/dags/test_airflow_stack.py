@@ -30,12 +30,17 @@ class Running:
     results_dsn: str
 
 
+def _shared_config(folder: Path) -> dict[str, str]:
+    """Configuration both the backfill and the one-interval-at-a-time runs share (same output places)."""
+    return {"AIRFLOW_VAR_COORD_MISP_FEED_DIR": str(folder / "misp-feed")}
+
+
 @pytest.fixture(scope="module")
 def running(
     tmp_path_factory: pytest.TempPathFactory, postgres_server_dsn: str, redis_server_url: str
 ) -> Iterator[Running]:
     home = tmp_path_factory.mktemp("airflow-stack") / "home"
-    variables = {"AIRFLOW_VAR_COORD_INPUT_PATHS": str(REAL_SAMPLE)}
+    variables = {"AIRFLOW_VAR_COORD_INPUT_PATHS": str(REAL_SAMPLE), **_shared_config(home.parent)}
     with (
         temporary_database(postgres_server_dsn) as results_dsn,
         airflow_with_postgres_metadata(home, results_dsn, postgres_server_dsn, redis_server_url) as cli,
@@ -81,7 +86,9 @@ def test_backfill_equals_intervals_alone_and_is_idempotent(
         shutil.copytree(airflow_home_template, home)
         cfg = home / "airflow.cfg"
         cfg.write_text(cfg.read_text().replace(str(airflow_home_template), str(home)))
-        alone = make_airflow_env(home, alone_dsn, redis_server_url)
+        alone = make_airflow_env(
+            home, alone_dsn, redis_server_url, **_shared_config(running.stack.cli.home.parent)
+        )
         for start, end in zip(starts, ends, strict=True):
             window = {"window_start": start.isoformat(), "window_end": end.isoformat()}
             alone.dags_test(end.isoformat(), {"input_paths": [str(REAL_SAMPLE)], **window})
