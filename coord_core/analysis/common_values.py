@@ -1,0 +1,77 @@
+"""Values shared by unrelated actors everywhere, known before looking at any window.
+
+Default and top-of-every-list passwords, and public hosting/code-sharing hosts (plus the
+Tranco top-10k domains shipped with ``pymispwarninglists``): sharing one of these is no sign
+of a common operator, whatever the window shows.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+
+
+def _words(text: str) -> list[str]:
+    return text.split()
+
+
+# The defaults and the head of every public brute-force list (rockyou, SecLists top, Mirai).
+COMMON_PASSWORDS: frozenset[str] = frozenset(
+    _words(
+        """
+    123456 123456789 12345678 12345 1234 123 1234567 1234567890 111111 000000 123123 654321 password
+    password1 password123 passw0rd p@ssw0rd P@ssw0rd Passw0rd admin admin123 admin1234 administrator
+    root toor root123 qwerty qwerty123 abc123 1q2w3e4r 1qaz2wsx letmein welcome test test123 guest
+    user ubuntu support default pass 1 0 raspberry changeme 888888 666666 oracle postgres mysql ftp
+    ftpuser service system alpine vizxv xc3511 888888 54321 7ujMko0admin Zte521 anko hi3518 jvbzd
+    klv123 klv1234 xmhdipc juantech realtek 12qwaszx qwe123 123qwe 1234qwer qwer1234 dreambox
+    uClinux user123 pi ubnt hikvision tomcat nagios hadoop git
+        """
+    )
+)
+
+PUBLIC_HOSTS: frozenset[str] = frozenset(
+    _words(
+        """
+    github.com raw.githubusercontent.com gist.githubusercontent.com objects.githubusercontent.com
+    codeload.github.com gitlab.com bitbucket.org pastebin.com paste.ee transfer.sh dl.google.com
+    google.com www.google.com pypi.org files.pythonhosted.org archive.ubuntu.com deb.debian.org
+    dl-cdn.alpinelinux.org cdn.discordapp.com ipinfo.io ifconfig.me api.ipify.org icanhazip.com
+    checkip.amazonaws.com
+        """
+    )
+)
+
+
+@functools.cache
+def _tranco_top() -> frozenset[str]:
+    try:
+        import pymispwarninglists
+    except ImportError:  # pragma: no cover - a declared dependency
+        return frozenset()
+    path = (
+        Path(pymispwarninglists.__file__).parent
+        / "data"
+        / "misp-warninglists"
+        / "lists"
+        / "tranco10k"
+        / "list.json"
+    )
+    if not path.is_file():
+        return frozenset()
+    return frozenset(str(d).lower().rstrip(".") for d in json.loads(path.read_text(encoding="utf-8"))["list"])
+
+
+def is_common_password(password: str) -> bool:
+    return password in COMMON_PASSWORDS or password.lower() in COMMON_PASSWORDS or len(password) <= 1
+
+
+def is_public_host(host: str) -> bool:
+    """A public service host (or a subdomain of one), never a campaign's own infrastructure."""
+    host = host.lower()
+    if host in PUBLIC_HOSTS:
+        return True
+    top = _tranco_top()
+    parts = host.split(".")
+    return any(".".join(parts[i:]) in top for i in range(len(parts) - 1))

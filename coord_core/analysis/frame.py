@@ -1,0 +1,320 @@
+"""The columnar session frame every detector reads.
+
+Sessions become numpy arrays and one sparse (source x feature) incidence matrix. Pydantic
+objects are touched once, here; everything they share is interned first (real windows have few
+distinct command lists, credential lists, download sets and client fingerprints), so the costly
+parsing runs once per distinct profile, not per session.
+
+A *source* is one attacking IP in the window: its sessions are one actor's. Campaigns are sets
+of sources.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+
+from coord_core.analysis import features as fk
+from coord_core.analysis.common_values import is_common_password, is_public_host
+from coord_core.analysis.normalise import CommandProfile, normalise_url, profile_commands
+from coord_core.contracts.sessions import AttackSession
+
+
+@dataclass
+class SessionFrame:
+    """Sessions in a canonical order, their sources and the sources' features."""
+
+    session_ids: list[str]
+    sensors: list[str]
+    start: np.ndarray  # float64 epoch seconds, per session
+    end: np.ndarray
+    source: np.ndarray  # int32 source index per session
+    attempts: np.ndarray  # int32 login attempts per session
+    commands: np.ndarray  # int32 commands per session
+    login_success: np.ndarray  # bool per session
+    template_of_session: np.ndarray  # int32 index into ``templates`` (-1: no commands)
+    templates: list[CommandProfile]
+    template_feature: np.ndarray  # int64 feature id of each template profile
+    source_ips: list[str]
+    source_ipv4: np.ndarray  # uint32 (0 for IPv6)
+    source_is_v6: np.ndarray  # bool
+    feature_names: list[str]
+    feature_kind: np.ndarray  # int8 index into features.KINDS
+    incidence: sp.csr_matrix  # sources x features, 1.0 where the source shows the feature
+    # per source
+    source_start: np.ndarray = field(default_factory=lambda: np.empty(0))
+    source_end: np.ndarray = field(default_factory=lambda: np.empty(0))
+    source_sessions: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int32))
+    source_attempts: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int32))
+    source_commands: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int32))
+    source_success: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=bool))
+    feature_sources: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    _by_feature: sp.csc_matrix | None = None
+
+    @property
+    def n_sessions(self) -> int:
+        return len(self.session_ids)
+
+    @property
+    def n_sources(self) -> int:
+        return len(self.source_ips)
+
+    def holders(self, feature: int) -> np.ndarray:
+        """Sources holding a feature (sorted source indices)."""
+        if self._by_feature is None:
+            self._by_feature = self.incidence.tocsc()
+        col = self._by_feature
+        return np.asarray(col.indices[col.indptr[feature] : col.indptr[feature + 1]], dtype=np.int64)
+
+    def features_of(self, source: int) -> np.ndarray:
+        row = self.incidence
+        return np.asarray(row.indices[row.indptr[source] : row.indptr[source + 1]], dtype=np.int64)
+
+    def kind_mask(self, *kinds: fk.KindSpec) -> np.ndarray:
+        wanted = np.array([fk.KIND_INDEX[k.name] for k in kinds], dtype=np.int8)
+        return np.isin(self.feature_kind, wanted)
+
+
+class _Interner:
+    def __init__(self) -> None:
+        self.ids: dict[str, int] = {}
+
+    def __call__(self, name: str) -> int:
+        found = self.ids.get(name)
+        if found is None:
+            found = self.ids[name] = len(self.ids)
+        return found
+
+
+def _credential_features(
+    logins: tuple[tuple[str, str | None, str | None], ...], intern: _Interner
+) -> tuple[int, ...]:
+    ids: set[int] = set()
+    for username, password, key in logins:
+        ids.add(intern(fk.feature_name(fk.USERNAME, username)))
+        if key:
+            ids.add(intern(fk.feature_name(fk.SSH_KEY, "login:" + key.lower())))
+        elif password is not None:
+            # Common passwords still count in the overlap test (they are expected to be shared),
+            # but never propose a link.
+            kind = fk.COMMON_CREDENTIAL if is_common_password(password) else fk.CREDENTIAL
+            ids.add(intern(fk.feature_name(kind, f"{username}\x00{password}")))
+    return tuple(sorted(ids))
+
+
+def _artefact_features(
+    downloads: tuple[tuple[str, str | None], ...],
+    uploads: tuple[str | None, ...],
+    profile: CommandProfile | None,
+    src_ip: str,
+    intern: _Interner,
+) -> tuple[int, ...]:
+    ids: set[int] = set()
+    urls: list[str] = list(profile.urls) if profile else []
+    hosts: list[str] = list(profile.hosts) if profile else []
+    for url, shasum in downloads:
+        canonical, host = normalise_url(url)
+        urls.append(canonical)
+        if host:
+            hosts.append(host)
+        if shasum:
+            ids.add(intern(fk.feature_name(fk.PAYLOAD, shasum.lower())))
+    for shasum in uploads:
+        if shasum:
+            ids.add(intern(fk.feature_name(fk.PAYLOAD, shasum.lower())))
+    for host in hosts:
+        if host == src_ip:
+            continue  # self-hosted payload (worm spreading): says nothing about shared infrastructure
+        kind = fk.PUBLIC_HOST if is_public_host(host) else fk.HOST
+        ids.add(intern(fk.feature_name(kind, host)))
+    for url in urls:
+        _, host = normalise_url(url)
+        if host and (host == src_ip or is_public_host(host)):
+            continue
+        ids.add(intern(fk.feature_name(fk.URL, url)))
+    if profile:
+        for key in profile.ssh_keys:
+            ids.add(intern(fk.feature_name(fk.SSH_KEY, key)))
+    return tuple(sorted(ids))
+
+
+def _ipv4(ip: str) -> tuple[int, bool]:
+    addr = ipaddress.ip_address(ip)
+    if addr.version == 4:
+        return int(addr), False
+    mapped = addr.ipv4_mapped
+    return (int(mapped), False) if mapped is not None else (0, True)
+
+
+def build_frame(sessions: Sequence[AttackSession]) -> SessionFrame:
+    """Intern the sessions into a frame; the order is canonical whatever order they came in."""
+    ordered = sorted(sessions, key=lambda s: (s.start, s.sensor, s.session_id))
+    n = len(ordered)
+    intern = _Interner()
+    ip_index: dict[str, int] = {}
+    for s in ordered:
+        ip_index.setdefault(s.src_ip, 0)
+    source_ips = sorted(ip_index, key=lambda ip: (ipaddress.ip_address(ip).version, ipaddress.ip_address(ip)))
+    ip_index = {ip: i for i, ip in enumerate(source_ips)}
+
+    start = np.empty(n, dtype=np.float64)
+    end = np.empty(n, dtype=np.float64)
+    source = np.empty(n, dtype=np.int32)
+    attempts = np.zeros(n, dtype=np.int32)
+    n_commands = np.zeros(n, dtype=np.int32)
+    success = np.zeros(n, dtype=bool)
+    template_of = np.full(n, -1, dtype=np.int32)
+
+    command_cache: dict[tuple[str, ...], int] = {}
+    templates: list[CommandProfile] = []
+    template_features: list[int] = []
+    login_cache: dict[tuple[tuple[str, str | None, str | None], ...], tuple[int, ...]] = {}
+    artefact_cache: dict[tuple[object, ...], tuple[int, ...]] = {}
+    tool_cache: dict[tuple[object, ...], tuple[int, ...]] = {}
+
+    rows: list[int] = []
+    cols: list[int] = []
+    session_ids: list[str] = []
+    sensors: list[str] = []
+    for i, s in enumerate(ordered):
+        session_ids.append(s.session_id)
+        sensors.append(s.sensor)
+        start[i] = s.start.timestamp()
+        end[i] = s.end.timestamp()
+        src = ip_index[s.src_ip]
+        source[i] = src
+        feats: list[int] = []
+        profile: CommandProfile | None = None
+        if s.commands:
+            key = tuple(s.commands)
+            t = command_cache.get(key)
+            if t is None:
+                t = command_cache[key] = len(templates)
+                templates.append(profile_commands(key))
+                template_features.append(-1)
+            template_of[i] = t
+            profile = templates[t]
+            n_commands[i] = len(s.commands)
+        if s.logins:
+            logins = tuple((a.username, a.password, a.key_fingerprint) for a in s.logins)
+            cred = login_cache.get(logins)
+            if cred is None:
+                cred = login_cache[logins] = _credential_features(logins, intern)
+            feats.extend(cred)
+            attempts[i] = len(s.logins)
+            success[i] = s.login_success
+        if s.downloads or s.uploads or profile is not None:
+            akey = (
+                tuple((d.url, d.shasum) for d in s.downloads),
+                tuple(u.shasum for u in s.uploads),
+                template_of[i],
+                s.src_ip if (s.downloads or (profile and profile.hosts)) else "",
+            )
+            art = artefact_cache.get(akey)
+            if art is None:
+                art = artefact_cache[akey] = _artefact_features(akey[0], akey[1], profile, s.src_ip, intern)
+            feats.extend(art)
+        tkey = (s.client_version, s.hassh, tuple(s.kex_algs), s.protocol, s.dst_port, s.kind)
+        tool = tool_cache.get(tkey)
+        if tool is None:
+            ids: list[int] = []
+            if s.client_version:
+                ids.append(intern(fk.feature_name(fk.CLIENT, s.client_version)))
+            if s.hassh:
+                ids.append(intern(fk.feature_name(fk.HASSH, s.hassh)))
+            if s.kex_algs:
+                ids.append(intern(fk.feature_name(fk.KEX, ",".join(s.kex_algs))))
+            if s.dst_port is not None:
+                ids.append(intern(fk.feature_name(fk.PORT, f"{s.kind}/{s.protocol or ''}/{s.dst_port}")))
+            tool = tool_cache[tkey] = tuple(ids)
+        feats.extend(tool)
+        for req in s.tcpip_requests:
+            feats.append(intern(fk.feature_name(fk.TCPIP, f"{req.dst_ip}:{req.dst_port}")))
+        rows.extend([src] * len(feats))
+        cols.extend(feats)
+
+    # Templates are features of the sources that ran them (weighted later by what they say).
+    for t, prof in enumerate(templates):
+        template_features[t] = intern(fk.feature_name(fk.TEMPLATE, "\n".join(prof.template)))
+    has_template = template_of >= 0
+    rows.extend(source[has_template].tolist())
+    cols.extend(np.asarray(template_features, dtype=np.int64)[template_of[has_template]].tolist())
+
+    n_sources = len(source_ips)
+    ipv4 = np.zeros(n_sources, dtype=np.uint32)
+    is_v6 = np.zeros(n_sources, dtype=bool)
+    for j, ip in enumerate(source_ips):
+        value, v6 = _ipv4(ip)
+        ipv4[j] = value
+        is_v6[j] = v6
+    # Infrastructure features: the source's /24 and /16 (IPv4).
+    for j in range(n_sources):
+        if is_v6[j]:
+            continue
+        v = int(ipv4[j])
+        rows.append(j)
+        cols.append(
+            intern(fk.feature_name(fk.PREFIX24, f"{v >> 24}.{(v >> 16) & 255}.{(v >> 8) & 255}.0/24"))
+        )
+        rows.append(j)
+        cols.append(intern(fk.feature_name(fk.PREFIX16, f"{v >> 24}.{(v >> 16) & 255}.0.0/16")))
+
+    names = [""] * len(intern.ids)
+    for name, fid in intern.ids.items():
+        names[fid] = name
+    # Canonical feature order (by name), so ids do not depend on the input order.
+    order = np.argsort(np.array(names, dtype=object), kind="stable") if names else np.empty(0, dtype=np.int64)
+    remap = np.empty(len(names), dtype=np.int64)
+    remap[order] = np.arange(len(names))
+    names = [names[k] for k in order]
+    kinds = np.array([fk.KIND_INDEX[fk.kind_of(nm)] for nm in names], dtype=np.int8)
+    col_arr = remap[np.asarray(cols, dtype=np.int64)] if cols else np.empty(0, dtype=np.int64)
+    incidence = sp.csr_matrix(
+        (np.ones(len(col_arr), dtype=np.float64), (np.asarray(rows, dtype=np.int64), col_arr)),
+        shape=(n_sources, len(names)),
+    )
+    incidence.sum_duplicates()
+    incidence.data[:] = 1.0
+    incidence.sort_indices()
+
+    frame = SessionFrame(
+        session_ids=session_ids,
+        sensors=sensors,
+        start=start,
+        end=end,
+        source=source,
+        attempts=attempts,
+        commands=n_commands,
+        login_success=success,
+        template_of_session=template_of,
+        templates=templates,
+        template_feature=remap[np.asarray(template_features, dtype=np.int64)]
+        if templates
+        else np.empty(0, dtype=np.int64),
+        source_ips=source_ips,
+        source_ipv4=ipv4,
+        source_is_v6=is_v6,
+        feature_names=names,
+        feature_kind=kinds,
+        incidence=incidence,
+    )
+    _source_stats(frame)
+    return frame
+
+
+def _source_stats(frame: SessionFrame) -> None:
+    n = frame.n_sources
+    src = frame.source
+    frame.source_start = np.full(n, np.inf)
+    np.minimum.at(frame.source_start, src, frame.start)
+    frame.source_end = np.full(n, -np.inf)
+    np.maximum.at(frame.source_end, src, frame.end)
+    frame.source_sessions = np.bincount(src, minlength=n).astype(np.int32)
+    frame.source_attempts = np.bincount(src, weights=frame.attempts, minlength=n).astype(np.int32)
+    frame.source_commands = np.bincount(src, weights=frame.commands, minlength=n).astype(np.int32)
+    frame.source_success = np.bincount(src, weights=frame.login_success, minlength=n) > 0
+    frame.feature_sources = np.diff(frame.incidence.tocsc().indptr).astype(np.int64)

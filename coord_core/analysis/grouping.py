@@ -1,0 +1,125 @@
+"""Proposals -> groups of sources, strongest evidence first, refusing joins that conflict.
+
+Union-find over sources. Proposals are applied from the heaviest down; a join is refused when
+each side fetches from its own non-public hosts that the other never touched (two operators
+running one public script), judged on the hosts most of a group's sources use, so one source's
+extra host cannot veto a botnet. A join of two already established groups (two or more sources
+each) by a pair link needs a margin over the threshold: weak links do not chain groups together.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from coord_core.analysis import features as fk
+from coord_core.analysis.frame import SessionFrame
+from coord_core.analysis.linking import Proposal
+
+ESTABLISHED_JOIN_MARGIN = 4.0
+
+
+@dataclass(frozen=True)
+class Join:
+    """One accepted union: ``a`` joined ``b`` on the strength of ``proposal``."""
+
+    proposal: int
+    a: int
+    b: int
+
+
+@dataclass
+class Grouping:
+    groups: list[np.ndarray]  # sorted source indices, groups of >= 2 sources
+    joins: list[list[Join]]  # per group, the joins that built it
+    refused: int = 0
+    refused_examples: list[tuple[int, int, int]] = field(default_factory=list)
+
+
+class _Forest:
+    def __init__(self, frame: SessionFrame) -> None:
+        n = frame.n_sources
+        self.parent = np.arange(n)
+        self.size = np.ones(n, dtype=np.int64)
+        host_cols = frame.kind_mask(fk.HOST)
+        inc = frame.incidence
+        self.hosts: dict[int, Counter[int]] = {}
+        for src in range(n):
+            feats = inc.indices[inc.indptr[src] : inc.indptr[src + 1]]
+            own = [int(f) for f in feats if host_cols[f]]
+            if own:
+                self.hosts[src] = Counter(own)
+
+    def find(self, i: int) -> int:
+        root = i
+        while self.parent[root] != root:
+            root = int(self.parent[root])
+        while self.parent[i] != root:
+            self.parent[i], i = root, int(self.parent[i])
+        return root
+
+    def _dominant(self, root: int) -> set[int]:
+        counts = self.hosts.get(root)
+        if not counts:
+            return set()
+        size = int(self.size[root])
+        return {h for h, c in counts.items() if 2 * c > size}
+
+    def conflict(self, ra: int, rb: int) -> bool:
+        ha, hb = self.hosts.get(ra), self.hosts.get(rb)
+        if not ha or not hb:
+            return False
+        return bool(self._dominant(ra) - hb.keys()) and bool(self._dominant(rb) - ha.keys())
+
+    def union(self, ra: int, rb: int) -> int:
+        keep, drop = (ra, rb) if (self.size[ra], -ra) >= (self.size[rb], -rb) else (rb, ra)
+        self.parent[drop] = keep
+        self.size[keep] += self.size[drop]
+        moved = self.hosts.pop(drop, None)
+        if moved:
+            self.hosts.setdefault(keep, Counter()).update(moved)
+        return keep
+
+
+def group_sources(frame: SessionFrame, proposals: list[Proposal], threshold: float) -> Grouping:
+    forest = _Forest(frame)
+    accepted: list[Join] = []
+    refused = 0
+    examples: list[tuple[int, int, int]] = []
+    for index, proposal in enumerate(proposals):
+        members = [int(s) for s in proposal.sources]
+        anchor = members[0]
+        pair_link = len(members) == 2 and proposal.detector in ("pair_likeness", "credential_overlap")
+        for other in members[1:]:
+            ra, rb = forest.find(anchor), forest.find(other)
+            if ra == rb:
+                continue
+            if forest.conflict(ra, rb):
+                refused += 1
+                if len(examples) < 20:
+                    examples.append((index, anchor, other))
+                continue
+            if (
+                pair_link
+                and forest.size[ra] >= 2
+                and forest.size[rb] >= 2
+                and proposal.weight < threshold + ESTABLISHED_JOIN_MARGIN
+            ):
+                refused += 1
+                continue
+            forest.union(ra, rb)
+            accepted.append(Join(index, anchor, other))
+    roots = np.array([forest.find(i) for i in range(frame.n_sources)], dtype=np.int64)
+    by_root: dict[int, list[int]] = {}
+    for src, root in enumerate(roots):
+        by_root.setdefault(int(root), []).append(src)
+    groups = sorted(
+        (np.array(m, dtype=np.int64) for m in by_root.values() if len(m) >= 2), key=lambda g: int(g[0])
+    )
+    group_of = {int(src): gi for gi, g in enumerate(groups) for src in g}
+    joins: list[list[Join]] = [[] for _ in groups]
+    for join in accepted:
+        joins[group_of[join.a]].append(join)
+    return Grouping(groups=groups, joins=joins, refused=refused, refused_examples=examples)

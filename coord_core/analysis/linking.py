@@ -1,0 +1,339 @@
+"""Detectors that propose links between sources, each with its log-likelihood weight.
+
+A proposal joins a set of sources (a hyperedge: every holder of one artefact, a dictionary
+group) or a pair (scored over everything the two share). Weights are log-odds that the sources
+are one campaign; the linking threshold adds ln(sources in window)/2, the prior odds against
+any given pair, so a bigger window needs stronger evidence per link.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from coord_core.analysis import features as fk
+from coord_core.analysis.credentials import (
+    CredentialModel,
+    credential_model,
+    dictionary_groups,
+    overlap_weights,
+)
+from coord_core.analysis.frame import SessionFrame
+from coord_core.analysis.minhash import estimated_jaccard, lsh_candidates, signatures
+from coord_core.analysis.normalise import CommandProfile, shingles
+from coord_core.analysis.parameters import AnalysisParameters
+
+TEMPLATE_CAP = 26.0
+BEHAVIOUR_NEEDED_FOR_INFRA = 1.0  # infrastructure counts only next to some behavioural likeness
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """Evidence that ``sources`` belong together, from one detector."""
+
+    # shared_artefact | command_similarity | credential_overlap | dictionary_partition | pair_likeness
+    detector: str
+    weight: float
+    sources: np.ndarray
+    features: tuple[str, ...]
+    statistic: dict[str, Any] = field(default_factory=dict)
+
+    def sort_key(self) -> tuple[float, int, str, tuple[int, ...]]:
+        return (-self.weight, len(self.sources), self.detector, tuple(int(s) for s in self.sources[:4]))
+
+
+def link_threshold(frame: SessionFrame, params: AnalysisParameters) -> float:
+    return params.link_base + params.link_scale * math.log(max(frame.n_sources, 2))
+
+
+def rarity_weights(frame: SessionFrame) -> np.ndarray:
+    """Per-feature weight of a shared value for the rarity-weighted kinds (0 elsewhere)."""
+    n = max(frame.n_sources, 1)
+    share = frame.feature_sources / n
+    weights = np.zeros(len(frame.feature_names))
+    for spec in fk.KINDS:
+        if spec.cap <= 0:
+            continue
+        mask = frame.feature_kind == fk.KIND_INDEX[spec.name]
+        with np.errstate(divide="ignore"):
+            w = np.log(spec.match_rate / np.maximum(spec.floor, share[mask]))
+        weights[mask] = np.clip(w, 0.0, spec.cap)
+    # A /24 crowded with sources is a hosting block shared by many customers.
+    net24 = frame.feature_kind == fk.KIND_INDEX[fk.PREFIX24.name]
+    weights[net24] = np.clip(6.0 - np.log(np.maximum(1.0, frame.feature_sources[net24] / 8.0)), 0.0, 6.0)
+    return weights
+
+
+def template_info(profile: CommandProfile) -> float:
+    """What a template says about its toolkit: distinct literal tokens and commands."""
+    tokens = {tok for tok in profile.tokens if not (tok.startswith("<") and tok.endswith(">"))}
+    return min(TEMPLATE_CAP, 0.5 * len(tokens) + 1.0 * len(profile.template))
+
+
+def template_weights(frame: SessionFrame) -> np.ndarray:
+    """How much running the same command template says, per template feature (0 elsewhere).
+
+    Long, specific templates are toolkit fingerprints; one-line recon commands are what
+    everybody runs. Templates run by a large share of command-running sources lose weight.
+    """
+    weights = np.zeros(len(frame.feature_names))
+    cmd_sources = max(int((frame.source_commands > 0).sum()), 1)
+    for profile, fid in zip(frame.templates, frame.template_feature.tolist(), strict=True):
+        w = template_info(profile)
+        share = frame.feature_sources[fid] / cmd_sources
+        if share > 0.25 and cmd_sources >= 8:
+            w -= 2.0 * math.log(share / 0.25)
+        weights[fid] = max(w, 0.0)
+    return weights
+
+
+def artefact_proposals(frame: SessionFrame) -> list[Proposal]:
+    out: list[Proposal] = []
+    for spec in (fk.PAYLOAD, fk.URL, fk.HOST, fk.SSH_KEY):
+        kid = fk.KIND_INDEX[spec.name]
+        for fid in np.flatnonzero((frame.feature_kind == kid) & (frame.feature_sources >= 2)):
+            holders = frame.holders(int(fid))
+            out.append(
+                Proposal(
+                    detector="shared_artefact",
+                    weight=spec.weight,
+                    sources=holders,
+                    features=(frame.feature_names[fid],),
+                    statistic={"kind": spec.name, "sources": len(holders)},
+                )
+            )
+    return out
+
+
+def template_proposals(
+    frame: SessionFrame, weights: np.ndarray, threshold: float, params: AnalysisParameters
+) -> list[Proposal]:
+    """Strong shared templates, and near-duplicate templates found with MinHash-LSH."""
+    out: list[Proposal] = []
+    tmask = frame.feature_kind == fk.KIND_INDEX[fk.TEMPLATE.name]
+    tids = np.flatnonzero(tmask)
+    for fid in tids:
+        if frame.feature_sources[fid] >= 2 and weights[fid] >= threshold:
+            holders = frame.holders(int(fid))
+            out.append(
+                Proposal(
+                    detector="command_similarity",
+                    weight=float(weights[fid]),
+                    sources=holders,
+                    features=(frame.feature_names[fid],),
+                    statistic={"jaccard": 1.0, "sources": len(holders), "templates": 1},
+                )
+            )
+    if len(tids) < 2:
+        return out
+    tokens_of: dict[int, tuple[str, ...]] = {}
+    for profile, fid in zip(frame.templates, frame.template_feature.tolist(), strict=True):
+        tokens_of.setdefault(int(fid), profile.tokens)
+    token_sets = [shingles(tokens_of.get(int(f), ())) for f in tids]
+    sig = signatures(token_sets, params.minhash_permutations, params.seed)
+    pairs = lsh_candidates(sig, params.lsh_bands)
+    if len(pairs) == 0:
+        return out
+    jac = estimated_jaccard(sig, pairs)
+    keep = jac >= params.near_duplicate_jaccard
+    for (i, j), jv in zip(pairs[keep], jac[keep], strict=True):
+        fa, fb = int(tids[i]), int(tids[j])
+        w = float(jv) * min(weights[fa], weights[fb])
+        if w < threshold:
+            continue
+        holders = np.union1d(frame.holders(fa), frame.holders(fb))
+        if len(holders) < 2:
+            continue
+        out.append(
+            Proposal(
+                detector="command_similarity",
+                weight=w,
+                sources=holders,
+                features=(frame.feature_names[fa], frame.feature_names[fb]),
+                statistic={"jaccard": round(float(jv), 4), "sources": len(holders), "templates": 2},
+            )
+        )
+    return out
+
+
+def candidate_pairs(frame: SessionFrame, weights: np.ndarray, params: AnalysisParameters) -> np.ndarray:
+    """Source pairs sharing at least one pair-proposing feature held by few sources."""
+    proposing = np.zeros(len(frame.feature_names), dtype=bool)
+    for spec in fk.KINDS:
+        if spec.proposes_pairs:
+            proposing |= frame.feature_kind == fk.KIND_INDEX[spec.name]
+    proposing &= (frame.feature_sources >= 2) & (frame.feature_sources <= params.pair_feature_max_sources)
+    tmask = frame.feature_kind == fk.KIND_INDEX[fk.TEMPLATE.name]
+    proposing &= ~tmask | (weights > 0.5)
+    chunks: list[np.ndarray] = []
+    for fid in np.flatnonzero(proposing):
+        holders = frame.holders(int(fid))
+        ii, jj = np.triu_indices(len(holders), k=1)
+        chunks.append(np.stack([holders[ii], holders[jj]], axis=1))
+    if not chunks:
+        return np.empty((0, 2), dtype=np.int64)
+    pairs = np.concatenate(chunks)
+    return np.unique(pairs, axis=0)
+
+
+def _shared_weight(
+    matrix: sp.csr_matrix, w: np.ndarray, a: np.ndarray, b: np.ndarray, how: str
+) -> np.ndarray:
+    prod = matrix[a].multiply(matrix[b]).tocsr()
+    prod.data = prod.data * w[prod.indices]
+    if how == "max":
+        return np.asarray(prod.max(axis=1).toarray()).ravel() if prod.shape[1] else np.zeros(len(a))
+    return np.asarray(prod.sum(axis=1)).ravel()
+
+
+def host_conflicts(frame: SessionFrame, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Both sources fetch from their own non-public hosts the other never used: two operators."""
+    cols = np.flatnonzero(frame.kind_mask(fk.HOST))
+    if len(cols) == 0 or len(a) == 0:
+        return np.zeros(len(a), dtype=bool)
+    hosts = frame.incidence[:, cols].tocsr()
+    shared = np.asarray(hosts[a].multiply(hosts[b]).sum(axis=1)).ravel()
+    na = np.diff(hosts.indptr)[a]
+    nb = np.diff(hosts.indptr)[b]
+    conflict: np.ndarray = (na > shared) & (nb > shared)
+    return conflict
+
+
+@dataclass(frozen=True)
+class PairScores:
+    pairs: np.ndarray
+    total: np.ndarray
+    parts: dict[str, np.ndarray]
+    conflict: np.ndarray
+
+
+def score_pairs(
+    frame: SessionFrame, pairs: np.ndarray, rarity: np.ndarray, templates: np.ndarray, creds: CredentialModel
+) -> PairScores:
+    a, b = pairs[:, 0], pairs[:, 1]
+    inc = frame.incidence
+    parts: dict[str, np.ndarray] = {}
+    cred_w, _ = overlap_weights(creds, a, b)
+    parts["credentials"] = cred_w
+    parts["template"] = _shared_weight(inc, templates, a, b, "max")
+    tooling = np.zeros(len(a))
+    for spec in (fk.CLIENT, fk.HASSH, fk.KEX):
+        w = np.where(frame.feature_kind == fk.KIND_INDEX[spec.name], rarity, 0.0)
+        tooling = np.maximum(tooling, _shared_weight(inc, w, a, b, "sum"))
+    parts["tooling"] = np.minimum(tooling, fk.CLIENT.cap)
+    for spec, name in (
+        (fk.USERNAME, "username"),
+        (fk.TCPIP, "tcpip"),
+        (fk.PUBLIC_HOST, "public_host"),
+        (fk.PORT, "port"),
+    ):
+        w = np.where(frame.feature_kind == fk.KIND_INDEX[spec.name], rarity, 0.0)
+        parts[name] = np.minimum(_shared_weight(inc, w, a, b, "sum"), spec.cap)
+    behaviour = (
+        parts["credentials"] + parts["template"] + parts["tooling"] + parts["tcpip"] + parts["public_host"]
+    )
+    infra = np.zeros(len(a))
+    for spec in (fk.PREFIX24, fk.PREFIX16):
+        w = np.where(frame.feature_kind == fk.KIND_INDEX[spec.name], rarity, 0.0)
+        infra = np.maximum(infra, _shared_weight(inc, w, a, b, "sum"))
+    parts["infrastructure"] = np.where(behaviour >= BEHAVIOUR_NEEDED_FOR_INFRA, infra, 0.0)
+    total = behaviour + parts["username"] + parts["port"] + parts["infrastructure"]
+    conflict = host_conflicts(frame, a, b)
+    return PairScores(pairs=pairs, total=np.where(conflict, 0.0, total), parts=parts, conflict=conflict)
+
+
+def shared_feature_names(frame: SessionFrame, a: int, b: int, weights: np.ndarray) -> tuple[str, ...]:
+    """Names of the features two sources share that carry weight, heaviest first (bounded)."""
+    common = np.intersect1d(frame.features_of(a), frame.features_of(b))
+    common = common[weights[common] > 0]
+    order = np.lexsort((common, -weights[common]))
+    return tuple(frame.feature_names[int(f)] for f in common[order][:12])
+
+
+def pair_proposals(
+    frame: SessionFrame,
+    scores: PairScores,
+    threshold: float,
+    weights: np.ndarray,
+) -> list[Proposal]:
+    out: list[Proposal] = []
+    for k in np.flatnonzero(scores.total >= threshold):
+        a, b = (int(x) for x in scores.pairs[k])
+        parts = {name: round(float(v[k]), 4) for name, v in sorted(scores.parts.items()) if v[k] > 0}
+        top = max(parts, key=lambda name: (parts[name], name))
+        detector = {"credentials": "credential_overlap", "template": "command_similarity"}.get(
+            top, "pair_likeness"
+        )
+        out.append(
+            Proposal(
+                detector=detector,
+                weight=float(scores.total[k]),
+                sources=np.array([a, b], dtype=np.int64),
+                features=shared_feature_names(frame, a, b, weights),
+                statistic={"log_odds_parts": parts},
+            )
+        )
+    return out
+
+
+@dataclass(frozen=True)
+class Detection:
+    """Everything the pattern analyzer proposes for one window."""
+
+    threshold: float
+    proposals: list[Proposal]
+    weights: np.ndarray  # per-feature weight used in links (rarity, templates, artefacts)
+    candidate_pairs: int
+    conflicting_pairs: int
+
+
+def detect(frame: SessionFrame, params: AnalysisParameters, excluded: np.ndarray | None = None) -> Detection:
+    """Run every link detector; sources flagged in ``excluded`` (benign scanners) take no part."""
+    threshold = link_threshold(frame, params)
+    rarity = rarity_weights(frame)
+    templates = template_weights(frame)
+    weights = np.maximum(rarity, templates)
+    for spec in (fk.PAYLOAD, fk.URL, fk.HOST, fk.SSH_KEY):
+        weights[frame.feature_kind == fk.KIND_INDEX[spec.name]] = spec.weight
+    creds = credential_model(frame)
+    proposals = artefact_proposals(frame) + template_proposals(frame, templates, threshold, params)
+    pairs = candidate_pairs(frame, np.maximum(templates, 0.0), params)
+    scores = score_pairs(frame, pairs, rarity, templates, creds) if len(pairs) else None
+    if scores is not None:
+        proposals += pair_proposals(frame, scores, threshold, weights)
+    for group in dictionary_groups(frame, creds, params):
+        if group.weight < threshold:
+            continue
+        proposals.append(
+            Proposal(
+                detector="dictionary_partition",
+                weight=group.weight,
+                sources=group.sources,
+                features=tuple(frame.feature_names[f] for f in group.profile),
+                statistic={
+                    "p_value": group.p_value,
+                    "sources": len(group.sources),
+                    "credentials": group.credentials,
+                    "exclusive_rate_elsewhere": group.exclusive_rate_elsewhere,
+                },
+            )
+        )
+    if excluded is not None and excluded.any():
+        kept: list[Proposal] = []
+        for p in proposals:
+            members = p.sources[~excluded[p.sources]]
+            if len(members) >= 2:
+                kept.append(Proposal(p.detector, p.weight, members, p.features, p.statistic))
+        proposals = kept
+    proposals.sort(key=Proposal.sort_key)
+    return Detection(
+        threshold=threshold,
+        proposals=proposals,
+        weights=weights,
+        candidate_pairs=len(pairs),
+        conflicting_pairs=int(scores.conflict.sum()) if scores is not None else 0,
+    )

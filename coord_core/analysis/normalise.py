@@ -1,0 +1,151 @@
+"""Command lines -> templates and artefacts.
+
+A template keeps what a toolkit fixes (the commands, flags, paths) and abstracts what varies
+between runs of the same toolkit (IPs, hosts, URL paths, numbers, hex, random file names, echoed
+strings, keys). Artefacts (URLs, hosts, SSH keys) are pulled out of the raw text before it is
+abstracted, because they are what tells two users of one public script apart.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import re
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+# Attacker-controlled text is bounded before any regex touches it.
+MAX_COMMAND_CHARS = 4096
+MAX_COMMANDS = 256
+
+_URL = re.compile(r"\b(?:https?|ftp|tftp)://[^\s'\"<>;|&)`]+", re.IGNORECASE)
+_SSH_KEY = re.compile(r"\b(ssh-(?:rsa|ed25519|dss)|ecdsa-sha2-nistp\d+)\s+(AAAA[0-9A-Za-z+/]{16,}={0,3})")
+_IPV4 = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}"
+_IPV4_RE = re.compile(rf"\b{_IPV4}\b")
+_DEV_TCP = re.compile(r"/dev/(?:tcp|udp)/([^/\s]+)/(\d+)")
+_HOSTLIKE = re.compile(r"^(?:[A-Za-z0-9-]{1,63}\.)+[A-Za-z]{2,24}$")
+# Commands whose bare (scheme-less) arguments name a remote host.
+_FETCHERS = frozenset(
+    {"wget", "curl", "tftp", "ftpget", "nc", "ncat", "netcat", "telnet", "scp", "lwp-download"}
+)
+
+_QUOTED = re.compile(r"'[^']*'|\"(?:[^\"\\]|\\.)*\"")
+_HEX = re.compile(r"\b(?:0x)?[0-9a-fA-F]{8,}\b")
+_B64 = re.compile(r"\b[A-Za-z0-9+/]{24,}={0,2}")
+_NUMBER = re.compile(r"\b\d+\b")
+_MIXED = re.compile(r"\b(?=[A-Za-z0-9_]*\d)(?=[A-Za-z0-9_]*[A-Za-z])[A-Za-z0-9_]{6,}\b")
+_SPACE = re.compile(r"\s+")
+_TOKEN = re.compile(r"<[a-z]+>|[A-Za-z0-9_.\-/~*+$:=@%,\[\]]+|[|;&<>()!{}]+")
+
+
+@dataclass(frozen=True, slots=True)
+class CommandProfile:
+    """What one session's command list tells: its template and the artefacts in it."""
+
+    template: tuple[str, ...]
+    tokens: tuple[str, ...]
+    urls: tuple[str, ...]
+    hosts: tuple[str, ...]
+    ssh_keys: tuple[str, ...]
+
+
+def normalise_host(host: str) -> str | None:
+    """Lower-case DNS name or canonical IP; ``None`` for anything that is not a usable host."""
+    host = host.strip().strip("[]").rstrip(".").lower()
+    if not host or len(host) > 253:
+        return None
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        pass
+    return host if _HOSTLIKE.match(host) else None
+
+
+def normalise_url(url: str) -> tuple[str, str | None]:
+    """(canonical URL without query/fragment, host) of a download URL; host ``None`` if unparseable."""
+    text = url.strip()[:MAX_COMMAND_CHARS]
+    if "://" not in text:
+        text = "http://" + text
+    try:
+        parts = urlsplit(text)
+        host = normalise_host(parts.hostname or "")
+        port = parts.port
+    except ValueError:
+        return text.lower(), None
+    if host is None:
+        return text.lower(), None
+    netloc = host if port is None else f"{host}:{port}"
+    return f"{parts.scheme.lower()}://{netloc}{parts.path or '/'}", host
+
+
+def _bare_hosts(command: str) -> list[str]:
+    """Hosts named without a URL scheme: ``wget 1.2.3.4/x``, ``nc host 4444``, ``/dev/tcp/h/p``."""
+    found = [m.group(1) for m in _DEV_TCP.finditer(command)]
+    words = command.replace(";", " ; ").replace("|", " | ").replace("&&", " && ").split()
+    for i, word in enumerate(words):
+        name = word.rsplit("/", 1)[-1]
+        if name not in _FETCHERS:
+            continue
+        for arg in words[i + 1 : i + 8]:
+            if arg in (";", "|", "&&", "||"):
+                break
+            if arg.startswith("-") or "://" in arg:
+                continue
+            candidate = arg.strip("'\"").split("/", 1)[0].split(":", 1)[0]
+            if normalise_host(candidate) and ("." in candidate):
+                found.append(candidate)
+    return found
+
+
+def _abstract(command: str, bare_hosts: list[str]) -> str:
+    text = _URL.sub("<url>", command)
+    for host in sorted(set(bare_hosts), key=len, reverse=True):
+        text = text.replace(host, "<host>")
+    text = _SSH_KEY.sub("<sshkey>", text)
+    text = _QUOTED.sub("<s>", text)
+    text = _IPV4_RE.sub("<ip>", text)
+    text = _B64.sub("<b64>", text)
+    text = _HEX.sub("<hex>", text)
+    text = _MIXED.sub("<rnd>", text)
+    text = _NUMBER.sub("<n>", text)
+    return _SPACE.sub(" ", text).strip()
+
+
+def profile_commands(commands: tuple[str, ...]) -> CommandProfile:
+    """Template and artefacts of a command list (pure; callers cache by the raw tuple)."""
+    urls: set[str] = set()
+    hosts: set[str] = set()
+    keys: set[str] = set()
+    template: list[str] = []
+    for raw in commands[:MAX_COMMANDS]:
+        command = raw[:MAX_COMMAND_CHARS]
+        for match in _URL.finditer(command):
+            url, host = normalise_url(match.group(0))
+            urls.add(url)
+            if host:
+                hosts.add(host)
+        bare = _bare_hosts(command)
+        for candidate in bare:
+            host = normalise_host(candidate)
+            if host:
+                hosts.add(host)
+        for match in _SSH_KEY.finditer(command):
+            keys.add(hashlib.sha256(match.group(2).encode()).hexdigest()[:32])
+        abstracted = _abstract(command, bare)
+        if abstracted:
+            template.append(abstracted)
+    tokens = tuple(tok for line in template for tok in (*_TOKEN.findall(line), "<eol>"))
+    return CommandProfile(
+        template=tuple(template),
+        tokens=tokens,
+        urls=tuple(sorted(urls)),
+        hosts=tuple(sorted(hosts)),
+        ssh_keys=tuple(sorted(keys)),
+    )
+
+
+def shingles(tokens: tuple[str, ...], size: int = 3) -> list[str]:
+    """Overlapping token k-grams (a template shorter than ``size`` is one shingle)."""
+    if len(tokens) <= size:
+        return [" ".join(tokens)] if tokens else []
+    return [" ".join(tokens[i : i + size]) for i in range(len(tokens) - size + 1)]
