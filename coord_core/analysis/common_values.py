@@ -63,6 +63,34 @@ def _tranco_top() -> frozenset[str]:
     return frozenset(str(d).lower().rstrip(".") for d in json.loads(path.read_text(encoding="utf-8"))["list"])
 
 
+_LEET = str.maketrans(
+    {"@": "a", "4": "a", "3": "e", "0": "o", "$": "s", "5": "s", "7": "t", "!": "i", "1": "i"}
+)
+_STEM_MIN = 3
+
+
+def password_stem(password: str) -> str | None:
+    """The base word of a rule-mutated password (``Solana@123`` -> ``solana``), if it has one.
+
+    Cracking tools expand a word list with rules (case, leet, digit/symbol affixes); passwords of
+    one expanded list share base words even when no two sources try the same password.
+    """
+    text = password.strip().lower()
+    core = text.strip("0123456789!@#$%^&*()_+-=.,?~ ")
+    core = core.translate(_LEET)
+    letters = "".join(ch for ch in core if ch.isalpha())
+    if len(letters) < _STEM_MIN or not letters.isascii():
+        return None
+    return letters[:32]
+
+
+@functools.cache
+def common_stems() -> frozenset[str]:
+    """Stems of the common passwords and usernames: sharing them says nothing."""
+    words = set(COMMON_PASSWORDS) | {"administrator", "support", "service", "operator", "default", "manager"}
+    return frozenset(stem for w in words if (stem := password_stem(w)))
+
+
 def is_common_password(password: str) -> bool:
     return password in COMMON_PASSWORDS or password.lower() in COMMON_PASSWORDS or len(password) <= 1
 

@@ -30,8 +30,9 @@ class CredentialModel:
     popularity: np.ndarray  # summed share of the source's credentials
 
 
-def credential_model(frame: SessionFrame) -> CredentialModel:
-    mask = frame.kind_mask(fk.CREDENTIAL, fk.COMMON_CREDENTIAL)
+def credential_model(frame: SessionFrame, *kinds: fk.KindSpec) -> CredentialModel:
+    """The overlap model over credential pairs (default) or other credential-like kinds (stems)."""
+    mask = frame.kind_mask(*(kinds or (fk.CREDENTIAL, fk.COMMON_CREDENTIAL)))
     columns = np.flatnonzero(mask)
     matrix = frame.incidence[:, columns].tocsr()
     df = np.asarray(matrix.sum(axis=0)).ravel()

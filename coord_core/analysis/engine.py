@@ -274,8 +274,23 @@ def _signature_features(
     return sorted(chosen)
 
 
+def shared_in_group(frame: SessionFrame, sources: np.ndarray, *kinds: fk.KindSpec) -> list[tuple[str, int]]:
+    """Features of the given kinds held by two or more of the group's sources, most held first."""
+    cols = np.flatnonzero(frame.kind_mask(*kinds))
+    if len(cols) == 0:
+        return []
+    counts = np.asarray(frame.incidence[sources][:, cols].sum(axis=0)).ravel()
+    found = [(frame.feature_names[int(cols[c])], int(counts[c])) for c in np.flatnonzero(counts >= 2)]
+    return sorted(found, key=lambda fc: (-fc[1], fc[0]))
+
+
 def _link_evidence(
-    campaign_id: str, factor: str, joins: list[list[int]], patterns: dict[str, Any], threshold: float
+    campaign_id: str,
+    factor: str,
+    joins: list[list[int]],
+    patterns: dict[str, Any],
+    threshold: float,
+    group_values: list[tuple[str, int]],
 ) -> Evidence:
     props = [patterns["proposals"][j[0]] for j in joins]
     weights = [p["weight"] for p in props]
@@ -283,9 +298,15 @@ def _link_evidence(
     for p in props:
         for name in p["features"]:
             values[name] += 1
+    if factor == "shared_artefacts":
+        listed = group_values  # every artefact two or more sources share, not only the joining one
+        key = "sources"
+    else:
+        listed = sorted(values.items(), key=lambda kv: (-kv[1], kv[0]))
+        key = "links"
     shown = [
-        {"feature": fk.kind_of(name), "value": _shown(fk.value_of(name)), "links": count}
-        for name, count in sorted(values.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_SHOWN_VALUES]
+        {"feature": fk.kind_of(name), "value": _shown(fk.value_of(name)), key: count}
+        for name, count in listed[:MAX_SHOWN_VALUES]
     ]
     stats: dict[str, Any] = {
         "links": len(joins),
@@ -379,8 +400,11 @@ def assemble(
         by_factor: dict[str, list[list[int]]] = {}
         for j in group["joins"]:
             by_factor.setdefault(LINK_FACTOR[patterns["proposals"][j[0]]["detector"]], []).append(j)
+        artefacts = shared_in_group(frame, sources, fk.PAYLOAD, fk.URL, fk.HOST, fk.SSH_KEY)
         for factor in sorted(by_factor):
-            evidence.append(_link_evidence(campaign_id, factor, by_factor[factor], patterns, threshold))
+            evidence.append(
+                _link_evidence(campaign_id, factor, by_factor[factor], patterns, threshold, artefacts)
+            )
         temporal = group["temporal"]
         evidence.append(
             Evidence(
@@ -480,7 +504,10 @@ def assemble(
                 signature=sorted(
                     {
                         hashlib.sha256(f.encode("utf-8", "backslashreplace")).hexdigest()[:16]
-                        for f in _signature_features(frame, group, patterns, threshold)
+                        for f in [
+                            *_signature_features(frame, group, patterns, threshold),
+                            *(name for name, _ in artefacts),
+                        ]
                     }
                 ),
             )

@@ -49,6 +49,7 @@ TEMPLATE = KindSpec("template", FeatureClass.BEHAVIOUR, proposes_pairs=True)
 TCPIP = KindSpec("tcpip", FeatureClass.BEHAVIOUR, match_rate=0.6, floor=0.002, cap=4.0, proposes_pairs=True)
 CREDENTIAL = KindSpec("cred", FeatureClass.CREDENTIAL, proposes_pairs=True)
 COMMON_CREDENTIAL = KindSpec("cred_common", FeatureClass.CREDENTIAL)
+PASSWORD_STEM = KindSpec("pw_stem", FeatureClass.CREDENTIAL, proposes_pairs=True)
 USERNAME = KindSpec("user", FeatureClass.CREDENTIAL, match_rate=0.7, floor=0.02, cap=1.0)
 CLIENT = KindSpec("client", FeatureClass.TOOLING, match_rate=0.9, floor=0.03, cap=2.0)
 HASSH = KindSpec("hassh", FeatureClass.TOOLING, match_rate=0.9, floor=0.03, cap=2.0)
@@ -69,6 +70,7 @@ KINDS: tuple[KindSpec, ...] = (
     TCPIP,
     CREDENTIAL,
     COMMON_CREDENTIAL,
+    PASSWORD_STEM,
     USERNAME,
     CLIENT,
     HASSH,

@@ -19,7 +19,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from coord_core.analysis import features as fk
-from coord_core.analysis.common_values import is_common_password, is_public_host
+from coord_core.analysis.common_values import common_stems, is_common_password, is_public_host, password_stem
 from coord_core.analysis.normalise import CommandProfile, normalise_url, profile_commands
 from coord_core.contracts.sessions import AttackSession
 
@@ -101,8 +101,12 @@ def _credential_features(
         elif password is not None:
             # Common passwords still count in the overlap test (they are expected to be shared),
             # but never propose a link.
-            kind = fk.COMMON_CREDENTIAL if is_common_password(password) else fk.CREDENTIAL
+            common = is_common_password(password)
+            kind = fk.COMMON_CREDENTIAL if common else fk.CREDENTIAL
             ids.add(intern(fk.feature_name(kind, f"{username}\x00{password}")))
+            stem = None if common else password_stem(password)
+            if stem is not None and stem not in common_stems():
+                ids.add(intern(fk.feature_name(fk.PASSWORD_STEM, stem)))
     return tuple(sorted(ids))
 
 

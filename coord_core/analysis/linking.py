@@ -212,13 +212,19 @@ class PairScores:
 
 
 def score_pairs(
-    frame: SessionFrame, pairs: np.ndarray, rarity: np.ndarray, templates: np.ndarray, creds: CredentialModel
+    frame: SessionFrame,
+    pairs: np.ndarray,
+    rarity: np.ndarray,
+    templates: np.ndarray,
+    creds: tuple[CredentialModel, CredentialModel],
 ) -> PairScores:
     a, b = pairs[:, 0], pairs[:, 1]
     inc = frame.incidence
     parts: dict[str, np.ndarray] = {}
-    cred_w, _ = overlap_weights(creds, a, b)
-    parts["credentials"] = cred_w
+    cred_w, _ = overlap_weights(creds[0], a, b)
+    stem_w, _ = overlap_weights(creds[1], a, b)
+    # Same password implies same stem: the two tests are not independent, count the stronger.
+    parts["credentials"] = np.maximum(cred_w, stem_w)
     parts["template"] = _shared_weight(inc, templates, a, b, "max")
     tooling = np.zeros(len(a))
     for spec in (fk.CLIENT, fk.HASSH, fk.KEX):
@@ -300,9 +306,10 @@ def detect(frame: SessionFrame, params: AnalysisParameters, excluded: np.ndarray
     for spec in (fk.PAYLOAD, fk.URL, fk.HOST, fk.SSH_KEY):
         weights[frame.feature_kind == fk.KIND_INDEX[spec.name]] = spec.weight
     creds = credential_model(frame)
+    stems = credential_model(frame, fk.PASSWORD_STEM)
     proposals = artefact_proposals(frame) + template_proposals(frame, templates, threshold, params)
     pairs = candidate_pairs(frame, np.maximum(templates, 0.0), params)
-    scores = score_pairs(frame, pairs, rarity, templates, creds) if len(pairs) else None
+    scores = score_pairs(frame, pairs, rarity, templates, (creds, stems)) if len(pairs) else None
     if scores is not None:
         proposals += pair_proposals(frame, scores, threshold, weights)
     for group in dictionary_groups(frame, creds, params):
