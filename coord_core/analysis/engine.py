@@ -288,6 +288,7 @@ def _link_evidence(
     campaign_id: str,
     factor: str,
     joins: list[list[int]],
+    *,
     patterns: dict[str, Any],
     threshold: float,
     group_values: list[tuple[str, int]],
@@ -403,7 +404,14 @@ def assemble(
         artefacts = shared_in_group(frame, sources, fk.PAYLOAD, fk.URL, fk.HOST, fk.SSH_KEY)
         for factor in sorted(by_factor):
             evidence.append(
-                _link_evidence(campaign_id, factor, by_factor[factor], patterns, threshold, artefacts)
+                _link_evidence(
+                    campaign_id,
+                    factor,
+                    by_factor[factor],
+                    patterns=patterns,
+                    threshold=threshold,
+                    group_values=artefacts,
+                )
             )
         temporal = group["temporal"]
         evidence.append(

@@ -30,7 +30,7 @@ def session(
     client: str | None = GO_CLIENT,
     hassh: str | None = GO_HASSH,
     port: int = 22,
-    key: str = "",
+    key: object = "",
 ) -> AttackSession:
     start = T0 + timedelta(seconds=at_s)
     attempts = [LoginAttempt(username=u, password=p) for u, p in (logins or [])]
