@@ -223,5 +223,10 @@ def run_workflow(
                 snapshot.values.get("completed", []),
                 list(snapshot.next),
             )
-    final = graph.invoke(payload, config, context=context)
+    # "sync": each node's checkpoint is written before the next node starts, so a killed worker
+    # loses at most the node it was running.
+    if checkpointer is None:
+        final = graph.invoke(payload, config, context=context)
+    else:
+        final = graph.invoke(payload, config, context=context, durability="sync")
     return WorkflowOutcome(final["result_json"], list(final.get("completed", [])), resumed)
