@@ -10,6 +10,7 @@ import sys
 import textwrap
 import uuid
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -182,8 +183,8 @@ def test_a_killed_worker_resumes_from_the_last_checkpoint(
     assert child.returncode == -signal.SIGKILL, child.stderr[-2000:]
     reran: list[str] = []
 
-    def recording(name, real):
-        def wrapper(*args, **kwargs):
+    def recording(name: str, real: Any) -> Any:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
             reran.append(name)
             return real(*args, **kwargs)
 
