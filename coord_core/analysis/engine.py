@@ -201,7 +201,11 @@ def score(
             cap=params.max_sources_tested,
         )
         ips = [frame.source_ips[s] for s in members]
-        ginfra = group_infrastructure(ips, infra)
+        v4 = frame.source_ipv4[members_arr].astype(np.int64)
+        # IPv6 sources get a key of their own per address (no /24 to share).
+        own = np.where(frame.source_is_v6[members_arr], -1 - members_arr, 0)
+        keys = (np.where(own < 0, own, v4 >> 8).tolist(), np.where(own < 0, own, v4 >> 16).tolist())
+        ginfra = group_infrastructure(ips, infra, keys)
         weights = [patterns["proposals"][j[0]]["weight"] for j in joins] or [threshold]
         detectors = frozenset(patterns["proposals"][j[0]]["detector"] for j in joins)
         sessions = int(frame.source_sessions[members_arr].sum())
@@ -471,7 +475,7 @@ def assemble(
             sa, sb = frame.session_ids[first_session[a]], frame.session_ids[first_session[b]]
             lo, hi = sorted((sa, sb))
             links.append(
-                Link(
+                Link.model_construct(
                     session_a=lo,
                     session_b=hi,
                     features=[_shown(f) for f in proposal["features"]],
@@ -486,7 +490,7 @@ def assemble(
                 if other != anchor:
                     lo, hi = sorted((anchor, other))
                     links.append(
-                        Link(
+                        Link.model_construct(
                             session_a=lo,
                             session_b=hi,
                             features=["source_ip"],
@@ -559,7 +563,8 @@ def _profile(
     ip: str, infra: dict[str, SourceInfra], scanners: dict[str, list[str]], campaign_id: str | None
 ) -> SourceProfile:
     info = infra.get(ip)
-    return SourceProfile(
+    # Built from this module's own validated values: skip re-validation (hot at large windows).
+    return SourceProfile.model_construct(
         ip=ip,
         country=info.country if info else None,
         as_name=info.as_name if info else None,

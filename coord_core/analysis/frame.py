@@ -12,6 +12,7 @@ of sources.
 from __future__ import annotations
 
 import ipaddress
+import socket
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -116,7 +117,8 @@ def _artefact_features(
     profile: CommandProfile | None,
     src_ip: str,
     intern: _Interner,
-) -> tuple[int, ...]:
+) -> tuple[tuple[int, ...], frozenset[str]]:
+    """Artefact feature ids, and every host named (to spot sessions fetching from themselves)."""
     ids: set[int] = set()
     urls: list[str] = list(profile.urls) if profile else []
     hosts: list[str] = list(profile.hosts) if profile else []
@@ -143,31 +145,83 @@ def _artefact_features(
     if profile:
         for key in profile.ssh_keys:
             ids.add(intern(fk.feature_name(fk.SSH_KEY, key)))
-    return tuple(sorted(ids))
+    return tuple(sorted(ids)), frozenset(hosts)
 
 
-def _ipv4(ip: str) -> tuple[int, bool]:
-    addr = ipaddress.ip_address(ip)
-    if addr.version == 4:
-        return int(addr), False
-    mapped = addr.ipv4_mapped
+def _ip_key(ip: str) -> tuple[int, int]:
+    """(version, integer value) of a canonical IP string; the fast path skips ``ipaddress``."""
+    if ":" not in ip:
+        return 4, int.from_bytes(socket.inet_aton(ip), "big")
+    return 6, int(ipaddress.ip_address(ip))
+
+
+def _ipv4(ip: str, key: tuple[int, int]) -> tuple[int, bool]:
+    if key[0] == 4:
+        return key[1], False
+    mapped = ipaddress.IPv6Address(key[1]).ipv4_mapped
     return (int(mapped), False) if mapped is not None else (0, True)
+
+
+class _ProfileTable:
+    """Distinct profiles of one kind (credential lists, artefact sets, tooling): key -> id."""
+
+    def __init__(self, n_sessions: int) -> None:
+        self.ids: dict[object, int] = {}
+        self.features: list[tuple[int, ...]] = []
+        self.of_session = np.full(n_sessions, -1, dtype=np.int64)
+
+    def get(self, key: object) -> int | None:
+        return self.ids.get(key)
+
+    def add(self, key: object, features: tuple[int, ...]) -> int:
+        pid = self.ids[key] = len(self.features)
+        self.features.append(features)
+        return pid
+
+    def incidence(self, source: np.ndarray, n_features: int) -> tuple[np.ndarray, np.ndarray]:
+        """(source row, feature col) pairs of every session that has a profile of this kind."""
+        has = self.of_session >= 0
+        if not has.any() or not self.features:
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+        lengths = np.fromiter((len(f) for f in self.features), dtype=np.int64, count=len(self.features))
+        indptr = np.concatenate(([0], np.cumsum(lengths)))
+        indices = np.fromiter((f for fs in self.features for f in fs), dtype=np.int64, count=int(indptr[-1]))
+        table = sp.csr_matrix(
+            (np.ones(len(indices)), indices, indptr), shape=(len(self.features), max(n_features, 1))
+        )
+        picked = table[self.of_session[has]].tocoo()
+        return source[has][picked.row].astype(np.int64), picked.col.astype(np.int64)
+
+
+def _tool_features(s: AttackSession, intern: _Interner) -> tuple[int, ...]:
+    ids: list[int] = []
+    if s.client_version:
+        ids.append(intern(fk.feature_name(fk.CLIENT, s.client_version)))
+    if s.hassh:
+        ids.append(intern(fk.feature_name(fk.HASSH, s.hassh)))
+    if s.kex_algs:
+        ids.append(intern(fk.feature_name(fk.KEX, ",".join(s.kex_algs))))
+    if s.dst_port is not None:
+        ids.append(intern(fk.feature_name(fk.PORT, f"{s.kind}/{s.protocol or ''}/{s.dst_port}")))
+    return tuple(ids)
 
 
 def build_frame(sessions: Sequence[AttackSession]) -> SessionFrame:
     """Intern the sessions into a frame; the order is canonical whatever order they came in."""
-    ordered = sorted(sessions, key=lambda s: (s.start, s.sensor, s.session_id))
-    n = len(ordered)
+    n = len(sessions)
+    starts = np.fromiter((s.start.timestamp() for s in sessions), dtype=np.float64, count=n)
+    id_arr = np.array([s.session_id for s in sessions], dtype=str) if n else np.empty(0, dtype=str)
+    sensor_arr = np.array([s.sensor for s in sessions], dtype=str) if n else np.empty(0, dtype=str)
+    ordered = [sessions[k] for k in np.lexsort((id_arr, sensor_arr, starts))]
+    del id_arr, sensor_arr
     intern = _Interner()
-    ip_index: dict[str, int] = {}
-    for s in ordered:
-        ip_index.setdefault(s.src_ip, 0)
-    source_ips = sorted(ip_index, key=lambda ip: (ipaddress.ip_address(ip).version, ipaddress.ip_address(ip)))
+    ip_keys = {ip: _ip_key(ip) for ip in {s.src_ip for s in ordered}}
+    source_ips = sorted(ip_keys, key=ip_keys.__getitem__)
     ip_index = {ip: i for i, ip in enumerate(source_ips)}
 
-    start = np.empty(n, dtype=np.float64)
+    start = np.sort(starts)
     end = np.empty(n, dtype=np.float64)
-    source = np.empty(n, dtype=np.int32)
+    source = np.empty(n, dtype=np.int64)
     attempts = np.zeros(n, dtype=np.int32)
     n_commands = np.zeros(n, dtype=np.int32)
     success = np.zeros(n, dtype=bool)
@@ -175,23 +229,21 @@ def build_frame(sessions: Sequence[AttackSession]) -> SessionFrame:
 
     command_cache: dict[tuple[str, ...], int] = {}
     templates: list[CommandProfile] = []
-    template_features: list[int] = []
-    login_cache: dict[tuple[tuple[str, str | None, str | None], ...], tuple[int, ...]] = {}
-    artefact_cache: dict[tuple[object, ...], tuple[int, ...]] = {}
-    tool_cache: dict[tuple[object, ...], tuple[int, ...]] = {}
+    creds = _ProfileTable(n)
+    arts = _ProfileTable(n)
+    tools = _ProfileTable(n)
+    art_hosts: dict[int, frozenset[str]] = {}
 
-    rows: list[int] = []
-    cols: list[int] = []
+    extra_rows: list[int] = []
+    extra_cols: list[int] = []
     session_ids: list[str] = []
     sensors: list[str] = []
     for i, s in enumerate(ordered):
         session_ids.append(s.session_id)
         sensors.append(s.sensor)
-        start[i] = s.start.timestamp()
         end[i] = s.end.timestamp()
-        src = ip_index[s.src_ip]
-        source[i] = src
-        feats: list[int] = []
+        src_ip = s.src_ip
+        source[i] = ip_index[src_ip]
         profile: CommandProfile | None = None
         if s.commands:
             key = tuple(s.commands)
@@ -199,73 +251,84 @@ def build_frame(sessions: Sequence[AttackSession]) -> SessionFrame:
             if t is None:
                 t = command_cache[key] = len(templates)
                 templates.append(profile_commands(key))
-                template_features.append(-1)
             template_of[i] = t
             profile = templates[t]
-            n_commands[i] = len(s.commands)
+            n_commands[i] = len(key)
         if s.logins:
             logins = tuple((a.username, a.password, a.key_fingerprint) for a in s.logins)
-            cred = login_cache.get(logins)
-            if cred is None:
-                cred = login_cache[logins] = _credential_features(logins, intern)
-            feats.extend(cred)
-            attempts[i] = len(s.logins)
+            pid = creds.get(logins)
+            if pid is None:
+                pid = creds.add(logins, _credential_features(logins, intern))
+            creds.of_session[i] = pid
+            attempts[i] = len(logins)
             success[i] = s.login_success
         if s.downloads or s.uploads or profile is not None:
-            akey = (
+            akey: tuple[object, ...] = (
                 tuple((d.url, d.shasum) for d in s.downloads),
                 tuple(u.shasum for u in s.uploads),
-                template_of[i],
-                s.src_ip if (s.downloads or (profile and profile.hosts)) else "",
+                int(template_of[i]),
             )
-            art = artefact_cache.get(akey)
-            if art is None:
-                art = artefact_cache[akey] = _artefact_features(akey[0], akey[1], profile, s.src_ip, intern)
-            feats.extend(art)
+            pid = arts.get(akey)
+            if pid is None:
+                feats, hosts = _artefact_features(akey[0], akey[1], profile, "", intern)  # type: ignore[arg-type]
+                pid = arts.add(akey, feats)
+                art_hosts[pid] = hosts
+            if src_ip in art_hosts[pid]:
+                # The session fetches from its own address: that host is no shared infrastructure.
+                own = (*akey, src_ip)
+                pid = arts.get(own)
+                if pid is None:
+                    feats, _ = _artefact_features(akey[0], akey[1], profile, src_ip, intern)  # type: ignore[arg-type]
+                    pid = arts.add(own, feats)
+                    art_hosts[pid] = frozenset()
+            arts.of_session[i] = pid
         tkey = (s.client_version, s.hassh, tuple(s.kex_algs), s.protocol, s.dst_port, s.kind)
-        tool = tool_cache.get(tkey)
-        if tool is None:
-            ids: list[int] = []
-            if s.client_version:
-                ids.append(intern(fk.feature_name(fk.CLIENT, s.client_version)))
-            if s.hassh:
-                ids.append(intern(fk.feature_name(fk.HASSH, s.hassh)))
-            if s.kex_algs:
-                ids.append(intern(fk.feature_name(fk.KEX, ",".join(s.kex_algs))))
-            if s.dst_port is not None:
-                ids.append(intern(fk.feature_name(fk.PORT, f"{s.kind}/{s.protocol or ''}/{s.dst_port}")))
-            tool = tool_cache[tkey] = tuple(ids)
-        feats.extend(tool)
+        pid = tools.get(tkey)
+        if pid is None:
+            pid = tools.add(tkey, _tool_features(s, intern))
+        tools.of_session[i] = pid
         for req in s.tcpip_requests:
-            feats.append(intern(fk.feature_name(fk.TCPIP, f"{req.dst_ip}:{req.dst_port}")))
-        rows.extend([src] * len(feats))
-        cols.extend(feats)
+            extra_rows.append(int(source[i]))
+            extra_cols.append(intern(fk.feature_name(fk.TCPIP, f"{req.dst_ip}:{req.dst_port}")))
 
     # Templates are features of the sources that ran them (weighted later by what they say).
-    for t, prof in enumerate(templates):
-        template_features[t] = intern(fk.feature_name(fk.TEMPLATE, "\n".join(prof.template)))
+    template_features = [intern(fk.feature_name(fk.TEMPLATE, "\n".join(p.template))) for p in templates]
     has_template = template_of >= 0
-    rows.extend(source[has_template].tolist())
-    cols.extend(np.asarray(template_features, dtype=np.int64)[template_of[has_template]].tolist())
+    row_parts = [np.asarray(extra_rows, dtype=np.int64), source[has_template]]
+    col_parts = [
+        np.asarray(extra_cols, dtype=np.int64),
+        np.asarray(template_features, dtype=np.int64)[template_of[has_template]]
+        if templates
+        else np.empty(0, dtype=np.int64),
+    ]
 
     n_sources = len(source_ips)
     ipv4 = np.zeros(n_sources, dtype=np.uint32)
     is_v6 = np.zeros(n_sources, dtype=bool)
+    infra_rows: list[int] = []
+    infra_cols: list[int] = []
     for j, ip in enumerate(source_ips):
-        value, v6 = _ipv4(ip)
+        value, v6 = _ipv4(ip, ip_keys[ip])
         ipv4[j] = value
         is_v6[j] = v6
-    # Infrastructure features: the source's /24 and /16 (IPv4).
-    for j in range(n_sources):
-        if is_v6[j]:
+        if v6:
             continue
-        v = int(ipv4[j])
-        rows.append(j)
-        cols.append(
-            intern(fk.feature_name(fk.PREFIX24, f"{v >> 24}.{(v >> 16) & 255}.{(v >> 8) & 255}.0/24"))
+        # Infrastructure features: the source's /24 and /16 (IPv4).
+        infra_rows.extend((j, j))
+        infra_cols.append(
+            intern(
+                fk.feature_name(fk.PREFIX24, f"{value >> 24}.{(value >> 16) & 255}.{(value >> 8) & 255}.0/24")
+            )
         )
-        rows.append(j)
-        cols.append(intern(fk.feature_name(fk.PREFIX16, f"{v >> 24}.{(v >> 16) & 255}.0.0/16")))
+        infra_cols.append(intern(fk.feature_name(fk.PREFIX16, f"{value >> 24}.{(value >> 16) & 255}.0.0/16")))
+    row_parts.append(np.asarray(infra_rows, dtype=np.int64))
+    col_parts.append(np.asarray(infra_cols, dtype=np.int64))
+    for table in (creds, arts, tools):
+        r, c = table.incidence(source, len(intern.ids))
+        row_parts.append(r)
+        col_parts.append(c)
+    rows = np.concatenate(row_parts)
+    cols = np.concatenate(col_parts)
 
     names = [""] * len(intern.ids)
     for name, fid in intern.ids.items():
@@ -276,9 +339,9 @@ def build_frame(sessions: Sequence[AttackSession]) -> SessionFrame:
     remap[order] = np.arange(len(names))
     names = [names[k] for k in order]
     kinds = np.array([fk.KIND_INDEX[fk.kind_of(nm)] for nm in names], dtype=np.int8)
-    col_arr = remap[np.asarray(cols, dtype=np.int64)] if cols else np.empty(0, dtype=np.int64)
+    col_arr = remap[cols] if len(cols) else np.empty(0, dtype=np.int64)
     incidence = sp.csr_matrix(
-        (np.ones(len(col_arr), dtype=np.float64), (np.asarray(rows, dtype=np.int64), col_arr)),
+        (np.ones(len(col_arr), dtype=np.float64), (rows, col_arr)),
         shape=(n_sources, len(names)),
     )
     incidence.sum_duplicates()

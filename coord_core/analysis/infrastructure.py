@@ -149,9 +149,15 @@ class GroupInfrastructure:
         }
 
 
-def group_infrastructure(ips: list[str], infra: dict[str, SourceInfra]) -> GroupInfrastructure:
-    p24 = Counter(_prefix(ip, 24) for ip in ips)
-    p16 = Counter(_prefix(ip, 16) for ip in ips)
+def group_infrastructure(
+    ips: list[str], infra: dict[str, SourceInfra], prefixes: tuple[list[int], list[int]] | None = None
+) -> GroupInfrastructure:
+    """Infrastructure facts of a group; ``prefixes`` (/24 and /16 keys per IP) saves re-parsing."""
+    if prefixes is None:
+        p24: Counter[object] = Counter(_prefix(ip, 24) for ip in ips)
+        p16: Counter[object] = Counter(_prefix(ip, 16) for ip in ips)
+    else:
+        p24, p16 = Counter(prefixes[0]), Counter(prefixes[1])
     known = [infra[ip] for ip in ips if ip in infra and infra[ip].as_name]
     as_counts = Counter(i.as_name or "" for i in known)
     countries = Counter(i.country for i in known if i.country)

@@ -12,7 +12,6 @@ import hashlib
 import ipaddress
 import re
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 # Attacker-controlled text is bounded before any regex touches it.
 MAX_COMMAND_CHARS = 4096
@@ -22,6 +21,7 @@ _URL = re.compile(r"\b(?:https?|ftp|tftp)://[^\s'\"<>;|&)`]+", re.IGNORECASE)
 _SSH_KEY = re.compile(r"\b(ssh-(?:rsa|ed25519|dss)|ecdsa-sha2-nistp\d+)\s+(AAAA[0-9A-Za-z+/]{16,}={0,3})")
 _IPV4 = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}"
 _IPV4_RE = re.compile(rf"\b{_IPV4}\b")
+_IPV4_FULL = re.compile(_IPV4)
 _DEV_TCP = re.compile(r"/dev/(?:tcp|udp)/([^/\s]+)/(\d+)")
 _HOSTLIKE = re.compile(r"^(?:[A-Za-z0-9-]{1,63}\.)+[A-Za-z]{2,24}$")
 # Commands whose bare (scheme-less) arguments name a remote host.
@@ -54,6 +54,10 @@ def normalise_host(host: str) -> str | None:
     host = host.strip().strip("[]").rstrip(".").lower()
     if not host or len(host) > 253:
         return None
+    if _IPV4_FULL.fullmatch(host):
+        return host
+    if ":" not in host and not host[-1].isdigit():
+        return host if _HOSTLIKE.match(host) else None
     try:
         return str(ipaddress.ip_address(host))
     except ValueError:
@@ -61,21 +65,24 @@ def normalise_host(host: str) -> str | None:
     return host if _HOSTLIKE.match(host) else None
 
 
+_URL_PARTS = re.compile(
+    r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?:[^@/?#]*@)?(?P<host>\[[^\]]*\]|[^:/?#]*)"
+    r"(?::(?P<port>\d{1,5}))?(?P<path>[^?#]*)"
+)
+
+
 def normalise_url(url: str) -> tuple[str, str | None]:
     """(canonical URL without query/fragment, host) of a download URL; host ``None`` if unparseable."""
     text = url.strip()[:MAX_COMMAND_CHARS]
     if "://" not in text:
         text = "http://" + text
-    try:
-        parts = urlsplit(text)
-        host = normalise_host(parts.hostname or "")
-        port = parts.port
-    except ValueError:
+    match = _URL_PARTS.match(text)
+    host = normalise_host(match.group("host")) if match else None
+    if match is None or host is None:
         return text.lower(), None
-    if host is None:
-        return text.lower(), None
-    netloc = host if port is None else f"{host}:{port}"
-    return f"{parts.scheme.lower()}://{netloc}{parts.path or '/'}", host
+    port = match.group("port")
+    netloc = host if port is None or int(port) > 65535 else f"{host}:{int(port)}"
+    return f"{match.group('scheme').lower()}://{netloc}{match.group('path') or '/'}", host
 
 
 def _bare_hosts(command: str) -> list[str]:

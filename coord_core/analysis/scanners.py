@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import ipaddress
 import json
+import socket
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,11 +94,11 @@ class ScannerRanges:
         v4_ips: list[str] = []
         v4_vals: list[int] = []
         for ip in ips:
-            addr = ipaddress.ip_address(ip)
-            if addr.version == 4:
+            if ":" not in ip:
                 v4_ips.append(ip)
-                v4_vals.append(int(addr))
+                v4_vals.append(int.from_bytes(socket.inet_aton(ip), "big"))
             else:
+                addr = ipaddress.ip_address(ip)
                 hits = sorted({i for net, i in self._v6 if addr in net})
                 if hits:
                     out[ip] = [self.lists[i] for i in hits]

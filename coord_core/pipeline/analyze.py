@@ -76,8 +76,10 @@ def analyze_sessions(
     context = WorkflowContext(
         load_sessions=lambda: sessions, parameters=params, tools=_tools(params, intel_sources)
     )
-    outcome = run_workflow(run, context)
-    return AnalysisResult.model_validate_json(outcome.result_json)
+    run_workflow(run, context)
+    if context.result is None:
+        raise RuntimeError("the analysis workflow ended without a result")
+    return context.result
 
 
 def analyze_interval(

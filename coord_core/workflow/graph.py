@@ -30,7 +30,7 @@ from langgraph.runtime import Runtime
 from coord_core.analysis import engine
 from coord_core.analysis.frame import SessionFrame, build_frame
 from coord_core.analysis.parameters import AnalysisParameters
-from coord_core.contracts.campaigns import RunInfo
+from coord_core.contracts.campaigns import AnalysisResult, RunInfo
 from coord_core.contracts.sessions import AttackSession
 from coord_core.store.workflow_state import WorkflowStateRecorder
 from coord_core.workflow.tools import ToolCoordinator
@@ -59,6 +59,9 @@ class WorkflowContext:
     tools: ToolCoordinator
     recorder: WorkflowStateRecorder | None = None
     observer: Callable[[str], None] | None = None  # called after each node completes
+    result: AnalysisResult | None = None  # the enricher's result object
+    # Without a checkpointer nothing persists the state: the result object alone is kept (no JSON).
+    serialise_result: bool = True
     _frame: SessionFrame | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -143,7 +146,8 @@ def enricher(state: AnalysisState, runtime: Runtime[WorkflowContext]) -> dict[st
             tools = ctx.tools.run(engine.lookup_targets(frame, patterns))
         run = RunInfo.model_validate(state["request"])
         result = engine.assemble(frame, run, screening, patterns, tools=tools, scored=scored)
-        return {"result_json": result.to_canonical_json()}
+        ctx.result = result
+        return {"result_json": result.to_canonical_json() if ctx.serialise_result else ""}
 
     return _run_node("enricher", runtime, state, body)
 
@@ -226,6 +230,7 @@ def run_workflow(
     # "sync": each node's checkpoint is written before the next node starts, so a killed worker
     # loses at most the node it was running.
     if checkpointer is None:
+        context.serialise_result = False
         final = graph.invoke(payload, config, context=context)
     else:
         final = graph.invoke(payload, config, context=context, durability="sync")
