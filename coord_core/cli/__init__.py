@@ -20,6 +20,8 @@ COMMAND_MODULES = (
     "summary",
     "local_run",
     "lineage",
+    "generate",
+    "evaluate",
 )
 
 

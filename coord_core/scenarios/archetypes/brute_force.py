@@ -1,0 +1,206 @@
+"""Password guessing: stealthy distributed dictionaries, synchronised waves, one busy source."""
+
+from __future__ import annotations
+
+import string
+
+from coord_core.contracts.campaigns import Verdict
+from coord_core.scenarios import commands as cmd
+from coord_core.scenarios.clients import popular_client
+from coord_core.scenarios.credentials import (
+    SERVICE_USERNAMES,
+    Credential,
+    long_tail_password,
+    mutated_wordlist,
+    popular_credential,
+)
+from coord_core.scenarios.networks import NetworkKind
+from coord_core.scenarios.schedule import burst, visit
+from coord_core.scenarios.timeline import bot_pace, plan_session
+from coord_core.scenarios.world import HOUR, MINUTE, ActorRecord, Scale, World
+
+
+def distributed_brute_force(world: World, scale: Scale) -> ActorRecord:
+    """Stealthy distributed brute force.
+
+    Tens to hundreds of sources share one ordered, rule-expanded dictionary and each tries at
+    most three consecutive entries of it (disjoint slices, walked in list order over several
+    hours) with the same usernames, then leaves: no success, no commands, nothing a per-source
+    rate limit would notice. All run the same tool, often the commonest Go client.
+    """
+    rng = world.rng
+    actor = world.new_actor(
+        "distributed_brute_force",
+        multi_source=True,
+        verdict=Verdict.COORDINATED_CAMPAIGN,
+        note="each source tries <= 3 consecutive entries of one shared dictionary, same usernames",
+    )
+    sources = scale.count(rng, 30, 80)
+    per_source = [rng.choice((3, 3, 3, 2)) for _ in range(sources)]
+    wordlist = mutated_wordlist(rng, sum(per_source))
+    usernames = rng.sample(("root", "admin", "ubuntu", "user", "test", "oracle"), rng.choice((1, 1, 2)))
+    client = popular_client(rng)
+    base = bot_pace(rng)
+    span = rng.randint(6 * HOUR, 20 * HOUR)
+    start = world.time_between(world.start_us, world.end_us - span)
+    times = sorted(world.time_between(start, start + span) for _ in range(sources))
+    cursor = 0
+    for count, at in zip(per_source, times, strict=True):
+        ip = world.ip_of_kind(
+            {NetworkKind.RESIDENTIAL: 0.5, NetworkKind.CLOUD: 0.35, NetworkKind.HOSTING: 0.15}
+        )
+        guesses = wordlist[cursor : cursor + count]
+        cursor += count
+        credentials = [(usernames[i % len(usernames)], password) for i, password in enumerate(guesses)]
+        plan_session(
+            world,
+            actor,
+            src_ip=ip,
+            start_us=at,
+            pace=base,
+            src_port=world.src_port_picker(),
+            client=client,
+            credentials=credentials,
+        )
+    return actor
+
+
+def credential_stuffing_wave(world: World, scale: Scale) -> ActorRecord:
+    """A synchronised credential-stuffing wave.
+
+    Many rented machines start within the same few minutes, each trying one or two
+    username/password pairs from a leaked list of service accounts (every pair tried once);
+    the few that get in only echo a marker to confirm a working shell. Timing and the list are
+    the tie; the client is one popular build.
+    """
+    rng = world.rng
+    actor = world.new_actor(
+        "credential_stuffing_wave",
+        multi_source=True,
+        verdict=Verdict.COORDINATED_CAMPAIGN,
+        note="sources start within minutes, each tries 1-2 pairs of one leaked service-account list",
+    )
+    sources = scale.count(rng, 20, 60)
+    passwords = mutated_wordlist(rng, 2 * sources)
+    leaked: list[Credential] = [(rng.choice(SERVICE_USERNAMES[5:]), password) for password in passwords]
+    client = popular_client(rng)
+    base = bot_pace(rng)
+    marker = "".join(rng.choice(string.ascii_lowercase) for _ in range(6))
+    cursor = 0
+    for at in burst(world, sources, width_us=rng.randint(2 * MINUTE, 6 * MINUTE)):
+        ip = world.ip_of_kind({NetworkKind.CLOUD: 0.8, NetworkKind.HOSTING: 0.2})
+        count = rng.choice((1, 2))
+        pairs = leaked[cursor : cursor + count]
+        cursor += count
+        succeeds = rng.random() < 0.15
+        plan_session(
+            world,
+            actor,
+            src_ip=ip,
+            start_us=at,
+            pace=base,
+            src_port=world.src_port_picker(),
+            client=client,
+            credentials=pairs,
+            success_at=len(pairs) - 1 if succeeds else None,
+            commands=[f"echo {marker}"],
+        )
+    return actor
+
+
+def single_source_heavy(world: World, scale: Scale) -> ActorRecord:
+    """One source, many sessions.
+
+    A single host brute-forces for hours from a large dictionary, a few guesses per
+    connection, and runs a short recon when a guess works. One address is one source, so this
+    is not a multi-source campaign however busy it is.
+    """
+    rng = world.rng
+    actor = world.new_actor(
+        "single_source_heavy",
+        multi_source=False,
+        verdict=Verdict.COINCIDENTAL,
+        note="one source address with many sessions: not a multi-source campaign",
+    )
+    ip = world.ip_of_kind({NetworkKind.HOSTING: 0.4, NetworkKind.CLOUD: 0.4, NetworkKind.RESIDENTIAL: 0.2})
+    port = world.src_port_picker()
+    client = popular_client(rng)
+    base = bot_pace(rng)
+    username = rng.choice(("root", "root", "admin", "ubuntu"))
+    sensor = world.sensor()
+    for at in visit(world, world.any_time(), scale.count(rng, 30, 120), mean_gap_s=rng.uniform(20, 120)):
+        attempts = rng.randint(1, 5)
+        credentials = [
+            (username if rng.random() < 0.7 else popular_credential(rng)[0], long_tail_password(rng))
+            for _ in range(attempts)
+        ]
+        succeeds = rng.random() < 0.04
+        plan_session(
+            world,
+            actor,
+            src_ip=ip,
+            start_us=at,
+            pace=base,
+            src_port=port,
+            sensor=sensor if rng.random() < 0.8 else None,
+            client=client,
+            credentials=credentials,
+            success_at=attempts - 1 if succeeds else None,
+            commands=cmd.recon_commands(rng, 1, 3),
+        )
+    return actor
+
+
+def silent_credential_check(world: World, scale: Scale) -> ActorRecord:
+    """Sessions with no commands at all.
+
+    A group checks which honeypots accept one stolen credential pair: each source first knocks
+    (connects and closes, sometimes after reading the banner), later logs in with the pair and
+    leaves without typing anything. Connect-only and login-only sessions, one odd pair.
+    """
+    rng = world.rng
+    actor = world.new_actor(
+        "silent_credential_check",
+        multi_source=True,
+        verdict=Verdict.COORDINATED_CAMPAIGN,
+        note="connect-only knocks, then login-only sessions with one shared odd credential pair",
+    )
+    alphabet = string.ascii_letters + string.digits + "\\>#)([]{}!%"
+    pair = (
+        rng.choice(("user", "admin", "support", "root")),
+        "".join(rng.choice(alphabet) for _ in range(20)),
+    )
+    client = popular_client(rng)
+    base = bot_pace(rng)
+    span = rng.randint(2 * HOUR, 6 * HOUR)
+    start = world.time_between(world.start_us, world.end_us - span)
+    for _ in range(scale.count(rng, 8, 25)):
+        ip = world.ip_of_kind(
+            {NetworkKind.HOSTING: 0.35, NetworkKind.CLOUD: 0.35, NetworkKind.RESIDENTIAL: 0.3}
+        )
+        port = world.src_port_picker()
+        knock, *logins = sorted(world.time_between(start, start + span) for _ in range(rng.randint(2, 3)))
+        banner = rng.random() < 0.5
+        plan_session(
+            world,
+            actor,
+            src_ip=ip,
+            start_us=knock,
+            pace=base,
+            src_port=port,
+            client=client if banner else None,
+            kex=False,
+        )
+        for at in logins:
+            plan_session(
+                world,
+                actor,
+                src_ip=ip,
+                start_us=at,
+                pace=base,
+                src_port=port,
+                client=client,
+                credentials=[pair],
+                success_at=0,
+            )
+    return actor

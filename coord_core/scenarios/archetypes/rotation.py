@@ -1,0 +1,171 @@
+"""Actors that change addresses: rotation inside one /24, across clouds, and waves after a pause."""
+
+from __future__ import annotations
+
+from coord_core.contracts.campaigns import Verdict
+from coord_core.scenarios import commands as cmd
+from coord_core.scenarios.clients import popular_client, rare_client
+from coord_core.scenarios.credentials import mutated_wordlist, popular_credential
+from coord_core.scenarios.networks import NetworkKind
+from coord_core.scenarios.schedule import burst, in_turn, within
+from coord_core.scenarios.timeline import CommandSpec, bot_pace, plan_session
+from coord_core.scenarios.world import HOUR, MINUTE, ActorRecord, Scale, World
+
+_RARE_LINES = (
+    "cat /etc/shadow | head -n 3",
+    "ls -la /root/.ssh/",
+    "cat /etc/passwd | grep -v nologin",
+    "history -c",
+    "sudo -l",
+    "cat ~/.bash_history | tail -n 20",
+    "find / -name '*.pem' 2>/dev/null | head",
+    "netstat -tulpn | head -n 20",
+)
+
+
+def _operator_script(world: World) -> list[str]:
+    rng = world.rng
+    script = cmd.recon_commands(rng, 2, 4)
+    script.insert(rng.randrange(len(script) + 1), rng.choice(_RARE_LINES))
+    script.append(rng.choice(_RARE_LINES))
+    return script
+
+
+def slash24_rotation(world: World, scale: Scale) -> ActorRecord:
+    """One operator rotating through addresses of one /24 at a small hoster.
+
+    The addresses take turns: one works for a while, stops, the next begins (little overlap in
+    time). All use the same uncommon client build (its own HASSH), walk the same private
+    dictionary in order from where the previous address stopped, and run the same follow-up
+    script with a couple of unusual lines when a guess works.
+    """
+    rng = world.rng
+    actor = world.new_actor(
+        "slash24_rotation",
+        multi_source=True,
+        verdict=Verdict.SINGLE_ACTOR_MULTI_SOURCE,
+        note="addresses of one /24 used in turn, same rare client, dictionary and script",
+    )
+    block = world.networks.pick(rng, NetworkKind.HOSTING).slash24(rng)
+    client = rare_client(rng)
+    base = bot_pace(rng)
+    script = _operator_script(world)
+    username = rng.choice(("root", "admin", "ubuntu", "oracle"))
+    slots = in_turn(world, scale.count(rng, 4, 10), min_us=10 * MINUTE, max_us=50 * MINUTE)
+    dictionary = mutated_wordlist(rng, 4 * 12 * len(slots))
+    cursor = 0
+    for slot in slots:
+        ip = world.ip_in_prefix(block)
+        if ip is None:
+            break
+        port = world.src_port_picker()
+        for at in within(world, slot, rng.randint(3, 12)):
+            attempts = rng.randint(1, 4)
+            guesses = dictionary[cursor : cursor + attempts]
+            cursor += attempts
+            plan_session(
+                world,
+                actor,
+                src_ip=ip,
+                start_us=at,
+                pace=base,
+                src_port=port,
+                client=client,
+                credentials=[(username, password) for password in guesses],
+                success_at=len(guesses) - 1 if rng.random() < 0.25 else None,
+                commands=script,
+            )
+    return actor
+
+
+def cloud_rotation(world: World, scale: Scale) -> ActorRecord:
+    """One operator renting short-lived machines in different clouds, one after another.
+
+    Each machine (AWS, DigitalOcean, Vultr, Tencent, ... a different provider and AS each time)
+    works for a while and is dropped for the next. Everywhere the same rare client build, the
+    same GPU-hunting script, and the same tool uploaded over SFTP when a login works.
+    """
+    rng = world.rng
+    actor = world.new_actor(
+        "cloud_rotation",
+        multi_source=True,
+        verdict=Verdict.SINGLE_ACTOR_MULTI_SOURCE,
+        note="machines in different hosting ASNs used in turn, same rare client, script and upload",
+    )
+    providers = world.networks.providers(NetworkKind.CLOUD)
+    chosen = rng.sample(providers, min(len(providers), scale.count(rng, 4, 8)))
+    client = rare_client(rng)
+    base = bot_pace(rng)
+    script = [*rng.sample(cmd.GPU_PROBE, rng.randint(3, len(cmd.GPU_PROBE))), *cmd.recon_commands(rng, 1, 2)]
+    tool = (rng.choice(("x86_64.tgz", "kworker.tar.gz", "dbus.tgz", "sys.tar")), cmd.sha256_hex(rng))
+    slots = in_turn(world, len(chosen), min_us=15 * MINUTE, max_us=70 * MINUTE)
+    for provider, slot in zip(chosen, slots, strict=True):
+        ip = world.ip_in(rng.choice(world.networks.by_provider[provider]))
+        port = world.src_port_picker()
+        for at in within(world, slot, rng.randint(2, 8)):
+            attempts = rng.randint(1, 3)
+            succeeds = rng.random() < 0.55
+            plan_session(
+                world,
+                actor,
+                src_ip=ip,
+                start_us=at,
+                pace=base,
+                src_port=port,
+                client=client,
+                credentials=[popular_credential(rng) for _ in range(attempts)],
+                success_at=attempts - 1 if succeeds else None,
+                commands=script,
+                uploads=[tool],
+            )
+    return actor
+
+
+def paused_campaign(world: World, scale: Scale) -> ActorRecord:
+    """A campaign that pauses and comes back from new addresses.
+
+    A first wave of sources works in parallel for an hour or two, goes quiet for hours, and a
+    second (sometimes third) wave of addresses never seen before resumes with the same payload
+    host and file. The script's file name may change between waves; host and hash do not.
+    """
+    rng = world.rng
+    actor = world.new_actor(
+        "paused_campaign",
+        multi_source=True,
+        verdict=Verdict.COORDINATED_CAMPAIGN,
+        note="waves hours apart from disjoint addresses, same payload host and hash",
+    )
+    host = cmd.payload_host(rng, world.ip_in(world.networks.pick(rng, NetworkKind.HOSTING)))
+    digest = cmd.sha256_hex(rng)
+    variant = rng.randrange(3)
+    client = popular_client(rng)
+    base = bot_pace(rng)
+    waves = rng.choice((2, 2, 3))
+    width = rng.randint(45 * MINUTE, 2 * HOUR)
+    pause = rng.randint(3 * HOUR, 7 * HOUR)
+    total = waves * width + (waves - 1) * pause
+    at = world.time_between(world.start_us, world.end_us - total)
+    for _ in range(waves):
+        script = cmd.drop_name(rng)
+        payload = cmd.Payload(f"http://{host}/{script}", digest)
+        for start in burst(world, scale.count(rng, 6, 15), width_us=width, at_us=at):
+            ip = world.ip_of_kind(
+                {NetworkKind.CLOUD: 0.5, NetworkKind.HOSTING: 0.2, NetworkKind.RESIDENTIAL: 0.3}
+            )
+            attempts = rng.randint(1, 3)
+            commands: list[CommandSpec] = [*cmd.recon_commands(rng, 0, 2)]
+            commands.append((cmd.dropper_line(host, script, variant), (payload,)))
+            plan_session(
+                world,
+                actor,
+                src_ip=ip,
+                start_us=start,
+                pace=base,
+                src_port=world.src_port_picker(),
+                client=client,
+                credentials=[popular_credential(rng) for _ in range(attempts)],
+                success_at=attempts - 1,
+                commands=commands,
+            )
+        at += width + pause
+    return actor

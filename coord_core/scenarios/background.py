@@ -1,0 +1,221 @@
+"""Background noise: the many unrelated single-source attackers that fill every honeypot log.
+
+Each background actor is one address with one behaviour, in the proportions a T-Pot or DShield
+sensor sees (the real sample: two thirds Go scanners trying one password, a quarter telnet
+knocks, a few intruders running recon). They share what everyone shares (the popular clients
+and HASSH, the top passwords, the common recon lines), so similarity alone never implies a
+campaign. None of them is multi-source.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from coord_core.contracts.campaigns import Verdict
+from coord_core.scenarios import commands as cmd
+from coord_core.scenarios.clients import NON_SSH_BANNERS, popular_client, rare_client
+from coord_core.scenarios.credentials import (
+    MIRAI_CREDENTIALS,
+    SERVICE_USERNAMES,
+    SOLANA_CREDENTIALS,
+    Credential,
+    long_tail_password,
+    popular_credential,
+)
+from coord_core.scenarios.networks import NetworkKind
+from coord_core.scenarios.schedule import spread, visit
+from coord_core.scenarios.timeline import CommandSpec, Pace, bot_pace, human_pace, plan_session
+from coord_core.scenarios.world import ActorRecord, World
+
+_NETWORKS = {NetworkKind.CLOUD: 0.4, NetworkKind.HOSTING: 0.15, NetworkKind.RESIDENTIAL: 0.45}
+
+
+class _Source:
+    """One background attacker: its actor record, address, port range, pace and habits."""
+
+    def __init__(self, world: World, behaviour: str, pace: Pace) -> None:
+        self.world = world
+        self.actor: ActorRecord = world.new_actor(
+            "background", multi_source=False, verdict=Verdict.COINCIDENTAL, note=behaviour
+        )
+        self.ip = world.ip_of_kind(_NETWORKS)
+        self.port = world.src_port_picker()
+        self.pace = pace
+        self.home = world.sensor() if world.rng.random() < 0.75 else None
+
+    def session(self, start_us: int, **kwargs: Any) -> None:
+        plan_session(
+            self.world,
+            self.actor,
+            src_ip=self.ip,
+            start_us=start_us,
+            pace=self.pace,
+            src_port=self.port,
+            sensor=self.home,
+            **kwargs,
+        )
+
+
+def _guess(world: World) -> Credential:
+    rng = world.rng
+    if rng.random() < 0.55:
+        return popular_credential(rng)
+    username = "root" if rng.random() < 0.6 else rng.choice(SERVICE_USERNAMES)
+    return (username, long_tail_password(rng))
+
+
+def _count(world: World, mean_extra: float, cap: int) -> int:
+    """1 + a geometric number of further sessions, capped."""
+    extra = int(world.rng.expovariate(1.0 / mean_extra)) if mean_extra > 0 else 0
+    return min(1 + extra, cap)
+
+
+def _go_scanner(world: World, budget: int) -> int:
+    rng = world.rng
+    source = _Source(world, "scanner trying one or two passwords per connection", bot_pace(rng))
+    client = popular_client(rng)
+    times = visit(
+        world, world.any_time(), min(budget, _count(world, 2.0, 60)), mean_gap_s=rng.uniform(20, 240)
+    )
+    for at in times:
+        if rng.random() < 0.08:
+            source.session(at, client=client)
+            continue
+        attempts = 1 if rng.random() < 0.8 else 2
+        source.session(at, client=client, credentials=[_guess(world) for _ in range(attempts)])
+    return len(times)
+
+
+def _telnet_knock(world: World, budget: int) -> int:
+    source = _Source(world, "telnet connect and idle", bot_pace(world.rng))
+    times = spread(world, min(budget, _count(world, 0.8, 6)))
+    for at in times:
+        source.session(at, protocol="telnet")
+    return len(times)
+
+
+def _ssh_knock(world: World, budget: int) -> int:
+    rng = world.rng
+    source = _Source(world, "ssh connect, maybe banner, no login", bot_pace(rng))
+    client = popular_client(rng)
+    times = spread(world, min(budget, _count(world, 0.6, 5)))
+    for at in times:
+        roll = rng.random()
+        if roll < 0.5:
+            source.session(at)
+        elif roll < 0.65:
+            source.session(at, banner=rng.choice(NON_SSH_BANNERS))
+        else:
+            source.session(at, client=client, kex=roll > 0.75)
+    return len(times)
+
+
+def _brute_forcer(world: World, budget: int) -> int:
+    rng = world.rng
+    source = _Source(world, "dictionary brute force, several guesses per connection", bot_pace(rng))
+    client = popular_client(rng) if rng.random() < 0.95 else rare_client(rng)
+    username = rng.choice(("root", "root", "admin", rng.choice(SERVICE_USERNAMES)))
+    count = min(budget, rng.randint(2, 12))
+    times = visit(world, world.any_time(), count, mean_gap_s=rng.uniform(5, 90))
+    for at in times:
+        attempts = rng.randint(2, 6)
+        credentials = [
+            (username, long_tail_password(rng)) if rng.random() < 0.6 else popular_credential(rng)
+            for _ in range(attempts)
+        ]
+        succeeds = rng.random() < 0.03
+        source.session(
+            at,
+            client=client,
+            credentials=credentials,
+            success_at=attempts - 1 if succeeds else None,
+            commands=cmd.recon_commands(rng, 1, 3),
+        )
+    return len(times)
+
+
+def _intruder(world: World, budget: int) -> int:
+    rng = world.rng
+    interactive = rng.random() < 0.1
+    pace = human_pace(rng) if interactive else bot_pace(rng)
+    source = _Source(world, "logs in and looks around", pace)
+    client = popular_client(rng)
+    own_payload = None
+    if rng.random() < 0.25:
+        host = cmd.payload_host(rng, world.ip_of_kind({NetworkKind.HOSTING: 0.6, NetworkKind.CLOUD: 0.4}))
+        script = cmd.drop_name(rng)
+        own_payload = (host, script, rng.randrange(3), cmd.sha256_hex(rng))
+    times = spread(world, min(budget, _count(world, 0.7, 6)))
+    for at in times:
+        attempts = rng.randint(1, 3)
+        commands: list[CommandSpec] = [*cmd.recon_commands(rng, 1, 4 if not interactive else 8)]
+        if own_payload is not None:
+            host, script, variant, digest = own_payload
+            payload = cmd.Payload(f"http://{host}/{script}", digest if rng.random() < 0.85 else None)
+            commands.append((cmd.dropper_line(host, script, variant), (payload,)))
+        source.session(
+            at,
+            client=client,
+            credentials=[_guess(world) for _ in range(attempts)],
+            success_at=attempts - 1,
+            commands=commands,
+            exec_mode=not interactive,
+        )
+    return len(times)
+
+
+def _solana_hunter(world: World, budget: int) -> int:
+    rng = world.rng
+    source = _Source(world, "crypto-validator account guessing", bot_pace(rng))
+    client = popular_client(rng)
+    times = visit(world, world.any_time(), min(budget, rng.randint(1, 4)), mean_gap_s=60)
+    for at in times:
+        source.session(at, client=client, credentials=rng.sample(SOLANA_CREDENTIALS, rng.randint(2, 5)))
+    return len(times)
+
+
+def _telnet_guesser(world: World, budget: int) -> int:
+    rng = world.rng
+    source = _Source(world, "telnet default-credential guessing", bot_pace(rng))
+    times = spread(world, min(budget, _count(world, 1.0, 8)))
+    for at in times:
+        attempts = rng.randint(1, 3)
+        source.session(at, protocol="telnet", credentials=rng.sample(MIRAI_CREDENTIALS, attempts))
+    return len(times)
+
+
+def _proxy_abuser(world: World, budget: int) -> int:
+    rng = world.rng
+    source = _Source(world, "uses the honeypot as a TCP proxy", bot_pace(rng))
+    client = popular_client(rng)
+    times = spread(world, min(budget, _count(world, 1.0, 5)))
+    for at in times:
+        target = world.networks.pick(rng, NetworkKind.CLOUD).address(rng)
+        forwards = [(target, rng.choice((25, 587, 465, 80, 443)), rng.choice(("E", "G", "\\x16")))]
+        source.session(at, client=client, credentials=[_guess(world)], success_at=0, forwards=forwards)
+    return len(times)
+
+
+# Weights per actor, chosen so that session shares match a real sensor's: about 55% one- or
+# two-guess scanner sessions, 20% idle telnet knocks, 8% multi-guess brute force, 6% intrusions.
+_BEHAVIOURS: tuple[tuple[Callable[[World, int], int], float], ...] = (
+    (_go_scanner, 0.183),
+    (_telnet_knock, 0.111),
+    (_ssh_knock, 0.0375),
+    (_brute_forcer, 0.0114),
+    (_intruder, 0.035),
+    (_solana_hunter, 0.006),
+    (_telnet_guesser, 0.015),
+    (_proxy_abuser, 0.0025),
+)
+_FUNCTIONS = [behaviour for behaviour, _ in _BEHAVIOURS]
+_WEIGHTS = [weight for _, weight in _BEHAVIOURS]
+
+
+def background(world: World, sessions: int) -> None:
+    """Add unrelated single-source attackers until exactly ``sessions`` more sessions exist."""
+    remaining = sessions
+    while remaining > 0:
+        behaviour = world.rng.choices(_FUNCTIONS, weights=_WEIGHTS)[0]
+        remaining -= behaviour(world, remaining)

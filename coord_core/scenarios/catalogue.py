@@ -1,0 +1,226 @@
+"""The scenario catalogue: every archetype alone in background noise, noise only, and ``mixed``.
+
+A scenario is generated for a seed and a size. Sizes set the number of sessions; archetype
+instances grow with it (bigger botnets, and more of them), and background noise fills the rest,
+never less than 40% of the window. ``mixed`` puts every archetype into one window and is the
+main accuracy benchmark.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from coord_core.contracts.window import DataWindow
+from coord_core.scenarios.archetypes.benign import research_scanners
+from coord_core.scenarios.archetypes.botnets import (
+    dropper_botnet,
+    mdrfckr_botnet,
+    mirai_telnet,
+    recon_script_botnet,
+    single_password_botnet,
+)
+from coord_core.scenarios.archetypes.brute_force import (
+    credential_stuffing_wave,
+    distributed_brute_force,
+    silent_credential_check,
+    single_source_heavy,
+)
+from coord_core.scenarios.archetypes.lookalikes import (
+    common_tool_collision,
+    public_miner_downloads,
+    shared_exploit_two_actors,
+)
+from coord_core.scenarios.archetypes.rotation import cloud_rotation, paused_campaign, slash24_rotation
+from coord_core.scenarios.background import background
+from coord_core.scenarios.cowrie_events import EPOCH
+from coord_core.scenarios.networks import default_catalogue
+from coord_core.scenarios.plan import Sensor, SessionPlan
+from coord_core.scenarios.truth import ActorTruth, ScenarioTruth, SessionTruth
+from coord_core.scenarios.world import HOUR, Scale, World
+
+SIZES: dict[str, int] = {"tiny": 300, "small": 1000, "medium": 3000, "large": 12000}
+_REFERENCE_SESSIONS = 3000  # the size at which archetypes have their nominal parameters
+_MIN_BACKGROUND_SHARE = 0.4
+
+
+@dataclass(frozen=True)
+class Archetype:
+    name: str
+    build: Callable[[World, Scale], object]
+    tests: str  # the hard case it stands for, in one line
+    max_instances: int | None = None
+
+
+ARCHETYPES: tuple[Archetype, ...] = (
+    Archetype("dropper_botnet", dropper_botnet, "shared dropper host/hash, no shared timing"),
+    Archetype("distributed_brute_force", distributed_brute_force, "<= 3 guesses per source from one list"),
+    Archetype("slash24_rotation", slash24_rotation, "one operator rotating inside one /24"),
+    Archetype("cloud_rotation", cloud_rotation, "one operator rotating across cloud ASNs"),
+    Archetype("paused_campaign", paused_campaign, "waves hours apart from new addresses"),
+    Archetype("common_tool_collision", common_tool_collision, "independent look-alikes colliding in time"),
+    Archetype("research_scanners", research_scanners, "benign scanners from published ranges", 1),
+    Archetype("shared_exploit_two_actors", shared_exploit_two_actors, "same public script, two campaigns"),
+    Archetype("silent_credential_check", silent_credential_check, "campaign sessions with no commands"),
+    Archetype("mirai_telnet", mirai_telnet, "telnet botnet with per-session random tokens"),
+    Archetype("mdrfckr_botnet", mdrfckr_botnet, "ssh-key implant botnet"),
+    Archetype("credential_stuffing_wave", credential_stuffing_wave, "synchronised wave, leaked list"),
+    Archetype("single_password_botnet", single_password_botnet, "one odd password from many homes"),
+    Archetype("single_source_heavy", single_source_heavy, "one address, many sessions: no campaign"),
+    Archetype("public_miner_downloads", public_miner_downloads, "same public download, unrelated actors"),
+    Archetype("recon_script_botnet", recon_script_botnet, "shared recon script only"),
+)
+_BY_NAME = {archetype.name: archetype for archetype in ARCHETYPES}
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    summary: str
+    archetypes: tuple[str, ...]
+
+
+SCENARIOS: dict[str, Scenario] = {
+    **{a.name: Scenario(a.name, f"{a.tests}, in background noise", (a.name,)) for a in ARCHETYPES},
+    "background": Scenario("background", "unrelated single-source attackers only", ()),
+    "mixed": Scenario("mixed", "every archetype at once in one window, with noise", tuple(_BY_NAME)),
+}
+
+
+@dataclass
+class GeneratedScenario:
+    """A generated window: its plans (or, with a sink, only its actors) and its truth."""
+
+    scenario: str
+    seed: int
+    size: str
+    window: DataWindow
+    world: World
+
+    @property
+    def plans(self) -> list[SessionPlan]:
+        return self.world.plans
+
+    def truth(self) -> ScenarioTruth:
+        return build_truth(self, self.plans)
+
+
+def build_truth(generated: GeneratedScenario, plans: list[SessionPlan]) -> ScenarioTruth:
+    """The truth document of a generated scenario whose planned sessions are ``plans``."""
+    world = generated.world
+    actors = [
+        ActorTruth(
+            actor_id=a.actor_id,
+            archetype=a.archetype,
+            multi_source=a.multi_source,
+            expected_verdict=a.expected_verdict,
+            note=a.note,
+            benign=a.benign,
+            scanner_list=a.scanner_list,
+            source_ips=sorted(a.source_ips),
+            session_count=a.session_count,
+        )
+        for a in world.actors
+        if a.session_count
+    ]
+    sessions = sorted(
+        (
+            SessionTruth(sensor=p.sensor.name, session_id=p.session_id, src_ip=p.src_ip, actor_id=p.actor_id)
+            for p in plans
+        ),
+        key=lambda s: (s.sensor, s.session_id),
+    )
+    return ScenarioTruth(
+        scenario=generated.scenario,
+        seed=generated.seed,
+        size=generated.size,
+        window_start=generated.window.start,
+        window_end=generated.window.end,
+        actors=actors,
+        sessions=sessions,
+    )
+
+
+def archetype_factor(sessions: int) -> float:
+    return min(4.0, max(0.35, math.sqrt(sessions / _REFERENCE_SESSIONS)))
+
+
+def _sensors(rng: random.Random, sessions: int) -> list[Sensor]:
+    count = min(10, max(1, 1 + round(math.log2(max(sessions, 300) / 300))))
+    sensors: list[Sensor] = []
+    names: set[str] = set()
+    cities = ("fra", "ams", "nyc", "sfo", "sgp", "tok", "syd", "lon", "par", "tor", "blr", "sao")
+    while len(sensors) < count:
+        style = rng.random()
+        if style < 0.45:
+            name = f"{rng.getrandbits(48):012x}"  # a T-Pot container id
+        elif style < 0.8:
+            name = f"dshield-{rng.choice(cities)}-{rng.randint(1, 40):02d}"
+        else:
+            name = f"hp-{rng.choice(cities)}{rng.randint(1, 9)}"
+        if name in names:
+            continue
+        names.add(name)
+        dst = (
+            f"172.{rng.randint(17, 31)}.0.{rng.randint(2, 9)}"
+            if style < 0.45
+            else f"10.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(2, 250)}"
+        )
+        dshield_ports = style >= 0.45 and rng.random() < 0.6
+        sensors.append(Sensor(name, dst, 2222 if dshield_ports else 22, 2223 if dshield_ports else 23))
+    return sensors
+
+
+def generate(
+    name: str,
+    seed: int,
+    *,
+    size: str = "small",
+    sessions: int | None = None,
+    scale: float = 1.0,
+    sink: Callable[[SessionPlan], None] | None = None,
+) -> GeneratedScenario:
+    """Generate scenario ``name`` for ``seed``: ``sessions`` (else the size's count, times ``scale``).
+
+    With ``sink`` each planned session is handed to it instead of being kept (for windows too
+    big to hold as plans).
+    """
+    if name not in SCENARIOS:
+        raise KeyError(f"unknown scenario {name!r}; choose from: {', '.join(sorted(SCENARIOS))}")
+    if sessions is None:
+        if size not in SIZES:
+            raise KeyError(f"unknown size {size!r}; choose from: {', '.join(SIZES)}")
+        target = max(1, round(SIZES[size] * scale))
+        label = size if scale == 1.0 else f"{size}x{scale:g}"
+    else:
+        if sessions < 1:
+            raise ValueError("sessions must be at least 1")
+        target = sessions
+        label = f"{sessions}"
+    setup = random.Random(f"coord-scenario:{name}:{seed}")
+    day = datetime(2025, 1, 1, tzinfo=UTC) + timedelta(days=setup.randrange(300))
+    window = DataWindow(start=day, end=day + timedelta(hours=24))
+    start_us = (window.start - EPOCH) // timedelta(microseconds=1)
+    world = World(
+        setup.getrandbits(64),
+        start_us,
+        start_us + 24 * HOUR,
+        _sensors(setup, target),
+        default_catalogue(),
+        sink=sink,
+    )
+    factor = archetype_factor(target) * (scale if sessions is None else 1.0) ** 0.5
+    instances = max(1, round(target / (_REFERENCE_SESSIONS * max(factor, 1.0))))
+    spec = SCENARIOS[name]
+    for archetype_name in spec.archetypes:
+        archetype = _BY_NAME[archetype_name]
+        count = instances if archetype.max_instances is None else min(instances, archetype.max_instances)
+        for _ in range(count):
+            archetype.build(world, Scale(factor))
+    planned = world.session_count
+    noise = max(target - planned, math.ceil(planned * _MIN_BACKGROUND_SHARE / (1 - _MIN_BACKGROUND_SHARE)))
+    background(world, noise)
+    return GeneratedScenario(name, seed, label, window, world)
