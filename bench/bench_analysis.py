@@ -65,9 +65,8 @@ class _RssSampler(threading.Thread):
 
 
 def run_one(size: int, seed: int) -> dict[str, Any]:
-    from coord_core.scenarios.in_memory import generate_window
-
     from coord_core.pipeline.analyze import analyze_sessions
+    from coord_core.scenarios.in_memory import generate_window
 
     started = time.perf_counter()
     window = generate_window(size, seed)

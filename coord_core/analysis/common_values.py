@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from pathlib import Path
 
 
@@ -63,25 +64,46 @@ def _tranco_top() -> frozenset[str]:
     return frozenset(str(d).lower().rstrip(".") for d in json.loads(path.read_text(encoding="utf-8"))["list"])
 
 
-_LEET = str.maketrans(
-    {"@": "a", "4": "a", "3": "e", "0": "o", "$": "s", "5": "s", "7": "t", "!": "i", "1": "i"}
-)
+_LEET = {"@": "a", "4": "a", "3": "e", "0": "o", "$": "s", "5": "s", "7": "t", "1": "i", "!": "i"}
+# Affixes that cracking rules append (hashcat/john style): digit runs, years, symbols.
+_RULE_SUFFIX = re.compile(r"(?:[!@#$%^&*.?_~-]+|(?:19|20)\d\d|123456|12345|1234|123|321|01|1)$")
 _STEM_MIN = 3
 
 
-def password_stem(password: str) -> str | None:
-    """The base word of a rule-mutated password (``Solana@123`` -> ``solana``), if it has one.
+def _unleet(text: str) -> str:
+    """Undo leet substitutions inside words (``5umm3r42`` -> ``summer42``), not in digit runs."""
+    out = []
+    for i, ch in enumerate(text):
+        if ch in _LEET:
+            before = text[i - 1] if i else ""
+            after = text[i + 1] if i + 1 < len(text) else ""
+            if (not before or before.isalpha()) and after.isalpha():
+                out.append(_LEET[ch])
+                continue
+        out.append(ch)
+    return "".join(out)
 
-    Cracking tools expand a word list with rules (case, leet, digit/symbol affixes); passwords of
-    one expanded list share base words even when no two sources try the same password.
+
+def password_stem(password: str) -> str | None:
+    """The base word of a rule-mutated password (``Summer42@123`` -> ``summer42``), if it has one.
+
+    Cracking tools expand a word list with rules (case, leet, digit/year/symbol suffixes);
+    entries of one expanded list share base words even when no two sources try the same password.
     """
-    text = password.strip().lower()
-    core = text.strip("0123456789!@#$%^&*()_+-=.,?~ ")
-    core = core.translate(_LEET)
-    letters = "".join(ch for ch in core if ch.isalpha())
-    if len(letters) < _STEM_MIN or not letters.isascii():
+    text = _unleet(password.strip().lower())
+    for _ in range(4):
+        stripped = _RULE_SUFFIX.sub("", text)
+        if stripped == text or len(stripped) < _STEM_MIN:
+            break
+        text = stripped
+    text = text.strip("!@#$%^&*._-~ ")
+    letters = sum(ch.isalpha() for ch in text)
+    if letters < _STEM_MIN or not text.isascii() or not text.isalnum():
         return None
-    return letters[:32]
+    half = len(text) // 2
+    if len(text) % 2 == 0 and text[:half] == text[half:]:
+        text = text[:half]  # the duplicate rule
+    return min(text, text[::-1])[:32]  # the reverse rule: a word and its reversal are one stem
 
 
 @functools.cache

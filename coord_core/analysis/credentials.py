@@ -1,10 +1,13 @@
-"""Credential evidence: how surprising two sources' shared credentials are, and dictionary
-partitioning (many sources each trying a few passwords of one list that no one else tries).
+"""Credential evidence: shared credentials (or base words) between two sources, and dictionary
+partitioning (many sources each trying a few entries of one list that no one else tries).
 
-Overlap test: two independent sources drawing credentials from the window's popularity
-distribution share, on average, lambda = n_b * F_a of them (n = credentials tried, F = their summed
-popularity). The weight of a pair is -ln P(Poisson(lambda) >= shared): sharing the top-10
-passwords is expected and weighs nothing; sharing three passwords nobody else tried is not.
+Credentials come in lists: a source that tries one entry of a public list tries many, so ten
+shared entries are one piece of evidence, not ten. A pair's weight is the rarity of its rarest
+shared entry (the share of sources holding it, in log-odds), growing only with the log of how
+many it shares, and capped below the linking threshold: unrelated actors share public lists, so
+credentials join sources only together with other evidence. Whether sharing is beyond chance at
+all is checked first (Poisson: lambda = n_b * F_a expected shared entries from the entries'
+popularity); sharing the top-10 passwords is expected and weighs nothing.
 """
 
 from __future__ import annotations
@@ -20,6 +23,10 @@ from coord_core.analysis.frame import SessionFrame
 from coord_core.analysis.parameters import AnalysisParameters
 
 MAX_WEIGHT = 60.0
+PAIR_CAP = 5.0
+LONG_TAIL_MIN = 1000
+MATCH_RATE = 0.5
+RARITY_FLOOR = 0.002
 
 
 @dataclass(frozen=True)
@@ -37,22 +44,35 @@ def credential_model(frame: SessionFrame, *kinds: fk.KindSpec) -> CredentialMode
     matrix = frame.incidence[:, columns].tocsr()
     df = np.asarray(matrix.sum(axis=0)).ravel()
     total = max(df.sum(), 1.0)
-    share = df / total
+    # Common passwords are as popular as the window shows; the rest belong to a long tail of
+    # thousands of values at least, however few of them one (small) window happens to hold.
+    common = frame.feature_kind[columns] == fk.KIND_INDEX[fk.COMMON_CREDENTIAL.name]
+    share = np.where(common, df / total, df / max(total, float(LONG_TAIL_MIN)))
     tried = np.diff(matrix.indptr).astype(np.float64)
     popularity = np.asarray(matrix @ share).ravel()
     return CredentialModel(matrix=matrix, columns=columns, tried=tried, popularity=popularity)
 
 
 def overlap_weights(model: CredentialModel, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(-ln p of the shared count, shared count) for source pairs (a[i], b[i])."""
+    """(log-odds weight, shared count) for source pairs (a[i], b[i]); see the module docstring."""
     if len(a) == 0:
         return np.empty(0), np.empty(0)
-    shared = np.asarray(model.matrix[a].multiply(model.matrix[b]).sum(axis=1)).ravel()
+    both = model.matrix[a].multiply(model.matrix[b]).tocsr()
+    shared = np.diff(both.indptr).astype(np.float64)
     lam = np.maximum(model.tried[b] * model.popularity[a], model.tried[a] * model.popularity[b])
     lam = np.maximum(lam, 1e-12)
     with np.errstate(divide="ignore"):
         logp = stats.poisson.logsf(shared - 1, lam)
-    weight = np.where(shared > 0, np.minimum(-logp, MAX_WEIGHT), 0.0)
+    beyond_chance = -logp > 3.0
+    holders = np.diff(model.matrix.tocsc().indptr).astype(np.float64)
+    n_sources = max(model.matrix.shape[0], 1)
+    rarest = np.zeros(len(a))
+    if both.nnz:
+        per_entry = np.log(MATCH_RATE / np.maximum(RARITY_FLOOR, holders[both.indices] / n_sources))
+        both.data = np.maximum(per_entry, 0.0)
+        rarest = np.asarray(both.max(axis=1).toarray()).ravel()
+    weight = rarest + 0.3 * np.log(np.maximum(shared, 1.0))
+    weight = np.where((shared > 0) & beyond_chance, np.minimum(weight, PAIR_CAP), 0.0)
     return weight, shared
 
 
@@ -63,7 +83,105 @@ class DictionaryGroup:
     sources: np.ndarray
     profile: tuple[int, ...]  # feature ids of the shared tooling/target profile
     credentials: int
-    exclusive_rate_elsewhere: float
+    exclusive_rate_elsewhere: float  # how often low-attempt sources elsewhere walk a list
+    p_value: float
+    list_walkers: int = 0  # members two of whose own guesses share a base word
+    expected_sources: float = 0.0  # sources a stratum holds elsewhere in the window
+
+    @property
+    def weight(self) -> float:
+        return float(min(-np.log(max(self.p_value, 1e-300)), MAX_WEIGHT))
+
+
+def _stem_repeats(frame: SessionFrame, stems: CredentialModel) -> np.ndarray:
+    """Per source: whether two of its own guesses share a base word (walking a rule-expanded list).
+
+    Counted on sessions' login lists: a source that tries ``centos!@#``, ``centos2024``,
+    ``centos1234`` is walking one list in order; one that tries three unrelated passwords is not.
+    """
+    repeats = np.zeros(frame.n_sources, dtype=bool)
+    for source, words in frame.source_stem_lists.items():
+        repeats[source] = len(words) > len(set(words))
+    return repeats
+
+
+def dictionary_groups(
+    frame: SessionFrame, model: CredentialModel, stems: CredentialModel, params: AnalysisParameters
+) -> list[DictionaryGroup]:
+    """Find stealthy distributed brute force: many sources, each a few guesses of one list.
+
+    Members: sources with a few attempts in the window (at most ``stealthy_max_attempts``), no
+    artefacts, and only rare credentials (no common password; no entry tried by more than three
+    sources). They are stratified by their client fingerprint and the usernames they try (one
+    tool, one target account list). A stratum is a group when it holds far more such sources
+    than the window's other strata do (Poisson), and its sources walk a rule-expanded list (two
+    of a source's own guesses share a base word) far more often than other low-attempt sources
+    in the window do (binomial, rate measured outside the stratum). The p-value multiplies the
+    two and corrects for the number of strata tested.
+    """
+    if model.matrix.shape[1] == 0:
+        return []
+    df = np.asarray(model.matrix.sum(axis=0)).ravel()
+    rare_col = df <= 3
+    per_source_rare = np.asarray(model.matrix[:, rare_col].sum(axis=1)).ravel()
+    tried = model.tried
+    attempts = frame.source_attempts
+    artefacts = frame.kind_mask(fk.PAYLOAD, fk.URL, fk.HOST, fk.SSH_KEY)
+    has_artefact = np.asarray(frame.incidence[:, np.flatnonzero(artefacts)].sum(axis=1)).ravel() > 0
+    low = (attempts >= 1) & (attempts <= params.stealthy_max_attempts) & (tried > 0) & ~has_artefact
+    eligible = low & (per_source_rare == tried)
+    if eligible.sum() < params.dictionary_min_sources:
+        return []
+    repeats = _stem_repeats(frame, stems)
+    multi = low & (attempts >= 2)
+    key_cols = np.flatnonzero(frame.kind_mask(fk.CLIENT, fk.HASSH, fk.USERNAME))
+    keyed = frame.incidence[:, key_cols].tocsr()
+    by_key: dict[tuple[int, ...], list[int]] = {}
+    for src in np.flatnonzero(low):
+        key = tuple(int(key_cols[c]) for c in keyed.indices[keyed.indptr[src] : keyed.indptr[src + 1]])
+        by_key.setdefault(key, []).append(int(src))
+    strata = sum(1 for members in by_key.values() if eligible[members].sum() >= params.dictionary_min_sources)
+    groups: list[DictionaryGroup] = []
+    for key in sorted(by_key):
+        stratum = np.asarray(by_key[key], dtype=np.int64)
+        members = stratum[eligible[stratum]]
+        k = len(members)
+        if k < params.dictionary_min_sources:
+            continue
+        # Are this stratum's low-attempt sources all-rare more often than the window's others?
+        others_low = int(low.sum()) - len(stratum)
+        others_rare = int(eligible.sum()) - k
+        rare_rate = (others_rare + 0.5) / (others_low + 1.0)
+        expected = round(rare_rate * len(stratum), 4)
+        log_p_size = float(stats.binom.logsf(k - 1, len(stratum), min(rare_rate, 1.0)))
+        inside = np.zeros(frame.n_sources, dtype=bool)
+        inside[members] = True
+        m2 = int((multi & inside).sum())
+        r = int((repeats & multi & inside).sum())
+        outside = multi & ~inside
+        rate = (float((repeats & outside).sum()) + 0.5) / (float(outside.sum()) + 1.0)
+        log_p_walk = float(stats.binom.logsf(r - 1, m2, rate)) if m2 else 0.0
+        log_p = log_p_size + log_p_walk + float(np.log(max(strata, 1)))
+        groups.append(
+            DictionaryGroup(
+                sources=members,
+                profile=key,
+                credentials=int(tried[members].sum()),
+                exclusive_rate_elsewhere=round(rate, 6),
+                p_value=float(np.exp(min(0.0, max(log_p, -690.0)))),
+                list_walkers=r,
+                expected_sources=round(expected, 4),
+            )
+        )
+    return groups
+
+
+@dataclass(frozen=True)
+class SharedCredential:
+    """One uncommon credential that several sources try and little else (a botnet's own password)."""
+
+    feature: int
+    sources: np.ndarray
     p_value: float
 
     @property
@@ -71,60 +189,41 @@ class DictionaryGroup:
         return float(min(-np.log(max(self.p_value, 1e-300)), MAX_WEIGHT))
 
 
-def dictionary_groups(
-    frame: SessionFrame, model: CredentialModel, params: AnalysisParameters
-) -> list[DictionaryGroup]:
-    """Find dictionary partitioning, stratified by the sources' tooling and target profile.
+def shared_rare_credentials(
+    frame: SessionFrame, model: CredentialModel, tight_max: int = 3
+) -> list[SharedCredential]:
+    """Uncommon credentials held by several *tight* sources (each trying at most ``tight_max``).
 
-    Null model: an attempt's password is window-exclusive at the rate seen in attempts *outside*
-    the group, so a campaign that dominates the window cannot make itself look ordinary.
+    Null model: a tight source's guesses fall uniformly on the window's distinct uncommon
+    credentials, so it holds a given one with probability q = tried / distinct; the number of
+    tight sources holding it is binomial, corrected for the number of credentials tested.
     """
-    if model.matrix.shape[1] == 0:
+    rare_cols = np.flatnonzero(frame.feature_kind[model.columns] == fk.KIND_INDEX[fk.CREDENTIAL.name])
+    if len(rare_cols) == 0:
         return []
-    df = np.asarray(model.matrix.sum(axis=0)).ravel()
-    exclusive_col = df == 1
-    per_source_exclusive = np.asarray(model.matrix[:, exclusive_col].sum(axis=1)).ravel()
-    tried = model.tried
-    attempts = frame.source_attempts
-    artefacts = frame.kind_mask(fk.PAYLOAD, fk.URL, fk.HOST, fk.SSH_KEY)
-    has_artefact = np.asarray(frame.incidence[:, np.flatnonzero(artefacts)].sum(axis=1)).ravel() > 0
-    eligible = (attempts >= 1) & (attempts <= params.stealthy_max_attempts) & (tried > 0) & ~has_artefact
-    all_exclusive = eligible & (per_source_exclusive == tried)
-    if all_exclusive.sum() < params.dictionary_min_sources:
+    tight = (model.tried >= 1) & (model.tried <= tight_max)
+    n_tight = int(tight.sum())
+    if n_tight < 3:
         return []
-    profile_kinds = frame.kind_mask(fk.CLIENT, fk.HASSH, fk.PORT)
-    profile_cols = np.flatnonzero(profile_kinds)
-    profiles = frame.incidence[:, profile_cols].tocsr()
-    by_profile: dict[tuple[int, ...], list[int]] = {}
-    for src in np.flatnonzero(eligible):
-        key = tuple(
-            int(profile_cols[c]) for c in profiles.indices[profiles.indptr[src] : profiles.indptr[src + 1]]
-        )
-        by_profile.setdefault(key, []).append(int(src))
-    total_attempt_creds = float(tried.sum())
-    total_exclusive = float(per_source_exclusive.sum())
-    groups: list[DictionaryGroup] = []
-    for key in sorted(by_profile):
-        candidates = np.asarray(by_profile[key], dtype=np.int64)
-        members = candidates[all_exclusive[candidates]]
-        if len(members) < params.dictionary_min_sources:
+    by_cred = model.matrix[:, rare_cols].tocsc()
+    holders = np.diff(by_cred.indptr)
+    # The long tail of guessed passwords is thousands of values at least, however few one window shows.
+    q = float(model.tried[tight].mean()) / max(len(rare_cols), LONG_TAIL_MIN)
+    tested = int(np.sum(holders >= 2))
+    out: list[SharedCredential] = []
+    for c in np.flatnonzero(holders >= 3):
+        rows = by_cred.indices[by_cred.indptr[c] : by_cred.indptr[c + 1]]
+        tight_rows = rows[tight[rows]]
+        if len(tight_rows) < 3 or 10 * len(tight_rows) < 7 * len(rows):
             continue
-        outside_creds = total_attempt_creds - float(tried[members].sum())
-        outside_exclusive = total_exclusive - float(per_source_exclusive[members].sum())
-        if outside_creds < 10:
-            continue  # nothing to compare against: no claim either way
-        rate = (outside_exclusive + 0.5) / (outside_creds + 1.0)
-        # Each eligible source of the profile is all-exclusive with probability rate**tried under
-        # the null; how many of them are is a binomial count.
-        p0 = float(rate ** float(np.median(tried[members])))
-        p_value = float(stats.binom.sf(len(members) - 1, len(candidates), p0))
-        groups.append(
-            DictionaryGroup(
-                sources=members,
-                profile=key,
-                credentials=int(tried[members].sum()),
-                exclusive_rate_elsewhere=round(rate, 6),
-                p_value=max(p_value, 1e-300),
+        log_p = float(stats.binom.logsf(len(tight_rows) - 1, n_tight, min(q, 1.0))) + float(
+            np.log(max(tested, 1))
+        )
+        out.append(
+            SharedCredential(
+                feature=int(model.columns[rare_cols[c]]),
+                sources=np.sort(tight_rows).astype(np.int64),
+                p_value=float(np.exp(min(0.0, max(log_p, -690.0)))),
             )
         )
-    return groups
+    return out

@@ -52,6 +52,7 @@ LINK_FACTOR = {
     "command_similarity": "command_similarity",
     "credential_overlap": "credential_overlap",
     "dictionary_partition": "dictionary_partition",
+    "shared_credential": "shared_credential",
     "pair_likeness": "pair_likeness",
 }
 
@@ -322,7 +323,7 @@ def _link_evidence(
     }
     details = [p["statistic"] for p in sorted(props, key=lambda p: -p["weight"])[:5]]
     stats["strongest"] = details
-    if factor == "dictionary_partition":
+    if factor in ("dictionary_partition", "shared_credential"):
         stats["p_value"] = min(p["statistic"].get("p_value", 1.0) for p in props)
     margin = max(weights) - threshold
     summary = {
@@ -330,6 +331,7 @@ def _link_evidence(
         "command_similarity": "sources ran the same or near-identical command templates",
         "credential_overlap": "sources share credentials far beyond what their popularity explains",
         "dictionary_partition": "sources each tried a few credentials of one list that no one else tried",
+        "shared_credential": "sources each tried little but one uncommon credential they all share",
         "pair_likeness": "sources are alike in several weak features at once",
     }[factor]
     return Evidence(

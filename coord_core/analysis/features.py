@@ -44,6 +44,8 @@ PAYLOAD = KindSpec("payload", FeatureClass.ARTEFACT, weight=30.0)
 URL = KindSpec("url", FeatureClass.ARTEFACT, weight=30.0)
 HOST = KindSpec("host", FeatureClass.ARTEFACT, weight=28.0)
 PUBLIC_HOST = KindSpec("public_host", FeatureClass.BEHAVIOUR, match_rate=0.5, floor=0.05, cap=1.0)
+# A file fetched from a public host (a released miner, a public tool) is the same file for everyone.
+PUBLIC_PAYLOAD = KindSpec("public_payload", FeatureClass.BEHAVIOUR, match_rate=0.5, floor=0.05, cap=1.0)
 SSH_KEY = KindSpec("ssh_key", FeatureClass.ARTEFACT, weight=30.0)
 TEMPLATE = KindSpec("template", FeatureClass.BEHAVIOUR, proposes_pairs=True)
 TCPIP = KindSpec("tcpip", FeatureClass.BEHAVIOUR, match_rate=0.6, floor=0.002, cap=4.0, proposes_pairs=True)
@@ -65,6 +67,7 @@ KINDS: tuple[KindSpec, ...] = (
     URL,
     HOST,
     PUBLIC_HOST,
+    PUBLIC_PAYLOAD,
     SSH_KEY,
     TEMPLATE,
     TCPIP,

@@ -54,6 +54,8 @@ class SessionFrame:
     source_commands: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int32))
     source_success: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=bool))
     feature_sources: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    # base words of every password a low-attempt source tried, in order (dictionary detection)
+    source_stem_lists: dict[int, list[str]] = field(default_factory=dict)
     _by_feature: sp.csc_matrix | None = None
 
     @property
@@ -78,6 +80,9 @@ class SessionFrame:
     def kind_mask(self, *kinds: fk.KindSpec) -> np.ndarray:
         wanted = np.array([fk.KIND_INDEX[k.name] for k in kinds], dtype=np.int8)
         return np.isin(self.feature_kind, wanted)
+
+
+STEM_LIST_MAX_ATTEMPTS = 20
 
 
 class _Interner:
@@ -128,7 +133,8 @@ def _artefact_features(
         if host:
             hosts.append(host)
         if shasum:
-            ids.add(intern(fk.feature_name(fk.PAYLOAD, shasum.lower())))
+            kind = fk.PUBLIC_PAYLOAD if host and is_public_host(host) else fk.PAYLOAD
+            ids.add(intern(fk.feature_name(kind, shasum.lower())))
     for shasum in uploads:
         if shasum:
             ids.add(intern(fk.feature_name(fk.PAYLOAD, shasum.lower())))
@@ -233,6 +239,7 @@ def build_frame(sessions: Sequence[AttackSession]) -> SessionFrame:
     arts = _ProfileTable(n)
     tools = _ProfileTable(n)
     art_hosts: dict[int, frozenset[str]] = {}
+    login_stems: list[tuple[str, ...]] = []
 
     extra_rows: list[int] = []
     extra_cols: list[int] = []
@@ -259,6 +266,7 @@ def build_frame(sessions: Sequence[AttackSession]) -> SessionFrame:
             pid = creds.get(logins)
             if pid is None:
                 pid = creds.add(logins, _credential_features(logins, intern))
+                login_stems.append(tuple(w for _, p, _ in logins if p and (w := password_stem(p))))
             creds.of_session[i] = pid
             attempts[i] = len(logins)
             success[i] = s.login_success
@@ -370,6 +378,9 @@ def build_frame(sessions: Sequence[AttackSession]) -> SessionFrame:
         incidence=incidence,
     )
     _source_stats(frame)
+    low = frame.source_attempts <= STEM_LIST_MAX_ATTEMPTS
+    for i in np.flatnonzero((creds.of_session >= 0) & low[source]).tolist():
+        frame.source_stem_lists.setdefault(int(source[i]), []).extend(login_stems[int(creds.of_session[i])])
     return frame
 
 

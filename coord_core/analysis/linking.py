@@ -21,6 +21,7 @@ from coord_core.analysis.credentials import (
     credential_model,
     dictionary_groups,
     overlap_weights,
+    shared_rare_credentials,
 )
 from coord_core.analysis.frame import SessionFrame
 from coord_core.analysis.minhash import estimated_jaccard, lsh_candidates, signatures
@@ -28,7 +29,7 @@ from coord_core.analysis.normalise import CommandProfile, shingles
 from coord_core.analysis.parameters import AnalysisParameters
 
 TEMPLATE_CAP = 26.0
-BEHAVIOUR_NEEDED_FOR_INFRA = 1.0  # infrastructure counts only next to some behavioural likeness
+BEHAVIOUR_NEEDED_FOR_INFRA = 2.0  # infrastructure counts only next to specific behavioural likeness
 
 
 @dataclass(frozen=True)
@@ -246,7 +247,12 @@ def score_pairs(
     for spec in (fk.PREFIX24, fk.PREFIX16):
         w = np.where(frame.feature_kind == fk.KIND_INDEX[spec.name], rarity, 0.0)
         infra = np.maximum(infra, _shared_weight(inc, w, a, b, "sum"))
-    parts["infrastructure"] = np.where(behaviour >= BEHAVIOUR_NEEDED_FOR_INFRA, infra, 0.0)
+    # Shared prefixes count only next to likeness that common tooling alone does not explain:
+    # unrelated attackers rent from the same hosting blocks all the time.
+    specific = (
+        parts["credentials"] + parts["template"] + parts["tcpip"] + np.maximum(parts["tooling"] - 1.0, 0.0)
+    )
+    parts["infrastructure"] = np.where(specific >= BEHAVIOUR_NEEDED_FOR_INFRA, infra, 0.0)
     total = behaviour + parts["username"] + parts["port"] + parts["infrastructure"]
     conflict = host_conflicts(frame, a, b)
     return PairScores(pairs=pairs, total=np.where(conflict, 0.0, total), parts=parts, conflict=conflict)
@@ -312,7 +318,7 @@ def detect(frame: SessionFrame, params: AnalysisParameters, excluded: np.ndarray
     scores = score_pairs(frame, pairs, rarity, templates, (creds, stems)) if len(pairs) else None
     if scores is not None:
         proposals += pair_proposals(frame, scores, threshold, weights)
-    for group in dictionary_groups(frame, creds, params):
+    for group in dictionary_groups(frame, creds, stems, params):
         if group.weight < threshold:
             continue
         proposals.append(
@@ -325,8 +331,22 @@ def detect(frame: SessionFrame, params: AnalysisParameters, excluded: np.ndarray
                     "p_value": group.p_value,
                     "sources": len(group.sources),
                     "credentials": group.credentials,
-                    "exclusive_rate_elsewhere": group.exclusive_rate_elsewhere,
+                    "list_walk_rate_elsewhere": group.exclusive_rate_elsewhere,
+                    "list_walkers": group.list_walkers,
+                    "expected_sources": group.expected_sources,
                 },
+            )
+        )
+    for shared in shared_rare_credentials(frame, creds):
+        if shared.weight < threshold:
+            continue
+        proposals.append(
+            Proposal(
+                detector="shared_credential",
+                weight=shared.weight,
+                sources=shared.sources,
+                features=(frame.feature_names[shared.feature],),
+                statistic={"p_value": shared.p_value, "sources": len(shared.sources)},
             )
         )
     if excluded is not None and excluded.any():

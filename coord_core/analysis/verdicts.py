@@ -20,7 +20,9 @@ from coord_core.analysis.infrastructure import GroupInfrastructure
 from coord_core.analysis.temporal import TemporalStats
 from coord_core.contracts.campaigns import Verdict
 
-SPECIFIC_DETECTORS = frozenset({"shared_artefact", "command_similarity", "dictionary_partition"})
+SPECIFIC_DETECTORS = frozenset(
+    {"shared_artefact", "command_similarity", "dictionary_partition", "shared_credential"}
+)
 
 
 @dataclass(frozen=True)

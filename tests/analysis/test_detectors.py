@@ -63,30 +63,52 @@ def test_shared_dropper_botnet_links_without_shared_timing() -> None:
     assert campaign.signature  # the artefacts identify the campaign across intervals
 
 
-def test_distributed_brute_force_with_exclusive_passwords_is_a_dictionary_partition() -> None:
+RULES = ("{w}", "{w}123", "{W}!", "{w}2024", "{w}@123", "{r}", "{w}1234")
+
+
+def rule_expanded(words: list[str]) -> list[str]:
+    """An ordered dictionary as a cracking tool expands it: every rule applied to each base word."""
+    return [rule.format(w=w, W=w.capitalize(), r=w[::-1]) for w in words for rule in RULES]
+
+
+def test_stealthy_distributed_brute_force_is_found_as_a_dictionary_partition() -> None:
     rng = random.Random(3)
-    wordlist = [f"{rng.choice(['x', 'q', 'z'])}{rng.getrandbits(40):x}" for _ in range(60)]
-    members = [random_ip(rng) for _ in range(15)]
+    wordlist = rule_expanded(
+        [f"{w}{rng.randint(10, 99)}" for w in ("orion", "kestrel", "marble", "tundra", "quasar", "lumen")]
+    )
+    members = [random_ip(rng) for _ in range(14)]
     campaign = []
-    for i, ip in enumerate(members):
-        tried = wordlist[3 * i : 3 * i + rng.randint(1, 3)]
-        campaign.append(
-            session(
-                ip,
-                600 + 40 * i,
-                logins=[("admin", p) for p in tried],
-                client="SSH-2.0-libssh_0.9.6",
-                hassh="d" * 32,
-            )
+    for i, ip in enumerate(members):  # consecutive slices of <= 3 entries, one per source
+        tried = wordlist[3 * i : 3 * i + 3]
+        campaign.append(session(ip, 600 + 900 * i, logins=[("admin", p) for p in tried]))
+    # Independent low-attempt guessers with the same commonest client, each a few one-off passwords.
+    noise = [
+        session(
+            random_ip(rng),
+            rng.uniform(0, 14_000),
+            logins=[("root", f"{rng.getrandbits(30):x}") for _ in range(rng.randint(1, 3))],
         )
-    result = analyze_sessions(campaign + background(rng, 60), {})
+        for _ in range(40)
+    ]
+    result = analyze_sessions(campaign + noise + background(rng, 60), {})
     found = [c for c in result.campaigns if set(c.source_ips) & set(members)]
-    assert len(found) == 1
+    assert [sorted(c.source_ips) for c in found] == [sorted(members)]
     (group,) = found
-    assert set(group.source_ips) == set(members)
     assert group.verdict is Verdict.COORDINATED_CAMPAIGN
     evidence = next(e for e in group.evidence if e.factor == "dictionary_partition")
     assert evidence.statistic["p_value"] < 1e-6
+    # The noise guessers share the client and the pattern "few rare guesses" but walk no list.
+    assert not any(set(c.source_ips) & {s.src_ip for s in noise} for c in result.campaigns)
+
+
+def test_one_uncommon_password_tried_by_many_sources_links_them() -> None:
+    rng = random.Random(9)
+    bots = [random_ip(rng) for _ in range(9)]
+    botnet = [session(ip, rng.uniform(0, 80_000), logins=[("root", "345gs5662d34")]) for ip in bots]
+    result = analyze_sessions(botnet + background(rng, 80, span_s=80_000), {})
+    found = [c for c in result.campaigns if c.verdict is not Verdict.COINCIDENTAL]
+    assert [sorted(c.source_ips) for c in found] == [sorted(bots)]
+    assert any(e.factor == "shared_credential" for e in found[0].evidence)
 
 
 def test_slices_of_one_rule_expanded_list_link_through_shared_base_words() -> None:
@@ -119,11 +141,13 @@ def test_rotation_within_one_24_is_a_single_actor() -> None:
     rng = random.Random(5)
     ips = [f"198.51.100.{k}" for k in (10, 11, 23, 47)]
     rotation: list[AttackSession] = []
-    passwords = [f"Winter{n}!" for n in range(40)]
+    passwords = rule_expanded(["vesper7", "cobalt41", "ironwood", "saffron9", "glacier3", "obsidian"])
+    cursor = 0
     for i, ip in enumerate(ips):
-        for k in range(5):  # each address used for a while, then the next one
+        for k in range(5):  # each address used for a while, then the next one continues the list
             start = 1000 + i * 900 + k * 150
-            tried = passwords[i * 10 + 2 * k : i * 10 + 2 * k + 2]
+            tried = passwords[cursor : cursor + 2]
+            cursor += 2
             rotation.append(
                 session(
                     ip,
