@@ -71,7 +71,8 @@ def overlap_weights(model: CredentialModel, a: np.ndarray, b: np.ndarray) -> tup
         per_entry = np.log(MATCH_RATE / np.maximum(RARITY_FLOOR, holders[both.indices] / n_sources))
         both.data = np.maximum(per_entry, 0.0)
         rarest = np.asarray(both.max(axis=1).toarray()).ravel()
-    weight = rarest + 0.3 * np.log(np.maximum(shared, 1.0))
+    # One shared uncommon entry is what two users of overlapping public lists produce by chance.
+    weight = rarest * (1.0 - 0.5 / np.maximum(shared, 1.0)) + 0.3 * np.log(np.maximum(shared, 1.0))
     weight = np.where((shared > 0) & beyond_chance, np.minimum(weight, PAIR_CAP), 0.0)
     return weight, shared
 
@@ -226,4 +227,78 @@ def shared_rare_credentials(
                 p_value=float(np.exp(min(0.0, max(log_p, -690.0)))),
             )
         )
+    return out
+
+
+@dataclass(frozen=True)
+class GuessBurst:
+    """Low-and-slow guessers of one client fingerprint starting together, far denser than usual."""
+
+    sources: np.ndarray
+    profile: tuple[int, ...]
+    span_seconds: float
+    expected: float
+    p_value: float
+
+    @property
+    def weight(self) -> float:
+        return float(min(-np.log(max(self.p_value, 1e-300)), MAX_WEIGHT))
+
+
+def guess_bursts(frame: SessionFrame, model: CredentialModel, params: AnalysisParameters) -> list[GuessBurst]:
+    """Bursts of sources that each try a few uncommon credentials (a credential-stuffing wave).
+
+    Per client fingerprint, the eligible sources' first-seen times are cut where a gap exceeds a
+    tenth of the stratum's mean gap; a run of k sources spanning s seconds is tested with the
+    scan statistic's Poisson approximation: p ~ (T / s) * P(Poisson(n s / T) >= k) for n such
+    sources over the window's T seconds.
+    """
+    if model.matrix.shape[1] == 0 or frame.n_sessions == 0:
+        return []
+    df = np.asarray(model.matrix.sum(axis=0)).ravel()
+    per_source_rare = np.asarray(model.matrix[:, df <= 3].sum(axis=1)).ravel()
+    artefacts = frame.kind_mask(fk.PAYLOAD, fk.URL, fk.HOST, fk.SSH_KEY)
+    has_artefact = np.asarray(frame.incidence[:, np.flatnonzero(artefacts)].sum(axis=1)).ravel() > 0
+    attempts = frame.source_attempts
+    eligible = (
+        (attempts >= 1)
+        & (attempts <= params.stealthy_max_attempts)
+        & (model.tried > 0)
+        & (per_source_rare == model.tried)
+        & ~has_artefact
+    )
+    span_total = max(float(frame.end.max() - frame.start.min()), 1.0)
+    key_cols = np.flatnonzero(frame.kind_mask(fk.CLIENT, fk.HASSH))
+    keyed = frame.incidence[:, key_cols].tocsr()
+    by_key: dict[tuple[int, ...], list[int]] = {}
+    for src in np.flatnonzero(eligible):
+        key = tuple(int(key_cols[c]) for c in keyed.indices[keyed.indptr[src] : keyed.indptr[src + 1]])
+        by_key.setdefault(key, []).append(int(src))
+    out: list[GuessBurst] = []
+    for key in sorted(by_key):
+        members = np.asarray(by_key[key], dtype=np.int64)
+        n = len(members)
+        if n < params.dictionary_min_sources:
+            continue
+        order = np.argsort(frame.source_start[members], kind="stable")
+        members = members[order]
+        times = frame.source_start[members]
+        cut = span_total / n / 10.0
+        breaks = np.flatnonzero(np.diff(times) > cut) + 1
+        for run in np.split(np.arange(n), breaks):
+            k = len(run)
+            if k < params.dictionary_min_sources:
+                continue
+            span = float(times[run[-1]] - times[run[0]]) + cut
+            expected = n * span / span_total
+            log_p = float(stats.poisson.logsf(k - 1, expected)) + float(np.log(max(span_total / span, 1.0)))
+            out.append(
+                GuessBurst(
+                    sources=np.sort(members[run]),
+                    profile=key,
+                    span_seconds=round(span, 3),
+                    expected=round(expected, 4),
+                    p_value=float(np.exp(min(0.0, max(log_p, -690.0)))),
+                )
+            )
     return out

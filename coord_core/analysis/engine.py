@@ -53,6 +53,7 @@ LINK_FACTOR = {
     "credential_overlap": "credential_overlap",
     "dictionary_partition": "dictionary_partition",
     "shared_credential": "shared_credential",
+    "guess_burst": "guess_burst",
     "pair_likeness": "pair_likeness",
 }
 
@@ -323,7 +324,7 @@ def _link_evidence(
     }
     details = [p["statistic"] for p in sorted(props, key=lambda p: -p["weight"])[:5]]
     stats["strongest"] = details
-    if factor in ("dictionary_partition", "shared_credential"):
+    if factor in ("dictionary_partition", "shared_credential", "guess_burst"):
         stats["p_value"] = min(p["statistic"].get("p_value", 1.0) for p in props)
     margin = max(weights) - threshold
     summary = {
@@ -332,6 +333,7 @@ def _link_evidence(
         "credential_overlap": "sources share credentials far beyond what their popularity explains",
         "dictionary_partition": "sources each tried a few credentials of one list that no one else tried",
         "shared_credential": "sources each tried little but one uncommon credential they all share",
+        "guess_burst": "sources each tried a few uncommon credentials, all starting in one burst",
         "pair_likeness": "sources are alike in several weak features at once",
     }[factor]
     return Evidence(

@@ -20,12 +20,13 @@ from coord_core.analysis.credentials import (
     CredentialModel,
     credential_model,
     dictionary_groups,
+    guess_bursts,
     overlap_weights,
     shared_rare_credentials,
 )
 from coord_core.analysis.frame import SessionFrame
 from coord_core.analysis.minhash import estimated_jaccard, lsh_candidates, signatures
-from coord_core.analysis.normalise import CommandProfile, shingles
+from coord_core.analysis.normalise import shingles
 from coord_core.analysis.parameters import AnalysisParameters
 
 TEMPLATE_CAP = 26.0
@@ -69,22 +70,38 @@ def rarity_weights(frame: SessionFrame) -> np.ndarray:
     return weights
 
 
-def template_info(profile: CommandProfile) -> float:
-    """What a template says about its toolkit: distinct literal tokens and commands."""
-    tokens = {tok for tok in profile.tokens if not (tok.startswith("<") and tok.endswith(">"))}
-    return min(TEMPLATE_CAP, 0.5 * len(tokens) + 1.0 * len(profile.template))
+def _literal_tokens(line: str) -> set[str]:
+    return {tok for tok in line.split() if not (tok.startswith("<") and tok.endswith(">"))}
 
 
 def template_weights(frame: SessionFrame) -> np.ndarray:
     """How much running the same command template says, per template feature (0 elsewhere).
 
-    Long, specific templates are toolkit fingerprints; one-line recon commands are what
-    everybody runs. Templates run by a large share of command-running sources lose weight.
+    A template's information is the sum over its lines of the line's literal tokens, each line
+    discounted by how many command-running sources in the window run it: a script of unusual
+    lines is a toolkit fingerprint; a sequence of the recon one-liners everybody runs is not,
+    however long. Templates run by a large share of command-running sources lose weight too.
     """
     weights = np.zeros(len(frame.feature_names))
+    if not frame.templates:
+        return weights
     cmd_sources = max(int((frame.source_commands > 0).sum()), 1)
+    line_sources: dict[str, set[int]] = {}
+    holders_of = {int(fid): frame.holders(int(fid)) for fid in set(frame.template_feature.tolist())}
     for profile, fid in zip(frame.templates, frame.template_feature.tolist(), strict=True):
-        w = template_info(profile)
+        for line in set(profile.template):
+            line_sources.setdefault(line, set()).update(holders_of[int(fid)].tolist())
+    line_factor = {
+        line: float(np.clip(math.log(cmd_sources / max(len(srcs), 1)) / math.log(20.0), 0.15, 1.0))
+        if cmd_sources >= 20
+        else 1.0
+        for line, srcs in line_sources.items()
+    }
+    for profile, fid in zip(frame.templates, frame.template_feature.tolist(), strict=True):
+        lines = dict.fromkeys(profile.template)
+        w = min(
+            TEMPLATE_CAP, sum((0.5 * len(_literal_tokens(line)) + 1.0) * line_factor[line] for line in lines)
+        )
         share = frame.feature_sources[fid] / cmd_sources
         if share > 0.25 and cmd_sources >= 8:
             w -= 2.0 * math.log(share / 0.25)
@@ -222,7 +239,7 @@ def score_pairs(
     a, b = pairs[:, 0], pairs[:, 1]
     inc = frame.incidence
     parts: dict[str, np.ndarray] = {}
-    cred_w, _ = overlap_weights(creds[0], a, b)
+    cred_w, cred_shared = overlap_weights(creds[0], a, b)
     stem_w, _ = overlap_weights(creds[1], a, b)
     # Same password implies same stem: the two tests are not independent, count the stronger.
     parts["credentials"] = np.maximum(cred_w, stem_w)
@@ -250,7 +267,11 @@ def score_pairs(
     # Shared prefixes count only next to likeness that common tooling alone does not explain:
     # unrelated attackers rent from the same hosting blocks all the time.
     specific = (
-        parts["credentials"] + parts["template"] + parts["tcpip"] + np.maximum(parts["tooling"] - 1.0, 0.0)
+        np.where(cred_shared >= 2, parts["credentials"], 0.0)
+        + stem_w
+        + parts["template"]
+        + parts["tcpip"]
+        + np.maximum(parts["tooling"] - 1.0, 0.0)
     )
     parts["infrastructure"] = np.where(specific >= BEHAVIOUR_NEEDED_FOR_INFRA, infra, 0.0)
     total = behaviour + parts["username"] + parts["port"] + parts["infrastructure"]
@@ -334,6 +355,23 @@ def detect(frame: SessionFrame, params: AnalysisParameters, excluded: np.ndarray
                     "list_walk_rate_elsewhere": group.exclusive_rate_elsewhere,
                     "list_walkers": group.list_walkers,
                     "expected_sources": group.expected_sources,
+                },
+            )
+        )
+    for burst in guess_bursts(frame, creds, params):
+        if burst.weight < threshold:
+            continue
+        proposals.append(
+            Proposal(
+                detector="guess_burst",
+                weight=burst.weight,
+                sources=burst.sources,
+                features=tuple(frame.feature_names[f] for f in burst.profile),
+                statistic={
+                    "p_value": burst.p_value,
+                    "sources": len(burst.sources),
+                    "span_seconds": burst.span_seconds,
+                    "expected_sources": burst.expected,
                 },
             )
         )

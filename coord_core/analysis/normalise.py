@@ -33,6 +33,8 @@ _QUOTED = re.compile(r"'[^']*'|\"(?:[^\"\\]|\\.)*\"")
 _HEX = re.compile(r"\b(?:0x)?[0-9a-fA-F]{8,}\b")
 _B64 = re.compile(r"\b[A-Za-z0-9+/]{24,}={0,2}")
 _NUMBER = re.compile(r"\b\d+\b")
+# Per-session random tokens in upper case (Mirai's ``/bin/busybox ECCHI`` check).
+_UPPER_TOKEN = re.compile(r"(?<![A-Za-z0-9_$-])[A-Z]{5,}(?![A-Za-z0-9_])")
 _MIXED = re.compile(r"\b(?=[A-Za-z0-9_]*\d)(?=[A-Za-z0-9_]*[A-Za-z])[A-Za-z0-9_]{6,}\b")
 _SPACE = re.compile(r"\s+")
 _TOKEN = re.compile(r"<[a-z]+>|[A-Za-z0-9_.\-/~*+$:=@%,\[\]]+|[|;&<>()!{}]+")
@@ -114,6 +116,7 @@ def _abstract(command: str, bare_hosts: list[str]) -> str:
     text = _B64.sub("<b64>", text)
     text = _HEX.sub("<hex>", text)
     text = _MIXED.sub("<rnd>", text)
+    text = _UPPER_TOKEN.sub("<tok>", text)
     text = _NUMBER.sub("<n>", text)
     return _SPACE.sub(" ", text).strip()
 

@@ -21,7 +21,7 @@ from coord_core.analysis.temporal import TemporalStats
 from coord_core.contracts.campaigns import Verdict
 
 SPECIFIC_DETECTORS = frozenset(
-    {"shared_artefact", "command_similarity", "dictionary_partition", "shared_credential"}
+    {"shared_artefact", "command_similarity", "dictionary_partition", "shared_credential", "guess_burst"}
 )
 
 
