@@ -69,6 +69,13 @@ class Calibration:
             return round(1.0 / (1.0 + math.exp(-score)), 4)
         return round(mapping(score), 4)
 
+    @property
+    def label(self) -> str:
+        """Which calibration produced a confidence (recorded in every result)."""
+        status = str(self.provenance.get("status", "fitted"))
+        version = self.provenance.get("version")
+        return f"{status} v{version}" if version is not None else status
+
     def to_json(self) -> str:
         doc = {
             "maps": {k: {"x": list(v.x), "y": list(v.y)} for k, v in sorted(self.maps.items())},

@@ -111,7 +111,7 @@ def dictionary_groups(
 ) -> list[DictionaryGroup]:
     """Find stealthy distributed brute force: many sources, each a few guesses of one list.
 
-    Members: sources with a few attempts in the window (at most ``stealthy_max_attempts``), no
+    Members: sources with a few attempts in the window (2 to ``stealthy_max_attempts``), no
     artefacts, and only rare credentials (no common password; no entry tried by more than three
     sources). They are stratified by their client fingerprint and the usernames they try (one
     tool, one target account list). A stratum is a group when it holds far more such sources
@@ -127,9 +127,10 @@ def dictionary_groups(
     per_source_rare = np.asarray(model.matrix[:, rare_col].sum(axis=1)).ravel()
     tried = model.tried
     attempts = frame.source_attempts
-    artefacts = frame.kind_mask(fk.PAYLOAD, fk.URL, fk.HOST, fk.SSH_KEY)
+    artefacts = frame.kind_mask(fk.PAYLOAD, fk.URL, fk.HOST, fk.SSH_KEY, fk.WALLET)
     has_artefact = np.asarray(frame.incidence[:, np.flatnonzero(artefacts)].sum(axis=1)).ravel() > 0
-    low = (attempts >= 1) & (attempts <= params.stealthy_max_attempts) & (tried > 0) & ~has_artefact
+    # One guess cannot show a list being walked, and its username alone is a poor stratum.
+    low = (attempts >= 2) & (attempts <= params.stealthy_max_attempts) & (tried > 0) & ~has_artefact
     eligible = low & (per_source_rare == tried)
     if eligible.sum() < params.dictionary_min_sources:
         return []
@@ -257,7 +258,7 @@ def guess_bursts(frame: SessionFrame, model: CredentialModel, params: AnalysisPa
         return []
     df = np.asarray(model.matrix.sum(axis=0)).ravel()
     per_source_rare = np.asarray(model.matrix[:, df <= 3].sum(axis=1)).ravel()
-    artefacts = frame.kind_mask(fk.PAYLOAD, fk.URL, fk.HOST, fk.SSH_KEY)
+    artefacts = frame.kind_mask(fk.PAYLOAD, fk.URL, fk.HOST, fk.SSH_KEY, fk.WALLET)
     has_artefact = np.asarray(frame.incidence[:, np.flatnonzero(artefacts)].sum(axis=1)).ravel() > 0
     attempts = frame.source_attempts
     eligible = (

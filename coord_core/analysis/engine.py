@@ -246,7 +246,7 @@ def score(
                 ),
             }
         )
-    return {"groups": out, "calibration": calibration.provenance.get("status", "fitted")}
+    return {"groups": out, "calibration": calibration.label}
 
 
 # -- assemble ---------------------------------------------------------------------------------
@@ -409,7 +409,7 @@ def assemble(
         by_factor: dict[str, list[list[int]]] = {}
         for j in group["joins"]:
             by_factor.setdefault(LINK_FACTOR[patterns["proposals"][j[0]]["detector"]], []).append(j)
-        artefacts = shared_in_group(frame, sources, fk.PAYLOAD, fk.URL, fk.HOST, fk.SSH_KEY)
+        artefacts = shared_in_group(frame, sources, fk.PAYLOAD, fk.URL, fk.HOST, fk.SSH_KEY, fk.WALLET)
         for factor in sorted(by_factor):
             evidence.append(
                 _link_evidence(
@@ -472,6 +472,19 @@ def assemble(
                     summary="every session of a linked source IP in the window belongs to its campaign",
                 )
             )
+        evidence.append(
+            Evidence(
+                evidence_id=f"{campaign_id}:confidence",
+                factor="confidence",
+                score=group["confidence"],
+                statistic={
+                    "raw_score": group["raw_score"],
+                    "calibration": scored.get("calibration", "fitted"),
+                    "meaning": "probability that the verdict and the membership are right",
+                },
+                summary="calibrated from the raw evidence score (isotonic map fitted on generated data)",
+            )
+        )
         evidence.sort(key=lambda e: e.evidence_id)
         links: list[Link] = []
         for slot, a, b in group["joins"]:

@@ -47,6 +47,7 @@ PUBLIC_HOST = KindSpec("public_host", FeatureClass.BEHAVIOUR, match_rate=0.5, fl
 # A file fetched from a public host (a released miner, a public tool) is the same file for everyone.
 PUBLIC_PAYLOAD = KindSpec("public_payload", FeatureClass.BEHAVIOUR, match_rate=0.5, floor=0.05, cap=1.0)
 SSH_KEY = KindSpec("ssh_key", FeatureClass.ARTEFACT, weight=30.0)
+WALLET = KindSpec("wallet", FeatureClass.ARTEFACT, weight=30.0)
 TEMPLATE = KindSpec("template", FeatureClass.BEHAVIOUR, proposes_pairs=True)
 TCPIP = KindSpec("tcpip", FeatureClass.BEHAVIOUR, match_rate=0.6, floor=0.002, cap=4.0, proposes_pairs=True)
 CREDENTIAL = KindSpec("cred", FeatureClass.CREDENTIAL, proposes_pairs=True)
@@ -69,6 +70,7 @@ KINDS: tuple[KindSpec, ...] = (
     PUBLIC_HOST,
     PUBLIC_PAYLOAD,
     SSH_KEY,
+    WALLET,
     TEMPLATE,
     TCPIP,
     CREDENTIAL,
@@ -84,6 +86,8 @@ KINDS: tuple[KindSpec, ...] = (
 )
 KIND_INDEX: dict[str, int] = {k.name: i for i, k in enumerate(KINDS)}
 TOOLING_KINDS = frozenset({CLIENT.name, HASSH.name, KEX.name})
+# One operator's own: two sources each using one the other never used are two operators.
+EXCLUSIVE_KINDS = ("host", "wallet")
 ARTEFACT_KINDS = frozenset(k.name for k in KINDS if k.feature_class is FeatureClass.ARTEFACT)
 
 

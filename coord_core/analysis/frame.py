@@ -151,6 +151,8 @@ def _artefact_features(
     if profile:
         for key in profile.ssh_keys:
             ids.add(intern(fk.feature_name(fk.SSH_KEY, key)))
+        for wallet in profile.wallets:
+            ids.add(intern(fk.feature_name(fk.WALLET, wallet)))
     return tuple(sorted(ids)), frozenset(hosts)
 
 

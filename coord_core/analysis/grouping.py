@@ -1,9 +1,9 @@
 """Proposals -> groups of sources, strongest evidence first, refusing joins that conflict.
 
 Union-find over sources. Proposals are applied from the heaviest down; a join is refused when
-each side fetches from its own non-public hosts that the other never touched (two operators
-running one public script), judged on the hosts most of a group's sources use, so one source's
-extra host cannot veto a botnet. A join of two already established groups (two or more sources
+each side has its own non-public hosts or wallets that the other never used (two operators
+running one public script or miner recipe), judged on what most of a group's sources use, so
+one source's extra host cannot veto a botnet. A join of two already established groups (two or more sources
 each) by a pair link needs a margin over the threshold: weak links do not chain groups together.
 """
 
@@ -18,7 +18,7 @@ from coord_core.analysis import features as fk
 from coord_core.analysis.frame import SessionFrame
 from coord_core.analysis.linking import Proposal
 
-ESTABLISHED_JOIN_MARGIN = 4.0
+ESTABLISHED_JOIN_MARGIN = 4.0  # log-odds a pair link needs above the threshold to join two groups
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ class _Forest:
         n = frame.n_sources
         self.parent = np.arange(n)
         self.size = np.ones(n, dtype=np.int64)
-        host_cols = frame.kind_mask(fk.HOST)
+        host_cols = frame.kind_mask(fk.HOST, fk.WALLET)
         inc = frame.incidence
         self.hosts: dict[int, Counter[int]] = {}
         for src in range(n):
@@ -90,11 +90,20 @@ def group_sources(frame: SessionFrame, proposals: list[Proposal], threshold: flo
     examples: list[tuple[int, int, int]] = []
     for index, proposal in enumerate(proposals):
         members = [int(s) for s in proposal.sources]
-        anchor = members[0]
         pair_link = len(members) == 2 and proposal.detector in ("pair_likeness", "credential_overlap")
-        for other in members[1:]:
+        covered: Counter[int] = Counter(forest.find(m) for m in members)
+        # Anchor on the group holding most of the proposal's sources (lowest root on ties).
+        anchor_root = min(covered, key=lambda r: (-covered[r], r))
+        anchor = next(m for m in members if forest.find(m) == anchor_root)
+        statistical = proposal.detector != "shared_artefact" and len(members) > 2
+        for other in members:
             ra, rb = forest.find(anchor), forest.find(other)
             if ra == rb:
+                continue
+            if statistical and forest.size[rb] >= 2 and 2 * covered[rb] < forest.size[rb]:
+                # A group-level test that touches only a few sources of an established group
+                # does not bridge it to another: those few stay where stronger evidence put them.
+                refused += 1
                 continue
             if forest.conflict(ra, rb):
                 refused += 1

@@ -111,7 +111,7 @@ def template_weights(frame: SessionFrame) -> np.ndarray:
 
 def artefact_proposals(frame: SessionFrame) -> list[Proposal]:
     out: list[Proposal] = []
-    for spec in (fk.PAYLOAD, fk.URL, fk.HOST, fk.SSH_KEY):
+    for spec in (fk.PAYLOAD, fk.URL, fk.HOST, fk.SSH_KEY, fk.WALLET):
         kid = fk.KIND_INDEX[spec.name]
         for fid in np.flatnonzero((frame.feature_kind == kid) & (frame.feature_sources >= 2)):
             holders = frame.holders(int(fid))
@@ -210,14 +210,16 @@ def _shared_weight(
 
 def host_conflicts(frame: SessionFrame, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Both sources fetch from their own non-public hosts the other never used: two operators."""
-    cols = np.flatnonzero(frame.kind_mask(fk.HOST))
-    if len(cols) == 0 or len(a) == 0:
-        return np.zeros(len(a), dtype=bool)
-    hosts = frame.incidence[:, cols].tocsr()
-    shared = np.asarray(hosts[a].multiply(hosts[b]).sum(axis=1)).ravel()
-    na = np.diff(hosts.indptr)[a]
-    nb = np.diff(hosts.indptr)[b]
-    conflict: np.ndarray = (na > shared) & (nb > shared)
+    conflict = np.zeros(len(a), dtype=bool)
+    for spec in (fk.HOST, fk.WALLET):
+        cols = np.flatnonzero(frame.kind_mask(spec))
+        if len(cols) == 0 or len(a) == 0:
+            continue
+        owned = frame.incidence[:, cols].tocsr()
+        shared = np.asarray(owned[a].multiply(owned[b]).sum(axis=1)).ravel()
+        na = np.diff(owned.indptr)[a]
+        nb = np.diff(owned.indptr)[b]
+        conflict |= (na > shared) & (nb > shared)
     return conflict
 
 
@@ -330,7 +332,7 @@ def detect(frame: SessionFrame, params: AnalysisParameters, excluded: np.ndarray
     rarity = rarity_weights(frame)
     templates = template_weights(frame)
     weights = np.maximum(rarity, templates)
-    for spec in (fk.PAYLOAD, fk.URL, fk.HOST, fk.SSH_KEY):
+    for spec in (fk.PAYLOAD, fk.URL, fk.HOST, fk.SSH_KEY, fk.WALLET):
         weights[frame.feature_kind == fk.KIND_INDEX[spec.name]] = spec.weight
     creds = credential_model(frame)
     stems = credential_model(frame, fk.PASSWORD_STEM)

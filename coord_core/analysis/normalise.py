@@ -29,6 +29,13 @@ _FETCHERS = frozenset(
     {"wget", "curl", "tftp", "ftpget", "nc", "ncat", "netcat", "telnet", "scp", "lwp-download"}
 )
 
+# Payout identities: Monero, Bitcoin (base58 and bech32) and Ethereum addresses, and the value
+# of a miner's ``-u``/``--user`` option.
+_WALLET = re.compile(
+    r"\b(?:[48][0-9AB][1-9A-HJ-NP-Za-km-z]{93}|bc1[02-9ac-hj-np-z]{25,87}|0x[0-9a-fA-F]{40}|"
+    r"[13][1-9A-HJ-NP-Za-km-z]{25,34})\b"
+)
+_MINER_USER = re.compile(r"(?:\s-u\s+|--user[=\s]+)([A-Za-z0-9._+-]{30,})")
 _QUOTED = re.compile(r"'[^']*'|\"(?:[^\"\\]|\\.)*\"")
 _HEX = re.compile(r"\b(?:0x)?[0-9a-fA-F]{8,}\b")
 _B64 = re.compile(r"\b[A-Za-z0-9+/]{24,}={0,2}")
@@ -49,6 +56,7 @@ class CommandProfile:
     urls: tuple[str, ...]
     hosts: tuple[str, ...]
     ssh_keys: tuple[str, ...]
+    wallets: tuple[str, ...] = ()
 
 
 def normalise_host(host: str) -> str | None:
@@ -108,6 +116,7 @@ def _bare_hosts(command: str) -> list[str]:
 
 def _abstract(command: str, bare_hosts: list[str]) -> str:
     text = _URL.sub("<url>", command)
+    text = _WALLET.sub("<wallet>", text)
     for host in sorted(set(bare_hosts), key=len, reverse=True):
         text = text.replace(host, "<host>")
     text = _SSH_KEY.sub("<sshkey>", text)
@@ -126,6 +135,7 @@ def profile_commands(commands: tuple[str, ...]) -> CommandProfile:
     urls: set[str] = set()
     hosts: set[str] = set()
     keys: set[str] = set()
+    wallets: set[str] = set()
     template: list[str] = []
     for raw in commands[:MAX_COMMANDS]:
         command = raw[:MAX_COMMAND_CHARS]
@@ -141,6 +151,9 @@ def profile_commands(commands: tuple[str, ...]) -> CommandProfile:
                 hosts.add(host)
         for match in _SSH_KEY.finditer(command):
             keys.add(hashlib.sha256(match.group(2).encode()).hexdigest()[:32])
+        if "-u" in command or "--user" in command or len(command) > 40:
+            wallets.update(m.group(0) for m in _WALLET.finditer(command))
+            wallets.update(m.group(1).split(".", 1)[0] for m in _MINER_USER.finditer(command))
         abstracted = _abstract(command, bare)
         if abstracted:
             template.append(abstracted)
@@ -151,6 +164,7 @@ def profile_commands(commands: tuple[str, ...]) -> CommandProfile:
         urls=tuple(sorted(urls)),
         hosts=tuple(sorted(hosts)),
         ssh_keys=tuple(sorted(keys)),
+        wallets=tuple(sorted(wallets)),
     )
 
 
