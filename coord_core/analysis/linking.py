@@ -237,6 +237,7 @@ def score_pairs(
     rarity: np.ndarray,
     templates: np.ndarray,
     creds: tuple[CredentialModel, CredentialModel],
+    threshold: float,
 ) -> PairScores:
     a, b = pairs[:, 0], pairs[:, 1]
     inc = frame.incidence
@@ -275,7 +276,10 @@ def score_pairs(
         + parts["tcpip"]
         + np.maximum(parts["tooling"] - 1.0, 0.0)
     )
-    parts["infrastructure"] = np.where(specific >= BEHAVIOUR_NEEDED_FOR_INFRA, infra, 0.0)
+    likeness = behaviour - parts["public_host"]
+    parts["infrastructure"] = np.where(
+        (specific >= BEHAVIOUR_NEEDED_FOR_INFRA) & (likeness >= threshold / 2.0), infra, 0.0
+    )
     total = behaviour + parts["username"] + parts["port"] + parts["infrastructure"]
     conflict = host_conflicts(frame, a, b)
     return PairScores(pairs=pairs, total=np.where(conflict, 0.0, total), parts=parts, conflict=conflict)
@@ -303,6 +307,9 @@ def pair_proposals(
         detector = {"credentials": "credential_overlap", "template": "command_similarity"}.get(
             top, "pair_likeness"
         )
+        if parts[top] < threshold:
+            # Named after one kind of evidence only when that kind alone would have made the link.
+            detector = "pair_likeness"
         out.append(
             Proposal(
                 detector=detector,
@@ -338,7 +345,7 @@ def detect(frame: SessionFrame, params: AnalysisParameters, excluded: np.ndarray
     stems = credential_model(frame, fk.PASSWORD_STEM)
     proposals = artefact_proposals(frame) + template_proposals(frame, templates, threshold, params)
     pairs = candidate_pairs(frame, np.maximum(templates, 0.0), params)
-    scores = score_pairs(frame, pairs, rarity, templates, (creds, stems)) if len(pairs) else None
+    scores = score_pairs(frame, pairs, rarity, templates, (creds, stems), threshold) if len(pairs) else None
     if scores is not None:
         proposals += pair_proposals(frame, scores, threshold, weights)
     for group in dictionary_groups(frame, creds, stems, params):

@@ -6,7 +6,8 @@
 - ``single_actor_multi_source``: the sources share infrastructure (one /24, or one AS for all)
   and take turns; or, spread over networks, they hand over one to the next with no overlap.
 - ``coincidental``: what joined them is only likeness that chance explains at this window's
-  size (modest link margin, no artefact, no timing or infrastructure beyond chance).
+  size (modest link margin, no artefact or other specific evidence, no timing beyond chance;
+  a shared hosting prefix alone does not make them one actor).
 
 The raw score grows with the evidence; ``calibration`` turns it into a probability.
 """
@@ -51,7 +52,7 @@ class GroupFacts:
 
 
 def decide_verdict(facts: GroupFacts) -> Verdict:
-    if not facts.specific and not facts.synchronised and not facts.infra.shared and facts.max_margin < 3.0:
+    if not facts.specific and not facts.synchronised and facts.max_margin < 3.0:
         return Verdict.COINCIDENTAL
     if facts.infra.shared and (facts.temporal.overlap_fraction < 0.5 or facts.sources <= 3):
         return Verdict.SINGLE_ACTOR_MULTI_SOURCE

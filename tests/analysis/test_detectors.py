@@ -148,11 +148,16 @@ def test_rotation_within_one_24_is_a_single_actor() -> None:
             start = 1000 + i * 900 + k * 150
             tried = passwords[cursor : cursor + 2]
             cursor += 2
+            works = k == 4  # the last guess on each address works; the operator looks around
             rotation.append(
                 session(
                     ip,
                     start,
                     logins=[("oracle", p) for p in tried],
+                    success=works,
+                    commands=["sudo -l", "ls -la /root/.ssh/", "cat /etc/shadow | head -n 3"]
+                    if works
+                    else [],
                     client="SSH-2.0-paramiko_2.11.0",
                     hassh="e" * 32,
                     key=k,
