@@ -237,6 +237,7 @@ def score_pairs(
     rarity: np.ndarray,
     templates: np.ndarray,
     creds: tuple[CredentialModel, CredentialModel],
+    *,
     threshold: float,
 ) -> PairScores:
     a, b = pairs[:, 0], pairs[:, 1]
@@ -345,7 +346,11 @@ def detect(frame: SessionFrame, params: AnalysisParameters, excluded: np.ndarray
     stems = credential_model(frame, fk.PASSWORD_STEM)
     proposals = artefact_proposals(frame) + template_proposals(frame, templates, threshold, params)
     pairs = candidate_pairs(frame, np.maximum(templates, 0.0), params)
-    scores = score_pairs(frame, pairs, rarity, templates, (creds, stems), threshold) if len(pairs) else None
+    scores = (
+        score_pairs(frame, pairs, rarity, templates, (creds, stems), threshold=threshold)
+        if len(pairs)
+        else None
+    )
     if scores is not None:
         proposals += pair_proposals(frame, scores, threshold, weights)
     for group in dictionary_groups(frame, creds, stems, params):
