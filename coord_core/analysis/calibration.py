@@ -1,9 +1,10 @@
 """Calibrated confidence: raw group score -> probability that the verdict is right.
 
-A monotone (isotonic, pool-adjacent-violators) map per verdict, fitted on generated windows of
-one seed range and checked on a disjoint one (``python -m coord_core.analysis.fit_calibration``),
-shipped as ``calibration.json`` with its provenance. Applying it is a piecewise-linear
-interpolation between the fitted block centres, so nearby scores get nearby confidences.
+One monotone map per verdict, fitted on generated windows of one seed range and checked on a
+disjoint one (``python -m coord_core.analysis.fit_calibration``), shipped as ``calibration.json``
+with its provenance. Two kinds: isotonic (pool-adjacent-violators; applied as a piecewise-linear
+interpolation between block centres) and Platt (a logistic curve, two parameters, steadier on
+few examples); the fit keeps whichever validates better.
 """
 
 from __future__ import annotations
@@ -58,8 +59,41 @@ def fit_isotonic(scores: Sequence[float], outcomes: Sequence[int], min_block: in
 
 
 @dataclass(frozen=True)
+class PlattMap:
+    a: float
+    b: float
+
+    def __call__(self, score: float) -> float:
+        z = max(-30.0, min(30.0, self.a * score + self.b))
+        return min(max(1.0 / (1.0 + math.exp(-z)), 0.001), 0.999)
+
+
+def fit_platt(scores: Sequence[float], outcomes: Sequence[int], l2: float = 1e-3) -> PlattMap:
+    """Logistic regression of the outcome on the score (Newton steps, a little L2, Platt's targets)."""
+    x = np.asarray(scores, dtype=np.float64)
+    y = np.asarray(outcomes, dtype=np.float64)
+    positives, negatives = y.sum(), len(y) - y.sum()
+    # Platt's smoothed targets keep a separable set from driving the slope to infinity.
+    t = np.where(y > 0, (positives + 1.0) / (positives + 2.0), 1.0 / (negatives + 2.0))
+    a, b = 0.0, float(np.log((positives + 1.0) / (negatives + 1.0)))
+    for _ in range(100):
+        p = 1.0 / (1.0 + np.exp(-(a * x + b)))
+        w = p * (1.0 - p)
+        grad = np.array([np.sum((p - t) * x) + l2 * a, np.sum(p - t)])
+        hess = np.array([[np.sum(w * x * x) + l2, np.sum(w * x)], [np.sum(w * x), np.sum(w) + 1e-9]])
+        step = np.linalg.solve(hess, grad)
+        a, b = a - float(step[0]), b - float(step[1])
+        if float(np.abs(step).max()) < 1e-9:
+            break
+    return PlattMap(a=round(a, 6), b=round(b, 6))
+
+
+ScoreMap = IsotonicMap | PlattMap
+
+
+@dataclass(frozen=True)
 class Calibration:
-    maps: dict[str, IsotonicMap]
+    maps: dict[str, ScoreMap]
     provenance: dict[str, Any]
 
     def confidence(self, verdict: str, score: float) -> float:
@@ -77,16 +111,25 @@ class Calibration:
         return f"{status} v{version}" if version is not None else status
 
     def to_json(self) -> str:
-        doc = {
-            "maps": {k: {"x": list(v.x), "y": list(v.y)} for k, v in sorted(self.maps.items())},
-            "provenance": self.provenance,
-        }
+        doc = {"maps": {k: _map_doc(v) for k, v in sorted(self.maps.items())}, "provenance": self.provenance}
         return json.dumps(doc, indent=1, sort_keys=True) + "\n"
+
+
+def _map_doc(mapping: ScoreMap) -> dict[str, Any]:
+    if isinstance(mapping, PlattMap):
+        return {"kind": "platt", "a": mapping.a, "b": mapping.b}
+    return {"kind": "isotonic", "x": list(mapping.x), "y": list(mapping.y)}
+
+
+def _map_of(doc: dict[str, Any]) -> ScoreMap:
+    if doc.get("kind") == "platt":
+        return PlattMap(a=float(doc["a"]), b=float(doc["b"]))
+    return IsotonicMap(tuple(doc["x"]), tuple(doc["y"]))
 
 
 def load_calibration(path: Path = ASSET) -> Calibration:
     doc = json.loads(path.read_text(encoding="utf-8"))
-    maps = {k: IsotonicMap(tuple(v["x"]), tuple(v["y"])) for k, v in doc.get("maps", {}).items()}
+    maps = {k: _map_of(v) for k, v in doc.get("maps", {}).items()}
     return Calibration(maps=maps, provenance=doc.get("provenance", {}))
 
 

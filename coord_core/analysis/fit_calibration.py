@@ -3,11 +3,13 @@
     python -m coord_core.analysis.fit_calibration                 # fit + check, write the asset
     python -m coord_core.analysis.fit_calibration --seeds 6 --check-seeds 3 --dry-run
 
-Fits one isotonic map per verdict from each predicted group's raw score (evidence
+Fits one map per verdict from each predicted group's raw score (evidence
 ``confidence.raw_score``) to whether the group is correct as ``coord eval`` judges it
-(``coord_core.evaluation.labels``), on the calibration split (seeds 1000-1999); then measures
-the expected calibration error of the fitted maps on the disjoint evaluation split (seeds
-2000-2999). The asset records the seeds, sizes, scenarios, code version and both ECEs.
+(``coord_core.evaluation.labels``), on the calibration split (seeds 1000-1999): isotonic and
+Platt maps are both fitted on the first part of the split's seeds and validated on the rest;
+the kind that validates better is refitted on all of them. Then the expected calibration error
+of the final maps is measured on the disjoint evaluation split (seeds 2000-2999). The asset
+records the seeds, sizes, code version and every ECE.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from coord_core.analysis.calibration import ASSET, Calibration, IsotonicMap, fit_isotonic
+from coord_core.analysis.calibration import ASSET, Calibration, ScoreMap, fit_isotonic, fit_platt
 from coord_core.contracts.campaigns import Verdict
 from coord_core.evaluation.labels import line_up
 from coord_core.evaluation.metrics import expected_calibration_error
@@ -32,14 +34,13 @@ from coord_core.scenarios.catalogue import generate
 from coord_core.scenarios.in_memory import plan_to_session
 from coord_core.version import code_version
 
-VERSION = 1
+VERSION = 2
 
 
-def collect(split: str, seeds: int, sizes: Sequence[str]) -> list[tuple[str, float, bool]]:
+def collect(split: str, seed_list: Sequence[int], sizes: Sequence[str]) -> list[tuple[str, float, bool]]:
     """(verdict, raw score, correct) for every predicted group of every case of the split."""
     suite = SUITES["default"]
     rows: list[tuple[str, float, bool]] = []
-    seed_list = list(range(1000, 1000 + seeds)) if split == "calibration" else list(range(2000, 2000 + seeds))
     for case in build_cases(suite, split=split, seeds=seed_list, sizes=sizes):
         generated = generate(case.scenario, case.seed, size=case.size)
         window = generated.window
@@ -63,12 +64,17 @@ def _signed(verdict: str, raw: float) -> float:
     return -raw if verdict == Verdict.COINCIDENTAL.value else raw
 
 
-def fit(rows: list[tuple[str, float, bool]]) -> dict[str, IsotonicMap]:
+def fit(rows: list[tuple[str, float, bool]], kind: str) -> dict[str, ScoreMap]:
     by_verdict: dict[str, tuple[list[float], list[int]]] = defaultdict(lambda: ([], []))
     for verdict, raw, correct in rows:
         by_verdict[verdict][0].append(_signed(verdict, raw))
         by_verdict[verdict][1].append(int(correct))
-    return {v: fit_isotonic(x, y, min_block=10) for v, (x, y) in sorted(by_verdict.items()) if len(x) >= 10}
+    maps: dict[str, ScoreMap] = {}
+    for verdict, (x, y) in sorted(by_verdict.items()):
+        if len(x) < 10:
+            continue  # too few to fit: that verdict keeps the logistic of its raw score
+        maps[verdict] = fit_isotonic(x, y, min_block=10) if kind == "isotonic" else fit_platt(x, y)
+    return maps
 
 
 def ece_of(calibration: Calibration, rows: list[tuple[str, float, bool]]) -> float:
@@ -87,17 +93,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--dry-run", action="store_true", help="print, do not write the asset")
     args = parser.parse_args(argv)
     sizes = [s for s in args.sizes.split(",") if s]
-    fit_rows = collect("calibration", args.seeds, sizes)
-    maps = fit(fit_rows)
+    seeds = list(range(1000, 1000 + args.seeds))
+    train_seeds, validate_seeds = (
+        seeds[: max(1, (2 * len(seeds)) // 3)],
+        seeds[max(1, (2 * len(seeds)) // 3) :],
+    )
+    train_rows = collect("calibration", train_seeds, sizes)
+    validate_rows = collect("calibration", validate_seeds, sizes) if validate_seeds else []
+    validation = {
+        kind: round(
+            ece_of(Calibration(maps=fit(train_rows, kind), provenance={}), validate_rows or train_rows), 4
+        )
+        for kind in ("isotonic", "platt")
+    }
+    chosen = min(validation, key=lambda kind: (validation[kind], kind))
+    fit_rows = train_rows + validate_rows
+    maps = fit(fit_rows, chosen)
     unfitted = Calibration(maps={}, provenance={})
     provenance: dict[str, Any] = {
         "status": "fitted",
         "version": VERSION,
-        "method": "isotonic (pool-adjacent-violators) per verdict on the raw evidence score",
+        "method": f"{chosen} map per verdict on the raw evidence score (validated: {validation})",
         "code_version": code_version(),
         "fit": {
             "split": "calibration",
-            "seeds": [1000, 1000 + args.seeds - 1],
+            "seeds": [seeds[0], seeds[-1]],
+            "validation_seeds": [validate_seeds[0], validate_seeds[-1]] if validate_seeds else [],
             "sizes": sizes,
             "suite": "default",
             "groups": len(fit_rows),
@@ -105,7 +126,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "refit": "python -m coord_core.analysis.fit_calibration",
     }
     fitted = Calibration(maps=maps, provenance=provenance)
-    check_rows = collect("evaluation", args.check_seeds, sizes)
+    check_rows = collect("evaluation", list(range(2000, 2000 + args.check_seeds)), sizes)
     provenance["check"] = {
         "split": "evaluation",
         "seeds": [2000, 2000 + args.check_seeds - 1],
