@@ -57,6 +57,7 @@ class SessionFrame:
     # base words of every password a low-attempt source tried, in order (dictionary detection)
     source_stem_lists: dict[int, list[str]] = field(default_factory=dict)
     _by_feature: sp.csc_matrix | None = None
+    _masks: dict[tuple[str, ...], np.ndarray] = field(default_factory=dict)
 
     @property
     def n_sessions(self) -> int:
@@ -78,8 +79,14 @@ class SessionFrame:
         return np.asarray(row.indices[row.indptr[source] : row.indptr[source + 1]], dtype=np.int64)
 
     def kind_mask(self, *kinds: fk.KindSpec) -> np.ndarray:
-        wanted = np.array([fk.KIND_INDEX[k.name] for k in kinds], dtype=np.int8)
-        return np.isin(self.feature_kind, wanted)
+        """Boolean mask of the features of the given kinds (cached: detectors ask per group)."""
+        key = tuple(sorted(k.name for k in kinds))
+        found = self._masks.get(key)
+        if found is None:
+            wanted = np.array([fk.KIND_INDEX[name] for name in key], dtype=np.int8)
+            found = self._masks[key] = np.isin(self.feature_kind, wanted)
+            found.flags.writeable = False
+        return found
 
 
 STEM_LIST_MAX_ATTEMPTS = 20
