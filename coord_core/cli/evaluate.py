@@ -1,4 +1,8 @@
-"""`coord eval`: accuracy of the analysis on a suite of generated scenarios, against targets."""
+"""`coord eval`: accuracy of the analysis on a suite of generated scenarios, against targets.
+
+With ``--truth`` and ``--result`` it scores one result made elsewhere instead (for example the
+result JSON a DAG run exported for a generated log).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,10 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from coord_core.evaluation.harness import EvaluationReport
 
 
 def register(subparsers: Any) -> None:
@@ -26,6 +33,10 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--require-targets", action="store_true", help="exit 1 when an overall target is missed"
     )
+    parser.add_argument("--truth", type=Path, default=None, help="truth.json of a generated scenario")
+    parser.add_argument(
+        "--result", type=Path, default=None, help="with --truth: an analysis result JSON to score"
+    )
     parser.set_defaults(func=_evaluate)
 
 
@@ -44,9 +55,45 @@ def _parameters(value: str | None) -> dict[str, Any]:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
+    if (args.truth is None) != (args.result is None):
+        raise SystemExit("coord eval: give --truth and --result together")
+    report: EvaluationReport
+    document: dict[str, Any]
+    if args.truth is not None:
+        report = _score_existing(args.truth, args.result)
+        document = {"truth": str(args.truth), "result": str(args.result)}
+    else:
+        report, document = _run_suite(args)
+    from coord_core.evaluation.table import render
+
+    print(render(report))
+    if args.out is not None:
+        document.update(report.to_dict())
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        print(f"metrics: {args.out}")
+    if args.require_targets and not report.targets_met():
+        return 1
+    return 0
+
+
+def _score_existing(truth_path: Path, result_path: Path) -> EvaluationReport:
+    from coord_core.contracts.campaigns import AnalysisResult
+    from coord_core.evaluation.harness import score_result
+    from coord_core.evaluation.labels import EvaluationInputError
+    from coord_core.scenarios.truth import ScenarioTruth
+
+    truth = ScenarioTruth.read(truth_path)
+    result = AnalysisResult.model_validate_json(result_path.read_text(encoding="utf-8"))
+    try:
+        return score_result(truth, result)
+    except EvaluationInputError as exc:
+        raise SystemExit(f"coord eval: {exc}") from exc
+
+
+def _run_suite(args: argparse.Namespace) -> tuple[EvaluationReport, dict[str, Any]]:
     from coord_core.evaluation.harness import CaseRun, run_evaluation
     from coord_core.evaluation.suites import SUITES, build_cases
-    from coord_core.evaluation.table import render
 
     if args.suite not in SUITES:
         raise SystemExit(f"coord eval: unknown suite {args.suite!r}; choose from {', '.join(SUITES)}")
@@ -72,18 +119,10 @@ def _evaluate(args: argparse.Namespace) -> int:
 
     print(f"evaluating {len(cases)} cases (suite {args.suite})", file=sys.stderr)
     report = run_evaluation(cases, _parameters(args.params), progress=progress)
-    print(render(report))
-    if args.out is not None:
-        document = {
-            "suite": args.suite,
-            "split": None if seeds else args.split,
-            "seeds": sorted({c.seed for c in cases}),
-            "sizes": sorted({c.size for c in cases}),
-            **report.to_dict(),
-        }
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-        print(f"metrics: {args.out}")
-    if args.require_targets and not report.targets_met():
-        return 1
-    return 0
+    document = {
+        "suite": args.suite,
+        "split": None if seeds else args.split,
+        "seeds": sorted({c.seed for c in cases}),
+        "sizes": sorted({c.size for c in cases}),
+    }
+    return report, document

@@ -1,5 +1,8 @@
 """Run an evaluation: generate each case, read it back as the DAG does, analyze, score.
 
+To fit a calibration, run the calibration split with :func:`run_evaluation` and pair each
+``CaseRun.result.campaigns[k]`` (its evidence) with ``CaseRun.outcomes.correct[k]``.
+
 Each case is written to a temporary folder as ``cowrie.json`` + ``truth.json`` and read through
 the real ingest path (``read_paths`` and the sessionizer); the analysis is the pipeline's own
 entry point, ``analyze_sessions``, whatever analyzer sits behind it. Scores are computed per
@@ -16,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from coord_core.contracts.campaigns import AnalysisResult
 from coord_core.contracts.events import CowrieEvent
 from coord_core.evaluation.labels import (
     CampaignOutcomes,
@@ -24,6 +28,7 @@ from coord_core.evaluation.labels import (
     concat,
     line_up,
 )
+from coord_core.evaluation.metrics import ReliabilityBin, reliability_bins
 from coord_core.evaluation.scoring import TARGETS, check_targets, score
 from coord_core.evaluation.suites import Case
 from coord_core.ingest.cowrie_files import read_paths
@@ -43,7 +48,8 @@ class CaseRun:
     campaigns: int
     scores: dict[str, float]
     labels: SessionLabels = field(repr=False)
-    outcomes: CampaignOutcomes = field(repr=False)
+    outcomes: CampaignOutcomes = field(repr=False)  # aligned with ``result.campaigns``
+    result: AnalysisResult = field(repr=False)
     generate_s: float
     ingest_s: float
     analyze_s: float
@@ -59,6 +65,7 @@ class Summary:
     scores: dict[str, float]
     passed: dict[str, bool | None]
     analyze_s: float
+    reliability: list[ReliabilityBin]
 
 
 @dataclass
@@ -110,6 +117,15 @@ def _summary_dict(summary: Summary) -> dict[str, Any]:
         "scores": _clean(summary.scores),
         "passed": summary.passed,
         "analyze_s": round(summary.analyze_s, 3),
+        "reliability": [
+            {
+                "confidence_range": [b.low, b.high],
+                "campaigns": b.count,
+                "mean_confidence": round(b.mean_confidence, 4),
+                "accuracy": round(b.accuracy, 4),
+            }
+            for b in summary.reliability
+        ],
     }
 
 
@@ -142,6 +158,7 @@ def run_case(case: Case, parameters: dict[str, Any], workdir: Path) -> CaseRun:
         scores=score(labels, outcomes),
         labels=labels,
         outcomes=outcomes,
+        result=result,
         generate_s=generated_at - started,
         ingest_s=ingested_at - generated_at,
         analyze_s=analyzed_at - ingested_at,
@@ -162,14 +179,28 @@ def _check_same_sessions(truth: ScenarioTruth, read_ids: list[str], case: Case) 
 
 def _summarise(runs: Sequence[CaseRun]) -> Summary:
     labels, outcomes = concat([(r.labels, r.outcomes) for r in runs])
+    return _summary(labels, outcomes, cases=len(runs), analyze_s=sum(r.analyze_s for r in runs))
+
+
+def _summary(labels: SessionLabels, outcomes: CampaignOutcomes, *, cases: int, analyze_s: float) -> Summary:
     scores = score(labels, outcomes)
     return Summary(
-        cases=len(runs),
+        cases=cases,
         sessions=len(labels),
         campaigns=len(outcomes),
         scores=scores,
         passed=check_targets(scores),
-        analyze_s=sum(r.analyze_s for r in runs),
+        analyze_s=analyze_s,
+        reliability=reliability_bins(outcomes.confidence, outcomes.correct),
+    )
+
+
+def score_result(truth: ScenarioTruth, result: AnalysisResult) -> EvaluationReport:
+    """Score an analysis result made elsewhere (e.g. by a DAG run on a generated log)."""
+    labels, outcomes = line_up(truth, result)
+    summary = _summary(labels, outcomes, cases=1, analyze_s=0.0)
+    return EvaluationReport(
+        runs=[], scenarios={truth.scenario: summary}, overall=summary, parameters=dict(result.run.parameters)
     )
 
 

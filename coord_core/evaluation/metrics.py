@@ -22,8 +22,11 @@ Definitions (DESIGN.md "Ground truth and metrics"):
   bins on [0, 1]; ECE = sum over bins of (bin size / total) x |accuracy in bin - mean confidence in
   bin|. What a prediction's "correct" means is decided by the caller (see
   :mod:`coord_core.evaluation.labels`). No predictions means nothing was claimed: ECE 0.
-* **Subset B-cubed recall**: the B-cubed recall averaged over a subset of sessions only (used for
-  the stealthy distributed-brute-force actor).
+* **B-cubed over a subset** (``mask``): per-session B-cubed averaged over some sessions only,
+  clusters kept whole. Over the sessions of the distributed-brute-force actor its recall is the
+  stealthy brute-force recall; over the verdict-accuracy union (true or predicted campaign
+  sessions) it is B-cubed without the mass of correctly ignored background, which otherwise
+  lifts B-cubed F1 close to 1 whatever happens to the campaigns.
 """
 
 from __future__ import annotations
@@ -82,16 +85,19 @@ def _check_aligned(*arrays: NDArray[np.generic]) -> int:
     return lengths.pop()
 
 
-def bcubed(labels_true: ArrayLike, labels_pred: ArrayLike) -> PRF:
+def bcubed(labels_true: ArrayLike, labels_pred: ArrayLike, mask: ArrayLike | None = None) -> PRF:
+    """B-cubed over all sessions, or averaged over the ``mask``-ed ones only (clusters stay whole)."""
     true = _as_labels(labels_true)
     pred = _as_labels(labels_pred)
     n = _check_aligned(true, pred)
-    if n == 0:
+    subset = np.ones(n, dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
+    _check_aligned(true, subset)
+    if not subset.any():
         return PRF(NAN, NAN, NAN)
     cell = _joint(true, pred)
     overlap = np.bincount(cell)[cell]
-    precision = float(np.mean(overlap / np.bincount(pred)[pred]))
-    recall = float(np.mean(overlap / np.bincount(true)[true]))
+    precision = float(np.mean((overlap / np.bincount(pred)[pred])[subset]))
+    recall = float(np.mean((overlap / np.bincount(true)[true])[subset]))
     return PRF(precision, recall, _f1(precision, recall))
 
 
@@ -138,6 +144,33 @@ def verdict_accuracy(verdict_true: ArrayLike, verdict_pred: ArrayLike, considere
     return float((truth[mask] == predicted[mask]).mean())
 
 
+@dataclass(frozen=True)
+class ReliabilityBin:
+    low: float
+    high: float
+    count: int
+    mean_confidence: float
+    accuracy: float
+
+
+def reliability_bins(confidence: ArrayLike, correct: ArrayLike, n_bins: int = 10) -> list[ReliabilityBin]:
+    """The non-empty bins behind :func:`expected_calibration_error` (a reliability diagram)."""
+    conf = np.asarray(confidence, dtype=float)
+    hit = np.asarray(correct, dtype=bool)
+    _check_aligned(conf, hit)
+    bins = np.minimum((conf * n_bins).astype(int), n_bins - 1)
+    return [
+        ReliabilityBin(
+            low=b / n_bins,
+            high=(b + 1) / n_bins,
+            count=int((bins == b).sum()),
+            mean_confidence=float(conf[bins == b].mean()),
+            accuracy=float(hit[bins == b].mean()),
+        )
+        for b in np.unique(bins)
+    ]
+
+
 def expected_calibration_error(confidence: ArrayLike, correct: ArrayLike, n_bins: int = 10) -> float:
     conf = np.asarray(confidence, dtype=float)
     hit = np.asarray(correct, dtype=bool)
@@ -154,15 +187,3 @@ def expected_calibration_error(confidence: ArrayLike, correct: ArrayLike, n_bins
         members = bins == b
         total += members.sum() / len(conf) * abs(hit[members].mean() - conf[members].mean())
     return float(total)
-
-
-def subset_bcubed_recall(labels_true: ArrayLike, labels_pred: ArrayLike, mask: ArrayLike) -> float:
-    true = _as_labels(labels_true)
-    pred = _as_labels(labels_pred)
-    subset = np.asarray(mask, dtype=bool)
-    _check_aligned(true, pred, subset)
-    if not subset.any():
-        return NAN
-    cell = _joint(true, pred)
-    recall = np.bincount(cell)[cell] / np.bincount(true)[true]
-    return float(recall[subset].mean())

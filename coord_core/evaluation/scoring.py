@@ -12,6 +12,7 @@ METRIC_NAMES = (
     "bcubed_precision",
     "bcubed_recall",
     "bcubed_f1",
+    "bcubed_f1_campaigns",
     "pair_precision",
     "pair_recall",
     "false_merge_rate",
@@ -55,6 +56,9 @@ def score(labels: SessionLabels, outcomes: CampaignOutcomes) -> dict[str, float]
         "bcubed_precision": b3.precision,
         "bcubed_recall": b3.recall,
         "bcubed_f1": b3.f1,
+        "bcubed_f1_campaigns": metrics.bcubed(
+            labels.true_cluster, labels.pred_cluster, labels.verdict_considered
+        ).f1,
         "pair_precision": pairs.precision,
         "pair_recall": pairs.recall,
         "false_merge_rate": metrics.false_merge_rate(
@@ -64,9 +68,9 @@ def score(labels: SessionLabels, outcomes: CampaignOutcomes) -> dict[str, float]
             labels.true_verdict, labels.pred_verdict, labels.verdict_considered
         ),
         "ece": metrics.expected_calibration_error(outcomes.confidence, outcomes.correct),
-        "stealthy_bf_recall": metrics.subset_bcubed_recall(
+        "stealthy_bf_recall": metrics.bcubed(
             labels.true_cluster, labels.pred_cluster, labels.stealthy
-        ),
+        ).recall,
     }
 
 

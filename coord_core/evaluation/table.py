@@ -11,6 +11,7 @@ _COLUMNS = (
     ("bcubed_precision", "B3 P"),
     ("bcubed_recall", "B3 R"),
     ("bcubed_f1", "B3 F1"),
+    ("bcubed_f1_campaigns", "B3F1 cmp"),
     ("pair_precision", "pair P"),
     ("pair_recall", "pair R"),
     ("false_merge_rate", "f-merge"),
@@ -54,7 +55,19 @@ def render(report: EvaluationReport) -> str:
         met = report.overall.passed[target.metric]
         state = "n/a" if met is None else "PASS" if met else "FAIL"
         verdicts.append(f"{target.metric} {target} {state}")
+    generate_s = sum(r.generate_s for r in report.runs)
+    ingest_s = sum(r.ingest_s for r in report.runs)
+    analyze_s = sum(r.analyze_s for r in report.runs)
     lines.append("")
     lines.append("overall: " + "; ".join(verdicts))
-    lines.append("'!' marks a value that misses its target; '-' a metric that does not apply.")
+    if report.runs:
+        lines.append(
+            f"{len(report.runs)} cases, {report.overall.campaigns} predicted campaigns; wall time "
+            f"{generate_s + ingest_s + analyze_s:.1f} s (generate+write {generate_s:.1f}, "
+            f"read+sessionize {ingest_s:.1f}, analyze {analyze_s:.1f})"
+        )
+    lines.append(
+        "'!' marks a value that misses its target; '-' a metric that does not apply; "
+        "B3F1 cmp: B-cubed F1 over true or predicted campaign sessions only (no target)."
+    )
     return "\n".join(lines)

@@ -9,6 +9,7 @@ campaign. None of them is multi-source.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from typing import Any
 
@@ -143,7 +144,8 @@ def _intruder(world: World, budget: int) -> int:
     client = popular_client(rng)
     own_payload = None
     if rng.random() < 0.25:
-        host = cmd.payload_host(rng, world.ip_of_kind({NetworkKind.HOSTING: 0.6, NetworkKind.CLOUD: 0.4}))
+        c2 = world.ip_of_kind({NetworkKind.HOSTING: 0.6, NetworkKind.CLOUD: 0.4})
+        host = world.fresh(lambda: cmd.payload_host(rng, c2))
         script = cmd.drop_name(rng)
         own_payload = (host, script, rng.randrange(3), cmd.sha256_hex(rng))
     times = spread(world, min(budget, _count(world, 0.7, 6)))
@@ -210,12 +212,12 @@ _BEHAVIOURS: tuple[tuple[Callable[[World, int], int], float], ...] = (
     (_proxy_abuser, 0.0025),
 )
 _FUNCTIONS = [behaviour for behaviour, _ in _BEHAVIOURS]
-_WEIGHTS = [weight for _, weight in _BEHAVIOURS]
+_CUMULATIVE = list(itertools.accumulate(weight for _, weight in _BEHAVIOURS))
 
 
 def background(world: World, sessions: int) -> None:
     """Add unrelated single-source attackers until exactly ``sessions`` more sessions exist."""
     remaining = sessions
     while remaining > 0:
-        behaviour = world.rng.choices(_FUNCTIONS, weights=_WEIGHTS)[0]
+        behaviour = world.rng.choices(_FUNCTIONS, cum_weights=_CUMULATIVE)[0]
         remaining -= behaviour(world, remaining)

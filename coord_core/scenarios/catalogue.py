@@ -45,10 +45,14 @@ from coord_core.scenarios.world import HOUR, Scale, World
 SIZES: dict[str, int] = {"tiny": 300, "small": 1000, "medium": 3000, "large": 12000}
 _REFERENCE_SESSIONS = 3000  # the size at which archetypes have their nominal parameters
 _MIN_BACKGROUND_SHARE = 0.4
+FIRST_DAY = datetime(2025, 10, 25, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
 class Archetype:
+    """One attacker story. ``max_instances`` caps how many copies a big window holds: one where
+    the story is a single known botnet (one ``mdrfckr`` key, one published script)."""
+
     name: str
     build: Callable[[World, Scale], object]
     tests: str  # the hard case it stands for, in one line
@@ -66,12 +70,12 @@ ARCHETYPES: tuple[Archetype, ...] = (
     Archetype("shared_exploit_two_actors", shared_exploit_two_actors, "same public script, two campaigns"),
     Archetype("silent_credential_check", silent_credential_check, "campaign sessions with no commands"),
     Archetype("mirai_telnet", mirai_telnet, "telnet botnet with per-session random tokens"),
-    Archetype("mdrfckr_botnet", mdrfckr_botnet, "ssh-key implant botnet"),
+    Archetype("mdrfckr_botnet", mdrfckr_botnet, "ssh-key implant botnet", 1),
     Archetype("credential_stuffing_wave", credential_stuffing_wave, "synchronised wave, leaked list"),
     Archetype("single_password_botnet", single_password_botnet, "one odd password from many homes"),
     Archetype("single_source_heavy", single_source_heavy, "one address, many sessions: no campaign"),
     Archetype("public_miner_downloads", public_miner_downloads, "same public download, unrelated actors"),
-    Archetype("recon_script_botnet", recon_script_botnet, "shared recon script only"),
+    Archetype("recon_script_botnet", recon_script_botnet, "shared recon script only", 1),
 )
 _BY_NAME = {archetype.name: archetype for archetype in ARCHETYPES}
 
@@ -201,7 +205,8 @@ def generate(
         target = sessions
         label = f"{sessions}"
     setup = random.Random(f"coord-scenario:{name}:{seed}")
-    day = datetime(2025, 1, 1, tzinfo=UTC) + timedelta(days=setup.randrange(300))
+    # A day after the DAG's start date (2025-10-24), so generated logs can be run through it.
+    day = FIRST_DAY + timedelta(days=setup.randrange(365))
     window = DataWindow(start=day, end=day + timedelta(hours=24))
     start_us = (window.start - EPOCH) // timedelta(microseconds=1)
     world = World(
@@ -212,7 +217,7 @@ def generate(
         default_catalogue(),
         sink=sink,
     )
-    factor = archetype_factor(target) * (scale if sessions is None else 1.0) ** 0.5
+    factor = archetype_factor(target)
     instances = max(1, round(target / (_REFERENCE_SESSIONS * max(factor, 1.0))))
     spec = SCENARIOS[name]
     for archetype_name in spec.archetypes:
@@ -223,4 +228,7 @@ def generate(
     planned = world.session_count
     noise = max(target - planned, math.ceil(planned * _MIN_BACKGROUND_SHARE / (1 - _MIN_BACKGROUND_SHARE)))
     background(world, noise)
+    lonely = [a.actor_id for a in world.actors if a.multi_source and len(a.source_ips) < 2]
+    if lonely:
+        raise RuntimeError(f"{name} seed {seed}: multi-source actors with one source: {lonely[:5]}")
     return GeneratedScenario(name, seed, label, window, world)

@@ -9,6 +9,7 @@ clients and libraries. HASSH is computed exactly as Cowrie does: the MD5 of
 from __future__ import annotations
 
 import hashlib
+import itertools
 import random
 from dataclasses import dataclass, field
 
@@ -579,7 +580,7 @@ POPULAR_CLIENTS: tuple[tuple[ClientProfile, float], ...] = (
     (JSCH, 0.005),
 )
 _POPULAR = [client for client, _ in POPULAR_CLIENTS]
-_POPULAR_WEIGHTS = [weight for _, weight in POPULAR_CLIENTS]
+_POPULAR_CUMULATIVE = list(itertools.accumulate(weight for _, weight in POPULAR_CLIENTS))
 
 # Version strings of custom or outdated builds, rare in any one window.
 _RARE_VERSIONS = (
@@ -608,7 +609,7 @@ NON_SSH_BANNERS = ("GET / HTTP/1.1", "", "\x16\x03\x01\x00{\x01\x00\x00w\x03\x03
 
 
 def popular_client(rng: random.Random) -> ClientProfile:
-    return rng.choices(_POPULAR, weights=_POPULAR_WEIGHTS)[0]
+    return rng.choices(_POPULAR, cum_weights=_POPULAR_CUMULATIVE)[0]
 
 
 def rare_client(rng: random.Random) -> ClientProfile:

@@ -8,6 +8,7 @@ shapes. Everything random (hosts, file names, tokens, hashes) comes from the cal
 from __future__ import annotations
 
 import hashlib
+import itertools
 import random
 import string
 from dataclasses import dataclass
@@ -51,7 +52,7 @@ COMMON_RECON: tuple[tuple[str, float], ...] = (
     ("uname -m", 0.03),
 )
 _RECON = [line for line, _ in COMMON_RECON]
-_RECON_WEIGHTS = [weight for _, weight in COMMON_RECON]
+_RECON_CUMULATIVE = list(itertools.accumulate(weight for _, weight in COMMON_RECON))
 
 # The tail of the mdrfckr botnet's script, after its key implant (published honeypot reports).
 MDRFCKR_KEY = (
@@ -146,7 +147,7 @@ def recon_commands(rng: random.Random, low: int = 1, high: int = 4) -> list[str]
     count = rng.randint(low, high)
     chosen: list[str] = []
     while len(chosen) < count:
-        line = rng.choices(_RECON, weights=_RECON_WEIGHTS)[0]
+        line = rng.choices(_RECON, cum_weights=_RECON_CUMULATIVE)[0]
         if line not in chosen:
             chosen.append(line)
     return chosen
@@ -190,22 +191,56 @@ def dropper_line(host: str, script: str, variant: int) -> str:
     )
 
 
-def mirai_token(rng: random.Random) -> str:
-    return "".join(rng.choice(string.ascii_uppercase) for _ in range(rng.randint(5, 6)))
+@dataclass(frozen=True, slots=True)
+class MiraiVariant:
+    """What distinguishes one Mirai-family build from another in a honeypot log."""
+
+    preamble: tuple[str, ...]
+    token_length: int
+    echo_file: str
+    mounts_share: float
+    applets_share: float
 
 
-def mirai_probe(rng: random.Random, token: str) -> list[str]:
-    """What a Mirai-family bot types right after a telnet login, with its per-session token."""
-    lines = ["enable", "system", "shell", "sh", f"/bin/busybox {token}"]
-    if rng.random() < 0.7:
+_MIRAI_PREAMBLES = (
+    ("enable", "system", "shell", "sh"),
+    ("enable", "linuxshell", "system", "sh"),
+    ("sh", "shell"),
+    ("enable", "system", "sh", "shell"),
+    ("system", "shell", "sh", "linuxshell"),
+)
+
+
+def mirai_variant(rng: random.Random, echo_file: str) -> MiraiVariant:
+    return MiraiVariant(
+        preamble=rng.choice(_MIRAI_PREAMBLES),
+        token_length=rng.randint(4, 8),
+        echo_file=echo_file,
+        mounts_share=rng.uniform(0.4, 0.95),
+        applets_share=rng.uniform(0.2, 0.8),
+    )
+
+
+def mirai_echo_file(rng: random.Random) -> str:
+    if rng.random() < 0.3:
+        return rng.choice((".nippon", ".ptmx", ".human", ".x"))
+    return "." + "".join(rng.choice(string.ascii_lowercase) for _ in range(rng.randint(3, 7)))
+
+
+def mirai_probe(rng: random.Random, variant: MiraiVariant) -> list[str]:
+    """What a Mirai-family bot types right after a telnet login, with a random per-session token."""
+    token = "".join(rng.choice(string.ascii_uppercase) for _ in range(variant.token_length))
+    lines = [*variant.preamble, f"/bin/busybox {token}"]
+    if rng.random() < variant.mounts_share:
         lines.append(f"/bin/busybox cat /proc/mounts; /bin/busybox {token}")
     if rng.random() < 0.6:
         hex_bytes = "".join(f"\\x{rng.randrange(256):02x}" for _ in range(4))
+        echo = variant.echo_file
         lines.append(
-            f"/bin/busybox echo -e '{hex_bytes}' > /dev/.nippon; /bin/busybox cat /dev/.nippon; "
-            f"/bin/busybox rm /dev/.nippon"
+            f"/bin/busybox echo -e '{hex_bytes}' > /dev/{echo}; /bin/busybox cat /dev/{echo}; "
+            f"/bin/busybox rm /dev/{echo}"
         )
-    if rng.random() < 0.5:
+    if rng.random() < variant.applets_share:
         lines.append(f"/bin/busybox wget; /bin/busybox tftp; /bin/busybox {token}")
     return lines
 

@@ -12,7 +12,7 @@ import hashlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from coord_core.scenarios.plan import Command, SessionPlan
+from coord_core.scenarios.plan import FORWARD_DATA_US, Command, SessionPlan
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 DOWNLOADS_DIR = "var/lib/cowrie/downloads"
@@ -27,6 +27,25 @@ def instant(at_us: int) -> datetime:
 def cowrie_timestamp(at_us: int) -> str:
     """Cowrie's timestamp text: microseconds and a ``Z``."""
     return instant(at_us).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def exec_tty_digest(plan: SessionPlan, command: Command) -> str:
+    """An exec channel's TTY log holds the command's output, which depends only on the command
+    and the honeypot: identical commands on one sensor give identical logs (Cowrie marks the
+    repeats ``duplicate``)."""
+    return hashlib.sha256(f"{plan.sensor.name}\n{command.line}".encode()).hexdigest()
+
+
+def shell_tty_digest(plan: SessionPlan) -> str:
+    """An interactive shell's TTY log is the whole transcript: unique to the session."""
+    lines = "\n".join(c.line for c in plan.commands)
+    return hashlib.sha256(f"{plan.session_id}\n{lines}".encode()).hexdigest()
+
+
+def closed_duration(plan: SessionPlan) -> str | float:
+    """``session.closed`` duration as Cowrie writes it: text with one decimal on SSH, a float on telnet."""
+    seconds = (plan.close_us - plan.connect_us) / 1_000_000
+    return f"{seconds:.1f}" if plan.protocol == "ssh" else seconds
 
 
 def session_events(plan: SessionPlan) -> list[Event]:
@@ -111,10 +130,9 @@ def session_events(plan: SessionPlan) -> list[Event]:
     for command in plan.commands:
         events.extend(_command_events(plan, command, tail))
     if plan.commands and not plan.exec_mode:
-        lines = "\n".join(c.line for c in plan.commands)
-        digest = hashlib.sha256(f"{sid}\n{lines}".encode()).hexdigest()
+        size = sum(len(c.line) + 1 for c in plan.commands) * 7 % 4096
         closed_us = max(plan.close_us - 40_000, plan.commands[-1].done_us)
-        events.append(_tty_closed(tail, closed_us, digest, len(lines) * 7 % 4096, closed_us - plan.shell_us))
+        events.append(_tty_closed(tail, closed_us, shell_tty_digest(plan), size, closed_us - plan.shell_us))
     for upload in plan.uploads:
         outfile = f"{DOWNLOADS_DIR}/{upload.sha256}"
         events.append(
@@ -146,20 +164,16 @@ def session_events(plan: SessionPlan) -> list[Event]:
         data = f"b'{forward.first_byte}'"
         events.append(
             tail(
-                forward.at_us + 109_000,
+                forward.at_us + FORWARD_DATA_US,
                 "cowrie.direct-tcpip.data",
                 {"dst_ip": forward.dst_ip, "dst_port": forward.dst_port, "data": data, "id": index},
                 f"discarded direct-tcp forward request {index} to {forward.dst_ip}:{forward.dst_port} "
                 f"with data {data}",
             )
         )
-    seconds = (plan.close_us - plan.connect_us) / 1_000_000
-    if plan.protocol == "ssh":
-        duration: str | float = f"{seconds:.1f}"
-        closed_message = f"Connection lost after {duration} seconds"
-    else:
-        duration = seconds
-        closed_message = f"Connection lost after {int(seconds)} seconds"
+    duration = closed_duration(plan)
+    shown = duration if isinstance(duration, str) else int(duration)
+    closed_message = f"Connection lost after {shown} seconds"
     events.append(tail(plan.close_us, "cowrie.session.closed", {"duration": duration}, closed_message))
     return events
 
@@ -202,9 +216,7 @@ def _command_events(plan: SessionPlan, command: Command, tail: Any) -> list[Even
                 )
             )
     if plan.exec_mode:
-        # The TTY log of an exec channel holds the command's output, which depends only on the
-        # command and the honeypot: identical commands on one sensor give identical logs.
-        digest = hashlib.sha256(f"{plan.sensor.name}\n{command.line}".encode()).hexdigest()
+        digest = exec_tty_digest(plan, command)
         events.append(
             _tty_closed(
                 tail, command.done_us, digest, int(digest[:4], 16) % 1500, command.done_us - command.at_us

@@ -55,6 +55,9 @@ class Upload:
     sha256: str
 
 
+FORWARD_DATA_US = 109_000  # the first forwarded bytes arrive this long after the request
+
+
 @dataclass(frozen=True, slots=True)
 class Forward:
     """A ``direct-tcpip`` request: the session used the honeypot as a TCP proxy."""

@@ -16,7 +16,16 @@ from dataclasses import dataclass
 from coord_core.scenarios.clients import ClientProfile
 from coord_core.scenarios.commands import Payload, recon_ok
 from coord_core.scenarios.credentials import Credential
-from coord_core.scenarios.plan import Command, Download, Forward, Login, Sensor, SessionPlan, Upload
+from coord_core.scenarios.plan import (
+    FORWARD_DATA_US,
+    Command,
+    Download,
+    Forward,
+    Login,
+    Sensor,
+    SessionPlan,
+    Upload,
+)
 from coord_core.scenarios.world import MINUTE, SECOND, ActorRecord, World
 
 # Cowrie answers ``uname`` & co. with an architecture it picks per session from this list.
@@ -205,6 +214,7 @@ def _after_login(
     for dst_ip, dst_port, first_byte in forwards:
         now += rng.randint(60_000, 200_000)
         proxied.append(Forward(now, dst_ip, dst_port, first_byte))
+        now += FORWARD_DATA_US
     plan.forwards = tuple(proxied)
     return now
 
@@ -228,4 +238,4 @@ def _truncate_to_close(plan: SessionPlan) -> None:
         if c.at_us < close
     )
     plan.uploads = tuple(u for u in plan.uploads if u.at_us < close)
-    plan.forwards = tuple(f for f in plan.forwards if f.at_us < close)
+    plan.forwards = tuple(f for f in plan.forwards if f.at_us + FORWARD_DATA_US < close)

@@ -42,12 +42,13 @@ class ActorRecord:
 
 @dataclass(frozen=True, slots=True)
 class Scale:
-    """How big archetype instances are: counts are drawn from ``[low, high] * factor``."""
+    """How big archetype instances are: counts are drawn from ``[low, high] * factor`` (at least 2,
+    so that a multi-source actor always has two sources)."""
 
     factor: float
 
     def count(self, rng: random.Random, low: int, high: int) -> int:
-        lo = max(1, round(low * self.factor))
+        lo = max(2, round(low * self.factor))
         hi = max(lo, round(high * self.factor))
         return rng.randint(lo, hi)
 
@@ -73,6 +74,8 @@ class World:
         self._sink = sink or self.plans.append
         self._session_ids: set[str] = set()
         self._ips: set[str] = set()
+        self._full: set[ipaddress.IPv4Network] = set()
+        self._artefacts: set[str] = set()
 
     # -- actors and sessions ----------------------------------------------------------------
     def new_actor(
@@ -108,6 +111,16 @@ class World:
     def session_count(self) -> int:
         return len(self._session_ids)
 
+    def fresh(self, make: Callable[[], str]) -> str:
+        """A value from ``make`` that no earlier ``fresh`` call returned: campaign-defining
+        artefacts (payload hosts, odd passwords, bot builds) never repeat by chance."""
+        for _ in range(1000):
+            value = make()
+            if value not in self._artefacts:
+                self._artefacts.add(value)
+                return value
+        raise ValueError("could not draw an unused artefact")
+
     def session_id(self) -> str:
         """A fresh Cowrie-style session id: 12 random hex digits, unique in the scenario."""
         while True:
@@ -118,12 +131,21 @@ class World:
 
     # -- addresses --------------------------------------------------------------------------
     def ip_in(self, network: Network) -> str:
-        for _ in range(1000):
+        candidate = self._free_ip(network)
+        if candidate is None:
+            raise ValueError(f"no free address left in {network.prefix}")
+        return candidate
+
+    def _free_ip(self, network: Network) -> str | None:
+        if network.prefix in self._full:
+            return None
+        for _ in range(64):
             candidate = network.address(self.rng)
             if candidate not in self._ips:
                 self._ips.add(candidate)
                 return candidate
-        raise ValueError(f"no free address left in {network.prefix}")
+        self._full.add(network.prefix)  # (nearly) exhausted: small hosters fill up in big windows
+        return None
 
     def ip_in_prefix(self, prefix: ipaddress.IPv4Network) -> str | None:
         """A free host address inside ``prefix``, or None when it is exhausted."""
@@ -141,7 +163,12 @@ class World:
         return True
 
     def ip_of_kind(self, weights: dict[NetworkKind, float]) -> str:
-        return self.ip_in(self.networks.pick_mixed(self.rng, weights))
+        """A free address in a network of a kind drawn by ``weights`` (another one when full)."""
+        for _ in range(100):
+            candidate = self._free_ip(self.networks.pick_mixed(self.rng, weights))
+            if candidate is not None:
+                return candidate
+        raise ValueError(f"no free address left in networks of kinds {sorted(weights)}")
 
     def src_port_picker(self) -> Callable[[], int]:
         """Ports one host draws from: its OS's ephemeral range."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -114,4 +115,21 @@ def test_the_current_analyzer_runs_through_the_harness(tmp_path: Path) -> None:
     case = build_cases(SMOKE, scenarios=["mixed"])[0]
     run = harness.run_case(case, {}, tmp_path)
     assert run.quarantined == 0 and run.sessions == len(run.labels)
+    assert len(run.outcomes) == len(run.result.campaigns) == run.campaigns
     assert set(run.scores) >= {"bcubed_f1", "pair_precision", "ece", "stealthy_bf_recall"}
+
+
+def test_an_existing_result_is_scored_against_its_truth(tmp_path: Path) -> None:
+    """What a DAG run exported for a generated log scores the same as inside the harness."""
+    case = build_cases(SMOKE, scenarios=["mixed"])[0]
+    run = harness.run_case(case, {}, tmp_path / "case")
+    generated = generate(case.scenario, case.seed, size=case.size)
+    (tmp_path / "truth.json").write_text(generated.truth().to_json())
+    (tmp_path / "result.json").write_text(run.result.to_canonical_json())
+    out = tmp_path / "scores.json"
+    args = ["eval", "--truth", str(tmp_path / "truth.json"), "--result", str(tmp_path / "result.json")]
+    assert main([*args, "--out", str(out)]) == 0
+    scores = json.loads(out.read_text())["overall"]["scores"]
+    assert scores == {k: None if math.isnan(v) else pytest.approx(v, abs=1e-6) for k, v in run.scores.items()}
+    with pytest.raises(SystemExit, match="together"):
+        main(["eval", "--truth", str(tmp_path / "truth.json")])

@@ -75,7 +75,8 @@ def test_perfect_prediction_scores_perfectly() -> None:
     )
     labels, outcomes = line_up(_truth(), result)
     scores = score(labels, outcomes)
-    assert scores["bcubed_f1"] == scores["pair_precision"] == scores["pair_recall"] == 1.0
+    assert scores["bcubed_f1"] == scores["bcubed_f1_campaigns"] == 1.0
+    assert scores["pair_precision"] == scores["pair_recall"] == 1.0
     assert scores["false_merge_rate"] == 0.0 and scores["verdict_accuracy"] == 1.0
     assert scores["ece"] == 0.0 and scores["stealthy_bf_recall"] == 1.0
     assert outcomes.correct.tolist() == [True, True]
@@ -85,6 +86,8 @@ def test_no_campaigns_at_all() -> None:
     labels, outcomes = line_up(_truth(), _result())
     scores = score(labels, outcomes)
     assert scores["bcubed_precision"] == 1.0
+    # over the 6 campaign sessions: precision 1, recall (4 * 1/4 + 2 * 1/2) / 6 = 1/3
+    assert scores["bcubed_f1_campaigns"] == pytest.approx(2 * (1 / 3) / (1 + 1 / 3))
     assert scores["pair_recall"] == 0.0
     assert scores["false_merge_rate"] == 0.0
     assert scores["verdict_accuracy"] == 0.0  # the 6 campaign sessions all get "coincidental"

@@ -79,15 +79,17 @@ def test_expected_calibration_error_hand_example() -> None:
     assert metrics.expected_calibration_error(confidence, correct) == pytest.approx(expected)
     assert metrics.expected_calibration_error([1.0, 1.0], [True, True]) == 0.0  # 1.0 falls in the last bin
     assert metrics.expected_calibration_error([], []) == 0.0  # no campaigns: nothing claimed
+    bins = metrics.reliability_bins(confidence, correct)
+    assert [(b.low, b.count, b.accuracy) for b in bins] == [(0.1, 2, 0.0), (0.5, 1, 1.0), (0.9, 2, 0.5)]
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
         metrics.expected_calibration_error([1.2], [True])
 
 
-def test_subset_bcubed_recall() -> None:
+def test_bcubed_over_a_subset_keeps_clusters_whole() -> None:
     true = [0, 0, 0, 0, 1]
-    pred = [3, 3, 4, 5, 6]
+    pred = [3, 3, 4, 5, 3]
     mask = np.array([True, True, True, True, False])
-    assert metrics.subset_bcubed_recall(true, pred, mask) == pytest.approx(
-        (2 / 4 + 2 / 4 + 1 / 4 + 1 / 4) / 4
-    )
-    assert math.isnan(metrics.subset_bcubed_recall(true, pred, [False] * 5))
+    subset = metrics.bcubed(true, pred, mask)
+    assert subset.recall == pytest.approx((2 / 4 + 2 / 4 + 1 / 4 + 1 / 4) / 4)
+    assert subset.precision == pytest.approx((2 / 3 + 2 / 3 + 1 + 1) / 4)  # session 4 still dilutes cluster 3
+    assert math.isnan(metrics.bcubed(true, pred, [False] * 5).recall)

@@ -40,7 +40,8 @@ def dropper_botnet(world: World, scale: Scale) -> ActorRecord:
         verdict=Verdict.COORDINATED_CAMPAIGN,
         note="bots share a dropper URL host and payload hash; sessions spread over the window",
     )
-    host = cmd.payload_host(rng, world.ip_in(world.networks.pick(rng, NetworkKind.HOSTING)))
+    c2 = world.ip_of_kind({NetworkKind.HOSTING: 1.0})
+    host = world.fresh(lambda: cmd.payload_host(rng, c2))
     script = cmd.drop_name(rng)
     variant = rng.randrange(3)
     hashes = [cmd.sha256_hex(rng) for _ in range(rng.choice((1, 1, 2)))]
@@ -82,8 +83,9 @@ def mirai_telnet(world: World, scale: Scale) -> ActorRecord:
 
     Bots on consumer lines log in with factory-default credentials, then probe the shell the
     Mirai way (``enable``/``system``/``shell``/``sh`` and ``/bin/busybox TOKEN`` with a random
-    token per session, so no two sessions type the same lines). A minority go on to fetch the
-    loader for their CPU from the botnet's loader host. Bots scan continuously and in parallel.
+    token per session, so no two sessions type the same lines; the build fixes the preamble,
+    token length and echo file). A minority go on to fetch the loader for their CPU from the
+    botnet's loader host. Bots scan continuously and in parallel.
     """
     rng = world.rng
     actor = world.new_actor(
@@ -92,8 +94,9 @@ def mirai_telnet(world: World, scale: Scale) -> ActorRecord:
         verdict=Verdict.COORDINATED_CAMPAIGN,
         note="telnet busybox probing with per-session tokens; some fetch the loader from one host",
     )
-    host = world.ip_in(world.networks.pick(rng, NetworkKind.HOSTING))
+    host = world.ip_of_kind({NetworkKind.HOSTING: 1.0})
     loader = cmd.drop_name(rng).split(".")[0]
+    variant = cmd.mirai_variant(rng, world.fresh(lambda: cmd.mirai_echo_file(rng)))
     by_arch: dict[str, str] = {}
     base = bot_pace(rng)
     fetch_share = rng.uniform(0.2, 0.5)
@@ -104,8 +107,7 @@ def mirai_telnet(world: World, scale: Scale) -> ActorRecord:
         for start in spread(world, rng.choice((1, 1, 2, 2, 3, 4))):
             attempts = rng.randint(1, 3)
             succeeds = rng.random() < 0.75
-            token = cmd.mirai_token(rng)
-            commands: list[CommandSpec] = [*cmd.mirai_probe(rng, token)]
+            commands: list[CommandSpec] = [*cmd.mirai_probe(rng, variant)]
             if rng.random() < fetch_share:
                 url = f"http://{host}/bins/{loader}.{arch}"
                 digest = by_arch.setdefault(arch, cmd.sha256_hex(rng))
@@ -229,7 +231,9 @@ def single_password_botnet(world: World, scale: Scale) -> ActorRecord:
         verdict=Verdict.COORDINATED_CAMPAIGN,
         note="one uncommon password from many residential sources, no commands",
     )
-    password = rng.choice(("3245gs5662d34", "345gs5662d34", random_password(rng, rng.randint(10, 14))))
+    password = world.fresh(
+        lambda: rng.choice(("3245gs5662d34", "345gs5662d34", random_password(rng, rng.randint(10, 14))))
+    )
     username = rng.choice(("root", password))
     client = popular_client(rng)
     base = bot_pace(rng)

@@ -125,6 +125,11 @@ def public_miner_downloads(world: World, scale: Scale) -> list[ActorRecord]:
     return actors
 
 
+def _c2_host(world: World) -> str:
+    c2 = world.ip_of_kind({NetworkKind.HOSTING: 1.0})
+    return world.fresh(lambda: cmd.payload_host(world.rng, c2))
+
+
 def shared_exploit_two_actors(world: World, scale: Scale) -> list[ActorRecord]:
     """Two groups running the same public miner-installer script, nothing else in common.
 
@@ -154,7 +159,7 @@ def shared_exploit_two_actors(world: World, scale: Scale) -> list[ActorRecord]:
             note="same public installer as another campaign; own C2, wallet, client and networks",
         )
         actors.append(actor)
-        host = cmd.payload_host(rng, world.ip_in(world.networks.pick(rng, NetworkKind.HOSTING)))
+        host = _c2_host(world)
         stage = cmd.drop_name(rng)
         stage_payload = cmd.Payload(f"http://{host}/{stage}", cmd.sha256_hex(rng))
         variant = rng.randrange(3)

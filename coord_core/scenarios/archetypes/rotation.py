@@ -31,6 +31,16 @@ def _operator_script(world: World) -> list[str]:
     return script
 
 
+def _addresses_in_one_slash24(world: World, count: int) -> list[str]:
+    """``count`` free addresses of one /24 of a small hoster (another /24 when one is too full)."""
+    for _ in range(50):
+        block = world.networks.pick(world.rng, NetworkKind.HOSTING).slash24(world.rng)
+        addresses = [ip for ip in (world.ip_in_prefix(block) for _ in range(count)) if ip is not None]
+        if len(addresses) >= 2:
+            return addresses
+    raise ValueError("no /24 of a hosting network has two free addresses left")
+
+
 def slash24_rotation(world: World, scale: Scale) -> ActorRecord:
     """One operator rotating through addresses of one /24 at a small hoster.
 
@@ -46,18 +56,15 @@ def slash24_rotation(world: World, scale: Scale) -> ActorRecord:
         verdict=Verdict.SINGLE_ACTOR_MULTI_SOURCE,
         note="addresses of one /24 used in turn, same rare client, dictionary and script",
     )
-    block = world.networks.pick(rng, NetworkKind.HOSTING).slash24(rng)
     client = rare_client(rng)
     base = bot_pace(rng)
     script = _operator_script(world)
     username = rng.choice(("root", "admin", "ubuntu", "oracle"))
-    slots = in_turn(world, scale.count(rng, 4, 10), min_us=10 * MINUTE, max_us=50 * MINUTE)
+    addresses = _addresses_in_one_slash24(world, max(3, scale.count(rng, 4, 10)))
+    slots = in_turn(world, len(addresses), min_us=10 * MINUTE, max_us=50 * MINUTE)
     dictionary = mutated_wordlist(rng, 4 * 12 * len(slots))
     cursor = 0
-    for slot in slots:
-        ip = world.ip_in_prefix(block)
-        if ip is None:
-            break
+    for ip, slot in zip(addresses, slots, strict=True):
         port = world.src_port_picker()
         for at in within(world, slot, rng.randint(3, 12)):
             attempts = rng.randint(1, 4)
@@ -93,7 +100,7 @@ def cloud_rotation(world: World, scale: Scale) -> ActorRecord:
         note="machines in different hosting ASNs used in turn, same rare client, script and upload",
     )
     providers = world.networks.providers(NetworkKind.CLOUD)
-    chosen = rng.sample(providers, min(len(providers), scale.count(rng, 4, 8)))
+    chosen = rng.sample(providers, min(len(providers), max(3, scale.count(rng, 4, 8))))
     client = rare_client(rng)
     base = bot_pace(rng)
     script = [*rng.sample(cmd.GPU_PROBE, rng.randint(3, len(cmd.GPU_PROBE))), *cmd.recon_commands(rng, 1, 2)]
@@ -135,7 +142,8 @@ def paused_campaign(world: World, scale: Scale) -> ActorRecord:
         verdict=Verdict.COORDINATED_CAMPAIGN,
         note="waves hours apart from disjoint addresses, same payload host and hash",
     )
-    host = cmd.payload_host(rng, world.ip_in(world.networks.pick(rng, NetworkKind.HOSTING)))
+    c2 = world.ip_of_kind({NetworkKind.HOSTING: 1.0})
+    host = world.fresh(lambda: cmd.payload_host(rng, c2))
     digest = cmd.sha256_hex(rng)
     variant = rng.randrange(3)
     client = popular_client(rng)
