@@ -27,7 +27,9 @@ COMMON_PASSWORDS: frozenset[str] = frozenset(
     user ubuntu support default pass 1 0 raspberry changeme 888888 666666 oracle postgres mysql ftp
     ftpuser service system alpine vizxv xc3511 888888 54321 7ujMko0admin Zte521 anko hi3518 jvbzd
     klv123 klv1234 xmhdipc juantech realtek 12qwaszx qwe123 123qwe 1234qwer qwer1234 dreambox
-    uClinux user123 pi ubnt hikvision tomcat nagios hadoop git
+    uClinux user123 pi ubnt hikvision tomcat nagios hadoop git Aa123456 Aa@123456 Aa123456789 a123456
+    abc123456 123456a 1q2w3e 1q2w3e4r5t qwe123456 zxcvbnm asdfgh iloveyou monkey dragon 11111111
+    00000000 1111 0000 12341234 88888888 147258369 q1w2e3r4 admin@123 Admin@123 root@123 test1234
         """
     )
 )
@@ -84,6 +86,7 @@ def _unleet(text: str) -> str:
     return "".join(out)
 
 
+@functools.lru_cache(maxsize=1 << 18)
 def password_stem(password: str) -> str | None:
     """The base word of a rule-mutated password (``Summer42@123`` -> ``summer42``), if it has one.
 

@@ -58,9 +58,8 @@ CLIENT = KindSpec("client", FeatureClass.TOOLING, match_rate=0.9, floor=0.03, ca
 HASSH = KindSpec("hassh", FeatureClass.TOOLING, match_rate=0.9, floor=0.03, cap=2.0)
 KEX = KindSpec("kex", FeatureClass.TOOLING, match_rate=0.9, floor=0.03, cap=2.0)
 PORT = KindSpec("port", FeatureClass.TARGET, match_rate=0.9, floor=0.2, cap=0.3)
-PREFIX24 = KindSpec(
-    "net24", FeatureClass.INFRASTRUCTURE, match_rate=0.4, floor=0.0005, cap=7.0, proposes_pairs=True
-)
+# A shared /24 counts only next to specific likeness, which proposes the pair itself.
+PREFIX24 = KindSpec("net24", FeatureClass.INFRASTRUCTURE, match_rate=0.4, floor=0.0005, cap=7.0)
 PREFIX16 = KindSpec("net16", FeatureClass.INFRASTRUCTURE, match_rate=0.3, floor=0.002, cap=2.0)
 
 KINDS: tuple[KindSpec, ...] = (

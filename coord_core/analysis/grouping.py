@@ -92,18 +92,28 @@ def group_sources(frame: SessionFrame, proposals: list[Proposal], threshold: flo
         members = [int(s) for s in proposal.sources]
         pair_link = len(members) == 2 and proposal.detector in ("pair_likeness", "credential_overlap")
         covered: Counter[int] = Counter(forest.find(m) for m in members)
-        # Anchor on the group holding most of the proposal's sources (lowest root on ties).
-        anchor_root = min(covered, key=lambda r: (-covered[r], r))
-        anchor = next(m for m in members if forest.find(m) == anchor_root)
         statistical = proposal.detector != "shared_artefact" and len(members) > 2
+        if statistical:
+            # A group-level test that touches only a few sources of an established group does
+            # not bridge it to anything: those few stay where stronger evidence put them, and
+            # the rest go on only if they are most of what the test found.
+            kept = [
+                m
+                for m in members
+                if forest.size[forest.find(m)] < 2
+                or 2 * covered[forest.find(m)] >= forest.size[forest.find(m)]
+            ]
+            refused += len(members) - len(kept)
+            if 2 * len(kept) < len(members):
+                continue
+            members = kept
+        held = Counter(forest.find(m) for m in members)
+        # Anchor on the group holding most of the proposal's sources (lowest root on ties).
+        anchor_root = min(held, key=lambda r: (-held[r], r))
+        anchor = next(m for m in members if forest.find(m) == anchor_root)
         for other in members:
             ra, rb = forest.find(anchor), forest.find(other)
             if ra == rb:
-                continue
-            if statistical and forest.size[rb] >= 2 and 2 * covered[rb] < forest.size[rb]:
-                # A group-level test that touches only a few sources of an established group
-                # does not bridge it to another: those few stay where stronger evidence put them.
-                refused += 1
                 continue
             if forest.conflict(ra, rb):
                 refused += 1

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 
 from coord_core.analysis import features as fk
 from coord_core.analysis.credentials import (
@@ -198,14 +197,24 @@ def candidate_pairs(frame: SessionFrame, weights: np.ndarray, params: AnalysisPa
     return np.unique(pairs, axis=0)
 
 
-def _shared_weight(
-    matrix: sp.csr_matrix, w: np.ndarray, a: np.ndarray, b: np.ndarray, how: str
-) -> np.ndarray:
-    prod = matrix[a].multiply(matrix[b]).tocsr()
-    prod.data = prod.data * w[prod.indices]
-    if how == "max":
-        return np.asarray(prod.max(axis=1).toarray()).ravel() if prod.shape[1] else np.zeros(len(a))
-    return np.asarray(prod.sum(axis=1)).ravel()
+class _SharedFeatures:
+    """The features each candidate pair shares, computed once (one sparse product) for all kinds."""
+
+    def __init__(self, frame: SessionFrame, a: np.ndarray, b: np.ndarray) -> None:
+        prod = frame.incidence[a].multiply(frame.incidence[b]).tocsr()
+        self.n = len(a)
+        self.rows = np.repeat(np.arange(len(a)), np.diff(prod.indptr))
+        self.cols = prod.indices
+        self.kinds = frame.feature_kind[self.cols]
+
+    def weight(self, spec: fk.KindSpec, w: np.ndarray, how: str = "sum") -> np.ndarray:
+        mask = self.kinds == fk.KIND_INDEX[spec.name]
+        values = w[self.cols[mask]]
+        if how == "max":
+            out = np.zeros(self.n)
+            np.maximum.at(out, self.rows[mask], values)
+            return out
+        return np.bincount(self.rows[mask], weights=values, minlength=self.n).astype(np.float64)
 
 
 def host_conflicts(frame: SessionFrame, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -241,17 +250,16 @@ def score_pairs(
     threshold: float,
 ) -> PairScores:
     a, b = pairs[:, 0], pairs[:, 1]
-    inc = frame.incidence
+    shared = _SharedFeatures(frame, a, b)
     parts: dict[str, np.ndarray] = {}
     cred_w, cred_shared = overlap_weights(creds[0], a, b)
     stem_w, _ = overlap_weights(creds[1], a, b)
     # Same password implies same stem: the two tests are not independent, count the stronger.
     parts["credentials"] = np.maximum(cred_w, stem_w)
-    parts["template"] = _shared_weight(inc, templates, a, b, "max")
+    parts["template"] = shared.weight(fk.TEMPLATE, templates, "max")
     tooling = np.zeros(len(a))
     for spec in (fk.CLIENT, fk.HASSH, fk.KEX):
-        w = np.where(frame.feature_kind == fk.KIND_INDEX[spec.name], rarity, 0.0)
-        tooling = np.maximum(tooling, _shared_weight(inc, w, a, b, "sum"))
+        tooling = np.maximum(tooling, shared.weight(spec, rarity))
     parts["tooling"] = np.minimum(tooling, fk.CLIENT.cap)
     for spec, name in (
         (fk.USERNAME, "username"),
@@ -259,15 +267,11 @@ def score_pairs(
         (fk.PUBLIC_HOST, "public_host"),
         (fk.PORT, "port"),
     ):
-        w = np.where(frame.feature_kind == fk.KIND_INDEX[spec.name], rarity, 0.0)
-        parts[name] = np.minimum(_shared_weight(inc, w, a, b, "sum"), spec.cap)
+        parts[name] = np.minimum(shared.weight(spec, rarity), spec.cap)
     behaviour = (
         parts["credentials"] + parts["template"] + parts["tooling"] + parts["tcpip"] + parts["public_host"]
     )
-    infra = np.zeros(len(a))
-    for spec in (fk.PREFIX24, fk.PREFIX16):
-        w = np.where(frame.feature_kind == fk.KIND_INDEX[spec.name], rarity, 0.0)
-        infra = np.maximum(infra, _shared_weight(inc, w, a, b, "sum"))
+    infra = np.maximum(shared.weight(fk.PREFIX24, rarity), shared.weight(fk.PREFIX16, rarity))
     # Shared prefixes count only next to likeness that common tooling alone does not explain:
     # unrelated attackers rent from the same hosting blocks all the time.
     specific = (

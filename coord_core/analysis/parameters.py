@@ -21,7 +21,7 @@ class AnalysisParameters(BaseModel):
     link_base: float = Field(5.0, description="log-odds a link needs on top of ln(sources in window)/2")
     link_scale: float = Field(0.5, ge=0.0, le=2.0, description="weight of ln(sources) in the link threshold")
     pair_feature_max_sources: int = Field(
-        48, ge=2, le=5000, description="features held by more sources than this generate no pairs"
+        16, ge=2, le=5000, description="features held by more sources than this generate no pairs"
     )
     stealthy_max_attempts: int = Field(
         3, ge=1, le=20, description="attempts per source of a stealthy brute force"
