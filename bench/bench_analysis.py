@@ -100,6 +100,7 @@ def run_one(size: int, seed: int) -> dict[str, Any]:
         "sessions_per_cpu_second": round(len(sessions) / cpu),
         "input_rss_mb": round(input_rss, 1),
         "analysis_peak_rss_mb": round(analysis_peak, 1),
+        "analysis_added_rss_mb": round(analysis_peak - input_rss, 1),
         "peak_rss_mb": round(max(peak, analysis_peak), 1),
         "result_json_seconds": round(json_s, 2),
         "result_json_mb": round(len(text) / 2**20, 1),
@@ -130,7 +131,7 @@ def main() -> None:
         target = TARGETS_S.get(size)
         run["target_seconds"] = target
         run["meets_time_target"] = None if target is None else run["analysis_wall_seconds"] <= target
-        run["meets_rss_target"] = run["peak_rss_mb"] <= TARGET_RSS_MB
+        run["meets_rss_target"] = run["peak_rss_mb"] <= TARGET_RSS_MB  # the whole process, input included
         runs.append(run)
         print(json.dumps(run), file=sys.stderr)
     doc = {

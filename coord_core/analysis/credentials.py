@@ -22,7 +22,8 @@ from coord_core.analysis import features as fk
 from coord_core.analysis.frame import SessionFrame
 from coord_core.analysis.parameters import AnalysisParameters
 
-MAX_WEIGHT = 60.0
+# Statistical detectors stay below the artefact weights: exact artefacts are applied first.
+MAX_WEIGHT = 25.0
 PAIR_CAP = 5.0
 LONG_TAIL_MIN = 1000
 MATCH_RATE = 0.5

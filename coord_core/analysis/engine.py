@@ -142,11 +142,9 @@ def lookup_targets(frame: SessionFrame, patterns: dict[str, Any]) -> dict[str, l
     and the groups' artefacts (intel)."""
     grouped = sorted({frame.source_ips[s] for g in patterns["groups"] for s in g["sources"]})
     artefacts: set[str] = set()
-    for p in patterns["proposals"]:
-        for name in p["features"]:
-            kind = fk.kind_of(name)
-            if kind in (fk.PAYLOAD.name, fk.URL.name, fk.HOST.name):
-                artefacts.add(name)
+    for group in patterns["groups"]:
+        members = np.asarray(group["sources"], dtype=np.int64)
+        artefacts.update(name for name, _ in shared_in_group(frame, members, fk.PAYLOAD, fk.URL, fk.HOST))
     return {"all_sources": list(frame.source_ips), "grouped_sources": grouped, "artefacts": sorted(artefacts)}
 
 
@@ -410,6 +408,23 @@ def assemble(
         for j in group["joins"]:
             by_factor.setdefault(LINK_FACTOR[patterns["proposals"][j[0]]["detector"]], []).append(j)
         artefacts = shared_in_group(frame, sources, fk.PAYLOAD, fk.URL, fk.HOST, fk.SSH_KEY, fk.WALLET)
+        if artefacts and "shared_artefacts" not in by_factor:
+            # Another detector joined them first; the artefacts they share are still evidence.
+            evidence.append(
+                Evidence(
+                    evidence_id=f"{campaign_id}:shared_artefacts",
+                    factor="shared_artefacts",
+                    score=1.0,
+                    statistic={
+                        "links": 0,
+                        "shared_values": [
+                            {"feature": fk.kind_of(n), "value": _shown(fk.value_of(n)), "sources": c}
+                            for n, c in artefacts[:MAX_SHOWN_VALUES]
+                        ],
+                    },
+                    summary="sources share specific artefacts (payload, URL, remote host or SSH key)",
+                )
+            )
         for factor in sorted(by_factor):
             evidence.append(
                 _link_evidence(
