@@ -85,7 +85,7 @@ class DictionaryGroup:
     sources: np.ndarray
     profile: tuple[int, ...]  # feature ids of the shared tooling/target profile
     credentials: int
-    exclusive_rate_elsewhere: float  # how often low-attempt sources elsewhere walk a list
+    walk_rate_elsewhere: float  # how often low-attempt sources elsewhere walk a list
     p_value: float
     list_walkers: int = 0  # members two of whose own guesses share a base word
     expected_sources: float = 0.0  # sources a stratum holds elsewhere in the window
@@ -95,7 +95,7 @@ class DictionaryGroup:
         return float(min(-np.log(max(self.p_value, 1e-300)), MAX_WEIGHT))
 
 
-def _stem_repeats(frame: SessionFrame, stems: CredentialModel) -> np.ndarray:
+def _stem_repeats(frame: SessionFrame) -> np.ndarray:
     """Per source: whether two of its own guesses share a base word (walking a rule-expanded list).
 
     Counted on sessions' login lists: a source that tries ``centos!@#``, ``centos2024``,
@@ -108,7 +108,7 @@ def _stem_repeats(frame: SessionFrame, stems: CredentialModel) -> np.ndarray:
 
 
 def dictionary_groups(
-    frame: SessionFrame, model: CredentialModel, stems: CredentialModel, params: AnalysisParameters
+    frame: SessionFrame, model: CredentialModel, params: AnalysisParameters
 ) -> list[DictionaryGroup]:
     """Find stealthy distributed brute force: many sources, each a few guesses of one list.
 
@@ -135,7 +135,7 @@ def dictionary_groups(
     eligible = low & (per_source_rare == tried)
     if eligible.sum() < params.dictionary_min_sources:
         return []
-    repeats = _stem_repeats(frame, stems)
+    repeats = _stem_repeats(frame)
     multi = low & (attempts >= 2)
     key_cols = np.flatnonzero(frame.kind_mask(fk.CLIENT, fk.HASSH, fk.USERNAME))
     keyed = frame.incidence[:, key_cols].tocsr()
@@ -170,7 +170,7 @@ def dictionary_groups(
                 sources=members,
                 profile=key,
                 credentials=int(tried[members].sum()),
-                exclusive_rate_elsewhere=round(rate, 6),
+                walk_rate_elsewhere=round(rate, 6),
                 p_value=float(np.exp(min(0.0, max(log_p, -690.0)))),
                 list_walkers=r,
                 expected_sources=round(expected, 4),

@@ -357,7 +357,7 @@ def detect(frame: SessionFrame, params: AnalysisParameters, excluded: np.ndarray
     )
     if scores is not None:
         proposals += pair_proposals(frame, scores, threshold, weights)
-    for group in dictionary_groups(frame, creds, stems, params):
+    for group in dictionary_groups(frame, creds, params):
         if group.weight < threshold:
             continue
         proposals.append(
@@ -370,7 +370,7 @@ def detect(frame: SessionFrame, params: AnalysisParameters, excluded: np.ndarray
                     "p_value": group.p_value,
                     "sources": len(group.sources),
                     "credentials": group.credentials,
-                    "list_walk_rate_elsewhere": group.exclusive_rate_elsewhere,
+                    "list_walk_rate_elsewhere": group.walk_rate_elsewhere,
                     "list_walkers": group.list_walkers,
                     "expected_sources": group.expected_sources,
                 },
