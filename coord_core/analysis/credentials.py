@@ -107,6 +107,22 @@ def _stem_repeats(frame: SessionFrame) -> np.ndarray:
     return repeats
 
 
+def _list_walkers_and_neighbours(frame: SessionFrame, members: np.ndarray, repeats: np.ndarray) -> np.ndarray:
+    """The stratum's sources that walk a list, and those sharing a base word with one that does.
+
+    A popular stratum (the commonest client trying ``root``) also holds unrelated guessers with
+    a few rare passwords; only the list and its neighbours in it belong to the campaign.
+    """
+    walkers = members[repeats[members]]
+    if len(walkers) == len(members) or len(walkers) == 0:
+        return members
+    words = {w for s in walkers.tolist() for w in frame.source_stem_lists.get(int(s), [])}
+    neighbours = [
+        int(s) for s in members[~repeats[members]] if words & set(frame.source_stem_lists.get(int(s), []))
+    ]
+    return np.sort(np.concatenate([walkers, np.asarray(neighbours, dtype=np.int64)]))
+
+
 def dictionary_groups(
     frame: SessionFrame, model: CredentialModel, params: AnalysisParameters
 ) -> list[DictionaryGroup]:
@@ -147,7 +163,7 @@ def dictionary_groups(
     groups: list[DictionaryGroup] = []
     for key in sorted(by_key):
         stratum = np.asarray(by_key[key], dtype=np.int64)
-        members = stratum[eligible[stratum]]
+        members = _list_walkers_and_neighbours(frame, stratum[eligible[stratum]], repeats)
         k = len(members)
         if k < params.dictionary_min_sources:
             continue

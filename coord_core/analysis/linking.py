@@ -282,8 +282,10 @@ def score_pairs(
         + np.maximum(parts["tooling"] - 1.0, 0.0)
     )
     likeness = behaviour - parts["public_host"]
+    # ... or one operator's fixed toolchain: the same rare client build on the same uncommon account.
+    toolchain = (parts["tooling"] >= 0.9 * fk.CLIENT.cap) & (parts["username"] >= 0.8 * fk.USERNAME.cap)
     parts["infrastructure"] = np.where(
-        (specific >= BEHAVIOUR_NEEDED_FOR_INFRA) & (likeness >= threshold / 2.0), infra, 0.0
+        ((specific >= BEHAVIOUR_NEEDED_FOR_INFRA) & (likeness >= threshold / 2.0)) | toolchain, infra, 0.0
     )
     total = behaviour + parts["username"] + parts["port"] + parts["infrastructure"]
     conflict = host_conflicts(frame, a, b)

@@ -47,12 +47,12 @@ class GroupFacts:
 
     @property
     def handover(self) -> bool:
-        """One source at a time, each used for several sessions: an operator rotating addresses."""
-        return self.temporal.sequential and self.sessions_per_source >= 2.0
+        """Sources used (nearly) one at a time, each for several sessions: an operator rotating."""
+        return self.temporal.overlap_fraction <= 0.2 and self.sessions_per_source >= 2.0
 
 
 def decide_verdict(facts: GroupFacts) -> Verdict:
-    if not facts.specific and not facts.synchronised and facts.max_margin < 3.0:
+    if not facts.specific and not facts.synchronised and not facts.infra.shared and facts.max_margin < 3.0:
         return Verdict.COINCIDENTAL
     if facts.infra.shared and (facts.temporal.overlap_fraction < 0.5 or facts.sources <= 3):
         return Verdict.SINGLE_ACTOR_MULTI_SOURCE
