@@ -2,8 +2,8 @@
 
 Union-find over sources. Proposals are applied from the heaviest down; a join is refused when
 each side has its own non-public hosts or wallets that the other never used (two operators
-running one public script or miner recipe), judged on what most of a group's sources use, so
-one source's extra host cannot veto a botnet. A join of two already established groups (two or more sources
+running one public script or miner recipe), judged on what defines each group (used by at least
+a fifth of its sources), so one source's extra host cannot veto a botnet. A join of two already established groups (two or more sources
 each) by a pair link needs a margin over the threshold: weak links do not chain groups together.
 """
 
@@ -18,6 +18,7 @@ from coord_core.analysis import features as fk
 from coord_core.analysis.frame import SessionFrame
 from coord_core.analysis.linking import Proposal
 
+DEFINING_SHARE = 0.2
 ESTABLISHED_JOIN_MARGIN = 4.0  # log-odds a pair link needs above the threshold to join two groups
 
 
@@ -61,11 +62,15 @@ class _Forest:
         return root
 
     def _dominant(self, root: int) -> set[int]:
+        """The hosts/wallets that define a group: a lone source's own, or used by at least two
+        of its sources and a fifth of them (a botnet whose loader only some bots fetch)."""
         counts = self.hosts.get(root)
         if not counts:
             return set()
         size = int(self.size[root])
-        return {h for h, c in counts.items() if 2 * c > size}
+        if size == 1:
+            return set(counts)
+        return {h for h, c in counts.items() if c >= 2 and DEFINING_SHARE * size <= c}
 
     def conflict(self, ra: int, rb: int) -> bool:
         ha, hb = self.hosts.get(ra), self.hosts.get(rb)
