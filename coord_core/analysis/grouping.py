@@ -3,8 +3,10 @@
 Union-find over sources. Proposals are applied from the heaviest down; a join is refused when
 each side has its own non-public hosts or wallets that the other never used (two operators
 running one public script or miner recipe), judged on what defines each group (used by at least
-a fifth of its sources), so one source's extra host cannot veto a botnet. A join of two already established groups (two or more sources
-each) by a pair link needs a margin over the threshold: weak links do not chain groups together.
+a fifth of its sources), so one source's extra host cannot veto a botnet. A join of two
+established groups (two or more sources each) by a pair link needs a margin over the threshold,
+and a group-level test never pulls sources out of a group it only partly covers: weak links do
+not chain groups together.
 """
 
 from __future__ import annotations
