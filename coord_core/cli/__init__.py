@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 # Modules under coord_core.cli that contribute a subcommand, in help order.
 COMMAND_MODULES = (
+    "analyze",
     "db",
     "summary",
     "local_run",

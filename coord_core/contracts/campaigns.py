@@ -73,6 +73,43 @@ class RunInfo(BaseModel):
     event_count: int = 0
 
 
+class BenignScanner(BaseModel):
+    """A source on a known research-scanner list: labelled, never part of an attack campaign."""
+
+    model_config = ConfigDict(frozen=True)
+
+    source_ip: str
+    lists: list[str]  # names of the warning lists that matched
+    session_ids: list[str] = Field(default_factory=list)
+
+
+class SourceProfile(BaseModel):
+    """Offline enrichment of one source IP of a campaign or scanner (ASN/geo, scanner lists)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    ip: str
+    country: str | None = None
+    as_name: str | None = None
+    as_prefix: str | None = None
+    network_type: str = "unknown"  # hosting | residential | private | unknown
+    scanner_lists: list[str] = Field(default_factory=list)
+    campaign_id: str | None = None
+
+
+class ToolReport(BaseModel):
+    """How one lookup tool of the analysis fared; a failed tool degrades its evidence only."""
+
+    model_config = ConfigDict(frozen=True)
+
+    tool: str
+    status: str  # ok | failed | skipped
+    looked_up: int = 0
+    from_cache: int = 0
+    matches: int = 0
+    error: str | None = None
+
+
 class AnalysisResult(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -81,6 +118,9 @@ class AnalysisResult(BaseModel):
     campaigns: list[Campaign] = Field(default_factory=list)
     independent_session_ids: list[str] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
+    benign_scanners: list[BenignScanner] = Field(default_factory=list)
+    sources: list[SourceProfile] = Field(default_factory=list)
+    tools: list[ToolReport] = Field(default_factory=list)
 
     def to_canonical_json(self) -> str:
         """Byte-stable JSON: sorted keys, no whitespace variance, UTC timestamps."""

@@ -8,13 +8,18 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from coord_core.baseline.shared_artifacts import analyze
+from coord_core.analysis.parameters import AnalysisParameters
 from coord_core.contracts.campaigns import AnalysisResult, RunInfo
 from coord_core.contracts.sessions import AttackSession
+from coord_core.contracts.threat_intel import ThreatIntelSource
 from coord_core.contracts.window import DataWindow
+from coord_core.store.redis_resilience import BestEffortRedis
 from coord_core.store.result_cache import AnalysisResultCache
 from coord_core.store.results import ResultsStore
+from coord_core.store.workflow_state import WorkflowStateRecorder
 from coord_core.version import code_version
+from coord_core.workflow.graph import WorkflowContext, run_workflow, thread_id
+from coord_core.workflow.tools import ToolCoordinator
 
 log = logging.getLogger(__name__)
 
@@ -32,14 +37,13 @@ def parameters_hash(parameters: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(parameters, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def analyze_sessions(
+def _run_info(
     sessions: Sequence[AttackSession],
     parameters: dict[str, Any],
-    window: DataWindow | None = None,
-    *,
-    input_fingerprint: str | None = None,
-) -> AnalysisResult:
-    run = RunInfo(
+    window: DataWindow | None,
+    input_fingerprint: str | None,
+) -> RunInfo:
+    return RunInfo(
         input_fingerprint=input_fingerprint or fingerprint_sessions(sessions),
         parameters=parameters,
         code_version=code_version(),
@@ -48,7 +52,34 @@ def analyze_sessions(
         session_count=len(sessions),
         event_count=sum(s.event_count for s in sessions),
     )
-    return analyze(sessions, run)
+
+
+def _tools(params: AnalysisParameters, intel_sources: Sequence[ThreatIntelSource]) -> ToolCoordinator:
+    return ToolCoordinator(intel_sources=intel_sources, use_geo=params.geo, use_scanners=params.scanner_lists)
+
+
+def analyze_sessions(
+    sessions: Sequence[AttackSession],
+    parameters: dict[str, Any],
+    window: DataWindow | None = None,
+    *,
+    input_fingerprint: str | None = None,
+    intel_sources: Sequence[ThreatIntelSource] = (),
+) -> AnalysisResult:
+    """The analysis of a list of sessions (pure: no database), through the workflow's stages.
+
+    ``parameters`` are the analysis overrides (see ``AnalysisParameters``); an unknown key is an
+    error. The result is byte-identical for identical sessions, parameters and code.
+    """
+    params = AnalysisParameters.from_overrides(parameters)
+    run = _run_info(sessions, parameters, window, input_fingerprint)
+    context = WorkflowContext(
+        load_sessions=lambda: sessions, parameters=params, tools=_tools(params, intel_sources)
+    )
+    run_workflow(run, context)
+    if context.result is None:
+        raise RuntimeError("the analysis workflow ended without a result")
+    return context.result
 
 
 def analyze_interval(
@@ -57,16 +88,43 @@ def analyze_interval(
     parameters: dict[str, Any],
     *,
     cache: AnalysisResultCache | None = None,
+    checkpointer: Any = None,
+    dag_id: str = "coord",
+    redis: BestEffortRedis | None = None,
+    intel_sources: Sequence[ThreatIntelSource] = (),
 ) -> dict[str, Any]:
-    """Analyze the interval, reusing a cached result computed from the very same input, parameters
-    and code when the cache has one; the result always lands in PostgreSQL."""
+    """Analyze the interval with the workflow, reusing a cached result computed from the very same
+    input, parameters and code when the cache has one; the result always lands in PostgreSQL.
+
+    With a ``checkpointer`` (PostgresSaver) a retried task resumes the workflow after its last
+    completed node; the thread is deleted once the result is stored.
+    """
+    params = AnalysisParameters.from_overrides(parameters)
     sessions = store.load_sessions(window)
     fingerprint = fingerprint_sessions(sessions)
     params_hash = parameters_hash(parameters)
     result = cache.get(window, fingerprint, params_hash, code_version()) if cache else None
     cache_hit = result is not None
+    resumed = False
+    completed: list[str] = []
+    thread = thread_id(
+        dag_id=dag_id,
+        window_label=window.label,
+        input_fingerprint=fingerprint,
+        parameters=parameters,
+        code_version=code_version(),
+    )
     if result is None:
-        result = analyze_sessions(sessions, parameters, window, input_fingerprint=fingerprint)
+        run = _run_info(sessions, parameters, window, fingerprint)
+        context = WorkflowContext(
+            load_sessions=lambda: sessions,
+            parameters=params,
+            tools=_tools(params, intel_sources),
+            recorder=WorkflowStateRecorder(redis, thread) if redis is not None else None,
+        )
+        outcome = run_workflow(run, context, checkpointer=checkpointer, thread=thread)
+        resumed, completed = outcome.resumed, outcome.completed
+        result = AnalysisResult.model_validate_json(outcome.result_json)
         if cache is not None:
             cache.put(window, result, params_hash)
     else:
@@ -74,8 +132,13 @@ def analyze_interval(
             "analysis cache hit for %s (input %s): skipped recomputation", window.label, fingerprint[:12]
         )
     digest = store.save_analysis_result(window, result, parameters_hash=params_hash)
+    if checkpointer is not None and not cache_hit:
+        checkpointer.delete_thread(thread)
     log.info("analyzed %s: %d sessions, %d campaigns", window.label, len(sessions), len(result.campaigns))
     return {
+        "workflow_thread": thread,
+        "workflow_resumed": resumed,
+        "workflow_nodes": completed,
         "sessions": len(sessions),
         "campaigns": len(result.campaigns),
         "result_sha256": digest,

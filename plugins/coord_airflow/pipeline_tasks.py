@@ -308,22 +308,39 @@ def validate(context: Any) -> dict[str, Any]:
 
 
 def analyze(context: Any) -> dict[str, Any]:
+    """Run the analysis workflow; its checkpoints (PostgreSQL) let a retried try resume."""
     from coord_core.pipeline.analyze import analyze_interval
     from coord_core.store.result_cache import AnalysisResultCache
+    from coord_core.workflow.checkpoint import open_checkpointer
 
     params = _params(context)
     window = _window(context)
     redis = _best_effort_redis()
-    with _store() as store:
-        summary = analyze_interval(store, window, params.analysis, cache=AnalysisResultCache(redis))
-        store.update_run(
-            context["dag_run"].dag_id,
-            window,
-            analysis_input_fingerprint=summary["input_fingerprint"],
-            parameters_hash=summary["parameters_hash"],
-            result_sha256=summary["result_sha256"],
-            analysis_cache_hit=summary["cache_hit"],
-        )
+    checkpoint_conn = connections.results_db()
+    try:
+        checkpointer = open_checkpointer(checkpoint_conn)
+        with _store() as store:
+            summary = analyze_interval(
+                store,
+                window,
+                params.analysis,
+                cache=AnalysisResultCache(redis),
+                checkpointer=checkpointer,
+                dag_id=context["dag_run"].dag_id,
+                redis=redis,
+            )
+            store.update_run(
+                context["dag_run"].dag_id,
+                window,
+                analysis_input_fingerprint=summary["input_fingerprint"],
+                parameters_hash=summary["parameters_hash"],
+                result_sha256=summary["result_sha256"],
+                analysis_cache_hit=summary["cache_hit"],
+            )
+    finally:
+        checkpoint_conn.close()
+    if summary["workflow_resumed"]:
+        log.info("analysis workflow resumed from its checkpoint: nodes %s", summary["workflow_nodes"])
     _report_lineage(
         context,
         inputs=_results_tables("sessions"),

@@ -1,0 +1,322 @@
+"""Credential evidence: shared credentials (or base words) between two sources, and dictionary
+partitioning (many sources each trying a few entries of one list that no one else tries).
+
+Credentials come in lists: a source that tries one entry of a public list tries many, so ten
+shared entries are one piece of evidence, not ten. A pair's weight is the rarity of its rarest
+shared entry (the share of sources holding it, in log-odds), growing only with the log of how
+many it shares, and capped below the linking threshold: unrelated actors share public lists, so
+credentials join sources only together with other evidence. Whether sharing is beyond chance at
+all is checked first (Poisson: lambda = n_b * F_a expected shared entries from the entries'
+popularity); sharing the top-10 passwords is expected and weighs nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from scipy import stats
+
+from coord_core.analysis import features as fk
+from coord_core.analysis.frame import SessionFrame
+from coord_core.analysis.parameters import AnalysisParameters
+
+# Statistical detectors stay below the artefact weights: exact artefacts are applied first.
+MAX_WEIGHT = 25.0
+PAIR_CAP = 5.0
+LONG_TAIL_MIN = 1000
+MATCH_RATE = 0.5
+RARITY_FLOOR = 0.002
+
+
+@dataclass(frozen=True)
+class CredentialModel:
+    matrix: sp.csr_matrix  # sources x credential features (cred + cred_common)
+    columns: np.ndarray  # feature ids of the matrix columns
+    tried: np.ndarray  # credentials per source
+    popularity: np.ndarray  # summed share of the source's credentials
+
+
+def credential_model(frame: SessionFrame, *kinds: fk.KindSpec) -> CredentialModel:
+    """The overlap model over credential pairs (default) or other credential-like kinds (stems)."""
+    mask = frame.kind_mask(*(kinds or (fk.CREDENTIAL, fk.COMMON_CREDENTIAL)))
+    columns = np.flatnonzero(mask)
+    matrix = frame.incidence[:, columns].tocsr()
+    df = np.asarray(matrix.sum(axis=0)).ravel()
+    total = max(df.sum(), 1.0)
+    # Common passwords are as popular as the window shows; the rest belong to a long tail of
+    # thousands of values at least, however few of them one (small) window happens to hold.
+    common = frame.feature_kind[columns] == fk.KIND_INDEX[fk.COMMON_CREDENTIAL.name]
+    share = np.where(common, df / total, df / max(total, float(LONG_TAIL_MIN)))
+    tried = np.diff(matrix.indptr).astype(np.float64)
+    popularity = np.asarray(matrix @ share).ravel()
+    return CredentialModel(matrix=matrix, columns=columns, tried=tried, popularity=popularity)
+
+
+def overlap_weights(model: CredentialModel, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(log-odds weight, shared count) for source pairs (a[i], b[i]); see the module docstring."""
+    if len(a) == 0:
+        return np.empty(0), np.empty(0)
+    both = model.matrix[a].multiply(model.matrix[b]).tocsr()
+    shared = np.diff(both.indptr).astype(np.float64)
+    lam = np.maximum(model.tried[b] * model.popularity[a], model.tried[a] * model.popularity[b])
+    lam = np.maximum(lam, 1e-12)
+    with np.errstate(divide="ignore"):
+        logp = stats.poisson.logsf(shared - 1, lam)
+    beyond_chance = -logp > 3.0
+    holders = np.diff(model.matrix.tocsc().indptr).astype(np.float64)
+    n_sources = max(model.matrix.shape[0], 1)
+    rarest = np.zeros(len(a))
+    if both.nnz:
+        per_entry = np.log(MATCH_RATE / np.maximum(RARITY_FLOOR, holders[both.indices] / n_sources))
+        both.data = np.maximum(per_entry, 0.0)
+        rarest = np.asarray(both.max(axis=1).toarray()).ravel()
+    # One shared uncommon entry is what two users of overlapping public lists produce by chance.
+    weight = rarest * (1.0 - 0.5 / np.maximum(shared, 1.0)) + 0.3 * np.log(np.maximum(shared, 1.0))
+    weight = np.where((shared > 0) & beyond_chance, np.minimum(weight, PAIR_CAP), 0.0)
+    return weight, shared
+
+
+@dataclass(frozen=True)
+class DictionaryGroup:
+    """Sources that each tried a few credentials no one else in the window tried."""
+
+    sources: np.ndarray
+    profile: tuple[int, ...]  # feature ids of the shared tooling/target profile
+    credentials: int
+    walk_rate_elsewhere: float  # how often low-attempt sources elsewhere walk a list
+    p_value: float
+    list_walkers: int = 0  # members two of whose own guesses share a base word
+    expected_sources: float = 0.0  # sources a stratum holds elsewhere in the window
+
+    @property
+    def weight(self) -> float:
+        return float(min(-np.log(max(self.p_value, 1e-300)), MAX_WEIGHT))
+
+
+def _stem_repeats(frame: SessionFrame) -> np.ndarray:
+    """Per source: whether two of its own guesses share a base word (walking a rule-expanded list).
+
+    Counted on sessions' login lists: a source that tries ``centos!@#``, ``centos2024``,
+    ``centos1234`` is walking one list in order; one that tries three unrelated passwords is not.
+    """
+    repeats = np.zeros(frame.n_sources, dtype=bool)
+    for source, words in frame.source_stem_lists.items():
+        repeats[source] = len(words) > len(set(words))
+    return repeats
+
+
+def _list_walkers_and_neighbours(frame: SessionFrame, members: np.ndarray, repeats: np.ndarray) -> np.ndarray:
+    """The stratum's sources that walk a list, and those sharing a base word with one that does.
+
+    A popular stratum (the commonest client trying ``root``) also holds unrelated guessers with
+    a few rare passwords; only the list and its neighbours in it belong to the campaign.
+    """
+    walkers = members[repeats[members]]
+    if len(walkers) == len(members) or len(walkers) == 0:
+        return members
+    words = {w for s in walkers.tolist() for w in frame.source_stem_lists.get(int(s), [])}
+    neighbours = [
+        int(s) for s in members[~repeats[members]] if words & set(frame.source_stem_lists.get(int(s), []))
+    ]
+    return np.sort(np.concatenate([walkers, np.asarray(neighbours, dtype=np.int64)]))
+
+
+def dictionary_groups(
+    frame: SessionFrame, model: CredentialModel, params: AnalysisParameters
+) -> list[DictionaryGroup]:
+    """Find stealthy distributed brute force: many sources, each a few guesses of one list.
+
+    Members: sources with a few attempts in the window (2 to ``stealthy_max_attempts``), no
+    artefacts, and only rare credentials (no common password; no entry tried by more than three
+    sources). They are stratified by their client fingerprint and the usernames they try (one
+    tool, one target account list). A stratum is a group when it holds far more such sources
+    than the window's other strata do (Poisson), and its sources walk a rule-expanded list (two
+    of a source's own guesses share a base word) far more often than other low-attempt sources
+    in the window do (binomial, rate measured outside the stratum). The p-value multiplies the
+    two and corrects for the number of strata tested.
+    """
+    if model.matrix.shape[1] == 0:
+        return []
+    df = np.asarray(model.matrix.sum(axis=0)).ravel()
+    rare_col = df <= 3
+    per_source_rare = np.asarray(model.matrix[:, rare_col].sum(axis=1)).ravel()
+    tried = model.tried
+    attempts = frame.source_attempts
+    artefacts = frame.kind_mask(fk.PAYLOAD, fk.URL, fk.HOST, fk.SSH_KEY, fk.WALLET)
+    has_artefact = np.asarray(frame.incidence[:, np.flatnonzero(artefacts)].sum(axis=1)).ravel() > 0
+    # One guess cannot show a list being walked, and its username alone is a poor stratum.
+    low = (attempts >= 2) & (attempts <= params.stealthy_max_attempts) & (tried > 0) & ~has_artefact
+    eligible = low & (per_source_rare == tried)
+    if eligible.sum() < params.dictionary_min_sources:
+        return []
+    repeats = _stem_repeats(frame)
+    multi = low & (attempts >= 2)
+    key_cols = np.flatnonzero(frame.kind_mask(fk.CLIENT, fk.HASSH, fk.USERNAME))
+    keyed = frame.incidence[:, key_cols].tocsr()
+    by_key: dict[tuple[int, ...], list[int]] = {}
+    for src in np.flatnonzero(low):
+        key = tuple(int(key_cols[c]) for c in keyed.indices[keyed.indptr[src] : keyed.indptr[src + 1]])
+        by_key.setdefault(key, []).append(int(src))
+    strata = sum(1 for members in by_key.values() if eligible[members].sum() >= params.dictionary_min_sources)
+    groups: list[DictionaryGroup] = []
+    for key in sorted(by_key):
+        stratum = np.asarray(by_key[key], dtype=np.int64)
+        members = _list_walkers_and_neighbours(frame, stratum[eligible[stratum]], repeats)
+        k = len(members)
+        if k < params.dictionary_min_sources:
+            continue
+        # Are this stratum's low-attempt sources all-rare more often than the window's others?
+        others_low = int(low.sum()) - len(stratum)
+        others_rare = int(eligible.sum()) - k
+        rare_rate = (others_rare + 0.5) / (others_low + 1.0)
+        expected = round(rare_rate * len(stratum), 4)
+        log_p_size = float(stats.binom.logsf(k - 1, len(stratum), min(rare_rate, 1.0)))
+        inside = np.zeros(frame.n_sources, dtype=bool)
+        inside[members] = True
+        m2 = int((multi & inside).sum())
+        r = int((repeats & multi & inside).sum())
+        outside = multi & ~inside
+        rate = (float((repeats & outside).sum()) + 0.5) / (float(outside.sum()) + 1.0)
+        log_p_walk = float(stats.binom.logsf(r - 1, m2, rate)) if m2 else 0.0
+        log_p = log_p_size + log_p_walk + float(np.log(max(strata, 1)))
+        groups.append(
+            DictionaryGroup(
+                sources=members,
+                profile=key,
+                credentials=int(tried[members].sum()),
+                walk_rate_elsewhere=round(rate, 6),
+                p_value=float(np.exp(min(0.0, max(log_p, -690.0)))),
+                list_walkers=r,
+                expected_sources=round(expected, 4),
+            )
+        )
+    return groups
+
+
+@dataclass(frozen=True)
+class SharedCredential:
+    """One uncommon credential that several sources try and little else (a botnet's own password)."""
+
+    feature: int
+    sources: np.ndarray
+    p_value: float
+
+    @property
+    def weight(self) -> float:
+        return float(min(-np.log(max(self.p_value, 1e-300)), MAX_WEIGHT))
+
+
+def shared_rare_credentials(
+    frame: SessionFrame, model: CredentialModel, tight_max: int = 3
+) -> list[SharedCredential]:
+    """Uncommon credentials held by several *tight* sources (each trying at most ``tight_max``).
+
+    Null model: a tight source's guesses fall uniformly on the window's distinct uncommon
+    credentials, so it holds a given one with probability q = tried / distinct; the number of
+    tight sources holding it is binomial, corrected for the number of credentials tested.
+    """
+    rare_cols = np.flatnonzero(frame.feature_kind[model.columns] == fk.KIND_INDEX[fk.CREDENTIAL.name])
+    if len(rare_cols) == 0:
+        return []
+    tight = (model.tried >= 1) & (model.tried <= tight_max)
+    n_tight = int(tight.sum())
+    if n_tight < 3:
+        return []
+    by_cred = model.matrix[:, rare_cols].tocsc()
+    holders = np.diff(by_cred.indptr)
+    # The long tail of guessed passwords is thousands of values at least, however few one window shows.
+    q = float(model.tried[tight].mean()) / max(len(rare_cols), LONG_TAIL_MIN)
+    tested = int(np.sum(holders >= 2))
+    out: list[SharedCredential] = []
+    for c in np.flatnonzero(holders >= 3):
+        rows = by_cred.indices[by_cred.indptr[c] : by_cred.indptr[c + 1]]
+        tight_rows = rows[tight[rows]]
+        if len(tight_rows) < 3 or 10 * len(tight_rows) < 7 * len(rows):
+            continue
+        log_p = float(stats.binom.logsf(len(tight_rows) - 1, n_tight, min(q, 1.0))) + float(
+            np.log(max(tested, 1))
+        )
+        out.append(
+            SharedCredential(
+                feature=int(model.columns[rare_cols[c]]),
+                sources=np.sort(tight_rows).astype(np.int64),
+                p_value=float(np.exp(min(0.0, max(log_p, -690.0)))),
+            )
+        )
+    return out
+
+
+@dataclass(frozen=True)
+class GuessBurst:
+    """Low-and-slow guessers of one client fingerprint starting together, far denser than usual."""
+
+    sources: np.ndarray
+    profile: tuple[int, ...]
+    span_seconds: float
+    expected: float
+    p_value: float
+
+    @property
+    def weight(self) -> float:
+        return float(min(-np.log(max(self.p_value, 1e-300)), MAX_WEIGHT))
+
+
+def guess_bursts(frame: SessionFrame, model: CredentialModel, params: AnalysisParameters) -> list[GuessBurst]:
+    """Bursts of sources that each try a few uncommon credentials (a credential-stuffing wave).
+
+    Per client fingerprint, the eligible sources' first-seen times are cut where a gap exceeds a
+    tenth of the stratum's mean gap; a run of k sources spanning s seconds is tested with the
+    scan statistic's Poisson approximation: p ~ (T / s) * P(Poisson(n s / T) >= k) for n such
+    sources over the window's T seconds.
+    """
+    if model.matrix.shape[1] == 0 or frame.n_sessions == 0:
+        return []
+    df = np.asarray(model.matrix.sum(axis=0)).ravel()
+    per_source_rare = np.asarray(model.matrix[:, df <= 3].sum(axis=1)).ravel()
+    artefacts = frame.kind_mask(fk.PAYLOAD, fk.URL, fk.HOST, fk.SSH_KEY, fk.WALLET)
+    has_artefact = np.asarray(frame.incidence[:, np.flatnonzero(artefacts)].sum(axis=1)).ravel() > 0
+    attempts = frame.source_attempts
+    eligible = (
+        (attempts >= 1)
+        & (attempts <= params.stealthy_max_attempts)
+        & (model.tried > 0)
+        & (per_source_rare == model.tried)
+        & ~has_artefact
+    )
+    span_total = max(float(frame.end.max() - frame.start.min()), 1.0)
+    key_cols = np.flatnonzero(frame.kind_mask(fk.CLIENT, fk.HASSH))
+    keyed = frame.incidence[:, key_cols].tocsr()
+    by_key: dict[tuple[int, ...], list[int]] = {}
+    for src in np.flatnonzero(eligible):
+        key = tuple(int(key_cols[c]) for c in keyed.indices[keyed.indptr[src] : keyed.indptr[src + 1]])
+        by_key.setdefault(key, []).append(int(src))
+    out: list[GuessBurst] = []
+    for key in sorted(by_key):
+        members = np.asarray(by_key[key], dtype=np.int64)
+        n = len(members)
+        if n < params.dictionary_min_sources:
+            continue
+        order = np.argsort(frame.source_start[members], kind="stable")
+        members = members[order]
+        times = frame.source_start[members]
+        cut = span_total / n / 10.0
+        breaks = np.flatnonzero(np.diff(times) > cut) + 1
+        for run in np.split(np.arange(n), breaks):
+            k = len(run)
+            if k < params.dictionary_min_sources:
+                continue
+            span = float(times[run[-1]] - times[run[0]]) + cut
+            expected = n * span / span_total
+            log_p = float(stats.poisson.logsf(k - 1, expected)) + float(np.log(max(span_total / span, 1.0)))
+            out.append(
+                GuessBurst(
+                    sources=np.sort(members[run]),
+                    profile=key,
+                    span_seconds=round(span, 3),
+                    expected=round(expected, 4),
+                    p_value=float(np.exp(min(0.0, max(log_p, -690.0)))),
+                )
+            )
+    return out

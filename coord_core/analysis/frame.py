@@ -1,0 +1,407 @@
+"""The columnar session frame every detector reads.
+
+Sessions become numpy arrays and one sparse (source x feature) incidence matrix. Pydantic
+objects are touched once, here; everything they share is interned first (real windows have few
+distinct command lists, credential lists, download sets and client fingerprints), so the costly
+parsing runs once per distinct profile, not per session.
+
+A *source* is one attacking IP in the window: its sessions are one actor's. Campaigns are sets
+of sources.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+
+from coord_core.analysis import features as fk
+from coord_core.analysis.common_values import common_stems, is_common_password, is_public_host, password_stem
+from coord_core.analysis.normalise import CommandProfile, normalise_url, profile_commands
+from coord_core.contracts.sessions import AttackSession
+
+
+@dataclass
+class SessionFrame:
+    """Sessions in a canonical order, their sources and the sources' features."""
+
+    session_ids: list[str]
+    sensors: list[str]
+    start: np.ndarray  # float64 epoch seconds, per session
+    end: np.ndarray
+    source: np.ndarray  # int32 source index per session
+    attempts: np.ndarray  # int32 login attempts per session
+    commands: np.ndarray  # int32 commands per session
+    login_success: np.ndarray  # bool per session
+    template_of_session: np.ndarray  # int32 index into ``templates`` (-1: no commands)
+    templates: list[CommandProfile]
+    template_feature: np.ndarray  # int64 feature id of each template profile
+    source_ips: list[str]
+    source_ipv4: np.ndarray  # uint32 (0 for IPv6)
+    source_is_v6: np.ndarray  # bool
+    feature_names: list[str]
+    feature_kind: np.ndarray  # int8 index into features.KINDS
+    incidence: sp.csr_matrix  # sources x features, 1.0 where the source shows the feature
+    # per source
+    source_start: np.ndarray = field(default_factory=lambda: np.empty(0))
+    source_end: np.ndarray = field(default_factory=lambda: np.empty(0))
+    source_sessions: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int32))
+    source_attempts: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int32))
+    source_commands: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int32))
+    source_success: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=bool))
+    feature_sources: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    # base words of every password a low-attempt source tried, in order (dictionary detection)
+    source_stem_lists: dict[int, list[str]] = field(default_factory=dict)
+    _by_feature: sp.csc_matrix | None = None
+    _masks: dict[tuple[str, ...], np.ndarray] = field(default_factory=dict)
+
+    @property
+    def n_sessions(self) -> int:
+        return len(self.session_ids)
+
+    @property
+    def n_sources(self) -> int:
+        return len(self.source_ips)
+
+    def holders(self, feature: int) -> np.ndarray:
+        """Sources holding a feature (sorted source indices)."""
+        if self._by_feature is None:
+            self._by_feature = self.incidence.tocsc()
+        col = self._by_feature
+        return np.asarray(col.indices[col.indptr[feature] : col.indptr[feature + 1]], dtype=np.int64)
+
+    def features_of(self, source: int) -> np.ndarray:
+        row = self.incidence
+        return np.asarray(row.indices[row.indptr[source] : row.indptr[source + 1]], dtype=np.int64)
+
+    def kind_mask(self, *kinds: fk.KindSpec) -> np.ndarray:
+        """Boolean mask of the features of the given kinds (cached: detectors ask per group)."""
+        key = tuple(sorted(k.name for k in kinds))
+        found = self._masks.get(key)
+        if found is None:
+            wanted = np.array([fk.KIND_INDEX[name] for name in key], dtype=np.int8)
+            found = self._masks[key] = np.isin(self.feature_kind, wanted)
+            found.flags.writeable = False
+        return found
+
+
+STEM_LIST_MAX_ATTEMPTS = 20
+
+
+class _Interner:
+    def __init__(self) -> None:
+        self.ids: dict[str, int] = {}
+
+    def __call__(self, name: str) -> int:
+        found = self.ids.get(name)
+        if found is None:
+            found = self.ids[name] = len(self.ids)
+        return found
+
+
+def _credential_features(
+    logins: tuple[tuple[str, str | None, str | None], ...], intern: _Interner
+) -> tuple[int, ...]:
+    ids: set[int] = set()
+    for username, password, key in logins:
+        ids.add(intern(fk.feature_name(fk.USERNAME, username)))
+        if key:
+            ids.add(intern(fk.feature_name(fk.SSH_KEY, "login:" + key.lower())))
+        elif password is not None:
+            # Common passwords still count in the overlap test (they are expected to be shared),
+            # but never propose a link.
+            common = is_common_password(password)
+            kind = fk.COMMON_CREDENTIAL if common else fk.CREDENTIAL
+            ids.add(intern(fk.feature_name(kind, f"{username}\x00{password}")))
+            stem = None if common else password_stem(password)
+            if stem is not None and stem not in common_stems():
+                ids.add(intern(fk.feature_name(fk.PASSWORD_STEM, stem)))
+    return tuple(sorted(ids))
+
+
+def _artefact_features(
+    downloads: tuple[tuple[str, str | None], ...],
+    uploads: tuple[str | None, ...],
+    profile: CommandProfile | None,
+    src_ip: str,
+    intern: _Interner,
+) -> tuple[tuple[int, ...], frozenset[str]]:
+    """Artefact feature ids, and every host named (to spot sessions fetching from themselves)."""
+    ids: set[int] = set()
+    urls: list[str] = list(profile.urls) if profile else []
+    hosts: list[str] = list(profile.hosts) if profile else []
+    for url, shasum in downloads:
+        canonical, host = normalise_url(url)
+        urls.append(canonical)
+        if host:
+            hosts.append(host)
+        if shasum:
+            kind = fk.PUBLIC_PAYLOAD if host and is_public_host(host) else fk.PAYLOAD
+            ids.add(intern(fk.feature_name(kind, shasum.lower())))
+    for shasum in uploads:
+        if shasum:
+            ids.add(intern(fk.feature_name(fk.PAYLOAD, shasum.lower())))
+    for host in hosts:
+        if host == src_ip:
+            continue  # self-hosted payload (worm spreading): says nothing about shared infrastructure
+        kind = fk.PUBLIC_HOST if is_public_host(host) else fk.HOST
+        ids.add(intern(fk.feature_name(kind, host)))
+    for url in urls:
+        _, host = normalise_url(url)
+        if host and (host == src_ip or is_public_host(host)):
+            continue
+        ids.add(intern(fk.feature_name(fk.URL, url)))
+    if profile:
+        for key in profile.ssh_keys:
+            ids.add(intern(fk.feature_name(fk.SSH_KEY, key)))
+        for wallet in profile.wallets:
+            ids.add(intern(fk.feature_name(fk.WALLET, wallet)))
+    return tuple(sorted(ids)), frozenset(hosts)
+
+
+def _ip_key(ip: str) -> tuple[int, int]:
+    """(version, integer value) of a canonical IP string; the fast path skips ``ipaddress``."""
+    if ":" not in ip:
+        return 4, int.from_bytes(socket.inet_aton(ip), "big")
+    return 6, int(ipaddress.ip_address(ip))
+
+
+def _ipv4(ip: str, key: tuple[int, int]) -> tuple[int, bool]:
+    if key[0] == 4:
+        return key[1], False
+    mapped = ipaddress.IPv6Address(key[1]).ipv4_mapped
+    return (int(mapped), False) if mapped is not None else (0, True)
+
+
+class _ProfileTable:
+    """Distinct profiles of one kind (credential lists, artefact sets, tooling): key -> id."""
+
+    def __init__(self, n_sessions: int) -> None:
+        self.ids: dict[object, int] = {}
+        self.features: list[tuple[int, ...]] = []
+        self.of_session = np.full(n_sessions, -1, dtype=np.int64)
+
+    def get(self, key: object) -> int | None:
+        return self.ids.get(key)
+
+    def add(self, key: object, features: tuple[int, ...]) -> int:
+        pid = self.ids[key] = len(self.features)
+        self.features.append(features)
+        return pid
+
+    def incidence(self, source: np.ndarray, n_features: int) -> tuple[np.ndarray, np.ndarray]:
+        """(source row, feature col) pairs of every session that has a profile of this kind."""
+        has = self.of_session >= 0
+        if not has.any() or not self.features:
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+        lengths = np.fromiter((len(f) for f in self.features), dtype=np.int64, count=len(self.features))
+        indptr = np.concatenate(([0], np.cumsum(lengths)))
+        indices = np.fromiter((f for fs in self.features for f in fs), dtype=np.int64, count=int(indptr[-1]))
+        table = sp.csr_matrix(
+            (np.ones(len(indices)), indices, indptr), shape=(len(self.features), max(n_features, 1))
+        )
+        picked = table[self.of_session[has]].tocoo()
+        return source[has][picked.row].astype(np.int64), picked.col.astype(np.int64)
+
+
+def _tool_features(s: AttackSession, intern: _Interner) -> tuple[int, ...]:
+    ids: list[int] = []
+    if s.client_version:
+        ids.append(intern(fk.feature_name(fk.CLIENT, s.client_version)))
+    if s.hassh:
+        ids.append(intern(fk.feature_name(fk.HASSH, s.hassh)))
+    if s.kex_algs:
+        ids.append(intern(fk.feature_name(fk.KEX, ",".join(s.kex_algs))))
+    if s.dst_port is not None:
+        ids.append(intern(fk.feature_name(fk.PORT, f"{s.kind}/{s.protocol or ''}/{s.dst_port}")))
+    return tuple(ids)
+
+
+def build_frame(sessions: Sequence[AttackSession]) -> SessionFrame:
+    """Intern the sessions into a frame; the order is canonical whatever order they came in."""
+    n = len(sessions)
+    starts = np.fromiter((s.start.timestamp() for s in sessions), dtype=np.float64, count=n)
+    id_arr = np.array([s.session_id for s in sessions], dtype=str) if n else np.empty(0, dtype=str)
+    sensor_arr = np.array([s.sensor for s in sessions], dtype=str) if n else np.empty(0, dtype=str)
+    ordered = [sessions[k] for k in np.lexsort((id_arr, sensor_arr, starts))]
+    del id_arr, sensor_arr
+    intern = _Interner()
+    ip_keys = {ip: _ip_key(ip) for ip in {s.src_ip for s in ordered}}
+    source_ips = sorted(ip_keys, key=ip_keys.__getitem__)
+    ip_index = {ip: i for i, ip in enumerate(source_ips)}
+
+    start = np.sort(starts)
+    end = np.empty(n, dtype=np.float64)
+    source = np.empty(n, dtype=np.int64)
+    attempts = np.zeros(n, dtype=np.int32)
+    n_commands = np.zeros(n, dtype=np.int32)
+    success = np.zeros(n, dtype=bool)
+    template_of = np.full(n, -1, dtype=np.int32)
+
+    command_cache: dict[tuple[str, ...], int] = {}
+    templates: list[CommandProfile] = []
+    creds = _ProfileTable(n)
+    arts = _ProfileTable(n)
+    tools = _ProfileTable(n)
+    art_hosts: dict[int, frozenset[str]] = {}
+    login_stems: list[tuple[str, ...]] = []
+
+    extra_rows: list[int] = []
+    extra_cols: list[int] = []
+    session_ids: list[str] = []
+    sensors: list[str] = []
+    for i, s in enumerate(ordered):
+        session_ids.append(s.session_id)
+        sensors.append(s.sensor)
+        end[i] = s.end.timestamp()
+        src_ip = s.src_ip
+        source[i] = ip_index[src_ip]
+        profile: CommandProfile | None = None
+        if s.commands:
+            key = tuple(s.commands)
+            t = command_cache.get(key)
+            if t is None:
+                t = command_cache[key] = len(templates)
+                templates.append(profile_commands(key))
+            template_of[i] = t
+            profile = templates[t]
+            n_commands[i] = len(key)
+        if s.logins:
+            logins = tuple((a.username, a.password, a.key_fingerprint) for a in s.logins)
+            pid = creds.get(logins)
+            if pid is None:
+                pid = creds.add(logins, _credential_features(logins, intern))
+                login_stems.append(tuple(w for _, p, _ in logins if p and (w := password_stem(p))))
+            creds.of_session[i] = pid
+            attempts[i] = len(logins)
+            success[i] = s.login_success
+        if s.downloads or s.uploads or profile is not None:
+            akey: tuple[object, ...] = (
+                tuple((d.url, d.shasum) for d in s.downloads),
+                tuple(u.shasum for u in s.uploads),
+                int(template_of[i]),
+            )
+            pid = arts.get(akey)
+            if pid is None:
+                feats, hosts = _artefact_features(akey[0], akey[1], profile, "", intern)  # type: ignore[arg-type]
+                pid = arts.add(akey, feats)
+                art_hosts[pid] = hosts
+            if src_ip in art_hosts[pid]:
+                # The session fetches from its own address: that host is no shared infrastructure.
+                own = (*akey, src_ip)
+                pid = arts.get(own)
+                if pid is None:
+                    feats, _ = _artefact_features(akey[0], akey[1], profile, src_ip, intern)  # type: ignore[arg-type]
+                    pid = arts.add(own, feats)
+                    art_hosts[pid] = frozenset()
+            arts.of_session[i] = pid
+        tkey = (s.client_version, s.hassh, tuple(s.kex_algs), s.protocol, s.dst_port, s.kind)
+        pid = tools.get(tkey)
+        if pid is None:
+            pid = tools.add(tkey, _tool_features(s, intern))
+        tools.of_session[i] = pid
+        for req in s.tcpip_requests:
+            extra_rows.append(int(source[i]))
+            extra_cols.append(intern(fk.feature_name(fk.TCPIP, f"{req.dst_ip}:{req.dst_port}")))
+
+    # Templates are features of the sources that ran them (weighted later by what they say).
+    template_features = [intern(fk.feature_name(fk.TEMPLATE, "\n".join(p.template))) for p in templates]
+    has_template = template_of >= 0
+    row_parts = [np.asarray(extra_rows, dtype=np.int64), source[has_template]]
+    col_parts = [
+        np.asarray(extra_cols, dtype=np.int64),
+        np.asarray(template_features, dtype=np.int64)[template_of[has_template]]
+        if templates
+        else np.empty(0, dtype=np.int64),
+    ]
+
+    n_sources = len(source_ips)
+    ipv4 = np.zeros(n_sources, dtype=np.uint32)
+    is_v6 = np.zeros(n_sources, dtype=bool)
+    infra_rows: list[int] = []
+    infra_cols: list[int] = []
+    for j, ip in enumerate(source_ips):
+        value, v6 = _ipv4(ip, ip_keys[ip])
+        ipv4[j] = value
+        is_v6[j] = v6
+        if v6:
+            continue
+        # Infrastructure features: the source's /24 and /16 (IPv4).
+        infra_rows.extend((j, j))
+        infra_cols.append(
+            intern(
+                fk.feature_name(fk.PREFIX24, f"{value >> 24}.{(value >> 16) & 255}.{(value >> 8) & 255}.0/24")
+            )
+        )
+        infra_cols.append(intern(fk.feature_name(fk.PREFIX16, f"{value >> 24}.{(value >> 16) & 255}.0.0/16")))
+    row_parts.append(np.asarray(infra_rows, dtype=np.int64))
+    col_parts.append(np.asarray(infra_cols, dtype=np.int64))
+    for table in (creds, arts, tools):
+        r, c = table.incidence(source, len(intern.ids))
+        row_parts.append(r)
+        col_parts.append(c)
+    rows = np.concatenate(row_parts)
+    cols = np.concatenate(col_parts)
+
+    names = [""] * len(intern.ids)
+    for name, fid in intern.ids.items():
+        names[fid] = name
+    # Canonical feature order (by name), so ids do not depend on the input order.
+    order = np.argsort(np.array(names, dtype=object), kind="stable") if names else np.empty(0, dtype=np.int64)
+    remap = np.empty(len(names), dtype=np.int64)
+    remap[order] = np.arange(len(names))
+    names = [names[k] for k in order]
+    kinds = np.array([fk.KIND_INDEX[fk.kind_of(nm)] for nm in names], dtype=np.int8)
+    col_arr = remap[cols] if len(cols) else np.empty(0, dtype=np.int64)
+    incidence = sp.csr_matrix(
+        (np.ones(len(col_arr), dtype=np.float64), (rows, col_arr)),
+        shape=(n_sources, len(names)),
+    )
+    incidence.sum_duplicates()
+    incidence.data[:] = 1.0
+    incidence.sort_indices()
+
+    frame = SessionFrame(
+        session_ids=session_ids,
+        sensors=sensors,
+        start=start,
+        end=end,
+        source=source,
+        attempts=attempts,
+        commands=n_commands,
+        login_success=success,
+        template_of_session=template_of,
+        templates=templates,
+        template_feature=remap[np.asarray(template_features, dtype=np.int64)]
+        if templates
+        else np.empty(0, dtype=np.int64),
+        source_ips=source_ips,
+        source_ipv4=ipv4,
+        source_is_v6=is_v6,
+        feature_names=names,
+        feature_kind=kinds,
+        incidence=incidence,
+    )
+    _source_stats(frame)
+    low = frame.source_attempts <= STEM_LIST_MAX_ATTEMPTS
+    for i in np.flatnonzero((creds.of_session >= 0) & low[source]).tolist():
+        frame.source_stem_lists.setdefault(int(source[i]), []).extend(login_stems[int(creds.of_session[i])])
+    return frame
+
+
+def _source_stats(frame: SessionFrame) -> None:
+    n = frame.n_sources
+    src = frame.source
+    frame.source_start = np.full(n, np.inf)
+    np.minimum.at(frame.source_start, src, frame.start)
+    frame.source_end = np.full(n, -np.inf)
+    np.maximum.at(frame.source_end, src, frame.end)
+    frame.source_sessions = np.bincount(src, minlength=n).astype(np.int32)
+    frame.source_attempts = np.bincount(src, weights=frame.attempts, minlength=n).astype(np.int32)
+    frame.source_commands = np.bincount(src, weights=frame.commands, minlength=n).astype(np.int32)
+    frame.source_success = np.bincount(src, weights=frame.login_success, minlength=n) > 0
+    frame.feature_sources = np.diff(frame.incidence.tocsc().indptr).astype(np.int64)

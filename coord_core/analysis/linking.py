@@ -1,0 +1,424 @@
+"""Detectors that propose links between sources, each with its log-likelihood weight.
+
+A proposal joins a set of sources (a hyperedge: every holder of one artefact, a dictionary
+group) or a pair (scored over everything the two share). Weights are log-odds that the sources
+are one campaign; the linking threshold adds ln(sources in window)/2, the prior odds against
+any given pair, so a bigger window needs stronger evidence per link.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from coord_core.analysis import features as fk
+from coord_core.analysis.credentials import (
+    CredentialModel,
+    credential_model,
+    dictionary_groups,
+    guess_bursts,
+    overlap_weights,
+    shared_rare_credentials,
+)
+from coord_core.analysis.frame import SessionFrame
+from coord_core.analysis.minhash import estimated_jaccard, lsh_candidates, signatures
+from coord_core.analysis.normalise import shingles
+from coord_core.analysis.parameters import AnalysisParameters
+
+TEMPLATE_CAP = 26.0
+BEHAVIOUR_NEEDED_FOR_INFRA = 2.0  # infrastructure counts only next to specific behavioural likeness
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """Evidence that ``sources`` belong together, from one detector."""
+
+    # shared_artefact | command_similarity | credential_overlap | dictionary_partition | pair_likeness
+    detector: str
+    weight: float
+    sources: np.ndarray
+    features: tuple[str, ...]
+    statistic: dict[str, Any] = field(default_factory=dict)
+
+    def sort_key(self) -> tuple[float, int, str, tuple[int, ...]]:
+        return (-self.weight, len(self.sources), self.detector, tuple(int(s) for s in self.sources[:4]))
+
+
+def link_threshold(frame: SessionFrame, params: AnalysisParameters) -> float:
+    return params.link_base + params.link_scale * math.log(max(frame.n_sources, 2))
+
+
+def rarity_weights(frame: SessionFrame) -> np.ndarray:
+    """Per-feature weight of a shared value for the rarity-weighted kinds (0 elsewhere)."""
+    n = max(frame.n_sources, 1)
+    share = frame.feature_sources / n
+    weights = np.zeros(len(frame.feature_names))
+    for spec in fk.KINDS:
+        if spec.cap <= 0:
+            continue
+        mask = frame.feature_kind == fk.KIND_INDEX[spec.name]
+        with np.errstate(divide="ignore"):
+            w = np.log(spec.match_rate / np.maximum(spec.floor, share[mask]))
+        weights[mask] = np.clip(w, 0.0, spec.cap)
+    # A /24 crowded with sources is a hosting block shared by many customers.
+    net24 = frame.feature_kind == fk.KIND_INDEX[fk.PREFIX24.name]
+    weights[net24] = np.clip(6.0 - np.log(np.maximum(1.0, frame.feature_sources[net24] / 8.0)), 0.0, 6.0)
+    return weights
+
+
+def _literal_tokens(line: str) -> set[str]:
+    return {tok for tok in line.split() if not (tok.startswith("<") and tok.endswith(">"))}
+
+
+def template_weights(frame: SessionFrame) -> np.ndarray:
+    """How much running the same command template says, per template feature (0 elsewhere).
+
+    A template's information is the sum over its lines of the line's literal tokens, each line
+    discounted by how many command-running sources in the window run it: a script of unusual
+    lines is a toolkit fingerprint; a sequence of the recon one-liners everybody runs is not,
+    however long. Templates run by a large share of command-running sources lose weight too.
+    """
+    weights = np.zeros(len(frame.feature_names))
+    if not frame.templates:
+        return weights
+    cmd_sources = max(int((frame.source_commands > 0).sum()), 1)
+    line_sources: dict[str, set[int]] = {}
+    holders_of = {int(fid): frame.holders(int(fid)) for fid in set(frame.template_feature.tolist())}
+    for profile, fid in zip(frame.templates, frame.template_feature.tolist(), strict=True):
+        for line in set(profile.template):
+            line_sources.setdefault(line, set()).update(holders_of[int(fid)].tolist())
+    line_factor = {
+        line: float(np.clip(math.log(cmd_sources / max(len(srcs), 1)) / math.log(20.0), 0.15, 1.0))
+        if cmd_sources >= 20
+        else 1.0
+        for line, srcs in line_sources.items()
+    }
+    for profile, fid in zip(frame.templates, frame.template_feature.tolist(), strict=True):
+        lines = dict.fromkeys(profile.template)
+        w = min(
+            TEMPLATE_CAP, sum((0.5 * len(_literal_tokens(line)) + 1.0) * line_factor[line] for line in lines)
+        )
+        share = frame.feature_sources[fid] / cmd_sources
+        if share > 0.25 and cmd_sources >= 8:
+            w -= 2.0 * math.log(share / 0.25)
+        weights[fid] = max(w, 0.0)
+    return weights
+
+
+def artefact_proposals(frame: SessionFrame) -> list[Proposal]:
+    out: list[Proposal] = []
+    for spec in (fk.PAYLOAD, fk.URL, fk.HOST, fk.SSH_KEY, fk.WALLET):
+        kid = fk.KIND_INDEX[spec.name]
+        for fid in np.flatnonzero((frame.feature_kind == kid) & (frame.feature_sources >= 2)):
+            holders = frame.holders(int(fid))
+            out.append(
+                Proposal(
+                    detector="shared_artefact",
+                    weight=spec.weight,
+                    sources=holders,
+                    features=(frame.feature_names[fid],),
+                    statistic={"kind": spec.name, "sources": len(holders)},
+                )
+            )
+    return out
+
+
+def template_proposals(
+    frame: SessionFrame, weights: np.ndarray, threshold: float, params: AnalysisParameters
+) -> list[Proposal]:
+    """Strong shared templates, and near-duplicate templates found with MinHash-LSH."""
+    out: list[Proposal] = []
+    tmask = frame.feature_kind == fk.KIND_INDEX[fk.TEMPLATE.name]
+    tids = np.flatnonzero(tmask)
+    for fid in tids:
+        if frame.feature_sources[fid] >= 2 and weights[fid] >= threshold:
+            holders = frame.holders(int(fid))
+            out.append(
+                Proposal(
+                    detector="command_similarity",
+                    weight=float(weights[fid]),
+                    sources=holders,
+                    features=(frame.feature_names[fid],),
+                    statistic={"jaccard": 1.0, "sources": len(holders), "templates": 1},
+                )
+            )
+    if len(tids) < 2:
+        return out
+    tokens_of: dict[int, tuple[str, ...]] = {}
+    for profile, fid in zip(frame.templates, frame.template_feature.tolist(), strict=True):
+        tokens_of.setdefault(int(fid), profile.tokens)
+    token_sets = [shingles(tokens_of.get(int(f), ())) for f in tids]
+    sig = signatures(token_sets, params.minhash_permutations, params.seed)
+    pairs = lsh_candidates(sig, params.lsh_bands)
+    if len(pairs) == 0:
+        return out
+    jac = estimated_jaccard(sig, pairs)
+    keep = jac >= params.near_duplicate_jaccard
+    for (i, j), jv in zip(pairs[keep], jac[keep], strict=True):
+        fa, fb = int(tids[i]), int(tids[j])
+        w = float(jv) * min(weights[fa], weights[fb])
+        if w < threshold:
+            continue
+        holders = np.union1d(frame.holders(fa), frame.holders(fb))
+        if len(holders) < 2:
+            continue
+        out.append(
+            Proposal(
+                detector="command_similarity",
+                weight=w,
+                sources=holders,
+                features=(frame.feature_names[fa], frame.feature_names[fb]),
+                statistic={"jaccard": round(float(jv), 4), "sources": len(holders), "templates": 2},
+            )
+        )
+    return out
+
+
+def candidate_pairs(frame: SessionFrame, weights: np.ndarray, params: AnalysisParameters) -> np.ndarray:
+    """Source pairs sharing at least one pair-proposing feature held by few sources."""
+    proposing = np.zeros(len(frame.feature_names), dtype=bool)
+    for spec in fk.KINDS:
+        if spec.proposes_pairs:
+            proposing |= frame.feature_kind == fk.KIND_INDEX[spec.name]
+    proposing &= (frame.feature_sources >= 2) & (frame.feature_sources <= params.pair_feature_max_sources)
+    tmask = frame.feature_kind == fk.KIND_INDEX[fk.TEMPLATE.name]
+    proposing &= ~tmask | (weights > 0.5)
+    chunks: list[np.ndarray] = []
+    for fid in np.flatnonzero(proposing):
+        holders = frame.holders(int(fid))
+        ii, jj = np.triu_indices(len(holders), k=1)
+        chunks.append(np.stack([holders[ii], holders[jj]], axis=1))
+    if not chunks:
+        return np.empty((0, 2), dtype=np.int64)
+    pairs = np.concatenate(chunks)
+    return np.unique(pairs, axis=0)
+
+
+class _SharedFeatures:
+    """The features each candidate pair shares, computed once (one sparse product) for all kinds."""
+
+    def __init__(self, frame: SessionFrame, a: np.ndarray, b: np.ndarray) -> None:
+        prod = frame.incidence[a].multiply(frame.incidence[b]).tocsr()
+        self.n = len(a)
+        self.rows = np.repeat(np.arange(len(a)), np.diff(prod.indptr))
+        self.cols = prod.indices
+        self.kinds = frame.feature_kind[self.cols]
+
+    def weight(self, spec: fk.KindSpec, w: np.ndarray, how: str = "sum") -> np.ndarray:
+        mask = self.kinds == fk.KIND_INDEX[spec.name]
+        values = w[self.cols[mask]]
+        if how == "max":
+            out = np.zeros(self.n)
+            np.maximum.at(out, self.rows[mask], values)
+            return out
+        return np.bincount(self.rows[mask], weights=values, minlength=self.n).astype(np.float64)
+
+
+def host_conflicts(frame: SessionFrame, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Both sources fetch from their own non-public hosts the other never used: two operators."""
+    conflict = np.zeros(len(a), dtype=bool)
+    for spec in (fk.HOST, fk.WALLET):
+        cols = np.flatnonzero(frame.kind_mask(spec))
+        if len(cols) == 0 or len(a) == 0:
+            continue
+        owned = frame.incidence[:, cols].tocsr()
+        shared = np.asarray(owned[a].multiply(owned[b]).sum(axis=1)).ravel()
+        na = np.diff(owned.indptr)[a]
+        nb = np.diff(owned.indptr)[b]
+        conflict |= (na > shared) & (nb > shared)
+    return conflict
+
+
+@dataclass(frozen=True)
+class PairScores:
+    pairs: np.ndarray
+    total: np.ndarray
+    parts: dict[str, np.ndarray]
+    conflict: np.ndarray
+
+
+def score_pairs(
+    frame: SessionFrame,
+    pairs: np.ndarray,
+    rarity: np.ndarray,
+    templates: np.ndarray,
+    creds: tuple[CredentialModel, CredentialModel],
+    *,
+    threshold: float,
+) -> PairScores:
+    a, b = pairs[:, 0], pairs[:, 1]
+    shared = _SharedFeatures(frame, a, b)
+    parts: dict[str, np.ndarray] = {}
+    cred_w, cred_shared = overlap_weights(creds[0], a, b)
+    stem_w, _ = overlap_weights(creds[1], a, b)
+    # Same password implies same stem: the two tests are not independent, count the stronger.
+    parts["credentials"] = np.maximum(cred_w, stem_w)
+    parts["template"] = shared.weight(fk.TEMPLATE, templates, "max")
+    tooling = np.zeros(len(a))
+    for spec in (fk.CLIENT, fk.HASSH, fk.KEX):
+        tooling = np.maximum(tooling, shared.weight(spec, rarity))
+    parts["tooling"] = np.minimum(tooling, fk.CLIENT.cap)
+    for spec, name in (
+        (fk.USERNAME, "username"),
+        (fk.TCPIP, "tcpip"),
+        (fk.PUBLIC_HOST, "public_host"),
+        (fk.PORT, "port"),
+    ):
+        parts[name] = np.minimum(shared.weight(spec, rarity), spec.cap)
+    behaviour = (
+        parts["credentials"] + parts["template"] + parts["tooling"] + parts["tcpip"] + parts["public_host"]
+    )
+    infra = np.maximum(shared.weight(fk.PREFIX24, rarity), shared.weight(fk.PREFIX16, rarity))
+    # Shared prefixes count only next to likeness that common tooling alone does not explain:
+    # unrelated attackers rent from the same hosting blocks all the time.
+    specific = (
+        np.where(cred_shared >= 2, parts["credentials"], 0.0)
+        + stem_w
+        + parts["template"]
+        + parts["tcpip"]
+        + np.maximum(parts["tooling"] - 1.0, 0.0)
+    )
+    likeness = behaviour - parts["public_host"]
+    # ... or one operator's fixed toolchain: the same rare client build on the same uncommon account.
+    toolchain = (parts["tooling"] >= 0.9 * fk.CLIENT.cap) & (parts["username"] >= 0.8 * fk.USERNAME.cap)
+    parts["infrastructure"] = np.where(
+        ((specific >= BEHAVIOUR_NEEDED_FOR_INFRA) & (likeness >= threshold / 2.0)) | toolchain, infra, 0.0
+    )
+    total = behaviour + parts["username"] + parts["port"] + parts["infrastructure"]
+    conflict = host_conflicts(frame, a, b)
+    return PairScores(pairs=pairs, total=np.where(conflict, 0.0, total), parts=parts, conflict=conflict)
+
+
+def shared_feature_names(frame: SessionFrame, a: int, b: int, weights: np.ndarray) -> tuple[str, ...]:
+    """Names of the features two sources share that carry weight, heaviest first (bounded)."""
+    common = np.intersect1d(frame.features_of(a), frame.features_of(b))
+    common = common[weights[common] > 0]
+    order = np.lexsort((common, -weights[common]))
+    return tuple(frame.feature_names[int(f)] for f in common[order][:12])
+
+
+def pair_proposals(
+    frame: SessionFrame,
+    scores: PairScores,
+    threshold: float,
+    weights: np.ndarray,
+) -> list[Proposal]:
+    out: list[Proposal] = []
+    for k in np.flatnonzero(scores.total >= threshold):
+        a, b = (int(x) for x in scores.pairs[k])
+        parts = {name: round(float(v[k]), 4) for name, v in sorted(scores.parts.items()) if v[k] > 0}
+        top = max(parts, key=lambda name: (parts[name], name))
+        detector = {"credentials": "credential_overlap", "template": "command_similarity"}.get(
+            top, "pair_likeness"
+        )
+        if parts[top] < threshold:
+            # Named after one kind of evidence only when that kind alone would have made the link.
+            detector = "pair_likeness"
+        out.append(
+            Proposal(
+                detector=detector,
+                weight=float(scores.total[k]),
+                sources=np.array([a, b], dtype=np.int64),
+                features=shared_feature_names(frame, a, b, weights),
+                statistic={"log_odds_parts": parts},
+            )
+        )
+    return out
+
+
+@dataclass(frozen=True)
+class Detection:
+    """Everything the pattern analyzer proposes for one window."""
+
+    threshold: float
+    proposals: list[Proposal]
+    weights: np.ndarray  # per-feature weight used in links (rarity, templates, artefacts)
+    candidate_pairs: int
+    conflicting_pairs: int
+
+
+def detect(frame: SessionFrame, params: AnalysisParameters, excluded: np.ndarray | None = None) -> Detection:
+    """Run every link detector; sources flagged in ``excluded`` (benign scanners) take no part."""
+    threshold = link_threshold(frame, params)
+    rarity = rarity_weights(frame)
+    templates = template_weights(frame)
+    weights = np.maximum(rarity, templates)
+    for spec in (fk.PAYLOAD, fk.URL, fk.HOST, fk.SSH_KEY, fk.WALLET):
+        weights[frame.feature_kind == fk.KIND_INDEX[spec.name]] = spec.weight
+    creds = credential_model(frame)
+    stems = credential_model(frame, fk.PASSWORD_STEM)
+    proposals = artefact_proposals(frame) + template_proposals(frame, templates, threshold, params)
+    pairs = candidate_pairs(frame, np.maximum(templates, 0.0), params)
+    scores = (
+        score_pairs(frame, pairs, rarity, templates, (creds, stems), threshold=threshold)
+        if len(pairs)
+        else None
+    )
+    if scores is not None:
+        proposals += pair_proposals(frame, scores, threshold, weights)
+    for group in dictionary_groups(frame, creds, params):
+        if group.weight < threshold:
+            continue
+        proposals.append(
+            Proposal(
+                detector="dictionary_partition",
+                weight=group.weight,
+                sources=group.sources,
+                features=tuple(frame.feature_names[f] for f in group.profile),
+                statistic={
+                    "p_value": group.p_value,
+                    "sources": len(group.sources),
+                    "credentials": group.credentials,
+                    "list_walk_rate_elsewhere": group.walk_rate_elsewhere,
+                    "list_walkers": group.list_walkers,
+                    "expected_sources": group.expected_sources,
+                },
+            )
+        )
+    for burst in guess_bursts(frame, creds, params):
+        if burst.weight < threshold:
+            continue
+        proposals.append(
+            Proposal(
+                detector="guess_burst",
+                weight=burst.weight,
+                sources=burst.sources,
+                features=tuple(frame.feature_names[f] for f in burst.profile),
+                statistic={
+                    "p_value": burst.p_value,
+                    "sources": len(burst.sources),
+                    "span_seconds": burst.span_seconds,
+                    "expected_sources": burst.expected,
+                },
+            )
+        )
+    for shared in shared_rare_credentials(frame, creds):
+        if shared.weight < threshold:
+            continue
+        proposals.append(
+            Proposal(
+                detector="shared_credential",
+                weight=shared.weight,
+                sources=shared.sources,
+                features=(frame.feature_names[shared.feature],),
+                statistic={"p_value": shared.p_value, "sources": len(shared.sources)},
+            )
+        )
+    if excluded is not None and excluded.any():
+        kept: list[Proposal] = []
+        for p in proposals:
+            members = p.sources[~excluded[p.sources]]
+            if len(members) >= 2:
+                kept.append(Proposal(p.detector, p.weight, members, p.features, p.statistic))
+        proposals = kept
+    proposals.sort(key=Proposal.sort_key)
+    return Detection(
+        threshold=threshold,
+        proposals=proposals,
+        weights=weights,
+        candidate_pairs=len(pairs),
+        conflicting_pairs=int(scores.conflict.sum()) if scores is not None else 0,
+    )

@@ -1,0 +1,175 @@
+"""Command lines -> templates and artefacts.
+
+A template keeps what a toolkit fixes (the commands, flags, paths) and abstracts what varies
+between runs of the same toolkit (IPs, hosts, URL paths, numbers, hex, random file names, echoed
+strings, keys). Artefacts (URLs, hosts, SSH keys) are pulled out of the raw text before it is
+abstracted, because they are what tells two users of one public script apart.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import re
+from dataclasses import dataclass
+
+# Attacker-controlled text is bounded before any regex touches it.
+MAX_COMMAND_CHARS = 4096
+MAX_COMMANDS = 256
+
+_URL = re.compile(r"\b(?:https?|ftp|tftp)://[^\s'\"<>;|&)`]+", re.IGNORECASE)
+_SSH_KEY = re.compile(r"\b(ssh-(?:rsa|ed25519|dss)|ecdsa-sha2-nistp\d+)\s+(AAAA[0-9A-Za-z+/]{16,}={0,3})")
+_IPV4 = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}"
+_IPV4_RE = re.compile(rf"\b{_IPV4}\b")
+_IPV4_FULL = re.compile(_IPV4)
+_DEV_TCP = re.compile(r"/dev/(?:tcp|udp)/([^/\s]+)/(\d+)")
+_HOSTLIKE = re.compile(r"^(?:[A-Za-z0-9-]{1,63}\.)+[A-Za-z]{2,24}$")
+# Commands whose bare (scheme-less) arguments name a remote host.
+_FETCHERS = frozenset(
+    {"wget", "curl", "tftp", "ftpget", "nc", "ncat", "netcat", "telnet", "scp", "lwp-download"}
+)
+
+# Payout identities: Monero, Bitcoin (base58 and bech32) and Ethereum addresses, and the value
+# of a miner's ``-u``/``--user`` option.
+_WALLET = re.compile(
+    r"\b(?:[48][0-9AB][1-9A-HJ-NP-Za-km-z]{93}|bc1[02-9ac-hj-np-z]{25,87}|0x[0-9a-fA-F]{40}|"
+    r"[13][1-9A-HJ-NP-Za-km-z]{25,34})\b"
+)
+_MINER_USER = re.compile(r"(?:\s-u\s+|--user[=\s]+)([A-Za-z0-9._+-]{30,})")
+_QUOTED = re.compile(r"'[^']*'|\"(?:[^\"\\]|\\.)*\"")
+_HEX = re.compile(r"\b(?:0x)?[0-9a-fA-F]{8,}\b")
+_B64 = re.compile(r"\b[A-Za-z0-9+/]{24,}={0,2}")
+_NUMBER = re.compile(r"\b\d+\b")
+# Per-session random tokens in upper case (Mirai's ``/bin/busybox ECCHI`` check).
+_UPPER_TOKEN = re.compile(r"(?<![A-Za-z0-9_$-])[A-Z]{5,}(?![A-Za-z0-9_])")
+_MIXED = re.compile(r"\b(?=[A-Za-z0-9_]*\d)(?=[A-Za-z0-9_]*[A-Za-z])[A-Za-z0-9_]{6,}\b")
+_SPACE = re.compile(r"\s+")
+_TOKEN = re.compile(r"<[a-z]+>|[A-Za-z0-9_.\-/~*+$:=@%,\[\]]+|[|;&<>()!{}]+")
+
+
+@dataclass(frozen=True, slots=True)
+class CommandProfile:
+    """What one session's command list tells: its template and the artefacts in it."""
+
+    template: tuple[str, ...]
+    tokens: tuple[str, ...]
+    urls: tuple[str, ...]
+    hosts: tuple[str, ...]
+    ssh_keys: tuple[str, ...]
+    wallets: tuple[str, ...] = ()
+
+
+def normalise_host(host: str) -> str | None:
+    """Lower-case DNS name or canonical IP; ``None`` for anything that is not a usable host."""
+    host = host.strip().strip("[]").rstrip(".").lower()
+    if not host or len(host) > 253:
+        return None
+    if _IPV4_FULL.fullmatch(host):
+        return host
+    if ":" not in host and not host[-1].isdigit():
+        return host if _HOSTLIKE.match(host) else None
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        pass
+    return host if _HOSTLIKE.match(host) else None
+
+
+_URL_PARTS = re.compile(
+    r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?:[^@/?#]*@)?(?P<host>\[[^\]]*\]|[^:/?#]*)"
+    r"(?::(?P<port>\d{1,5}))?(?P<path>[^?#]*)"
+)
+
+
+def normalise_url(url: str) -> tuple[str, str | None]:
+    """(canonical URL without query/fragment, host) of a download URL; host ``None`` if unparseable."""
+    text = url.strip()[:MAX_COMMAND_CHARS]
+    if "://" not in text:
+        text = "http://" + text
+    match = _URL_PARTS.match(text)
+    host = normalise_host(match.group("host")) if match else None
+    if match is None or host is None:
+        return text.lower(), None
+    port = match.group("port")
+    netloc = host if port is None or int(port) > 65535 else f"{host}:{int(port)}"
+    return f"{match.group('scheme').lower()}://{netloc}{match.group('path') or '/'}", host
+
+
+def _bare_hosts(command: str) -> list[str]:
+    """Hosts named without a URL scheme: ``wget 1.2.3.4/x``, ``nc host 4444``, ``/dev/tcp/h/p``."""
+    found = [m.group(1) for m in _DEV_TCP.finditer(command)]
+    words = command.replace(";", " ; ").replace("|", " | ").replace("&&", " && ").split()
+    for i, word in enumerate(words):
+        name = word.rsplit("/", 1)[-1]
+        if name not in _FETCHERS:
+            continue
+        for arg in words[i + 1 : i + 8]:
+            if arg in (";", "|", "&&", "||"):
+                break
+            if arg.startswith("-") or "://" in arg:
+                continue
+            candidate = arg.strip("'\"").split("/", 1)[0].split(":", 1)[0]
+            if normalise_host(candidate) and ("." in candidate):
+                found.append(candidate)
+    return found
+
+
+def _abstract(command: str, bare_hosts: list[str]) -> str:
+    text = _URL.sub("<url>", command)
+    text = _WALLET.sub("<wallet>", text)
+    for host in sorted(set(bare_hosts), key=len, reverse=True):
+        text = text.replace(host, "<host>")
+    text = _SSH_KEY.sub("<sshkey>", text)
+    text = _QUOTED.sub("<s>", text)
+    text = _IPV4_RE.sub("<ip>", text)
+    text = _B64.sub("<b64>", text)
+    text = _HEX.sub("<hex>", text)
+    text = _MIXED.sub("<rnd>", text)
+    text = _UPPER_TOKEN.sub("<tok>", text)
+    text = _NUMBER.sub("<n>", text)
+    return _SPACE.sub(" ", text).strip()
+
+
+def profile_commands(commands: tuple[str, ...]) -> CommandProfile:
+    """Template and artefacts of a command list (pure; callers cache by the raw tuple)."""
+    urls: set[str] = set()
+    hosts: set[str] = set()
+    keys: set[str] = set()
+    wallets: set[str] = set()
+    template: list[str] = []
+    for raw in commands[:MAX_COMMANDS]:
+        command = raw[:MAX_COMMAND_CHARS]
+        for match in _URL.finditer(command):
+            url, host = normalise_url(match.group(0))
+            urls.add(url)
+            if host:
+                hosts.add(host)
+        bare = _bare_hosts(command)
+        for candidate in bare:
+            host = normalise_host(candidate)
+            if host:
+                hosts.add(host)
+        for match in _SSH_KEY.finditer(command):
+            keys.add(hashlib.sha256(match.group(2).encode()).hexdigest()[:32])
+        if "-u" in command or "--user" in command or len(command) > 40:
+            wallets.update(m.group(0) for m in _WALLET.finditer(command))
+            wallets.update(m.group(1).split(".", 1)[0] for m in _MINER_USER.finditer(command))
+        abstracted = _abstract(command, bare)
+        if abstracted:
+            template.append(abstracted)
+    tokens = tuple(tok for line in template for tok in (*_TOKEN.findall(line), "<eol>"))
+    return CommandProfile(
+        template=tuple(template),
+        tokens=tokens,
+        urls=tuple(sorted(urls)),
+        hosts=tuple(sorted(hosts)),
+        ssh_keys=tuple(sorted(keys)),
+        wallets=tuple(sorted(wallets)),
+    )
+
+
+def shingles(tokens: tuple[str, ...], size: int = 3) -> list[str]:
+    """Overlapping token k-grams (a template shorter than ``size`` is one shingle)."""
+    if len(tokens) <= size:
+        return [" ".join(tokens)] if tokens else []
+    return [" ".join(tokens[i : i + size]) for i in range(len(tokens) - size + 1)]

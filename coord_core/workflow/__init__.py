@@ -1,0 +1,1 @@
+"""The analysis workflow: LangGraph nodes over the ``coord_core.analysis`` stages."""

@@ -1,0 +1,85 @@
+"""The tool coordinator: threat-intel sources that match, fail or raise; answers cached."""
+
+from __future__ import annotations
+
+import random
+
+from coord_core.contracts.campaigns import Verdict
+from coord_core.contracts.sessions import AttackSession
+from coord_core.contracts.threat_intel import Indicator, IntelMatch, ThreatIntelLookup
+from coord_core.pipeline.analyze import analyze_sessions
+from tests.analysis.builders import background, random_ip, session
+from tests.analysis.test_detectors import DROPPER, DROPPER_SHA
+
+
+class KnowsTheDropper:
+    """An intel source that knows one payload hash (what MISP would answer for it)."""
+
+    name = "known-bad"
+
+    def __init__(self) -> None:
+        self.asked: list[list[Indicator]] = []
+
+    def lookup(self, indicators: list[Indicator]) -> ThreatIntelLookup:
+        self.asked.append(indicators)
+        matches = [
+            IntelMatch(indicator=i, source=self.name, event_uuid="ev-1", event_info="Loader campaign")
+            for i in indicators
+            if i.kind == "sha256" and i.value == DROPPER_SHA
+        ]
+        return ThreatIntelLookup(source=self.name, looked_up=len(indicators), matches=matches)
+
+
+class Outage:
+    name = "down"
+
+    def lookup(self, indicators: list[Indicator]) -> ThreatIntelLookup:
+        return ThreatIntelLookup(source=self.name, failed=True, error="connection refused")
+
+
+class Raises:
+    name = "broken"
+
+    def lookup(self, indicators: list[Indicator]) -> ThreatIntelLookup:
+        raise RuntimeError("adapter bug")
+
+
+def _window() -> list[AttackSession]:
+    rng = random.Random(21)
+    bots = [
+        session(
+            random_ip(rng),
+            rng.uniform(0, 3000),
+            logins=[("root", "x9!")],
+            commands=[f"wget {DROPPER}"],
+            downloads=[(DROPPER, DROPPER_SHA)],
+        )
+        for _ in range(5)
+    ]
+    return bots + background(rng, 20)
+
+
+def test_intel_matches_become_evidence_and_failures_are_recorded_not_raised() -> None:
+    known = KnowsTheDropper()
+    result = analyze_sessions(_window(), {}, intel_sources=[known, Outage(), Raises()])
+    (campaign,) = [c for c in result.campaigns if c.verdict is not Verdict.COINCIDENTAL]
+    intel = next(e for e in campaign.evidence if e.factor == "threat_intel")
+    assert intel.statistic["matches"] == ["known-bad:ev-1:Loader campaign"]
+    reports = {r.tool: r for r in result.tools}
+    assert reports["intel:known-bad"].status == "ok" and reports["intel:known-bad"].matches == 1
+    assert reports["intel:down"].status == "failed" and reports["intel:down"].error == "connection refused"
+    assert reports["intel:broken"].status == "failed" and "adapter bug" in (
+        reports["intel:broken"].error or ""
+    )
+    assert reports["scanner_lists"].status == "ok" and reports["asn_geo"].status == "ok"
+    # It was asked about the group's sources and artefacts, typed as MISP types them.
+    kinds = {i.kind for i in known.asked[0]}
+    assert {"ip-src", "sha256", "url"} <= kinds
+
+
+def test_a_failed_source_leaves_the_same_campaigns() -> None:
+    window = _window()
+    healthy = analyze_sessions(window, {})
+    degraded = analyze_sessions(window, {}, intel_sources=[Outage()])
+    assert [c.session_ids for c in healthy.campaigns] == [c.session_ids for c in degraded.campaigns]
+    assert [c.verdict for c in healthy.campaigns] == [c.verdict for c in degraded.campaigns]
