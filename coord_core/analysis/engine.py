@@ -27,6 +27,7 @@ from coord_core.analysis.calibration import Calibration, shipped_calibration
 from coord_core.analysis.frame import SessionFrame
 from coord_core.analysis.grouping import group_sources
 from coord_core.analysis.infrastructure import SourceInfra, group_infrastructure
+from coord_core.analysis.intel_matches import INTEL_TOOL_PREFIX, merge_matches
 from coord_core.analysis.linking import Proposal, detect, link_threshold
 from coord_core.analysis.parameters import AnalysisParameters
 from coord_core.analysis.temporal import temporal_stats
@@ -42,6 +43,8 @@ from coord_core.contracts.campaigns import (
     ToolReport,
     Verdict,
 )
+from coord_core.contracts.threat_intel import IntelMatch, ThreatIntelLookup
+from coord_core.intel.evidence import threat_intel_evidence
 
 DEEP_MAX_SOURCES = 50_000
 STANDARD_PERMUTATIONS = 199
@@ -177,7 +180,6 @@ def score(
         else min(params.permutations, STANDARD_PERMUTATIONS)
     )
     n_groups = max(len(patterns["groups"]), 1)
-    intel = tools.get("intel_matches", {})
     out: list[dict[str, Any]] = []
     for gi, group in enumerate(patterns["groups"]):
         members = [s for s in group["sources"] if frame.source_ips[s] not in scanners]
@@ -233,18 +235,44 @@ def score(
                 "raw_score": raw,
                 "temporal": temporal.as_statistic(),
                 "infrastructure": ginfra.as_statistic(),
-                "intel": sorted(
-                    {m for ip in ips for m in intel.get(ip, [])}
-                    | {
-                        m
-                        for j in joins
-                        for f in patterns["proposals"][j[0]]["features"]
-                        for m in intel.get(f, [])
-                    }
-                ),
+                **_group_intel(frame, members_arr, ips, tools),
             }
         )
     return {"groups": out, "calibration": calibration.label}
+
+
+def _group_intel(
+    frame: SessionFrame, members: np.ndarray, ips: list[str], tools: dict[str, Any]
+) -> dict[str, Any]:
+    """The group's intel matches and how many of its indicators were asked (its IPs and artefacts)."""
+    artefacts = [name for name, _ in shared_in_group(frame, members, fk.PAYLOAD, fk.URL, fk.HOST)]
+    asked = set(tools.get("intel_keys", ()))
+    keys = [k for k in [*ips, *artefacts] if k in asked]
+    matches = tools.get("intel_matches", {})
+    return {"intel": merge_matches(*(matches.get(k, []) for k in keys)), "intel_asked": len(keys)}
+
+
+def _intel_evidence(
+    campaign_id: str, group: dict[str, Any], tools: dict[str, Any], as_of: datetime
+) -> list[Evidence]:
+    """One ``threat_intel`` evidence per intel source asked; a failed source gives degraded evidence."""
+    found: list[Evidence] = []
+    for report in tools.get("reports", []):
+        if not str(report["tool"]).startswith(INTEL_TOOL_PREFIX):
+            continue
+        source = str(report["tool"])[len(INTEL_TOOL_PREFIX) :]
+        lookup = ThreatIntelLookup(
+            source=source,
+            looked_up=int(group.get("intel_asked", 0)),
+            matches=[IntelMatch.model_validate(m) for m in group.get("intel", []) if m["source"] == source],
+            failed=report["status"] != "ok",
+            error=report.get("error"),
+        )
+        suffix = "" if source == "misp" else f":{source}"
+        found.append(
+            threat_intel_evidence(lookup, evidence_id=f"{campaign_id}:threat_intel{suffix}", as_of=as_of)
+        )
+    return found
 
 
 # -- assemble ---------------------------------------------------------------------------------
@@ -467,16 +495,8 @@ def assemble(
         tooling = _tooling_evidence(campaign_id, frame, sources)
         if tooling is not None:
             evidence.append(tooling)
-        if group["intel"]:
-            evidence.append(
-                Evidence(
-                    evidence_id=f"{campaign_id}:threat_intel",
-                    factor="threat_intel",
-                    score=1.0,
-                    statistic={"matches": group["intel"][:MAX_SHOWN_VALUES]},
-                    summary="indicators of the campaign are known to threat intelligence",
-                )
-            )
+        # Intel age is measured at the campaign's own last activity, so the result stays reproducible.
+        evidence.extend(_intel_evidence(campaign_id, group, tools, _iso(float(frame.end[sess].max()))))
         if any(frame.source_sessions[s] > 1 for s in group["sources"]):
             evidence.append(
                 Evidence(

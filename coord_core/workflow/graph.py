@@ -33,7 +33,7 @@ from coord_core.analysis.parameters import AnalysisParameters
 from coord_core.contracts.campaigns import AnalysisResult, RunInfo
 from coord_core.contracts.sessions import AttackSession
 from coord_core.store.workflow_state import WorkflowStateRecorder
-from coord_core.workflow.tools import ToolCoordinator
+from coord_core.workflow.tools import ToolCoordinator, empty_tool_output
 
 log = logging.getLogger(__name__)
 
@@ -139,7 +139,7 @@ def enricher(state: AnalysisState, runtime: Runtime[WorkflowContext]) -> dict[st
         frame = ctx.frame()
         screening = state["screening"]
         patterns = state.get("patterns") or engine.find_patterns(frame, ctx.parameters, screening)
-        tools = state.get("tools") or {"infra": {}, "scanners": {}, "intel_matches": {}, "reports": []}
+        tools = state.get("tools") or empty_tool_output()
         scored = state.get("scored") or {"groups": [], "calibration": "not needed"}
         if screening["depth"] == "skip" and not tools["reports"]:
             # Even a window without signal gets its benign scanners labelled.

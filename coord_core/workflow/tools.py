@@ -18,6 +18,7 @@ from typing import Any
 
 from coord_core.analysis import features as fk
 from coord_core.analysis.infrastructure import GeoResolver, default_geo_resolver
+from coord_core.analysis.intel_matches import INTEL_TOOL_PREFIX, match_record, merge_matches
 from coord_core.analysis.scanners import ScannerRanges, default_scanner_ranges
 from coord_core.contracts.threat_intel import Indicator, IndicatorKind, ThreatIntelSource
 
@@ -45,6 +46,11 @@ def indicator_for(feature: str) -> Indicator | None:
         host_kind: IndicatorKind = "ip-src" if _IPV4.match(value) else "domain"
         return Indicator(kind=host_kind, value=value)
     return None
+
+
+def empty_tool_output() -> dict[str, Any]:
+    """What the tools produce when none ran: ASN/geo, scanner lists, intel matches and the keys asked."""
+    return {"infra": {}, "scanners": {}, "intel_matches": {}, "intel_keys": [], "reports": []}
 
 
 def _error_text(exc: BaseException) -> str:
@@ -117,18 +123,18 @@ class ToolCoordinator:
     def _intel_tool(
         self, source: ThreatIntelSource, ips: list[str], artefacts: list[str]
     ) -> tuple[dict[str, Any], dict[str, Any]]:
-        """Matches keyed by source IP or artefact feature name."""
+        """Match records (``match_record``) keyed by source IP or artefact feature name."""
         indicators: dict[str, Indicator] = {ip: Indicator(kind="ip-src", value=ip) for ip in ips}
         for feature in artefacts:
             ind = indicator_for(feature)
             if ind is not None:
                 indicators[feature] = ind
-        tool = f"intel:{source.name}"
+        tool = f"{INTEL_TOOL_PREFIX}{source.name}"
         ordered = sorted(indicators)[:MAX_INTEL_INDICATORS]
         with self._lock:
             hits = {k: self._cache[(tool, k)] for k in ordered if (tool, k) in self._cache}
         missing = [k for k in ordered if k not in hits]
-        matches: dict[str, list[str]] = {k: v for k, v in hits.items() if v}
+        matches: dict[str, list[dict[str, Any]]] = {k: v for k, v in hits.items() if v}
         report: dict[str, Any] = {
             "tool": tool,
             "status": "ok",
@@ -144,17 +150,17 @@ class ToolCoordinator:
             if outcome.failed:
                 report.update(status="failed", error=(outcome.error or "lookup failed")[:MAX_ERROR_CHARS])
             else:
-                fresh: dict[str, list[str]] = {k: [] for k in missing}
+                fresh: dict[str, list[dict[str, Any]]] = {k: [] for k in missing}
                 for m in outcome.matches:
                     key = by_indicator.get((m.indicator.kind, m.indicator.value))
                     if key is not None:
-                        fresh[key].append(f"{m.source}:{m.event_uuid}:{m.event_info[:80]}")
+                        fresh[key].append(match_record(m.model_copy(update={"source": source.name})))
                 with self._lock:
                     for k, v in fresh.items():
-                        self._cache[(tool, k)] = sorted(set(v))
-                matches.update({k: sorted(set(v)) for k, v in fresh.items() if v})
+                        self._cache[(tool, k)] = merge_matches(v)
+                matches.update({k: merge_matches(v) for k, v in fresh.items() if v})
         report["matches"] = sum(len(v) for v in matches.values())
-        return {"intel_matches": matches}, report
+        return {"intel_matches": matches, "intel_keys": ordered}, report
 
     def run(self, targets: dict[str, list[str]]) -> dict[str, Any]:
         """Run every tool concurrently; returns infra, scanners, intel matches and one report per tool."""
@@ -166,11 +172,11 @@ class ToolCoordinator:
         for source in self.intel_sources:
             jobs.append(
                 (
-                    f"intel:{source.name}",
+                    f"{INTEL_TOOL_PREFIX}{source.name}",
                     lambda s=source: self._intel_tool(s, targets["grouped_sources"], targets["artefacts"]),  # type: ignore[misc]
                 )
             )
-        out: dict[str, Any] = {"infra": {}, "scanners": {}, "intel_matches": {}, "reports": []}
+        out = empty_tool_output()
         if not jobs:
             return out
         with ThreadPoolExecutor(max_workers=len(jobs), thread_name_prefix="coord-tool") as pool:
@@ -185,8 +191,9 @@ class ToolCoordinator:
                 for key, value in data.items():
                     if key == "intel_matches":
                         for k, v in value.items():
-                            out["intel_matches"].setdefault(k, [])
-                            out["intel_matches"][k] = sorted(set(out["intel_matches"][k]) | set(v))
+                            out["intel_matches"][k] = merge_matches(out["intel_matches"].get(k, []), v)
+                    elif key == "intel_keys":
+                        out["intel_keys"] = sorted(set(out["intel_keys"]) | set(value))
                     else:
                         out[key].update(value)
                 out["reports"].append(report)

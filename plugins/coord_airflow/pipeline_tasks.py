@@ -328,6 +328,8 @@ def analyze(context: Any) -> dict[str, Any]:
                 checkpointer=checkpointer,
                 dag_id=context["dag_run"].dag_id,
                 redis=redis,
+                # MISP through coord_misp; without it the threat_intel factor is recorded as missing.
+                intel_sources=[connections.threat_intel_source(redis.client)],
             )
             store.update_run(
                 context["dag_run"].dag_id,

@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 import psycopg
 import pytest
-from pymisp import MISPEvent
+from pymisp import MISPEvent, PyMISP
 
 from coord_core.intel import identifiers
 from tests.conftest import REAL_SAMPLE
@@ -162,3 +162,39 @@ def test_with_a_misp_connection_the_run_creates_one_event_per_campaign_then_none
         later = list(misp.requests)[writes:]
         assert [r.path for r in later if r.method == "POST" and "restSearch" not in r.path] == []
         assert not (Path(airflow.home) / "coord_misp_feed").exists()  # with a connection, no feed
+
+
+def test_what_misp_already_knows_becomes_threat_intel_evidence_of_the_campaign(
+    airflow: AirflowEnv, postgres_dsn: str, tmp_path: Path
+) -> None:
+    with MispEmulator() as misp:
+        analyst = PyMISP(misp.url, misp.key, ssl=False)
+        known = MISPEvent()
+        known.info = "Loader seen by a partner sensor network"
+        known.add_attribute("sha256", DROPPER_SHA, category="Payload delivery", to_ids=True)
+        known.add_tag("tlp:green")
+        analyst.add_event(known, pythonify=True)
+        host, port = misp.url.removeprefix("http://").split(":")
+        airflow.env["AIRFLOW_CONN_COORD_MISP"] = f"http://:{quote(misp.key, safe='')}@{host}:{port}"
+        airflow.dags_test("2025-10-24T14:00:00+00:00", _conf(tmp_path))
+        searches = misp.calls("POST", "/attributes/restSearch")
+    assert searches  # the analysis asked MISP about the interval's indicators
+    with psycopg.connect(postgres_dsn) as conn:
+        rows = conn.execute(
+            "SELECT e.campaign_id, e.score, e.statistic FROM coord.evidence e "
+            "WHERE e.factor = 'threat_intel' ORDER BY e.campaign_id"
+        ).fetchall()
+        botnet = conn.execute(
+            "SELECT DISTINCT campaign_id FROM coord.campaign_members m JOIN coord.sessions s "
+            "USING (interval_start, session_id) WHERE s.src_ip = ANY(%s)",
+            (BOT_IPS,),
+        ).fetchall()
+    assert len(botnet) == 1, botnet  # the four bots are one campaign
+    by_campaign = {campaign: (score, statistic) for campaign, score, statistic in rows}
+    score, statistic = by_campaign[botnet[0][0]]
+    assert not statistic["degraded"] and statistic["matched_indicators"] == 1 and score > 0
+    (event,) = statistic["events"]
+    assert event["info"] == "Loader seen by a partner sensor network"
+    assert event["tags"] == ["tlp:green"] and event["values"] == [f"sha256:{DROPPER_SHA}"]
+    # Every other campaign was looked up too, and matched nothing.
+    assert all(s["matched_indicators"] == 0 for c, (_, s) in by_campaign.items() if c != botnet[0][0])

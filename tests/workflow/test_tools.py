@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from datetime import UTC, datetime
 
 from coord_core.contracts.campaigns import Verdict
 from coord_core.contracts.sessions import AttackSession
@@ -10,6 +11,8 @@ from coord_core.contracts.threat_intel import Indicator, IntelMatch, ThreatIntel
 from coord_core.pipeline.analyze import analyze_sessions
 from tests.analysis.builders import background, random_ip, session
 from tests.analysis.test_detectors import DROPPER, DROPPER_SHA
+
+SEEN = datetime(2025, 10, 20, tzinfo=UTC)
 
 
 class KnowsTheDropper:
@@ -23,7 +26,14 @@ class KnowsTheDropper:
     def lookup(self, indicators: list[Indicator]) -> ThreatIntelLookup:
         self.asked.append(indicators)
         matches = [
-            IntelMatch(indicator=i, source=self.name, event_uuid="ev-1", event_info="Loader campaign")
+            IntelMatch(
+                indicator=i,
+                source=self.name,
+                event_uuid="ev-1",
+                event_info="Loader campaign",
+                tags=["tlp:amber", "malware:loader"],
+                last_seen=SEEN,
+            )
             for i in indicators
             if i.kind == "sha256" and i.value == DROPPER_SHA
         ]
@@ -63,8 +73,21 @@ def test_intel_matches_become_evidence_and_failures_are_recorded_not_raised() ->
     known = KnowsTheDropper()
     result = analyze_sessions(_window(), {}, intel_sources=[known, Outage(), Raises()])
     (campaign,) = [c for c in result.campaigns if c.verdict is not Verdict.COINCIDENTAL]
-    intel = next(e for e in campaign.evidence if e.factor == "threat_intel")
-    assert intel.statistic["matches"] == ["known-bad:ev-1:Loader campaign"]
+    intel = {e.evidence_id: e for e in campaign.evidence if e.factor == "threat_intel"}
+    assert set(intel) == {f"{campaign.campaign_id}:threat_intel:{n}" for n in ("known-bad", "down", "broken")}
+    known_bad = intel[f"{campaign.campaign_id}:threat_intel:known-bad"]
+    (event,) = known_bad.statistic["events"]
+    assert event["event_uuid"] == "ev-1" and event["info"] == "Loader campaign"
+    assert event["tags"] == ["malware:loader", "tlp:amber"]
+    assert event["values"] == [f"sha256:{DROPPER_SHA}"]
+    # Age is counted at the campaign's own last activity, not the wall clock.
+    assert event["age_days"] == round((campaign.last_seen - SEEN).total_seconds() / 86400, 2)
+    assert known_bad.statistic["matched_indicators"] == 1 and not known_bad.statistic["degraded"]
+    assert 0 < known_bad.score < 1  # one of the campaign's indicators was known
+    for failed in ("down", "broken"):
+        degraded = intel[f"{campaign.campaign_id}:threat_intel:{failed}"]
+        assert degraded.score == 0.0 and degraded.statistic["degraded"] is True
+    assert "connection refused" in intel[f"{campaign.campaign_id}:threat_intel:down"].statistic["reason"]
     reports = {r.tool: r for r in result.tools}
     assert reports["intel:known-bad"].status == "ok" and reports["intel:known-bad"].matches == 1
     assert reports["intel:down"].status == "failed" and reports["intel:down"].error == "connection refused"
