@@ -43,6 +43,7 @@ lint: $(VENV)/.synced
 
 typecheck: $(VENV)/.synced
 	$(BIN)/mypy coord_core plugins dags tests
+	$(BIN)/mypy bench
 
 test: lint typecheck
 	$(BIN)/pytest -q

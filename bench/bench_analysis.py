@@ -1,15 +1,17 @@
 """Benchmark: the coordination analysis on generated windows of 10k, 100k and 1M sessions.
 
-What is timed: ``coord_core.pipeline.analyze.analyze_sessions(sessions, {})`` — from a list of
-``AttackSession`` objects to the ``AnalysisResult`` (frame, every detector, grouping, tools with
-the offline ASN/geo and scanner lists, permutation tests, verdicts, calibration, assembly), run
-through the LangGraph workflow in memory. Not timed: generating the window (the scenario
-generator's in-memory path) and serialising the result to JSON (reported separately). No LLM.
+What is timed: the analysis from ``AttackSession`` objects to the ``AnalysisResult``: every
+session handed to a ``FrameBuilder`` as the generator produces it (interning, command
+normalisation, fingerprints), then ``analyze_frame`` (every detector, grouping, tools with the
+offline ASN/geo and scanner lists, permutation tests, verdicts, calibration, assembly) through
+the LangGraph workflow in memory. The window is streamed, as from a database cursor: no list of
+a million session objects is ever held. Not timed: planning the sessions (the generator) and
+serialising the result to JSON (reported separately). No LLM.
 
-Each size runs in a fresh process, so its peak RSS is its own. RSS is sampled every 20 ms
-while the analysis runs; ``peak_rss_mb`` is the process peak (input included), ``input_rss_mb``
-the RSS once the window is in memory. CPU seconds are reported next to wall seconds because the
-development machines are shared: wall time there includes waiting for other work.
+Each size runs in a fresh process, so its peak RSS is its own: ``peak_rss_mb`` is the process
+peak (generator, frame, analysis and result JSON included), sampled every 20 ms and checked
+against ``ru_maxrss``. CPU seconds (the streamed ``add`` calls counted at their wall time) are
+reported next to wall seconds because the development machines are shared.
 
     .venv/bin/python bench/bench_analysis.py                        # 10k, 100k, 1M
     .venv/bin/python bench/bench_analysis.py --sizes 10000,100000   # a subset
@@ -65,43 +67,49 @@ class _RssSampler(threading.Thread):
 
 
 def run_one(size: int, seed: int) -> dict[str, Any]:
-    from coord_core.pipeline.analyze import analyze_sessions
-    from coord_core.scenarios.in_memory import generate_window
+    from coord_core.analysis.frame import FrameBuilder
+    from coord_core.pipeline.analyze import analyze_frame, analyze_sessions
+    from coord_core.scenarios.in_memory import generate_window, stream_window
 
-    started = time.perf_counter()
-    window = generate_window(size, seed)
-    sessions = window.sessions
-    generate_s = time.perf_counter() - started
-    analyze_sessions(sessions[:500], {})  # imports, offline databases: loaded once per process
+    analyze_sessions(generate_window(500, seed + 1).sessions, {})  # imports, offline databases: once
     gc.collect()
-    input_rss = _rss_mb()
     sampler = _RssSampler()
     sampler.start()
+    builder = FrameBuilder()
+    feeding = [0.0]  # wall seconds spent in FrameBuilder.add (single-threaded: CPU-bound)
+
+    def feed(session: Any) -> None:
+        wall = time.perf_counter()
+        builder.add(session)
+        feeding[0] += time.perf_counter() - wall
+
+    started = time.perf_counter()
+    stream_window(size, seed, feed)
+    stream_s = time.perf_counter() - started
     wall0, cpu0 = time.perf_counter(), time.process_time()
-    result = analyze_sessions(sessions, {}, input_fingerprint=f"bench-{size}-{seed}")
-    wall = time.perf_counter() - wall0
-    cpu = time.process_time() - cpu0
-    analysis_peak = sampler.stop()
+    frame = builder.finish()
+    result = analyze_frame(frame, {}, input_fingerprint=f"bench-{size}-{seed}")
+    wall = time.perf_counter() - wall0 + feeding[0]
+    cpu = time.process_time() - cpu0 + feeding[0]
+    sources = frame.n_sources
+    del frame
     json0 = time.perf_counter()
     text = result.to_canonical_json()
     json_s = time.perf_counter() - json0
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = max(sampler.stop(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     verdicts: dict[str, int] = {}
     for c in result.campaigns:
         verdicts[c.verdict.value] = verdicts.get(c.verdict.value, 0) + 1
     return {
-        "sessions": len(sessions),
-        "sources": len({s.src_ip for s in sessions}),
+        "sessions": result.run.session_count,
+        "sources": sources,
         "seed": seed,
-        "generate_seconds": round(generate_s, 2),
+        "generate_seconds": round(stream_s - feeding[0], 2),
         "analysis_wall_seconds": round(wall, 2),
         "analysis_cpu_seconds": round(cpu, 2),
-        "sessions_per_second": round(len(sessions) / wall),
-        "sessions_per_cpu_second": round(len(sessions) / cpu),
-        "input_rss_mb": round(input_rss, 1),
-        "analysis_peak_rss_mb": round(analysis_peak, 1),
-        "analysis_added_rss_mb": round(analysis_peak - input_rss, 1),
-        "peak_rss_mb": round(max(peak, analysis_peak), 1),
+        "sessions_per_second": round(size / wall),
+        "sessions_per_cpu_second": round(size / cpu),
+        "peak_rss_mb": round(peak, 1),
         "result_json_seconds": round(json_s, 2),
         "result_json_mb": round(len(text) / 2**20, 1),
         "groups": len(result.campaigns),
@@ -136,7 +144,7 @@ def main() -> None:
         print(json.dumps(run), file=sys.stderr)
     doc = {
         "benchmark": "analysis",
-        "timed": "analyze_sessions(list[AttackSession], {}) -> AnalysisResult (workflow in memory, no LLM)",
+        "timed": "FrameBuilder.add per streamed AttackSession + analyze_frame -> AnalysisResult (no LLM)",
         "command": "make bench  (or: .venv/bin/python bench/bench_analysis.py)",
         "machine": {
             "python": platform.python_version(),

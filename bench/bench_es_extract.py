@@ -153,8 +153,9 @@ def _peak_rss_mb_of(pid: int) -> float | None:
 
 
 def run(docs: int, page_size: int, slices: int) -> dict[str, Any]:
+    from importlib.metadata import version
+
     from elasticsearch import Elasticsearch
-    from elasticsearch import __versionstr__ as client_version
 
     from coord_core.adapters.elasticsearch_source import ElasticsearchIntervalReader
 
@@ -202,7 +203,7 @@ def run(docs: int, page_size: int, slices: int) -> dict[str, Any]:
         "target_peak_rss_mb": TARGET_PEAK_RSS_MB,
         "passed": peak_rss_mb < TARGET_PEAK_RSS_MB,
         "lineage_document_count": reader.lineage().document_count,
-        "elasticsearch_client": client_version,
+        "elasticsearch_client": version("elasticsearch"),
         "python": platform.python_version(),
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),

@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from collections.abc import Sequence
+from array import array
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
+from coord_core import cycle_collection
 from coord_core.analysis import features as fk
 from coord_core.analysis.common_values import common_stems, is_common_password, is_public_host, password_stem
 from coord_core.analysis.normalise import CommandProfile, normalise_url, profile_commands
@@ -46,6 +49,7 @@ class SessionFrame:
     feature_names: list[str]
     feature_kind: np.ndarray  # int8 index into features.KINDS
     incidence: sp.csr_matrix  # sources x features, 1.0 where the source shows the feature
+    n_events: int = 0  # Cowrie events behind the sessions (lineage counts)
     # per source
     source_start: np.ndarray = field(default_factory=lambda: np.empty(0))
     source_end: np.ndarray = field(default_factory=lambda: np.empty(0))
@@ -180,10 +184,11 @@ def _ipv4(ip: str, key: tuple[int, int]) -> tuple[int, bool]:
 class _ProfileTable:
     """Distinct profiles of one kind (credential lists, artefact sets, tooling): key -> id."""
 
-    def __init__(self, n_sessions: int) -> None:
+    def __init__(self) -> None:
         self.ids: dict[object, int] = {}
         self.features: list[tuple[int, ...]] = []
-        self.of_session = np.full(n_sessions, -1, dtype=np.int64)
+        self.arrival = array("q")  # profile id per session in arrival order (-1: none)
+        self.of_session = np.empty(0, dtype=np.int64)  # per session in canonical order (finish)
 
     def get(self, key: object) -> int | None:
         return self.ids.get(key)
@@ -221,176 +226,254 @@ def _tool_features(s: AttackSession, intern: _Interner) -> tuple[int, ...]:
     return tuple(ids)
 
 
-def build_frame(sessions: Sequence[AttackSession]) -> SessionFrame:
+def build_frame(sessions: Iterable[AttackSession]) -> SessionFrame:
     """Intern the sessions into a frame; the order is canonical whatever order they came in."""
-    n = len(sessions)
-    starts = np.fromiter((s.start.timestamp() for s in sessions), dtype=np.float64, count=n)
-    id_arr = np.array([s.session_id for s in sessions], dtype=str) if n else np.empty(0, dtype=str)
-    sensor_arr = np.array([s.sensor for s in sessions], dtype=str) if n else np.empty(0, dtype=str)
-    ordered = [sessions[k] for k in np.lexsort((id_arr, sensor_arr, starts))]
-    del id_arr, sensor_arr
-    intern = _Interner()
-    ip_keys = {ip: _ip_key(ip) for ip in {s.src_ip for s in ordered}}
-    source_ips = sorted(ip_keys, key=ip_keys.__getitem__)
-    ip_index = {ip: i for i, ip in enumerate(source_ips)}
+    builder = FrameBuilder()
+    for session in sessions:
+        builder.add(session)
+    return builder.finish()
 
-    start = np.sort(starts)
-    end = np.empty(n, dtype=np.float64)
-    source = np.empty(n, dtype=np.int64)
-    attempts = np.zeros(n, dtype=np.int32)
-    n_commands = np.zeros(n, dtype=np.int32)
-    success = np.zeros(n, dtype=bool)
-    template_of = np.full(n, -1, dtype=np.int32)
 
-    command_cache: dict[tuple[str, ...], int] = {}
-    templates: list[CommandProfile] = []
-    creds = _ProfileTable(n)
-    arts = _ProfileTable(n)
-    tools = _ProfileTable(n)
-    art_hosts: dict[int, frozenset[str]] = {}
-    login_stems: list[tuple[str, ...]] = []
+class FrameBuilder:
+    """Builds a frame one session at a time, keeping only compact columns and distinct profiles.
 
-    extra_rows: list[int] = []
-    extra_cols: list[int] = []
-    session_ids: list[str] = []
-    sensors: list[str] = []
-    for i, s in enumerate(ordered):
-        session_ids.append(s.session_id)
-        sensors.append(s.sensor)
-        end[i] = s.end.timestamp()
+    Nothing holds on to a session after ``add``, so a window streamed from a generator or a
+    database cursor never has to fit in memory as objects; ``finish`` puts the columns in the
+    canonical order (start, sensor, session id) and renumbers sources and templates to match.
+    """
+
+    def __init__(self) -> None:
+        self._intern = _Interner()
+        self._ip_ids: dict[str, int] = {}  # source IP -> id in arrival order
+        self._session_ids: list[str] = []
+        self._sensors: list[str] = []
+        self._start = array("d")
+        self._end = array("d")
+        self._source = array("q")  # arrival-order source id
+        self._attempts = array("i")
+        self._commands = array("i")
+        self._success = array("b")
+        self._template = array("i")  # arrival-order template id (-1: no commands)
+        self._command_cache: dict[tuple[str, ...], int] = {}
+        self._templates: list[CommandProfile] = []
+        self._creds = _ProfileTable()
+        self._arts = _ProfileTable()
+        self._tools = _ProfileTable()
+        self._art_hosts: dict[int, frozenset[str]] = {}
+        self._login_stems: list[tuple[str, ...]] = []
+        self._tcpip_sources = array("q")  # arrival-order source id of each forwarding request
+        self._tcpip_features = array("q")
+        self.n_events = 0
+
+    def add(self, s: AttackSession) -> None:
+        intern = self._intern
+        self._session_ids.append(s.session_id)
+        self._sensors.append(s.sensor)
+        self._start.append(s.start.timestamp())
+        self._end.append(s.end.timestamp())
         src_ip = s.src_ip
-        source[i] = ip_index[src_ip]
+        src = self._ip_ids.get(src_ip)
+        if src is None:
+            src = self._ip_ids[src_ip] = len(self._ip_ids)
+        self._source.append(src)
+        self.n_events += s.event_count
         profile: CommandProfile | None = None
+        template = -1
         if s.commands:
             key = tuple(s.commands)
-            t = command_cache.get(key)
+            t = self._command_cache.get(key)
             if t is None:
-                t = command_cache[key] = len(templates)
-                templates.append(profile_commands(key))
-            template_of[i] = t
-            profile = templates[t]
-            n_commands[i] = len(key)
+                t = self._command_cache[key] = len(self._templates)
+                self._templates.append(profile_commands(key))
+            template = t
+            profile = self._templates[t]
+        self._template.append(template)
+        self._commands.append(len(s.commands))
+        cred = -1
         if s.logins:
             logins = tuple((a.username, a.password, a.key_fingerprint) for a in s.logins)
-            pid = creds.get(logins)
+            pid = self._creds.get(logins)
             if pid is None:
-                pid = creds.add(logins, _credential_features(logins, intern))
-                login_stems.append(tuple(w for _, p, _ in logins if p and (w := password_stem(p))))
-            creds.of_session[i] = pid
-            attempts[i] = len(logins)
-            success[i] = s.login_success
+                pid = self._creds.add(logins, _credential_features(logins, intern))
+                self._login_stems.append(tuple(w for _, p, _ in logins if p and (w := password_stem(p))))
+            cred = pid
+        self._creds.arrival.append(cred)
+        self._attempts.append(len(s.logins))
+        self._success.append(bool(s.logins) and s.login_success)
+        art = -1
         if s.downloads or s.uploads or profile is not None:
             akey: tuple[object, ...] = (
                 tuple((d.url, d.shasum) for d in s.downloads),
                 tuple(u.shasum for u in s.uploads),
-                int(template_of[i]),
+                template,
             )
-            pid = arts.get(akey)
+            pid = self._arts.get(akey)
             if pid is None:
                 feats, hosts = _artefact_features(akey[0], akey[1], profile, "", intern)  # type: ignore[arg-type]
-                pid = arts.add(akey, feats)
-                art_hosts[pid] = hosts
-            if src_ip in art_hosts[pid]:
+                pid = self._arts.add(akey, feats)
+                self._art_hosts[pid] = hosts
+            if src_ip in self._art_hosts[pid]:
                 # The session fetches from its own address: that host is no shared infrastructure.
                 own = (*akey, src_ip)
-                pid = arts.get(own)
+                pid = self._arts.get(own)
                 if pid is None:
                     feats, _ = _artefact_features(akey[0], akey[1], profile, src_ip, intern)  # type: ignore[arg-type]
-                    pid = arts.add(own, feats)
-                    art_hosts[pid] = frozenset()
-            arts.of_session[i] = pid
+                    pid = self._arts.add(own, feats)
+                    self._art_hosts[pid] = frozenset()
+            art = pid
+        self._arts.arrival.append(art)
         tkey = (s.client_version, s.hassh, tuple(s.kex_algs), s.protocol, s.dst_port, s.kind)
-        pid = tools.get(tkey)
+        pid = self._tools.get(tkey)
         if pid is None:
-            pid = tools.add(tkey, _tool_features(s, intern))
-        tools.of_session[i] = pid
+            pid = self._tools.add(tkey, _tool_features(s, intern))
+        self._tools.arrival.append(pid)
         for req in s.tcpip_requests:
-            extra_rows.append(int(source[i]))
-            extra_cols.append(intern(fk.feature_name(fk.TCPIP, f"{req.dst_ip}:{req.dst_port}")))
+            self._tcpip_sources.append(src)
+            self._tcpip_features.append(intern(fk.feature_name(fk.TCPIP, f"{req.dst_ip}:{req.dst_port}")))
 
-    # Templates are features of the sources that ran them (weighted later by what they say).
-    template_features = [intern(fk.feature_name(fk.TEMPLATE, "\n".join(p.template))) for p in templates]
-    has_template = template_of >= 0
-    row_parts = [np.asarray(extra_rows, dtype=np.int64), source[has_template]]
-    col_parts = [
-        np.asarray(extra_cols, dtype=np.int64),
-        np.asarray(template_features, dtype=np.int64)[template_of[has_template]]
-        if templates
-        else np.empty(0, dtype=np.int64),
-    ]
+    def finish(self) -> SessionFrame:
+        with cycle_collection.paused():
+            return self._finish()
 
-    n_sources = len(source_ips)
-    ipv4 = np.zeros(n_sources, dtype=np.uint32)
-    is_v6 = np.zeros(n_sources, dtype=bool)
-    infra_rows: list[int] = []
-    infra_cols: list[int] = []
-    for j, ip in enumerate(source_ips):
-        value, v6 = _ipv4(ip, ip_keys[ip])
-        ipv4[j] = value
-        is_v6[j] = v6
-        if v6:
-            continue
-        # Infrastructure features: the source's /24 and /16 (IPv4).
-        infra_rows.extend((j, j))
-        infra_cols.append(
-            intern(
-                fk.feature_name(fk.PREFIX24, f"{value >> 24}.{(value >> 16) & 255}.{(value >> 8) & 255}.0/24")
-            )
+    def _finish(self) -> SessionFrame:
+        intern = self._intern
+        n = len(self._session_ids)
+        starts = np.frombuffer(self._start, dtype=np.float64) if n else np.empty(0)
+        if n:
+            id_arr = np.array(self._session_ids, dtype=str)
+            sensor_arr = np.array(self._sensors, dtype=str)
+            order = np.lexsort((id_arr, sensor_arr, starts))
+            del id_arr, sensor_arr
+        else:
+            order = np.empty(0, dtype=np.int64)
+        session_ids = [self._session_ids[k] for k in order.tolist()]
+        sensors = [self._sensors[k] for k in order.tolist()]
+        self._session_ids, self._sensors = [], []  # a builder is finished once; free as we go
+
+        arrival_ips = list(self._ip_ids)
+        ip_keys = {ip: _ip_key(ip) for ip in arrival_ips}
+        source_ips = sorted(arrival_ips, key=ip_keys.__getitem__)
+        rank = {ip: i for i, ip in enumerate(source_ips)}
+        source_of_arrival = np.fromiter(
+            (rank[ip] for ip in arrival_ips), dtype=np.int64, count=len(arrival_ips)
         )
-        infra_cols.append(intern(fk.feature_name(fk.PREFIX16, f"{value >> 24}.{(value >> 16) & 255}.0.0/16")))
-    row_parts.append(np.asarray(infra_rows, dtype=np.int64))
-    col_parts.append(np.asarray(infra_cols, dtype=np.int64))
-    for table in (creds, arts, tools):
-        r, c = table.incidence(source, len(intern.ids))
-        row_parts.append(r)
-        col_parts.append(c)
-    rows = np.concatenate(row_parts)
-    cols = np.concatenate(col_parts)
 
-    names = [""] * len(intern.ids)
-    for name, fid in intern.ids.items():
-        names[fid] = name
-    # Canonical feature order (by name), so ids do not depend on the input order.
-    order = np.argsort(np.array(names, dtype=object), kind="stable") if names else np.empty(0, dtype=np.int64)
-    remap = np.empty(len(names), dtype=np.int64)
-    remap[order] = np.arange(len(names))
-    names = [names[k] for k in order]
-    kinds = np.array([fk.KIND_INDEX[fk.kind_of(nm)] for nm in names], dtype=np.int8)
-    col_arr = remap[cols] if len(cols) else np.empty(0, dtype=np.int64)
-    incidence = sp.csr_matrix(
-        (np.ones(len(col_arr), dtype=np.float64), (rows, col_arr)),
-        shape=(n_sources, len(names)),
-    )
-    incidence.sum_duplicates()
-    incidence.data[:] = 1.0
-    incidence.sort_indices()
+        def column(values: array[Any], dtype: type) -> np.ndarray:
+            return np.asarray(values, dtype=dtype)[order] if n else np.empty(0, dtype=dtype)
 
-    frame = SessionFrame(
-        session_ids=session_ids,
-        sensors=sensors,
-        start=start,
-        end=end,
-        source=source,
-        attempts=attempts,
-        commands=n_commands,
-        login_success=success,
-        template_of_session=template_of,
-        templates=templates,
-        template_feature=remap[np.asarray(template_features, dtype=np.int64)]
-        if templates
-        else np.empty(0, dtype=np.int64),
-        source_ips=source_ips,
-        source_ipv4=ipv4,
-        source_is_v6=is_v6,
-        feature_names=names,
-        feature_kind=kinds,
-        incidence=incidence,
-    )
-    _source_stats(frame)
-    low = frame.source_attempts <= STEM_LIST_MAX_ATTEMPTS
-    for i in np.flatnonzero((creds.of_session >= 0) & low[source]).tolist():
-        frame.source_stem_lists.setdefault(int(source[i]), []).extend(login_stems[int(creds.of_session[i])])
-    return frame
+        start = starts[order] if n else np.empty(0)
+        end = column(self._end, np.float64)
+        source = source_of_arrival[column(self._source, np.int64)] if n else np.empty(0, dtype=np.int64)
+        attempts = column(self._attempts, np.int32)
+        n_commands = column(self._commands, np.int32)
+        success = column(self._success, np.bool_)
+        for table in (self._creds, self._arts, self._tools):
+            table.of_session = column(table.arrival, np.int64)
+            table.arrival = array("q")
+
+        # Templates numbered by their first session in canonical order, as if read in that order.
+        arrival_template = column(self._template, np.int64)
+        templates: list[CommandProfile] = []
+        template_of = np.full(n, -1, dtype=np.int32)
+        has_template = arrival_template >= 0
+        if has_template.any():
+            firsts, first_at = np.unique(arrival_template[has_template], return_index=True)
+            by_first = firsts[np.argsort(first_at, kind="stable")]
+            renumber = np.full(len(self._templates), -1, dtype=np.int32)
+            renumber[by_first] = np.arange(len(by_first), dtype=np.int32)
+            template_of[has_template] = renumber[arrival_template[has_template]]
+            templates = [self._templates[int(k)] for k in by_first]
+
+        # Templates are features of the sources that ran them (weighted later by what they say).
+        template_features = [intern(fk.feature_name(fk.TEMPLATE, "\n".join(p.template))) for p in templates]
+        tcpip_sources = np.asarray(self._tcpip_sources, dtype=np.int64)
+        row_parts = [
+            source_of_arrival[tcpip_sources] if len(tcpip_sources) else np.empty(0, dtype=np.int64),
+            source[has_template],
+        ]
+        col_parts = [
+            np.asarray(self._tcpip_features, dtype=np.int64),
+            np.asarray(template_features, dtype=np.int64)[template_of[has_template]]
+            if templates
+            else np.empty(0, dtype=np.int64),
+        ]
+
+        n_sources = len(source_ips)
+        ipv4 = np.zeros(n_sources, dtype=np.uint32)
+        is_v6 = np.zeros(n_sources, dtype=bool)
+        infra_rows: list[int] = []
+        infra_cols: list[int] = []
+        for j, ip in enumerate(source_ips):
+            value, v6 = _ipv4(ip, ip_keys[ip])
+            ipv4[j] = value
+            is_v6[j] = v6
+            if v6:
+                continue
+            # Infrastructure features: the source's /24 and /16 (IPv4).
+            infra_rows.extend((j, j))
+            prefix24 = f"{value >> 24}.{(value >> 16) & 255}.{(value >> 8) & 255}.0/24"
+            infra_cols.append(intern(fk.feature_name(fk.PREFIX24, prefix24)))
+            infra_cols.append(
+                intern(fk.feature_name(fk.PREFIX16, f"{value >> 24}.{(value >> 16) & 255}.0.0/16"))
+            )
+        row_parts.append(np.asarray(infra_rows, dtype=np.int64))
+        col_parts.append(np.asarray(infra_cols, dtype=np.int64))
+        for table in (self._creds, self._arts, self._tools):
+            r, c = table.incidence(source, len(intern.ids))
+            row_parts.append(r)
+            col_parts.append(c)
+        rows = np.concatenate(row_parts)
+        cols = np.concatenate(col_parts)
+        del row_parts, col_parts
+
+        names = [""] * len(intern.ids)
+        for name, fid in intern.ids.items():
+            names[fid] = name
+        # Canonical feature order (by name), so ids do not depend on the input order.
+        order_f = (
+            np.argsort(np.array(names, dtype=object), kind="stable") if names else np.empty(0, dtype=np.int64)
+        )
+        remap = np.empty(len(names), dtype=np.int64)
+        remap[order_f] = np.arange(len(names))
+        names = [names[k] for k in order_f]
+        kinds = np.array([fk.KIND_INDEX[fk.kind_of(nm)] for nm in names], dtype=np.int8)
+        col_arr = remap[cols] if len(cols) else np.empty(0, dtype=np.int64)
+        incidence = sp.csr_matrix(
+            (np.ones(len(col_arr), dtype=np.float64), (rows, col_arr)),
+            shape=(n_sources, len(names)),
+        )
+        incidence.sum_duplicates()
+        incidence.data[:] = 1.0
+        incidence.sort_indices()
+
+        frame = SessionFrame(
+            session_ids=session_ids,
+            sensors=sensors,
+            start=start,
+            end=end,
+            source=source,
+            attempts=attempts,
+            commands=n_commands,
+            login_success=success,
+            template_of_session=template_of,
+            templates=templates,
+            template_feature=remap[np.asarray(template_features, dtype=np.int64)]
+            if templates
+            else np.empty(0, dtype=np.int64),
+            source_ips=source_ips,
+            source_ipv4=ipv4,
+            source_is_v6=is_v6,
+            feature_names=names,
+            feature_kind=kinds,
+            incidence=incidence,
+            n_events=self.n_events,
+        )
+        _source_stats(frame)
+        low = frame.source_attempts <= STEM_LIST_MAX_ATTEMPTS
+        creds = self._creds.of_session
+        for i in np.flatnonzero((creds >= 0) & low[source]).tolist():
+            frame.source_stem_lists.setdefault(int(source[i]), []).extend(self._login_stems[int(creds[i])])
+        return frame
 
 
 def _source_stats(frame: SessionFrame) -> None:

@@ -186,15 +186,16 @@ def candidate_pairs(frame: SessionFrame, weights: np.ndarray, params: AnalysisPa
     proposing &= (frame.feature_sources >= 2) & (frame.feature_sources <= params.pair_feature_max_sources)
     tmask = frame.feature_kind == fk.KIND_INDEX[fk.TEMPLATE.name]
     proposing &= ~tmask | (weights > 0.5)
+    n = max(frame.n_sources, 1)
     chunks: list[np.ndarray] = []
     for fid in np.flatnonzero(proposing):
-        holders = frame.holders(int(fid))
+        holders = frame.holders(int(fid))  # sorted: holders[ii] < holders[jj]
         ii, jj = np.triu_indices(len(holders), k=1)
-        chunks.append(np.stack([holders[ii], holders[jj]], axis=1))
+        chunks.append(holders[ii] * n + holders[jj])
     if not chunks:
         return np.empty((0, 2), dtype=np.int64)
-    pairs = np.concatenate(chunks)
-    return np.unique(pairs, axis=0)
+    keys = np.unique(np.concatenate(chunks))  # one int64 per pair: sorted by (a, b)
+    return np.stack([keys // n, keys % n], axis=1)
 
 
 class _SharedFeatures:

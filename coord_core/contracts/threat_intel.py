@@ -56,5 +56,6 @@ class ThreatIntelSource(Protocol):
     """Anything that can look indicators up; must not raise for an outage (return ``failed``)."""
 
     name: str
+    identity: str  # which instance answers (e.g. ``misp:https://misp.example``); no secrets
 
     def lookup(self, indicators: list[Indicator]) -> ThreatIntelLookup: ...

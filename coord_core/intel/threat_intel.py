@@ -2,10 +2,11 @@
 
 Indicators are searched in batches (one ``attributes/restSearch`` per kind and batch, values
 OR-ed, event info/UUID/tags included), each batch behind the shared Redis rate limiter. Each
-indicator's answer, a miss included, is cached in Redis (``coord:ti:{kind}:{value}``) for
-``cache_ttl_s``. Events this project exported (tagged ``dshield-coord:``) are not evidence
-about themselves and are ignored. An outage, a timeout, an HTTP error or a refused permit ends
-the lookup with ``failed=True`` and the reason, keeping what was found; it never raises.
+indicator's answer, a miss included, is cached in Redis per MISP instance
+(``coord:ti:{source}:{kind}:{value}``) for ``cache_ttl_s``. Events this project exported
+(tagged ``dshield-coord:``) are not evidence about themselves and are ignored. An outage, a
+timeout, an HTTP error or a refused permit ends the lookup with ``failed=True`` and the
+reason, keeping what was found; it never raises.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ class UnconfiguredThreatIntel:
     def __init__(self, name: str = "misp", reason: str = "no MISP connection configured") -> None:
         self.name = name
         self.reason = reason
+        self.identity = f"unconfigured:{name}"
 
     def lookup(self, indicators: list[Indicator]) -> ThreatIntelLookup:
         wanted = {normalise(i) for i in indicators}
@@ -97,6 +99,7 @@ class MispThreatIntel:
         batch_size: int = 100,
         page_size: int = 1000,
         permit_wait_s: float = 30.0,
+        identity: str = "misp",
     ) -> None:
         if batch_size < 1 or page_size < 1:
             raise ValueError("batch_size and page_size must be positive")
@@ -109,6 +112,7 @@ class MispThreatIntel:
         self.page_size = page_size
         self.permit_wait_s = permit_wait_s
         self._cache_down = False
+        self.identity = identity
 
     def lookup(self, indicators: list[Indicator]) -> ThreatIntelLookup:
         wanted = sorted({normalise(i) for i in indicators}, key=lambda i: (i.kind, i.value))
@@ -226,7 +230,7 @@ class MispThreatIntel:
         wanted = list(indicators)
         if self._redis is None or not wanted:
             return {}
-        keys = [redis_keys.threat_intel(i.kind, i.value) for i in wanted]
+        keys = [redis_keys.threat_intel(self.identity, i.kind, i.value) for i in wanted]
         try:
             raw = self._redis.mget(keys)
         except redis.RedisError as exc:
@@ -249,7 +253,7 @@ class MispThreatIntel:
             with self._redis.pipeline(transaction=False) as pipe:
                 for indicator, found in answered.items():
                     payload = json.dumps([m.model_dump(mode="json") for m in found], sort_keys=True)
-                    key = redis_keys.threat_intel(indicator.kind, indicator.value)
+                    key = redis_keys.threat_intel(self.identity, indicator.kind, indicator.value)
                     pipe.set(key, payload, ex=self.cache_ttl_s)
                 pipe.execute()
         except redis.RedisError as exc:

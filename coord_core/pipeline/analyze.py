@@ -5,14 +5,17 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
+from coord_core import cycle_collection
+from coord_core.analysis.frame import SessionFrame, build_frame
 from coord_core.analysis.parameters import AnalysisParameters
 from coord_core.contracts.campaigns import AnalysisResult, RunInfo
 from coord_core.contracts.sessions import AttackSession
 from coord_core.contracts.threat_intel import ThreatIntelSource
 from coord_core.contracts.window import DataWindow
+from coord_core.store import redis_keys
 from coord_core.store.redis_resilience import BestEffortRedis
 from coord_core.store.result_cache import AnalysisResultCache
 from coord_core.store.results import ResultsStore
@@ -24,13 +27,33 @@ from coord_core.workflow.tools import ToolCoordinator
 log = logging.getLogger(__name__)
 
 
-def fingerprint_sessions(sessions: Sequence[AttackSession]) -> str:
+class InputFingerprint:
+    """Order-independent digest of the exact analysis input, taken as the sessions stream by."""
+
+    def __init__(self) -> None:
+        self._digests: list[bytes] = []
+
+    def add(self, session: AttackSession) -> None:
+        self._digests.append(hashlib.sha256(session.model_dump_json().encode()).digest())
+
+    def observe(self, sessions: Iterable[AttackSession]) -> Iterator[AttackSession]:
+        for session in sessions:
+            self.add(session)
+            yield session
+
+    def hexdigest(self) -> str:
+        digest = hashlib.sha256()
+        for one in sorted(self._digests):
+            digest.update(one)
+        return digest.hexdigest()
+
+
+def fingerprint_sessions(sessions: Iterable[AttackSession]) -> str:
     """Order-independent digest of the exact analysis input."""
-    digest = hashlib.sha256()
-    for doc in sorted(s.model_dump_json() for s in sessions):
-        digest.update(doc.encode())
-        digest.update(b"\n")
-    return digest.hexdigest()
+    fingerprint = InputFingerprint()
+    for session in sessions:
+        fingerprint.add(session)
+    return fingerprint.hexdigest()
 
 
 def parameters_hash(parameters: dict[str, Any]) -> str:
@@ -38,19 +61,16 @@ def parameters_hash(parameters: dict[str, Any]) -> str:
 
 
 def _run_info(
-    sessions: Sequence[AttackSession],
-    parameters: dict[str, Any],
-    window: DataWindow | None,
-    input_fingerprint: str | None,
+    frame: SessionFrame, parameters: dict[str, Any], window: DataWindow | None, input_fingerprint: str
 ) -> RunInfo:
     return RunInfo(
-        input_fingerprint=input_fingerprint or fingerprint_sessions(sessions),
+        input_fingerprint=input_fingerprint,
         parameters=parameters,
         code_version=code_version(),
         window_start=window.start if window else None,
         window_end=window.end if window else None,
-        session_count=len(sessions),
-        event_count=sum(s.event_count for s in sessions),
+        session_count=frame.n_sessions,
+        event_count=frame.n_events,
     )
 
 
@@ -59,22 +79,44 @@ def _tools(params: AnalysisParameters, intel_sources: Sequence[ThreatIntelSource
 
 
 def analyze_sessions(
-    sessions: Sequence[AttackSession],
+    sessions: Iterable[AttackSession],
     parameters: dict[str, Any],
     window: DataWindow | None = None,
     *,
     input_fingerprint: str | None = None,
     intel_sources: Sequence[ThreatIntelSource] = (),
 ) -> AnalysisResult:
-    """The analysis of a list of sessions (pure: no database), through the workflow's stages.
+    """The analysis of sessions (pure: no database), through the workflow's stages.
 
+    ``sessions`` is read once, into the frame (a generator is fine: no session is kept).
     ``parameters`` are the analysis overrides (see ``AnalysisParameters``); an unknown key is an
     error. The result is byte-identical for identical sessions, parameters and code.
     """
+    fingerprint = None if input_fingerprint else InputFingerprint()
+    with cycle_collection.paused():
+        frame = build_frame(fingerprint.observe(sessions) if fingerprint else sessions)
+    return analyze_frame(
+        frame,
+        parameters,
+        window,
+        input_fingerprint=input_fingerprint or (fingerprint.hexdigest() if fingerprint else ""),
+        intel_sources=intel_sources,
+    )
+
+
+def analyze_frame(
+    frame: SessionFrame,
+    parameters: dict[str, Any],
+    window: DataWindow | None = None,
+    *,
+    input_fingerprint: str,
+    intel_sources: Sequence[ThreatIntelSource] = (),
+) -> AnalysisResult:
+    """``analyze_sessions`` on a frame already built (e.g. by a ``FrameBuilder`` fed as data arrives)."""
     params = AnalysisParameters.from_overrides(parameters)
-    run = _run_info(sessions, parameters, window, input_fingerprint)
+    run = _run_info(frame, parameters, window, input_fingerprint)
     context = WorkflowContext(
-        load_sessions=lambda: sessions, parameters=params, tools=_tools(params, intel_sources)
+        load_frame=lambda: frame, parameters=params, tools=_tools(params, intel_sources)
     )
     run_workflow(run, context)
     if context.result is None:
@@ -103,7 +145,9 @@ def analyze_interval(
     sessions = store.load_sessions(window)
     fingerprint = fingerprint_sessions(sessions)
     params_hash = parameters_hash(parameters)
-    result = cache.get(window, fingerprint, params_hash, code_version()) if cache else None
+    # A result computed with one MISP (or none) is not the answer for another.
+    intel = redis_keys.source_digest(*(source.identity for source in intel_sources))
+    result = cache.get(window, fingerprint, params_hash, code_version(), intel) if cache else None
     cache_hit = result is not None
     resumed = False
     completed: list[str] = []
@@ -115,18 +159,22 @@ def analyze_interval(
         code_version=code_version(),
     )
     if result is None:
-        run = _run_info(sessions, parameters, window, fingerprint)
+        with cycle_collection.paused():
+            frame = build_frame(sessions)
+        del sessions  # the frame holds what the analysis needs
+        run = _run_info(frame, parameters, window, fingerprint)
         context = WorkflowContext(
-            load_sessions=lambda: sessions,
+            load_frame=lambda: frame,
             parameters=params,
             tools=_tools(params, intel_sources),
             recorder=WorkflowStateRecorder(redis, thread) if redis is not None else None,
         )
-        outcome = run_workflow(run, context, checkpointer=checkpointer, thread=thread)
+        with cycle_collection.paused():
+            outcome = run_workflow(run, context, checkpointer=checkpointer, thread=thread)
         resumed, completed = outcome.resumed, outcome.completed
         result = AnalysisResult.model_validate_json(outcome.result_json)
         if cache is not None:
-            cache.put(window, result, params_hash)
+            cache.put(window, result, params_hash, intel)
     else:
         log.info(
             "analysis cache hit for %s (input %s): skipped recomputation", window.label, fingerprint[:12]
@@ -134,12 +182,17 @@ def analyze_interval(
     digest = store.save_analysis_result(window, result, parameters_hash=params_hash)
     if checkpointer is not None and not cache_hit:
         checkpointer.delete_thread(thread)
-    log.info("analyzed %s: %d sessions, %d campaigns", window.label, len(sessions), len(result.campaigns))
+    log.info(
+        "analyzed %s: %d sessions, %d campaigns",
+        window.label,
+        result.run.session_count,
+        len(result.campaigns),
+    )
     return {
         "workflow_thread": thread,
         "workflow_resumed": resumed,
         "workflow_nodes": completed,
-        "sessions": len(sessions),
+        "sessions": result.run.session_count,
         "campaigns": len(result.campaigns),
         "result_sha256": digest,
         "input_fingerprint": fingerprint,

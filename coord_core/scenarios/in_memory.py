@@ -9,16 +9,15 @@ obviously faithful route; the tests hold both equal to what the reader builds fr
 
 from __future__ import annotations
 
-import gc
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
+from coord_core import cycle_collection
 from coord_core.contracts.events import CowrieEvent, parse_event
 from coord_core.contracts.sessions import AttackSession, Download, LoginAttempt
 from coord_core.contracts.window import DataWindow
@@ -156,23 +155,22 @@ class GeneratedWindow:
         )
 
 
-@contextmanager
-def _no_cycle_collection() -> Iterator[None]:
-    """Millions of new, acyclic objects: the cycle collector would rescan them over and over
-    (doubling the run time) while finding nothing to free."""
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if collecting:
-            gc.enable()
-
-
 def generate_window(sessions: int, seed: int, *, scenario: str = "mixed") -> GeneratedWindow:
     """A window of exactly ``sessions`` sessions (at least what its archetypes need) and its truth."""
-    with _no_cycle_collection():
+    with cycle_collection.paused():
         return _generate_window(sessions, seed, scenario)
+
+
+def stream_window(
+    sessions: int, seed: int, sink: Callable[[AttackSession], None], *, scenario: str = "mixed"
+) -> DataWindow:
+    """Hand each session of the window to ``sink`` as it is planned, keeping none (no truth kept).
+
+    The sessions are those of ``generate_window`` with the same arguments, in planning order.
+    """
+    with cycle_collection.paused():
+        generated = generate(scenario, seed, sessions=sessions, sink=lambda plan: sink(plan_to_session(plan)))
+    return generated.window
 
 
 def _generate_window(sessions: int, seed: int, scenario: str) -> GeneratedWindow:

@@ -3,17 +3,19 @@
 | key / channel | type | TTL | written by |
 |---|---|---|---|
 | ``coord:run:{dag}:{window}`` | string (JSON run summary) | 7 d | publish step |
-| ``coord:result:{window}:{input}:{params}:{code}`` | string (result JSON) | 24 h | analyze step |
+| ``coord:result:{window}:{input}:{params}:{code}:{intel}`` | string (result JSON) | 24 h | analyze step |
 | ``coord:workflow:{thread}`` | hash (node -> status JSON) | 1 h | analysis workflow |
 | ``coord:campaigns:active`` | sorted set (campaign id, score = last seen epoch) | trimmed | publish step |
 | ``coord:campaign:{id}`` | hash (verdict, confidence, first/last seen, intervals) | 7 d | publish step |
 | ``coord:alerted:{id}`` | string (marker: alert sent once) | 30 d | publish step |
 | ``coord:alerts`` | pub/sub channel (JSON alert) | — | publish step |
 | ``coord:ratelimit:{name}`` | sorted set (sliding window) | window | outbound lookups |
-| ``coord:ti:{kind}:{value}`` | string (threat-intel lookup JSON) | configurable | MISP lookups |
+| ``coord:ti:{source}:{kind}:{value}`` | string (threat-intel lookup JSON) | configurable | MISP lookups |
 
 Threat-intel values are attacker-controlled: a value longer than 200 characters or holding
-anything but printable ASCII is keyed by its SHA-256 instead (``coord:ti:{kind}:sha256:{hex}``).
+anything but printable ASCII is keyed by its SHA-256 instead (``coord:ti:{source}:{kind}:sha256:{hex}``).
+``{intel}`` and ``{source}`` are short digests of the threat-intel sources' identities (which MISP
+answers): a result or an answer from one MISP, or from none, is never served for another.
 """
 
 from __future__ import annotations
@@ -32,10 +34,21 @@ def run_summary(dag_id: str, window: DataWindow) -> str:
     return f"{NAMESPACE}:run:{dag_id}:{window.label}"
 
 
+def source_digest(*identities: str) -> str:
+    """Short stable digest of threat-intel source identities (order-independent)."""
+    return hashlib.sha256("\n".join(sorted(identities)).encode()).hexdigest()[:12]
+
+
 def analysis_result(
-    window: DataWindow, input_fingerprint: str, parameters_hash: str, code_version: str
+    window: DataWindow,
+    input_fingerprint: str,
+    parameters_hash: str,
+    code_version: str,
+    intel_sources: str = "",
 ) -> str:
-    return f"{NAMESPACE}:result:{window.label}:{input_fingerprint}:{parameters_hash}:{code_version}"
+    """``intel_sources`` is ``source_digest`` of the sources the analysis consulted."""
+    head = f"{NAMESPACE}:result:{window.label}:{input_fingerprint}:{parameters_hash}:{code_version}"
+    return f"{head}:{intel_sources or source_digest()}"
 
 
 def workflow_state(thread_id: str) -> str:
@@ -57,10 +70,11 @@ def rate_limit(name: str) -> str:
 _PLAIN_TI_VALUE_MAX = 200
 
 
-def threat_intel(kind: str, value: str) -> str:
-    """Cached answer of the threat-intel source for one indicator."""
+def threat_intel(source_identity: str, kind: str, value: str) -> str:
+    """Cached answer of one threat-intel source (by its identity) for one indicator."""
+    source = source_digest(source_identity)
     plain = value.isascii() and value.isprintable() and " " not in value
     if plain and len(value) <= _PLAIN_TI_VALUE_MAX and not value.startswith("sha256:"):
-        return f"{NAMESPACE}:ti:{kind}:{value}"
+        return f"{NAMESPACE}:ti:{source}:{kind}:{value}"
     digest = hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
-    return f"{NAMESPACE}:ti:{kind}:sha256:{digest}"
+    return f"{NAMESPACE}:ti:{source}:{kind}:sha256:{digest}"

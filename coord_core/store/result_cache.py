@@ -20,9 +20,16 @@ class AnalysisResultCache:
         self.ttl_seconds = ttl_seconds
 
     def get(
-        self, window: DataWindow, input_fingerprint: str, parameters_hash: str, code_version: str
+        self,
+        window: DataWindow,
+        input_fingerprint: str,
+        parameters_hash: str,
+        code_version: str,
+        intel_sources: str = "",
     ) -> AnalysisResult | None:
-        key = redis_keys.analysis_result(window, input_fingerprint, parameters_hash, code_version)
+        key = redis_keys.analysis_result(
+            window, input_fingerprint, parameters_hash, code_version, intel_sources
+        )
         raw = self.redis.call("read cached result", lambda r: r.get(key), None)
         if raw is None:
             return None
@@ -32,9 +39,11 @@ class AnalysisResultCache:
             return None
         return result
 
-    def put(self, window: DataWindow, result: AnalysisResult, parameters_hash: str) -> bool:
+    def put(
+        self, window: DataWindow, result: AnalysisResult, parameters_hash: str, intel_sources: str = ""
+    ) -> bool:
         key = redis_keys.analysis_result(
-            window, result.run.input_fingerprint, parameters_hash, result.run.code_version
+            window, result.run.input_fingerprint, parameters_hash, result.run.code_version, intel_sources
         )
         stored = self.redis.call(
             "cache result", lambda r: r.set(key, result.to_canonical_json(), ex=self.ttl_seconds), None

@@ -4,11 +4,11 @@
          └──── (depth "skip": no two sources share anything) ─────────────────────┘
 
 The state holds only the stages' compact outputs (source indices, proposals, verdicts) and the
-final result JSON; the sessions come from the context's loader and the frame is rebuilt from them
-on demand (it is canonical, so indices in the state stay valid after a restart). With a
-checkpointer (PostgresSaver in production) every node's output is saved under a thread id
-derived from the DAG, window, input fingerprint, parameters and code version; invoking the same
-thread again continues after the last completed node.
+final result JSON; the frame comes from the context's loader, built from the sessions (it is
+canonical, so indices in the state stay valid after a restart). With a checkpointer
+(PostgresSaver in production) every node's output is saved under a thread id derived from the
+DAG, window, input fingerprint, parameters and code version; invoking the same thread again
+continues after the last completed node.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import hashlib
 import json
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
@@ -28,10 +28,9 @@ from langgraph.graph.state import CompiledStateGraph
 from langgraph.runtime import Runtime
 
 from coord_core.analysis import engine
-from coord_core.analysis.frame import SessionFrame, build_frame
+from coord_core.analysis.frame import SessionFrame
 from coord_core.analysis.parameters import AnalysisParameters
 from coord_core.contracts.campaigns import AnalysisResult, RunInfo
-from coord_core.contracts.sessions import AttackSession
 from coord_core.store.workflow_state import WorkflowStateRecorder
 from coord_core.workflow.tools import ToolCoordinator, empty_tool_output
 
@@ -52,9 +51,9 @@ class AnalysisState(TypedDict, total=False):
 
 @dataclass
 class WorkflowContext:
-    """What the nodes need that is not state: where sessions come from, parameters, tools."""
+    """What the nodes need that is not state: where the frame comes from, parameters, tools."""
 
-    load_sessions: Callable[[], Sequence[AttackSession]]
+    load_frame: Callable[[], SessionFrame]  # the canonical frame of the input (built once)
     parameters: AnalysisParameters
     tools: ToolCoordinator
     recorder: WorkflowStateRecorder | None = None
@@ -68,7 +67,7 @@ class WorkflowContext:
     def frame(self) -> SessionFrame:
         with self._lock:
             if self._frame is None:
-                self._frame = build_frame(self.load_sessions())
+                self._frame = self.load_frame()
             return self._frame
 
     def mark(self, node: str, status: str, **details: Any) -> None:

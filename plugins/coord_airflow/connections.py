@@ -84,6 +84,7 @@ def threat_intel_source(redis: Any | None = None) -> Any:
         redis_client=redis,
         limiter=limiter,
         cache_ttl_s=int(extra.get("cache_ttl_seconds", 24 * 3600)),
+        identity=f"misp:{misp.url}",
     )
 
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import gc
 import random
+import weakref
 
-from coord_core.pipeline.analyze import analyze_sessions
+from coord_core.analysis.frame import FrameBuilder
+from coord_core.contracts.sessions import AttackSession
+from coord_core.pipeline.analyze import analyze_frame, analyze_sessions, fingerprint_sessions
 from coord_core.scenarios.in_memory import generate_window
 
 
@@ -24,3 +28,28 @@ def test_parameters_are_part_of_the_result_and_change_it() -> None:
     strict = analyze_sessions(sessions, {"link_base": 40.0})
     assert strict.run.parameters == {"link_base": 40.0}
     assert len(strict.campaigns) < len(default.campaigns)
+
+
+def test_a_streamed_window_gives_the_same_result_and_no_session_is_kept() -> None:
+    """Sessions handed over one at a time (as from a cursor) are not held: a million must not
+    have to fit in memory as objects, and the result is the one of the whole list."""
+    window = generate_window(2000, 13)
+    expected = analyze_sessions(window.sessions, {}).to_canonical_json()
+    builder = FrameBuilder()
+    alive: list[weakref.ref[AttackSession]] = []
+    for session in window.sessions:
+        copy = session.model_copy(deep=True)
+        alive.append(weakref.ref(copy))
+        builder.add(copy)
+        del copy
+    gc.collect()
+    assert not any(ref() is not None for ref in alive)
+    frame = builder.finish()
+    streamed = analyze_frame(frame, {}, input_fingerprint=fingerprint_sessions(window.sessions))
+    assert streamed.to_canonical_json() == expected
+    assert (streamed.run.session_count, streamed.run.event_count) == (
+        2000,
+        sum(s.event_count for s in window.sessions),
+    )
+    from_generator = analyze_sessions((s for s in window.sessions), {})
+    assert from_generator.to_canonical_json() == expected

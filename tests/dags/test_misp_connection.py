@@ -12,6 +12,7 @@ from coord_airflow import connections
 
 from coord_core.contracts.threat_intel import Indicator
 from coord_core.intel.threat_intel import MispThreatIntel, UnconfiguredThreatIntel
+from coord_core.store import redis_keys
 from tests.emulators.misp import MispEmulator
 
 
@@ -68,4 +69,6 @@ def test_threat_intel_source_from_the_connection(
         value = f"198.18.{datetime.now(UTC).microsecond % 250}.1"
         lookup = source.lookup([Indicator(kind="ip-src", value=value)])
         assert not lookup.failed and lookup.matches == []
-        redis_client.delete(f"coord:ti:ip-src:{value}", "coord:ratelimit:misp")
+        key = redis_keys.threat_intel(f"misp:{misp.url}", "ip-src", value)
+        assert source.identity == f"misp:{misp.url}" and redis_client.exists(key)  # cached per MISP
+        redis_client.delete(key, "coord:ratelimit:misp")

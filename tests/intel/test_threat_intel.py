@@ -92,7 +92,7 @@ def cached(redis_client: redis.Redis[bytes]) -> Iterator[list[Indicator]]:
     indicators: list[Indicator] = []
     yield indicators
     for indicator in indicators:
-        redis_client.delete(redis_keys.threat_intel(indicator.kind, indicator.value))
+        redis_client.delete(redis_keys.threat_intel("misp", indicator.kind, indicator.value))
 
 
 def _source(
@@ -147,7 +147,7 @@ def test_answers_are_cached_in_redis_with_a_ttl(
     cached.extend(i.model_copy(update={"value": i.value.lower()}) for i in indicators)
     first = _source(misp_connection, redis_client, limiter_name, cache_ttl_s=600).lookup(indicators)
     for indicator in cached:
-        ttl = redis_client.ttl(redis_keys.threat_intel(indicator.kind, indicator.value))
+        ttl = redis_client.ttl(redis_keys.threat_intel("misp", indicator.kind, indicator.value))
         assert 0 < ttl <= 600  # misses are cached too
 
     def unreachable() -> PyMISP:
@@ -215,7 +215,9 @@ def test_misp_down_is_a_failed_lookup_not_an_error(
     lookup = _source(dead, redis_client, limiter_name).lookup([Indicator(kind="ip-src", value="192.0.2.1")])
     assert lookup.failed and lookup.error is not None and lookup.error.startswith("cannot reach MISP")
     assert lookup.matches == [] and lookup.looked_up == 1
-    assert redis_client.get(redis_keys.threat_intel("ip-src", "192.0.2.1")) is None  # failures are not cached
+    assert (
+        redis_client.get(redis_keys.threat_intel("misp", "ip-src", "192.0.2.1")) is None
+    )  # failures are not cached
 
 
 @pytest.mark.parametrize("fault", ["status", "timeout"])
@@ -239,8 +241,8 @@ def test_http_errors_and_timeouts_fail_the_lookup_and_keep_earlier_batches(
     assert lookup.failed and lookup.error is not None
     assert ("MISPServerError" if fault == "status" else "Timeout") in lookup.error
     assert [m.indicator.value for m in lookup.matches] == [known.ip]
-    assert redis_client.get(redis_keys.threat_intel("ip-src", known.ip)) is not None
-    assert redis_client.get(redis_keys.threat_intel("ip-src", indicators[1].value)) is None
+    assert redis_client.get(redis_keys.threat_intel("misp", "ip-src", known.ip)) is not None
+    assert redis_client.get(redis_keys.threat_intel("misp", "ip-src", indicators[1].value)) is None
 
 
 def test_a_full_rate_limit_fails_the_rest_of_the_lookup(

@@ -41,6 +41,8 @@ def test_result_cache_roundtrip_with_ttl(redis_client: redis.Redis[bytes]) -> No
     assert cache.get(WINDOW, fingerprint, "p1", "v-test") == _result(fingerprint)
     assert cache.get(WINDOW, fingerprint, "p2", "v-test") is None  # other parameters: a miss
     assert cache.get(WINDOW, fingerprint, "p1", "v-other") is None  # other code: a miss
+    with_misp = redis_keys.source_digest("misp:https://misp.example")
+    assert cache.get(WINDOW, fingerprint, "p1", "v-test", with_misp) is None  # other intel: a miss
     key = redis_keys.analysis_result(WINDOW, fingerprint, "p1", "v-test")
     assert 0 < redis_client.ttl(key) <= 120
     redis_client.delete(key)

@@ -17,6 +17,7 @@ import pytest
 import redis
 
 from coord_core.analysis import engine
+from coord_core.analysis.frame import build_frame
 from coord_core.analysis.parameters import AnalysisParameters
 from coord_core.contracts.campaigns import AnalysisResult, RunInfo
 from coord_core.contracts.sessions import AttackSession
@@ -71,7 +72,7 @@ def _thread(sessions: list[AttackSession]) -> str:
 
 def _context(sessions: list[AttackSession], recorder: WorkflowStateRecorder | None = None) -> WorkflowContext:
     return WorkflowContext(
-        load_sessions=lambda: sessions,
+        load_frame=lambda: build_frame(sessions),
         parameters=AnalysisParameters(),
         tools=ToolCoordinator(),
         recorder=recorder,

@@ -19,6 +19,7 @@ class KnowsTheDropper:
     """An intel source that knows one payload hash (what MISP would answer for it)."""
 
     name = "known-bad"
+    identity = "known-bad"
 
     def __init__(self) -> None:
         self.asked: list[list[Indicator]] = []
@@ -42,6 +43,7 @@ class KnowsTheDropper:
 
 class Outage:
     name = "down"
+    identity = "down"
 
     def lookup(self, indicators: list[Indicator]) -> ThreatIntelLookup:
         return ThreatIntelLookup(source=self.name, failed=True, error="connection refused")
@@ -49,6 +51,7 @@ class Outage:
 
 class Raises:
     name = "broken"
+    identity = "broken"
 
     def lookup(self, indicators: list[Indicator]) -> ThreatIntelLookup:
         raise RuntimeError("adapter bug")
