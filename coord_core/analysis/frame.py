@@ -290,8 +290,10 @@ class FrameBuilder:
         self._template.append(template)
         self._commands.append(len(s.commands))
         cred = -1
+        success = False
         if s.logins:
-            logins = tuple((a.username, a.password, a.key_fingerprint) for a in s.logins)
+            logins = tuple([(a.username, a.password, a.key_fingerprint) for a in s.logins])
+            success = True in [a.success for a in s.logins]  # s.login_success, without a generator
             pid = self._creds.get(logins)
             if pid is None:
                 pid = self._creds.add(logins, _credential_features(logins, intern))
@@ -299,7 +301,7 @@ class FrameBuilder:
             cred = pid
         self._creds.arrival.append(cred)
         self._attempts.append(len(s.logins))
-        self._success.append(bool(s.logins) and s.login_success)
+        self._success.append(success)
         art = -1
         if s.downloads or s.uploads or profile is not None:
             akey: tuple[object, ...] = (
