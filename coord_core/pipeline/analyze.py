@@ -118,7 +118,8 @@ def analyze_frame(
     context = WorkflowContext(
         load_frame=lambda: frame, parameters=params, tools=_tools(params, intel_sources)
     )
-    run_workflow(run, context)
+    with cycle_collection.paused():
+        run_workflow(run, context)
     if context.result is None:
         raise RuntimeError("the analysis workflow ended without a result")
     return context.result
@@ -142,8 +143,12 @@ def analyze_interval(
     completed node; the thread is deleted once the result is stored.
     """
     params = AnalysisParameters.from_overrides(parameters)
-    sessions = store.load_sessions(window)
-    fingerprint = fingerprint_sessions(sessions)
+    # One streamed pass: each stored session is parsed once, fingerprinted and interned (a cache
+    # hit then wastes the frame, a miss needs no second read); no list of sessions is held.
+    observed = InputFingerprint()
+    with cycle_collection.paused():
+        frame = build_frame(observed.observe(store.iter_sessions(window)))
+    fingerprint = observed.hexdigest()
     params_hash = parameters_hash(parameters)
     # A result computed with one MISP (or none) is not the answer for another.
     intel = redis_keys.source_digest(*(source.identity for source in intel_sources))
@@ -159,9 +164,6 @@ def analyze_interval(
         code_version=code_version(),
     )
     if result is None:
-        with cycle_collection.paused():
-            frame = build_frame(sessions)
-        del sessions  # the frame holds what the analysis needs
         run = _run_info(frame, parameters, window, fingerprint)
         context = WorkflowContext(
             load_frame=lambda: frame,

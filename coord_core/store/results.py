@@ -343,15 +343,22 @@ class ResultsStore:
                     )
 
     def load_sessions(self, window: DataWindow, *, include_quarantined: bool = False) -> list[AttackSession]:
+        return list(self.iter_sessions(window, include_quarantined=include_quarantined))
+
+    def iter_sessions(
+        self, window: DataWindow, *, include_quarantined: bool = False, batch: int = 2000
+    ) -> Iterator[AttackSession]:
+        """The interval's sessions in canonical order through a server-side cursor (flat memory)."""
         sql = (
             "SELECT doc::text FROM coord.sessions WHERE interval_start = %s AND interval_end = %s"
             + ("" if include_quarantined else " AND NOT quarantined")
             + " ORDER BY start_ts, sensor, session_id"
         )
-        return [
-            AttackSession.model_validate_json(doc)
-            for (doc,) in self.conn.execute(sql, _window_args(window)).fetchall()
-        ]
+        with self.conn.transaction(), self.conn.cursor(name="coord_iter_sessions") as cur:
+            cur.itersize = batch
+            cur.execute(sql, _window_args(window))
+            for (doc,) in cur:
+                yield AttackSession.model_validate_json(doc)
 
     # -- data quality -----------------------------------------------------------------------
 

@@ -48,6 +48,9 @@ def test_real_sample_counts_add_up(store: ResultsStore) -> None:
     assert outcome.sessions == 474
     sessions = store.load_sessions(whole_day)
     assert len({s.src_ip for s in sessions}) == 69
+    # The analysis streams them through a server-side cursor: same sessions, same order.
+    assert list(store.iter_sessions(whole_day, batch=50)) == sessions
+    assert [s.start for s in sessions] == sorted(s.start for s in sessions)
 
 
 def test_hourly_windows_partition_the_sample(store: ResultsStore) -> None:
