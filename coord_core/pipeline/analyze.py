@@ -174,7 +174,12 @@ def analyze_interval(
         with cycle_collection.paused():
             outcome = run_workflow(run, context, checkpointer=checkpointer, thread=thread)
         resumed, completed = outcome.resumed, outcome.completed
-        result = AnalysisResult.model_validate_json(outcome.result_json)
+        if outcome.result_json:
+            result = AnalysisResult.model_validate_json(outcome.result_json)
+        elif context.result is not None:  # no checkpointer: nothing was serialised
+            result = context.result
+        else:
+            raise RuntimeError("the analysis workflow ended without a result")
         if cache is not None:
             cache.put(window, result, params_hash, intel)
     else:
