@@ -308,10 +308,10 @@ def _signature_features(
 
 def shared_in_group(frame: SessionFrame, sources: np.ndarray, *kinds: fk.KindSpec) -> list[tuple[str, int]]:
     """Features of the given kinds held by two or more of the group's sources, most held first."""
-    cols = np.flatnonzero(frame.kind_mask(*kinds))
+    cols, columns = frame.kind_columns(*kinds)
     if len(cols) == 0:
         return []
-    counts = np.asarray(frame.incidence[sources][:, cols].sum(axis=0)).ravel()
+    counts = np.asarray(columns[sources].sum(axis=0)).ravel()
     found = [(frame.feature_names[int(cols[c])], int(counts[c])) for c in np.flatnonzero(counts >= 2)]
     return sorted(found, key=lambda fc: (-fc[1], fc[0]))
 

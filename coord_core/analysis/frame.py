@@ -62,6 +62,7 @@ class SessionFrame:
     source_stem_lists: dict[int, list[str]] = field(default_factory=dict)
     _by_feature: sp.csc_matrix | None = None
     _masks: dict[tuple[str, ...], np.ndarray] = field(default_factory=dict)
+    _columns: dict[tuple[str, ...], tuple[np.ndarray, sp.csr_matrix]] = field(default_factory=dict)
 
     @property
     def n_sessions(self) -> int:
@@ -90,6 +91,15 @@ class SessionFrame:
             wanted = np.array([fk.KIND_INDEX[name] for name in key], dtype=np.int8)
             found = self._masks[key] = np.isin(self.feature_kind, wanted)
             found.flags.writeable = False
+        return found
+
+    def kind_columns(self, *kinds: fk.KindSpec) -> tuple[np.ndarray, sp.csr_matrix]:
+        """(feature ids, sources x those features) for the given kinds (cached: asked per group)."""
+        key = tuple(sorted(k.name for k in kinds))
+        found = self._columns.get(key)
+        if found is None:
+            columns = np.flatnonzero(self.kind_mask(*kinds))
+            found = self._columns[key] = (columns, self.incidence[:, columns].tocsr())
         return found
 
 

@@ -42,26 +42,35 @@ class Grouping:
 
 
 class _Forest:
+    """Union-find over sources (plain lists: this runs once per proposal member, in Python)."""
+
     def __init__(self, frame: SessionFrame) -> None:
         n = frame.n_sources
-        self.parent = np.arange(n)
-        self.size = np.ones(n, dtype=np.int64)
-        host_cols = frame.kind_mask(fk.HOST, fk.WALLET)
-        inc = frame.incidence
+        self.parent = list(range(n))
+        self.size = [1] * n
+        host_cols, owned = frame.kind_columns(fk.HOST, fk.WALLET)
         self.hosts: dict[int, Counter[int]] = {}
-        for src in range(n):
-            feats = inc.indices[inc.indptr[src] : inc.indptr[src + 1]]
-            own = [int(f) for f in feats if host_cols[f]]
-            if own:
-                self.hosts[src] = Counter(own)
+        for src in np.flatnonzero(np.diff(owned.indptr)).tolist():
+            feats = host_cols[owned.indices[owned.indptr[src] : owned.indptr[src + 1]]]
+            self.hosts[src] = Counter(feats.tolist())
 
     def find(self, i: int) -> int:
+        parent = self.parent
         root = i
-        while self.parent[root] != root:
-            root = int(self.parent[root])
-        while self.parent[i] != root:
-            self.parent[i], i = root, int(self.parent[i])
+        while parent[root] != root:
+            root = parent[root]
+        while parent[i] != root:
+            parent[i], i = root, parent[i]
         return root
+
+    def roots(self) -> np.ndarray:
+        """Every source's root (pointer jumping: the same answer as ``find`` for each)."""
+        parent = np.asarray(self.parent, dtype=np.int64)
+        while True:
+            jumped = parent[parent]
+            if np.array_equal(jumped, parent):
+                return parent
+            parent = jumped
 
     def _dominant(self, root: int) -> set[int]:
         """The hosts/wallets that define a group: a lone source's own, or used by at least two
@@ -137,7 +146,7 @@ def group_sources(frame: SessionFrame, proposals: list[Proposal], threshold: flo
                 continue
             forest.union(ra, rb)
             accepted.append(Join(index, anchor, other))
-    roots = np.array([forest.find(i) for i in range(frame.n_sources)], dtype=np.int64)
+    roots = forest.roots()
     by_root: dict[int, list[int]] = {}
     for src, root in enumerate(roots):
         by_root.setdefault(int(root), []).append(src)

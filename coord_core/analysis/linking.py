@@ -9,6 +9,7 @@ any given pair, so a bigger window needs stronger evidence per link.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -199,16 +200,24 @@ def candidate_pairs(frame: SessionFrame, weights: np.ndarray, params: AnalysisPa
 
 
 class _SharedFeatures:
-    """The features each candidate pair shares, computed once (one sparse product) for all kinds."""
+    """The features of the given kinds each candidate pair shares, computed once (one sparse
+    product over just those columns: credential lists, the bulk of a brute forcer's row, are
+    scored by their own model)."""
 
-    def __init__(self, frame: SessionFrame, a: np.ndarray, b: np.ndarray) -> None:
-        prod = frame.incidence[a].multiply(frame.incidence[b]).tocsr()
+    def __init__(
+        self, frame: SessionFrame, a: np.ndarray, b: np.ndarray, kinds: Sequence[fk.KindSpec]
+    ) -> None:
+        columns, sub = frame.kind_columns(*kinds)
+        prod = sub[a].multiply(sub[b]).tocsr()
         self.n = len(a)
         self.rows = np.repeat(np.arange(len(a)), np.diff(prod.indptr))
-        self.cols = prod.indices
+        self.cols = columns[prod.indices]
         self.kinds = frame.feature_kind[self.cols]
+        self._computed = {k.name for k in kinds}
 
     def weight(self, spec: fk.KindSpec, w: np.ndarray, how: str = "sum") -> np.ndarray:
+        if spec.name not in self._computed:
+            raise ValueError(f"shared {spec.name} features were not computed for these pairs")
         mask = self.kinds == fk.KIND_INDEX[spec.name]
         values = w[self.cols[mask]]
         if how == "max":
@@ -241,6 +250,21 @@ class PairScores:
     conflict: np.ndarray
 
 
+# Every kind ``score_pairs`` weighs through ``_SharedFeatures``.
+_PAIR_KINDS = (
+    fk.TEMPLATE,
+    fk.CLIENT,
+    fk.HASSH,
+    fk.KEX,
+    fk.USERNAME,
+    fk.TCPIP,
+    fk.PUBLIC_HOST,
+    fk.PORT,
+    fk.PREFIX24,
+    fk.PREFIX16,
+)
+
+
 def score_pairs(
     frame: SessionFrame,
     pairs: np.ndarray,
@@ -251,7 +275,7 @@ def score_pairs(
     threshold: float,
 ) -> PairScores:
     a, b = pairs[:, 0], pairs[:, 1]
-    shared = _SharedFeatures(frame, a, b)
+    shared = _SharedFeatures(frame, a, b, _PAIR_KINDS)
     parts: dict[str, np.ndarray] = {}
     cred_w, cred_shared = overlap_weights(creds[0], a, b)
     stem_w, _ = overlap_weights(creds[1], a, b)
