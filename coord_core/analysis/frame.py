@@ -117,24 +117,23 @@ class _Interner:
         return found
 
 
-def _credential_features(
-    logins: tuple[tuple[str, str | None, str | None], ...], intern: _Interner
-) -> tuple[int, ...]:
-    ids: set[int] = set()
-    for username, password, key in logins:
-        ids.add(intern(fk.feature_name(fk.USERNAME, username)))
-        if key:
-            ids.add(intern(fk.feature_name(fk.SSH_KEY, "login:" + key.lower())))
-        elif password is not None:
-            # Common passwords still count in the overlap test (they are expected to be shared),
-            # but never propose a link.
-            common = is_common_password(password)
-            kind = fk.COMMON_CREDENTIAL if common else fk.CREDENTIAL
-            ids.add(intern(fk.feature_name(kind, f"{username}\x00{password}")))
-            stem = None if common else password_stem(password)
-            if stem is not None and stem not in common_stems():
-                ids.add(intern(fk.feature_name(fk.PASSWORD_STEM, stem)))
-    return tuple(sorted(ids))
+def _login_features(
+    username: str, password: str | None, key: str | None, intern: _Interner
+) -> tuple[tuple[int, ...], str | None]:
+    """Feature ids of one login attempt, and the base word of its password (for list walks)."""
+    ids = [intern(fk.feature_name(fk.USERNAME, username))]
+    if key:
+        ids.append(intern(fk.feature_name(fk.SSH_KEY, "login:" + key.lower())))
+    elif password is not None:
+        # Common passwords still count in the overlap test (they are expected to be shared),
+        # but never propose a link.
+        common = is_common_password(password)
+        kind = fk.COMMON_CREDENTIAL if common else fk.CREDENTIAL
+        ids.append(intern(fk.feature_name(kind, f"{username}\x00{password}")))
+        stem = None if common else password_stem(password)
+        if stem is not None and stem not in common_stems():
+            ids.append(intern(fk.feature_name(fk.PASSWORD_STEM, stem)))
+    return tuple(ids), (password_stem(password) if password else None)
 
 
 def _artefact_features(
@@ -271,6 +270,7 @@ class FrameBuilder:
         self._tools = _ProfileTable()
         self._art_hosts: dict[int, frozenset[str]] = {}
         self._login_stems: list[tuple[str, ...]] = []
+        self._logins: dict[tuple[str, str | None, str | None], tuple[tuple[int, ...], str | None]] = {}
         self._tcpip_sources = array("q")  # arrival-order source id of each forwarding request
         self._tcpip_features = array("q")
         self.n_events = 0
@@ -306,8 +306,17 @@ class FrameBuilder:
             success = True in [a.success for a in s.logins]  # s.login_success, without a generator
             pid = self._creds.get(logins)
             if pid is None:
-                pid = self._creds.add(logins, _credential_features(logins, intern))
-                self._login_stems.append(tuple(w for _, p, _ in logins if p and (w := password_stem(p))))
+                ids: set[int] = set()
+                stems: list[str] = []
+                for login in logins:
+                    known = self._logins.get(login)
+                    if known is None:
+                        known = self._logins[login] = _login_features(*login, intern)
+                    ids.update(known[0])
+                    if known[1]:
+                        stems.append(known[1])
+                pid = self._creds.add(logins, tuple(sorted(ids)))
+                self._login_stems.append(tuple(stems))
             cred = pid
         self._creds.arrival.append(cred)
         self._attempts.append(len(s.logins))
@@ -485,6 +494,11 @@ class FrameBuilder:
         creds = self._creds.of_session
         for i in np.flatnonzero((creds >= 0) & low[source]).tolist():
             frame.source_stem_lists.setdefault(int(source[i]), []).extend(self._login_stems[int(creds[i])])
+        # A builder is finished once: drop the lookup tables now, not when the builder goes.
+        self._logins.clear()
+        self._command_cache.clear()
+        for table in (self._creds, self._arts, self._tools):
+            table.ids.clear()
         return frame
 
 

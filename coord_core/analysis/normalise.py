@@ -12,6 +12,7 @@ import hashlib
 import ipaddress
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 # Attacker-controlled text is bounded before any regex touches it.
 MAX_COMMAND_CHARS = 4096
@@ -130,6 +131,38 @@ def _abstract(command: str, bare_hosts: list[str]) -> str:
     return _SPACE.sub(" ", text).strip()
 
 
+@dataclass(frozen=True)
+class _LineProfile:
+    urls: tuple[str, ...]
+    hosts: tuple[str, ...]
+    ssh_keys: tuple[str, ...]
+    wallets: tuple[str, ...]
+    template: str  # the abstracted line ("" when nothing is left)
+
+
+@lru_cache(maxsize=131_072)
+def _profile_line(command: str) -> _LineProfile:
+    """One command line's artefacts and template (lines recur across many command lists)."""
+    urls: list[str] = []
+    hosts: list[str] = []
+    for match in _URL.finditer(command):
+        url, host = normalise_url(match.group(0))
+        urls.append(url)
+        if host:
+            hosts.append(host)
+    bare = _bare_hosts(command)
+    for candidate in bare:
+        host = normalise_host(candidate)
+        if host:
+            hosts.append(host)
+    keys = [hashlib.sha256(m.group(2).encode()).hexdigest()[:32] for m in _SSH_KEY.finditer(command)]
+    wallets: list[str] = []
+    if "-u" in command or "--user" in command or len(command) > 40:
+        wallets.extend(m.group(0) for m in _WALLET.finditer(command))
+        wallets.extend(m.group(1).split(".", 1)[0] for m in _MINER_USER.finditer(command))
+    return _LineProfile(tuple(urls), tuple(hosts), tuple(keys), tuple(wallets), _abstract(command, bare))
+
+
 def profile_commands(commands: tuple[str, ...]) -> CommandProfile:
     """Template and artefacts of a command list (pure; callers cache by the raw tuple)."""
     urls: set[str] = set()
@@ -138,25 +171,13 @@ def profile_commands(commands: tuple[str, ...]) -> CommandProfile:
     wallets: set[str] = set()
     template: list[str] = []
     for raw in commands[:MAX_COMMANDS]:
-        command = raw[:MAX_COMMAND_CHARS]
-        for match in _URL.finditer(command):
-            url, host = normalise_url(match.group(0))
-            urls.add(url)
-            if host:
-                hosts.add(host)
-        bare = _bare_hosts(command)
-        for candidate in bare:
-            host = normalise_host(candidate)
-            if host:
-                hosts.add(host)
-        for match in _SSH_KEY.finditer(command):
-            keys.add(hashlib.sha256(match.group(2).encode()).hexdigest()[:32])
-        if "-u" in command or "--user" in command or len(command) > 40:
-            wallets.update(m.group(0) for m in _WALLET.finditer(command))
-            wallets.update(m.group(1).split(".", 1)[0] for m in _MINER_USER.finditer(command))
-        abstracted = _abstract(command, bare)
-        if abstracted:
-            template.append(abstracted)
+        line = _profile_line(raw[:MAX_COMMAND_CHARS])
+        urls.update(line.urls)
+        hosts.update(line.hosts)
+        keys.update(line.ssh_keys)
+        wallets.update(line.wallets)
+        if line.template:
+            template.append(line.template)
     tokens = tuple(tok for line in template for tok in (*_TOKEN.findall(line), "<eol>"))
     return CommandProfile(
         template=tuple(template),
