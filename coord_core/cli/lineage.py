@@ -98,9 +98,10 @@ def _llm_lines(llm_runs: list[dict[str, Any]], narrative: dict[str, Any] | None)
     for llm in llm_runs:
         model = f"{llm['model']} digest {llm['model_digest']}" if llm["model"] else "no model"
         reason = f" ({_printable(llm['reason'])})" if llm["reason"] else ""
+        server = f"Ollama {llm['server_version']}" if llm["server_version"] else "Ollama not contacted"
         lines.append(
-            f"    llm      {llm['status']}{reason}: {model}, Ollama {llm['server_version'] or '?'} "
-            f"on {llm['worker'] or '?'}, {llm['narratives']} narrative(s)"
+            f"    llm      {llm['status']}{reason}: {model}, {server}, "
+            f"worker {llm['worker'] or '?'}, {llm['narratives']} narrative(s)"
         )
         gpu = llm.get("gpu") or {}
         for loaded in (gpu.get("ollama_ps") or {}).get("models", []):
