@@ -40,9 +40,7 @@ class CredentialModel:
 
 def credential_model(frame: SessionFrame, *kinds: fk.KindSpec) -> CredentialModel:
     """The overlap model over credential pairs (default) or other credential-like kinds (stems)."""
-    mask = frame.kind_mask(*(kinds or (fk.CREDENTIAL, fk.COMMON_CREDENTIAL)))
-    columns = np.flatnonzero(mask)
-    matrix = frame.incidence[:, columns].tocsr()
+    columns, matrix = frame.kind_columns(*(kinds or (fk.CREDENTIAL, fk.COMMON_CREDENTIAL)))
     df = np.asarray(matrix.sum(axis=0)).ravel()
     total = max(df.sum(), 1.0)
     # Common passwords are as popular as the window shows; the rest belong to a long tail of
@@ -144,8 +142,8 @@ def dictionary_groups(
     per_source_rare = np.asarray(model.matrix[:, rare_col].sum(axis=1)).ravel()
     tried = model.tried
     attempts = frame.source_attempts
-    artefacts = frame.kind_mask(fk.PAYLOAD, fk.URL, fk.HOST, fk.SSH_KEY, fk.WALLET)
-    has_artefact = np.asarray(frame.incidence[:, np.flatnonzero(artefacts)].sum(axis=1)).ravel() > 0
+    _, artefacts = frame.kind_columns(fk.PAYLOAD, fk.URL, fk.HOST, fk.SSH_KEY, fk.WALLET)
+    has_artefact = np.asarray(artefacts.sum(axis=1)).ravel() > 0
     # One guess cannot show a list being walked, and its username alone is a poor stratum.
     low = (attempts >= 2) & (attempts <= params.stealthy_max_attempts) & (tried > 0) & ~has_artefact
     eligible = low & (per_source_rare == tried)
@@ -153,8 +151,7 @@ def dictionary_groups(
         return []
     repeats = _stem_repeats(frame)
     multi = low & (attempts >= 2)
-    key_cols = np.flatnonzero(frame.kind_mask(fk.CLIENT, fk.HASSH, fk.USERNAME))
-    keyed = frame.incidence[:, key_cols].tocsr()
+    key_cols, keyed = frame.kind_columns(fk.CLIENT, fk.HASSH, fk.USERNAME)
     by_key: dict[tuple[int, ...], list[int]] = {}
     for src in np.flatnonzero(low):
         key = tuple(int(key_cols[c]) for c in keyed.indices[keyed.indptr[src] : keyed.indptr[src + 1]])
@@ -275,8 +272,8 @@ def guess_bursts(frame: SessionFrame, model: CredentialModel, params: AnalysisPa
         return []
     df = np.asarray(model.matrix.sum(axis=0)).ravel()
     per_source_rare = np.asarray(model.matrix[:, df <= 3].sum(axis=1)).ravel()
-    artefacts = frame.kind_mask(fk.PAYLOAD, fk.URL, fk.HOST, fk.SSH_KEY, fk.WALLET)
-    has_artefact = np.asarray(frame.incidence[:, np.flatnonzero(artefacts)].sum(axis=1)).ravel() > 0
+    _, artefacts = frame.kind_columns(fk.PAYLOAD, fk.URL, fk.HOST, fk.SSH_KEY, fk.WALLET)
+    has_artefact = np.asarray(artefacts.sum(axis=1)).ravel() > 0
     attempts = frame.source_attempts
     eligible = (
         (attempts >= 1)
@@ -286,8 +283,7 @@ def guess_bursts(frame: SessionFrame, model: CredentialModel, params: AnalysisPa
         & ~has_artefact
     )
     span_total = max(float(frame.end.max() - frame.start.min()), 1.0)
-    key_cols = np.flatnonzero(frame.kind_mask(fk.CLIENT, fk.HASSH))
-    keyed = frame.incidence[:, key_cols].tocsr()
+    key_cols, keyed = frame.kind_columns(fk.CLIENT, fk.HASSH)
     by_key: dict[tuple[int, ...], list[int]] = {}
     for src in np.flatnonzero(eligible):
         key = tuple(int(key_cols[c]) for c in keyed.indices[keyed.indptr[src] : keyed.indptr[src + 1]])

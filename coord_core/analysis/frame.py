@@ -94,7 +94,8 @@ class SessionFrame:
         return found
 
     def kind_columns(self, *kinds: fk.KindSpec) -> tuple[np.ndarray, sp.csr_matrix]:
-        """(feature ids, sources x those features) for the given kinds (cached: asked per group)."""
+        """(feature ids, sources x those features) for the given kinds (cached and shared: asked
+        per group and per detector, so callers read it and never modify it)."""
         key = tuple(sorted(k.name for k in kinds))
         found = self._columns.get(key)
         if found is None:

@@ -231,10 +231,9 @@ def host_conflicts(frame: SessionFrame, a: np.ndarray, b: np.ndarray) -> np.ndar
     """Both sources fetch from their own non-public hosts the other never used: two operators."""
     conflict = np.zeros(len(a), dtype=bool)
     for spec in (fk.HOST, fk.WALLET):
-        cols = np.flatnonzero(frame.kind_mask(spec))
+        cols, owned = frame.kind_columns(spec)
         if len(cols) == 0 or len(a) == 0:
             continue
-        owned = frame.incidence[:, cols].tocsr()
         shared = np.asarray(owned[a].multiply(owned[b]).sum(axis=1)).ravel()
         na = np.diff(owned.indptr)[a]
         nb = np.diff(owned.indptr)[b]

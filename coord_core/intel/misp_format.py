@@ -30,6 +30,17 @@ def misp_attribute(attribute: EventAttribute, *, timestamp: int | None = None) -
     return item
 
 
+def _event_header(event: CampaignEvent) -> MISPEvent:
+    """What the live event and the feed event share: identity, title, date and assessment."""
+    out = MISPEvent(strict_validation=True)
+    out.uuid = event.uuid
+    out.info = event.info
+    out.set_date(event.date)
+    out.threat_level_id = event.threat_level_id
+    out.analysis = event.analysis
+    return out
+
+
 def misp_event(
     event: CampaignEvent,
     *,
@@ -37,12 +48,7 @@ def misp_event(
     with_report: bool = True,
 ) -> MISPEvent:
     """The event for a live MISP: no timestamps (MISP stamps what it stores)."""
-    out = MISPEvent(strict_validation=True)
-    out.uuid = event.uuid
-    out.info = event.info
-    out.set_date(event.date)
-    out.threat_level_id = event.threat_level_id
-    out.analysis = event.analysis
+    out = _event_header(event)
     out.distribution = event.distribution
     for tag in event.tags:
         out.add_tag(tag)
@@ -76,12 +82,7 @@ def feed_event(
     report_timestamp: int,
 ) -> dict[str, object]:
     """The ``{"Event": ...}`` document of a MISP feed (PyMISP's own ``to_feed`` layout)."""
-    out = MISPEvent(strict_validation=True)
-    out.uuid = event.uuid
-    out.info = event.info
-    out.set_date(event.date)
-    out.threat_level_id = event.threat_level_id
-    out.analysis = event.analysis
+    out = _event_header(event)
     out.published = True
     out.timestamp = timestamp
     out.publish_timestamp = timestamp
