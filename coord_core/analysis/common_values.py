@@ -8,7 +8,9 @@ of a common operator, whatever the window shows.
 from __future__ import annotations
 
 import functools
+import itertools
 import json
+import math
 import re
 from pathlib import Path
 
@@ -114,6 +116,70 @@ def common_stems() -> frozenset[str]:
     """Stems of the common passwords and usernames: sharing them says nothing."""
     words = set(COMMON_PASSWORDS) | {"administrator", "support", "service", "operator", "default", "manager"}
     return frozenset(stem for w in words if (stem := password_stem(w)))
+
+
+# Values a sensor writes when there is nothing to record: never evidence that two sources met.
+PLACEHOLDER_PATHS: frozenset[str] = frozenset({"", "-", "/dev/null", "/dev/zero", "none", "null"})
+EMPTY_CONTENT_HASHES: frozenset[str] = frozenset(
+    {
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",  # sha256 of nothing
+        "da39a3ee5e6b4b0d3255bfef95601890afd80709",  # sha1 of nothing
+        "d41d8cd98f00b204e9800998ecf8427e",  # md5 of nothing
+    }
+)
+
+
+def is_placeholder_url(url: str | None) -> bool:
+    """A download ``url`` that names no remote resource (scp/redirect transfers, ``/dev/null``)."""
+    if url is None:
+        return True
+    text = url.strip().lower()
+    return text in PLACEHOLDER_PATHS or text.startswith(("/", "./", "file:"))
+
+
+def is_placeholder_hash(shasum: str | None) -> bool:
+    """No hash, or the hash of empty content (every empty transfer has it)."""
+    return not shasum or not shasum.strip() or shasum.strip().lower() in EMPTY_CONTENT_HASHES
+
+
+RANDOM_SECRET_MIN_BITS = 60.0
+_KEY_ROWS = ("1234567890-=", "qwertyuiop[]", "asdfghjkl;'", "zxcvbnm,./")
+_KEY_AT = {ch: (r, c + 0.5 * r) for r, row in enumerate(_KEY_ROWS) for c, ch in enumerate(row)}
+
+
+def _keyboard_walk(text: str) -> bool:
+    """Most consecutive keys are neighbours on the keyboard (``1q2w3e4r``, ``zaq12wsx``)."""
+    keys = [_KEY_AT.get(ch) for ch in text.lower()]
+    steps = [
+        abs(a[0] - b[0]) <= 1 and abs(a[1] - b[1]) <= 1.5
+        for a, b in itertools.pairwise(keys)
+        if a is not None and b is not None
+    ]
+    return bool(steps) and sum(steps) >= 0.6 * (len(text) - 1)
+
+
+def secret_bits(text: str) -> float:
+    """Estimated entropy of a random-looking secret in bits; 0 for anything a person would pick.
+
+    Length times the log of the character classes used, for strings with no base word (a
+    rule-mutated word is not random), at least 10 characters, two classes and few repeats.
+    Two independent actors do not draw the same 60-bit string: sharing one is near-artefact.
+    """
+    if len(text) < 10 or len(text) > 128 or not text.isascii() or not text.isprintable():
+        return 0.0
+    stem = password_stem(text)
+    if stem is not None and stem.isalpha() and len(stem) >= 4:
+        return 0.0
+    classes = [
+        any(c.islower() for c in text),
+        any(c.isupper() for c in text),
+        any(c.isdigit() for c in text),
+        any(not c.isalnum() for c in text),
+    ]
+    if sum(classes) < 2 or len(set(text)) < 0.6 * len(text) or _keyboard_walk(text):
+        return 0.0
+    alphabet = 26 * classes[0] + 26 * classes[1] + 10 * classes[2] + 33 * classes[3]
+    return round(len(text) * math.log2(alphabet), 3)
 
 
 def is_common_password(password: str) -> bool:

@@ -142,7 +142,7 @@ def dictionary_groups(
     per_source_rare = np.asarray(model.matrix[:, rare_col].sum(axis=1)).ravel()
     tried = model.tried
     attempts = frame.source_attempts
-    _, artefacts = frame.kind_columns(fk.PAYLOAD, fk.URL, fk.HOST, fk.SSH_KEY, fk.WALLET)
+    _, artefacts = frame.kind_columns(*fk.TOOLKIT_ARTEFACTS)
     has_artefact = np.asarray(artefacts.sum(axis=1)).ravel() > 0
     # One guess cannot show a list being walked, and its username alone is a poor stratum.
     low = (attempts >= 2) & (attempts <= params.stealthy_max_attempts) & (tried > 0) & ~has_artefact
@@ -272,7 +272,7 @@ def guess_bursts(frame: SessionFrame, model: CredentialModel, params: AnalysisPa
         return []
     df = np.asarray(model.matrix.sum(axis=0)).ravel()
     per_source_rare = np.asarray(model.matrix[:, df <= 3].sum(axis=1)).ravel()
-    _, artefacts = frame.kind_columns(fk.PAYLOAD, fk.URL, fk.HOST, fk.SSH_KEY, fk.WALLET)
+    _, artefacts = frame.kind_columns(*fk.TOOLKIT_ARTEFACTS)
     has_artefact = np.asarray(artefacts.sum(axis=1)).ravel() > 0
     attempts = frame.source_attempts
     eligible = (

@@ -62,6 +62,14 @@ PORT = KindSpec("port", FeatureClass.TARGET, match_rate=0.9, floor=0.2, cap=0.3)
 PREFIX24 = KindSpec("net24", FeatureClass.INFRASTRUCTURE, match_rate=0.4, floor=0.0005, cap=7.0)
 PREFIX16 = KindSpec("net16", FeatureClass.INFRASTRUCTURE, match_rate=0.3, floor=0.002, cap=2.0)
 
+# Near-artefacts: values unrelated actors do not pick by chance. A random-looking secret (a
+# password of high estimated entropy and no base word) and identical tunnelled bytes to a
+# non-public destination. Below the exact artefacts, so those are applied first.
+SECRET = KindSpec("secret", FeatureClass.ARTEFACT, weight=20.0)
+TUNNEL_PAYLOAD = KindSpec("tunnel_payload", FeatureClass.ARTEFACT, weight=20.0)
+# Ordered runs of uncommon credentials (three consecutive guesses): one private list walked in order.
+CRED_SEQUENCE = KindSpec("cred_seq", FeatureClass.CREDENTIAL, proposes_pairs=True)
+
 KINDS: tuple[KindSpec, ...] = (
     PAYLOAD,
     URL,
@@ -82,7 +90,14 @@ KINDS: tuple[KindSpec, ...] = (
     PORT,
     PREFIX24,
     PREFIX16,
+    SECRET,
+    TUNNEL_PAYLOAD,
+    CRED_SEQUENCE,
 )
+# What a toolkit fetches or plants: a source holding one is no low-and-slow guesser.
+TOOLKIT_ARTEFACTS: tuple[KindSpec, ...] = (PAYLOAD, URL, HOST, SSH_KEY, WALLET)
+# The kinds whose every shared value links its holders outright (a hyperedge per value).
+LINKING_ARTEFACTS: tuple[KindSpec, ...] = (PAYLOAD, URL, HOST, SSH_KEY, WALLET, SECRET, TUNNEL_PAYLOAD)
 KIND_INDEX: dict[str, int] = {k.name: i for i, k in enumerate(KINDS)}
 TOOLING_KINDS = frozenset({CLIENT.name, HASSH.name, KEX.name})
 # One operator's own: two sources each using one the other never used are two operators.

@@ -11,6 +11,7 @@ of sources.
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import socket
 from array import array
@@ -23,8 +24,17 @@ import scipy.sparse as sp
 
 from coord_core import cycle_collection
 from coord_core.analysis import features as fk
-from coord_core.analysis.common_values import common_stems, is_common_password, is_public_host, password_stem
-from coord_core.analysis.normalise import CommandProfile, normalise_url, profile_commands
+from coord_core.analysis.common_values import (
+    RANDOM_SECRET_MIN_BITS,
+    common_stems,
+    is_common_password,
+    is_placeholder_hash,
+    is_placeholder_url,
+    is_public_host,
+    password_stem,
+    secret_bits,
+)
+from coord_core.analysis.normalise import CommandProfile, normalise_host, normalise_url, profile_commands
 from coord_core.contracts.sessions import AttackSession
 
 
@@ -105,6 +115,9 @@ class SessionFrame:
 
 
 STEM_LIST_MAX_ATTEMPTS = 20
+SEQUENCE_GRAM = 3
+SEQUENCE_SAMPLE = 4
+SEQUENCE_MAX_PER_SOURCE = 64
 
 
 class _Interner:
@@ -134,6 +147,8 @@ def _login_features(
         stem = None if common else password_stem(password)
         if stem is not None and stem not in common_stems():
             ids.append(intern(fk.feature_name(fk.PASSWORD_STEM, stem)))
+        if not common and secret_bits(password) >= RANDOM_SECRET_MIN_BITS:
+            ids.append(intern(fk.feature_name(fk.SECRET, password)))
     return tuple(ids), (password_stem(password) if password else None)
 
 
@@ -149,16 +164,18 @@ def _artefact_features(
     urls: list[str] = list(profile.urls) if profile else []
     hosts: list[str] = list(profile.hosts) if profile else []
     for url, shasum in downloads:
-        canonical, host = normalise_url(url)
-        urls.append(canonical)
-        if host:
-            hosts.append(host)
-        if shasum:
+        host = None
+        if not is_placeholder_url(url):
+            canonical, host = normalise_url(url)
+            if host:  # a URL naming no host is no shared resource
+                urls.append(canonical)
+                hosts.append(host)
+        if not is_placeholder_hash(shasum):
             kind = fk.PUBLIC_PAYLOAD if host and is_public_host(host) else fk.PAYLOAD
-            ids.add(intern(fk.feature_name(kind, shasum.lower())))
+            ids.add(intern(fk.feature_name(kind, str(shasum).strip().lower())))
     for shasum in uploads:
-        if shasum:
-            ids.add(intern(fk.feature_name(fk.PAYLOAD, shasum.lower())))
+        if not is_placeholder_hash(shasum):
+            ids.add(intern(fk.feature_name(fk.PAYLOAD, str(shasum).strip().lower())))
     for host in hosts:
         if host == src_ip:
             continue  # self-hosted payload (worm spreading): says nothing about shared infrastructure
@@ -166,7 +183,7 @@ def _artefact_features(
         ids.add(intern(fk.feature_name(kind, host)))
     for url in urls:
         _, host = normalise_url(url)
-        if host and (host == src_ip or is_public_host(host)):
+        if host is None or host == src_ip or is_public_host(host):
             continue
         ids.add(intern(fk.feature_name(fk.URL, url)))
     if profile:
@@ -175,6 +192,16 @@ def _artefact_features(
         for wallet in profile.wallets:
             ids.add(intern(fk.feature_name(fk.WALLET, wallet)))
     return tuple(sorted(ids)), frozenset(hosts)
+
+
+TUNNEL_PAYLOAD_MIN_CHARS = 24  # a few bytes (an SMTP ``E``, a TLS record header) say nothing
+
+
+def _specific_tunnel(destination: str, payload_chars: int) -> bool:
+    """Identical tunnelled bytes are a shared value only towards a non-public destination:
+    every proxy checker sends the same request to the same popular site."""
+    host = normalise_host(destination)
+    return payload_chars >= TUNNEL_PAYLOAD_MIN_CHARS and host is not None and not is_public_host(host)
 
 
 def _ip_key(ip: str) -> tuple[int, int]:
@@ -271,6 +298,7 @@ class FrameBuilder:
         self._tools = _ProfileTable()
         self._art_hosts: dict[int, frozenset[str]] = {}
         self._login_stems: list[tuple[str, ...]] = []
+        self._login_uncommon: list[tuple[str, ...]] = []  # per credential profile, in order
         self._logins: dict[tuple[str, str | None, str | None], tuple[tuple[int, ...], str | None]] = {}
         self._tcpip_sources = array("q")  # arrival-order source id of each forwarding request
         self._tcpip_features = array("q")
@@ -318,6 +346,11 @@ class FrameBuilder:
                         stems.append(known[1])
                 pid = self._creds.add(logins, tuple(sorted(ids)))
                 self._login_stems.append(tuple(stems))
+                self._login_uncommon.append(
+                    tuple(
+                        f"{u}\x00{p}" for u, p, key in logins if p and not key and not is_common_password(p)
+                    )
+                )
             cred = pid
         self._creds.arrival.append(cred)
         self._attempts.append(len(s.logins))
@@ -352,6 +385,41 @@ class FrameBuilder:
         for req in s.tcpip_requests:
             self._tcpip_sources.append(src)
             self._tcpip_features.append(intern(fk.feature_name(fk.TCPIP, f"{req.dst_ip}:{req.dst_port}")))
+            if req.payload and _specific_tunnel(req.dst_ip, req.payload_chars):
+                self._tcpip_sources.append(src)
+                self._tcpip_features.append(
+                    intern(fk.feature_name(fk.TUNNEL_PAYLOAD, f"{req.dst_ip}:{req.dst_port}:{req.payload}"))
+                )
+
+    def _sequence_features(self, source: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(source, feature) of sampled ordered runs of three uncommon credentials per source.
+
+        Runs are sampled by their own digest (one in ``SEQUENCE_SAMPLE``), so two sources walking
+        the same list keep the same runs wherever they start in it; a source keeps a bounded few.
+        """
+        creds = self._creds.of_session
+        per_source: dict[int, list[str]] = {}
+        for i in np.flatnonzero(creds >= 0).tolist():
+            uncommon = self._login_uncommon[int(creds[i])]
+            if uncommon:
+                per_source.setdefault(int(source[i]), []).extend(uncommon)
+        rows: list[int] = []
+        cols: list[int] = []
+        for src, seq in per_source.items():
+            kept = 0
+            for k in range(len(seq) - SEQUENCE_GRAM + 1):
+                gram = seq[k : k + SEQUENCE_GRAM]
+                if len(set(gram)) < SEQUENCE_GRAM:
+                    continue
+                digest = hashlib.blake2b("\x01".join(gram).encode("utf-8", "backslashreplace"), digest_size=8)
+                if digest.digest()[-1] % SEQUENCE_SAMPLE:
+                    continue
+                rows.append(src)
+                cols.append(self._intern(fk.feature_name(fk.CRED_SEQUENCE, digest.hexdigest())))
+                kept += 1
+                if kept >= SEQUENCE_MAX_PER_SOURCE:
+                    break
+        return np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64)
 
     def finish(self) -> SessionFrame:
         with cycle_collection.paused():
@@ -440,6 +508,9 @@ class FrameBuilder:
             )
         row_parts.append(np.asarray(infra_rows, dtype=np.int64))
         col_parts.append(np.asarray(infra_cols, dtype=np.int64))
+        seq_rows, seq_cols = self._sequence_features(source)
+        row_parts.append(seq_rows)
+        col_parts.append(seq_cols)
         for table in (self._creds, self._arts, self._tools):
             r, c = table.incidence(source, len(intern.ids))
             row_parts.append(r)

@@ -78,40 +78,39 @@ def template_weights(frame: SessionFrame) -> np.ndarray:
     """How much running the same command template says, per template feature (0 elsewhere).
 
     A template's information is the sum over its lines of the line's literal tokens, each line
-    discounted by how many command-running sources in the window run it: a script of unusual
-    lines is a toolkit fingerprint; a sequence of the recon one-liners everybody runs is not,
-    however long. Templates run by a large share of command-running sources lose weight too.
+    discounted by how many of the window's distinct toolkits (templates) contain it: a script of
+    unusual lines is a toolkit fingerprint; a sequence of the recon one-liners every toolkit runs
+    is not, however long. Commonness is counted over toolkits, never over the sources running
+    one, so a botnet does not discount its own script by being big.
     """
     weights = np.zeros(len(frame.feature_names))
     if not frame.templates:
         return weights
-    cmd_sources = max(int((frame.source_commands > 0).sum()), 1)
-    line_sources: dict[str, set[int]] = {}
-    holders_of = {int(fid): frame.holders(int(fid)) for fid in set(frame.template_feature.tolist())}
+    distinct: dict[int, tuple[str, ...]] = {}
     for profile, fid in zip(frame.templates, frame.template_feature.tolist(), strict=True):
-        for line in set(profile.template):
-            line_sources.setdefault(line, set()).update(holders_of[int(fid)].tolist())
+        distinct.setdefault(int(fid), profile.template)
+    n_toolkits = len(distinct)
+    line_toolkits: dict[str, int] = {}
+    for template in distinct.values():
+        for line in set(template):
+            line_toolkits[line] = line_toolkits.get(line, 0) + 1
     line_factor = {
-        line: float(np.clip(math.log(cmd_sources / max(len(srcs), 1)) / math.log(20.0), 0.15, 1.0))
-        if cmd_sources >= 20
+        line: float(np.clip(math.log(n_toolkits / count) / math.log(20.0), 0.15, 1.0))
+        if n_toolkits >= 20
         else 1.0
-        for line, srcs in line_sources.items()
+        for line, count in line_toolkits.items()
     }
-    for profile, fid in zip(frame.templates, frame.template_feature.tolist(), strict=True):
-        lines = dict.fromkeys(profile.template)
-        w = min(
+    for fid, template in distinct.items():
+        lines = dict.fromkeys(template)
+        weights[fid] = min(
             TEMPLATE_CAP, sum((0.5 * len(_literal_tokens(line)) + 1.0) * line_factor[line] for line in lines)
         )
-        share = frame.feature_sources[fid] / cmd_sources
-        if share > 0.25 and cmd_sources >= 8:
-            w -= 2.0 * math.log(share / 0.25)
-        weights[fid] = max(w, 0.0)
     return weights
 
 
 def artefact_proposals(frame: SessionFrame) -> list[Proposal]:
     out: list[Proposal] = []
-    for spec in (fk.PAYLOAD, fk.URL, fk.HOST, fk.SSH_KEY, fk.WALLET):
+    for spec in fk.LINKING_ARTEFACTS:
         kid = fk.KIND_INDEX[spec.name]
         for fid in np.flatnonzero((frame.feature_kind == kid) & (frame.feature_sources >= 2)):
             holders = frame.holders(int(fid))
@@ -261,7 +260,9 @@ _PAIR_KINDS = (
     fk.PORT,
     fk.PREFIX24,
     fk.PREFIX16,
+    fk.CRED_SEQUENCE,
 )
+SEQUENCE_CAP = 15.0
 
 
 def score_pairs(
@@ -281,6 +282,12 @@ def score_pairs(
     # Same password implies same stem: the two tests are not independent, count the stronger.
     parts["credentials"] = np.maximum(cred_w, stem_w)
     parts["template"] = shared.weight(fk.TEMPLATE, templates, "max")
+    # The same uncommon credentials in the same order: one list walked by both (each shared run
+    # counts less the more sources walk it).
+    holders = np.maximum(frame.feature_sources.astype(np.float64), 1.0)
+    parts["sequence"] = np.minimum(
+        SEQUENCE_CAP, 1.5 * shared.weight(fk.CRED_SEQUENCE, np.minimum(1.0, 3.0 / holders))
+    )
     tooling = np.zeros(len(a))
     for spec in (fk.CLIENT, fk.HASSH, fk.KEX):
         tooling = np.maximum(tooling, shared.weight(spec, rarity))
@@ -293,7 +300,12 @@ def score_pairs(
     ):
         parts[name] = np.minimum(shared.weight(spec, rarity), spec.cap)
     behaviour = (
-        parts["credentials"] + parts["template"] + parts["tooling"] + parts["tcpip"] + parts["public_host"]
+        parts["credentials"]
+        + parts["sequence"]
+        + parts["template"]
+        + parts["tooling"]
+        + parts["tcpip"]
+        + parts["public_host"]
     )
     infra = np.maximum(shared.weight(fk.PREFIX24, rarity), shared.weight(fk.PREFIX16, rarity))
     # Shared prefixes count only next to likeness that common tooling alone does not explain:
@@ -301,6 +313,7 @@ def score_pairs(
     specific = (
         np.where(cred_shared >= 2, parts["credentials"], 0.0)
         + stem_w
+        + parts["sequence"]
         + parts["template"]
         + parts["tcpip"]
         + np.maximum(parts["tooling"] - 1.0, 0.0)
@@ -335,9 +348,11 @@ def pair_proposals(
         a, b = (int(x) for x in scores.pairs[k])
         parts = {name: round(float(v[k]), 4) for name, v in sorted(scores.parts.items()) if v[k] > 0}
         top = max(parts, key=lambda name: (parts[name], name))
-        detector = {"credentials": "credential_overlap", "template": "command_similarity"}.get(
-            top, "pair_likeness"
-        )
+        detector = {
+            "credentials": "credential_overlap",
+            "sequence": "credential_overlap",
+            "template": "command_similarity",
+        }.get(top, "pair_likeness")
         if parts[top] < threshold:
             # Named after one kind of evidence only when that kind alone would have made the link.
             detector = "pair_likeness"
@@ -370,7 +385,7 @@ def detect(frame: SessionFrame, params: AnalysisParameters, excluded: np.ndarray
     rarity = rarity_weights(frame)
     templates = template_weights(frame)
     weights = np.maximum(rarity, templates)
-    for spec in (fk.PAYLOAD, fk.URL, fk.HOST, fk.SSH_KEY, fk.WALLET):
+    for spec in fk.LINKING_ARTEFACTS:
         weights[frame.feature_kind == fk.KIND_INDEX[spec.name]] = spec.weight
     creds = credential_model(frame)
     stems = credential_model(frame, fk.PASSWORD_STEM)

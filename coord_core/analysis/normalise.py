@@ -41,8 +41,11 @@ _QUOTED = re.compile(r"'[^']*'|\"(?:[^\"\\]|\\.)*\"")
 _HEX = re.compile(r"\b(?:0x)?[0-9a-fA-F]{8,}\b")
 _B64 = re.compile(r"\b[A-Za-z0-9+/]{24,}={0,2}")
 _NUMBER = re.compile(r"\b\d+\b")
-# Per-session random tokens in upper case (Mirai's ``/bin/busybox ECCHI`` check).
-_UPPER_TOKEN = re.compile(r"(?<![A-Za-z0-9_$-])[A-Z]{5,}(?![A-Za-z0-9_])")
+# Per-session random tokens in upper case (Mirai's ``/bin/busybox ECCHI`` check); shell variable
+# names (``HISTFILE=``, ``$HISTFILE``, arguments of ``unset``/``export``) are a script's fixed text.
+_UPPER_TOKEN = re.compile(r"(?<![A-Za-z0-9_$-])[A-Z]{5,}(?![A-Za-z0-9_=])")
+_VARIABLE_BUILTINS = frozenset({"unset", "export", "readonly", "declare", "local", "typeset"})
+_SEGMENT = re.compile(r"[^;&|]+|[;&|]+")
 _MIXED = re.compile(r"\b(?=[A-Za-z0-9_]*\d)(?=[A-Za-z0-9_]*[A-Za-z])[A-Za-z0-9_]{6,}\b")
 _SPACE = re.compile(r"\s+")
 _TOKEN = re.compile(r"<[a-z]+>|[A-Za-z0-9_.\-/~*+$:=@%,\[\]]+|[|;&<>()!{}]+")
@@ -115,6 +118,14 @@ def _bare_hosts(command: str) -> list[str]:
     return found
 
 
+def _abstract_upper_tokens(segment: str) -> str:
+    """Upper-case random tokens of one simple command; a variable builtin's arguments are names."""
+    words = segment.split(None, 1)
+    if words and words[0] in _VARIABLE_BUILTINS:
+        return segment
+    return _UPPER_TOKEN.sub("<tok>", segment)
+
+
 def _abstract(command: str, bare_hosts: list[str]) -> str:
     text = _URL.sub("<url>", command)
     text = _WALLET.sub("<wallet>", text)
@@ -126,7 +137,7 @@ def _abstract(command: str, bare_hosts: list[str]) -> str:
     text = _B64.sub("<b64>", text)
     text = _HEX.sub("<hex>", text)
     text = _MIXED.sub("<rnd>", text)
-    text = _UPPER_TOKEN.sub("<tok>", text)
+    text = "".join(_abstract_upper_tokens(part) for part in _SEGMENT.findall(text))
     text = _NUMBER.sub("<n>", text)
     return _SPACE.sub(" ", text).strip()
 

@@ -169,6 +169,15 @@ class DirectTcpipRequest(CowrieEvent):
     dst_port: int = Field(default=0, ge=0, le=65535)
 
 
+class DirectTcpipData(CowrieEvent):
+    """Bytes a client sent through a requested tunnel (Cowrie logs them as a ``b'...'`` repr)."""
+
+    EVENT_IDS = ("cowrie.direct-tcpip.data",)
+    dst_ip: str = Field(default="", max_length=512)
+    dst_port: int = Field(default=0, ge=0, le=65535)
+    data: str = Bounded
+
+
 class SessionClosed(CowrieEvent):
     EVENT_IDS = ("cowrie.session.closed",)
     duration: float | None = Field(default=None, ge=0)
@@ -216,6 +225,7 @@ _MODELS: tuple[type[CowrieEvent], ...] = (
     FileUpload,
     SessionParams,
     DirectTcpipRequest,
+    DirectTcpipData,
     SessionClosed,
     LogClosed,
     WebRequest,

@@ -32,10 +32,14 @@ class Upload(BaseModel):
 
 
 class TcpipRequest(BaseModel):
+    """A tunnel request, or data sent through one (``payload``: digest of the bytes' prefix)."""
+
     model_config = ConfigDict(frozen=True)
 
     dst_ip: str
     dst_port: int
+    payload: str | None = None
+    payload_chars: int = 0
 
 
 class AttackSession(BaseModel):

@@ -7,6 +7,7 @@ exactly once.
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from datetime import datetime
@@ -103,6 +104,8 @@ def session_from_events(events: list[CowrieEvent]) -> AttackSession:
                 fields["arch"] = event.arch
             case ev.DirectTcpipRequest():
                 tcpip.append(TcpipRequest(dst_ip=event.dst_ip, dst_port=event.dst_port))
+            case ev.DirectTcpipData():
+                tcpip.append(tunnel_data(event))
             case ev.LogClosed():
                 fields["ttylog_shasum"] = event.shasum
             case ev.WebRequest() | ev.FirewallHit():
@@ -124,6 +127,18 @@ def session_from_events(events: list[CowrieEvent]) -> AttackSession:
             "unknown_event_ids": sorted(set(unknown)),
             "event_ids": dict(sorted(counts.items())),
         }
+    )
+
+
+TUNNEL_PAYLOAD_PREFIX_CHARS = 512
+
+
+def tunnel_data(event: ev.DirectTcpipData) -> TcpipRequest:
+    """Tunnelled bytes as a digest of their (bounded) prefix: identical payloads compare equal."""
+    prefix = event.data[:TUNNEL_PAYLOAD_PREFIX_CHARS]
+    digest = hashlib.sha256(prefix.encode("utf-8", "backslashreplace")).hexdigest()[:32]
+    return TcpipRequest(
+        dst_ip=event.dst_ip, dst_port=event.dst_port, payload=digest, payload_chars=len(event.data)
     )
 
 

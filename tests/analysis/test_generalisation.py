@@ -1,0 +1,148 @@
+"""Classes of campaigns seen on data the project did not write, and look-alikes that must stay apart.
+
+Each case states the principle it checks: a shared value is evidence in proportion to how
+unlikely independent sources are to share it, a botnet does not discount itself by being big,
+and a placeholder value is never a shared value.
+"""
+
+from __future__ import annotations
+
+import random
+
+from coord_core.contracts.campaigns import AnalysisResult, Verdict
+from coord_core.contracts.sessions import AttackSession, Download, TcpipRequest
+from coord_core.pipeline.analyze import analyze_sessions
+from tests.analysis.builders import TOP_PASSWORDS, background, random_ip, session
+
+HISTORY_WIPE = [
+    "unset HISTORY HISTFILE HISTSAVE HISTZONE HISTORY HISTLOG WATCH ; history -n ; "
+    "export HISTFILE=/dev/null ; export HISTSIZE=0; export HISTFILESIZE=0",
+    "uname -a",
+    "cat /proc/cpuinfo | grep name | wc -l",
+    "free -m | grep Mem | awk '{print $2 ,$3, $4, $5, $6, $7}'",
+    "ls -lh $(which ls)",
+]
+
+
+def _linked(result: AnalysisResult) -> list[set[str]]:
+    return [set(c.source_ips) for c in result.campaigns if c.verdict is not Verdict.COINCIDENTAL]
+
+
+def _pair_recall(result: AnalysisResult, truth: list[str]) -> float:
+    groups = _linked(result)
+    pairs = [(a, b) for i, a in enumerate(truth) for b in truth[i + 1 :]]
+    together = sum(any(a in g and b in g for g in groups) for a, b in pairs)
+    return together / len(pairs)
+
+
+def _merged_with(result: AnalysisResult, ips: set[str]) -> int:
+    """How many of ``ips`` sit in a non-coincidental campaign together with another of them."""
+    return sum(len(g & ips) for g in _linked(result) if len(g & ips) >= 2)
+
+
+def test_a_big_botnet_running_one_script_links_however_many_sources_run_it() -> None:
+    rng = random.Random(21)
+    bots = [random_ip(rng) for _ in range(40)]
+    wave = [
+        session(
+            ip,
+            rng.uniform(0, 7200),
+            logins=[("root", rng.choice(TOP_PASSWORDS))],
+            success=True,
+            commands=HISTORY_WIPE,
+        )
+        for ip in bots
+    ]
+    result = analyze_sessions(wave + background(rng, 60, span_s=7200), {})
+    assert _pair_recall(result, bots) >= 0.95
+
+
+def test_downloads_without_a_url_or_to_dev_null_never_link_unrelated_sources() -> None:
+    rng = random.Random(22)
+    sessions: list[AttackSession] = []
+    ips = [random_ip(rng) for _ in range(12)]
+    for k, ip in enumerate(ips):
+        s = session(ip, rng.uniform(0, 3600), logins=[("root", rng.choice(TOP_PASSWORDS))], success=True)
+        url = "" if k % 2 else "/dev/null"
+        shasum = None if k % 3 == 0 else f"{k:02x}" * 32
+        sessions.append(s.model_copy(update={"downloads": [Download(url=url, shasum=shasum)]}))
+    result = analyze_sessions(sessions + background(rng, 30), {})
+    assert _merged_with(result, set(ips)) == 0
+
+
+def test_a_random_password_shared_by_a_few_sources_links_them() -> None:
+    rng = random.Random(23)
+    cell = [random_ip(rng) for _ in range(4)]
+    secret = "nV4#pq8Lz!Wm2sQx"
+    sessions = [
+        session(
+            ip,
+            rng.uniform(0, 20_000),
+            # the secret among the common guesses every brute forcer tries
+            logins=[("root", p) for p in rng.sample(TOP_PASSWORDS, 6)] + [("admin", secret)],
+        )
+        for ip in cell
+    ]
+    result = analyze_sessions(sessions + background(rng, 60, span_s=20_000), {})
+    assert _pair_recall(result, cell) == 1.0
+
+
+def test_an_identical_private_list_walked_in_order_by_two_sources_links_them() -> None:
+    rng = random.Random(24)
+    words = [f"{rng.choice(['srv', 'db', 'node', 'box'])}{rng.randint(100, 999)}x" for _ in range(150)]
+    pair = [random_ip(rng) for _ in range(2)]
+    sessions = []
+    for n, ip in enumerate(pair):
+        chunk = rng.randint(3, 6)  # each connection tries a few: the two sources cut the list differently
+        for k in range(0, len(words), chunk):
+            logins = [("root", w) for w in words[k : k + chunk]]
+            sessions.append(session(ip, n * 20_000 + k * 10, logins=logins, key=k))
+    result = analyze_sessions(sessions + background(rng, 60, span_s=40_000), {})
+    assert _pair_recall(result, pair) == 1.0
+
+
+def _tunnel(ip: str, at_s: float, dst: str, port: int, data: str, rng: random.Random) -> AttackSession:
+    from coord_core.contracts.events import DirectTcpipData
+    from coord_core.ingest.sessionize import tunnel_data
+
+    s = session(ip, at_s, logins=[("root", rng.choice(TOP_PASSWORDS))], success=True, key=dst)
+    event = DirectTcpipData.model_validate(
+        {
+            "eventid": "cowrie.direct-tcpip.data",
+            "timestamp": s.start.isoformat(),
+            "session": s.session_id,
+            "src_ip": ip,
+            "sensor": s.sensor,
+            "message": "",
+            "dst_ip": dst,
+            "dst_port": port,
+            "data": data,
+        }
+    )
+    return s.model_copy(
+        update={"tcpip_requests": [TcpipRequest(dst_ip=dst, dst_port=port), tunnel_data(event)]}
+    )
+
+
+def test_identical_tunnelled_bytes_to_an_uncommon_destination_link_and_proxy_checks_do_not() -> None:
+    rng = random.Random(25)
+    relay = [random_ip(rng) for _ in range(6)]
+    payload = "b'POST /gate.php HTTP/1.1\\r\\nHost: 185.11.22.33\\r\\nX-Bot: 7f3a\\r\\n\\r\\nid=1'"
+    sessions = [_tunnel(ip, rng.uniform(0, 30_000), "185.11.22.33", 8080, payload, rng) for ip in relay]
+    checkers = [random_ip(rng) for _ in range(10)]
+    probe = "b'GET / HTTP/1.1\\r\\nHost: www.google.com\\r\\nUser-Agent: Mozilla/5.0\\r\\n\\r\\n'"
+    sessions += [_tunnel(ip, rng.uniform(0, 30_000), "www.google.com", 443, probe, rng) for ip in checkers]
+    result = analyze_sessions(sessions + background(rng, 40, span_s=30_000), {})
+    assert _pair_recall(result, relay) == 1.0
+    assert _merged_with(result, set(checkers)) == 0
+
+
+def test_shell_variable_names_are_part_of_a_template_and_random_tokens_are_not() -> None:
+    from coord_core.analysis.normalise import profile_commands
+
+    wipe = profile_commands((HISTORY_WIPE[0],)).template[0]
+    assert "HISTFILE" in wipe and "HISTLOG" in wipe and "<tok>" not in wipe
+    assert (
+        profile_commands(("/bin/busybox ECCHI",)).template
+        == profile_commands(("/bin/busybox QWZLP",)).template
+    )
