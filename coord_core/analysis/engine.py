@@ -226,6 +226,10 @@ def score(
         confidence = calibration.confidence(
             verdict.value, raw if verdict is not Verdict.COINCIDENTAL else -raw
         )
+        if verdict is not Verdict.COINCIDENTAL and confidence < params.confident_verdict_floor:
+            # A claim more likely wrong than right is not made: the likeness stays on record.
+            verdict = Verdict.COINCIDENTAL
+            confidence = calibration.confidence(verdict.value, -raw)
         out.append(
             {
                 "sources": members,

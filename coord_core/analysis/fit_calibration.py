@@ -47,7 +47,8 @@ def collect(split: str, seed_list: Sequence[int], sizes: Sequence[str]) -> list[
         sessions = [
             s for s in map(plan_to_session, generated.plans) if in_window(s, window.start, window.end)
         ]
-        result = analyze_sessions(sessions, {}, window)
+        # The maps are fitted on the verdicts as decided, before the confidence floor applies them.
+        result = analyze_sessions(sessions, {"confident_verdict_floor": 0.0}, window)
         _, outcomes = line_up(generated.truth(), result)
         for campaign, correct in zip(result.campaigns, outcomes.correct.tolist(), strict=True):
             raw = next(e.statistic["raw_score"] for e in campaign.evidence if e.factor == "confidence")

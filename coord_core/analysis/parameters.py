@@ -30,6 +30,12 @@ class AnalysisParameters(BaseModel):
     permutations: int = Field(999, ge=99, le=99_999, description="permutations of the temporal null model")
     alpha: float = Field(0.01, gt=0.0, lt=0.5, description="significance level of the temporal/group tests")
     max_sources_tested: int = Field(400, ge=10, description="sources sampled per group in permutation tests")
+    confident_verdict_floor: float = Field(
+        0.5,
+        ge=0.0,
+        le=1.0,
+        description="groups less confident than this in their verdict are reported coincidental",
+    )
     scanner_lists: bool = Field(True, description="label sources on the research-scanner warning lists")
     geo: bool = Field(True, description="look sources up in the offline ASN/country database")
 
