@@ -194,7 +194,7 @@ def _proxy_abuser(world: World, budget: int) -> int:
     times = spread(world, min(budget, _count(world, 1.0, 5)))
     for at in times:
         target = world.networks.pick(rng, NetworkKind.CLOUD).address(rng)
-        forwards = [(target, rng.choice((25, 587, 465, 80, 443)), rng.choice(("E", "G", "\\x16")))]
+        forwards = [(target, rng.choice((25, 587, 465, 80, 443)), rng.choice((b"E", b"G", b"\x16")))]
         source.session(at, client=client, credentials=[_guess(world)], success_at=0, forwards=forwards)
     return len(times)
 

@@ -18,23 +18,36 @@ from coord_core.contracts.window import DataWindow
 from coord_core.scenarios.archetypes.benign import research_scanners
 from coord_core.scenarios.archetypes.botnets import (
     dropper_botnet,
+    history_wipe_waves,
     mdrfckr_botnet,
     mirai_telnet,
+    random_password_cell,
     recon_script_botnet,
     single_password_botnet,
 )
 from coord_core.scenarios.archetypes.brute_force import (
     credential_stuffing_wave,
     distributed_brute_force,
+    ordered_list_walkers,
     silent_credential_check,
     single_source_heavy,
+    stealthy_partitioned_dictionary,
 )
 from coord_core.scenarios.archetypes.lookalikes import (
     common_tool_collision,
+    public_default_list,
     public_miner_downloads,
     shared_exploit_two_actors,
+    urlless_transfers,
 )
-from coord_core.scenarios.archetypes.rotation import cloud_rotation, paused_campaign, slash24_rotation
+from coord_core.scenarios.archetypes.proxies import proxy_checkers, tunnel_relay
+from coord_core.scenarios.archetypes.rotation import (
+    cloud_rotation,
+    identical_credential_list,
+    paused_campaign,
+    sequential_slash24_operator,
+    slash24_rotation,
+)
 from coord_core.scenarios.background import background
 from coord_core.scenarios.cowrie_events import EPOCH
 from coord_core.scenarios.networks import default_catalogue
@@ -76,6 +89,20 @@ ARCHETYPES: tuple[Archetype, ...] = (
     Archetype("single_source_heavy", single_source_heavy, "one address, many sessions: no campaign"),
     Archetype("public_miner_downloads", public_miner_downloads, "same public download, unrelated actors"),
     Archetype("recon_script_botnet", recon_script_botnet, "shared recon script only", 1),
+    Archetype("urlless_transfers", urlless_transfers, "files stored without a URL, unrelated actors"),
+    Archetype("history_wipe_waves", history_wipe_waves, "waves hours apart, same history-wipe script"),
+    Archetype("ordered_list_walkers", ordered_list_walkers, "3-5 consecutive entries each of one odd list"),
+    Archetype("tunnel_relay", tunnel_relay, "direct-tcpip to one odd host:port, identical bytes"),
+    Archetype("proxy_checkers", proxy_checkers, "direct-tcpip to popular check sites, unrelated actors"),
+    Archetype(
+        "stealthy_partitioned_dictionary",
+        stealthy_partitioned_dictionary,
+        "2-3 guesses each, common client, 1.5 h burst",
+    ),
+    Archetype("random_password_cell", random_password_cell, "3-5 sources, one long random password"),
+    Archetype("sequential_slash24_operator", sequential_slash24_operator, "consecutive /24 hosts in turn"),
+    Archetype("identical_credential_list", identical_credential_list, "one private list, one /24, in turn"),
+    Archetype("public_default_list", public_default_list, "same public default list, unrelated actors"),
 )
 _BY_NAME = {archetype.name: archetype for archetype in ARCHETYPES}
 

@@ -12,7 +12,7 @@ import hashlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from coord_core.scenarios.plan import FORWARD_DATA_US, Command, SessionPlan
+from coord_core.scenarios.plan import FORWARD_DATA_US, Command, SavedFile, SessionPlan
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 DOWNLOADS_DIR = "var/lib/cowrie/downloads"
@@ -46,6 +46,16 @@ def closed_duration(plan: SessionPlan) -> str | float:
     """``session.closed`` duration as Cowrie writes it: text with one decimal on SSH, a float on telnet."""
     seconds = (plan.close_us - plan.connect_us) / 1_000_000
     return f"{seconds:.1f}" if plan.protocol == "ssh" else seconds
+
+
+def shell_closed_us(plan: SessionPlan) -> int:
+    """When an interactive shell's TTY log closes (just before the connection)."""
+    return max(plan.close_us - 40_000, plan.commands[-1].done_us)
+
+
+def saved_file_url(saved: SavedFile) -> str | None:
+    """The ``url`` of a stored-without-URL file: none in Cowrie 2.x, the target path before."""
+    return saved.path if saved.style == "legacy" else None
 
 
 def session_events(plan: SessionPlan) -> list[Event]:
@@ -131,8 +141,12 @@ def session_events(plan: SessionPlan) -> list[Event]:
         events.extend(_command_events(plan, command, tail))
     if plan.commands and not plan.exec_mode:
         size = sum(len(c.line) + 1 for c in plan.commands) * 7 % 4096
-        closed_us = max(plan.close_us - 40_000, plan.commands[-1].done_us)
+        closed_us = shell_closed_us(plan)
+        for index, saved in enumerate(plan.saved):
+            events.append(_saved_file(tail, closed_us - 900 + index, saved))
         events.append(_tty_closed(tail, closed_us, shell_tty_digest(plan), size, closed_us - plan.shell_us))
+    elif plan.exec_mode:
+        events.extend(_saved_file(tail, saved.at_us, saved) for saved in plan.saved)
     for upload in plan.uploads:
         outfile = f"{DOWNLOADS_DIR}/{upload.sha256}"
         events.append(
@@ -161,7 +175,7 @@ def session_events(plan: SessionPlan) -> list[Event]:
                 },
             )
         )
-        data = f"b'{forward.first_byte}'"
+        data = repr(forward.data)
         events.append(
             tail(
                 forward.at_us + FORWARD_DATA_US,
@@ -223,6 +237,21 @@ def _command_events(plan: SessionPlan, command: Command, tail: Any) -> list[Even
             )
         )
     return events
+
+
+def _saved_file(tail: Any, at_us: int, saved: SavedFile) -> Event:
+    """Cowrie's record of redirected output or standard input it stored at channel close."""
+    outfile = f"{DOWNLOADS_DIR}/{saved.sha256}"
+    source = "stdin" if saved.style == "stdin" else "redir"
+    message = f"Saved {source} contents with SHA-256 {saved.sha256} to {outfile}"
+    fields: dict[str, Any]
+    if saved.style == "legacy":  # Cowrie 1.x: the redirection target doubles as the "url"
+        fields = {"url": saved.path, "outfile": outfile, "shasum": saved.sha256, "destfile": saved.path}
+    else:
+        destfile = "" if saved.style == "stdin" else saved.path
+        fields = {"duplicate": False, "outfile": outfile, "shasum": saved.sha256, "destfile": destfile}
+    event: Event = tail(at_us, "cowrie.session.file_download", fields, message)
+    return event
 
 
 def _tty_closed(tail: Any, at_us: int, digest: str, size: int, open_us: int) -> Event:

@@ -41,9 +41,12 @@ def _iter_ordered(plans: Sequence[SessionPlan]) -> Any:
 def _finish(item: tuple[int, int, int, dict[str, Any]], seen_tty: set[str]) -> dict[str, Any]:
     at_us, _, _, fields = item
     fields["timestamp"] = cowrie_timestamp(at_us)
-    if fields["eventid"] == "cowrie.log.closed":
-        fields["duplicate"] = fields["shasum"] in seen_tty
-        seen_tty.add(fields["shasum"])
+    if fields["eventid"] == "cowrie.log.closed" or "duplicate" in fields:
+        # TTY logs and stored files: Cowrie keeps one copy per content hash and says so.
+        folder = "tty" if fields["eventid"] == "cowrie.log.closed" else f"{fields['sensor']}/downloads"
+        key = f"{folder}/{fields['shasum']}"
+        fields["duplicate"] = key in seen_tty
+        seen_tty.add(key)
     return fields
 
 

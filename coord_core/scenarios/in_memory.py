@@ -27,7 +27,9 @@ from coord_core.scenarios.cowrie_events import (
     closed_duration,
     exec_tty_digest,
     instant,
+    saved_file_url,
     session_events,
+    shell_closed_us,
     shell_tty_digest,
 )
 from coord_core.scenarios.plan import SessionPlan
@@ -83,7 +85,7 @@ def plan_to_session(plan: SessionPlan) -> AttackSession:
     for login in plan.logins:
         counts["cowrie.login.success" if login.success else "cowrie.login.failed"] += 1
     commands: list[str] = []
-    downloads: list[Download] = []
+    downloads: list[tuple[int, Download]] = []
     for command in plan.commands:
         commands.append(command.line)
         counts["cowrie.command.input"] += 1
@@ -91,11 +93,16 @@ def plan_to_session(plan: SessionPlan) -> AttackSession:
             counts["cowrie.command.failed"] += 1
         for download in command.downloads:
             payload = download.payload
-            downloads.append(_download(payload.url, payload.sha256))
+            downloads.append((download.at_us, _download(payload.url, payload.sha256)))
             failed = payload.sha256 is None
             counts["cowrie.session.file_download.failed" if failed else "cowrie.session.file_download"] += 1
+    for index, saved in enumerate(plan.saved):
+        at_us = saved.at_us if plan.exec_mode else shell_closed_us(plan) - 900 + index
+        downloads.append((at_us, _download(saved_file_url(saved) or "", saved.sha256)))
+        counts["cowrie.session.file_download"] += 1
+    downloads.sort(key=lambda item: item[0])  # stable: events at one instant keep their order
     fields["commands"] = commands
-    fields["downloads"] = downloads
+    fields["downloads"] = [download for _, download in downloads]
     if plan.commands:
         if plan.exec_mode:
             counts["cowrie.session.params"] += len(plan.commands)

@@ -60,12 +60,33 @@ FORWARD_DATA_US = 109_000  # the first forwarded bytes arrive this long after th
 
 @dataclass(frozen=True, slots=True)
 class Forward:
-    """A ``direct-tcpip`` request: the session used the honeypot as a TCP proxy."""
+    """A ``direct-tcpip`` request: the session used the honeypot as a TCP proxy.
+
+    ``dst_ip`` is what the client asked for, an address or a host name; ``data`` the bytes it
+    sent through the tunnel (Cowrie logs their Python ``repr``)."""
 
     at_us: int
     dst_ip: str
     dst_port: int
-    first_byte: str
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class SavedFile:
+    """A file Cowrie stored without fetching a URL, logged as ``cowrie.session.file_download``
+    when the session closes: shell redirection (``echo ... > path``) or data sent to a command's
+    standard input (an ``scp -t`` upload, ``cat > path``).
+
+    ``style`` is how the Cowrie version writes it: ``"redir"`` and ``"stdin"`` as Cowrie 2.x
+    does (no ``url`` key; ``destfile`` the target path, empty for stdin), ``"legacy"`` as
+    Cowrie 1.x did (``url`` and ``destfile`` both the redirection target, ``/dev/null``
+    included).
+    """
+
+    at_us: int
+    style: str  # "redir" | "stdin" | "legacy"
+    path: str
+    sha256: str
 
 
 @dataclass(slots=True)
@@ -89,6 +110,7 @@ class SessionPlan:
     arch: str = ""
     uploads: tuple[Upload, ...] = ()
     forwards: tuple[Forward, ...] = field(default_factory=tuple)
+    saved: tuple[SavedFile, ...] = ()
 
     @property
     def key(self) -> tuple[str, str]:

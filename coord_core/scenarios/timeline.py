@@ -22,6 +22,7 @@ from coord_core.scenarios.plan import (
     Download,
     Forward,
     Login,
+    SavedFile,
     Sensor,
     SessionPlan,
     Upload,
@@ -112,12 +113,15 @@ def plan_session(
     commands: Sequence[CommandSpec] = (),
     exec_mode: bool = True,
     uploads: Sequence[tuple[str, str]] = (),
-    forwards: Sequence[tuple[str, int, str]] = (),
+    forwards: Sequence[tuple[str, int, bytes]] = (),
+    saved: Sequence[tuple[int, str, str, str]] = (),
 ) -> SessionPlan:
     """Plan one session and add it to the world.
 
     ``credentials`` are tried in order; the attempt at ``success_at`` succeeds and ends the
-    guessing. Commands, uploads and forwards happen only after a successful login. An SSH client
+    guessing. Commands, uploads and forwards happen only after a successful login. ``saved``
+    names files the commands wrote without a URL: (index of the command, style, path, SHA-256),
+    see :class:`SavedFile`. An SSH client
     without ``credentials`` just connects (and announces itself when ``client``/``banner`` is
     given); a telnet one idles until Cowrie's timeout.
     """
@@ -161,6 +165,7 @@ def plan_session(
             exec_mode=exec_mode,
             uploads=uploads,
             forwards=forwards,
+            saved=saved,
         )
     if logins:
         close = now + pace.gap(rng, pace.linger_s)
@@ -184,7 +189,8 @@ def _after_login(
     commands: Sequence[CommandSpec],
     exec_mode: bool,
     uploads: Sequence[tuple[str, str]],
-    forwards: Sequence[tuple[str, int, str]],
+    forwards: Sequence[tuple[str, int, bytes]],
+    saved: Sequence[tuple[int, str, str, str]] = (),
 ) -> int:
     rng = world.rng
     if plan.protocol == "ssh":
@@ -205,15 +211,22 @@ def _after_login(
         planned.append(Command(at, line, recon_ok(line), done, tuple(downloads)))
         now = (done if plan.exec_mode else cursor) + pace.gap(rng, pace.command_gap_s)
     plan.commands = tuple(planned)
+    # Cowrie stores redirected output and standard input when the command's channel closes,
+    # just before its TTY log is closed.
+    plan.saved = tuple(
+        SavedFile(planned[index].done_us - 700 + offset, style, path, sha256)
+        for offset, (index, style, path, sha256) in enumerate(saved)
+        if index < len(planned)
+    )
     files: list[Upload] = []
     for filename, sha256 in uploads:
         now += pace.gap(rng, 1.2)
         files.append(Upload(now, filename, sha256))
     plan.uploads = tuple(files)
     proxied: list[Forward] = []
-    for dst_ip, dst_port, first_byte in forwards:
+    for dst_ip, dst_port, data in forwards:
         now += rng.randint(60_000, 200_000)
-        proxied.append(Forward(now, dst_ip, dst_port, first_byte))
+        proxied.append(Forward(now, dst_ip, dst_port, data))
         now += FORWARD_DATA_US
     plan.forwards = tuple(proxied)
     return now
@@ -224,7 +237,7 @@ def _truncate_to_close(plan: SessionPlan) -> None:
     close = plan.close_us
     plan.logins = tuple(login for login in plan.logins if login.at_us < close)
     if not any(login.success for login in plan.logins):
-        plan.commands, plan.uploads, plan.forwards, plan.arch = (), (), (), ""
+        plan.commands, plan.uploads, plan.forwards, plan.saved, plan.arch = (), (), (), (), ""
         return
     plan.commands = tuple(
         Command(
@@ -238,4 +251,5 @@ def _truncate_to_close(plan: SessionPlan) -> None:
         if c.at_us < close
     )
     plan.uploads = tuple(u for u in plan.uploads if u.at_us < close)
+    plan.saved = tuple(f for f in plan.saved if f.at_us < close - 1)
     plan.forwards = tuple(f for f in plan.forwards if f.at_us + FORWARD_DATA_US < close)

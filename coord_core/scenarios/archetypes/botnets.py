@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import string
+
 from coord_core.contracts.campaigns import Verdict
 from coord_core.scenarios import commands as cmd
 from coord_core.scenarios.clients import popular_client
@@ -12,9 +14,9 @@ from coord_core.scenarios.credentials import (
     random_password,
 )
 from coord_core.scenarios.networks import NetworkKind
-from coord_core.scenarios.schedule import spread
+from coord_core.scenarios.schedule import burst, spread
 from coord_core.scenarios.timeline import CommandSpec, bot_pace, plan_session
-from coord_core.scenarios.world import ActorRecord, Scale, World
+from coord_core.scenarios.world import HOUR, MINUTE, ActorRecord, Scale, World
 
 _BOT_NETWORKS = {NetworkKind.RESIDENTIAL: 0.7, NetworkKind.CLOUD: 0.2, NetworkKind.HOSTING: 0.1}
 _SERVER_NETWORKS = {NetworkKind.CLOUD: 0.55, NetworkKind.RESIDENTIAL: 0.3, NetworkKind.HOSTING: 0.15}
@@ -251,5 +253,122 @@ def single_password_botnet(world: World, scale: Scale) -> ActorRecord:
                 client=client,
                 credentials=[(username, password)],
                 success_at=0 if rng.random() < 0.5 else None,
+            )
+    return actor
+
+
+HISTORY_WIPE = (
+    "unset HISTORY HISTFILE HISTSAVE HISTZONE HISTORY HISTLOG WATCH ; history -n ; "
+    "export HISTFILE=/dev/null ; export HISTSIZE=0; export HISTFILESIZE=0"
+)
+_WIPE_VARIANTS = (
+    HISTORY_WIPE,
+    "unset HISTORY HISTFILE HISTSAVE HISTZONE HISTORY HISTLOG WATCH ; history -n ; "
+    "export HISTFILE=/dev/null ; export HISTSIZE=0; export HISTFILESIZE=0 ; history -c",
+    "unset HISTFILE HISTSAVE HISTLOG HISTZONE WATCH ; history -n ; export HISTFILE=/dev/null ; "
+    "export HISTSIZE=0; export HISTFILESIZE=0",
+)
+# The recon lines such scripts follow up with (awk-heavy one-liners, as in DShield reports).
+_WIPE_RECON = (
+    "cat /proc/cpuinfo | grep name | head -n 1 | awk '{print $4,$5,$6,$7,$8,$9;}'",
+    "free -m | grep Mem | awk '{print $2 ,$3, $4, $5, $6, $7}'",
+    "ls -lh $(which ls)",
+    "crontab -l",
+    "w",
+    "uname -m",
+    "cat /proc/cpuinfo | grep model | grep name | wc -l",
+    "top",
+    "uname -a",
+    "whoami",
+    "lscpu | grep Model",
+    "df -h | head -n 2 | awk 'FNR == 2 {print $2;}'",
+    "cat /proc/cpuinfo | grep name | wc -l",
+    "uname -s -v -n -r -m",
+)
+
+
+def history_wipe_waves(world: World, scale: Scale) -> ActorRecord:
+    """A botnet that arrives in waves and first switches shell history off.
+
+    Two or three waves, hours apart, each of 15-40 fresh addresses spread over many consumer
+    and hosting networks. Every bot logs in once and types the same five-line script: the
+    history-wiping line (upper-case shell variables kept: ``unset HISTORY HISTFILE ...``), then
+    the botnet's own four recon lines in its own order. One client version throughout. The
+    script is the tie; the waves share no address and no timing.
+    """
+    rng = world.rng
+    actor = world.new_actor(
+        "history_wipe_waves",
+        multi_source=True,
+        verdict=Verdict.COORDINATED_CAMPAIGN,
+        note="waves hours apart, every bot types the same history-wipe line and recon script",
+    )
+    script = [rng.choice(_WIPE_VARIANTS), *rng.sample(_WIPE_RECON, 4)]
+    client = popular_client(rng)
+    base = bot_pace(rng)
+    interactive = rng.random() < 0.5
+    waves = rng.choice((2, 2, 3))
+    width = rng.randint(20 * MINUTE, 90 * MINUTE)
+    pause = rng.randint(2 * HOUR, 7 * HOUR)
+    total = waves * width + (waves - 1) * pause
+    at = world.time_between(world.start_us, world.end_us - total)
+    for _ in range(waves):
+        bots = round(rng.randint(15, 40) * max(1.0, scale.factor))
+        for start in burst(world, bots, width_us=width, at_us=at):
+            ip = world.ip_of_kind(
+                {NetworkKind.RESIDENTIAL: 0.55, NetworkKind.CLOUD: 0.25, NetworkKind.HOSTING: 0.2}
+            )
+            plan_session(
+                world,
+                actor,
+                src_ip=ip,
+                start_us=start,
+                pace=base,
+                src_port=world.src_port_picker(),
+                client=client,
+                credentials=[popular_credential(rng)],
+                success_at=0,
+                commands=script,
+                exec_mode=not interactive,
+            )
+        at += width + pause
+    return actor
+
+
+def random_password_cell(world: World, scale: Scale) -> ActorRecord:
+    """A handful of machines sharing one long random password, and little else.
+
+    Three to five sources (a small cell: rented servers and a home line or two) each try the
+    same 14-18 character random password, usually as root, once or twice over the day, and
+    type nothing. The password appears nowhere else: it is the only tie.
+    """
+    rng = world.rng
+    actor = world.new_actor(
+        "random_password_cell",
+        multi_source=True,
+        verdict=Verdict.COORDINATED_CAMPAIGN,
+        note="3-5 sources, one 14-18 character random password, no commands",
+    )
+    alphabet = string.ascii_letters + string.digits + "!@#$%^&*_-"
+    password = world.fresh(lambda: "".join(rng.choice(alphabet) for _ in range(rng.randint(14, 18))))
+    username = rng.choice(("root", "root", "root", "admin", "ubuntu"))
+    for _ in range(rng.randint(3, 5)):
+        ip = world.ip_of_kind(
+            {NetworkKind.CLOUD: 0.4, NetworkKind.HOSTING: 0.35, NetworkKind.RESIDENTIAL: 0.25}
+        )
+        port = world.src_port_picker()
+        client = popular_client(rng)
+        pace = bot_pace(rng)
+        for start in spread(world, rng.choice((1, 1, 2))):
+            plan_session(
+                world,
+                actor,
+                src_ip=ip,
+                start_us=start,
+                pace=pace,
+                src_port=port,
+                client=client,
+                credentials=[(username, password)],
+                success_at=0 if rng.random() < 0.3 else None,
             )
     return actor

@@ -6,7 +6,7 @@ import string
 
 from coord_core.contracts.campaigns import Verdict
 from coord_core.scenarios import commands as cmd
-from coord_core.scenarios.clients import popular_client
+from coord_core.scenarios.clients import GO_COMMON, GO_PLAIN, LIBSSH2_1_11_0, popular_client, rare_client
 from coord_core.scenarios.credentials import (
     SERVICE_USERNAMES,
     Credential,
@@ -203,4 +203,96 @@ def silent_credential_check(world: World, scale: Scale) -> ActorRecord:
                 credentials=[pair],
                 success_at=0,
             )
+    return actor
+
+
+def ordered_list_walkers(world: World, scale: Scale) -> ActorRecord:
+    """Sources walking one private list of unusual credentials, in order, a few entries each.
+
+    The operator's tool hands each source the next three to five entries of one ordered list
+    of uncommon username/password pairs (service accounts with rule-mangled passwords); each
+    source connects once, tries its slice and leaves. Sources come one after another over
+    several hours, so the list advances with time across sources. One uncommon client build.
+    """
+    rng = world.rng
+    actor = world.new_actor(
+        "ordered_list_walkers",
+        multi_source=True,
+        verdict=Verdict.COORDINATED_CAMPAIGN,
+        note="each source tries the next 3-5 entries of one ordered list of uncommon pairs",
+    )
+    sources = scale.count(rng, 10, 30)
+    per_source = [rng.randint(3, 5) for _ in range(sources)]
+    passwords = mutated_wordlist(rng, sum(per_source))
+    accounts = rng.sample(SERVICE_USERNAMES[5:], rng.randint(2, 4))
+    block = rng.randint(3, 8)  # the list cycles through its accounts in blocks of passwords
+    ordered: list[Credential] = [
+        (accounts[(i // block) % len(accounts)], password) for i, password in enumerate(passwords)
+    ]
+    client = rare_client(rng)
+    base = bot_pace(rng)
+    span = rng.randint(3 * HOUR, 9 * HOUR)
+    start = world.time_between(world.start_us, world.end_us - span)
+    times = sorted(world.time_between(start, start + span) for _ in range(sources))
+    cursor = 0
+    for count, at in zip(per_source, times, strict=True):
+        ip = world.ip_of_kind(
+            {NetworkKind.CLOUD: 0.45, NetworkKind.HOSTING: 0.3, NetworkKind.RESIDENTIAL: 0.25}
+        )
+        plan_session(
+            world,
+            actor,
+            src_ip=ip,
+            start_us=at,
+            pace=base,
+            src_port=world.src_port_picker(),
+            client=client,
+            credentials=ordered[cursor : cursor + count],
+        )
+        cursor += count
+    return actor
+
+
+def stealthy_partitioned_dictionary(world: World, scale: Scale) -> ActorRecord:
+    """A short, quiet dictionary attack split over a botnet, hidden behind a common client.
+
+    Thirty to sixty sources each receive a partition of two or three entries of one shared
+    dictionary (partitions handed out in no particular order), try them once against one
+    username and leave, all within about an hour and a half. The client is a popular build
+    (the commonest Go or libssh2 offer), so the dictionary partitions and the burst are the tie.
+    """
+    rng = world.rng
+    actor = world.new_actor(
+        "stealthy_partitioned_dictionary",
+        multi_source=True,
+        verdict=Verdict.COORDINATED_CAMPAIGN,
+        note="30-60 sources, 2-3 entries each of one dictionary, common client, within ~1.5 h",
+    )
+    sources = round(rng.randint(30, 60) * max(1.0, scale.factor))
+    per_source = [rng.choice((2, 3, 3)) for _ in range(sources)]
+    words = mutated_wordlist(rng, sum(per_source))
+    partitions: list[list[str]] = []
+    cursor = 0
+    for count in per_source:
+        partitions.append(words[cursor : cursor + count])
+        cursor += count
+    rng.shuffle(partitions)
+    username = rng.choice(("root", "root", "admin", "ubuntu"))
+    client = rng.choice((GO_COMMON, GO_COMMON, GO_PLAIN, LIBSSH2_1_11_0))
+    base = bot_pace(rng)
+    width = rng.randint(60 * MINUTE, 100 * MINUTE)
+    for partition, at in zip(partitions, burst(world, sources, width_us=width), strict=True):
+        ip = world.ip_of_kind(
+            {NetworkKind.RESIDENTIAL: 0.6, NetworkKind.CLOUD: 0.25, NetworkKind.HOSTING: 0.15}
+        )
+        plan_session(
+            world,
+            actor,
+            src_ip=ip,
+            start_us=at,
+            pace=base,
+            src_port=world.src_port_picker(),
+            client=client,
+            credentials=[(username, password) for password in partition],
+        )
     return actor

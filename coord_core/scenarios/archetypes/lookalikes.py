@@ -3,14 +3,22 @@ behind one script). These are the cases an analysis must NOT merge."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import random
 import string
 
 from coord_core.contracts.campaigns import Verdict
 from coord_core.scenarios import commands as cmd
 from coord_core.scenarios.clients import GO_COMMON, GO_PLAIN, popular_client
-from coord_core.scenarios.credentials import TOP_CREDENTIALS, popular_credential
+from coord_core.scenarios.credentials import (
+    COMMON_CREDENTIALS,
+    MIRAI_CREDENTIALS,
+    TOP_CREDENTIALS,
+    popular_credential,
+)
 from coord_core.scenarios.networks import NetworkKind
-from coord_core.scenarios.schedule import burst, spread
+from coord_core.scenarios.schedule import burst, spread, visit
 from coord_core.scenarios.timeline import CommandSpec, bot_pace, plan_session
 from coord_core.scenarios.world import HOUR, MINUTE, ActorRecord, Scale, World
 
@@ -190,4 +198,142 @@ def shared_exploit_two_actors(world: World, scale: Scale) -> list[ActorRecord]:
                     success_at=attempts - 1,
                     commands=commands,
                 )
+    return actors
+
+
+_TMP = "/tmp"  # noqa: S108 - a path typed on the honeypot, not used here
+
+
+def _key_line(rng: random.Random) -> str:
+    blob = base64.b64encode(b"\x00\x00\x00\x07ssh-rsa" + rng.getrandbits(2072).to_bytes(259, "big")).decode()
+    comment = rng.choice(("root@localhost", "admin@server", "user@debian", "rsa-key-2024", ""))
+    return f"ssh-rsa {blob} {comment}".rstrip()
+
+
+def _hex_chunk(rng: random.Random, size: int) -> str:
+    return "".join(f"\\x{rng.getrandbits(8):02x}" for _ in range(size))
+
+
+def urlless_transfers(world: World, scale: Scale) -> list[ActorRecord]:
+    """Unrelated intruders whose files reach Cowrie without a URL.
+
+    Each writes its own file: its own SSH key into ``authorized_keys`` by shell redirection, a
+    small binary echoed in hex chunks into ``/tmp``, a file pushed over ``scp -t`` (standard
+    input), or a marker echoed into ``/dev/null``. Cowrie logs each as
+    ``cowrie.session.file_download`` when the channel closes: without a ``url`` (Cowrie 2.x)
+    or, on a sensor still running Cowrie 1.x, with the redirection target as ``url``, so
+    ``/dev/null`` and ``/root/.ssh/authorized_keys`` recur as "URLs" with nothing shared
+    behind them. Every actor's content and SHA-256 are its own; networks, clients and times too.
+    """
+    rng = world.rng
+    actors = []
+    old_sensor = rng.choice(world.sensors) if len(world.sensors) > 1 or rng.random() < 0.3 else None
+    for _ in range(scale.count(rng, 6, 15)):
+        actor = world.new_actor(
+            "urlless_transfers",
+            multi_source=False,
+            verdict=Verdict.COINCIDENTAL,
+            note="independent: files stored without a URL (redirection, stdin), own content and hash",
+        )
+        actors.append(actor)
+        ip = world.ip_of_kind(
+            {NetworkKind.CLOUD: 0.4, NetworkKind.HOSTING: 0.25, NetworkKind.RESIDENTIAL: 0.35}
+        )
+        port = world.src_port_picker()
+        client = popular_client(rng)
+        pace = bot_pace(rng)
+        kind = rng.choice(("key", "key", "echo_binary", "scp", "null_marker"))
+        name = "." + "".join(rng.choices(string.ascii_lowercase + string.digits, k=rng.randint(3, 7)))
+        if kind == "key":
+            content = _key_line(rng) + "\n"
+            writer = f'mkdir -p /root/.ssh; echo "{content.strip()}" > /root/.ssh/authorized_keys'
+            path = "/root/.ssh/authorized_keys"
+        elif kind == "echo_binary":
+            chunk = _hex_chunk(rng, rng.randint(24, 48))
+            content = chunk
+            writer = f"echo -ne '{chunk}' > /tmp/{name}; chmod +x /tmp/{name}"
+            path = f"{_TMP}/{name}"
+        elif kind == "scp":
+            content = f"{rng.getrandbits(512):x}"
+            writer = f"scp -t /tmp/{name}"
+            path = f"{_TMP}/{name}"
+        else:
+            content = "".join(rng.choice(string.ascii_letters + string.digits) for _ in range(16)) + "\n"
+            writer = f"echo {content.strip()} > /dev/null && echo ok"
+            path = "/dev/null"
+        digest = hashlib.sha256(content.encode()).hexdigest()
+        for start in spread(world, rng.choice((1, 1, 2))):
+            sensor = world.sensor()
+            if kind == "scp":
+                style = "stdin"
+            elif sensor == old_sensor:
+                style = "legacy"
+            else:
+                style = "redir"
+            commands: list[CommandSpec] = [*cmd.recon_commands(rng, 0, 2), writer]
+            attempts = rng.randint(1, 3)
+            plan_session(
+                world,
+                actor,
+                src_ip=ip,
+                start_us=start,
+                pace=pace,
+                src_port=port,
+                sensor=sensor,
+                client=client,
+                credentials=[popular_credential(rng) for _ in range(attempts)],
+                success_at=attempts - 1,
+                commands=commands,
+                exec_mode=kind == "scp" or rng.random() < 0.6,
+                saved=[(len(commands) - 1, style, path, digest)],
+            )
+    return actors
+
+
+def public_default_list(world: World, scale: Scale) -> list[ActorRecord]:
+    """Unrelated attackers running tools that ship the same public credential list.
+
+    Every actor's tool walks one well-known list from its top (the Mirai factory-default
+    list, or the common-password head every public wordlist starts with), a few entries per
+    connection, and stops after its own number of guesses. Actors differ in network, client,
+    protocol and time, spread over the whole window: the same ordered list is public, not a tie.
+    """
+    rng = world.rng
+    actors = []
+    public = MIRAI_CREDENTIALS if rng.random() < 0.5 else COMMON_CREDENTIALS
+    telnet_share = 0.4 if public is MIRAI_CREDENTIALS else 0.0
+    for _ in range(scale.count(rng, 6, 15)):
+        actor = world.new_actor(
+            "public_default_list",
+            multi_source=False,
+            verdict=Verdict.COINCIDENTAL,
+            note="independent: walks the same public default credential list from its top",
+        )
+        actors.append(actor)
+        ip = world.ip_of_kind(
+            {NetworkKind.RESIDENTIAL: 0.5, NetworkKind.CLOUD: 0.3, NetworkKind.HOSTING: 0.2}
+        )
+        port = world.src_port_picker()
+        telnet = rng.random() < telnet_share
+        client = None if telnet else popular_client(rng)
+        pace = bot_pace(rng)
+        per_session = rng.randint(2, 6)
+        total = rng.randint(4, min(len(public), 30))
+        sessions = -(-total // per_session)
+        times = visit(world, world.any_time(), sessions, mean_gap_s=rng.uniform(5, 60))
+        cursor = 0
+        for at in times:
+            guesses = list(public[cursor : cursor + per_session])
+            cursor += per_session
+            plan_session(
+                world,
+                actor,
+                src_ip=ip,
+                start_us=at,
+                pace=pace,
+                src_port=port,
+                protocol="telnet" if telnet else "ssh",
+                client=client,
+                credentials=guesses,
+            )
     return actors

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import ipaddress
+import string
+
 from coord_core.contracts.campaigns import Verdict
 from coord_core.scenarios import commands as cmd
 from coord_core.scenarios.clients import popular_client, rare_client
-from coord_core.scenarios.credentials import mutated_wordlist, popular_credential
+from coord_core.scenarios.credentials import SERVICE_USERNAMES, mutated_wordlist, popular_credential
 from coord_core.scenarios.networks import NetworkKind
-from coord_core.scenarios.schedule import burst, in_turn, within
+from coord_core.scenarios.schedule import Slot, burst, in_turn, visit, within
 from coord_core.scenarios.timeline import CommandSpec, bot_pace, plan_session
-from coord_core.scenarios.world import HOUR, MINUTE, ActorRecord, Scale, World
+from coord_core.scenarios.world import HOUR, MINUTE, SECOND, ActorRecord, Scale, World
 
 _RARE_LINES = (
     "cat /etc/shadow | head -n 3",
@@ -176,4 +179,113 @@ def paused_campaign(world: World, scale: Scale) -> ActorRecord:
                 commands=commands,
             )
         at += width + pause
+    return actor
+
+
+def identical_credential_list(world: World, scale: Scale) -> ActorRecord:
+    """Two or three addresses of one /24 running the same private list, hours apart.
+
+    One operator's brute forcer works through its own list of 100-160 username/password pairs
+    in a fixed order, a few pairs per connection, from one address of a small hoster's /24;
+    hours later it runs the identical list again from a neighbouring address (and sometimes a
+    third). The runs never overlap. Construction: same /24, in turn, hence one actor using
+    several sources (``single_actor_multi_source``); the identical ordered list is the tie,
+    the client a popular build.
+    """
+    rng = world.rng
+    actor = world.new_actor(
+        "identical_credential_list",
+        multi_source=True,
+        verdict=Verdict.SINGLE_ACTOR_MULTI_SOURCE,
+        note="addresses of one /24, hours apart, each tries the identical ordered list of 100-160 pairs",
+    )
+    addresses = _addresses_in_one_slash24(world, rng.choice((2, 2, 3)))
+    length = rng.randint(100, 160)
+    usernames = ["root", *rng.sample(SERVICE_USERNAMES[1:], rng.randint(1, 3))]
+    private = [(rng.choice(usernames), password) for password in mutated_wordlist(rng, length)]
+    client = popular_client(rng)
+    base = bot_pace(rng)
+    per_connection = rng.randint(4, 8)
+    runs = len(addresses)
+    pause = rng.randint(2 * HOUR, 5 * HOUR)
+    at = world.time_between(world.start_us, world.end_us - runs * (pause + HOUR))
+    for ip in addresses:
+        port = world.src_port_picker()
+        chunks = [private[i : i + per_connection] for i in range(0, length, per_connection)]
+        times = visit(world, at, len(chunks), mean_gap_s=rng.uniform(3, 15))
+        for chunk, start in zip(chunks, times, strict=False):
+            plan_session(
+                world,
+                actor,
+                src_ip=ip,
+                start_us=start,
+                pace=base,
+                src_port=port,
+                client=client,
+                credentials=chunk,
+            )
+        at = max(times) + pause
+    return actor
+
+
+def _consecutive_addresses(world: World, count: int) -> list[str]:
+    """``count`` consecutive free host addresses in one /24 of a hosting network."""
+    rng = world.rng
+    for _ in range(100):
+        network = world.networks.pick(rng, NetworkKind.HOSTING)
+        block = network.prefix if network.prefix.prefixlen >= 24 else network.slash24(rng)
+        if block.num_addresses < count + 2:
+            continue
+        first = rng.randint(1, block.num_addresses - count - 1)
+        base = int(block.network_address)
+        candidates = [str(ipaddress.IPv4Address(base + first + i)) for i in range(count)]
+        if all(world.claim_ip(ip) for ip in candidates):
+            return candidates
+    raise ValueError("no /24 of a hosting network has a free run of consecutive addresses")
+
+
+def sequential_slash24_operator(world: World, scale: Scale) -> ActorRecord:
+    """One operator stepping through consecutive addresses of one /24, one at a time.
+
+    The operator has a block at a small hoster and uses its addresses in order (.37, .38, .39,
+    ...), each for a while before moving to the next, never two at once. Everywhere the same
+    rare client build and the operator's own script after the login, with a line of its own.
+    """
+    rng = world.rng
+    actor = world.new_actor(
+        "sequential_slash24_operator",
+        multi_source=True,
+        verdict=Verdict.SINGLE_ACTOR_MULTI_SOURCE,
+        note="consecutive addresses of one /24 used one after another, rare client, own script",
+    )
+    client = rare_client(rng)
+    base = bot_pace(rng)
+    script = _operator_script(world)
+    marker = "".join(rng.choice(string.ascii_lowercase + string.digits) for _ in range(8))
+    script.append(f"mkdir -p /tmp/.{marker} && cd /tmp/.{marker} && ls -la")
+    addresses = _consecutive_addresses(world, max(3, scale.count(rng, 3, 8)))
+    lengths = [rng.randint(10 * MINUTE, 40 * MINUTE) for _ in addresses]
+    gaps = [rng.randint(MINUTE, 15 * MINUTE) for _ in addresses]
+    total = sum(lengths) + sum(gaps) + 30 * MINUTE
+    cursor = world.time_between(world.start_us, world.end_us - total)
+    for ip, length, gap in zip(addresses, lengths, gaps, strict=True):
+        port = world.src_port_picker()
+        slot = Slot(cursor, cursor + length)
+        last_end = cursor
+        for at in within(world, slot, rng.randint(2, 6)):
+            attempts = rng.randint(1, 3)
+            plan = plan_session(
+                world,
+                actor,
+                src_ip=ip,
+                start_us=world.clamp(max(at, last_end + SECOND)),
+                pace=base,
+                src_port=port,
+                client=client,
+                credentials=[popular_credential(rng) for _ in range(attempts)],
+                success_at=attempts - 1 if rng.random() < 0.7 else None,
+                commands=script,
+            )
+            last_end = plan.close_us
+        cursor = max(cursor + length, last_end) + gap
     return actor
