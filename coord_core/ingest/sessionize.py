@@ -105,7 +105,7 @@ def session_from_events(events: list[CowrieEvent]) -> AttackSession:
             case ev.DirectTcpipRequest():
                 tcpip.append(TcpipRequest(dst_ip=event.dst_ip, dst_port=event.dst_port))
             case ev.DirectTcpipData():
-                tcpip.append(tunnel_data(event))
+                tcpip.append(tunnel_data(event.dst_ip, event.dst_port, event.data))
             case ev.LogClosed():
                 fields["ttylog_shasum"] = event.shasum
             case ev.WebRequest() | ev.FirewallHit():
@@ -133,13 +133,12 @@ def session_from_events(events: list[CowrieEvent]) -> AttackSession:
 TUNNEL_PAYLOAD_PREFIX_CHARS = 512
 
 
-def tunnel_data(event: ev.DirectTcpipData) -> TcpipRequest:
-    """Tunnelled bytes as a digest of their (bounded) prefix: identical payloads compare equal."""
-    prefix = event.data[:TUNNEL_PAYLOAD_PREFIX_CHARS]
+def tunnel_data(dst_ip: str, dst_port: int, data: str) -> TcpipRequest:
+    """Tunnelled bytes (Cowrie's ``repr``) as a digest of their bounded prefix: identical payloads
+    compare equal, and no attacker-sized blob is kept."""
+    prefix = data[:TUNNEL_PAYLOAD_PREFIX_CHARS]
     digest = hashlib.sha256(prefix.encode("utf-8", "backslashreplace")).hexdigest()[:32]
-    return TcpipRequest(
-        dst_ip=event.dst_ip, dst_port=event.dst_port, payload=digest, payload_chars=len(event.data)
-    )
+    return TcpipRequest(dst_ip=dst_ip, dst_port=dst_port, payload=digest, payload_chars=len(data))
 
 
 def in_window(session: AttackSession, start: datetime, end: datetime) -> bool:

@@ -19,9 +19,9 @@ import numpy as np
 
 from coord_core import cycle_collection
 from coord_core.contracts.events import CowrieEvent, parse_event
-from coord_core.contracts.sessions import AttackSession, Download, LoginAttempt
+from coord_core.contracts.sessions import AttackSession, Download, LoginAttempt, TcpipRequest
 from coord_core.contracts.window import DataWindow
-from coord_core.ingest.sessionize import session_from_events
+from coord_core.ingest.sessionize import session_from_events, tunnel_data
 from coord_core.scenarios.catalogue import generate
 from coord_core.scenarios.cowrie_events import (
     closed_duration,
@@ -116,11 +116,17 @@ def plan_to_session(plan: SessionPlan) -> AttackSession:
             fields["arch"] = plan.arch
     fields["uploads"] = [{"filename": u.filename, "shasum": u.sha256} for u in plan.uploads]
     counts["cowrie.session.file_upload"] += len(plan.uploads)
-    fields["tcpip_requests"] = [{"dst_ip": f.dst_ip, "dst_port": f.dst_port} for f in plan.forwards]
+    fields["tcpip_requests"] = [
+        request
+        for f in plan.forwards
+        for request in (
+            TcpipRequest(dst_ip=f.dst_ip, dst_port=f.dst_port),
+            tunnel_data(f.dst_ip, f.dst_port, repr(f.data)),
+        )
+    ]
     if plan.forwards:
         counts["cowrie.direct-tcpip.request"] += len(plan.forwards)
         counts["cowrie.direct-tcpip.data"] += len(plan.forwards)
-        fields["unknown_event_ids"] = ["cowrie.direct-tcpip.data"]
     event_ids = {eventid: count for eventid, count in sorted(counts.items()) if count}
     fields["event_ids"] = event_ids
     fields["event_count"] = sum(event_ids.values())

@@ -11,6 +11,7 @@ import random
 
 from coord_core.contracts.campaigns import AnalysisResult, Verdict
 from coord_core.contracts.sessions import AttackSession, Download, TcpipRequest
+from coord_core.ingest.sessionize import tunnel_data
 from coord_core.pipeline.analyze import analyze_sessions
 from tests.analysis.builders import TOP_PASSWORDS, background, random_ip, session
 
@@ -102,26 +103,9 @@ def test_an_identical_private_list_walked_in_order_by_two_sources_links_them() -
 
 
 def _tunnel(ip: str, at_s: float, dst: str, port: int, data: str, rng: random.Random) -> AttackSession:
-    from coord_core.contracts.events import DirectTcpipData
-    from coord_core.ingest.sessionize import tunnel_data
-
     s = session(ip, at_s, logins=[("root", rng.choice(TOP_PASSWORDS))], success=True, key=dst)
-    event = DirectTcpipData.model_validate(
-        {
-            "eventid": "cowrie.direct-tcpip.data",
-            "timestamp": s.start.isoformat(),
-            "session": s.session_id,
-            "src_ip": ip,
-            "sensor": s.sensor,
-            "message": "",
-            "dst_ip": dst,
-            "dst_port": port,
-            "data": data,
-        }
-    )
-    return s.model_copy(
-        update={"tcpip_requests": [TcpipRequest(dst_ip=dst, dst_port=port), tunnel_data(event)]}
-    )
+    requests = [TcpipRequest(dst_ip=dst, dst_port=port), tunnel_data(dst, port, data)]
+    return s.model_copy(update={"tcpip_requests": requests})
 
 
 def test_identical_tunnelled_bytes_to_an_uncommon_destination_link_and_proxy_checks_do_not() -> None:
