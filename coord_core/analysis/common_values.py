@@ -158,6 +158,21 @@ def _keyboard_walk(text: str) -> bool:
     return bool(steps) and sum(steps) >= 0.6 * (len(text) - 1)
 
 
+_DIGIT_RUN = re.compile(r"\d{2,}")
+
+
+def _char_class(ch: str) -> int:
+    return 0 if ch.islower() else 1 if ch.isupper() else 2 if ch.isdigit() else 3
+
+
+def _class_changes(text: str) -> int:
+    """Changes of character class along the text once leet is read as letters (digit runs such
+    as years stay digits): a random draw changes class often, a mutated word rarely."""
+    kept = {i for m in _DIGIT_RUN.finditer(text) for i in range(m.start(), m.end())}
+    read = [ch if i in kept else _LEET.get(ch, ch) for i, ch in enumerate(text)]
+    return sum(_char_class(a) != _char_class(b) for a, b in itertools.pairwise(read))
+
+
 def secret_bits(text: str) -> float:
     """Estimated entropy of a random-looking secret in bits; 0 for anything a person would pick.
 
@@ -178,6 +193,15 @@ def secret_bits(text: str) -> float:
     ]
     if sum(classes) < 2 or len(set(text)) < 0.6 * len(text) or _keyboard_walk(text):
         return 0.0
+    core = text
+    for _ in range(4):  # the rule-added affixes (``!``, ``@2024``, ``#1``) and a capital first letter
+        stripped = _RULE_SUFFIX.sub("", core)
+        if stripped == core:
+            break
+        core = stripped
+    core = core[:1].lower() + core[1:]
+    if len(core) < 8 or _class_changes(core) < 3:
+        return 0.0  # a word with rules applied (``m@$tfr33d0m1``, ``Linux742025``), not drawn at random
     alphabet = 26 * classes[0] + 26 * classes[1] + 10 * classes[2] + 33 * classes[3]
     return round(len(text) * math.log2(alphabet), 3)
 

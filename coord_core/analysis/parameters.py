@@ -24,7 +24,7 @@ class AnalysisParameters(BaseModel):
         16, ge=2, le=5000, description="features held by more sources than this generate no pairs"
     )
     stealthy_max_attempts: int = Field(
-        3, ge=1, le=20, description="attempts per source of a stealthy brute force"
+        5, ge=1, le=20, description="attempts per source of a stealthy brute force (a few: 2 to this)"
     )
     dictionary_min_sources: int = Field(4, ge=2, le=1000)
     permutations: int = Field(999, ge=99, le=99_999, description="permutations of the temporal null model")
