@@ -145,6 +145,7 @@ def is_placeholder_hash(shasum: str | None) -> bool:
 RANDOM_SECRET_MIN_BITS = 60.0
 _KEY_ROWS = ("1234567890-=", "qwertyuiop[]", "asdfghjkl;'", "zxcvbnm,./")
 _KEY_AT = {ch: (r, c + 0.5 * r) for r, row in enumerate(_KEY_ROWS) for c, ch in enumerate(row)}
+_KEY_AT.update({shifted: _KEY_AT[base] for shifted, base in zip("!@#$%^&*()_+", "1234567890-=", strict=True)})
 
 
 def _keyboard_walk(text: str) -> bool:
@@ -207,7 +208,13 @@ def secret_bits(text: str) -> float:
 
 
 def is_common_password(password: str) -> bool:
-    return password in COMMON_PASSWORDS or password.lower() in COMMON_PASSWORDS or len(password) <= 1
+    """A default, a head-of-list password, or a keyboard walk (``!qaz@WSX``): everybody tries them."""
+    return (
+        password in COMMON_PASSWORDS
+        or password.lower() in COMMON_PASSWORDS
+        or len(password) <= 1
+        or (len(password) >= 6 and _keyboard_walk(password))
+    )
 
 
 def is_public_host(host: str) -> bool:
