@@ -49,14 +49,26 @@ def event_digest(event: CowrieEvent) -> bytes:
 
 
 def unique_events(events: Iterable[CowrieEvent]) -> list[CowrieEvent]:
-    """The events with identical copies removed (the first copy kept, input order otherwise kept)."""
-    seen: set[bytes] = set()
+    """The events with identical copies removed (the first copy kept, input order otherwise kept).
+
+    Copies share their event id and timestamp, so only events that collide on those two are
+    digested: distinct events cost a dictionary lookup.
+    """
+    first: dict[tuple[str, datetime], CowrieEvent] = {}
+    digests: dict[tuple[str, datetime], set[bytes]] = {}
     kept: list[CowrieEvent] = []
     for event in events:
-        digest = event_digest(event)
-        if digest not in seen:
+        key = (event.eventid, event.timestamp)
+        earlier = first.get(key)
+        if earlier is None:
+            first[key] = event
+        else:
+            seen = digests.setdefault(key, {event_digest(earlier)})
+            digest = event_digest(event)
+            if digest in seen:
+                continue
             seen.add(digest)
-            kept.append(event)
+        kept.append(event)
     return kept
 
 
