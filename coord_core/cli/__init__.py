@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "lineage",
     "generate",
     "evaluate",
+    "eval_real",
 )
 
 

@@ -8,6 +8,7 @@ exactly once.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from datetime import datetime
@@ -35,8 +36,51 @@ def sessionize(events: Iterable[CowrieEvent]) -> list[AttackSession]:
     return sessions
 
 
+def event_digest(event: CowrieEvent) -> bytes:
+    """Canonical digest of an event's content: every field, parsed, keys sorted.
+
+    Two records of one event (a log read twice, as ``x.json`` and ``x.json.gz``; a line repeated
+    by a shipper; the same document with its keys in another order) have the same digest.
+    """
+    canonical = json.dumps(
+        event.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )
+    return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).digest()
+
+
+def unique_events(events: Iterable[CowrieEvent]) -> list[CowrieEvent]:
+    """The events with identical copies removed (the first copy kept, input order otherwise kept).
+
+    Copies share their event id and timestamp, so only events that collide on those two are
+    digested: distinct events cost a dictionary lookup.
+    """
+    first: dict[tuple[str, datetime], CowrieEvent] = {}
+    digests: dict[tuple[str, datetime], set[bytes]] = {}
+    kept: list[CowrieEvent] = []
+    for event in events:
+        key = (event.eventid, event.timestamp)
+        earlier = first.get(key)
+        if earlier is None:
+            first[key] = event
+        else:
+            seen = digests.setdefault(key, {event_digest(earlier)})
+            digest = event_digest(event)
+            if digest in seen:
+                continue
+            seen.add(digest)
+        kept.append(event)
+    return kept
+
+
 def session_from_events(events: list[CowrieEvent]) -> AttackSession:
-    """Aggregate the events of one (sensor, session); order is by timestamp, then input order."""
+    """Aggregate the events of one (sensor, session); order is by timestamp, then input order.
+
+    Identical events count once (DESIGN: "Identical events count once"), whichever path
+    delivered them: the copies are dropped here, within the session, so memory stays bounded by
+    the session, and every caller (files, the staged events of the DAG, validate's rebuild) gets
+    the same session from the same distinct events.
+    """
+    events = unique_events(events)
     items = sorted(((event.timestamp, seq, event) for seq, event in enumerate(events)), key=lambda i: i[:2])
     ordered = [event for _, _, event in items]
     first = ordered[0]

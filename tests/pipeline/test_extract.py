@@ -114,3 +114,28 @@ def test_rerun_leaves_identical_rows(store: ResultsStore) -> None:
     second = extract_interval(store, HOUR, read_paths([REAL_SAMPLE]))
     assert first == second
     assert snapshot() == rows
+
+
+def test_the_same_events_read_twice_stage_the_sessions_of_once(store: ResultsStore, tmp_path: Path) -> None:
+    """A log and its .gz copy in one input: the DAG path builds the very sessions the files give
+    once, before validate (which quarantines the copies) and after its rebuild (issue 9)."""
+    import gzip
+    import shutil
+
+    from coord_core.cli.analyze import read_sessions
+    from coord_core.quality.stage import validate_stage
+
+    whole_day = DataWindow(start=datetime(2025, 10, 24, tzinfo=UTC), end=datetime(2025, 10, 25, tzinfo=UTC))
+    shutil.copyfile(REAL_SAMPLE, tmp_path / "x.json")
+    with REAL_SAMPLE.open("rb") as src, gzip.open(tmp_path / "x.json.gz", "wb") as dst:
+        shutil.copyfileobj(src, dst)
+    once, _ = read_sessions([str(REAL_SAMPLE)])
+    expected = sorted(s.model_dump_json() for s in once)
+
+    outcome = extract_interval(store, whole_day, read_paths([tmp_path]))
+    assert outcome.staged_events == 2 * 2057  # every record is staged; the copies are data quality's
+    assert outcome.sessions == 474
+    assert sorted(s.model_dump_json() for s in store.load_sessions(whole_day)) == expected
+
+    validate_stage(store, whole_day)
+    assert sorted(s.model_dump_json() for s in store.load_sessions(whole_day)) == expected
