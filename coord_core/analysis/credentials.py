@@ -19,6 +19,7 @@ import scipy.sparse as sp
 from scipy import stats
 
 from coord_core.analysis import features as fk
+from coord_core.analysis.common_values import common_stems
 from coord_core.analysis.frame import SessionFrame
 from coord_core.analysis.parameters import AnalysisParameters
 
@@ -150,46 +151,115 @@ def dictionary_groups(
     if eligible.sum() < params.dictionary_min_sources:
         return []
     repeats = _stem_repeats(frame)
-    multi = low & (attempts >= 2)
     key_cols, keyed = frame.kind_columns(fk.CLIENT, fk.HASSH, fk.USERNAME)
     by_key: dict[tuple[int, ...], list[int]] = {}
     for src in np.flatnonzero(low):
         key = tuple(int(key_cols[c]) for c in keyed.indices[keyed.indptr[src] : keyed.indptr[src + 1]])
         by_key.setdefault(key, []).append(int(src))
-    strata = sum(1 for members in by_key.values() if eligible[members].sum() >= params.dictionary_min_sources)
-    groups: list[DictionaryGroup] = []
+    # A list walked account by account changes usernames between sources: its walkers are also
+    # stratified by their client alone, keeping those chained by the base words they share.
+    client_cols, by_client = frame.kind_columns(fk.CLIENT, fk.HASSH)
+    of_client: dict[tuple[int, ...], list[int]] = {}
+    for low_src in np.flatnonzero(low).tolist():
+        cells = by_client.indices[by_client.indptr[low_src] : by_client.indptr[low_src + 1]]
+        of_client.setdefault(tuple(int(client_cols[c]) for c in cells), []).append(int(low_src))
+    chains: dict[tuple[int, ...], np.ndarray] = {}
+    for key, sources in sorted(of_client.items()):
+        walking = np.asarray([src for src in sources if eligible[src] and repeats[src]], dtype=np.int64)
+        if len(walking) >= params.dictionary_min_sources:
+            chain = _largest_stem_chain(frame, walking)
+            if len(chain) >= params.dictionary_min_sources:
+                chains[key] = chain
+    test = _DictionaryTest(frame, low, eligible, repeats, tried)
+    test.strata = len(chains) + sum(
+        1 for members in by_key.values() if eligible[members].sum() >= params.dictionary_min_sources
+    )
+    account_groups: list[tuple[tuple[int, ...], np.ndarray, np.ndarray]] = []
     for key in sorted(by_key):
         stratum = np.asarray(by_key[key], dtype=np.int64)
         members = _list_walkers_and_neighbours(frame, stratum[eligible[stratum]], repeats)
+        if len(members) >= params.dictionary_min_sources:
+            account_groups.append((key, stratum, members))
+    groups: list[DictionaryGroup] = []
+    absorbed: set[int] = set()
+    for key, chain in chains.items():
+        # A chain absorbs the account strata it overlaps: one list, whichever accounts it tried.
+        members = chain
+        for n, (_, _, account_members) in enumerate(account_groups):
+            if np.intersect1d(account_members, chain).size:
+                members = np.union1d(members, account_members)
+                absorbed.add(n)
+        groups.append(test.group(members, np.asarray(of_client[key], dtype=np.int64), key))
+    for n, (key, stratum, members) in enumerate(account_groups):
+        if n not in absorbed:
+            groups.append(test.group(members, stratum, key))
+    return groups
+
+
+class _DictionaryTest:
+    """The two binomial tests of ``dictionary_groups`` for one candidate group in its stratum."""
+
+    def __init__(
+        self,
+        frame: SessionFrame,
+        low: np.ndarray,
+        eligible: np.ndarray,
+        repeats: np.ndarray,
+        tried: np.ndarray,
+    ) -> None:
+        self.frame, self.low, self.eligible, self.repeats, self.tried = frame, low, eligible, repeats, tried
+        self.strata = 1
+
+    def group(self, members: np.ndarray, stratum: np.ndarray, profile: tuple[int, ...]) -> DictionaryGroup:
         k = len(members)
-        if k < params.dictionary_min_sources:
-            continue
         # Are this stratum's low-attempt sources all-rare more often than the window's others?
-        others_low = int(low.sum()) - len(stratum)
-        others_rare = int(eligible.sum()) - k
+        others_low = int(self.low.sum()) - len(stratum)
+        others_rare = int(self.eligible.sum()) - k
         rare_rate = (others_rare + 0.5) / (others_low + 1.0)
         expected = round(rare_rate * len(stratum), 4)
         log_p_size = float(stats.binom.logsf(k - 1, len(stratum), min(rare_rate, 1.0)))
-        inside = np.zeros(frame.n_sources, dtype=bool)
+        inside = np.zeros(self.frame.n_sources, dtype=bool)
         inside[members] = True
-        m2 = int((multi & inside).sum())
-        r = int((repeats & multi & inside).sum())
-        outside = multi & ~inside
-        rate = (float((repeats & outside).sum()) + 0.5) / (float(outside.sum()) + 1.0)
+        m2 = int((self.low & inside).sum())
+        r = int((self.repeats & self.low & inside).sum())
+        outside = self.low & ~inside
+        rate = (float((self.repeats & outside).sum()) + 0.5) / (float(outside.sum()) + 1.0)
         log_p_walk = float(stats.binom.logsf(r - 1, m2, rate)) if m2 else 0.0
-        log_p = log_p_size + log_p_walk + float(np.log(max(strata, 1)))
-        groups.append(
-            DictionaryGroup(
-                sources=members,
-                profile=key,
-                credentials=int(tried[members].sum()),
-                walk_rate_elsewhere=round(rate, 6),
-                p_value=float(np.exp(min(0.0, max(log_p, -690.0)))),
-                list_walkers=r,
-                expected_sources=round(expected, 4),
-            )
+        log_p = log_p_size + log_p_walk + float(np.log(max(self.strata, 1)))
+        return DictionaryGroup(
+            sources=members,
+            profile=profile,
+            credentials=int(self.tried[members].sum()),
+            walk_rate_elsewhere=round(rate, 6),
+            p_value=float(np.exp(min(0.0, max(log_p, -690.0)))),
+            list_walkers=r,
+            expected_sources=round(expected, 4),
         )
-    return groups
+
+
+def _largest_stem_chain(frame: SessionFrame, walkers: np.ndarray) -> np.ndarray:
+    """The largest set of walkers joined pairwise through shared uncommon base words (a chain of
+    consecutive slices of one rule-expanded list); common stems join nothing."""
+    if len(walkers) == 0:
+        return walkers
+    parent = list(range(len(walkers)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    first_with: dict[str, int] = {}
+    common = common_stems()
+    for i, src in enumerate(walkers.tolist()):
+        for word in set(frame.source_stem_lists.get(int(src), [])) - common:
+            j = first_with.setdefault(word, i)
+            parent[root(i)] = root(j)
+    roots = np.array([root(i) for i in range(len(walkers))])
+    values, counts = np.unique(roots, return_counts=True)
+    best = values[np.lexsort((values, -counts))[0]]
+    return np.sort(walkers[roots == best])
 
 
 @dataclass(frozen=True)
