@@ -37,6 +37,7 @@ class CredentialModel:
     columns: np.ndarray  # feature ids of the matrix columns
     tried: np.ndarray  # credentials per source
     popularity: np.ndarray  # summed share of the source's credentials
+    endemic: np.ndarray  # per column: shared by unrelated networks day after day in history
 
 
 def credential_model(frame: SessionFrame, *kinds: fk.KindSpec) -> CredentialModel:
@@ -50,7 +51,10 @@ def credential_model(frame: SessionFrame, *kinds: fk.KindSpec) -> CredentialMode
     share = np.where(common, df / total, df / max(total, float(LONG_TAIL_MIN)))
     tried = np.diff(matrix.indptr).astype(np.float64)
     popularity = np.asarray(matrix @ share).ravel()
-    return CredentialModel(matrix=matrix, columns=columns, tried=tried, popularity=popularity)
+    endemic = frame.endemic_mask()[columns]
+    return CredentialModel(
+        matrix=matrix, columns=columns, tried=tried, popularity=popularity, endemic=endemic
+    )
 
 
 def overlap_weights(model: CredentialModel, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -69,7 +73,7 @@ def overlap_weights(model: CredentialModel, a: np.ndarray, b: np.ndarray) -> tup
     rarest = np.zeros(len(a))
     if both.nnz:
         per_entry = np.log(MATCH_RATE / np.maximum(RARITY_FLOOR, holders[both.indices] / n_sources))
-        both.data = np.maximum(per_entry, 0.0)
+        both.data = np.where(model.endemic[both.indices], 0.0, np.maximum(per_entry, 0.0))
         rarest = np.asarray(both.max(axis=1).toarray()).ravel()
     # One shared uncommon entry is what two users of overlapping public lists produce by chance.
     weight = rarest * (1.0 - 0.5 / np.maximum(shared, 1.0)) + 0.3 * np.log(np.maximum(shared, 1.0))
@@ -139,7 +143,7 @@ def dictionary_groups(
     if model.matrix.shape[1] == 0:
         return []
     df = np.asarray(model.matrix.sum(axis=0)).ravel()
-    rare_col = df <= 3
+    rare_col = (df <= 3) & ~model.endemic
     per_source_rare = np.asarray(model.matrix[:, rare_col].sum(axis=1)).ravel()
     tried = model.tried
     attempts = frame.source_attempts
@@ -284,7 +288,9 @@ def shared_rare_credentials(
     credentials, so it holds a given one with probability q = tried / distinct; the number of
     tight sources holding it is binomial, corrected for the number of credentials tested.
     """
-    rare_cols = np.flatnonzero(frame.feature_kind[model.columns] == fk.KIND_INDEX[fk.CREDENTIAL.name])
+    rare_cols = np.flatnonzero(
+        (frame.feature_kind[model.columns] == fk.KIND_INDEX[fk.CREDENTIAL.name]) & ~model.endemic
+    )
     if len(rare_cols) == 0:
         return []
     tight = (model.tried >= 1) & (model.tried <= tight_max)
@@ -341,7 +347,7 @@ def guess_bursts(frame: SessionFrame, model: CredentialModel, params: AnalysisPa
     if model.matrix.shape[1] == 0 or frame.n_sessions == 0:
         return []
     df = np.asarray(model.matrix.sum(axis=0)).ravel()
-    per_source_rare = np.asarray(model.matrix[:, df <= 3].sum(axis=1)).ravel()
+    per_source_rare = np.asarray(model.matrix[:, (df <= 3) & ~model.endemic].sum(axis=1)).ravel()
     _, artefacts = frame.kind_columns(*fk.TOOLKIT_ARTEFACTS)
     has_artefact = np.asarray(artefacts.sum(axis=1)).ravel() > 0
     attempts = frame.source_attempts

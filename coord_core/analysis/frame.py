@@ -70,6 +70,8 @@ class SessionFrame:
     feature_sources: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
     # base words of every password a low-attempt source tried, in order (dictionary detection)
     source_stem_lists: dict[int, list[str]] = field(default_factory=dict)
+    # per feature: shared by unrelated networks day after day in history (see ``prevalence``)
+    endemic: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=bool))
     _by_feature: sp.csc_matrix | None = None
     _masks: dict[tuple[str, ...], np.ndarray] = field(default_factory=dict)
     _columns: dict[tuple[str, ...], tuple[np.ndarray, sp.csr_matrix]] = field(default_factory=dict)
@@ -81,6 +83,12 @@ class SessionFrame:
     @property
     def n_sources(self) -> int:
         return len(self.source_ips)
+
+    def endemic_mask(self) -> np.ndarray:
+        """Per feature: endemic in history (all False when no history was applied)."""
+        if len(self.endemic) != len(self.feature_names):
+            return np.zeros(len(self.feature_names), dtype=bool)
+        return self.endemic
 
     def holders(self, feature: int) -> np.ndarray:
         """Sources holding a feature (sorted source indices)."""

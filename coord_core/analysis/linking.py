@@ -110,9 +110,10 @@ def template_weights(frame: SessionFrame) -> np.ndarray:
 
 def artefact_proposals(frame: SessionFrame) -> list[Proposal]:
     out: list[Proposal] = []
+    endemic = frame.endemic_mask()
     for spec in fk.LINKING_ARTEFACTS:
         kid = fk.KIND_INDEX[spec.name]
-        for fid in np.flatnonzero((frame.feature_kind == kid) & (frame.feature_sources >= 2)):
+        for fid in np.flatnonzero((frame.feature_kind == kid) & (frame.feature_sources >= 2) & ~endemic):
             holders = frame.holders(int(fid))
             out.append(
                 Proposal(
@@ -184,6 +185,7 @@ def candidate_pairs(frame: SessionFrame, weights: np.ndarray, params: AnalysisPa
         if spec.proposes_pairs:
             proposing |= frame.feature_kind == fk.KIND_INDEX[spec.name]
     proposing &= (frame.feature_sources >= 2) & (frame.feature_sources <= params.pair_feature_max_sources)
+    proposing &= ~frame.endemic_mask()
     tmask = frame.feature_kind == fk.KIND_INDEX[fk.TEMPLATE.name]
     proposing &= ~tmask | (weights > 0.5)
     n = max(frame.n_sources, 1)
@@ -263,6 +265,7 @@ _PAIR_KINDS = (
     fk.CRED_SEQUENCE,
 )
 SEQUENCE_CAP = 15.0
+ENDEMIC_TEMPLATE_FACTOR = 0.15  # as a line every toolkit in the window runs
 
 
 def score_pairs(
@@ -285,9 +288,8 @@ def score_pairs(
     # The same uncommon credentials in the same order: one list walked by both (each shared run
     # counts less the more sources walk it).
     holders = np.maximum(frame.feature_sources.astype(np.float64), 1.0)
-    parts["sequence"] = np.minimum(
-        SEQUENCE_CAP, 1.5 * shared.weight(fk.CRED_SEQUENCE, np.minimum(1.0, 3.0 / holders))
-    )
+    run_weight = np.where(frame.endemic_mask(), 0.0, np.minimum(1.0, 3.0 / holders))
+    parts["sequence"] = np.minimum(SEQUENCE_CAP, 1.5 * shared.weight(fk.CRED_SEQUENCE, run_weight))
     tooling = np.zeros(len(a))
     for spec in (fk.CLIENT, fk.HASSH, fk.KEX):
         tooling = np.maximum(tooling, shared.weight(spec, rarity))
@@ -384,6 +386,10 @@ def detect(frame: SessionFrame, params: AnalysisParameters, excluded: np.ndarray
     threshold = link_threshold(frame, params)
     rarity = rarity_weights(frame)
     templates = template_weights(frame)
+    # What unrelated networks share day after day in history weighs as the commonest values do.
+    endemic = frame.endemic_mask()
+    rarity[endemic] = 0.0
+    templates[endemic] *= ENDEMIC_TEMPLATE_FACTOR
     weights = np.maximum(rarity, templates)
     for spec in fk.LINKING_ARTEFACTS:
         weights[frame.feature_kind == fk.KIND_INDEX[spec.name]] = spec.weight

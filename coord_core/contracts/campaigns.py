@@ -71,6 +71,8 @@ class RunInfo(BaseModel):
     window_end: datetime | None = None
     session_count: int = 0
     event_count: int = 0
+    # the prevalence history the values were judged against (source, days, digest); None: none
+    history: dict[str, Any] | None = None
 
 
 class BenignScanner(BaseModel):

@@ -5,12 +5,14 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from coord_core import cycle_collection
+from coord_core.analysis import prevalence
 from coord_core.analysis.frame import SessionFrame, build_frame
 from coord_core.analysis.parameters import AnalysisParameters
+from coord_core.analysis.prevalence import Prevalence
 from coord_core.contracts.campaigns import AnalysisResult, RunInfo
 from coord_core.contracts.sessions import AttackSession
 from coord_core.contracts.threat_intel import ThreatIntelSource
@@ -61,7 +63,11 @@ def parameters_hash(parameters: dict[str, Any]) -> str:
 
 
 def _run_info(
-    frame: SessionFrame, parameters: dict[str, Any], window: DataWindow | None, input_fingerprint: str
+    frame: SessionFrame,
+    parameters: dict[str, Any],
+    window: DataWindow | None,
+    input_fingerprint: str,
+    history: Prevalence | None = None,
 ) -> RunInfo:
     return RunInfo(
         input_fingerprint=input_fingerprint,
@@ -71,7 +77,11 @@ def _run_info(
         window_end=window.end if window else None,
         session_count=frame.n_sessions,
         event_count=frame.n_events,
+        history=history.describe() if history is not None else None,
     )
+
+
+History = Callable[[SessionFrame], Prevalence]
 
 
 def _tools(params: AnalysisParameters, intel_sources: Sequence[ThreatIntelSource]) -> ToolCoordinator:
@@ -85,12 +95,14 @@ def analyze_sessions(
     *,
     input_fingerprint: str | None = None,
     intel_sources: Sequence[ThreatIntelSource] = (),
+    history: History | None = prevalence.own_days,
 ) -> AnalysisResult:
     """The analysis of sessions (pure: no database), through the workflow's stages.
 
     ``sessions`` is read once, into the frame (a generator is fine: no session is kept).
     ``parameters`` are the analysis overrides (see ``AnalysisParameters``); an unknown key is an
-    error. The result is byte-identical for identical sessions, parameters and code.
+    error. ``history`` gives the values' prevalence across days (default: the input's own days).
+    The result is byte-identical for identical sessions, parameters, code and history.
     """
     fingerprint = None if input_fingerprint else InputFingerprint()
     with cycle_collection.paused():
@@ -101,6 +113,7 @@ def analyze_sessions(
         window,
         input_fingerprint=input_fingerprint or (fingerprint.hexdigest() if fingerprint else ""),
         intel_sources=intel_sources,
+        history=history,
     )
 
 
@@ -111,10 +124,14 @@ def analyze_frame(
     *,
     input_fingerprint: str,
     intel_sources: Sequence[ThreatIntelSource] = (),
+    history: History | None = prevalence.own_days,
 ) -> AnalysisResult:
     """``analyze_sessions`` on a frame already built (e.g. by a ``FrameBuilder`` fed as data arrives)."""
     params = AnalysisParameters.from_overrides(parameters)
-    run = _run_info(frame, parameters, window, input_fingerprint)
+    known = history(frame) if history is not None else None
+    if known is not None:
+        prevalence.apply(frame, known)
+    run = _run_info(frame, parameters, window, input_fingerprint, known)
     context = WorkflowContext(
         load_frame=lambda: frame, parameters=params, tools=_tools(params, intel_sources)
     )

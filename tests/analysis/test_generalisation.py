@@ -130,3 +130,50 @@ def test_shell_variable_names_are_part_of_a_template_and_random_tokens_are_not()
         profile_commands(("/bin/busybox ECCHI",)).template
         == profile_commands(("/bin/busybox QWZLP",)).template
     )
+
+
+PUBLIC_SCRIPT = [
+    "cd /tmp; cat /proc/cpuinfo | grep 'model name' | head -1",
+    "nproc; free -g | awk 'NR==2{print $2}'; lscpu | grep -i 'l3 cache'",
+    "crontab -l 2>/dev/null | grep -v '^#' | head -20",
+    "ps aux --sort=-%cpu | head -15 | awk '{print $11}'",
+]
+BOTNET_SCRIPT = [
+    "cd /var/tmp; mkdir -p .x11-unix-cache && cd .x11-unix-cache",
+    "echo 'kworker_helper' > /etc/hostname.bak; chattr -ia /etc/passwd 2>/dev/null",
+    "iptables -F; systemctl stop firewalld 2>/dev/null; pkill -9 -f xmrig",
+    "sed -i 's/PermitRootLogin no/PermitRootLogin yes/' /etc/ssh/sshd_config",
+]
+
+
+def test_a_script_unrelated_networks_run_day_after_day_is_weak_and_a_burst_is_strong() -> None:
+    """History: the input's own days. A public tool seen every day from unrelated networks does not
+    join its users; a botnet's script that appears on one day does, however many run it."""
+    rng = random.Random(26)
+    sessions: list[AttackSession] = []
+    public_users: list[str] = []
+    for day in range(6):
+        for _ in range(5):
+            ip = random_ip(rng)
+            public_users.append(ip)
+            sessions.append(
+                session(
+                    ip,
+                    day * 86_400 + rng.uniform(0, 80_000),
+                    logins=[("root", "admin")],
+                    commands=PUBLIC_SCRIPT,
+                )
+            )
+        sessions += background(rng, 10, span_s=86_400)
+    bots = [random_ip(rng) for _ in range(12)]
+    sessions += [
+        session(ip, 3 * 86_400 + rng.uniform(0, 3_600), logins=[("root", "1234")], commands=BOTNET_SCRIPT)
+        for ip in bots
+    ]
+    result = analyze_sessions(sessions, {})
+    assert result.run.history is not None and result.run.history["days_observed"] >= 6
+    assert _pair_recall(result, bots) == 1.0
+    assert _merged_with(result, set(public_users)) == 0
+    # Without history the public script looks like one toolkit shared by thirty sources.
+    blind = analyze_sessions(sessions, {}, history=None)
+    assert _merged_with(blind, set(public_users)) > 0

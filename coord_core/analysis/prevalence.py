@@ -1,0 +1,138 @@
+"""How common a value is across days: chance sharing judged against history, not the window alone.
+
+A value that sources from several unrelated networks use day after day (a public tool's
+script, a public list's credentials, a proxy-check target) is shared by chance however rare it
+looks in one window; a value that appears in a burst is evidence however many hold it. A
+value is *endemic* when it was held by two or more sources from two or more /16 networks on at
+least half of the history's days (and on at least ``MIN_DAYS`` of them): its sharing then
+weighs as a common value's (``frame.endemic``, read by ``linking``).
+
+Only the kinds that a public tool or list makes common are judged this way. Exact artefacts
+(payload hashes, URLs, hosts, keys, wallets) stay specific whatever their history: a
+long-lived botnet's dropper is still one botnet's.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+
+from coord_core.analysis import features as fk
+from coord_core.analysis.frame import SessionFrame
+
+DAY_SECONDS = 86_400.0
+MIN_DAYS = 3
+HISTORY_KINDS: tuple[fk.KindSpec, ...] = (
+    fk.TEMPLATE,
+    fk.CRED_SEQUENCE,
+    fk.CREDENTIAL,
+    fk.PASSWORD_STEM,
+    fk.SECRET,
+    fk.TUNNEL_PAYLOAD,
+    fk.TCPIP,
+)
+
+
+def feature_key(name: str) -> str:
+    """Bounded key of a feature name (names carry attacker text)."""
+    return hashlib.sha256(name.encode("utf-8", "backslashreplace")).hexdigest()[:24]
+
+
+@dataclass(frozen=True)
+class Prevalence:
+    """Per feature key, the days of history on which unrelated networks shared it."""
+
+    days_observed: int
+    days_seen: Mapping[str, int] = field(default_factory=dict)
+    source: str = "none"  # where the history came from: "input days", "postgres", "none"
+
+    def endemic_keys(self) -> frozenset[str]:
+        if self.days_observed < MIN_DAYS:
+            return frozenset()
+        needed = max(MIN_DAYS, math.ceil(self.days_observed / 2))
+        return frozenset(key for key, days in self.days_seen.items() if days >= needed)
+
+    def digest(self) -> str:
+        """Identifies the history a result was computed with (results are reproducible given it)."""
+        h = hashlib.sha256(f"{self.days_observed}|".encode())
+        for key in sorted(self.days_seen):
+            h.update(f"{key}:{self.days_seen[key]};".encode())
+        return h.hexdigest()[:32]
+
+    def describe(self) -> dict[str, object]:
+        return {
+            "source": self.source,
+            "days_observed": self.days_observed,
+            "endemic_values": len(self.endemic_keys()),
+            "digest": self.digest(),
+        }
+
+
+def _history_columns(frame: SessionFrame) -> np.ndarray:
+    return np.flatnonzero(frame.kind_mask(*HISTORY_KINDS))
+
+
+def apply(frame: SessionFrame, prevalence: Prevalence) -> int:
+    """Mark the frame's endemic features (``frame.endemic``); returns how many were marked."""
+    endemic = prevalence.endemic_keys()
+    mask = np.zeros(len(frame.feature_names), dtype=bool)
+    if endemic:
+        for fid in _history_columns(frame).tolist():
+            mask[fid] = feature_key(frame.feature_names[fid]) in endemic
+    frame.endemic = mask
+    return int(mask.sum())
+
+
+def daily_observations(frame: SessionFrame) -> dict[int, dict[str, tuple[int, int]]]:
+    """Per UTC day (epoch day number): feature key -> (sources, /16 networks) for the history
+    kinds' values held by two or more sources that day. What a run stores for later runs."""
+    if frame.n_sessions == 0:
+        return {}
+    cols = _history_columns(frame)
+    if len(cols) == 0:
+        return {}
+    days = np.floor(frame.start / DAY_SECONDS).astype(np.int64)
+    day_values, day_index = np.unique(days, return_inverse=True)
+    active = sp.csr_matrix(
+        (np.ones(frame.n_sessions), (day_index, frame.source)),
+        shape=(len(day_values), frame.n_sources),
+    )
+    active.data[:] = 1.0
+    active.sum_duplicates()
+    active.data[:] = 1.0
+    sub = frame.incidence[:, cols].tocsc()
+    net16 = np.where(
+        frame.source_is_v6, -1 - np.arange(frame.n_sources), frame.source_ipv4.astype(np.int64) >> 16
+    )
+    out: dict[int, dict[str, tuple[int, int]]] = {}
+    for d, day in enumerate(day_values.tolist()):
+        present = active[d].indices
+        held = sub[present].tocsc()
+        holders = np.diff(held.indptr)
+        seen: dict[str, tuple[int, int]] = {}
+        for c in np.flatnonzero(holders >= 2).tolist():
+            rows = present[held.indices[held.indptr[c] : held.indptr[c + 1]]]
+            networks = len(np.unique(net16[rows]))
+            seen[feature_key(frame.feature_names[int(cols[c])])] = (int(holders[c]), networks)
+        out[int(day)] = seen
+    return out
+
+
+def from_observations(observations: Mapping[int, Mapping[str, tuple[int, int]]], source: str) -> Prevalence:
+    """History from daily observations: a day counts for a value shared across networks."""
+    days_seen: dict[str, int] = {}
+    for seen in observations.values():
+        for key, (_, networks) in seen.items():
+            if networks >= 2:
+                days_seen[key] = days_seen.get(key, 0) + 1
+    return Prevalence(days_observed=len(observations), days_seen=days_seen, source=source)
+
+
+def own_days(frame: SessionFrame) -> Prevalence:
+    """The input's own span, day by day, as history (``coord analyze`` on files)."""
+    return from_observations(daily_observations(frame), "input days")
