@@ -58,19 +58,16 @@ class Prevalence:
         return frozenset(key for key, days in self.days_seen.items() if days >= needed)
 
     def digest(self) -> str:
-        """Identifies the history a result was computed with (results are reproducible given it)."""
-        h = hashlib.sha256(f"{self.days_observed}|".encode())
-        for key in sorted(self.days_seen):
-            h.update(f"{key}:{self.days_seen[key]};".encode())
+        """Identifies what of the history the analysis uses (its endemic values): the same input,
+        parameters, code and digest give the same result, whatever else the history held."""
+        h = hashlib.sha256()
+        for key in sorted(self.endemic_keys()):
+            h.update(f"{key};".encode())
         return h.hexdigest()[:32]
 
     def describe(self) -> dict[str, object]:
-        return {
-            "source": self.source,
-            "days_observed": self.days_observed,
-            "endemic_values": len(self.endemic_keys()),
-            "digest": self.digest(),
-        }
+        """What a result records of its history (only what changes the analysis)."""
+        return {"source": self.source, "endemic_values": len(self.endemic_keys()), "digest": self.digest()}
 
 
 def _history_columns(frame: SessionFrame) -> np.ndarray:

@@ -18,6 +18,7 @@ from coord_core.contracts.sessions import AttackSession
 from coord_core.contracts.threat_intel import ThreatIntelSource
 from coord_core.contracts.window import DataWindow
 from coord_core.store import redis_keys
+from coord_core.store.prevalence import history_before, replace_observations
 from coord_core.store.redis_resilience import BestEffortRedis
 from coord_core.store.result_cache import AnalysisResultCache
 from coord_core.store.results import ResultsStore
@@ -167,8 +168,15 @@ def analyze_interval(
         frame = build_frame(observed.observe(store.iter_sessions(window)))
     fingerprint = observed.hexdigest()
     params_hash = parameters_hash(parameters)
-    # A result computed with one MISP (or none) is not the answer for another.
-    intel = redis_keys.source_digest(*(source.identity for source in intel_sources))
+    # Values are judged against the stored history of earlier intervals; this interval's own
+    # observations join it for the intervals after it.
+    observations = prevalence.daily_observations(frame)
+    history = history_before(store.conn, window)
+    prevalence.apply(frame, history)
+    # A result computed with one MISP (or none), or against another history, is not this answer.
+    intel = redis_keys.source_digest(
+        *(source.identity for source in intel_sources), f"history:{history.digest()}"
+    )
     result = cache.get(window, fingerprint, params_hash, code_version(), intel) if cache else None
     cache_hit = result is not None
     resumed = False
@@ -177,11 +185,11 @@ def analyze_interval(
         dag_id=dag_id,
         window_label=window.label,
         input_fingerprint=fingerprint,
-        parameters=parameters,
+        parameters={**parameters, "_history": history.digest()},
         code_version=code_version(),
     )
     if result is None:
-        run = _run_info(frame, parameters, window, fingerprint)
+        run = _run_info(frame, parameters, window, fingerprint, history)
         context = WorkflowContext(
             load_frame=lambda: frame,
             parameters=params,
@@ -204,6 +212,7 @@ def analyze_interval(
             "analysis cache hit for %s (input %s): skipped recomputation", window.label, fingerprint[:12]
         )
     digest = store.save_analysis_result(window, result, parameters_hash=params_hash)
+    stored_values = replace_observations(store.conn, window, observations)
     if checkpointer is not None and not cache_hit:
         checkpointer.delete_thread(thread)
     log.info(
@@ -222,4 +231,9 @@ def analyze_interval(
         "input_fingerprint": fingerprint,
         "parameters_hash": params_hash,
         "cache_hit": cache_hit,
+        "history": {
+            **history.describe(),
+            "days_observed": history.days_observed,
+            "values_stored": stored_values,
+        },
     }

@@ -17,7 +17,17 @@ from psycopg import sql
 log = logging.getLogger(__name__)
 
 # Only staging and data-quality tables may be pruned; result tables are never in this set.
-PRUNABLE = frozenset({"staged_events", "quarantine", "sessions", "dq_results", "dq_reports", "dq_baselines"})
+PRUNABLE = frozenset(
+    {
+        "staged_events",
+        "quarantine",
+        "sessions",
+        "dq_results",
+        "dq_reports",
+        "dq_baselines",
+        "feature_prevalence",
+    }
+)
 
 
 def retention_policy(conn: psycopg.Connection[Any]) -> dict[str, int]:
