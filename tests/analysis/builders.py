@@ -11,6 +11,13 @@ from coord_core.contracts.sessions import AttackSession, Download, LoginAttempt
 T0 = datetime(2025, 10, 24, 8, 0, tzinfo=UTC)
 GO_CLIENT = "SSH-2.0-Go"
 GO_HASSH = "0a07365cc01fa9fc82608ba4019af499"
+# A public tool's script: unrelated users everywhere run it, every day.
+PUBLIC_SCRIPT = [
+    "cd /tmp; cat /proc/cpuinfo | grep 'model name' | head -1",
+    "nproc; free -g | awk 'NR==2{print $2}'; lscpu | grep -i 'l3 cache'",
+    "crontab -l 2>/dev/null | grep -v '^#' | head -20",
+    "ps aux --sort=-%cpu | head -15 | awk '{print $11}'",
+]
 TOP_PASSWORDS = ["123456", "admin", "root", "12345", "password", "1234", "123", "ubuntu", "test", "qwerty"]
 
 

@@ -13,7 +13,7 @@ from coord_core.contracts.campaigns import AnalysisResult, Verdict
 from coord_core.contracts.sessions import AttackSession, Download, TcpipRequest
 from coord_core.ingest.sessionize import tunnel_data
 from coord_core.pipeline.analyze import analyze_sessions
-from tests.analysis.builders import TOP_PASSWORDS, background, random_ip, session
+from tests.analysis.builders import PUBLIC_SCRIPT, TOP_PASSWORDS, background, random_ip, session
 
 HISTORY_WIPE = [
     "unset HISTORY HISTFILE HISTSAVE HISTZONE HISTORY HISTLOG WATCH ; history -n ; "
@@ -132,12 +132,6 @@ def test_shell_variable_names_are_part_of_a_template_and_random_tokens_are_not()
     )
 
 
-PUBLIC_SCRIPT = [
-    "cd /tmp; cat /proc/cpuinfo | grep 'model name' | head -1",
-    "nproc; free -g | awk 'NR==2{print $2}'; lscpu | grep -i 'l3 cache'",
-    "crontab -l 2>/dev/null | grep -v '^#' | head -20",
-    "ps aux --sort=-%cpu | head -15 | awk '{print $11}'",
-]
 BOTNET_SCRIPT = [
     "cd /var/tmp; mkdir -p .x11-unix-cache && cd .x11-unix-cache",
     "echo 'kworker_helper' > /etc/hostname.bak; chattr -ia /etc/passwd 2>/dev/null",

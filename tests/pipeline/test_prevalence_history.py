@@ -15,8 +15,7 @@ from coord_core.pipeline.analyze import analyze_interval
 from coord_core.store.migrations import migrate
 from coord_core.store.prevalence import history_before
 from coord_core.store.results import ResultsStore
-from tests.analysis.builders import T0, background, random_ip, session
-from tests.analysis.test_generalisation import PUBLIC_SCRIPT
+from tests.analysis.builders import PUBLIC_SCRIPT, T0, background, random_ip, session
 
 pytestmark = pytest.mark.integration
 
