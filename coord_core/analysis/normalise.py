@@ -43,7 +43,7 @@ _B64 = re.compile(r"\b[A-Za-z0-9+/]{24,}={0,2}")
 _NUMBER = re.compile(r"\b\d+\b")
 # Per-session random tokens in upper case (Mirai's ``/bin/busybox ECCHI`` check); shell variable
 # names (``HISTFILE=``, ``$HISTFILE``, arguments of ``unset``/``export``) are a script's fixed text.
-_UPPER_TOKEN = re.compile(r"(?<![A-Za-z0-9_$-])[A-Z]{5,}(?![A-Za-z0-9_=])")
+_UPPER_TOKEN = re.compile(r"(?<![A-Za-z0-9_$-])[A-Z]{4,}(?![A-Za-z0-9_=])")
 _VARIABLE_BUILTINS = frozenset({"unset", "export", "readonly", "declare", "local", "typeset"})
 _SEGMENT = re.compile(r"[^;&|]+|[;&|]+")
 _MIXED = re.compile(r"\b(?=[A-Za-z0-9_]*\d)(?=[A-Za-z0-9_]*[A-Za-z])[A-Za-z0-9_]{6,}\b")
