@@ -345,8 +345,9 @@ def analyze(context: Any) -> dict[str, Any]:
         log.info("analysis workflow resumed from its checkpoint: nodes %s", summary["workflow_nodes"])
     _report_lineage(
         context,
-        inputs=_results_tables("sessions"),
-        outputs=_results_tables("analysis_results") + _redis_keys(redis, "coord:result:*"),
+        inputs=_results_tables("sessions", "feature_prevalence"),
+        outputs=_results_tables("analysis_results", "feature_prevalence")
+        + _redis_keys(redis, "coord:result:*"),
     )
     return {"worker": executed_by(), "window": window.label, **summary, "redis_failures": redis.failures}
 
