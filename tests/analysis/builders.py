@@ -11,6 +11,9 @@ from coord_core.contracts.sessions import AttackSession, Download, LoginAttempt
 T0 = datetime(2025, 10, 24, 8, 0, tzinfo=UTC)
 GO_CLIENT = "SSH-2.0-Go"
 GO_HASSH = "0a07365cc01fa9fc82608ba4019af499"
+# A dropper several crafted bots fetch (detector, workflow and checkpoint tests).
+DROPPER = "http://203.0.113.77/bins/x86"
+DROPPER_SHA = "9f" * 32
 TOP_PASSWORDS = ["123456", "admin", "root", "12345", "password", "1234", "123", "ubuntu", "test", "qwerty"]
 
 
