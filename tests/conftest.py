@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import sys
 import tempfile
 import uuid
@@ -34,17 +35,22 @@ sys.path.insert(0, str(REPO / "plugins"))
 
 
 @pytest.fixture(scope="session")
-def postgres_server_dsn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def postgres_server_dsn() -> Iterator[str]:
     """DSN of the maintenance database of a real PostgreSQL server."""
     if os.environ.get("COORD_TEST_POSTGRES") == "system":
         yield os.environ.get("COORD_TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
         return
-    server = EmbeddedPostgres(tmp_path_factory.mktemp("pg") / "data")
+    # Not under pytest's basetemp: as root, pgserver runs postgres as the user `pgserver`, and any
+    # other pytest session starting on the machine makes /tmp/pytest-of-<user> private again,
+    # which would cut the running server off from its own data directory.
+    root = Path(tempfile.mkdtemp(prefix="coord-test-pg-"))
+    server = EmbeddedPostgres(root / "data")
     dsn = server.start()
     try:
         yield dsn
     finally:
         server.stop()
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def _with_database(dsn: str, dbname: str) -> str:
