@@ -19,8 +19,6 @@ from tests.dags.airflow_stack import AirflowStack, airflow_standalone
 from tests.dags.conftest import airflow_with_postgres_metadata
 from tests.dags.snapshot import count, snapshot
 
-pytestmark = [pytest.mark.e2e, pytest.mark.integration]
-
 FROM, TO = "2025-10-24T04:00:00+00:00", "2025-10-24T07:00:00+00:00"
 
 
@@ -37,7 +35,10 @@ def _shared_config(folder: Path) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def running(
-    tmp_path_factory: pytest.TempPathFactory, postgres_server_dsn: str, redis_server_url: str
+    tmp_path_factory: pytest.TempPathFactory,
+    postgres_server_dsn: str,
+    redis_server_url: str,
+    airflow_servers: None,
 ) -> Iterator[Running]:
     home = tmp_path_factory.mktemp("airflow-stack") / "home"
     variables = {"AIRFLOW_VAR_COORD_INPUT_PATHS": str(REAL_SAMPLE), **_shared_config(home.parent)}

@@ -17,8 +17,6 @@ from tests.dags.conftest import airflow_with_postgres_metadata
 from tests.dags.snapshot import count
 from tests.emulators.ollama import EmulatedModel, OllamaEmulator
 
-pytestmark = [pytest.mark.e2e, pytest.mark.integration]
-
 DEFAULT_QUEUE_TASKS = [
     "migrate_schema",
     "extract",
@@ -36,7 +34,7 @@ MODEL = "llama3.2:3b"
 
 @pytest.fixture
 def cluster(
-    tmp_path: Path, postgres_server_dsn: str, redis_server_url: str
+    tmp_path: Path, postgres_server_dsn: str, redis_server_url: str, airflow_servers: None
 ) -> Iterator[tuple[AirflowStack, str, OllamaEmulator]]:
     broker = EmbeddedRedis(tmp_path / "broker")
     broker_url = broker.start().rsplit("/", 1)[0] + "/0"

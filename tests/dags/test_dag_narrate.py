@@ -15,8 +15,6 @@ from tests.dags.airflow_env import AirflowEnv, ollama_connection
 from tests.dags.snapshot import count
 from tests.emulators.ollama import EmulatedModel, OllamaEmulator
 
-pytestmark = [pytest.mark.e2e, pytest.mark.integration]
-
 CONF = {
     "window_start": "2025-10-24T03:00:00+00:00",
     "window_end": "2025-10-24T06:00:00+00:00",

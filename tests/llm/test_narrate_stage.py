@@ -24,8 +24,6 @@ from tests.emulators.ollama import EmulatedModel, OllamaEmulator
 from tests.emulators.ollama.responders import obeys_injection
 from tests.llm.support import PAYLOADS, T0, sample_result, sample_sessions, session
 
-pytestmark = pytest.mark.integration
-
 WINDOW = DataWindow(start=T0, end=T0.replace(hour=5))
 DAG = "dshield_coordination"
 RUN = RunContext(DAG, "manual__1", 1, "test-worker")

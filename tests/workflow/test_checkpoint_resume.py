@@ -28,8 +28,6 @@ from coord_core.workflow.graph import NODES, run_workflow, thread_id
 from tests.analysis.builders import DROPPER, DROPPER_SHA, background, random_ip, session
 from tests.workflow.support import workflow_context
 
-pytestmark = pytest.mark.integration
-
 
 def _window() -> list[AttackSession]:
     import random
