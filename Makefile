@@ -20,7 +20,8 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 
 help:
 	@echo "make run    # run the main DAG once on the bundled sample (embedded PostgreSQL + Redis)"
-	@echo "make test   # lint, type-check and the whole test suite"
+	@echo "make test   # lint, type-check and the whole test suite (every tier, in parallel)"
+	@echo "make unit   # the tests that need no PostgreSQL/Redis and start no Airflow process (fast)"
 	@echo "make bench  # performance benchmarks (results in bench/results/)"
 	@echo "make stop   # stop the embedded servers started by make run"
 
@@ -45,8 +46,19 @@ typecheck: $(VENV)/.synced
 	$(BIN)/mypy coord_core plugins dags tests
 	$(BIN)/mypy bench
 
+# Tiers are marked automatically from the fixtures a test uses (tests/conftest.py): `integration`
+# needs PostgreSQL/Redis, `e2e` starts Airflow processes. Every test has its own database, Redis key
+# prefix, AIRFLOW_HOME and free ports, and each pytest-xdist worker its own embedded servers, so
+# tests run on several workers; `--dist loadgroup` keeps each Airflow test module on one worker
+# and the tests that keep Airflow servers running on one worker together.
+UNIT_WORKERS ?= auto
+TEST_WORKERS ?= 3
+
+unit: $(VENV)/.synced
+	$(BIN)/pytest -q -m "not integration and not e2e" -n $(UNIT_WORKERS)
+
 test: lint typecheck
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadgroup --durations=25
 
 bench: $(VENV)/.synced
 	$(BIN)/python -m bench

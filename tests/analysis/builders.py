@@ -18,6 +18,9 @@ PUBLIC_SCRIPT = [
     "crontab -l 2>/dev/null | grep -v '^#' | head -20",
     "ps aux --sort=-%cpu | head -15 | awk '{print $11}'",
 ]
+# A dropper several crafted bots fetch (detector, workflow and checkpoint tests).
+DROPPER = "http://203.0.113.77/bins/x86"
+DROPPER_SHA = "9f" * 32
 TOP_PASSWORDS = ["123456", "admin", "root", "12345", "password", "1234", "123", "ubuntu", "test", "qwerty"]
 
 

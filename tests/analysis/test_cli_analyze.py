@@ -14,17 +14,27 @@ from coord_core.ingest.siem_mapping import event_to_siem_document
 from tests.conftest import REAL_SAMPLE
 
 
-def _run(args: list[str], hash_seed: str) -> None:
+def _start(args: list[str], hash_seed: str) -> subprocess.Popen[bytes]:
     env = {**os.environ, "PYTHONHASHSEED": hash_seed}
     coord = Path(sys.executable).parent / "coord"  # the installed console script
-    subprocess.run([str(coord), *args], check=True, env=env, capture_output=True)
+    return subprocess.Popen([str(coord), *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+
+def _finish(process: subprocess.Popen[bytes]) -> None:
+    output, _ = process.communicate(timeout=600)
+    assert process.returncode == 0, output.decode(errors="replace")[-4000:]
 
 
 def test_two_runs_in_different_processes_write_identical_bytes(tmp_path: Path) -> None:
     first, second = tmp_path / "a.json", tmp_path / "b.json"
     # Different hash seeds: no result may depend on set or dict iteration order.
-    _run(["analyze", str(REAL_SAMPLE), "--out", str(first)], "1")
-    _run(["analyze", str(REAL_SAMPLE.parent), "--out", str(second)], "2")
+    # Both processes run at once (independent: each writes its own file).
+    runs = [
+        _start(["analyze", str(REAL_SAMPLE), "--out", str(first)], "1"),
+        _start(["analyze", str(REAL_SAMPLE.parent), "--out", str(second)], "2"),
+    ]
+    for run in runs:
+        _finish(run)
     assert first.read_bytes() == second.read_bytes()
     result = AnalysisResult.model_validate_json(first.read_text())
     assert result.run.session_count == 474

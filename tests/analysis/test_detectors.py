@@ -11,10 +11,7 @@ from coord_core.analysis.temporal import synchronisation
 from coord_core.contracts.campaigns import AnalysisResult, Verdict
 from coord_core.contracts.sessions import AttackSession
 from coord_core.pipeline.analyze import analyze_sessions
-from tests.analysis.builders import TOP_PASSWORDS, background, random_ip, session
-
-DROPPER = "http://203.0.113.77/bins/x86"
-DROPPER_SHA = "9f" * 32
+from tests.analysis.builders import DROPPER, DROPPER_SHA, TOP_PASSWORDS, background, random_ip, session
 
 
 def _campaign_ips(result: AnalysisResult, *, coincidental: bool = False) -> list[list[str]]:

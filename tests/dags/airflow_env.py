@@ -77,3 +77,10 @@ def make_airflow_env(home: Path, postgres_dsn: str, redis_url: str, **extra: str
     )
     env.update(extra)
     return AirflowEnv(home=home, env=env)
+
+
+def ollama_connection(host: str, models: list[str]) -> str:
+    """``AIRFLOW_CONN_COORD_OLLAMA`` for an Ollama at ``host`` (JSON form, models in the extras)."""
+    address, port = host.removeprefix("http://").rsplit(":", 1)
+    extra = {"models": models, "read_timeout_s": 30, "retries": 1, "backoff_s": 0.5}
+    return json.dumps({"conn_type": "http", "host": address, "port": int(port), "extra": extra})

@@ -142,7 +142,7 @@ def airflow_standalone(cli: AirflowEnv, *, extra_env: dict[str, str] | None = No
         stop_session(process)  # SIGINT first, as a terminal's Ctrl-C would
 
 
-def _wait_healthy(stack: AirflowStack, process: subprocess.Popen[bytes], timeout: float = 180) -> None:
+def _wait_healthy(stack: AirflowStack, process: subprocess.Popen[bytes], timeout: float = 300) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,14 +15,17 @@ import psycopg
 import pytest
 
 from tests.conftest import REAL_SAMPLE, temporary_database
-from tests.dags.airflow_env import DAG_ID, make_airflow_env
+from tests.dags.airflow_env import DAG_ID, AirflowEnv, make_airflow_env
 from tests.dags.airflow_stack import AirflowStack, airflow_standalone
 from tests.dags.conftest import airflow_with_postgres_metadata
 from tests.dags.snapshot import count, snapshot
 
-pytestmark = [pytest.mark.e2e, pytest.mark.integration]
-
 FROM, TO = "2025-10-24T04:00:00+00:00", "2025-10-24T07:00:00+00:00"
+# The data intervals of the hourly runs that backfill creates (logical dates 05:00 to 08:00).
+INTERVALS = [
+    (datetime(2025, 10, 24, hour, tzinfo=UTC), datetime(2025, 10, 24, hour + 1, tzinfo=UTC))
+    for hour in range(4, 8)
+]
 
 
 @dataclass
@@ -37,7 +41,10 @@ def _shared_config(folder: Path) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def running(
-    tmp_path_factory: pytest.TempPathFactory, postgres_server_dsn: str, redis_server_url: str
+    tmp_path_factory: pytest.TempPathFactory,
+    postgres_server_dsn: str,
+    redis_server_url: str,
+    airflow_servers: None,
 ) -> Iterator[Running]:
     home = tmp_path_factory.mktemp("airflow-stack") / "home"
     variables = {"AIRFLOW_VAR_COORD_INPUT_PATHS": str(REAL_SAMPLE), **_shared_config(home.parent)}
@@ -57,6 +64,12 @@ def _backfill(stack: AirflowStack, *extra: str) -> list[dict[str, Any]]:
     return runs
 
 
+def _run_alone(alone: AirflowEnv) -> None:
+    for start, end in INTERVALS:
+        window = {"window_start": start.isoformat(), "window_end": end.isoformat()}
+        alone.dags_test(end.isoformat(), {"input_paths": [str(REAL_SAMPLE)], **window})
+
+
 def test_backfill_equals_intervals_alone_and_is_idempotent(
     running: Running,
     postgres_server_dsn: str,
@@ -64,24 +77,11 @@ def test_backfill_equals_intervals_alone_and_is_idempotent(
     tmp_path: Path,
     airflow_home_template: Path,
 ) -> None:
-    runs = _backfill(running.stack)
-    starts = sorted(datetime.fromisoformat(r["data_interval_start"]) for r in runs)
-    ends = sorted(datetime.fromisoformat(r["data_interval_end"]) for r in runs)
-    assert len(starts) == 4 and all(e - s == timedelta(hours=1) for s, e in zip(starts, ends, strict=True))
-    since, until = starts[0].isoformat(), ends[-1].isoformat()
-    backfilled = snapshot(running.results_dsn, since, until)
-    in_range = (
-        "SELECT count(DISTINCT interval_start) FROM coord.runs "
-        "WHERE interval_start >= %s AND interval_end <= %s"
-    )
-    assert count(running.results_dsn, in_range, since, until) == 4
-    assert len(backfilled["sessions"]) > 0
-
-    _backfill(running.stack, "--reprocess-behavior", "completed")
-    assert snapshot(running.results_dsn, since, until) == backfilled
-
-    # The same intervals run one at a time, each alone, into a fresh database give the same rows.
-    with temporary_database(postgres_server_dsn) as alone_dsn:
+    # The same intervals run one at a time, each alone, into a fresh database must give the same
+    # rows. They run (`airflow dags test`, one after another) while the backfills run: another
+    # database; what both write to (the feed folder, the Redis cache) holds the same bytes
+    # whichever writes first.
+    with temporary_database(postgres_server_dsn) as alone_dsn, ThreadPoolExecutor(1) as background:
         home = tmp_path / "alone-airflow"
         shutil.copytree(airflow_home_template, home)
         cfg = home / "airflow.cfg"
@@ -89,9 +89,28 @@ def test_backfill_equals_intervals_alone_and_is_idempotent(
         alone = make_airflow_env(
             home, alone_dsn, redis_server_url, **_shared_config(running.stack.cli.home.parent)
         )
-        for start, end in zip(starts, ends, strict=True):
-            window = {"window_start": start.isoformat(), "window_end": end.isoformat()}
-            alone.dags_test(end.isoformat(), {"input_paths": [str(REAL_SAMPLE)], **window})
+        alone_runs = background.submit(_run_alone, alone)
+
+        runs = _backfill(running.stack)
+        starts = sorted(datetime.fromisoformat(r["data_interval_start"]) for r in runs)
+        ends = sorted(datetime.fromisoformat(r["data_interval_end"]) for r in runs)
+        assert len(starts) == 4 and all(
+            e - s == timedelta(hours=1) for s, e in zip(starts, ends, strict=True)
+        )
+        assert list(zip(starts, ends, strict=True)) == INTERVALS
+        since, until = starts[0].isoformat(), ends[-1].isoformat()
+        backfilled = snapshot(running.results_dsn, since, until)
+        in_range = (
+            "SELECT count(DISTINCT interval_start) FROM coord.runs "
+            "WHERE interval_start >= %s AND interval_end <= %s"
+        )
+        assert count(running.results_dsn, in_range, since, until) == 4
+        assert len(backfilled["sessions"]) > 0
+
+        _backfill(running.stack, "--reprocess-behavior", "completed")
+        assert snapshot(running.results_dsn, since, until) == backfilled
+
+        alone_runs.result()
         assert snapshot(alone_dsn, since, until) == backfilled
 
 

@@ -11,14 +11,11 @@ import pytest
 from coord_core.embedded_services import EmbeddedRedis
 from tests.conftest import REAL_SAMPLE, temporary_database
 from tests.dags.airflow_celery import airflow_celery_cluster, ran_on
-from tests.dags.airflow_env import DAG_ID
+from tests.dags.airflow_env import DAG_ID, ollama_connection
 from tests.dags.airflow_stack import AirflowStack
 from tests.dags.conftest import airflow_with_postgres_metadata
 from tests.dags.snapshot import count
-from tests.dags.test_dag_narrate import ollama_connection
 from tests.emulators.ollama import EmulatedModel, OllamaEmulator
-
-pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
 DEFAULT_QUEUE_TASKS = [
     "migrate_schema",
@@ -37,7 +34,7 @@ MODEL = "llama3.2:3b"
 
 @pytest.fixture
 def cluster(
-    tmp_path: Path, postgres_server_dsn: str, redis_server_url: str
+    tmp_path: Path, postgres_server_dsn: str, redis_server_url: str, airflow_servers: None
 ) -> Iterator[tuple[AirflowStack, str, OllamaEmulator]]:
     broker = EmbeddedRedis(tmp_path / "broker")
     broker_url = broker.start().rsplit("/", 1)[0] + "/0"

@@ -36,8 +36,6 @@ from tests.elasticsearch.cluster import (
 )
 from tests.elasticsearch.support import SiemIndices, load_events, real_events, web_and_firewall_events
 
-pytestmark = [pytest.mark.e2e, pytest.mark.integration]
-
 SENSOR = "37e2115ebaeb"
 # Hours 04..08 hold a campaign; the hours before them are the drift baseline: 01..02 (an edge
 # sensor's firewall and web records) and 02..03 (the sample's first Cowrie sessions).

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import psycopg
-import pytest
 
 from coord_core.contracts.campaigns import Verdict
 from coord_core.evaluation.harness import score_result
@@ -14,8 +13,6 @@ from coord_core.scenarios.cowrie_writer import write_scenario
 from coord_core.store.results import ResultsStore
 from tests.dags.airflow_env import AirflowEnv
 from tests.dags.snapshot import count
-
-pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
 
 def test_generated_mixed_window_is_stored_and_matches_its_truth(

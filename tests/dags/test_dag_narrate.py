@@ -3,7 +3,6 @@ campaign, written by the configured model (name and digest in lineage), citing o
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 
 import psycopg
@@ -12,11 +11,9 @@ import pytest
 from coord_core.cli.lineage import render_lineage
 from coord_core.store.lineage import campaign_lineage
 from tests.conftest import REAL_SAMPLE
-from tests.dags.airflow_env import AirflowEnv
+from tests.dags.airflow_env import AirflowEnv, ollama_connection
 from tests.dags.snapshot import count
 from tests.emulators.ollama import EmulatedModel, OllamaEmulator
-
-pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
 CONF = {
     "window_start": "2025-10-24T03:00:00+00:00",
@@ -24,13 +21,6 @@ CONF = {
     "input_paths": [str(REAL_SAMPLE)],
     "llm": True,
 }
-
-
-def ollama_connection(host: str, models: list[str]) -> str:
-    """``AIRFLOW_CONN_COORD_OLLAMA`` for an Ollama at ``host`` (JSON form, models in the extras)."""
-    address, port = host.removeprefix("http://").rsplit(":", 1)
-    extra = {"models": models, "read_timeout_s": 30, "retries": 1, "backoff_s": 0.5}
-    return json.dumps({"conn_type": "http", "host": address, "port": int(port), "extra": extra})
 
 
 @pytest.fixture

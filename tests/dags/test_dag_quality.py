@@ -8,14 +8,11 @@ from html import escape
 from pathlib import Path
 
 import psycopg
-import pytest
 
 from coord_core.quality.bounded import reason_category
 from tests.conftest import REAL_SAMPLE
 from tests.dags.airflow_env import DAG_ID, AirflowEnv
 from tests.dags.snapshot import count
-
-pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
 CORPUS = Path(__file__).resolve().parents[1] / "quality" / "corpus"
 # The whole day: the corpus spreads its cases over the hours of 2025-10-24.

@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import psycopg
-import pytest
 import redis
 
 from coord_core.cli.lineage import render_lineage
@@ -16,8 +15,6 @@ from coord_core.store.lineage import campaign_lineage
 from tests.conftest import REAL_SAMPLE
 from tests.dags.airflow_env import AirflowEnv
 from tests.dags.snapshot import count, snapshot
-
-pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
 SAMPLE_CONF = {
     "window_start": "2025-10-24T02:00:00+00:00",

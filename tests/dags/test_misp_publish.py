@@ -9,15 +9,12 @@ from pathlib import Path
 from urllib.parse import quote
 
 import psycopg
-import pytest
 from pymisp import MISPEvent, PyMISP
 
 from coord_core.intel import identifiers
 from tests.conftest import REAL_SAMPLE
 from tests.dags.airflow_env import AirflowEnv
 from tests.emulators.misp import MispEmulator
-
-pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
 WINDOW_START = datetime.fromisoformat("2025-10-24T02:00:00+00:00")
 WINDOW_END = datetime.fromisoformat("2025-10-24T14:00:00+00:00")

@@ -6,14 +6,10 @@ import subprocess
 import time
 from pathlib import Path
 
-import pytest
-
 from coord_core.embedded_services import EmbeddedRedis
 from tests.conftest import REAL_SAMPLE
 from tests.dags.airflow_env import AIRFLOW, DAG_ID, AirflowEnv, make_airflow_env
 from tests.dags.snapshot import count
-
-pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
 CONF = (
     '{"window_start": "2025-10-24T02:00:00+00:00", "window_end": "2025-10-24T14:00:00+00:00", '

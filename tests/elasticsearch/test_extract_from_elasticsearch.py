@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
-import pytest
 from elasticsearch import Elasticsearch
 
 from coord_core.adapters.elasticsearch_retry import RetryPolicy
@@ -22,8 +21,6 @@ from coord_core.quality.stage import validate_stage
 from coord_core.store.migrations import migrate
 from coord_core.store.results import ResultsStore
 from tests.elasticsearch.support import REAL_SAMPLE, SiemIndices, create_index, load_events, real_events
-
-pytestmark = pytest.mark.integration
 
 
 def test_hourly_extracts_from_elasticsearch_equal_those_from_the_file(

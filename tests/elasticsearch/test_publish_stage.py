@@ -24,8 +24,6 @@ from coord_core.store.migrations import migrate
 from coord_core.store.results import ResultsStore
 from tests.emulators.elasticsearch import ElasticsearchEmulator
 
-pytestmark = pytest.mark.integration
-
 WINDOW = DataWindow(start=datetime(2025, 10, 24, 4, tzinfo=UTC), end=datetime(2025, 10, 24, 5, tzinfo=UTC))
 NO_WAIT = RetryPolicy(max_attempts=2, initial_backoff_s=0)
 

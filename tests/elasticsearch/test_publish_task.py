@@ -25,8 +25,6 @@ from tests.dags.airflow_env import airflow_conn_uri
 from tests.elasticsearch.cluster import EsServer, airflow_connection
 from tests.emulators.elasticsearch import ElasticsearchEmulator
 
-pytestmark = pytest.mark.integration
-
 WINDOW = DataWindow(start=datetime(2025, 10, 24, 4, tzinfo=UTC), end=datetime(2025, 10, 24, 5, tzinfo=UTC))
 SECRET = "c2VjcmV0LWFwaS1rZXk="
 

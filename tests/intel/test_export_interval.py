@@ -28,8 +28,6 @@ from coord_core.store.migrations import migrate
 from coord_core.store.results import ResultsStore
 from tests.intel.support import BOT_IPS, bot_session, botnet, campaign, result, token, window
 
-pytestmark = pytest.mark.integration
-
 SETTINGS = MispExportSettings()
 NEW_IP = "192.0.2.99"
 NOISE_IPS = ["203.0.113.200", "203.0.113.201"]

@@ -22,8 +22,6 @@ from tests.emulators.misp import MispEmulator
 from tests.intel.conftest import MispServer
 from tests.intel.support import BOT_IPS, occurrence, token, window
 
-pytestmark = pytest.mark.integration
-
 SETTINGS = MispExportSettings()
 
 

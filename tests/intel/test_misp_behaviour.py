@@ -5,13 +5,10 @@ from __future__ import annotations
 
 import uuid
 
-import pytest
 import requests
 from pymisp import MISPAttribute, MISPEvent, PyMISP
 
 from tests.intel.conftest import MispServer
-
-pytestmark = pytest.mark.integration
 
 
 def _event(info: str = "coord behaviour test") -> MISPEvent:

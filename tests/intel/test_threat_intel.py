@@ -29,8 +29,6 @@ from coord_core.store.rate_limiter import SlidingWindowRateLimiter
 from tests.emulators.misp import MispEmulator
 from tests.intel.support import occurrence, token, window
 
-pytestmark = pytest.mark.integration
-
 
 @dataclass(frozen=True)
 class Known:

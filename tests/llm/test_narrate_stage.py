@@ -22,10 +22,7 @@ from coord_core.store.narratives import load_llm_runs, load_narratives
 from coord_core.store.results import ResultsStore, RunRecord
 from tests.emulators.ollama import EmulatedModel, OllamaEmulator
 from tests.emulators.ollama.responders import obeys_injection
-from tests.llm.support import T0, sample_result, sample_sessions, session
-from tests.llm.test_prompt_injection import PAYLOADS
-
-pytestmark = pytest.mark.integration
+from tests.llm.support import PAYLOADS, T0, sample_result, sample_sessions, session
 
 WINDOW = DataWindow(start=T0, end=T0.replace(hour=5))
 DAG = "dshield_coordination"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from airflow.models.connection import Connection
 from coord_airflow.connections import ollama_base_url
 
 from coord_core.llm.config import NarratorConfig
@@ -20,6 +19,8 @@ from coord_core.llm.config import NarratorConfig
     ],
 )
 def test_connection_uri_to_base_url(uri: str, url: str) -> None:
+    from airflow.models.connection import Connection  # imported here: collection stays fast
+
     conn = Connection(conn_id="coord_ollama", uri=uri)
     assert ollama_base_url(conn.conn_type, conn.host, conn.port, conn.schema) == url
 
@@ -32,6 +33,8 @@ def test_a_host_that_is_already_a_url() -> None:
 
 
 def test_settings_come_from_the_extras() -> None:
+    from airflow.models.connection import Connection
+
     conn = Connection.from_json(
         '{"conn_type": "http", "host": "ollama", "extra": {"models": ["qwen2.5:7b", "llama3.2:3b"], '
         '"read_timeout_s": 30, "retries": 1, "unrelated": true}}'

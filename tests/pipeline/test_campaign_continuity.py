@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import psycopg
-import pytest
 
 from coord_core.contracts.window import DataWindow
 from coord_core.ingest.cowrie_files import read_paths
@@ -16,8 +15,6 @@ from coord_core.scenarios.catalogue import generate
 from coord_core.scenarios.cowrie_writer import write_scenario
 from coord_core.store.migrations import migrate
 from coord_core.store.results import ResultsStore
-
-pytestmark = pytest.mark.integration
 
 
 def test_two_consecutive_intervals_of_one_botnet_are_one_campaign(

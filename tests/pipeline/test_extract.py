@@ -16,8 +16,6 @@ from coord_core.store.migrations import migrate
 from coord_core.store.results import ResultsStore
 from tests.conftest import REAL_SAMPLE
 
-pytestmark = pytest.mark.integration
-
 HOUR = DataWindow(start=datetime(2025, 10, 24, 3, tzinfo=UTC), end=datetime(2025, 10, 24, 4, tzinfo=UTC))
 
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from coord_core.contracts.events import parse_event
 from coord_core.contracts.sessions import AttackSession
 from coord_core.ingest.cowrie_files import read_file
 from coord_core.ingest.records import ReadRecord
@@ -91,3 +92,27 @@ def steady_profile(
         for h in range(hours)
     ]
     return SourceProfile("files", start, interval_start, tuple(sorted(per_hour, key=lambda h: h.start)))
+
+
+# Markup, terminal escapes and a bidi override: what the report must show escaped.
+HOSTILE = "<img src=x onerror=alert(1)>\x1b[2J\u202e"
+
+
+def hostile_records() -> list[ReadRecord]:
+    base = {
+        "timestamp": "2025-10-24T05:00:00Z",
+        "session": "h0stile00001",
+        "src_ip": "45.155.205.99",
+        "sensor": f"s<{HOSTILE}>",
+    }
+    docs = [
+        {**base, "eventid": "cowrie.session.connect", "src_port": 0, "dst_ip": "10.0.0.1", "dst_port": 22},
+        {**base, "eventid": "cowrie.login.failed", "username": HOSTILE * 40, "password": HOSTILE},
+        {**base, "eventid": f"cowrie.{HOSTILE}"},
+    ]
+    records = []
+    for i, doc in enumerate(docs):
+        raw = json.dumps(doc)
+        event = parse_event(doc)
+        records.append(ReadRecord(ref=f"{HOSTILE}:{i}", raw=raw, time=event.timestamp, event=event))
+    return records

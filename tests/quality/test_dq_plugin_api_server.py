@@ -25,8 +25,6 @@ from tests.dags.airflow_env import AIRFLOW, make_airflow_env
 from tests.dags.airflow_stack import free_port
 from tests.quality.support import END, REAL_SAMPLE, START
 
-pytestmark = pytest.mark.e2e
-
 DAG_ID = "dshield_coordination"
 RUN_ID = "manual__2025-10-25T00:00:00+00:00"
 USER = "dq-engineer"
@@ -57,7 +55,9 @@ def report_db(postgres_dsn: str) -> str:
 
 
 @pytest.fixture
-def api_server(tmp_path: Path, report_db: str, redis_server_url: str) -> Iterator[tuple[str, str]]:
+def api_server(
+    tmp_path: Path, report_db: str, redis_server_url: str, airflow_servers: None
+) -> Iterator[tuple[str, str]]:
     """``airflow api-server`` alone (SQLite metadata is enough for one process); stopped by its group."""
     port = free_port()
     password = "pw-" + os.urandom(6).hex()

@@ -27,8 +27,6 @@ from coord_core.store.migrations import migrate
 from coord_core.store.results import ResultsStore, RunRecord
 from tests.quality.support import END, REAL_SAMPLE, REPO, START
 
-pytestmark = pytest.mark.integration
-
 DAG_ID = "dshield_coordination"
 RUN_ID = "scheduled__2025-10-25T00:00:00+00:00"
 OLD_RUN_ID = "manual__2025-10-25T01:02:03+00:00"

@@ -6,39 +6,24 @@ import re
 from dataclasses import replace
 from datetime import timedelta
 
-from coord_core.contracts.events import parse_event
 from coord_core.ingest.records import ReadRecord
 from coord_core.quality.report import TREND_SLOT, render_report, render_trend, with_trend
 from coord_core.quality.validate import validate_interval
-from tests.quality.support import END, REAL_SAMPLE, START, read, sessions_of, steady_profile, summary_entry
-
-HOSTILE = "<img src=x onerror=alert(1)>\x1b[2J\u202e"
-
-
-def _hostile_records() -> list[ReadRecord]:
-    base = {
-        "timestamp": "2025-10-24T05:00:00Z",
-        "session": "h0stile00001",
-        "src_ip": "45.155.205.99",
-        "sensor": f"s<{HOSTILE}>",
-    }
-    docs = [
-        {**base, "eventid": "cowrie.session.connect", "src_port": 0, "dst_ip": "10.0.0.1", "dst_port": 22},
-        {**base, "eventid": "cowrie.login.failed", "username": HOSTILE * 40, "password": HOSTILE},
-        {**base, "eventid": f"cowrie.{HOSTILE}"},
-    ]
-    import json
-
-    records = []
-    for i, doc in enumerate(docs):
-        raw = json.dumps(doc)
-        event = parse_event(doc)
-        records.append(ReadRecord(ref=f"{HOSTILE}:{i}", raw=raw, time=event.timestamp, event=event))
-    return records
+from tests.quality.support import (
+    END,
+    HOSTILE,
+    REAL_SAMPLE,
+    START,
+    hostile_records,
+    read,
+    sessions_of,
+    steady_profile,
+    summary_entry,
+)
 
 
 def test_every_value_is_escaped_and_nothing_external_is_loaded() -> None:
-    records = _hostile_records()
+    records = hostile_records()
     records.append(
         ReadRecord(ref=f"{HOSTILE}:bad", raw=HOSTILE, time=START, error=f"not valid JSON {HOSTILE}")
     )

@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import psycopg
-import pytest
 
 from coord_core.contracts.window import DataWindow
 from coord_core.ingest.cowrie_files import read_paths
@@ -18,8 +17,6 @@ from coord_core.quality.stage import validate_stage
 from coord_core.store.migrations import migrate
 from coord_core.store.results import ResultsStore
 from tests.quality.support import CORPUS, END, REAL_SAMPLE, START, expected_corpus, read
-
-pytestmark = pytest.mark.integration
 
 
 def _state(conn: psycopg.Connection) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from coord_core.quality.config import DEFAULT_SUITE_DIR, QualityConfig
 from coord_core.quality.frames import ip_scope
 from coord_core.quality.suites import SuiteDefinitionError, load_suite, load_suites, resolve_thresholds
 from coord_core.quality.validate import validate_interval
-from tests.quality.support import END, REPO, START
+from tests.quality.support import END, REPO, START, hostile_records
 
 
 def test_bundled_suites_load_and_every_expectation_is_classified() -> None:
@@ -79,9 +79,7 @@ def test_a_custom_suite_folder_is_used(tmp_path: Path) -> None:
             },
         },
     )
-    from tests.quality.test_report import _hostile_records
-
-    records = _hostile_records()
+    records = hostile_records()
     outcome = validate_interval(records, [], START, END, config=QualityConfig(suite_dir=folder))
     assert [r.key for r in outcome.results] == ["custom.only_connects"]
     assert outcome.counts.quarantined_validate == 2 and not outcome.gate.passed

@@ -6,7 +6,6 @@ import itertools
 from datetime import UTC, datetime, timedelta
 
 import psycopg
-import pytest
 
 from coord_core.contracts.campaigns import AnalysisResult, Campaign, Evidence, RunInfo, Verdict
 from coord_core.contracts.sessions import AttackSession
@@ -90,7 +89,6 @@ def _member_sessions(result: AnalysisResult) -> list[AttackSession]:
     ]
 
 
-@pytest.mark.integration
 def test_any_load_order_gives_the_same_ids(postgres_server_dsn: str, pg_conn: psycopg.Connection) -> None:
     migrate(pg_conn)
     store = ResultsStore(pg_conn)

@@ -9,8 +9,6 @@ import pytest
 
 from coord_core.store.migrations import SQL_DIR, discover, migrate
 
-pytestmark = pytest.mark.integration
-
 
 def test_migrations_apply_once(pg_conn: psycopg.Connection) -> None:
     versions = [m.version for m in discover()]

@@ -17,8 +17,6 @@ from coord_core.embedded_services import _free_port
 from coord_core.store import redis_keys
 from coord_core.store.rate_limiter import SlidingWindowRateLimiter
 
-pytestmark = pytest.mark.integration
-
 
 @pytest.fixture
 def name(redis_client: redis.Redis[bytes]) -> Iterator[str]:

@@ -6,7 +6,6 @@ import json
 import time
 from datetime import UTC, datetime, timedelta
 
-import pytest
 import redis
 
 from coord_core.contracts.campaigns import AnalysisResult, RunInfo
@@ -16,8 +15,6 @@ from coord_core.store import redis_keys
 from coord_core.store.campaign_tracking import TrackedCampaign, track_campaigns
 from coord_core.store.redis_resilience import BestEffortRedis
 from coord_core.store.result_cache import AnalysisResultCache
-
-pytestmark = pytest.mark.integration
 
 WINDOW = DataWindow(start=datetime(2031, 1, 1, tzinfo=UTC), end=datetime(2031, 1, 1, 1, tzinfo=UTC))
 

@@ -14,8 +14,6 @@ from coord_core.store.migrations import migrate
 from coord_core.store.results import ResultsStore
 from coord_core.store.retention import apply_retention, retention_policy, set_retention
 
-pytestmark = pytest.mark.integration
-
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 

@@ -17,8 +17,6 @@ import pytest
 import redis
 
 from coord_core.analysis import engine
-from coord_core.analysis.frame import build_frame
-from coord_core.analysis.parameters import AnalysisParameters
 from coord_core.contracts.campaigns import AnalysisResult, RunInfo
 from coord_core.contracts.sessions import AttackSession
 from coord_core.pipeline.analyze import analyze_sessions, fingerprint_sessions
@@ -26,12 +24,9 @@ from coord_core.store.migrations import migrate
 from coord_core.store.redis_resilience import BestEffortRedis
 from coord_core.store.workflow_state import WorkflowStateRecorder
 from coord_core.workflow.checkpoint import open_checkpointer
-from coord_core.workflow.graph import NODES, WorkflowContext, run_workflow, thread_id
-from coord_core.workflow.tools import ToolCoordinator
-from tests.analysis.builders import background, random_ip, session
-from tests.analysis.test_detectors import DROPPER, DROPPER_SHA
-
-pytestmark = pytest.mark.integration
+from coord_core.workflow.graph import NODES, run_workflow, thread_id
+from tests.analysis.builders import DROPPER, DROPPER_SHA, background, random_ip, session
+from tests.workflow.support import workflow_context
 
 
 def _window() -> list[AttackSession]:
@@ -70,15 +65,6 @@ def _thread(sessions: list[AttackSession]) -> str:
     )
 
 
-def _context(sessions: list[AttackSession], recorder: WorkflowStateRecorder | None = None) -> WorkflowContext:
-    return WorkflowContext(
-        load_frame=lambda: build_frame(sessions),
-        parameters=AnalysisParameters(),
-        tools=ToolCoordinator(),
-        recorder=recorder,
-    )
-
-
 @pytest.fixture
 def checkpoint_dsn(postgres_dsn: str) -> str:
     with psycopg.connect(postgres_dsn) as conn:
@@ -113,14 +99,17 @@ def test_a_failed_node_is_retried_and_earlier_nodes_are_not_rerun(
             saver = open_checkpointer(conn)
             with pytest.raises(ConnectionError):
                 run_workflow(
-                    _run_info(sessions), _context(sessions, recorder), checkpointer=saver, thread=thread
+                    _run_info(sessions),
+                    workflow_context(sessions, recorder),
+                    checkpointer=saver,
+                    thread=thread,
                 )
             state = recorder.snapshot()
             assert state["pattern_analyzer"]["status"] == "done"
             assert state["confidence_scorer"]["status"] == "failed"
             # The retry (a new context: a new process would rebuild everything) resumes.
             outcome = run_workflow(
-                _run_info(sessions), _context(sessions, recorder), checkpointer=saver, thread=thread
+                _run_info(sessions), workflow_context(sessions, recorder), checkpointer=saver, thread=thread
             )
         assert outcome.resumed
         assert outcome.completed == list(NODES)
@@ -145,12 +134,12 @@ _CHILD = textwrap.dedent(
     from coord_core.contracts.sessions import AttackSession
     from coord_core.workflow.checkpoint import open_checkpointer
     from coord_core.workflow.graph import run_workflow
-    from tests.workflow.test_checkpoint_resume import _context
+    from tests.workflow.support import workflow_context
 
     dsn, thread, sessions_file, run_file = sys.argv[1:5]
     sessions = [AttackSession.model_validate_json(line) for line in open(sessions_file)]
     run = RunInfo.model_validate_json(open(run_file).read())
-    context = _context(sessions)
+    context = workflow_context(sessions)
     # Kill this worker outright (no cleanup, no exception handling) as the scorer starts.
     def kill_at_scorer(node, status, **_):
         if (node, status) == ("confidence_scorer", "running"):
@@ -195,7 +184,9 @@ def test_a_killed_worker_resumes_from_the_last_checkpoint(
         monkeypatch.setattr(engine, name, recording(name, getattr(engine, name)))
     with psycopg.connect(checkpoint_dsn) as conn:
         saver = open_checkpointer(conn)
-        outcome = run_workflow(_run_info(sessions), _context(sessions), checkpointer=saver, thread=thread)
+        outcome = run_workflow(
+            _run_info(sessions), workflow_context(sessions), checkpointer=saver, thread=thread
+        )
         saver.delete_thread(thread)
         left = conn.execute(
             "SELECT count(*) FROM coord_workflow.checkpoints WHERE thread_id = %s", (thread,)

@@ -9,8 +9,7 @@ from coord_core.contracts.campaigns import Verdict
 from coord_core.contracts.sessions import AttackSession
 from coord_core.contracts.threat_intel import Indicator, IntelMatch, ThreatIntelLookup
 from coord_core.pipeline.analyze import analyze_sessions
-from tests.analysis.builders import background, random_ip, session
-from tests.analysis.test_detectors import DROPPER, DROPPER_SHA
+from tests.analysis.builders import DROPPER, DROPPER_SHA, background, random_ip, session
 
 SEEN = datetime(2025, 10, 20, tzinfo=UTC)
 
