@@ -227,9 +227,10 @@ def score(
             verdict.value, raw if verdict is not Verdict.COINCIDENTAL else -raw
         )
         if verdict is not Verdict.COINCIDENTAL and confidence < params.confident_verdict_floor:
-            # A claim more likely wrong than right is not made: the likeness stays on record.
+            # A claim more likely wrong than right is not made: the likeness stays on record as
+            # coincidental, as likely right as the claim was likely wrong.
             verdict = Verdict.COINCIDENTAL
-            confidence = calibration.confidence(verdict.value, -raw)
+            confidence = round(1.0 - confidence, 6)
         out.append(
             {
                 "sources": members,
