@@ -406,11 +406,15 @@ class FrameBuilder:
         the same list keep the same runs wherever they start in it; a source keeps a bounded few.
         """
         creds = self._creds.of_session
+        has_uncommon = np.fromiter(
+            (len(u) > 0 for u in self._login_uncommon), dtype=bool, count=len(self._login_uncommon)
+        )
+        with_uncommon = np.flatnonzero(creds >= 0)
+        with_uncommon = with_uncommon[has_uncommon[creds[with_uncommon]]]
         per_source: dict[int, list[str]] = {}
-        for i in np.flatnonzero(creds >= 0).tolist():
-            uncommon = self._login_uncommon[int(creds[i])]
-            if uncommon:
-                per_source.setdefault(int(source[i]), []).extend(uncommon)
+        uncommon_of = self._login_uncommon
+        for i, profile in zip(with_uncommon.tolist(), creds[with_uncommon].tolist(), strict=True):
+            per_source.setdefault(int(source[i]), []).extend(uncommon_of[profile])
         rows: list[int] = []
         cols: list[int] = []
         for src, seq in per_source.items():

@@ -128,18 +128,6 @@ def artefact_proposals(frame: SessionFrame) -> list[Proposal]:
     return out
 
 
-def _template_group_weight(
-    information: float, holders: int, command_sources: int, templates: int
-) -> tuple[float, float]:
-    """(log-odds, p-value) that ``holders`` sources share a template by chance: binomial tail of
-    ``holders`` among the window's command-running sources, each matching with probability
-    exp(-information), corrected for the number of templates tested (Bonferroni)."""
-    rate = min(math.exp(-float(information)), 1.0)
-    log_p = float(stats.binom.logsf(holders - 1, command_sources, rate)) + math.log(max(templates, 1))
-    p_value = float(math.exp(min(0.0, max(log_p, -690.0))))
-    return float(min(-log_p, TEMPLATE_CAP)), round(p_value, 12)
-
-
 def template_proposals(
     frame: SessionFrame, weights: np.ndarray, threshold: float, params: AnalysisParameters
 ) -> list[Proposal]:
@@ -148,30 +136,36 @@ def template_proposals(
     tmask = frame.feature_kind == fk.KIND_INDEX[fk.TEMPLATE.name]
     tids = np.flatnonzero(tmask)
     command_sources = max(int((frame.source_commands > 0).sum()), 1)
-    endemic = frame.endemic_mask()
-    for fid in tids:
-        if frame.feature_sources[fid] < 2:
-            continue
-        holders = frame.holders(int(fid))
-        weight, p_value = float(weights[fid]), None
-        if weight < threshold and len(holders) >= 3 and not endemic[fid]:
-            # Too little in it for one pair, but are this many holders beyond chance? Under the
-            # null each command-running source runs it with probability exp(-weight) (history
-            # already says an endemic template is common: it is not tested).
-            weight, p_value = _template_group_weight(weights[fid], len(holders), command_sources, len(tids))
-        if weight >= threshold:
-            statistic: dict[str, Any] = {"jaccard": 1.0, "sources": len(holders), "templates": 1}
-            if p_value is not None:
-                statistic["p_value"] = p_value
-            out.append(
-                Proposal(
-                    detector="command_similarity",
-                    weight=weight,
-                    sources=holders,
-                    features=(frame.feature_names[fid],),
-                    statistic=statistic,
-                )
+    held = frame.feature_sources[tids]
+    info = weights[tids]
+    # Too little in it for one pair, but are this many holders beyond chance? Under the null each
+    # command-running source runs it with probability exp(-weight) (history already says an
+    # endemic template is common: it is not tested). Binomial tail, Bonferroni over templates.
+    tested = (held >= 3) & (info < threshold) & ~frame.endemic_mask()[tids]
+    group_weight = np.zeros(len(tids))
+    group_p = np.ones(len(tids))
+    if tested.any():
+        rate = np.minimum(np.exp(-info[tested]), 1.0)
+        log_p = stats.binom.logsf(held[tested] - 1, command_sources, rate) + math.log(max(len(tids), 1))
+        group_weight[tested] = np.minimum(-log_p, TEMPLATE_CAP)
+        group_p[tested] = np.exp(np.clip(log_p, -690.0, 0.0))
+    for k in np.flatnonzero((held >= 2) & ((info >= threshold) | (group_weight >= threshold))).tolist():
+        fid = int(tids[k])
+        holders = frame.holders(fid)
+        statistic: dict[str, Any] = {"jaccard": 1.0, "sources": len(holders), "templates": 1}
+        weight = float(info[k])
+        if weight < threshold:
+            weight = float(group_weight[k])
+            statistic["p_value"] = round(float(group_p[k]), 12)
+        out.append(
+            Proposal(
+                detector="command_similarity",
+                weight=weight,
+                sources=holders,
+                features=(frame.feature_names[fid],),
+                statistic=statistic,
             )
+        )
     if len(tids) < 2:
         return out
     tokens_of: dict[int, tuple[str, ...]] = {}

@@ -106,17 +106,25 @@ def daily_observations(frame: SessionFrame) -> dict[int, dict[str, tuple[int, in
     net16 = np.where(
         frame.source_is_v6, -1 - np.arange(frame.n_sources), frame.source_ipv4.astype(np.int64) >> 16
     )
+    _, net_id = np.unique(net16, return_inverse=True)
+    n_nets = int(net_id.max()) + 1 if len(net_id) else 1
     out: dict[int, dict[str, tuple[int, int]]] = {}
     for d, day in enumerate(day_values.tolist()):
         present = active[d].indices
         held = sub[present].tocsc()
         holders = np.diff(held.indptr)
-        seen: dict[str, tuple[int, int]] = {}
-        for c in np.flatnonzero(holders >= 2).tolist():
-            rows = present[held.indices[held.indptr[c] : held.indptr[c + 1]]]
-            networks = len(np.unique(net16[rows]))
-            seen[feature_key(frame.feature_names[int(cols[c])])] = (int(holders[c]), networks)
-        out[int(day)] = seen
+        shared = np.flatnonzero(holders >= 2)
+        if len(shared) == 0:
+            out[int(day)] = {}
+            continue
+        # Distinct networks per value, all values at once: unique (value, network) keys.
+        col_of = np.repeat(np.arange(held.shape[1]), holders)
+        keys = np.unique(col_of * n_nets + net_id[present[held.indices]])
+        networks = np.bincount(keys // n_nets, minlength=held.shape[1])
+        out[int(day)] = {
+            feature_key(frame.feature_names[int(cols[c])]): (int(holders[c]), int(networks[c]))
+            for c in shared.tolist()
+        }
     return out
 
 

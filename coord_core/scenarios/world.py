@@ -162,6 +162,13 @@ class World:
         self._ips.add(ip)
         return True
 
+    def claim_ips(self, ips: list[str]) -> bool:
+        """Claim every address or none (a run of addresses is only useful whole)."""
+        if any(ip in self._ips for ip in ips):
+            return False
+        self._ips.update(ips)
+        return True
+
     def ip_of_kind(self, weights: dict[NetworkKind, float]) -> str:
         """A free address in a network of a kind drawn by ``weights`` (another one when full)."""
         for _ in range(100):

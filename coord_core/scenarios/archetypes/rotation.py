@@ -231,7 +231,7 @@ def identical_credential_list(world: World, scale: Scale) -> ActorRecord:
 def _consecutive_addresses(world: World, count: int) -> list[str]:
     """``count`` consecutive free host addresses in one /24 of a hosting network."""
     rng = world.rng
-    for _ in range(100):
+    for _ in range(1000):
         network = world.networks.pick(rng, NetworkKind.HOSTING)
         block = network.prefix if network.prefix.prefixlen >= 24 else network.slash24(rng)
         if block.num_addresses < count + 2:
@@ -239,7 +239,7 @@ def _consecutive_addresses(world: World, count: int) -> list[str]:
         first = rng.randint(1, block.num_addresses - count - 1)
         base = int(block.network_address)
         candidates = [str(ipaddress.IPv4Address(base + first + i)) for i in range(count)]
-        if all(world.claim_ip(ip) for ip in candidates):
+        if world.claim_ips(candidates):
             return candidates
     raise ValueError("no /24 of a hosting network has a free run of consecutive addresses")
 
@@ -263,7 +263,9 @@ def sequential_slash24_operator(world: World, scale: Scale) -> ActorRecord:
     script = _operator_script(world)
     marker = "".join(rng.choice(string.ascii_lowercase + string.digits) for _ in range(8))
     script.append(f"mkdir -p /tmp/.{marker} && cd /tmp/.{marker} && ls -la")
-    addresses = _consecutive_addresses(world, max(3, scale.count(rng, 3, 8)))
+    # One operator's block: a handful of addresses however big the window (a bigger window has
+    # more operators, not longer runs).
+    addresses = _consecutive_addresses(world, min(8, max(3, scale.count(rng, 3, 8))))
     lengths = [rng.randint(10 * MINUTE, 40 * MINUTE) for _ in addresses]
     gaps = [rng.randint(MINUTE, 15 * MINUTE) for _ in addresses]
     total = sum(lengths) + sum(gaps) + 30 * MINUTE
