@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 from scipy import stats
+from scipy.sparse.csgraph import connected_components
 
 from coord_core.analysis import features as fk
 from coord_core.analysis.common_values import common_stems
@@ -243,27 +244,24 @@ class _DictionaryTest:
 
 def _largest_stem_chain(frame: SessionFrame, walkers: np.ndarray) -> np.ndarray:
     """The largest set of walkers joined pairwise through shared uncommon base words (a chain of
-    consecutive slices of one rule-expanded list); common stems join nothing."""
-    if len(walkers) == 0:
-        return walkers
-    parent = list(range(len(walkers)))
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    first_with: dict[str, int] = {}
+    consecutive slices of one rule-expanded list); common stems join nothing. Ties: the chain
+    holding the lowest walker."""
     common = common_stems()
+    word_ids: dict[str, int] = {}
+    rows: list[int] = []
+    cols: list[int] = []
     for i, src in enumerate(walkers.tolist()):
         for word in set(frame.source_stem_lists.get(int(src), [])) - common:
-            j = first_with.setdefault(word, i)
-            parent[root(i)] = root(j)
-    roots = np.array([root(i) for i in range(len(walkers))])
-    values, counts = np.unique(roots, return_counts=True)
-    best = values[np.lexsort((values, -counts))[0]]
-    return np.sort(walkers[roots == best])
+            rows.append(i)
+            cols.append(word_ids.setdefault(word, len(word_ids)))
+    if not rows:
+        return walkers[:1]
+    # Walkers and words as one bipartite graph: its components are the chains.
+    n = len(walkers)
+    graph = sp.coo_matrix((np.ones(len(rows)), (rows, np.asarray(cols) + n)), shape=(n + len(word_ids),) * 2)
+    _, labels = connected_components(graph, directed=False)
+    counts = np.bincount(labels[:n])
+    return np.sort(walkers[labels[:n] == int(np.argmax(counts))])
 
 
 @dataclass(frozen=True)
