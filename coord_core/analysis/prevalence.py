@@ -70,16 +70,13 @@ class Prevalence:
         return {"source": self.source, "endemic_values": len(self.endemic_keys()), "digest": self.digest()}
 
 
-def _history_columns(frame: SessionFrame) -> np.ndarray:
-    return np.flatnonzero(frame.kind_mask(*HISTORY_KINDS))
-
-
 def apply(frame: SessionFrame, prevalence: Prevalence) -> int:
     """Mark the frame's endemic features (``frame.endemic``); returns how many were marked."""
     endemic = prevalence.endemic_keys()
     mask = np.zeros(len(frame.feature_names), dtype=bool)
     if endemic:
-        for fid in _history_columns(frame).tolist():
+        cols, _ = frame.kind_columns(*HISTORY_KINDS)
+        for fid in cols.tolist():
             mask[fid] = feature_key(frame.feature_names[fid]) in endemic
     frame.endemic = mask
     return int(mask.sum())
@@ -90,7 +87,7 @@ def daily_observations(frame: SessionFrame) -> dict[int, dict[str, tuple[int, in
     kinds' values held by two or more sources that day. What a run stores for later runs."""
     if frame.n_sessions == 0:
         return {}
-    cols = _history_columns(frame)
+    cols, history = frame.kind_columns(*HISTORY_KINDS)
     if len(cols) == 0:
         return {}
     days = np.floor(frame.start / DAY_SECONDS).astype(np.int64)
@@ -99,10 +96,9 @@ def daily_observations(frame: SessionFrame) -> dict[int, dict[str, tuple[int, in
         (np.ones(frame.n_sessions), (day_index, frame.source)),
         shape=(len(day_values), frame.n_sources),
     )
-    active.data[:] = 1.0
     active.sum_duplicates()
-    active.data[:] = 1.0
-    sub = frame.incidence[:, cols].tocsc()
+    active.data[:] = 1.0  # a source active on a day counts once, however many sessions
+    sub = history.tocsc()
     net16 = np.where(
         frame.source_is_v6, -1 - np.arange(frame.n_sources), frame.source_ipv4.astype(np.int64) >> 16
     )
