@@ -50,7 +50,8 @@ PUBLIC_HOSTS: frozenset[str] = frozenset(
 
 
 @functools.cache
-def _tranco_top() -> frozenset[str]:
+def tranco_top() -> frozenset[str]:
+    """The Tranco top-10k domains shipped with ``pymispwarninglists`` (popular, so public)."""
     try:
         import pymispwarninglists
     except ImportError:  # pragma: no cover - a declared dependency
@@ -222,6 +223,6 @@ def is_public_host(host: str) -> bool:
     host = host.lower()
     if host in PUBLIC_HOSTS:
         return True
-    top = _tranco_top()
+    top = tranco_top()
     parts = host.split(".")
     return any(".".join(parts[i:]) in top for i in range(len(parts) - 1))

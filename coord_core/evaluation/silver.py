@@ -32,7 +32,6 @@ the same report, byte for byte.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import ipaddress
 import json
@@ -42,10 +41,10 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from coord_core.analysis.common_values import EMPTY_CONTENT_HASHES, tranco_top
 from coord_core.contracts.campaigns import AnalysisResult, Verdict
 from coord_core.contracts.sessions import AttackSession, Download, LoginAttempt, Upload
 
@@ -84,14 +83,6 @@ MIN_SECRET_ENTROPY_RATIO = 0.8  # Shannon entropy over log2(length): characters 
 MAX_SECRET_LETTER_RUN = 3  # a longer run of same-case letters is a word, not noise
 MAX_SECRET_PREDICTABLE = 0.5  # share of neighbour pairs that repeat, count or walk the keyboard
 
-# Hashes of the empty file: a failed or truncated download, never a shared payload.
-_EMPTY_FILE_HASHES = frozenset(
-    {
-        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
-        "da39a3ee5e6b4b0d3255bfef95601890afd80709",
-        "d41d8cd98f00b204e9800998ecf8427e",
-    }
-)
 # Public hosting, code sharing and package sites: fetching from them says nothing about who.
 _PUBLIC_HOSTS = frozenset(
     (
@@ -135,7 +126,7 @@ def _is_public_name(host: str) -> bool:
     """A public hosting/code-sharing site or a popular domain, or a subdomain of one."""
     parts = host.split(".")
     return any(
-        ".".join(parts[i:]) in _PUBLIC_HOSTS or ".".join(parts[i:]) in _tranco_top()
+        ".".join(parts[i:]) in _PUBLIC_HOSTS or ".".join(parts[i:]) in tranco_top()
         for i in range(len(parts) - 1)
     )
 
@@ -152,19 +143,6 @@ def _host_is_usable(host: str | None) -> bool:
     if "." not in host or host.endswith((".local", ".localhost", ".invalid", ".example")):
         return False
     return not _is_public_name(host)
-
-
-@functools.cache
-def _tranco_top() -> frozenset[str]:
-    """The Tranco top-10k domains shipped with ``pymispwarninglists`` (popular, so public)."""
-    try:
-        import pymispwarninglists
-    except ImportError:  # pragma: no cover - a declared dependency
-        return frozenset()
-    path = Path(pymispwarninglists.__file__).parent / "data/misp-warninglists/lists/tranco10k/list.json"
-    if not path.is_file():  # pragma: no cover - shipped with the package
-        return frozenset()
-    return frozenset(str(d).lower().rstrip(".") for d in json.loads(path.read_text(encoding="utf-8"))["list"])
 
 
 def canonical_url(url: str) -> str | None:
@@ -201,7 +179,7 @@ def _payload_host_is_public(url: str) -> bool:
 
 def _usable_hash(shasum: str | None) -> str | None:
     value = (shasum or "").strip().lower()
-    if len(value) < 32 or not all(ch in "0123456789abcdef" for ch in value) or value in _EMPTY_FILE_HASHES:
+    if len(value) < 32 or not all(ch in "0123456789abcdef" for ch in value) or value in EMPTY_CONTENT_HASHES:
         return None
     return value
 
