@@ -149,15 +149,24 @@ _KEY_AT = {ch: (r, c + 0.5 * r) for r, row in enumerate(_KEY_ROWS) for c, ch in 
 _KEY_AT.update({shifted: _KEY_AT[base] for shifted, base in zip("!@#$%^&*()_+", "1234567890-=", strict=True)})
 
 
+_KEY_NEIGHBOURS = frozenset(
+    a + b
+    for a, (ra, ca) in _KEY_AT.items()
+    for b, (rb, cb) in _KEY_AT.items()
+    if abs(ra - rb) <= 1 and abs(ca - cb) <= 1.5
+)
+
+
 def _keyboard_walk(text: str) -> bool:
     """Most consecutive keys are neighbours on the keyboard (``1q2w3e4r``, ``zaq12wsx``)."""
-    keys = [_KEY_AT.get(ch) for ch in text.lower()]
-    steps = [
-        abs(a[0] - b[0]) <= 1 and abs(a[1] - b[1]) <= 1.5
-        for a, b in itertools.pairwise(keys)
-        if a is not None and b is not None
-    ]
-    return bool(steps) and sum(steps) >= 0.6 * (len(text) - 1)
+    lower = text.lower()
+    keys = _KEY_AT
+    known = neighbours = 0
+    for a, b in itertools.pairwise(lower):
+        if a in keys and b in keys:
+            known += 1
+            neighbours += a + b in _KEY_NEIGHBOURS
+    return known > 0 and neighbours >= 0.6 * (len(text) - 1)
 
 
 _DIGIT_RUN = re.compile(r"\d{2,}")
@@ -175,6 +184,7 @@ def _class_changes(text: str) -> int:
     return sum(_char_class(a) != _char_class(b) for a, b in itertools.pairwise(read))
 
 
+@functools.lru_cache(maxsize=1 << 18)
 def secret_bits(text: str) -> float:
     """Estimated entropy of a random-looking secret in bits; 0 for anything a person would pick.
 
@@ -184,16 +194,16 @@ def secret_bits(text: str) -> float:
     """
     if len(text) < 10 or len(text) > 128 or not text.isascii() or not text.isprintable():
         return 0.0
-    stem = password_stem(text)
-    if stem is not None and stem.isalpha() and len(stem) >= 4:
-        return 0.0
     classes = [
         any(c.islower() for c in text),
         any(c.isupper() for c in text),
         any(c.isdigit() for c in text),
         any(not c.isalnum() for c in text),
     ]
-    if sum(classes) < 2 or len(set(text)) < 0.6 * len(text) or _keyboard_walk(text):
+    if sum(classes) < 2 or len(set(text)) < 0.6 * len(text):
+        return 0.0
+    stem = password_stem(text)
+    if (stem is not None and stem.isalpha() and len(stem) >= 4) or _keyboard_walk(text):
         return 0.0
     core = text
     for _ in range(4):  # the rule-added affixes (``!``, ``@2024``, ``#1``) and a capital first letter
@@ -208,6 +218,7 @@ def secret_bits(text: str) -> float:
     return round(len(text) * math.log2(alphabet), 3)
 
 
+@functools.lru_cache(maxsize=1 << 18)
 def is_common_password(password: str) -> bool:
     """A default, a head-of-list password, or a keyboard walk (``!qaz@WSX``): everybody tries them."""
     return (

@@ -190,8 +190,10 @@ def dictionary_groups(
     for key, chain in chains.items():
         # A chain absorbs the account strata it overlaps: one list, whichever accounts it tried.
         members = chain
+        in_chain = np.zeros(frame.n_sources, dtype=bool)
+        in_chain[chain] = True
         for n, (_, _, account_members) in enumerate(account_groups):
-            if np.intersect1d(account_members, chain).size:
+            if in_chain[account_members].any():
                 members = np.union1d(members, account_members)
                 absorbed.add(n)
         groups.append(test.group(members, np.asarray(of_client[key], dtype=np.int64), key))

