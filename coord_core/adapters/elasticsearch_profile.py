@@ -31,7 +31,7 @@ from coord_core.adapters.elasticsearch_source import (
     interval_query,
 )
 from coord_core.contracts.events import LoginAttempt
-from coord_core.quality.source_profile import (
+from coord_core.contracts.source_profile import (
     DEFAULT_LOOKBACK,
     HOUR,
     ProfileHour,

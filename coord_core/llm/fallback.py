@@ -7,7 +7,8 @@ campaign, and every claim cites the evidence it restates.
 from __future__ import annotations
 
 from coord_core.contracts.campaigns import Campaign, Verdict
-from coord_core.llm.output import SENTENCE_CHARS, CheckedAnswer, Claim
+from coord_core.contracts.narratives import CheckedAnswer, Claim
+from coord_core.llm.output import SENTENCE_CHARS
 from coord_core.llm.untrusted import bounded_text
 
 _VERDICT_TEXT = {

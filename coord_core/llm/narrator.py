@@ -18,12 +18,13 @@ from typing import Any
 from ollama import ResponseError
 
 from coord_core.contracts.campaigns import Campaign
+from coord_core.contracts.narratives import NarrativeRecord, RejectedClaim
 from coord_core.contracts.sessions import AttackSession
 from coord_core.llm.config import NarratorConfig
 from coord_core.llm.fallback import deterministic_answer
 from coord_core.llm.gpu_report import loaded_models, nvml_devices
 from coord_core.llm.model_selection import CandidateCheck, ModelUnavailable, SelectedModel, select_model
-from coord_core.llm.output import NARRATIVE_SCHEMA, CheckedAnswer, InvalidAnswer, RejectedClaim, check_answer
+from coord_core.llm.output import NARRATIVE_SCHEMA, InvalidAnswer, check_answer
 from coord_core.llm.prompt import Prompt, build_prompt
 from coord_core.llm.transport import (
     ChatAnswer,
@@ -39,32 +40,6 @@ log = logging.getLogger(__name__)
 STATUS_OK = "ok"
 STATUS_UNAVAILABLE = "unavailable"
 STATUS_REJECTED = "rejected"
-
-
-@dataclass(frozen=True)
-class NarrativeRecord:
-    """What is stored for one campaign in ``coord.narratives``."""
-
-    campaign_id: str
-    status: str  # ok | unavailable | rejected
-    reason: str
-    source: str  # llm | deterministic
-    answer: CheckedAnswer
-    rejected: tuple[RejectedClaim, ...]
-    model: str | None
-    model_digest: str | None
-    prompt_sha256: str
-
-    def narrative(self) -> dict[str, Any]:
-        return {
-            "source": self.source,
-            "summary": self.answer.summary,
-            "hypotheses": list(self.answer.hypotheses),
-            "claims": [c.as_dict() for c in self.answer.claims],
-        }
-
-    def rejected_claims(self) -> list[dict[str, Any]]:
-        return [r.as_dict() for r in self.rejected]
 
 
 @dataclass

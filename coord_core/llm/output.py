@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection
-from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from coord_core.contracts.narratives import CheckedAnswer, Claim, RejectedClaim
 
 SUMMARY_CHARS = 1500
 SENTENCE_CHARS = 600
@@ -73,33 +74,6 @@ class _Answer(BaseModel):
 
 class InvalidAnswer(ValueError):
     """The model's text is not a JSON object of the narrative schema."""
-
-
-@dataclass(frozen=True)
-class Claim:
-    text: str
-    evidence_ids: tuple[str, ...]
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"text": self.text, "evidence_ids": list(self.evidence_ids)}
-
-
-@dataclass(frozen=True)
-class RejectedClaim:
-    text: str
-    evidence_ids: tuple[str, ...]
-    reason: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"text": self.text, "evidence_ids": list(self.evidence_ids), "reason": self.reason}
-
-
-@dataclass(frozen=True)
-class CheckedAnswer:
-    summary: str
-    hypotheses: tuple[str, ...]
-    claims: tuple[Claim, ...]
-    rejected: tuple[RejectedClaim, ...] = field(default=())
 
 
 def parse_answer(content: str) -> _Answer:

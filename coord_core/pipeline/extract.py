@@ -21,13 +21,15 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from coord_core.contracts.data_quality import QuarantineEntry
 from coord_core.contracts.events import CowrieEvent
 from coord_core.contracts.sessions import AttackSession
+from coord_core.contracts.source_profile import SourceProfile
 from coord_core.contracts.window import DataWindow
 from coord_core.ingest.records import ReadRecord
 from coord_core.ingest.sessionize import session_from_events
-from coord_core.quality.source_profile import ProfileCounter, SourceProfile
-from coord_core.store.results import QuarantineEntry, ResultsStore
+from coord_core.quality.source_profile import ProfileCounter
+from coord_core.store.results import ResultsStore
 
 log = logging.getLogger(__name__)
 

@@ -13,9 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from coord_core.contracts.source_profile import ProfileHour, SourceProfile
 from coord_core.quality.frames import SensorRow, VolumeRow
 from coord_core.quality.history import IntervalCounts
-from coord_core.quality.source_profile import ProfileHour, SourceProfile
 
 
 @dataclass(frozen=True)

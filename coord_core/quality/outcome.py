@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from coord_core.contracts.data_quality import DQExpectationRow, QuarantineEntry
 from coord_core.ingest.records import ReadRecord
 from coord_core.quality.drift import Baseline
-from coord_core.store.results import DQExpectationRow, QuarantineEntry
 
 
 @dataclass(frozen=True)

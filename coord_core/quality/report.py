@@ -16,12 +16,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from coord_core.contracts.data_quality import QuarantineEntry
 from coord_core.contracts.events import KNOWN_EVENT_IDS
 from coord_core.quality.bounded import preview, reason_category
 from coord_core.quality.frames import hours_between
 from coord_core.quality.history import PastRun, parse_history
 from coord_core.quality.outcome import ExpectationResult, QualityOutcome
-from coord_core.store.results import QuarantineEntry
 
 TREND_RUNS = 12
 # Where a viewer inserts the view-time trend section (an HTML comment: inert in the stored page).

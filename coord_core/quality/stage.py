@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 
+from coord_core.contracts.data_quality import QuarantineEntry
 from coord_core.contracts.events import CowrieEvent
 from coord_core.contracts.window import DataWindow
 from coord_core.ingest.sessionize import session_from_events
@@ -19,7 +20,7 @@ from coord_core.quality.config import QualityConfig
 from coord_core.quality.outcome import QualityOutcome
 from coord_core.quality.report import render_report
 from coord_core.quality.validate import validate_interval
-from coord_core.store.results import QuarantineEntry, ResultsStore
+from coord_core.store.results import ResultsStore
 
 log = logging.getLogger(__name__)
 

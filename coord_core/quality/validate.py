@@ -19,8 +19,10 @@ from typing import Any
 
 import pandas as pd
 
+from coord_core.contracts.data_quality import QuarantineEntry
 from coord_core.contracts.events import KNOWN_EVENT_IDS
 from coord_core.contracts.sessions import AttackSession
+from coord_core.contracts.source_profile import SourceProfile
 from coord_core.ingest.records import ReadRecord
 from coord_core.quality import frames as fr
 from coord_core.quality.bounded import preview, reason_category
@@ -33,7 +35,6 @@ from coord_core.quality.outcome import (
     QualityCounts,
     QualityOutcome,
 )
-from coord_core.quality.source_profile import SourceProfile
 from coord_core.quality.suites import (
     RawResult,
     SuiteDefinitionError,
@@ -42,7 +43,6 @@ from coord_core.quality.suites import (
     resolve_thresholds,
     run_suites,
 )
-from coord_core.store.results import QuarantineEntry
 
 log = logging.getLogger(__name__)
 

@@ -8,15 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import psycopg
 from psycopg.types.json import Json, Jsonb
 
+from coord_core.contracts.narratives import NarrativeRecord
 from coord_core.contracts.window import DataWindow
-
-if TYPE_CHECKING:  # the narrator's record type; importing it here would pull in the Ollama client
-    from coord_core.llm.narrator import NarrativeRecord
 
 
 @dataclass(frozen=True)

@@ -19,35 +19,12 @@ import psycopg
 from psycopg.types.json import Json, Jsonb
 
 from coord_core.contracts.campaigns import AnalysisResult
+from coord_core.contracts.data_quality import DQExpectationRow, QuarantineEntry
 from coord_core.contracts.events import EventParseError, parse_event
 from coord_core.contracts.sessions import AttackSession
+from coord_core.contracts.source_profile import SourceProfile
 from coord_core.contracts.window import DataWindow
 from coord_core.ingest.records import ReadRecord
-from coord_core.quality.source_profile import SourceProfile
-
-
-@dataclass(frozen=True)
-class QuarantineEntry:
-    """One record that cannot be used, with the reason and the original bytes (nothing lost)."""
-
-    ref: str
-    record_key: str
-    reason: str
-    raw: str
-    expectations: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class DQExpectationRow:
-    suite: str
-    expectation: str
-    column: str
-    success: bool
-    critical: bool
-    element_count: int
-    unexpected_count: int
-    unexpected_percent: float
-    details: dict[str, Any]
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,9 @@ from elasticsearch import BadRequestError, Elasticsearch
 
 from coord_core.adapters.elasticsearch_profile import profile_lookback, profile_request
 from coord_core.adapters.elasticsearch_retry import RetryPolicy
+from coord_core.contracts.source_profile import SourceProfile
 from coord_core.ingest.cowrie_files import read_paths
-from coord_core.quality.source_profile import ProfileCounter, SourceProfile
+from coord_core.quality.source_profile import ProfileCounter
 from tests.elasticsearch.support import (
     REAL_SAMPLE,
     SiemIndices,

@@ -10,10 +10,11 @@ import pytest
 
 from coord_core.cli.lineage import render_lineage
 from coord_core.contracts.campaigns import AnalysisResult, Campaign
+from coord_core.contracts.narratives import NarrativeRecord
 from coord_core.contracts.sessions import AttackSession
 from coord_core.contracts.window import DataWindow
 from coord_core.llm.config import NarratorConfig
-from coord_core.llm.narrator import NarrativeRecord, Narrator
+from coord_core.llm.narrator import Narrator
 from coord_core.pipeline.load import load_interval
 from coord_core.pipeline.narrate import RunContext, ScoresChanged, narrate_interval, record_llm_off
 from coord_core.store.lineage import campaign_lineage

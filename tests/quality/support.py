@@ -10,10 +10,10 @@ from typing import Any
 
 from coord_core.contracts.events import parse_event
 from coord_core.contracts.sessions import AttackSession
+from coord_core.contracts.source_profile import ProfileHour, SensorHour, SourceProfile
 from coord_core.ingest.cowrie_files import read_file
 from coord_core.ingest.records import ReadRecord
 from coord_core.ingest.sessionize import in_window, sessionize
-from coord_core.quality.source_profile import ProfileHour, SensorHour, SourceProfile
 
 REPO = Path(__file__).resolve().parents[2]
 REAL_SAMPLE = REPO / "include" / "sample_data" / "tpot-cowrie-2025-10-24.json"

@@ -7,13 +7,13 @@ from datetime import timedelta
 
 import pytest
 
+from coord_core.contracts.data_quality import QuarantineEntry
+from coord_core.contracts.source_profile import ProfileError, ProfileHour, SourceProfile
 from coord_core.ingest.records import ReadRecord
 from coord_core.quality.config import QualityConfig
 from coord_core.quality.outcome import QualityOutcome
-from coord_core.quality.source_profile import ProfileError, ProfileHour, SourceProfile
 from coord_core.quality.suites import SuiteDefinitionError
 from coord_core.quality.validate import validate_interval
-from coord_core.store.results import QuarantineEntry
 from tests.quality.support import END, REAL_SAMPLE, START, read, sessions_of, steady_profile
 
 SENSOR = "37e2115ebaeb"  # the real sample's only sensor
