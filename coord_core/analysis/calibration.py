@@ -1,7 +1,7 @@
 """Calibrated confidence: raw group score -> probability that the verdict is right.
 
 One monotone map per verdict, fitted on generated windows of one seed range and checked on a
-disjoint one (``python -m coord_core.analysis.fit_calibration``), shipped as ``calibration.json``
+disjoint one (``python -m coord_core.evaluation.fit_calibration``), shipped as ``calibration.json``
 with its provenance. Two kinds: isotonic (pool-adjacent-violators; applied as a piecewise-linear
 interpolation between block centres) and Platt (a logistic curve, two parameters, steadier on
 few examples); the fit keeps whichever validates better.

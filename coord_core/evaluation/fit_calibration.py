@@ -1,7 +1,7 @@
 """Refit the shipped confidence calibration on generated scenarios, and check it on others.
 
-    python -m coord_core.analysis.fit_calibration                 # fit + check, write the asset
-    python -m coord_core.analysis.fit_calibration --seeds 6 --check-seeds 3 --dry-run
+    python -m coord_core.evaluation.fit_calibration                 # fit + check, write the asset
+    python -m coord_core.evaluation.fit_calibration --seeds 6 --check-seeds 3 --dry-run
 
 Fits one map per verdict from each predicted group's raw score (evidence
 ``confidence.raw_score``) to whether the group is correct as ``coord eval`` judges it
@@ -124,7 +124,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "suite": "default",
             "groups": len(fit_rows),
         },
-        "refit": "python -m coord_core.analysis.fit_calibration",
+        "refit": "python -m coord_core.evaluation.fit_calibration",
     }
     fitted = Calibration(maps=maps, provenance=provenance)
     check_rows = collect("evaluation", list(range(2000, 2000 + args.check_seeds)), sizes)
