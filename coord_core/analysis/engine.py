@@ -27,6 +27,7 @@ from coord_core.analysis.calibration import Calibration, shipped_calibration
 from coord_core.analysis.frame import SessionFrame
 from coord_core.analysis.grouping import group_sources
 from coord_core.analysis.infrastructure import SourceInfra, group_infrastructure
+from coord_core.analysis.intel_evidence import threat_intel_evidence
 from coord_core.analysis.intel_matches import INTEL_TOOL_PREFIX, merge_matches
 from coord_core.analysis.linking import Proposal, detect, link_threshold
 from coord_core.analysis.parameters import AnalysisParameters
@@ -44,7 +45,6 @@ from coord_core.contracts.campaigns import (
     Verdict,
 )
 from coord_core.contracts.threat_intel import IntelMatch, ThreatIntelLookup
-from coord_core.intel.evidence import threat_intel_evidence
 
 DEEP_MAX_SOURCES = 50_000
 STANDARD_PERMUTATIONS = 199

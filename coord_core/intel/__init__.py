@@ -5,5 +5,6 @@ cross-interval campaign; ``live_publisher`` and ``feed_publisher`` write it. Bac
 analysis step (the Airflow glue builds the source with ``connections.threat_intel_source``)::
 
     lookup = source.lookup(interval_indicators(campaign_sessions))   # never raises
-    evidence = threat_intel_evidence(lookup, evidence_id=f"{cid}:threat_intel", as_of=window.end)
+
+and ``coord_core.analysis.intel_evidence`` scores the lookup as the campaign's ``threat_intel`` evidence.
 """

@@ -16,7 +16,6 @@ from datetime import date, datetime
 
 from coord_core.contracts.campaigns import Campaign, Verdict
 from coord_core.contracts.sessions import AttackSession
-from coord_core.contracts.window import DataWindow
 from coord_core.intel import identifiers, taxonomy
 from coord_core.intel.indicators import (
     Observable,
@@ -25,6 +24,7 @@ from coord_core.intel.indicators import (
     session_observables,
     url_observables,
 )
+from coord_core.intel.occurrence import CampaignOccurrence
 from coord_core.intel.report import evidence_report
 from coord_core.intel.settings import MispExportSettings
 
@@ -61,15 +61,6 @@ _ROLE = {
 def qualifies(campaign: Campaign, min_confidence: float) -> bool:
     """Whether a campaign occurrence is exported (the same rule as the SQL in ``store.exports``)."""
     return campaign.verdict is not Verdict.COINCIDENTAL and campaign.confidence >= min_confidence
-
-
-@dataclass(frozen=True)
-class CampaignOccurrence:
-    """One interval's occurrence of a campaign with its member sessions that are still stored."""
-
-    window: DataWindow
-    campaign: Campaign
-    sessions: tuple[AttackSession, ...]
 
 
 @dataclass(frozen=True)

@@ -10,12 +10,9 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
+from coord_core.intel.occurrence import CampaignOccurrence
 from coord_core.intel.taxonomy import likelihood_band
-
-if TYPE_CHECKING:
-    from coord_core.intel.campaign_event import CampaignOccurrence
 
 MAX_EVIDENCE_ROWS = 50
 MAX_STATISTIC_CHARS = 2000

@@ -15,8 +15,9 @@ from typing import Any
 from coord_core.contracts.campaigns import AnalysisResult
 from coord_core.contracts.window import DataWindow
 from coord_core.intel import identifiers
-from coord_core.intel.campaign_event import CampaignEvent, CampaignOccurrence, build_event, qualifies
+from coord_core.intel.campaign_event import CampaignEvent, build_event, qualifies
 from coord_core.intel.export import EventPublisher, ExportBatch, SightingSpec
+from coord_core.intel.occurrence import CampaignOccurrence
 from coord_core.intel.settings import MispExportSettings
 from coord_core.store import exports
 from coord_core.store.results import ResultsStore

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from coord_core.contracts.campaigns import AnalysisResult, Campaign, Evidence, RunInfo, Verdict
 from coord_core.contracts.sessions import AttackSession, Download, LoginAttempt
 from coord_core.contracts.window import DataWindow
-from coord_core.intel.campaign_event import CampaignOccurrence
+from coord_core.intel.occurrence import CampaignOccurrence
 
 T0 = datetime(2025, 10, 24, 2, tzinfo=UTC)
 HOUR = timedelta(hours=1)

@@ -13,8 +13,9 @@ import pytest
 
 from coord_core.contracts.campaigns import Verdict
 from coord_core.intel import identifiers
-from coord_core.intel.campaign_event import CampaignOccurrence, build_event, qualifies
+from coord_core.intel.campaign_event import build_event, qualifies
 from coord_core.intel.misp_format import misp_event
+from coord_core.intel.occurrence import CampaignOccurrence
 from coord_core.intel.report import code_block, markdown_text
 from coord_core.intel.settings import MispExportSettings
 from coord_core.intel.taxonomy import likelihood_band, likelihood_tag

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
+from coord_core.analysis.intel_evidence import threat_intel_evidence
 from coord_core.contracts.campaigns import Evidence
 from coord_core.contracts.threat_intel import Indicator, IntelMatch, ThreatIntelLookup
-from coord_core.intel.evidence import threat_intel_evidence
 
 AS_OF = datetime(2025, 10, 24, 12, tzinfo=UTC)
 IP = Indicator(kind="ip-src", value="192.0.2.1")
