@@ -111,9 +111,9 @@ def extract_interval(
     else:
         store.clear_source_profile(window)
     quarantined = store.replace_quarantine(window, "parse", splitter.bad)
-    _drop_events_owned_elsewhere(store, window)
+    store.drop_staged_sessions_starting_outside(window)
     session_count = store.replace_sessions(window, _sessions_from_staging(store, window))
-    staged, fingerprint = _staged_summary(store, window)
+    staged, fingerprint = store.staged_summary(window)
     outcome = ExtractOutcome(
         read=staged + quarantined,
         staged_events=staged,
@@ -123,25 +123,6 @@ def extract_interval(
     )
     log.info("extracted %s: %s", window.label, outcome.as_dict())
     return outcome
-
-
-def _drop_events_owned_elsewhere(store: ResultsStore, window: DataWindow) -> None:
-    """Keep only events of sessions whose first event lies inside the window."""
-    with store.conn.transaction():
-        store.conn.execute(
-            """
-            DELETE FROM coord.staged_events e
-            USING (
-                SELECT sensor, session FROM coord.staged_events
-                WHERE interval_start = %(s)s AND interval_end = %(e)s
-                GROUP BY sensor, session
-                HAVING min(ts) < %(s)s OR min(ts) >= %(e)s
-            ) outside
-            WHERE e.interval_start = %(s)s AND e.interval_end = %(e)s
-              AND e.sensor = outside.sensor AND e.session = outside.session
-            """,
-            {"s": window.start, "e": window.end},
-        )
 
 
 def _sessions_from_staging(store: ResultsStore, window: DataWindow) -> Iterator[AttackSession]:
@@ -159,22 +140,3 @@ def _sessions_from_staging(store: ResultsStore, window: DataWindow) -> Iterator[
         bucket.append(event)
     if bucket:
         yield session_from_events(bucket)
-
-
-def _staged_summary(store: ResultsStore, window: DataWindow) -> tuple[int, str]:
-    """Count and order-independent fingerprint of everything this interval read."""
-    row = store.conn.execute(
-        """
-        SELECT (SELECT count(*) FROM coord.staged_events
-                WHERE interval_start = %(s)s AND interval_end = %(e)s),
-               md5(coalesce((SELECT string_agg(record_key, ',' ORDER BY record_key) FROM (
-                   SELECT record_key FROM coord.staged_events
-                   WHERE interval_start = %(s)s AND interval_end = %(e)s
-                   UNION ALL
-                   SELECT record_key FROM coord.quarantine
-                   WHERE interval_start = %(s)s AND interval_end = %(e)s AND stage = 'parse') k), ''))
-        """,
-        {"s": window.start, "e": window.end},
-    ).fetchone()
-    assert row is not None
-    return int(row[0]), str(row[1])

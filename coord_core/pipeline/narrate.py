@@ -23,6 +23,15 @@ from coord_core.llm.prompt import sessions_of
 from coord_core.store.narratives import LlmRunRecord, replace_narratives, save_llm_run
 from coord_core.store.results import ResultsStore
 
+__all__ = [
+    "NarratorConfig",
+    "RunContext",
+    "ScoresChanged",
+    "narrate_interval",
+    "record_llm_off",
+    "scores_fingerprint",
+]
+
 log = logging.getLogger(__name__)
 
 

@@ -18,6 +18,7 @@ from coord_core.adapters.elasticsearch_enrichment import (
     CAMPAIGN_TEMPLATE,
     SESSION_TEMPLATE,
     EnrichmentIndices,
+    EnrichmentWriteError,
     document_id,
     install_index_templates,
     write_enrichment,
@@ -25,6 +26,14 @@ from coord_core.adapters.elasticsearch_enrichment import (
 from coord_core.adapters.elasticsearch_retry import RetryPolicy
 from coord_core.contracts.window import DataWindow
 from coord_core.store.results import ResultsStore
+
+__all__ = [
+    "EXPORT_TARGET",
+    "EnrichmentIndices",
+    "EnrichmentWriteError",
+    "check_indices",
+    "publish_enrichment",
+]
 
 log = logging.getLogger(__name__)
 

@@ -206,6 +206,43 @@ class ResultsStore:
                     raise RuntimeError(f"staged record {ref} no longer parses: {exc}") from exc
                 yield ReadRecord(ref=ref, raw=raw, time=ts, event=event)
 
+    def drop_staged_sessions_starting_outside(self, window: DataWindow) -> None:
+        """Keep only the staged events of sessions whose first event lies inside the window."""
+        with self.conn.transaction():
+            self.conn.execute(
+                """
+                DELETE FROM coord.staged_events e
+                USING (
+                    SELECT sensor, session FROM coord.staged_events
+                    WHERE interval_start = %(s)s AND interval_end = %(e)s
+                    GROUP BY sensor, session
+                    HAVING min(ts) < %(s)s OR min(ts) >= %(e)s
+                ) outside
+                WHERE e.interval_start = %(s)s AND e.interval_end = %(e)s
+                  AND e.sensor = outside.sensor AND e.session = outside.session
+                """,
+                {"s": window.start, "e": window.end},
+            )
+
+    def staged_summary(self, window: DataWindow) -> tuple[int, str]:
+        """Count of staged events and an order-independent fingerprint of everything the interval read
+        (staged and parse-quarantined record keys)."""
+        row = self.conn.execute(
+            """
+            SELECT (SELECT count(*) FROM coord.staged_events
+                    WHERE interval_start = %(s)s AND interval_end = %(e)s),
+                   md5(coalesce((SELECT string_agg(record_key, ',' ORDER BY record_key) FROM (
+                       SELECT record_key FROM coord.staged_events
+                       WHERE interval_start = %(s)s AND interval_end = %(e)s
+                       UNION ALL
+                       SELECT record_key FROM coord.quarantine
+                       WHERE interval_start = %(s)s AND interval_end = %(e)s AND stage = 'parse') k), ''))
+            """,
+            {"s": window.start, "e": window.end},
+        ).fetchone()
+        assert row is not None
+        return int(row[0]), str(row[1])
+
     def replace_quarantine(self, window: DataWindow, stage: str, entries: Iterable[QuarantineEntry]) -> int:
         count = 0
         with self.conn.transaction():

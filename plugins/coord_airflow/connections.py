@@ -34,7 +34,7 @@ def misp_connection() -> Any:
     true), ``ca_path`` (a CA bundle) and ``timeout`` (seconds)."""
     from airflow.sdk import BaseHook
 
-    from coord_core.adapters.misp_client import MispConnection
+    from coord_core.pipeline.misp import MispConnection
 
     conn = BaseHook.get_connection(MISP_CONN_ID)
     extra = conn.extra_dejson
@@ -67,8 +67,7 @@ def threat_intel_source(redis: Any | None = None) -> Any:
     """The ``ThreatIntelSource`` for analysis steps: MISP through ``coord_misp`` behind the Redis
     rate limiter ``misp`` (extra ``rate_limit_per_minute``, default 60), else one that reports
     every lookup as failed because no MISP is configured."""
-    from coord_core.intel.threat_intel import MispThreatIntel, UnconfiguredThreatIntel
-    from coord_core.store.rate_limiter import SlidingWindowRateLimiter
+    from coord_core.pipeline.misp import MispThreatIntel, SlidingWindowRateLimiter, UnconfiguredThreatIntel
 
     if not connection_is_defined(MISP_CONN_ID):
         return UnconfiguredThreatIntel(reason=f"no {MISP_CONN_ID} connection configured")
@@ -137,7 +136,7 @@ def ollama_client() -> tuple[Any, Any, str]:
     import ollama
     from airflow.sdk import BaseHook
 
-    from coord_core.llm.config import NarratorConfig
+    from coord_core.pipeline.narrate import NarratorConfig
 
     conn = BaseHook.get_connection(OLLAMA_CONN_ID)
     config = NarratorConfig.from_extras(conn.extra_dejson)

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from fastapi import FastAPI, Request
 
-    from coord_core.quality.stored_reports import StoredReport, StoredReportReader
+    from coord_core.pipeline.stores import StoredReport, StoredReportReader
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ _INDEX_LIMIT = 100
 def airflow_reader() -> Iterator["StoredReportReader"]:
     """A reader on the ``coord_postgres`` Airflow connection, closed after the request."""
     from coord_airflow import connections
-    from coord_core.quality.stored_reports import StoredReportReader
+    from coord_core.pipeline.stores import StoredReportReader
 
     conn = connections.results_db()
     try:

@@ -1,4 +1,4 @@
-"""Glue for the maintenance DAG: connections to clients, then ``coord_core.store.retention``."""
+"""Glue for the maintenance DAG: connections to clients, then the store's retention policy."""
 
 from __future__ import annotations
 
@@ -9,9 +9,7 @@ from coord_airflow import connections
 
 
 def apply_retention(context: Any) -> dict[str, int]:
-    from coord_core.store import retention
-    from coord_core.store.migrations import migrate
-    from coord_core.store.results import ResultsStore
+    from coord_core.pipeline.stores import ResultsStore, migrate, retention
 
     conn = connections.results_db()
     try:

@@ -44,7 +44,7 @@ def _window(context: Any) -> Any:
 
 @contextmanager
 def _store() -> Iterator[Any]:
-    from coord_core.store.results import ResultsStore
+    from coord_core.pipeline.stores import ResultsStore
 
     conn = connections.results_db()
     try:
@@ -66,7 +66,7 @@ def _input_paths(params: Any) -> list[str]:
 
 
 def migrate_schema() -> dict[str, Any]:
-    from coord_core.store.migrations import migrate
+    from coord_core.pipeline.stores import migrate
 
     conn = connections.results_db()
     try:
@@ -80,8 +80,7 @@ def migrate_schema() -> dict[str, Any]:
 def extract(context: Any) -> dict[str, Any]:
     """Stage the interval from the run's source (files or Elasticsearch) with its drift baseline."""
     from coord_core.pipeline.extract import extract_interval
-    from coord_core.store.results import RunRecord
-    from coord_core.version import code_version
+    from coord_core.pipeline.stores import RunRecord, code_version
 
     params = _params(context)
     window = _window(context)
@@ -153,7 +152,7 @@ class _FilesSource:
         return None
 
     def records(self) -> Any:
-        from coord_core.ingest.cowrie_files import read_paths
+        from coord_core.pipeline.sources import read_paths
 
         return read_paths(self.locations)
 
@@ -177,14 +176,14 @@ class _ElasticsearchSource:
     profiles_stream = False
 
     def __init__(self, client: Any, window: Any, params: Any, patterns: list[str]) -> None:
-        from coord_core.adapters.elasticsearch_source import ElasticsearchIntervalReader
+        from coord_core.pipeline.sources import elasticsearch_reader
 
         widened = window.widened(params.session_slack)
         self.client = client
         self.window = window
         self.lookback = params.baseline_lookback
         self.locations = patterns
-        self.reader = ElasticsearchIntervalReader(client, widened.start, widened.end, index_patterns=patterns)
+        self.reader = elasticsearch_reader(client, widened.start, widened.end, patterns)
         self._profile: Any = None
 
     def query(self) -> dict[str, Any]:
@@ -194,11 +193,11 @@ class _ElasticsearchSource:
         return self.reader.records()
 
     def profile(self) -> Any:
-        from coord_core.adapters.elasticsearch_profile import profile_lookback
+        from coord_core.pipeline.sources import elasticsearch_profile
 
         if self.lookback is None:
             return None
-        self._profile = profile_lookback(
+        self._profile = elasticsearch_profile(
             self.client, self.window.start, lookback=self.lookback, index_patterns=self.locations
         )
         return self._profile
@@ -264,7 +263,7 @@ def _report_lineage(context: Any, *, inputs: list[str], outputs: list[str]) -> N
 
 def _best_effort_redis() -> Any:
     """Redis as a cache: not configured or unreachable means a warning, never a failed run."""
-    from coord_core.store.redis_resilience import BestEffortRedis
+    from coord_core.pipeline.stores import BestEffortRedis
 
     if not connections.connection_is_defined(connections.REDIS_CONN_ID):
         log.warning("no %s connection: Redis cache and tracking are off", connections.REDIS_CONN_ID)
@@ -276,16 +275,17 @@ def validate(context: Any) -> dict[str, Any]:
     """Great Expectations gate: quarantine bad rows, store results and report, stop on critical."""
     from airflow.sdk.exceptions import AirflowFailException
 
-    from coord_core.quality.config import QualityConfig
-    from coord_core.quality.stage import validate_stage
+    from coord_core.pipeline.validate import validate_interval
 
     params = _params(context)
     window = _window(context)
-    config = QualityConfig(
-        critical_threshold=params.critical_failure_threshold, timestamp_slack=params.session_slack
-    )
     with _store() as store:
-        outcome = validate_stage(store, window, config)
+        outcome = validate_interval(
+            store,
+            window,
+            critical_threshold=params.critical_failure_threshold,
+            timestamp_slack=params.session_slack,
+        )
         store.update_run(context["dag_run"].dag_id, window, dq_gate_passed=outcome.gate.passed)
     _report_lineage(
         context,
@@ -310,15 +310,14 @@ def validate(context: Any) -> dict[str, Any]:
 def analyze(context: Any) -> dict[str, Any]:
     """Run the analysis workflow; its checkpoints (PostgreSQL) let a retried try resume."""
     from coord_core.pipeline.analyze import analyze_interval
-    from coord_core.store.result_cache import AnalysisResultCache
-    from coord_core.workflow.checkpoint import open_checkpointer
+    from coord_core.pipeline.stores import AnalysisResultCache, workflow_checkpointer
 
     params = _params(context)
     window = _window(context)
     redis = _best_effort_redis()
     checkpoint_conn = connections.results_db()
     try:
-        checkpointer = open_checkpointer(checkpoint_conn)
+        checkpointer = workflow_checkpointer(checkpoint_conn)
         with _store() as store:
             summary = analyze_interval(
                 store,
@@ -405,7 +404,7 @@ def _misp_export_settings() -> Any:
 
     from airflow.sdk import Variable
 
-    from coord_core.intel.settings import MispExportSettings
+    from coord_core.pipeline.misp import MispExportSettings
 
     raw = Variable.get(MISP_EXPORT_VARIABLE, default=None)
     if not raw:
@@ -428,8 +427,7 @@ def _misp_feed_dir() -> Path:
 
 def publish_misp(context: Any) -> dict[str, Any]:
     """Export qualifying campaigns to the ``coord_misp`` MISP, or to a MISP feed folder without one."""
-    from coord_core.intel.feed_publisher import FeedPublisher
-    from coord_core.intel.live_publisher import LiveMispPublisher
+    from coord_core.pipeline.misp import FeedPublisher, LiveMispPublisher
     from coord_core.pipeline.publish_misp import export_interval
 
     params = _params(context)
@@ -471,8 +469,11 @@ def publish_misp(context: Any) -> dict[str, Any]:
 
 def publish_elasticsearch(context: Any) -> dict[str, Any]:
     """Write the per-session and per-campaign enrichment when ``coord_elasticsearch`` is set."""
-    from coord_core.adapters.elasticsearch_enrichment import EnrichmentIndices, EnrichmentWriteError
-    from coord_core.pipeline.publish_elasticsearch import publish_enrichment
+    from coord_core.pipeline.publish_elasticsearch import (
+        EnrichmentIndices,
+        EnrichmentWriteError,
+        publish_enrichment,
+    )
 
     window = _window(context)
     dag_run = context["dag_run"]
@@ -550,8 +551,7 @@ def finish(context: Any) -> dict[str, Any]:
 
 def narrate(context: Any) -> dict[str, Any]:
     """LLM narrative per campaign (``gpu`` queue); with ``llm`` false it records that it was off."""
-    from coord_core.llm.config import NarratorConfig
-    from coord_core.pipeline.narrate import RunContext, narrate_interval, record_llm_off
+    from coord_core.pipeline.narrate import NarratorConfig, RunContext, narrate_interval, record_llm_off
 
     params = _params(context)
     window = _window(context)
