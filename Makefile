@@ -38,9 +38,11 @@ run: $(VENV)/.synced
 stop: $(VENV)/.synced
 	$(BIN)/coord local-stop
 
+# The layering (README, "Layering") is checked by import-linter with the contracts in .importlinter.
 lint: $(VENV)/.synced
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	PYTHONPATH=$(CURDIR)/plugins $(BIN)/lint-imports --no-cache
 
 typecheck: $(VENV)/.synced
 	$(BIN)/mypy coord_core plugins dags tests
