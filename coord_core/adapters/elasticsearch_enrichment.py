@@ -23,7 +23,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
@@ -95,16 +95,6 @@ class EnrichmentWriteSummary:
     retried_items: int
     write_id: str
     indices: EnrichmentIndices = field(default_factory=EnrichmentIndices)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "session_documents": self.session_documents,
-            "campaign_documents": self.campaign_documents,
-            "stale_deleted": self.stale_deleted,
-            "retried_items": self.retried_items,
-            "write_id": self.write_id,
-            "indices": {"sessions": self.indices.sessions, "campaigns": self.indices.campaigns},
-        }
 
 
 # --------------------------------------------------------------------------------------------
@@ -431,7 +421,7 @@ def write_enrichment(
     if stale and refresh:
         _refresh(client, targets, policy)
     summary = EnrichmentWriteSummary(sessions, campaigns, stale, outcome.retried, write_id, indices)
-    log.info("enrichment for %s: %s", run_id, summary.as_dict())
+    log.info("enrichment for %s: %s", run_id, asdict(summary))
     return summary
 
 

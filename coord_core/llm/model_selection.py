@@ -27,9 +27,6 @@ class CandidateCheck:
     model: str
     outcome: str  # selected | missing | not a chat model
 
-    def as_dict(self) -> dict[str, str]:
-        return {"model": self.model, "outcome": self.outcome}
-
 
 @dataclass(frozen=True)
 class SelectedModel:

@@ -55,14 +55,6 @@ class Usage:
         self.output_tokens += answer.eval_count
         self.generation_ms += answer.total_duration_ns // 1_000_000
 
-    def as_dict(self) -> dict[str, int]:
-        return {
-            "calls": self.calls,
-            "prompt_tokens": self.prompt_tokens,
-            "output_tokens": self.output_tokens,
-            "generation_ms": self.generation_ms,
-        }
-
 
 @dataclass
 class Narrator:

@@ -17,9 +17,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import timedelta
-from typing import Any
 
 from coord_core.contracts.data_quality import QuarantineEntry
 from coord_core.contracts.events import CowrieEvent
@@ -45,15 +44,6 @@ class ExtractOutcome:
     quarantined: int
     sessions: int
     input_fingerprint: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "read": self.read,
-            "staged_events": self.staged_events,
-            "quarantined": self.quarantined,
-            "sessions": self.sessions,
-            "input_fingerprint": self.input_fingerprint,
-        }
 
 
 class _Splitter:
@@ -121,7 +111,7 @@ def extract_interval(
         sessions=session_count,
         input_fingerprint=fingerprint,
     )
-    log.info("extracted %s: %s", window.label, outcome.as_dict())
+    log.info("extracted %s: %s", window.label, asdict(outcome))
     return outcome
 
 

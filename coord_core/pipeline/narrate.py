@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from psycopg.types.json import Jsonb
@@ -150,10 +150,10 @@ def narrate_interval(
             model=model.name if model else None,
             model_digest=model.digest if model else None,
             model_details=model.details if model else {},
-            candidates=[c.as_dict() for c in narrator.tried],
+            candidates=[asdict(c) for c in narrator.tried],
             narratives=len(records),
             counts=counts,
-            usage=narrator.usage.as_dict(),
+            usage=asdict(narrator.usage),
             gpu=gpu,
         ),
     )

@@ -10,6 +10,7 @@ where they went. A document Elasticsearch still refuses after the retries raises
 from __future__ import annotations
 
 import logging
+from dataclasses import asdict
 from typing import Any
 
 from elasticsearch import Elasticsearch
@@ -25,6 +26,7 @@ from coord_core.adapters.elasticsearch_enrichment import (
 )
 from coord_core.adapters.elasticsearch_retry import RetryPolicy
 from coord_core.contracts.window import DataWindow
+from coord_core.store import exports
 from coord_core.store.results import ResultsStore
 
 __all__ = [
@@ -87,7 +89,7 @@ def publish_enrichment(
             for c in sorted(result.campaigns, key=lambda c: c.campaign_id)
         },
     }
-    store.record_export(window, EXPORT_TARGET, location, items)
+    exports.record_export(store.conn, window, EXPORT_TARGET, location, items)
     store.audit(
         actor=actor,
         action="exported",
@@ -104,9 +106,9 @@ def publish_enrichment(
             "templates": {t.name: t.action for t in templates},
         },
     )
-    log.info("published %s to %s: %s", window.label, location, summary.as_dict())
+    log.info("published %s to %s: %s", window.label, location, asdict(summary))
     return {
-        **summary.as_dict(),
+        **asdict(summary),
         "templates": {t.name: t.action for t in templates},
         "location": location,
     }

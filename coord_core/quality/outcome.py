@@ -95,14 +95,6 @@ class QualityCounts:
     def quarantined(self) -> int:
         return self.quarantined_parse + self.quarantined_validate
 
-    def as_dict(self) -> dict[str, int]:
-        return {
-            "read": self.read,
-            "valid": self.valid,
-            "quarantined_parse": self.quarantined_parse,
-            "quarantined_validate": self.quarantined_validate,
-        }
-
 
 @dataclass(frozen=True)
 class QualityOutcome:

@@ -15,6 +15,7 @@ from psycopg.types.json import Json, Jsonb
 
 from coord_core.contracts.narratives import NarrativeRecord
 from coord_core.contracts.window import DataWindow
+from coord_core.store.pg_text import pg_text
 
 
 @dataclass(frozen=True)
@@ -35,10 +36,6 @@ class LlmRunRecord:
     counts: dict[str, int] = field(default_factory=dict)
     usage: dict[str, int] = field(default_factory=dict)
     gpu: dict[str, Any] = field(default_factory=dict)
-
-
-def _pg_text(value: str) -> str:
-    return value.replace("\x00", "\\u0000")
 
 
 def replace_narratives(
@@ -65,7 +62,7 @@ def replace_narratives(
                         window.end,
                         r.campaign_id,
                         r.status,
-                        _pg_text(r.reason),
+                        pg_text(r.reason),
                         r.model,
                         r.model_digest,
                         Json(r.narrative()),
@@ -101,7 +98,7 @@ def save_llm_run(conn: psycopg.Connection[Any], window: DataWindow, run: LlmRunR
                 run.run_id,
                 run.try_number,
                 run.status,
-                _pg_text(run.reason),
+                pg_text(run.reason),
                 run.worker,
                 run.server,
                 run.server_version,

@@ -25,6 +25,7 @@ from coord_core.contracts.sessions import AttackSession
 from coord_core.contracts.source_profile import SourceProfile
 from coord_core.contracts.window import DataWindow
 from coord_core.ingest.records import ReadRecord
+from coord_core.store.pg_text import pg_text, pg_text_opt
 
 
 @dataclass(frozen=True)
@@ -177,7 +178,7 @@ class ResultsStore:
                             event.sensor,
                             event.session,
                             event.src_ip,
-                            _pg_text(record.raw),
+                            pg_text(record.raw),
                         )
                     )
                     count += 1
@@ -262,9 +263,9 @@ class ResultsStore:
                             stage,
                             entry.ref,
                             entry.record_key,
-                            _pg_text(entry.reason),
+                            pg_text(entry.reason),
                             list(entry.expectations),
-                            _pg_text(entry.raw),
+                            pg_text(entry.raw),
                         )
                     )
                     count += 1
@@ -314,7 +315,7 @@ class ResultsStore:
                         s.duration,
                         s.protocol,
                         s.dst_port,
-                        _pg_text_opt(s.client_version),
+                        pg_text_opt(s.client_version),
                         s.hassh,
                         len(s.logins),
                         len(s.commands),
@@ -323,7 +324,7 @@ class ResultsStore:
                         s.has_connect,
                         s.has_close,
                         False,
-                        _pg_text(s.model_dump_json()),
+                        pg_text(s.model_dump_json()),
                     )
                 )
 
@@ -418,7 +419,7 @@ class ResultsStore:
                    ON CONFLICT (interval_start, interval_end) DO UPDATE SET
                        gate_passed = EXCLUDED.gate_passed, gate_reason = EXCLUDED.gate_reason,
                        summary = EXCLUDED.summary, html = EXCLUDED.html""",
-                (*args, gate_passed, gate_reason, Jsonb(summary), _pg_text(html)),
+                (*args, gate_passed, gate_reason, Jsonb(summary), pg_text(html)),
             )
 
     def save_source_profile(self, window: DataWindow, profile: SourceProfile) -> None:
@@ -455,35 +456,6 @@ class ResultsStore:
             _window_args(window),
         ).fetchone()
         return SourceProfile.from_json(row[0], row[1]) if row else None
-
-    def data_quality_summaries_before(self, window: DataWindow, limit: int = 24) -> list[dict[str, Any]]:
-        """Stored summaries of intervals ending by this window's start, newest first.
-
-        For presentation only (the report's trend, rendered when viewed): what earlier runs
-        stored depends on what has been processed, so no verdict may be built on it.
-        """
-        rows = self.conn.execute(
-            "SELECT interval_start, interval_end, summary FROM coord.dq_reports "
-            "WHERE interval_end <= %s ORDER BY interval_start DESC LIMIT %s",
-            (window.start, limit),
-        ).fetchall()
-        return [
-            {**summary, "interval_start": start.isoformat(), "interval_end": end.isoformat()}
-            for start, end, summary in rows
-        ]
-
-    # -- exports ----------------------------------------------------------------------------
-
-    def record_export(self, window: DataWindow, target: str, location: str, items: dict[str, Any]) -> None:
-        """What the interval's results were published to (one row per target; a rerun replaces it)."""
-        with self.conn.transaction():
-            self.conn.execute(
-                """INSERT INTO coord.exports (interval_start, interval_end, target, location, items)
-                   VALUES (%s, %s, %s, %s, %s)
-                   ON CONFLICT (interval_start, interval_end, target) DO UPDATE SET
-                       location = EXCLUDED.location, items = EXCLUDED.items""",
-                (*_window_args(window), target, location, Jsonb(items)),
-            )
 
     # -- analysis results -------------------------------------------------------------------
 
@@ -600,7 +572,7 @@ class ResultsStore:
                             e.factor,
                             e.score,
                             Json(e.statistic),
-                            _pg_text(e.summary),
+                            pg_text(e.summary),
                         )
                         for c in result.campaigns
                         for e in c.evidence
@@ -645,12 +617,3 @@ def _member_ip(session_id: str, ip_of_session: dict[str, str], campaign_ips: Seq
     if len(campaign_ips) == 1:
         return campaign_ips[0]
     raise LookupError(f"session {session_id} of a campaign is not among the interval's sessions")
-
-
-def _pg_text(value: str) -> str:
-    """PostgreSQL text cannot hold NUL; escape it visibly instead of losing the record."""
-    return value.replace("\x00", "\\u0000")
-
-
-def _pg_text_opt(value: str | None) -> str | None:
-    return None if value is None else _pg_text(value)

@@ -46,13 +46,10 @@ def misp_connection() -> Any:
         port = f":{conn.port}" if conn.port else ""
         path = f"/{conn.schema.strip('/')}" if conn.schema else ""
         url = f"{scheme}://{host}{port}{path}"
-    verify = extra.get("verify_ssl", True)
-    if isinstance(verify, str):
-        verify = verify.strip().lower() not in ("0", "false", "no", "off")
     return MispConnection(
         url=url,
         key=conn.password or str(extra.get("key") or ""),
-        verify_ssl=bool(verify),
+        verify_ssl=_flag(extra.get("verify_ssl"), True),
         ca_path=extra.get("ca_path") or None,
         timeout_s=float(extra.get("timeout", 30)),
     )

@@ -10,6 +10,7 @@ import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -137,7 +138,7 @@ def extract(context: Any) -> dict[str, Any]:
         inputs=source.lineage_inputs(),
         outputs=_results_tables("staged_events", "sessions", "quarantine", "dq_baselines"),
     )
-    return {"worker": executed_by(), "window": window.label, "source": params.source, **outcome.as_dict()}
+    return {"worker": executed_by(), "window": window.label, "source": params.source, **asdict(outcome)}
 
 
 class _FilesSource:

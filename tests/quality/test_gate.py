@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import asdict, replace
 from datetime import timedelta
 
 import pytest
@@ -38,7 +38,7 @@ def test_real_sample_passes_with_zero_critical_failures(baseline_outcome: Qualit
     assert outcome.gate.passed
     assert outcome.gate.critical_failures == ()
     assert [r.key for r in outcome.results if r.critical and (not r.success or r.unexpected_count)] == []
-    assert outcome.counts.as_dict() == {
+    assert asdict(outcome.counts) == {
         "read": 2057,
         "valid": 2057,
         "quarantined_parse": 0,
