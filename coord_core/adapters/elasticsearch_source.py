@@ -364,10 +364,3 @@ def _document_time(hit: Mapping[str, Any]) -> datetime | None:
     if isinstance(sort, list) and sort and isinstance(sort[0], int) and not isinstance(sort[0], bool):
         return _from_epoch(sort[0])
     return None
-
-
-def read_interval(
-    client: Elasticsearch, start: datetime, end: datetime, **options: Any
-) -> Iterator[ReadRecord]:
-    """Shorthand for ``ElasticsearchIntervalReader(client, start, end, **options).records()``."""
-    return ElasticsearchIntervalReader(client, start, end, **options).records()

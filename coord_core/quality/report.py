@@ -267,13 +267,6 @@ def _baseline(outcome: QualityOutcome) -> str:
     return _section("baseline", "Drift baseline", f"{intro}<table>{head}{rows}</table>")
 
 
-def _median(values: Sequence[float]) -> float | None:
-    if not values:
-        return None
-    mid = len(values) // 2
-    return values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2
-
-
 def _label(start: datetime, end: datetime) -> str:
     return f"{start.isoformat()} – {end.isoformat()}"
 

@@ -357,7 +357,3 @@ def _gate(results: Sequence[ExpectationResult]) -> GateDecision:
     if warnings:
         reason += "; warnings: " + ", ".join(f"{r.key} ({r.unexpected_count} rows)" for r in warnings)
     return GateDecision(True, reason, (), warning_keys)
-
-
-def _listing(results: Sequence[ExpectationResult]) -> str:
-    return ", ".join(f"{r.key} ({r.unexpected_count} rows)" for r in results)

@@ -21,10 +21,6 @@ LOG_NAME = "cowrie.json"
 TRUTH_NAME = "truth.json"
 
 
-def ordered_events(plans: Sequence[SessionPlan]) -> list[dict[str, Any]]:
-    return list(_iter_ordered(plans))
-
-
 def _iter_ordered(plans: Sequence[SessionPlan]) -> Any:
     ordered = sorted(plans, key=lambda p: (p.connect_us, p.sensor.name, p.session_id))
     pending: list[tuple[int, int, int, dict[str, Any]]] = []
