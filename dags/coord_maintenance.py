@@ -6,9 +6,12 @@ Wiring only; the work is in ``coord_core.store.retention``.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Unpack
 
 from airflow.sdk import Param, dag, task
+
+if TYPE_CHECKING:  # the task context's type; Airflow evaluates only the return annotations
+    from airflow.sdk import Context
 
 
 @dag(
@@ -30,7 +33,7 @@ from airflow.sdk import Param, dag, task
 )
 def coord_maintenance() -> None:
     @task
-    def apply_retention(**context: Any) -> dict[str, int]:
+    def apply_retention(**context: Unpack[Context]) -> dict[str, int]:
         from coord_airflow import maintenance_tasks
 
         return maintenance_tasks.apply_retention(context)

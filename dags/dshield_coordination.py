@@ -15,9 +15,12 @@ from __future__ import annotations
 
 import os
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, Unpack
 
 from airflow.sdk import Asset, CronDataIntervalTimetable, Param, dag, task
+
+if TYPE_CHECKING:  # the task context's type; Airflow evaluates only the return annotations
+    from airflow.sdk import Context
 
 # Airflow Assets the tasks update (logical names of the results stores; OpenLineage events carry
 # the real hosts, see coord_core/openlineage_datasets.py). Other DAGs can schedule on them.
@@ -91,55 +94,55 @@ def dshield_coordination() -> None:
         return pipeline_tasks.migrate_schema()
 
     @task(outlets=[STAGED_SESSIONS])
-    def extract(**context: Any) -> dict[str, Any]:
+    def extract(**context: Unpack[Context]) -> dict[str, Any]:
         from coord_airflow import pipeline_tasks
 
         return pipeline_tasks.extract(context)
 
     @task
-    def validate(**context: Any) -> dict[str, Any]:
+    def validate(**context: Unpack[Context]) -> dict[str, Any]:
         from coord_airflow import pipeline_tasks
 
         return pipeline_tasks.validate(context)
 
     @task
-    def analyze(**context: Any) -> dict[str, Any]:
+    def analyze(**context: Unpack[Context]) -> dict[str, Any]:
         from coord_airflow import pipeline_tasks
 
         return pipeline_tasks.analyze(context)
 
     @task(outlets=[CAMPAIGNS])
-    def load(**context: Any) -> dict[str, Any]:
+    def load(**context: Unpack[Context]) -> dict[str, Any]:
         from coord_airflow import pipeline_tasks
 
         return pipeline_tasks.load(context)
 
     @task(outlets=[CAMPAIGN_CACHE])
-    def publish_redis(**context: Any) -> dict[str, Any]:
+    def publish_redis(**context: Unpack[Context]) -> dict[str, Any]:
         from coord_airflow import pipeline_tasks
 
         return pipeline_tasks.publish_redis(context)
 
     @task(queue=GPU_QUEUE, execution_timeout=timedelta(hours=2))
-    def narrate(**context: Any) -> dict[str, Any]:
+    def narrate(**context: Unpack[Context]) -> dict[str, Any]:
         from coord_airflow import pipeline_tasks
 
         return pipeline_tasks.narrate(context)
 
     @task(outlets=[MISP_EVENTS])
-    def publish_misp(**context: Any) -> dict[str, Any]:
+    def publish_misp(**context: Unpack[Context]) -> dict[str, Any]:
         from coord_airflow import pipeline_tasks
 
         return pipeline_tasks.publish_misp(context)
 
     @task
-    def publish_elasticsearch(**context: Any) -> dict[str, Any]:
+    def publish_elasticsearch(**context: Unpack[Context]) -> dict[str, Any]:
         from coord_airflow import pipeline_tasks
 
         return pipeline_tasks.publish_elasticsearch(context)
 
     @task
-    def finish(**context: Any) -> dict[str, Any]:
+    def finish(**context: Unpack[Context]) -> dict[str, Any]:
         from coord_airflow import pipeline_tasks
 
         return pipeline_tasks.finish(context)

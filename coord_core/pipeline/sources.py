@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from coord_core.ingest.cowrie_files import read_paths
+from coord_core.ingest.records import ReadRecord
 
 if TYPE_CHECKING:
     from elasticsearch import Elasticsearch
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
     from coord_core.adapters.elasticsearch_source import ElasticsearchIntervalReader
     from coord_core.contracts.source_profile import SourceProfile
 
-__all__ = ["elasticsearch_profile", "elasticsearch_reader", "read_paths"]
+__all__ = ["ReadRecord", "elasticsearch_profile", "elasticsearch_reader", "read_paths"]
 
 
 def elasticsearch_reader(

@@ -6,7 +6,19 @@ Secrets stay in the connections; nothing here logs a password or key.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
+
+if TYPE_CHECKING:
+    import ollama
+    import psycopg
+    import redis
+    from airflow.sdk import Connection
+    from elasticsearch import Elasticsearch
+    from pymisp import PyMISP
+
+    from coord_core.contracts.threat_intel import ThreatIntelSource
+    from coord_core.pipeline.misp import MispConnection
+    from coord_core.pipeline.narrate import NarratorConfig
 
 POSTGRES_CONN_ID = "coord_postgres"
 REDIS_CONN_ID = "coord_redis"
@@ -15,20 +27,21 @@ MISP_CONN_ID = "coord_misp"
 OLLAMA_CONN_ID = "coord_ollama"
 
 
-def results_db() -> Any:
-    """A psycopg (3) connection to the results database."""
+def results_db() -> psycopg.Connection[Any]:
+    """A psycopg (3) connection to the results database (the hook declares a psycopg2/3 union)."""
     from airflow.providers.postgres.hooks.postgres import PostgresHook
 
-    return PostgresHook(postgres_conn_id=POSTGRES_CONN_ID).get_conn()
+    return cast("psycopg.Connection[Any]", PostgresHook(postgres_conn_id=POSTGRES_CONN_ID).get_conn())
 
 
-def redis_client() -> Any:
+def redis_client() -> redis.Redis[Any]:
     from airflow.providers.redis.hooks.redis import RedisHook
 
-    return RedisHook(redis_conn_id=REDIS_CONN_ID).get_conn()  # type: ignore[no-untyped-call]
+    client: redis.Redis[Any] = RedisHook(redis_conn_id=REDIS_CONN_ID).get_conn()  # type: ignore[no-untyped-call]
+    return client
 
 
-def misp_connection() -> Any:
+def misp_connection() -> MispConnection:
     """``coord_misp`` as a ``MispConnection``: host (a URL, or a host name with the connection's
     port and path), API key in the password or extra ``key``, extras ``verify_ssl`` (default
     true), ``ca_path`` (a CA bundle) and ``timeout`` (seconds)."""
@@ -55,12 +68,12 @@ def misp_connection() -> Any:
     )
 
 
-def misp_client() -> Any:
+def misp_client() -> PyMISP:
     """A PyMISP client for ``coord_misp`` (it talks to MISP while it is created)."""
     return misp_connection().open()
 
 
-def threat_intel_source(redis: Any | None = None) -> Any:
+def threat_intel_source(redis: redis.Redis[Any] | None = None) -> ThreatIntelSource:
     """The ``ThreatIntelSource`` for analysis steps: MISP through ``coord_misp`` behind the Redis
     rate limiter ``misp`` (extra ``rate_limit_per_minute``, default 60), else one that reports
     every lookup as failed because no MISP is configured."""
@@ -123,7 +136,7 @@ def _is_ipv6(host: str) -> bool:
         return False
 
 
-def ollama_client() -> tuple[Any, Any, str]:
+def ollama_client() -> tuple[ollama.Client, NarratorConfig, str]:
     """An ``ollama.Client`` for ``coord_ollama``, its narration settings and its URL (for records).
 
     Extras: ``models`` (ordered list or comma-separated), timeouts and retries (see
@@ -159,12 +172,12 @@ class ElasticsearchSettings:
     campaign_index: str | None
 
 
-def _extras(conn: Any) -> dict[str, Any]:
+def _extras(conn: Connection) -> dict[str, Any]:
     extras = conn.extra_dejson
     return dict(extras) if isinstance(extras, dict) else {}
 
 
-def _es_url(conn: Any, extras: dict[str, Any]) -> str:
+def _es_url(conn: Connection, extras: dict[str, Any]) -> str:
     scheme = str(extras.get("scheme") or (conn.schema if conn.schema in ("http", "https") else "http"))
     if scheme not in ("http", "https"):
         raise ValueError(f"{ELASTICSEARCH_CONN_ID}: scheme must be http or https, not {scheme!r}")
@@ -172,7 +185,7 @@ def _es_url(conn: Any, extras: dict[str, Any]) -> str:
     return f"{scheme}://{host}:{int(conn.port or 9200)}"
 
 
-def _flag(value: Any, default: bool) -> bool:
+def _flag(value: object, default: bool) -> bool:
     if value is None:
         return default
     if isinstance(value, str):
@@ -201,7 +214,7 @@ def elasticsearch_settings() -> ElasticsearchSettings:
     )
 
 
-def elasticsearch_client() -> Any:
+def elasticsearch_client() -> Elasticsearch:
     """An ``elasticsearch.Elasticsearch`` client from the ``coord_elasticsearch`` connection.
 
     Built by the provider's ``ElasticsearchPythonHook`` (which pins the server's compatibility
@@ -229,4 +242,5 @@ def elasticsearch_client() -> Any:
     elif conn.login:
         args["basic_auth"] = (conn.login, conn.password or "")
     hook = ElasticsearchPythonHook(hosts=[url], es_conn_args=args)
-    return hook.get_conn
+    client: Elasticsearch = hook.get_conn
+    return client

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 from coord_airflow import connections
 
+if TYPE_CHECKING:
+    from airflow.sdk import Context
 
-def apply_retention(context: Any) -> dict[str, int]:
+
+def apply_retention(context: Context) -> dict[str, int]:
     from coord_core.pipeline.stores import ResultsStore, migrate, retention
 
     conn = connections.results_db()

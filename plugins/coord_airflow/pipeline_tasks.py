@@ -12,9 +12,20 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from coord_airflow import connections, lineage
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+    from elasticsearch import Elasticsearch
+
+    from coord_core.contracts.source_profile import SourceProfile
+    from coord_core.contracts.window import DataWindow
+    from coord_core.pipeline.misp import FeedPublisher, LiveMispPublisher, MispExportSettings
+    from coord_core.pipeline.params import PipelineParams
+    from coord_core.pipeline.sources import ReadRecord
+    from coord_core.pipeline.stores import BestEffortRedis, ResultsStore
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +34,7 @@ BUNDLED_SAMPLE = REPO_ROOT / "include" / "sample_data"
 INPUT_PATHS_VARIABLE = "coord_input_paths"
 MISP_FEED_DIR_VARIABLE = "coord_misp_feed_dir"
 MISP_EXPORT_VARIABLE = "coord_misp_export"
+PIPELINE_ACTOR = "airflow:pipeline"
 
 
 def executed_by() -> str:
@@ -32,19 +44,19 @@ def executed_by() -> str:
     return os.environ.get("COORD_WORKER_NAME") or socket.gethostname()
 
 
-def _params(context: Any) -> Any:
+def _params(context: Context) -> PipelineParams:
     from coord_core.pipeline.params import PipelineParams
 
     raw = {k: v for k, v in dict(context["params"]).items() if v is not None}
     return PipelineParams.model_validate(raw)
 
 
-def _window(context: Any) -> Any:
+def _window(context: Context) -> DataWindow:
     return _params(context).window(context.get("data_interval_start"), context.get("data_interval_end"))
 
 
 @contextmanager
-def _store() -> Iterator[Any]:
+def _store() -> Iterator[ResultsStore]:
     from coord_core.pipeline.stores import ResultsStore
 
     conn = connections.results_db()
@@ -54,7 +66,28 @@ def _store() -> Iterator[Any]:
         conn.close()
 
 
-def _input_paths(params: Any) -> list[str]:
+def _audit(
+    store: ResultsStore,
+    context: Context,
+    window: DataWindow,
+    action: str,
+    details: dict[str, Any] | None = None,
+    *,
+    actor: str = PIPELINE_ACTOR,
+) -> None:
+    """One ``coord.audit_log`` row for this DAG run and interval."""
+    dag_run = context["dag_run"]
+    store.audit(
+        actor=actor,
+        action=action,
+        dag_id=dag_run.dag_id,
+        run_id=dag_run.run_id,
+        window=window,
+        details=details,
+    )
+
+
+def _input_paths(params: PipelineParams) -> list[str]:
     if params.input_paths:
         return list(params.input_paths)
     from airflow.sdk import Variable
@@ -78,7 +111,7 @@ def migrate_schema() -> dict[str, Any]:
     return {"worker": executed_by(), "applied": applied}
 
 
-def extract(context: Any) -> dict[str, Any]:
+def extract(context: Context) -> dict[str, Any]:
     """Stage the interval from the run's source (files or Elasticsearch) with its drift baseline."""
     from coord_core.pipeline.extract import extract_interval
     from coord_core.pipeline.stores import RunRecord, code_version
@@ -104,13 +137,13 @@ def extract(context: Any) -> dict[str, Any]:
             )
             starter = getattr(dag_run, "triggering_user_name", None) or "scheduler"
             run_type = str(getattr(dag_run.run_type, "value", dag_run.run_type))
-            store.audit(
+            _audit(
+                store,
+                context,
+                window,
+                "run_started",
+                {"conf": dict(dag_run.conf or {}), "try_number": context["ti"].try_number},
                 actor=f"airflow:{run_type}:{starter}",
-                action="run_started",
-                dag_id=dag_run.dag_id,
-                run_id=dag_run.run_id,
-                window=window,
-                details={"conf": dict(dag_run.conf or {}), "try_number": context["ti"].try_number},
             )
             outcome = extract_interval(
                 store,
@@ -152,12 +185,12 @@ class _FilesSource:
     def query(self) -> dict[str, Any] | None:
         return None
 
-    def records(self) -> Any:
+    def records(self) -> Iterator[ReadRecord]:
         from coord_core.pipeline.sources import read_paths
 
         return read_paths(self.locations)
 
-    def profile(self) -> Any:
+    def profile(self) -> SourceProfile | None:
         return None
 
     def lineage_fields(self) -> dict[str, Any]:
@@ -176,7 +209,9 @@ class _ElasticsearchSource:
 
     profiles_stream = False
 
-    def __init__(self, client: Any, window: Any, params: Any, patterns: list[str]) -> None:
+    def __init__(
+        self, client: Elasticsearch, window: DataWindow, params: PipelineParams, patterns: list[str]
+    ) -> None:
         from coord_core.pipeline.sources import elasticsearch_reader
 
         widened = window.widened(params.session_slack)
@@ -185,15 +220,15 @@ class _ElasticsearchSource:
         self.lookback = params.baseline_lookback
         self.locations = patterns
         self.reader = elasticsearch_reader(client, widened.start, widened.end, patterns)
-        self._profile: Any = None
+        self._profile: SourceProfile | None = None
 
     def query(self) -> dict[str, Any]:
         return self.reader.lineage().query or {}
 
-    def records(self) -> Any:
+    def records(self) -> Iterator[ReadRecord]:
         return self.reader.records()
 
-    def profile(self) -> Any:
+    def profile(self) -> SourceProfile | None:
         from coord_core.pipeline.sources import elasticsearch_profile
 
         if self.lookback is None:
@@ -223,11 +258,11 @@ class _ElasticsearchSource:
         self.client.close()
 
 
-def _files_source(params: Any) -> _FilesSource:
+def _files_source(params: PipelineParams) -> _FilesSource:
     return _FilesSource(_input_paths(params))
 
 
-def _elasticsearch_source(context: Any, params: Any) -> _ElasticsearchSource:
+def _elasticsearch_source(context: Context, params: PipelineParams) -> _ElasticsearchSource:
     if not connections.connection_is_defined(connections.ELASTICSEARCH_CONN_ID):
         raise ValueError(
             f"source 'elasticsearch' needs the {connections.ELASTICSEARCH_CONN_ID} Airflow connection"
@@ -251,18 +286,18 @@ def _results_tables(*tables: str) -> list[str]:
     return lineage.postgres_tables(connections.POSTGRES_CONN_ID, tables)
 
 
-def _redis_keys(redis: Any, *patterns: str) -> list[str]:
+def _redis_keys(redis: BestEffortRedis, *patterns: str) -> list[str]:
     if redis.client is None:
         return []
     return lineage.redis_keys(connections.REDIS_CONN_ID, patterns)
 
 
-def _report_lineage(context: Any, *, inputs: list[str], outputs: list[str]) -> None:
+def _report_lineage(context: Context, *, inputs: list[str], outputs: list[str]) -> None:
     """Hand the task's real inputs/outputs to Airflow's lineage collector (OpenLineage)."""
     lineage.report(context["ti"], inputs=inputs, outputs=outputs)
 
 
-def _best_effort_redis() -> Any:
+def _best_effort_redis() -> BestEffortRedis:
     """Redis as a cache: not configured or unreachable means a warning, never a failed run."""
     from coord_core.pipeline.stores import BestEffortRedis
 
@@ -272,7 +307,7 @@ def _best_effort_redis() -> Any:
     return BestEffortRedis(client=connections.redis_client())
 
 
-def validate(context: Any) -> dict[str, Any]:
+def validate(context: Context) -> dict[str, Any]:
     """Great Expectations gate: quarantine bad rows, store results and report, stop on critical."""
     from airflow.sdk.exceptions import AirflowFailException
 
@@ -308,7 +343,7 @@ def validate(context: Any) -> dict[str, Any]:
     }
 
 
-def analyze(context: Any) -> dict[str, Any]:
+def analyze(context: Context) -> dict[str, Any]:
     """Run the analysis workflow; its checkpoints (PostgreSQL) let a retried try resume."""
     from coord_core.pipeline.analyze import analyze_interval
     from coord_core.pipeline.stores import AnalysisResultCache, workflow_checkpointer
@@ -352,7 +387,7 @@ def analyze(context: Any) -> dict[str, Any]:
     return {"worker": executed_by(), "window": window.label, **summary, "redis_failures": redis.failures}
 
 
-def load(context: Any) -> dict[str, Any]:
+def load(context: Context) -> dict[str, Any]:
     from datetime import timedelta
 
     from coord_core.pipeline.load import load_interval
@@ -372,7 +407,7 @@ def load(context: Any) -> dict[str, Any]:
     return {"worker": executed_by(), "window": window.label, **summary}
 
 
-def publish_redis(context: Any) -> dict[str, Any]:
+def publish_redis(context: Context) -> dict[str, Any]:
     from coord_core.pipeline.publish import publish_interval
 
     params = _params(context)
@@ -383,14 +418,7 @@ def publish_redis(context: Any) -> dict[str, Any]:
             redis, store, context["dag_run"].dag_id, window, alert_confidence=params.alert_confidence
         )
         if redis.failures:
-            store.audit(
-                actor="airflow:pipeline",
-                action="redis_unavailable",
-                dag_id=context["dag_run"].dag_id,
-                run_id=context["dag_run"].run_id,
-                window=window,
-                details={"failures": redis.failures},
-            )
+            _audit(store, context, window, "redis_unavailable", {"failures": redis.failures})
     _report_lineage(
         context,
         inputs=_results_tables("analysis_results", "campaign_identity"),
@@ -399,7 +427,7 @@ def publish_redis(context: Any) -> dict[str, Any]:
     return {"worker": executed_by(), "window": window.label, **outcome}
 
 
-def _misp_export_settings() -> Any:
+def _misp_export_settings() -> MispExportSettings:
     """The Variable ``coord_misp_export`` (JSON, see ``MispExportSettings``), else the defaults."""
     import json
 
@@ -426,7 +454,7 @@ def _misp_feed_dir() -> Path:
     return Path(home) / "coord_misp_feed"
 
 
-def publish_misp(context: Any) -> dict[str, Any]:
+def publish_misp(context: Context) -> dict[str, Any]:
     """Export qualifying campaigns to the ``coord_misp`` MISP, or to a MISP feed folder without one."""
     from coord_core.pipeline.misp import FeedPublisher, LiveMispPublisher
     from coord_core.pipeline.publish_misp import export_interval
@@ -435,7 +463,7 @@ def publish_misp(context: Any) -> dict[str, Any]:
     window = _window(context)
     dag_run = context["dag_run"]
     settings = _misp_export_settings()
-    publisher: Any
+    publisher: LiveMispPublisher | FeedPublisher
     if connections.connection_is_defined(connections.MISP_CONN_ID):
         misp = connections.misp_connection()
         log.info("exporting to MISP at %s", misp.location)
@@ -468,7 +496,7 @@ def publish_misp(context: Any) -> dict[str, Any]:
     return {"worker": executed_by(), "window": window.label, **outcome}
 
 
-def publish_elasticsearch(context: Any) -> dict[str, Any]:
+def publish_elasticsearch(context: Context) -> dict[str, Any]:
     """Write the per-session and per-campaign enrichment when ``coord_elasticsearch`` is set."""
     from coord_core.pipeline.publish_elasticsearch import (
         EnrichmentIndices,
@@ -501,19 +529,18 @@ def publish_elasticsearch(context: Any) -> dict[str, Any]:
                 dag_id=dag_run.dag_id,
                 run_id=dag_run.run_id,
                 location=settings.url,
-                actor="airflow:pipeline",
+                actor=PIPELINE_ACTOR,
                 indices=indices,
             )
         except EnrichmentWriteError as exc:
             # Every refused document is in the message; the task fails and Airflow retries it.
             log.error("Elasticsearch refused enrichment documents for %s: %s", window.label, exc)
-            store.audit(
-                actor="airflow:pipeline",
-                action="export_failed",
-                dag_id=dag_run.dag_id,
-                run_id=dag_run.run_id,
-                window=window,
-                details={
+            _audit(
+                store,
+                context,
+                window,
+                "export_failed",
+                {
                     "target": "elasticsearch",
                     "location": settings.url,
                     "failed": [str(f) for f in exc.failures[:20]],
@@ -535,22 +562,16 @@ def publish_elasticsearch(context: Any) -> dict[str, Any]:
     return {"worker": executed_by(), "window": window.label, **summary}
 
 
-def finish(context: Any) -> dict[str, Any]:
+def finish(context: Context) -> dict[str, Any]:
     window = _window(context)
     dag_run = context["dag_run"]
     with _store() as store:
         store.update_run(dag_run.dag_id, window, status="success")
-        store.audit(
-            actor="airflow:pipeline",
-            action="run_finished",
-            dag_id=dag_run.dag_id,
-            run_id=dag_run.run_id,
-            window=window,
-        )
+        _audit(store, context, window, "run_finished")
     return {"worker": executed_by(), "window": window.label, "status": "success"}
 
 
-def narrate(context: Any) -> dict[str, Any]:
+def narrate(context: Context) -> dict[str, Any]:
     """LLM narrative per campaign (``gpu`` queue); with ``llm`` false it records that it was off."""
     from coord_core.pipeline.narrate import NarratorConfig, RunContext, narrate_interval, record_llm_off
 

@@ -6,7 +6,7 @@ import json
 import logging
 from datetime import UTC, datetime
 from types import SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import psycopg
 import pytest
@@ -25,21 +25,26 @@ from tests.dags.airflow_env import airflow_conn_uri
 from tests.elasticsearch.cluster import EsServer, airflow_connection
 from tests.emulators.elasticsearch import ElasticsearchEmulator
 
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
 WINDOW = DataWindow(start=datetime(2025, 10, 24, 4, tzinfo=UTC), end=datetime(2025, 10, 24, 5, tzinfo=UTC))
 SECRET = "c2VjcmV0LWFwaS1rZXk="
 
 
-def _context() -> dict[str, Any]:
+def _context() -> Context:
+    """The keys the task reads, with stand-ins for the DAG run and task instance."""
     dag_run = SimpleNamespace(
         dag_id="dshield_coordination", run_id="manual__test", conf={}, run_type="manual"
     )
-    return {
+    context: dict[str, Any] = {
         "params": {},
         "dag_run": dag_run,
         "ti": SimpleNamespace(try_number=3, task_id="publish_elasticsearch"),
         "data_interval_start": WINDOW.start,
         "data_interval_end": WINDOW.end,
     }
+    return cast("Context", context)
 
 
 @pytest.fixture
