@@ -408,7 +408,7 @@ def load(context: Context) -> dict[str, Any]:
 
 
 def publish_redis(context: Context) -> dict[str, Any]:
-    from coord_core.pipeline.publish import publish_interval
+    from coord_core.pipeline.publish_redis import publish_interval
 
     params = _params(context)
     window = _window(context)
