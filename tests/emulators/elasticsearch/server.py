@@ -9,17 +9,16 @@ import importlib
 import json
 import re
 import sys
-import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from tests.emulators.base import EmulatorServer, HttpEmulator
 from tests.emulators.elasticsearch.bulk import auto_id, check_doc_id, item_error, parse_bulk, written
 from tests.emulators.elasticsearch.mappings import validate_mapping
 from tests.emulators.elasticsearch.search import Cluster
@@ -97,57 +96,33 @@ class _Fault:
     delay_s: float = 0.0
 
 
-class ElasticsearchEmulator:
+class _Server(EmulatorServer):
+    emulator: ElasticsearchEmulator
+
+
+class ElasticsearchEmulator(HttpEmulator[_Fault]):
     """The emulated cluster behind an HTTP server on 127.0.0.1; use as a context manager."""
+
+    thread_name = "es-emulator"
+    server_class = _Server
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, *, record_requests: bool = True) -> None:
         self.cluster = Cluster()
         self.requests: deque[RequestRecord] = deque(maxlen=10_000)
         self.record_requests = record_requests
-        self._faults: deque[_Fault] = deque()
         self._item_rejections = 0
         self._item_rejection_status = 429
-        self._fault_lock = threading.Lock()
-        self._server = _Server((host, port), _Handler, self)
-        self._thread: threading.Thread | None = None
-
-    # -- lifecycle -------------------------------------------------------------------------
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def start(self) -> ElasticsearchEmulator:
-        self._thread = threading.Thread(target=self._server.serve_forever, name="es-emulator", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def __enter__(self) -> ElasticsearchEmulator:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
+        super().__init__(host, port, _Handler)
 
     # -- test controls ---------------------------------------------------------------------
 
     def inject_faults(self, count: int, status: int = 429, *, path_contains: str | None = None) -> None:
         """The next ``count`` requests (whose path contains ``path_contains``) answer ``status``."""
-        with self._fault_lock:
-            self._faults.extend(_Fault(status, path_contains) for _ in range(count))
+        self._queue_faults(_Fault(status, path_contains), count)
 
     def inject_delay(self, count: int, seconds: float, *, path_contains: str | None = None) -> None:
         """The next ``count`` matching requests are answered only after ``seconds``."""
-        with self._fault_lock:
-            self._faults.extend(_Fault(0, path_contains, seconds) for _ in range(count))
+        self._queue_faults(_Fault(0, path_contains, seconds), count)
 
     def reject_bulk_items(self, count: int, status: int = 429) -> None:
         """The next ``count`` bulk items are rejected (``es_rejected_execution_exception`` for 429)."""
@@ -156,9 +131,9 @@ class ElasticsearchEmulator:
             self._item_rejection_status = status
 
     def clear_faults(self) -> None:
-        """Forget injected faults that no request has consumed yet."""
+        """Forget injected faults and bulk-item rejections that no request has consumed yet."""
+        super().clear_faults()
         with self._fault_lock:
-            self._faults.clear()
             self._item_rejections = 0
 
     @property
@@ -189,13 +164,8 @@ class ElasticsearchEmulator:
 
     # -- dispatch --------------------------------------------------------------------------
 
-    def _take_fault(self, path: str) -> _Fault | None:
-        with self._fault_lock:
-            for i, fault in enumerate(self._faults):
-                if fault.path_contains is None or fault.path_contains in path:
-                    del self._faults[i]
-                    return fault
-        return None
+    def _fault_matches(self, fault: _Fault, path: str) -> bool:
+        return fault.path_contains is None or fault.path_contains in path
 
     def _take_item_rejection(self) -> int | None:
         with self._fault_lock:
@@ -695,22 +665,6 @@ def _fault_error(status: int, path: str) -> EsError:
             "[0] primary shard is not active Timeout: [1m] (emulated fault)",
         )
     return EsError(status, "emulated_server_error", f"emulated fault {status} for [{path}]")
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
-            return  # the client gave up on the request (its timeout); nothing to answer
-        super().handle_error(request, client_address)
-
-    def __init__(
-        self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], emulator: ElasticsearchEmulator
-    ) -> None:
-        self.emulator = emulator
-        super().__init__(address, handler)
 
 
 class _Handler(BaseHTTPRequestHandler):

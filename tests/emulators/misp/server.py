@@ -13,16 +13,15 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import urlsplit
 
+from tests.emulators.base import EmulatorServer, HttpEmulator
 from tests.emulators.misp.state import DESCRIBE_TYPES, MispInstance
 from tests.emulators.misp.wire import JSON, MispError, cake_error, forbidden, method_not_allowed, save_success
 
@@ -60,67 +59,37 @@ def _route(method: str, pattern: str) -> Callable[[Route], Route]:
     return register
 
 
-class MispEmulator:
+class _Server(EmulatorServer):
+    emulator: MispEmulator
+
+
+class MispEmulator(HttpEmulator[_Fault]):
     """An emulated MISP behind an HTTP server on 127.0.0.1; use as a context manager."""
+
+    thread_name = "misp-emulator"
+    server_class = _Server
 
     def __init__(self, *, key: str = "emulator-key-0123456789abcdef0123456789abcdef", port: int = 0) -> None:
         self.key = key
         self.instance = MispInstance()
         self.requests: deque[RequestRecord] = deque(maxlen=10_000)
-        self._faults: deque[_Fault] = deque()
-        self._fault_lock = threading.Lock()
-        self._server = _Server(("127.0.0.1", port), _Handler, self)
-        self._thread: threading.Thread | None = None
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def start(self) -> MispEmulator:
-        self._thread = threading.Thread(target=self._server.serve_forever, name="misp-emulator", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def __enter__(self) -> MispEmulator:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
+        super().__init__("127.0.0.1", port, _Handler)
 
     # -- test controls ---------------------------------------------------------------------
 
     def inject_faults(self, count: int, status: int = 500, *, path_contains: str | None = None) -> None:
         """The next ``count`` requests (whose path contains ``path_contains``) answer ``status``."""
-        with self._fault_lock:
-            self._faults.extend(_Fault(status, path_contains) for _ in range(count))
+        self._queue_faults(_Fault(status, path_contains), count)
 
     def inject_delay(self, count: int, seconds: float, *, path_contains: str | None = None) -> None:
-        with self._fault_lock:
-            self._faults.extend(_Fault(0, path_contains, seconds) for _ in range(count))
-
-    def clear_faults(self) -> None:
-        with self._fault_lock:
-            self._faults.clear()
+        """The next ``count`` matching requests are answered only after ``seconds``."""
+        self._queue_faults(_Fault(0, path_contains, seconds), count)
 
     def calls(self, method: str, path_prefix: str) -> list[RequestRecord]:
         return [r for r in self.requests if r.method == method and r.path.startswith(path_prefix)]
 
-    def _take_fault(self, path: str) -> _Fault | None:
-        with self._fault_lock:
-            for i, fault in enumerate(self._faults):
-                if fault.path_contains is None or fault.path_contains in path:
-                    del self._faults[i]
-                    return fault
-        return None
+    def _fault_matches(self, fault: _Fault, path: str) -> bool:
+        return fault.path_contains is None or fault.path_contains in path
 
     # -- dispatch --------------------------------------------------------------------------
 
@@ -316,15 +285,6 @@ def _filters(body: Any, url: str) -> JSON:
 
 
 # -- HTTP --------------------------------------------------------------------------------------
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(self, address: tuple[str, int], handler: type[_Handler], emulator: MispEmulator) -> None:
-        super().__init__(address, handler)
-        self.emulator = emulator
 
 
 class _Handler(BaseHTTPRequestHandler):

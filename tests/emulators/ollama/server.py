@@ -10,10 +10,10 @@ import time
 from collections import deque
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
+from tests.emulators.base import EmulatorServer, HttpEmulator
 from tests.emulators.ollama.catalog import DEFAULT_KEEP_ALIVE, EmulatedModel, go_time, resolve_name
 from tests.emulators.ollama.responders import ChatCall, Reply
 from tests.emulators.ollama.wire import Format, OllamaError, check_options, decode_body, expect, keep_alive
@@ -72,8 +72,16 @@ class _Fault:
     seconds: float = 0.0
 
 
-class OllamaEmulator:
+class _Server(EmulatorServer):
+    block_on_close = False
+    emulator: OllamaEmulator
+
+
+class OllamaEmulator(HttpEmulator[_Fault]):
     """An Ollama server on 127.0.0.1 (ephemeral port) for the unmodified ``ollama.Client``."""
+
+    thread_name = "ollama-emulator"
+    server_class = _Server
 
     def __init__(
         self, models: list[EmulatedModel] | None = None, host: str = "127.0.0.1", port: int = 0
@@ -84,42 +92,16 @@ class OllamaEmulator:
             self.add_model(model)
         self.loaded: dict[str, tuple[datetime, int]] = {}
         self.requests: deque[RequestRecord] = deque(maxlen=10_000)
-        self._faults: deque[_Fault] = deque()
-        self._server = _Server((host, port), _Handler, self)
-        self._thread: threading.Thread | None = None
-
-    # -- lifecycle -------------------------------------------------------------------------
+        super().__init__(host, port, _Handler)
 
     @property
     def host(self) -> str:
         """The base URL, as ``OLLAMA_HOST`` or ``ollama.Client(host=...)`` takes it."""
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return self.url
 
     @property
     def port(self) -> int:
         return int(self._server.server_address[1])
-
-    def start(self) -> OllamaEmulator:
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, name="ollama-emulator", daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def __enter__(self) -> OllamaEmulator:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
 
     # -- test controls ---------------------------------------------------------------------
 
@@ -137,37 +119,27 @@ class OllamaEmulator:
         self, count: int, status: int = 503, message: str | None = None, *, path: str | None = None
     ) -> None:
         """The next ``count`` requests (to ``path``) answer ``status`` with Ollama's error body."""
-        fault = _Fault("status", path, status, message or _Fault.message)
-        with self._lock:
-            self._faults.extend([fault] * count)
+        self._queue_faults(_Fault("status", path, status, message or _Fault.message), count)
 
     def drop_next(self, count: int, *, path: str | None = None) -> None:
         """The next ``count`` requests get the connection closed without an answer."""
-        with self._lock:
-            self._faults.extend([_Fault("drop", path)] * count)
+        self._queue_faults(_Fault("drop", path), count)
 
     def stall_next(self, count: int, seconds: float, *, path: str | None = None) -> None:
         """The next ``count`` requests are answered only after ``seconds``."""
-        with self._lock:
-            self._faults.extend([_Fault("stall", path, seconds=seconds)] * count)
+        self._queue_faults(_Fault("stall", path, seconds=seconds), count)
 
     def error_mid_stream(
         self, count: int, message: str = "an error was encountered while running the model"
     ) -> None:
         """The next ``count`` streamed chats send a few tokens, then an ``{"error": ...}`` line."""
-        with self._lock:
-            self._faults.extend([_Fault("stream_error", "/api/chat", message=message)] * count)
+        self._queue_faults(_Fault("stream_error", "/api/chat", message=message), count)
 
     def chat_requests(self) -> list[dict[str, Any]]:
         return [r.body for r in self.requests if r.path == "/api/chat" and isinstance(r.body, dict)]
 
-    def _take_fault(self, path: str) -> _Fault | None:
-        with self._lock:
-            for index, fault in enumerate(self._faults):
-                if fault.path is None or fault.path == path:
-                    del self._faults[index]
-                    return fault
-        return None
+    def _fault_matches(self, fault: _Fault, path: str) -> bool:
+        return fault.path is None or fault.path == path
 
     # -- API -------------------------------------------------------------------------------
 
@@ -256,15 +228,6 @@ class OllamaEmulator:
             else:
                 context = int(options.get("num_ctx") or 4096)
                 self.loaded[model.full_name] = (datetime.now(UTC) + duration, context)
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
-
-    def __init__(self, address: tuple[str, int], handler: type[_Handler], emulator: OllamaEmulator) -> None:
-        super().__init__(address, handler)
-        self.emulator = emulator
 
 
 class _Handler(BaseHTTPRequestHandler):
