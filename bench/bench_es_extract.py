@@ -31,7 +31,8 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from coord_core.ingest.siem_mapping import SourceEnrichment, event_to_siem_document  # noqa: E402
+from coord_core.ingest.siem_mapping import SourceEnrichment  # noqa: E402
+from coord_core.scenarios.siem_writer import event_to_siem_document  # noqa: E402
 
 INDEX = "cowrie-2025.10.24-000001"
 START = datetime(2025, 10, 24, tzinfo=UTC)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from coord_core.cli import main
 from coord_core.contracts.campaigns import AnalysisResult
-from coord_core.ingest.siem_mapping import event_to_siem_document
+from coord_core.scenarios.siem_writer import event_to_siem_document
 from tests.conftest import REAL_SAMPLE
 
 

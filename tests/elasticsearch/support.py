@@ -17,8 +17,8 @@ from coord_core.ingest.siem_mapping import (
     KIND_FIREWALL,
     KIND_WEB,
     SiemDocument,
-    event_to_siem_document,
 )
+from coord_core.scenarios.siem_writer import event_to_siem_document
 
 REPO = Path(__file__).resolve().parents[2]
 REAL_SAMPLE = REPO / "include" / "sample_data" / "tpot-cowrie-2025-10-24.json"

@@ -14,10 +14,11 @@ from coord_core.adapters.elasticsearch_source import ElasticsearchIntervalReader
 from coord_core.contracts.events import parse_timestamp
 from coord_core.contracts.window import DataWindow
 from coord_core.ingest.cowrie_files import read_paths
-from coord_core.ingest.siem_mapping import KIND_COWRIE, event_to_siem_document
+from coord_core.ingest.siem_mapping import KIND_COWRIE
 from coord_core.pipeline.extract import DEFAULT_SESSION_SLACK, extract_interval
 from coord_core.quality.bounded import reason_category
 from coord_core.quality.stage import validate_stage
+from coord_core.scenarios.siem_writer import event_to_siem_document
 from coord_core.store.migrations import migrate
 from coord_core.store.results import ResultsStore
 from tests.elasticsearch.support import REAL_SAMPLE, SiemIndices, create_index, load_events, real_events

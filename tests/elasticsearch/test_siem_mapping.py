@@ -16,12 +16,12 @@ from coord_core.ingest.siem_mapping import (
     SiemMappingError,
     SourceEnrichment,
     collect_source_enrichment,
-    event_to_siem_document,
     flatten_document,
     siem_document_to_event_dict,
     siem_hit_to_event,
     source_enrichment_of,
 )
+from coord_core.scenarios.siem_writer import event_to_siem_document
 from tests.elasticsearch.support import real_events
 
 

@@ -21,7 +21,7 @@ from coord_core.adapters.elasticsearch_source import (
 from coord_core.contracts.events import parse_event
 from coord_core.ingest.records import ReadRecord
 from coord_core.ingest.sessionize import sessionize
-from coord_core.ingest.siem_mapping import event_to_siem_document
+from coord_core.scenarios.siem_writer import event_to_siem_document
 from tests.elasticsearch.cluster import make_client
 from tests.elasticsearch.support import SiemIndices, create_index, load, load_events, real_events
 from tests.emulators.elasticsearch import ElasticsearchEmulator
