@@ -350,11 +350,6 @@ def _preview(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def document_kind(source: Mapping[str, Any], index: str, doc_id: str = "?") -> str:
-    """Which DShield log a document holds: ``event.dataset`` first, else the index name."""
-    return _kind(_Doc(source, index, doc_id))
-
-
 def _kind(doc: _Doc) -> str:
     dataset = doc.text("event.dataset")
     index, doc_id = doc.index, doc.doc_id
