@@ -43,7 +43,3 @@ class AnalysisParameters(BaseModel):
     def from_overrides(cls, overrides: dict[str, Any] | None) -> AnalysisParameters:
         """Parse the run's ``analysis`` overrides; an unknown key is an error, not ignored."""
         return cls.model_validate(overrides or {})
-
-    @property
-    def lsh_rows(self) -> int:
-        return max(1, self.minhash_permutations // self.lsh_bands)
