@@ -7,6 +7,7 @@ import random
 from datetime import UTC, datetime, timedelta
 
 from coord_core.contracts.sessions import AttackSession, Download, LoginAttempt
+from tests import factories
 
 T0 = datetime(2025, 10, 24, 8, 0, tzinfo=UTC)
 GO_CLIENT = "SSH-2.0-Go"
@@ -42,30 +43,27 @@ def session(
     port: int = 22,
     key: object = "",
 ) -> AttackSession:
-    start = T0 + timedelta(seconds=at_s)
     attempts = [LoginAttempt(username=u, password=p) for u, p in (logins or [])]
     if success and attempts:
         attempts[-1] = LoginAttempt(
             username=attempts[-1].username, password=attempts[-1].password, success=True
         )
-    return AttackSession(
-        session_id=sid(ip, at_s, key),
+    return factories.attack_session(
+        sid(ip, at_s, key),
+        ip,
+        T0 + timedelta(seconds=at_s),
+        seconds=duration_s,
         sensor="sensor-a",
-        src_ip=ip,
+        event_count=2 + len(attempts) + len(commands or []),
         dst_ip="10.0.0.2",
         dst_port=port,
         protocol="ssh" if port == 22 else "telnet",
-        start=start,
-        end=start + timedelta(seconds=duration_s),
         duration=duration_s,
         client_version=client,
         hassh=hassh,
         logins=attempts,
         commands=commands or [],
         downloads=[Download(url=u, shasum=h) for u, h in (downloads or [])],
-        event_count=2 + len(attempts) + len(commands or []),
-        has_connect=True,
-        has_close=True,
     )
 
 

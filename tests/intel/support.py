@@ -10,6 +10,7 @@ from coord_core.contracts.campaigns import AnalysisResult, Campaign, Evidence, R
 from coord_core.contracts.sessions import AttackSession, Download, LoginAttempt
 from coord_core.contracts.window import DataWindow
 from coord_core.intel.occurrence import CampaignOccurrence
+from tests import factories
 
 T0 = datetime(2025, 10, 24, 2, tzinfo=UTC)
 HOUR = timedelta(hours=1)
@@ -37,21 +38,20 @@ def bot_session(
     hassh: str | None = "ec7378c1a92f5a8dde7e8b7a1ddf33d1",
     failed: bool = False,
 ) -> AttackSession:
-    return AttackSession(
-        session_id=sid,
+    """A bot of the dropper botnet: logs in, fetches the dropper (or fails to) and runs it."""
+    return factories.attack_session(
+        sid,
+        ip,
+        at,
+        seconds=40,
         sensor="sensor-1",
-        src_ip=ip,
-        start=at,
-        end=at + timedelta(seconds=40),
+        event_count=8,
         protocol="ssh",
         dst_port=22,
         hassh=hassh,
         logins=[LoginAttempt(username="root", password="admin", success=True)],
-        commands=list(commands),
+        commands=commands,
         downloads=[Download(url=url, shasum=None if failed else sha, failed=failed)],
-        event_count=8,
-        has_connect=True,
-        has_close=True,
     )
 
 
@@ -64,24 +64,15 @@ def campaign(
     signature: Sequence[str] = ("sig-dropper",),
     summary: str = "4 source IPs share the dropper",
 ) -> Campaign:
-    return Campaign(
-        campaign_id=cid,
-        verdict=verdict,
-        confidence=confidence,
-        session_ids=sorted(s.session_id for s in sessions),
-        source_ips=sorted({s.src_ip for s in sessions}),
-        first_seen=min(s.start for s in sessions),
-        last_seen=max(s.end for s in sessions),
-        evidence=[
-            Evidence(
-                evidence_id=f"{cid}:shared",
-                factor="shared_artifacts",
-                score=1.0,
-                statistic={"shared": [f"file_hash:{DROPPER_SHA}"], "p_value": 0.001},
-                summary=summary,
-            )
-        ],
-        signature=list(signature),
+    shared = Evidence(
+        evidence_id=f"{cid}:shared",
+        factor="shared_artifacts",
+        score=1.0,
+        statistic={"shared": [f"file_hash:{DROPPER_SHA}"], "p_value": 0.001},
+        summary=summary,
+    )
+    return factories.campaign(
+        cid, sessions, [shared], verdict=verdict, confidence=confidence, signature=signature
     )
 
 

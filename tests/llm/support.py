@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from coord_core.contracts.campaigns import AnalysisResult, Campaign, Evidence, Link, RunInfo, Verdict
 from coord_core.contracts.sessions import AttackSession, Download, LoginAttempt
+from tests import factories
 
 T0 = datetime(2025, 10, 24, 3, 0, tzinfo=UTC)
 # Attacker strings that try to steer the model (prompt-injection and narrate-stage tests).
@@ -31,20 +32,18 @@ def session(
     password: str = "123456",
     url: str | None = None,
 ) -> AttackSession:
-    start = T0 + timedelta(minutes=minute)
-    return AttackSession(
-        session_id=sid,
+    """A successful SSH session on ``honeypot-1``, ``minute`` minutes after ``T0``."""
+    return factories.attack_session(
+        sid,
+        ip,
+        T0 + timedelta(minutes=minute),
+        seconds=30,
         sensor="honeypot-1",
-        src_ip=ip,
-        start=start,
-        end=start + timedelta(seconds=30),
+        event_count=5,
         client_version="SSH-2.0-Go",
         logins=[LoginAttempt(username=username, password=password, success=True)],
         commands=commands or ["uname -a"],
         downloads=[Download(url=url, shasum="ab" * 32)] if url else [],
-        event_count=5,
-        has_connect=True,
-        has_close=True,
     )
 
 
@@ -76,17 +75,8 @@ def campaign(
         )
         for other in sessions[1:]
     ]
-    return Campaign(
-        campaign_id=cid,
-        verdict=verdict,
-        confidence=confidence,
-        session_ids=sorted(s.session_id for s in sessions),
-        source_ips=sorted({s.src_ip for s in sessions}),
-        first_seen=min(s.start for s in sessions),
-        last_seen=max(s.end for s in sessions),
-        evidence=evidence,
-        links=links,
-        signature=[f"sig-{cid}"],
+    return factories.campaign(
+        cid, sessions, evidence, verdict=verdict, confidence=confidence, signature=[f"sig-{cid}"], links=links
     )
 
 
