@@ -86,15 +86,21 @@ def read_sessions(inputs: list[str]) -> tuple[list[Any], int]:
     return sessionize(events), rejected
 
 
+def parse_params(text: str, command: str) -> dict[str, Any]:
+    """The ``--params`` analysis overrides: a JSON object, else the command stops with why."""
+    try:
+        overrides = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SystemExit(f"coord {command}: --params is not JSON: {exc}") from exc
+    if not isinstance(overrides, dict):
+        raise SystemExit(f"coord {command}: --params must be a JSON object")
+    return overrides
+
+
 def _analyze(args: argparse.Namespace) -> int:
     from coord_core.pipeline.analyze import analyze_sessions
 
-    try:
-        overrides = json.loads(args.params)
-    except json.JSONDecodeError as exc:
-        raise SystemExit(f"coord analyze: --params is not JSON: {exc}") from exc
-    if not isinstance(overrides, dict):
-        raise SystemExit("coord analyze: --params must be a JSON object")
+    overrides = parse_params(args.params, "analyze")
     sessions, rejected = read_sessions(args.inputs)
     try:
         result = analyze_sessions(sessions, overrides)

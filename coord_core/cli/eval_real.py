@@ -10,7 +10,6 @@ is in ``coord_core.evaluation.silver``.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -29,15 +28,10 @@ def register(subparsers: Any) -> None:
 
 
 def _eval_real(args: argparse.Namespace) -> int:
-    from coord_core.cli.analyze import read_sessions
+    from coord_core.cli.analyze import parse_params, read_sessions
     from coord_core.evaluation.silver import render, validate_sessions
 
-    try:
-        overrides = json.loads(args.params)
-    except json.JSONDecodeError as exc:
-        raise SystemExit(f"coord eval-real: --params is not JSON: {exc}") from exc
-    if not isinstance(overrides, dict):
-        raise SystemExit("coord eval-real: --params must be a JSON object")
+    overrides = parse_params(args.params, "eval-real")
     sessions, rejected = read_sessions(args.inputs)
     print(f"{len(sessions)} sessions ({rejected} records rejected)", file=sys.stderr)
     try:

@@ -42,6 +42,18 @@ class RunContext:
     try_number: int = 1
     worker: str | None = None
 
+    def llm_run(self, status: str, reason: str, **fields: Any) -> LlmRunRecord:
+        """The ``coord.llm_runs`` row of this task try."""
+        return LlmRunRecord(
+            dag_id=self.dag_id,
+            run_id=self.run_id,
+            try_number=self.try_number,
+            status=status,
+            reason=reason,
+            worker=self.worker,
+            **fields,
+        )
+
 
 class ScoresChanged(AssertionError):
     """Raised if anything the analysis scored differs after narration (it must never happen)."""
@@ -72,14 +84,7 @@ def record_llm_off(store: ResultsStore, window: DataWindow, run: RunContext) -> 
     save_llm_run(
         store.conn,
         window,
-        LlmRunRecord(
-            dag_id=run.dag_id,
-            run_id=run.run_id,
-            try_number=run.try_number,
-            status="off",
-            reason="the run's llm parameter is false",
-            worker=run.worker,
-        ),
+        run.llm_run("off", "the run's llm parameter is false"),
     )
     store.update_run(run.dag_id, window, models=Jsonb([]))
     return {"llm": "off", "narratives": 0}
@@ -138,13 +143,9 @@ def narrate_interval(
     save_llm_run(
         store.conn,
         window,
-        LlmRunRecord(
-            dag_id=run.dag_id,
-            run_id=run.run_id,
-            try_number=run.try_number,
-            status=status,
-            reason=reason[:2000],
-            worker=run.worker,
+        run.llm_run(
+            status,
+            reason[:2000],
             server=server,
             server_version=narrator.server_version,
             model=model.name if model else None,
