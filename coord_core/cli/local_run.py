@@ -97,11 +97,15 @@ def _local_run(args: argparse.Namespace) -> int:
     env, pg_uri = _airflow_env(state)
     _ensure_metadata_db(env, state)
     window = DataWindow.model_validate({"start": args.window_start, "end": args.window_end})
+    inputs = [str(Path(p).resolve()) for p in (args.input or [str(SAMPLE)])]
     conf = {
         "window_start": window.start.isoformat(),
         "window_end": window.end.isoformat(),
-        "input_paths": [str(Path(p).resolve()) for p in (args.input or [str(SAMPLE)])],
+        "input_paths": inputs,
     }
+    # The operator named these inputs on the command line: they are this run's allowed folders
+    # unless coord_input_bases is configured.
+    env.setdefault("AIRFLOW_VAR_COORD_INPUT_BASES", json.dumps([str(SAMPLE.parent), *inputs]))
     log = state / "last-run.log"
     print(f"running DAG {DAG_ID} for {window.label} (log: {log}) ...")
     _airflow(env, "dags", "test", DAG_ID, window.end.isoformat(), "-c", json.dumps(conf), log=log)

@@ -32,14 +32,24 @@ def executed_by() -> str:
 
 
 def _params(context: Any) -> Any:
-    from coord_core.pipeline.params import PipelineParams
+    """The run's parameters; a conf that cannot succeed fails the task without retries."""
+    from airflow.sdk.exceptions import AirflowFailException
 
-    raw = {k: v for k, v in dict(context["params"]).items() if v is not None}
-    return PipelineParams.model_validate(raw)
+    from coord_core.pipeline.params import ConfRefused, check_conf
+
+    try:
+        return check_conf(dict(context["params"]))
+    except ConfRefused as exc:
+        raise AirflowFailException(str(exc)) from None
 
 
 def _window(context: Any) -> Any:
-    return _params(context).window(context.get("data_interval_start"), context.get("data_interval_end"))
+    from airflow.sdk.exceptions import AirflowFailException
+
+    try:
+        return _params(context).window(context.get("data_interval_start"), context.get("data_interval_end"))
+    except ValueError as exc:  # no data interval and no window in the conf: the same on every try
+        raise AirflowFailException(str(exc)) from None
 
 
 @contextmanager
@@ -53,16 +63,37 @@ def _store() -> Iterator[Any]:
         conn.close()
 
 
-def _input_paths(params: Any) -> list[str]:
-    if params.input_paths:
-        return list(params.input_paths)
+def _allowed_input_bases() -> list[Path]:
+    """The folders file inputs must resolve under: the Variable ``coord_input_bases``, else the
+    bundled sample folder."""
     from airflow.sdk import Variable
 
-    configured = Variable.get(INPUT_PATHS_VARIABLE, default=None)
-    if configured:
-        return [p.strip() for p in str(configured).split(",") if p.strip()]
-    log.warning("no input_paths param or %r Variable: using the bundled sample", INPUT_PATHS_VARIABLE)
-    return [str(BUNDLED_SAMPLE)]
+    from coord_core.pipeline.input_paths import INPUT_BASES_VARIABLE, parse_bases
+
+    return parse_bases(Variable.get(INPUT_BASES_VARIABLE, default=None))
+
+
+def _input_paths(params: Any, bases: list[Path]) -> list[str]:
+    """The run's input paths (param, else the Variable, else the bundled sample), each checked
+    against ``bases`` again at run time: a path outside fails the task without retries."""
+    from airflow.sdk import Variable
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from coord_core.pipeline.input_paths import InputPathRefused, confine
+
+    if params.input_paths:
+        paths = list(params.input_paths)
+    else:
+        configured = Variable.get(INPUT_PATHS_VARIABLE, default=None)
+        paths = [p.strip() for p in str(configured or "").split(",") if p.strip()]
+        if not paths:
+            log.warning("no input_paths param or %r Variable: using the bundled sample", INPUT_PATHS_VARIABLE)
+            paths = [str(BUNDLED_SAMPLE)]
+    try:
+        confine(paths, bases)
+    except InputPathRefused as exc:
+        raise AirflowFailException(str(exc)) from None
+    return paths
 
 
 def migrate_schema() -> dict[str, Any]:
@@ -146,8 +177,18 @@ class _FilesSource:
 
     profiles_stream = True
 
-    def __init__(self, paths: list[str]) -> None:
+    def __init__(self, paths: list[str], allowed_bases: list[Path]) -> None:
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from coord_core.ingest.cowrie_files import discover_files
+        from coord_core.pipeline.input_paths import InputPathRefused
+
         self.locations = paths
+        self.allowed_bases = allowed_bases
+        try:  # before anything is written: files inside folders (symlinks too) are checked here
+            self.files = discover_files(paths, allowed_bases)
+        except InputPathRefused as exc:
+            raise AirflowFailException(str(exc)) from None
 
     def query(self) -> dict[str, Any] | None:
         return None
@@ -155,7 +196,7 @@ class _FilesSource:
     def records(self) -> Any:
         from coord_core.ingest.cowrie_files import read_paths
 
-        return read_paths(self.locations)
+        return read_paths(self.files, allowed_bases=self.allowed_bases)
 
     def profile(self) -> Any:
         return None
@@ -224,7 +265,8 @@ class _ElasticsearchSource:
 
 
 def _files_source(params: Any) -> _FilesSource:
-    return _FilesSource(_input_paths(params))
+    bases = _allowed_input_bases()
+    return _FilesSource(_input_paths(params, bases), bases)
 
 
 def _elasticsearch_source(context: Any, params: Any) -> _ElasticsearchSource:
