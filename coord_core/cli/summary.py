@@ -73,7 +73,7 @@ def print_summary(dsn: str, window: DataWindow, *, export_dir: Path | None = Non
             f"  {campaign_id}  {verdict:<26} confidence {confidence:.2f}  {n_sessions} sessions, {n_ips} IPs"
         )
     if stored is not None:
-        print(f"data quality gate:  {'passed' if stored.gate_passed else 'FAILED'} {stored.gate_reason}")
+        print(f"data quality gate:  {stored.gate_reason}")  # begins with passed, no data or gate failed
     for dag_id, run_id in runs:
         query = urlencode({"dag_id": dag_id, "run_id": run_id})
         print(f"data-quality page:  {_airflow_base_url()}{DQ_REPORT_ROUTE}?{query} (Airflow UI, API server)")

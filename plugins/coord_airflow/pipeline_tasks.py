@@ -324,7 +324,9 @@ def validate(context: Any) -> dict[str, Any]:
     params = _params(context)
     window = _window(context)
     config = QualityConfig(
-        critical_threshold=params.critical_failure_threshold, timestamp_slack=params.session_slack
+        critical_threshold=params.critical_failure_threshold,
+        timestamp_slack=params.session_slack,
+        empty_interval=params.empty_interval,
     )
     with _store() as store:
         outcome = validate_stage(store, window, config)
@@ -345,6 +347,7 @@ def validate(context: Any) -> dict[str, Any]:
         "valid": counts.valid,
         "quarantined_parse": counts.quarantined_parse,
         "quarantined_validate": counts.quarantined_validate,
+        "gate_outcome": outcome.gate.outcome,
         "gate": outcome.gate.reason[:500],
     }
 

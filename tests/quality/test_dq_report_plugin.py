@@ -114,6 +114,21 @@ def test_the_trend_shows_earlier_intervals_stored_later_without_changing_the_sto
     trend = reply.text.split('id="trend"')[1].split("</section>")[0]
     assert "Trend (last 2 runs)" in trend and trend.count("<rect ") == 2
     assert f"{earlier.start.isoformat()} – {earlier.end.isoformat()}" in trend
+    assert "<td>no data</td>" in trend  # the empty day is neither passed nor failed
+    # The list and the empty day's own page say "no data", not "passed".
+    index = _client(dsn).get("/").text
+    row = index.split(earlier.start.isoformat())[1].split("</tr>")[0]
+    assert '<span class="nodata">no data</span>' in row
+    page = _client(dsn).get(
+        "/report",
+        params={"interval_start": earlier.start.isoformat(), "interval_end": earlier.end.isoformat()},
+    )
+    assert "NO DATA" in page.text and "Gate PASSED" not in page.text
+    summary = _client(dsn).get(
+        "/summary",
+        params={"interval_start": earlier.start.isoformat(), "interval_end": earlier.end.isoformat()},
+    )
+    assert summary.json()["gate_outcome"] == "no data" and summary.json()["gate_passed"] is True
 
 
 def test_an_earlier_run_of_the_interval_finds_the_latest_report_with_a_note(stored: tuple[str, str]) -> None:
