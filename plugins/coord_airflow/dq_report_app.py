@@ -156,6 +156,16 @@ def create_app(
         interval_start: str | None = None,
         interval_end: str | None = None,
     ) -> Any:
+        from coord_airflow import PIPELINE_DAG_IDS
+
+        if dag_id and dag_id not in PIPELINE_DAG_IDS:
+            # Airflow 3.3 shows a plugin's run tab on every DAG: say what the tab is for, not 404.
+            ours = ", ".join(sorted(PIPELINE_DAG_IDS))
+            return _page(
+                "No data-quality report",
+                f"<p>DAG {html.escape(repr(dag_id))} does not run the coordination pipeline, so it has "
+                f"no data-quality report. This tab shows the reports of {html.escape(ours)}.</p>",
+            )
         found, what, page = lookup(dag_id, run_id, interval_start, interval_end, with_trend=True)
         if found is None:
             return _page(

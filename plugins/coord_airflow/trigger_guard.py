@@ -19,6 +19,8 @@ from typing import Any
 
 from airflow.plugins_manager import AirflowPlugin
 
+from coord_airflow import PIPELINE_DAG_IDS
+
 log = logging.getLogger(__name__)
 
 Scope = MutableMapping[str, Any]
@@ -27,7 +29,6 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-PIPELINE_DAG_IDS = frozenset({"dshield_coordination"})
 # A trigger body is a few hundred bytes; a larger one is refused before it is parsed or stored.
 MAX_BODY_BYTES = 256 * 1024
 _TRIGGER = re.compile(r"/api/v2/dags/(?P<dag_id>[^/]+)/dagRuns/?$")

@@ -140,6 +140,12 @@ def test_an_earlier_run_of_the_interval_finds_the_latest_report_with_a_note(stor
     assert _stored_part(reply.text.replace(banner, "")) == html
 
 
+def test_the_tab_on_another_dags_run_says_what_it_is_for(stored: tuple[str, str]) -> None:
+    reply = _client(stored[0]).get("/report", params={"dag_id": "coord_maintenance", "run_id": RUN_ID})
+    assert reply.status_code == 200
+    assert "does not run the coordination pipeline" in reply.text and DAG_ID in reply.text
+
+
 def test_unknown_runs_and_bad_queries(stored: tuple[str, str]) -> None:
     client = _client(stored[0])
     missing = client.get("/report", params={"dag_id": DAG_ID, "run_id": "<script>x</script>"})
