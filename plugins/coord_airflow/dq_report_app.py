@@ -124,6 +124,19 @@ def create_app(
         openapi_url=None,
     )
 
+    from psycopg.errors import UndefinedTable
+
+    @app.exception_handler(UndefinedTable)
+    async def no_schema_yet(request: Request, exc: UndefinedTable) -> Any:
+        """A results database no run has migrated yet holds no report: say so, not a bare 500."""
+        log.info("results database has no coord schema yet: %s", exc)
+        return _page(
+            "No data-quality report yet",
+            "<p>The results database (connection coord_postgres) has no coord schema yet: no run of "
+            "the pipeline has reached it. A DAG run (or <code>make run</code>) creates it.</p>",
+            status=404 if request.url.path.endswith(("/report", "/summary")) else 200,
+        )
+
     def lookup(
         dag_id: str | None,
         run_id: str | None,

@@ -146,6 +146,13 @@ def test_the_tab_on_another_dags_run_says_what_it_is_for(stored: tuple[str, str]
     assert "does not run the coordination pipeline" in reply.text and DAG_ID in reply.text
 
 
+def test_a_results_database_no_run_has_reached_says_so(postgres_dsn: str) -> None:
+    client = _client(postgres_dsn)  # an empty database: no coord schema
+    index = client.get("/")
+    assert index.status_code == 200 and "has no coord schema yet" in index.text
+    assert client.get("/report", params={"dag_id": DAG_ID, "run_id": RUN_ID}).status_code == 404
+
+
 def test_unknown_runs_and_bad_queries(stored: tuple[str, str]) -> None:
     client = _client(stored[0])
     missing = client.get("/report", params={"dag_id": DAG_ID, "run_id": "<script>x</script>"})
