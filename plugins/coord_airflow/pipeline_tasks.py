@@ -270,8 +270,11 @@ def _files_source(params: Any) -> _FilesSource:
 
 
 def _elasticsearch_source(context: Any, params: Any) -> _ElasticsearchSource:
+    from airflow.sdk.exceptions import AirflowFailException
+
     if not connections.connection_is_defined(connections.ELASTICSEARCH_CONN_ID):
-        raise ValueError(
+        # Configuration, not a passing fault: retrying cannot help.
+        raise AirflowFailException(
             f"source 'elasticsearch' needs the {connections.ELASTICSEARCH_CONN_ID} Airflow connection"
         )
     settings = connections.elasticsearch_settings()
@@ -455,10 +458,14 @@ def _misp_export_settings() -> Any:
     raw = Variable.get(MISP_EXPORT_VARIABLE, default=None)
     if not raw:
         return MispExportSettings()
+    from airflow.sdk.exceptions import AirflowFailException
+
     try:
         return MispExportSettings.model_validate(json.loads(raw) if isinstance(raw, str) else raw)
-    except ValueError as exc:
-        raise ValueError(f"Variable {MISP_EXPORT_VARIABLE!r} holds invalid export settings: {exc}") from exc
+    except ValueError as exc:  # the same on every try: fail without retrying
+        raise AirflowFailException(
+            f"Variable {MISP_EXPORT_VARIABLE!r} holds invalid export settings: {str(exc)[:500]}"
+        ) from exc
 
 
 def _misp_feed_dir() -> Path:
