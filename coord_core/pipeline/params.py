@@ -29,7 +29,7 @@ from pydantic import (
 
 from coord_core.analysis.parameters import AnalysisParameters
 from coord_core.contracts.window import DataWindow
-from coord_core.pipeline.input_paths import InputPathRefused, confine, shown
+from coord_core.pipeline.input_paths import InputPathRefused, confine
 
 DEFAULT_INDEX_PATTERNS = ["cowrie-*", "cowrie.dshield-*", "cowrie.webhoneypot-*"]
 
@@ -326,13 +326,3 @@ def airflow_param_specs() -> dict[str, dict[str, Any]]:
             schema["enum"] = [*schema["enum"], None]
         specs[name] = {"default": defaults[name], "description": description, "schema": schema}
     return specs
-
-
-__all__ = [
-    "DEFAULT_INDEX_PATTERNS",
-    "ConfRefused",
-    "PipelineParams",
-    "airflow_param_specs",
-    "check_conf",
-    "shown",
-]
