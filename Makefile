@@ -1,4 +1,4 @@
-# Two commands for a newcomer: `make run` and `make test`. Everything else is bootstrapped.
+# Commands for a newcomer: `make run`, `make test`, `make ui`. Everything else is bootstrapped.
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
@@ -16,14 +16,15 @@ export AIRFLOW__CORE__PARALLELISM := 4
 export AIRFLOW__CORE__UNIT_TEST_MODE := False
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: help run test lint typecheck unit bench stop clean
+.PHONY: help run test ui lint typecheck unit bench stop clean
 
 help:
 	@echo "make run    # run the main DAG once on the bundled sample (embedded PostgreSQL + Redis)"
 	@echo "make test   # lint, type-check and the whole test suite (every tier, in parallel)"
+	@echo "make ui     # the Airflow UI on the embedded servers (API server, scheduler, dag-processor, triggerer)"
 	@echo "make unit   # the tests that need no PostgreSQL/Redis and start no Airflow process (fast)"
 	@echo "make bench  # performance benchmarks (results in bench/results/)"
-	@echo "make stop   # stop the embedded servers started by make run"
+	@echo "make stop   # stop the Airflow UI and the embedded servers started by make run / make ui"
 
 $(UV):
 	python3 -m pip install --quiet --disable-pip-version-check --target $(CURDIR)/.tools uv==$(UV_VERSION)
@@ -34,6 +35,9 @@ $(VENV)/.synced: uv.lock pyproject.toml | $(UV)
 
 run: $(VENV)/.synced
 	$(BIN)/coord local-run
+
+ui: $(VENV)/.synced
+	$(BIN)/coord local-ui
 
 stop: $(VENV)/.synced
 	$(BIN)/coord local-stop

@@ -1,13 +1,28 @@
-"""Hourly DShield coordination analysis: extract -> validate -> analyze -> load -> publish (Redis, MISP).
+"""Hourly DShield coordination analysis: which honeypot attackers acted together, with evidence.
 
-The validate task is the data-quality gate: failing rows are quarantined with their reason, and
-a critical expectation failing beyond `critical_failure_threshold` stops the run before analysis
-(the report is in the run's "Data quality" tab).
+One run = one data interval (hourly; backfill any period; or trigger with `window_start` /
+`window_end` in the conf):
 
-`narrate` (an LLM narrative per campaign, written only when the `llm` param is true) runs on the
-Celery queue named by `COORD_GPU_QUEUE` (default `gpu`); every other task on the default queue.
+    migrate_schema -> extract -> validate -> analyze -> load
+        -> publish_redis | publish_misp | publish_elasticsearch | narrate -> finish
 
-Wiring only: every task body delegates to ``coord_airflow.pipeline_tasks`` (imported inside the
+* **extract** reads Cowrie log files (`input_paths`, inside the folders the Airflow Variable
+  `coord_input_bases` allows) or the DShield-SIEM Elasticsearch (`coord_elasticsearch`) and
+  stages the interval's events and sessions in PostgreSQL (`coord_postgres`).
+* **validate** is the data-quality gate (Great Expectations): bad rows are quarantined with
+  their reason; a critical expectation failing beyond `critical_failure_threshold` stops the
+  run; an interval with no events is reported as "no data" (`empty_interval`: succeed or fail).
+  The report is in the run's **Data quality** tab.
+* **analyze** runs the coordination analysis (checkpointed: a retry resumes), **load** writes
+  campaigns with their evidence and lineage, the **publish** tasks export to Redis, MISP (or a
+  MISP feed folder) and Elasticsearch, **narrate** writes LLM narratives when `llm` is true
+  (Celery queue `COORD_GPU_QUEUE`, default `gpu`).
+
+Run parameters are checked when the run is triggered (REST API and this form): unknown keys,
+bad timestamps, a window whose end is not after its start, input paths outside the allowed
+folders and oversized values are refused with a 400 and a readable message.
+
+Wiring only: every task body delegates to `coord_airflow.pipeline_tasks` (imported inside the
 task, so parsing this file imports nothing heavy and opens no connection).
 """
 
@@ -18,6 +33,8 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Unpack
 
 from airflow.sdk import Asset, CronDataIntervalTimetable, Param, dag, task
+
+from coord_core.pipeline.params import airflow_param_specs
 
 if TYPE_CHECKING:  # the task context's type; Airflow evaluates only the return annotations
     from airflow.sdk import Context
@@ -35,43 +52,11 @@ GPU_QUEUE = os.environ.get("COORD_GPU_QUEUE") or "gpu"
 
 DEFAULT_ARGS = {"retries": 2, "retry_delay": timedelta(seconds=30), "owner": "coord"}
 
-# JSON-schema "format" is not enforced on trigger; a pattern is, so bad windows are refused.
-ISO_8601_WITH_ZONE = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$"
-
+# One definition of the run parameters: the Params are derived from coord_core's PipelineParams
+# (light to import: pydantic only), so the form, Airflow's trigger-time check and the tasks agree.
 PARAMS = {
-    "window_start": Param(
-        None,
-        type=["null", "string"],
-        pattern=ISO_8601_WITH_ZONE,
-        description="override interval start (ISO-8601 with timezone; give window_end too)",
-    ),
-    "window_end": Param(
-        None,
-        type=["null", "string"],
-        pattern=ISO_8601_WITH_ZONE,
-        description="override interval end (ISO-8601 with timezone)",
-    ),
-    "source": Param("files", type="string", enum=["files", "elasticsearch"]),
-    "input_paths": Param(
-        [], type="array", items={"type": "string"}, description="Cowrie log files/folders (file source)"
-    ),
-    "index_patterns": Param(
-        ["cowrie-*", "cowrie.dshield-*", "cowrie.webhoneypot-*"], type="array", items={"type": "string"}
-    ),
-    "session_slack_minutes": Param(30, type="integer", minimum=0, maximum=1440),
-    "baseline_lookback_hours": Param(
-        24, type="integer", minimum=0, maximum=168, description="hours profiled as the drift baseline"
-    ),
-    "critical_failure_threshold": Param(0.05, type="number", minimum=0, maximum=1),
-    "min_publish_confidence": Param(0.5, type="number", minimum=0, maximum=1),
-    "alert_confidence": Param(
-        0.8, type="number", minimum=0, maximum=1, description="alert on new campaigns at or above"
-    ),
-    "identity_max_gap_hours": Param(
-        24.0, type="number", exclusiveMinimum=0, maximum=720, description="max gap joining a campaign"
-    ),
-    "llm": Param(False, type="boolean", description="write an LLM narrative (gpu queue)"),
-    "analysis": Param({}, type="object", description="analysis parameter overrides"),
+    name: Param(spec["default"], description=spec["description"], **spec["schema"])
+    for name, spec in airflow_param_specs().items()
 }
 
 
@@ -84,65 +69,97 @@ PARAMS = {
     default_args=DEFAULT_ARGS,
     params=PARAMS,
     tags=["dshield", "coordination"],
+    description="Hourly coordination analysis of DShield honeypot data: extract, data-quality gate, "
+    "campaigns with evidence, publish to PostgreSQL, Redis, MISP and Elasticsearch",
     doc_md=__doc__,
 )
 def dshield_coordination() -> None:
     @task
     def migrate_schema() -> dict[str, Any]:
+        """Apply the results database's pending migrations (`sql/`, idempotent) on `coord_postgres`."""
+
         from coord_airflow import pipeline_tasks
 
         return pipeline_tasks.migrate_schema()
 
     @task(outlets=[STAGED_SESSIONS])
     def extract(**context: Unpack[Context]) -> dict[str, Any]:
+        """Read the interval (plus `session_slack_minutes` each side) from the run's `source`, stage
+        events and sessions in PostgreSQL, quarantine unparseable lines, profile the drift baseline.
+        Input paths outside `coord_input_bases` fail the task without retry."""
+
         from coord_airflow import pipeline_tasks
 
         return pipeline_tasks.extract(context)
 
     @task
     def validate(**context: Unpack[Context]) -> dict[str, Any]:
+        """Data-quality gate (Great Expectations): quarantine failing rows, store results and the
+        report (run tab **Data quality**); a critical failure stops the run, an empty interval is
+        reported as "no data"."""
+
         from coord_airflow import pipeline_tasks
 
         return pipeline_tasks.validate(context)
 
     @task
     def analyze(**context: Unpack[Context]) -> dict[str, Any]:
+        """Coordination analysis of the staged sessions (LangGraph workflow, checkpointed in
+        PostgreSQL: a retry resumes); the result is cached in Redis."""
+
         from coord_airflow import pipeline_tasks
 
         return pipeline_tasks.analyze(context)
 
     @task(outlets=[CAMPAIGNS])
     def load(**context: Unpack[Context]) -> dict[str, Any]:
+        """Write campaigns, members, evidence and lineage to PostgreSQL (upserts keyed by the
+        interval) and keep campaign identities across intervals."""
+
         from coord_airflow import pipeline_tasks
 
         return pipeline_tasks.load(context)
 
     @task(outlets=[CAMPAIGN_CACHE])
     def publish_redis(**context: Unpack[Context]) -> dict[str, Any]:
+        """Publish the interval's campaigns and alerts (at or above `alert_confidence`) to Redis;
+        Redis down is a warning, not a failure."""
+
         from coord_airflow import pipeline_tasks
 
         return pipeline_tasks.publish_redis(context)
 
     @task(queue=GPU_QUEUE, execution_timeout=timedelta(hours=2))
     def narrate(**context: Unpack[Context]) -> dict[str, Any]:
+        """LLM narrative per campaign through `coord_ollama` (gpu queue) when `llm` is true; records
+        that it was off otherwise."""
+
         from coord_airflow import pipeline_tasks
 
         return pipeline_tasks.narrate(context)
 
     @task(outlets=[MISP_EVENTS])
     def publish_misp(**context: Unpack[Context]) -> dict[str, Any]:
+        """Export campaigns at or above `min_publish_confidence` to MISP (`coord_misp`), or to a
+        MISP feed folder without it."""
+
         from coord_airflow import pipeline_tasks
 
         return pipeline_tasks.publish_misp(context)
 
     @task
     def publish_elasticsearch(**context: Unpack[Context]) -> dict[str, Any]:
+        """Write per-session and per-campaign enrichment documents when `coord_elasticsearch`
+        exists; skipped otherwise."""
+
         from coord_airflow import pipeline_tasks
 
         return pipeline_tasks.publish_elasticsearch(context)
 
     @task
     def finish(**context: Unpack[Context]) -> dict[str, Any]:
+        """Mark the run successful in `coord.runs` and the audit log."""
+
         from coord_airflow import pipeline_tasks
 
         return pipeline_tasks.finish(context)

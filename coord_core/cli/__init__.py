@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "db",
     "summary",
     "local_run",
+    "local_ui",
     "lineage",
     "generate",
     "evaluate",

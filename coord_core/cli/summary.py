@@ -29,7 +29,9 @@ def _summary(args: argparse.Namespace) -> int:
     return 0
 
 
-def print_summary(dsn: str, window: DataWindow, *, export_dir: Path | None = None) -> None:
+def print_summary(
+    dsn: str, window: DataWindow, *, export_dir: Path | None = None, ui_url: str | None = None
+) -> None:
     import psycopg
 
     from coord_core.quality.stored_reports import StoredReportReader
@@ -73,10 +75,11 @@ def print_summary(dsn: str, window: DataWindow, *, export_dir: Path | None = Non
             f"  {campaign_id}  {verdict:<26} confidence {confidence:.2f}  {n_sessions} sessions, {n_ips} IPs"
         )
     if stored is not None:
-        print(f"data quality gate:  {'passed' if stored.gate_passed else 'FAILED'} {stored.gate_reason}")
+        print(f"data quality gate:  {stored.gate_reason}")  # begins with passed, no data or gate failed
     for dag_id, run_id in runs:
         query = urlencode({"dag_id": dag_id, "run_id": run_id})
-        print(f"data-quality page:  {_airflow_base_url()}{DQ_REPORT_ROUTE}?{query} (Airflow UI, API server)")
+        base = (ui_url or _airflow_base_url()).rstrip("/")
+        print(f"data-quality page:  {base}{DQ_REPORT_ROUTE}?{query} (Airflow UI, API server)")
     for target, location, items in misp_exports:
         label = "MISP feed folder" if target == "misp_feed" else "MISP"
         print(f"{label + ':':<20}{len(items.get('events', {}))} event(s) -> {location}")

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import gzip
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from coord_core.contracts.events import CowrieEvent, EventParseError, parse_event, parse_timestamp
+from coord_core.ingest.input_paths import InputPathRefused, is_under, shown
 from coord_core.ingest.records import ReadRecord
 
 # A timestamp this far from the records on both sides of it is treated as a clock error.
@@ -17,8 +18,12 @@ DEFAULT_MAX_SKEW = timedelta(days=1)
 _LOG_SUFFIXES = (".json", ".jsonl", ".ndjson", ".log", ".gz")
 
 
-def discover_files(paths: Iterable[str | Path]) -> list[Path]:
-    """Expand files and folders into a sorted list of log files (deterministic order)."""
+def discover_files(paths: Iterable[str | Path], allowed_bases: Sequence[Path] | None = None) -> list[Path]:
+    """Expand files and folders into a sorted list of log files (deterministic order).
+
+    With ``allowed_bases`` every file found, resolved (symlinks followed), must lie under one of
+    them, else ``InputPathRefused``: a folder inside a base cannot lead elsewhere by a symlink.
+    """
     found: set[Path] = set()
     for raw in paths:
         path = Path(raw)
@@ -30,6 +35,13 @@ def discover_files(paths: Iterable[str | Path]) -> list[Path]:
             found.add(path)
         else:
             raise FileNotFoundError(f"input path does not exist: {path}")
+    if allowed_bases is not None:
+        outside = [f for f in sorted(found) if not is_under(f, allowed_bases)]
+        if outside:
+            raise InputPathRefused(
+                f"{len(outside)} input file(s) resolve outside the allowed input folders, e.g. "
+                f"{shown(str(outside[0]))}; allowed: {', '.join(str(b) for b in allowed_bases)}"
+            )
     return sorted(found)
 
 
@@ -150,6 +162,8 @@ def read_file(path: Path, *, max_skew: timedelta = DEFAULT_MAX_SKEW) -> Iterator
             yield ReadRecord(pending.ref, pending.text, fallback, pending.event, pending.error)
 
 
-def read_paths(paths: Iterable[str | Path]) -> Iterator[ReadRecord]:
-    for path in discover_files(paths):
+def read_paths(
+    paths: Iterable[str | Path], allowed_bases: Sequence[Path] | None = None
+) -> Iterator[ReadRecord]:
+    for path in discover_files(paths, allowed_bases):
         yield from read_file(path)

@@ -1,37 +1,207 @@
-"""Run parameters: what a user may set per run (DAG params, REST API ``conf``, CLI)."""
+"""Run parameters: what a user may set per run (DAG params, REST API ``conf``, CLI), defined once.
+
+``PipelineParams`` is the one definition. The DAG's Airflow ``Param`` objects are derived from it
+(``airflow_param_specs``), so the trigger form and Airflow's own per-field validation show and
+check the same titles, bounds and formats the tasks parse with; ``check_conf`` adds what Airflow
+cannot check per field (unknown keys, the window pair, allowed input folders) and turns every
+problem into one readable message that never repeats a huge value.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from pathlib import Path
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
+from coord_core.analysis.parameters import AnalysisParameters
 from coord_core.contracts.window import DataWindow
+from coord_core.ingest.input_paths import InputPathRefused, confine
 
 DEFAULT_INDEX_PATTERNS = ["cowrie-*", "cowrie.dshield-*", "cowrie.webhoneypot-*"]
+
+# ISO-8601 with a zone, month 01-12, day 01-31, hour 00-23 (calendar checks follow in parsing).
+# JSON-schema "format" is only enforced by Airflow when rfc3339-validator is installed; a pattern
+# always is, so even a trigger that bypasses ``check_conf`` refuses 2025-13-45.
+ISO_8601_WITH_ZONE = (
+    r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])[T ]([01]\d|2[0-3]):[0-5]\d"
+    r"(:[0-5]\d(\.\d{1,6})?)?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)$"
+)
+_ISO = re.compile(ISO_8601_WITH_ZONE)
+TIMESTAMP_MAX_CHARS = 40
+MAX_INPUT_PATHS = 64
+MAX_PATH_CHARS = 4096
+MAX_INDEX_PATTERNS = 32
+MAX_INDEX_PATTERN_CHARS = 255
+# A readable refusal: at most this many problems, each naming at most this much of a value.
+_MAX_PROBLEMS = 8
+_MAX_LOCATION_CHARS = 80
+
+WINDOW = "Data window"
+SOURCE = "Source"
+QUALITY = "Data quality"
+ANALYSIS = "Analysis"
+PUBLISH = "Publishing"
+
+PathText = Annotated[str, StringConstraints(min_length=1, max_length=MAX_PATH_CHARS)]
+IndexPattern = Annotated[str, StringConstraints(min_length=1, max_length=MAX_INDEX_PATTERN_CHARS)]
+
+
+def _timestamp_schema(schema: dict[str, Any]) -> None:
+    """A text field checked by pattern (the form's date-time picker would send local times)."""
+    schema.pop("format", None)
+    for variant in schema.get("anyOf", []):
+        variant.pop("format", None)
+    schema.update(pattern=ISO_8601_WITH_ZONE, maxLength=TIMESTAMP_MAX_CHARS, section=WINDOW)
+
+
+def _analysis_schema(schema: dict[str, Any]) -> None:
+    """Only the analysis' known keys, each with its own bounds (from ``AnalysisParameters``)."""
+    known = AnalysisParameters.model_json_schema()["properties"]
+    schema.update(properties=known, additionalProperties=False, maxProperties=len(known), section=ANALYSIS)
+
+
+def _section(name: str) -> dict[str, Any]:
+    return {"section": name}
 
 
 class PipelineParams(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    window_start: datetime | None = Field(None, description="override the data interval start (ISO-8601)")
-    window_end: datetime | None = Field(None, description="override the data interval end (ISO-8601)")
-    source: Literal["files", "elasticsearch"] = "files"
-    input_paths: list[str] = Field(default_factory=list, description="files/folders for the file source")
-    index_patterns: list[str] = Field(default_factory=lambda: list(DEFAULT_INDEX_PATTERNS))
-    session_slack_minutes: int = Field(30, ge=0, le=24 * 60)
-    baseline_lookback_hours: int = Field(
-        24, ge=0, le=168, description="hours before the interval the drift baseline profiles (0: off)"
+    window_start: datetime | None = Field(
+        None,
+        title="Window start",
+        description="Start of the interval to analyse instead of the run's data interval "
+        "(ISO-8601 with a timezone, e.g. 2025-10-24T08:00:00Z). Give window_end too.",
+        json_schema_extra=_timestamp_schema,
     )
-    critical_failure_threshold: float = Field(0.05, ge=0.0, le=1.0)
-    min_publish_confidence: float = Field(0.5, ge=0.0, le=1.0)
-    alert_confidence: float = Field(0.8, ge=0.0, le=1.0, description="alert on new campaigns at or above")
-    identity_max_gap_hours: float = Field(24.0, gt=0, le=24 * 30)
-    llm: bool = False
-    analysis: dict[str, Any] = Field(default_factory=dict, description="analysis parameter overrides")
+    window_end: datetime | None = Field(
+        None,
+        title="Window end",
+        description="End (exclusive) of the interval to analyse; after window_start. Give both or neither.",
+        json_schema_extra=_timestamp_schema,
+    )
+    source: Literal["files", "elasticsearch"] = Field(
+        "files",
+        title="Source",
+        description="Where the events come from: Cowrie log files, or the DShield-SIEM "
+        "Elasticsearch of the coord_elasticsearch connection.",
+        json_schema_extra=_section(SOURCE),
+    )
+    input_paths: list[PathText] = Field(
+        default_factory=list,
+        max_length=MAX_INPUT_PATHS,
+        title="Input paths",
+        description="Cowrie log files or folders for the file source (absolute, inside the folders "
+        "the Airflow Variable coord_input_bases allows). Empty: the Variable coord_input_paths, "
+        "else the bundled sample.",
+        json_schema_extra=_section(SOURCE),
+    )
+    index_patterns: list[IndexPattern] = Field(
+        default_factory=lambda: list(DEFAULT_INDEX_PATTERNS),
+        min_length=1,
+        max_length=MAX_INDEX_PATTERNS,
+        title="Index patterns",
+        description="Elasticsearch indices read by the elasticsearch source (given here, they win "
+        "over the connection's extra index_patterns).",
+        json_schema_extra=_section(SOURCE),
+    )
+    session_slack_minutes: int = Field(
+        30,
+        ge=0,
+        le=24 * 60,
+        title="Session slack (minutes)",
+        description="Minutes read on each side of the interval so sessions crossing its edges are whole.",
+        json_schema_extra=_section(SOURCE),
+    )
+    baseline_lookback_hours: int = Field(
+        24,
+        ge=0,
+        le=168,
+        title="Drift baseline (hours)",
+        description="Hours before the interval profiled as the drift baseline (0: drift checks off).",
+        json_schema_extra=_section(QUALITY),
+    )
+    critical_failure_threshold: float = Field(
+        0.05,
+        ge=0.0,
+        le=1.0,
+        title="Critical failure threshold",
+        description="Share of failing rows a critical expectation may have before the gate stops the run.",
+        json_schema_extra=_section(QUALITY),
+    )
+    empty_interval: Literal["succeed", "fail"] = Field(
+        "succeed",
+        title="Interval with no data",
+        description="What the gate does when the interval holds no events: succeed (reported as "
+        "'no data') or fail the run.",
+        json_schema_extra=_section(QUALITY),
+    )
+    min_publish_confidence: float = Field(
+        0.5,
+        ge=0.0,
+        le=1.0,
+        title="Minimum confidence to publish",
+        description="Campaigns below this confidence are not exported to MISP.",
+        json_schema_extra=_section(PUBLISH),
+    )
+    alert_confidence: float = Field(
+        0.8,
+        ge=0.0,
+        le=1.0,
+        title="Alert confidence",
+        description="New campaigns at or above this confidence are pushed to the Redis alert list.",
+        json_schema_extra=_section(PUBLISH),
+    )
+    identity_max_gap_hours: float = Field(
+        24.0,
+        gt=0,
+        le=24 * 30,
+        title="Campaign identity gap (hours)",
+        description="Longest gap after which a returning campaign still keeps its identity.",
+        json_schema_extra=_section(ANALYSIS),
+    )
+    llm: bool = Field(
+        False,
+        title="LLM narrative",
+        description="Write an LLM narrative per campaign (narrate task, gpu queue, coord_ollama).",
+        json_schema_extra=_section(ANALYSIS),
+    )
+    analysis: dict[str, Any] = Field(
+        default_factory=dict,
+        title="Analysis overrides",
+        description='Analysis parameters to override for this run, e.g. {"link_base": 6}; only '
+        "known keys (see coord_core/analysis/parameters.py).",
+        json_schema_extra=_analysis_schema,
+    )
+
+    @field_validator("window_start", "window_end", mode="before")
+    @classmethod
+    def _iso_timestamp(cls, value: Any) -> Any:
+        if isinstance(value, str) and (len(value) > TIMESTAMP_MAX_CHARS or not _ISO.match(value)):
+            raise ValueError("must be an ISO-8601 timestamp with a timezone, e.g. 2025-10-24T08:00:00Z")
+        if value is not None and not isinstance(value, (str, datetime)):
+            raise ValueError("must be an ISO-8601 timestamp string")
+        return value
+
+    @field_validator("analysis", mode="after")
+    @classmethod
+    def _known_analysis_keys(cls, value: dict[str, Any]) -> dict[str, Any]:
+        AnalysisParameters.from_overrides(value)  # unknown keys and bad values refused
+        return value
 
     @model_validator(mode="after")
     def _window_pair(self) -> PipelineParams:
@@ -62,3 +232,97 @@ class PipelineParams(BaseModel):
 
     def analysis_hash(self) -> str:
         return hashlib.sha256(json.dumps(self.analysis, sort_keys=True).encode()).hexdigest()[:16]
+
+
+class ConfRefused(ValueError):
+    """A run's conf that cannot succeed, with every problem in one readable, bounded message."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = list(problems)
+        shown_problems = self.problems[:_MAX_PROBLEMS]
+        more = len(self.problems) - len(shown_problems)
+        tail = f"; and {more} more" if more > 0 else ""
+        super().__init__("invalid run parameters: " + "; ".join(shown_problems) + tail)
+
+
+def _location(loc: Sequence[int | str]) -> str:
+    parts: list[str] = []
+    for part in loc:
+        if isinstance(part, int):
+            parts.append(f"[{part}]")
+        else:
+            text = part if len(part) <= _MAX_LOCATION_CHARS else part[:_MAX_LOCATION_CHARS] + "..."
+            parts.append(("." if parts else "") + text)
+    return "".join(parts)
+
+
+def _problem(error: Mapping[str, Any]) -> str:
+    """One pydantic error as a sentence: where, what; the input value itself is never repeated."""
+    loc = tuple(error.get("loc", ()))
+    where = _location(loc)
+    if error.get("type") == "extra_forbidden":
+        if len(loc) == 2 and loc[0] == "analysis":
+            return f"unknown analysis parameter {_location(loc[1:])!r}"
+        return f"unknown parameter {where!r}"
+    message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
+    return f"{where}: {message}" if where else message
+
+
+def _analysis_problems(value: object) -> list[str]:
+    """The analysis overrides' own errors, located under ``analysis``."""
+    try:
+        AnalysisParameters.from_overrides(value if isinstance(value, dict) else None)
+    except ValidationError as exc:
+        return [
+            _problem({**err, "loc": ("analysis", *err["loc"])})
+            for err in exc.errors(include_url=False, include_input=False)
+        ]
+    return []
+
+
+def check_conf(conf: Mapping[str, Any] | None, allowed_bases: Sequence[Path] | None = None) -> PipelineParams:
+    """The run's parameters from its conf (None values mean "the default"), else ``ConfRefused``.
+
+    ``allowed_bases``: when given, every ``input_paths`` entry must resolve under one of them.
+    """
+    if conf is not None and not isinstance(conf, Mapping):
+        raise ConfRefused([f"conf must be a JSON object, not {type(conf).__name__}"])
+    raw = {str(k): v for k, v in (conf or {}).items() if v is not None}
+    try:
+        params = PipelineParams.model_validate(raw)
+    except ValidationError as exc:
+        problems: list[str] = []
+        for err in exc.errors(include_url=False, include_input=False):
+            if tuple(err.get("loc", ())) == ("analysis",) and err.get("type") == "value_error":
+                problems += _analysis_problems(raw.get("analysis")) or [_problem(err)]
+            else:
+                problems.append(_problem(err))
+        raise ConfRefused(problems) from None
+    if allowed_bases is not None and params.source == "files" and params.input_paths:
+        try:
+            confine(params.input_paths, allowed_bases)
+        except InputPathRefused as exc:
+            raise ConfRefused([str(exc)]) from None
+    return params
+
+
+def airflow_param_specs() -> dict[str, dict[str, Any]]:
+    """Per parameter: ``default``, ``description`` and the JSON schema (title, section, bounds) of
+    its Airflow ``Param``, derived from ``PipelineParams``. Every type admits null, meaning "the
+    default", so the trigger form marks nothing required."""
+    properties = PipelineParams.model_json_schema()["properties"]
+    defaults = PipelineParams().model_dump(mode="json")
+    specs: dict[str, dict[str, Any]] = {}
+    for name, prop in properties.items():
+        schema = dict(prop)
+        schema.pop("default", None)
+        description = schema.pop("description")
+        variants = schema.pop("anyOf", None)
+        if variants:
+            (concrete,) = [v for v in variants if v.get("type") != "null"]
+            schema = {**concrete, **schema}
+        schema["type"] = ["null", schema["type"]]
+        if "enum" in schema:
+            schema["enum"] = [*schema["enum"], None]
+        specs[name] = {"default": defaults[name], "description": description, "schema": schema}
+    return specs

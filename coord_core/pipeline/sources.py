@@ -9,7 +9,14 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from coord_core.ingest.cowrie_files import read_paths
+from coord_core.ingest.cowrie_files import discover_files, read_paths
+from coord_core.ingest.input_paths import (
+    BUNDLED_SAMPLE_DIR,
+    INPUT_BASES_VARIABLE,
+    InputPathRefused,
+    confine,
+    parse_bases,
+)
 from coord_core.ingest.records import ReadRecord
 
 if TYPE_CHECKING:
@@ -18,7 +25,18 @@ if TYPE_CHECKING:
     from coord_core.adapters.elasticsearch_source import ElasticsearchIntervalReader
     from coord_core.contracts.source_profile import SourceProfile
 
-__all__ = ["ReadRecord", "elasticsearch_profile", "elasticsearch_reader", "read_paths"]
+__all__ = [
+    "BUNDLED_SAMPLE_DIR",
+    "INPUT_BASES_VARIABLE",
+    "InputPathRefused",
+    "ReadRecord",
+    "confine",
+    "discover_files",
+    "elasticsearch_profile",
+    "elasticsearch_reader",
+    "parse_bases",
+    "read_paths",
+]
 
 
 def elasticsearch_reader(

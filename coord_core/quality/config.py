@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -29,6 +30,10 @@ class QualityConfig(BaseModel):
     )
     min_baseline_sessions_per_hour: float = Field(
         5.0, ge=0.0, description="a sensor below this baseline rate is too small to judge a drop"
+    )
+    empty_interval: Literal["succeed", "fail"] = Field(
+        "succeed",
+        description="an interval with no records: reported as 'no data', and the gate passes or fails",
     )
     example_count: int = Field(5, ge=0, le=50)
     example_chars: int = Field(120, ge=16, le=2000)

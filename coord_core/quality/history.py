@@ -37,6 +37,7 @@ class PastRun:
     login_events: int
     quarantined: int
     sessions_by_sensor: dict[str, int]
+    gate_outcome: str = ""
 
     @property
     def hours(self) -> float:
@@ -55,6 +56,10 @@ def parse_history(history: Sequence[Mapping[str, Any]]) -> tuple[list[PastRun], 
                     interval_start=parse_timestamp(entry.get("interval_start", entry.get("window_start"))),
                     interval_end=parse_timestamp(entry.get("interval_end", entry.get("window_end"))),
                     gate_passed=bool(entry.get("gate_passed", True)),
+                    gate_outcome=str(
+                        entry.get("gate_outcome")
+                        or ("passed" if entry.get("gate_passed", True) else "failed")
+                    ),
                     events=int(entry["events"]),
                     sessions=int(entry["sessions"]),
                     login_events=int(entry.get("login_events", 0)),
@@ -124,6 +129,7 @@ def build_summary(
     counts: IntervalCounts,
     gate_passed: bool,
     valid_events: int,
+    gate_outcome: str | None = None,
     quarantined_validate: int,
     sessions_quarantined: int,
     quarantine_by_reason: Mapping[str, int],
@@ -139,6 +145,7 @@ def build_summary(
         "interval_end": window_end.isoformat(),
         "hours": round(hours_between(window_start, window_end), 6),
         "gate_passed": gate_passed,
+        "gate_outcome": gate_outcome or ("passed" if gate_passed else "failed"),
         "records_read": counts.records_read,
         "events": counts.events,
         "events_valid": valid_events,

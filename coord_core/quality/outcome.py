@@ -74,12 +74,30 @@ class ExpectationResult:
         )
 
 
+NO_DATA = "no data"
+
+
+def gate_outcome(passed: bool, no_data: bool) -> str:
+    """What the report and the list show: ``no data`` (nothing was judged), ``passed`` or ``failed``."""
+    if no_data:
+        return NO_DATA
+    return "passed" if passed else "failed"
+
+
 @dataclass(frozen=True)
 class GateDecision:
+    """``no_data``: the interval held no records, so no expectation was judged; ``passed`` then
+    follows the ``empty_interval`` setting (succeed or fail)."""
+
     passed: bool
     reason: str
     critical_failures: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+    no_data: bool = False
+
+    @property
+    def outcome(self) -> str:
+        return gate_outcome(self.passed, self.no_data)
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from coord_core.contracts.events import KNOWN_EVENT_IDS
 from coord_core.quality.bounded import preview, reason_category
 from coord_core.quality.frames import hours_between
 from coord_core.quality.history import PastRun, parse_history
-from coord_core.quality.outcome import ExpectationResult, QualityOutcome
+from coord_core.quality.outcome import NO_DATA, ExpectationResult, QualityOutcome
 
 TREND_RUNS = 12
 # Where a viewer inserts the view-time trend section (an HTML comment: inert in the stored page).
@@ -36,7 +36,7 @@ table{border-collapse:collapse;width:100%;font-size:.85rem}
 th,td{border:1px solid #d9e2ec;padding:.3rem .45rem;text-align:left;vertical-align:top}
 th{background:#f0f4f8}td.n{text-align:right;font-variant-numeric:tabular-nums}
 .gate{display:inline-block;padding:.35rem .8rem;border-radius:4px;font-weight:700;color:#fff}
-.gate.pass{background:#2f855a}.gate.fail{background:#c53030}
+.gate.pass{background:#2f855a}.gate.fail{background:#c53030}.gate.nodata{background:#627d98}
 .st{font-weight:700}.st.pass{color:#2f855a}.st.fail{color:#c53030}.st.warn{color:#b7791f}
 .st.skip{color:#627d98}tr.cur td{font-weight:700}
 code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.8rem;word-break:break-all}
@@ -72,6 +72,7 @@ class _TrendPoint:
     quarantined: int
     gate_passed: bool
     current: bool
+    gate_outcome: str = ""
 
 
 def render_report(outcome: QualityOutcome, *, title: str = "Data quality report") -> str:
@@ -99,12 +100,19 @@ def render_report(outcome: QualityOutcome, *, title: str = "Data quality report"
 
 def _header(outcome: QualityOutcome, title: str, window: str) -> str:
     passed = outcome.gate.passed
-    badge = (
-        '<span class="gate pass">Gate PASSED</span>'
-        if passed
-        else '<span class="gate fail">Gate FAILED</span>'
-    )
-    consequence = "Analysis may use the valid rows." if passed else "Analysis does not run for this interval."
+    if outcome.gate.no_data:
+        badge = '<span class="gate nodata">NO DATA</span>'
+        consequence = (
+            "Nothing to judge: the interval holds no records; the run goes on and finds nothing."
+            if passed
+            else "Nothing to judge: the interval holds no records, and this run fails on that."
+        )
+    elif passed:
+        badge = '<span class="gate pass">Gate PASSED</span>'
+        consequence = "Analysis may use the valid rows."
+    else:
+        badge = '<span class="gate fail">Gate FAILED</span>'
+        consequence = "Analysis does not run for this interval."
     return (
         f"<header><h1>{_e(title)}</h1><p>Interval <b>{_e(window)}</b></p>"
         f"<p>{badge} {_e(consequence)}</p>"
@@ -282,6 +290,7 @@ def _trend_point(run: PastRun, current: bool) -> _TrendPoint:
         quarantined=run.quarantined,
         gate_passed=run.gate_passed,
         current=current,
+        gate_outcome=run.gate_outcome,
     )
 
 
@@ -313,6 +322,8 @@ def _trend(points: Sequence[_TrendPoint]) -> str:
         x = pad + i * slot + slot * 0.15
         y = height - pad - bar_h
         colour = "#c53030" if not p.gate_passed else ("#2b6cb0" if p.current else "#90cdf4")
+        if p.gate_outcome == NO_DATA:
+            colour = "#9fb3c8"
         tip = f"{p.label}: {p.events_per_hour:.1f} events/h, {p.sessions_per_hour:.1f} sessions/h"
         bars.append(
             f'<rect x="{x:.1f}" y="{y:.1f}" width="{slot * 0.7:.1f}" height="{bar_h:.1f}" fill="{colour}">'
@@ -328,7 +339,7 @@ def _trend(points: Sequence[_TrendPoint]) -> str:
     rows = "".join(
         ('<tr class="cur">' if p.current else "<tr>")
         + f'<td class="mono">{_e(p.label)}{" (this run)" if p.current else ""}</td>'
-        f"<td>{'passed' if p.gate_passed else 'FAILED'}</td>"
+        f"<td>{_e(_gate_label(p.gate_outcome, p.gate_passed))}</td>"
         f'<td class="n">{_num(p.events)}</td><td class="n">{_num(p.events_per_hour, 1)}</td>'
         f'<td class="n">{_num(p.sessions)}</td><td class="n">{_num(p.login_events)}</td>'
         f'<td class="n">{_num(p.quarantined)}</td></tr>'
@@ -339,6 +350,12 @@ def _trend(points: Sequence[_TrendPoint]) -> str:
         "<th>login events</th><th>quarantined</th></tr>"
     )
     return _section("trend", f"Trend (last {len(points)} runs)", f"{svg}<table>{head}{rows}</table>")
+
+
+def _gate_label(outcome: str, passed: bool) -> str:
+    if outcome == NO_DATA:
+        return NO_DATA
+    return "passed" if passed else "FAILED"
 
 
 def _notes(notes: Sequence[str]) -> str:

@@ -9,6 +9,14 @@ from typing import Any
 import psycopg
 
 
+def _outcome(stored: object, gate_passed: bool) -> str:
+    """The stored gate outcome (``no data``, ``passed``, ``failed``); reports from before it was
+    stored are ``passed`` or ``failed``."""
+    if isinstance(stored, str) and stored:
+        return stored
+    return "passed" if gate_passed else "failed"
+
+
 @dataclass(frozen=True)
 class StoredReport:
     interval_start: datetime
@@ -19,6 +27,10 @@ class StoredReport:
     html: str
     latest_runs: tuple[tuple[str, str], ...]  # (dag_id, run_id) of the interval's latest runs
 
+    @property
+    def gate_outcome(self) -> str:
+        return _outcome(self.summary.get("gate_outcome"), self.gate_passed)
+
 
 @dataclass(frozen=True)
 class ReportListing:
@@ -28,6 +40,7 @@ class ReportListing:
     gate_reason: str
     dag_id: str | None
     run_id: str | None
+    gate_outcome: str = ""
 
 
 class StoredReportReader:
@@ -112,7 +125,8 @@ class StoredReportReader:
     def recent(self, limit: int = 50) -> list[ReportListing]:
         rows = self.conn.execute(
             """
-            SELECT q.interval_start, q.interval_end, q.gate_passed, q.gate_reason, r.dag_id, r.run_id
+            SELECT q.interval_start, q.interval_end, q.gate_passed, q.gate_reason, r.dag_id, r.run_id,
+                   q.summary->>'gate_outcome'
             FROM coord.dq_reports q
             LEFT JOIN coord.runs r
               ON r.interval_start = q.interval_start AND r.interval_end = q.interval_end
@@ -129,6 +143,7 @@ class StoredReportReader:
                 gate_reason=str(row[3]),
                 dag_id=row[4],
                 run_id=row[5],
+                gate_outcome=_outcome(row[6], bool(row[2])),
             )
             for row in rows
         ]

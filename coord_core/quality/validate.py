@@ -143,6 +143,10 @@ def validate_interval(
         }
     )
     gate = _gate(results)
+    if read == 0 and gate.passed:
+        # Nothing failed because nothing was there; a feed that went silent against its baseline,
+        # or an expectation that could not run, still fails above.
+        gate = _no_data_gate(cfg)
     qcounts = QualityCounts(
         read=read,
         valid=len(valid),
@@ -160,6 +164,7 @@ def validate_interval(
         window_end=window_end,
         counts=counts,
         gate_passed=gate.passed,
+        gate_outcome=gate.outcome,
         valid_events=len(valid),
         quarantined_validate=len(quarantine),
         sessions_quarantined=len(session_keys & {s.key for s in session_list}),
@@ -185,7 +190,7 @@ def validate_interval(
         qcounts.quarantined_parse,
         qcounts.quarantined_validate,
         given_parse,
-        "passed" if gate.passed else "FAILED",
+        gate.outcome,
         timings,
     )
     return QualityOutcome(
@@ -333,6 +338,17 @@ def _describe_failure(result: ExpectationResult) -> str:
         f"{result.key} failed on column '{result.column}': {result.unexpected_count} of "
         f"{result.element_count} rows unexpected ({result.unexpected_percent:.2f}% > threshold "
         f"{result.threshold * 100:.2f}%): {result.reason}" + (f"; examples: {shown}" if shown else "")
+    )
+
+
+def _no_data_gate(cfg: QualityConfig) -> GateDecision:
+    """No record in the interval: nothing to judge, which is neither a pass nor a data failure."""
+    if cfg.empty_interval == "fail":
+        return GateDecision(
+            False, "gate failed: no data: the interval holds no records (empty_interval = fail)", no_data=True
+        )
+    return GateDecision(
+        True, "no data: the interval holds no records; no expectation was judged", no_data=True
     )
 
 

@@ -81,7 +81,7 @@ def _page(title: str, body: str, status: int = 200) -> Any:
         "<style>body{font-family:system-ui,sans-serif;margin:1.5rem;color:#1f2933}"
         "table{border-collapse:collapse;font-size:.85rem}td,th{border:1px solid #d9e2ec;padding:.3rem .5rem;"
         "text-align:left}th{background:#f0f4f8}.fail{color:#c53030;font-weight:700}"
-        ".pass{color:#2f855a;font-weight:700}</style></head>"
+        ".pass{color:#2f855a;font-weight:700}.nodata{color:#627d98;font-weight:700}</style></head>"
         f"<body><h1>{html.escape(title)}</h1>{body}</body></html>"
     )
     return HTMLResponse(doc, status_code=status, headers=SECURITY_HEADERS)
@@ -124,6 +124,19 @@ def create_app(
         openapi_url=None,
     )
 
+    from psycopg.errors import UndefinedTable
+
+    @app.exception_handler(UndefinedTable)
+    async def no_schema_yet(request: Request, exc: UndefinedTable) -> Any:
+        """A results database no run has migrated yet holds no report: say so, not a bare 500."""
+        log.info("results database has no coord schema yet: %s", exc)
+        return _page(
+            "No data-quality report yet",
+            "<p>The results database (connection coord_postgres) has no coord schema yet: no run of "
+            "the pipeline has reached it. A DAG run (or <code>make run</code>) creates it.</p>",
+            status=404 if request.url.path.endswith(("/report", "/summary")) else 200,
+        )
+
     def lookup(
         dag_id: str | None,
         run_id: str | None,
@@ -156,6 +169,16 @@ def create_app(
         interval_start: str | None = None,
         interval_end: str | None = None,
     ) -> Any:
+        from coord_airflow import PIPELINE_DAG_IDS
+
+        if dag_id and dag_id not in PIPELINE_DAG_IDS:
+            # Airflow 3.3 shows a plugin's run tab on every DAG: say what the tab is for, not 404.
+            ours = ", ".join(sorted(PIPELINE_DAG_IDS))
+            return _page(
+                "No data-quality report",
+                f"<p>DAG {html.escape(repr(dag_id))} does not run the coordination pipeline, so it has "
+                f"no data-quality report. This tab shows the reports of {html.escape(ours)}.</p>",
+            )
         found, what, page = lookup(dag_id, run_id, interval_start, interval_end, with_trend=True)
         if found is None:
             return _page(
@@ -188,6 +211,7 @@ def create_app(
                 "interval_start": found.interval_start.isoformat(),
                 "interval_end": found.interval_end.isoformat(),
                 "gate_passed": found.gate_passed,
+                "gate_outcome": found.gate_outcome,
                 "gate_reason": found.gate_reason,
                 "summary": found.summary,
                 "runs": [{"dag_id": d, "run_id": r} for d, r in found.latest_runs],
@@ -207,9 +231,10 @@ def create_app(
         for item in listings:
             start, end = item.interval_start.isoformat(), item.interval_end.isoformat()
             query = urlencode({"interval_start": start, "interval_end": end})
-            gate = (
-                '<span class="pass">passed</span>' if item.gate_passed else '<span class="fail">FAILED</span>'
-            )
+            gate = {
+                "passed": '<span class="pass">passed</span>',
+                "no data": '<span class="nodata">no data</span>',
+            }.get(item.gate_outcome, '<span class="fail">FAILED</span>')
             reason = item.gate_reason if len(item.gate_reason) <= 200 else item.gate_reason[:199] + "…"
             run = f"{item.dag_id} / {item.run_id}" if item.dag_id else "–"
             rows.append(

@@ -45,14 +45,24 @@ def executed_by() -> str:
 
 
 def _params(context: Context) -> PipelineParams:
-    from coord_core.pipeline.params import PipelineParams
+    """The run's parameters; a conf that cannot succeed fails the task without retries."""
+    from airflow.sdk.exceptions import AirflowFailException
 
-    raw = {k: v for k, v in dict(context["params"]).items() if v is not None}
-    return PipelineParams.model_validate(raw)
+    from coord_core.pipeline.params import ConfRefused, check_conf
+
+    try:
+        return check_conf(dict(context["params"]))
+    except ConfRefused as exc:
+        raise AirflowFailException(str(exc)) from None
 
 
 def _window(context: Context) -> DataWindow:
-    return _params(context).window(context.get("data_interval_start"), context.get("data_interval_end"))
+    from airflow.sdk.exceptions import AirflowFailException
+
+    try:
+        return _params(context).window(context.get("data_interval_start"), context.get("data_interval_end"))
+    except ValueError as exc:  # no data interval and no window in the conf: the same on every try
+        raise AirflowFailException(str(exc)) from None
 
 
 @contextmanager
@@ -87,16 +97,37 @@ def _audit(
     )
 
 
-def _input_paths(params: PipelineParams) -> list[str]:
-    if params.input_paths:
-        return list(params.input_paths)
+def _allowed_input_bases() -> list[Path]:
+    """The folders file inputs must resolve under: the Variable ``coord_input_bases``, else the
+    bundled sample folder."""
     from airflow.sdk import Variable
 
-    configured = Variable.get(INPUT_PATHS_VARIABLE, default=None)
-    if configured:
-        return [p.strip() for p in str(configured).split(",") if p.strip()]
-    log.warning("no input_paths param or %r Variable: using the bundled sample", INPUT_PATHS_VARIABLE)
-    return [str(BUNDLED_SAMPLE)]
+    from coord_core.pipeline.sources import INPUT_BASES_VARIABLE, parse_bases
+
+    return parse_bases(Variable.get(INPUT_BASES_VARIABLE, default=None))
+
+
+def _input_paths(params: PipelineParams, bases: list[Path]) -> list[str]:
+    """The run's input paths (param, else the Variable, else the bundled sample), each checked
+    against ``bases`` again at run time: a path outside fails the task without retries."""
+    from airflow.sdk import Variable
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from coord_core.pipeline.sources import InputPathRefused, confine
+
+    if params.input_paths:
+        paths = list(params.input_paths)
+    else:
+        configured = Variable.get(INPUT_PATHS_VARIABLE, default=None)
+        paths = [p.strip() for p in str(configured or "").split(",") if p.strip()]
+        if not paths:
+            log.warning("no input_paths param or %r Variable: using the bundled sample", INPUT_PATHS_VARIABLE)
+            paths = [str(BUNDLED_SAMPLE)]
+    try:
+        confine(paths, bases)
+    except InputPathRefused as exc:
+        raise AirflowFailException(str(exc)) from None
+    return paths
 
 
 def migrate_schema() -> dict[str, Any]:
@@ -179,8 +210,17 @@ class _FilesSource:
 
     profiles_stream = True
 
-    def __init__(self, paths: list[str]) -> None:
+    def __init__(self, paths: list[str], allowed_bases: list[Path]) -> None:
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from coord_core.pipeline.sources import InputPathRefused, discover_files
+
         self.locations = paths
+        self.allowed_bases = allowed_bases
+        try:  # before anything is written: files inside folders (symlinks too) are checked here
+            self.files = discover_files(paths, allowed_bases)
+        except InputPathRefused as exc:
+            raise AirflowFailException(str(exc)) from None
 
     def query(self) -> dict[str, Any] | None:
         return None
@@ -188,7 +228,7 @@ class _FilesSource:
     def records(self) -> Iterator[ReadRecord]:
         from coord_core.pipeline.sources import read_paths
 
-        return read_paths(self.locations)
+        return read_paths(self.files, allowed_bases=self.allowed_bases)
 
     def profile(self) -> SourceProfile | None:
         return None
@@ -259,12 +299,16 @@ class _ElasticsearchSource:
 
 
 def _files_source(params: PipelineParams) -> _FilesSource:
-    return _FilesSource(_input_paths(params))
+    bases = _allowed_input_bases()
+    return _FilesSource(_input_paths(params, bases), bases)
 
 
 def _elasticsearch_source(context: Context, params: PipelineParams) -> _ElasticsearchSource:
+    from airflow.sdk.exceptions import AirflowFailException
+
     if not connections.connection_is_defined(connections.ELASTICSEARCH_CONN_ID):
-        raise ValueError(
+        # Configuration, not a passing fault: retrying cannot help.
+        raise AirflowFailException(
             f"source 'elasticsearch' needs the {connections.ELASTICSEARCH_CONN_ID} Airflow connection"
         )
     settings = connections.elasticsearch_settings()
@@ -321,6 +365,7 @@ def validate(context: Context) -> dict[str, Any]:
             window,
             critical_threshold=params.critical_failure_threshold,
             timestamp_slack=params.session_slack,
+            empty_interval=params.empty_interval,
         )
         store.update_run(context["dag_run"].dag_id, window, dq_gate_passed=outcome.gate.passed)
     _report_lineage(
@@ -339,6 +384,7 @@ def validate(context: Context) -> dict[str, Any]:
         "valid": counts.valid,
         "quarantined_parse": counts.quarantined_parse,
         "quarantined_validate": counts.quarantined_validate,
+        "gate_outcome": outcome.gate.outcome,
         "gate": outcome.gate.reason[:500],
     }
 
@@ -438,10 +484,14 @@ def _misp_export_settings() -> MispExportSettings:
     raw = Variable.get(MISP_EXPORT_VARIABLE, default=None)
     if not raw:
         return MispExportSettings()
+    from airflow.sdk.exceptions import AirflowFailException
+
     try:
         return MispExportSettings.model_validate(json.loads(raw) if isinstance(raw, str) else raw)
-    except ValueError as exc:
-        raise ValueError(f"Variable {MISP_EXPORT_VARIABLE!r} holds invalid export settings: {exc}") from exc
+    except ValueError as exc:  # the same on every try: fail without retrying
+        raise AirflowFailException(
+            f"Variable {MISP_EXPORT_VARIABLE!r} holds invalid export settings: {str(exc)[:500]}"
+        ) from exc
 
 
 def _misp_feed_dir() -> Path:

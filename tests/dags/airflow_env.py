@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,6 +75,8 @@ def make_airflow_env(home: Path, postgres_dsn: str, redis_url: str, **extra: str
         AIRFLOW_CONN_COORD_POSTGRES=airflow_conn_uri(postgres_dsn),
         AIRFLOW_CONN_COORD_REDIS=redis_url,
         PYTHONWARNINGS="ignore",
+        # Test inputs live in the repository and in pytest's temporary folders.
+        AIRFLOW_VAR_COORD_INPUT_BASES=json.dumps([str(REPO), tempfile.gettempdir()]),
     )
     env.update(extra)
     return AirflowEnv(home=home, env=env)

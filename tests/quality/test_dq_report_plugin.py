@@ -114,6 +114,21 @@ def test_the_trend_shows_earlier_intervals_stored_later_without_changing_the_sto
     trend = reply.text.split('id="trend"')[1].split("</section>")[0]
     assert "Trend (last 2 runs)" in trend and trend.count("<rect ") == 2
     assert f"{earlier.start.isoformat()} – {earlier.end.isoformat()}" in trend
+    assert "<td>no data</td>" in trend  # the empty day is neither passed nor failed
+    # The list and the empty day's own page say "no data", not "passed".
+    index = _client(dsn).get("/").text
+    row = index.split(earlier.start.isoformat())[1].split("</tr>")[0]
+    assert '<span class="nodata">no data</span>' in row
+    page = _client(dsn).get(
+        "/report",
+        params={"interval_start": earlier.start.isoformat(), "interval_end": earlier.end.isoformat()},
+    )
+    assert "NO DATA" in page.text and "Gate PASSED" not in page.text
+    summary = _client(dsn).get(
+        "/summary",
+        params={"interval_start": earlier.start.isoformat(), "interval_end": earlier.end.isoformat()},
+    )
+    assert summary.json()["gate_outcome"] == "no data" and summary.json()["gate_passed"] is True
 
 
 def test_an_earlier_run_of_the_interval_finds_the_latest_report_with_a_note(stored: tuple[str, str]) -> None:
@@ -123,6 +138,19 @@ def test_an_earlier_run_of_the_interval_finds_the_latest_report_with_a_note(stor
     assert "was validated again later" in reply.text and RUN_ID in reply.text
     banner = reply.text[reply.text.index("<div") : reply.text.index("</div>") + 6]
     assert _stored_part(reply.text.replace(banner, "")) == html
+
+
+def test_the_tab_on_another_dags_run_says_what_it_is_for(stored: tuple[str, str]) -> None:
+    reply = _client(stored[0]).get("/report", params={"dag_id": "coord_maintenance", "run_id": RUN_ID})
+    assert reply.status_code == 200
+    assert "does not run the coordination pipeline" in reply.text and DAG_ID in reply.text
+
+
+def test_a_results_database_no_run_has_reached_says_so(postgres_dsn: str) -> None:
+    client = _client(postgres_dsn)  # an empty database: no coord schema
+    index = client.get("/")
+    assert index.status_code == 200 and "has no coord schema yet" in index.text
+    assert client.get("/report", params={"dag_id": DAG_ID, "run_id": RUN_ID}).status_code == 404
 
 
 def test_unknown_runs_and_bad_queries(stored: tuple[str, str]) -> None:

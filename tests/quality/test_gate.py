@@ -12,6 +12,7 @@ from coord_core.contracts.source_profile import ProfileError, ProfileHour, Sourc
 from coord_core.ingest.records import ReadRecord
 from coord_core.quality.config import QualityConfig
 from coord_core.quality.outcome import QualityOutcome
+from coord_core.quality.report import render_report
 from coord_core.quality.suites import SuiteDefinitionError
 from coord_core.quality.validate import validate_interval
 from tests.quality.support import END, REAL_SAMPLE, START, read, sessions_of, steady_profile
@@ -117,11 +118,27 @@ def test_events_outside_the_window_and_slack_are_quarantined(real: list[ReadReco
         assert start - timedelta(minutes=30) <= record.event.timestamp < end + timedelta(minutes=30)
 
 
-def test_empty_interval_passes_and_says_nothing_was_judged() -> None:
+def test_empty_interval_is_no_data_not_a_pass() -> None:
     outcome = validate_interval([], [], START, END)
-    assert outcome.gate.passed
-    assert outcome.counts.read == 0
+    assert outcome.gate.passed and outcome.gate.no_data and outcome.gate.outcome == "no data"
+    assert outcome.gate.reason.startswith("no data: the interval holds no records")
+    assert outcome.counts.read == 0 and outcome.summary["gate_outcome"] == "no data"
     assert all(r.element_count in (0, 1) and r.unexpected_count == 0 for r in outcome.results)
+    page = render_report(outcome)
+    assert "NO DATA" in page and "Gate PASSED" not in page
+
+
+def test_empty_interval_can_be_configured_to_fail() -> None:
+    outcome = validate_interval([], [], START, END, config=QualityConfig(empty_interval="fail"))
+    assert not outcome.gate.passed and outcome.gate.outcome == "no data"
+    assert "empty_interval = fail" in outcome.gate.reason
+    assert "this run fails on that" in render_report(outcome)
+
+
+def test_an_interval_with_records_is_judged_even_if_all_are_bad(real: list[ReadRecord]) -> None:
+    garbage = [ReadRecord(r.ref, "not json", r.time, None, "not valid JSON") for r in real[:3]]
+    outcome = validate_interval(garbage, [], START, END)
+    assert not outcome.gate.no_data and outcome.gate.outcome in ("passed", "failed")
 
 
 def test_parse_quarantine_from_extract_counts_and_can_fail_the_gate(real: list[ReadRecord]) -> None:
