@@ -4,9 +4,11 @@ USER root
 COPY --from=ghcr.io/astral-sh/uv:0.13.9 /uv /usr/local/bin/uv
 USER airflow
 WORKDIR /opt/coord
+# Optional extras of the package: the GPU worker's image is built with EXTRAS=gpu (NVML bindings).
+ARG EXTRAS=""
 COPY --chown=airflow:root pyproject.toml uv.lock README.md ./
 COPY --chown=airflow:root coord_core ./coord_core
-RUN uv export --frozen --no-dev --no-hashes -o /tmp/requirements.txt \
+RUN uv export --frozen --no-dev --no-hashes ${EXTRAS:+--extra "$EXTRAS"} -o /tmp/requirements.txt \
  && uv pip install --python "$(command -v python)" -r /tmp/requirements.txt \
  && uv pip install --python "$(command -v python)" --no-deps -e .
 COPY --chown=airflow:root sql ./sql

@@ -16,7 +16,7 @@ export AIRFLOW__CORE__PARALLELISM := 4
 export AIRFLOW__CORE__UNIT_TEST_MODE := False
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: help run test ui lint typecheck unit bench stop clean
+.PHONY: help run test ui lint typecheck unit bench stop clean compose-env compose-check
 
 help:
 	@echo "make run    # run the main DAG once on the bundled sample (embedded PostgreSQL + Redis)"
@@ -25,6 +25,8 @@ help:
 	@echo "make unit   # the tests that need no PostgreSQL/Redis and start no Airflow process (fast)"
 	@echo "make bench  # performance benchmarks (results in bench/results/)"
 	@echo "make stop   # stop the Airflow UI and the embedded servers started by make run / make ui"
+	@echo "make compose-env    # .env.compose with generated secrets for docker-compose.yml"
+	@echo "make compose-check  # validate docker-compose.yml, its env template and monitoring files offline"
 
 $(UV):
 	python3 -m pip install --quiet --disable-pip-version-check --target $(CURDIR)/.tools uv==$(UV_VERSION)
@@ -65,6 +67,12 @@ unit: $(VENV)/.synced
 
 test: lint typecheck
 	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadgroup --durations=25
+
+compose-env:
+	python3 deploy/generate_compose_env.py
+
+compose-check: $(VENV)/.synced
+	$(BIN)/pytest -q tests/observability/test_compose_stack.py tests/observability/test_dashboard.py
 
 bench: $(VENV)/.synced
 	$(BIN)/python -m bench

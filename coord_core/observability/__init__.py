@@ -1,0 +1,1 @@
+"""What Prometheus scrapes: the project's metrics read from the results database."""
