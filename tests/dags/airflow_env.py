@@ -64,17 +64,25 @@ class AirflowEnv:
         return output
 
 
-def make_airflow_env(home: Path, postgres_dsn: str, redis_url: str, **extra: str) -> AirflowEnv:
+def plugin_env(home: Path) -> dict[str, str]:
+    """An environment for Airflow commands on this project's DAGs and plugins (no connections)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
     env.update(
         AIRFLOW_HOME=str(home),
         AIRFLOW__CORE__DAGS_FOLDER=str(REPO / "dags"),
         AIRFLOW__CORE__PLUGINS_FOLDER=str(REPO / "plugins"),
         AIRFLOW__CORE__LOAD_EXAMPLES="False",
+        PYTHONWARNINGS="ignore",
+    )
+    return env
+
+
+def make_airflow_env(home: Path, postgres_dsn: str, redis_url: str, **extra: str) -> AirflowEnv:
+    env = plugin_env(home)
+    env.update(
         AIRFLOW__CORE__PARALLELISM="4",
         AIRFLOW_CONN_COORD_POSTGRES=airflow_conn_uri(postgres_dsn),
         AIRFLOW_CONN_COORD_REDIS=redis_url,
-        PYTHONWARNINGS="ignore",
         # Test inputs live in the repository and in pytest's temporary folders.
         AIRFLOW_VAR_COORD_INPUT_BASES=json.dumps([str(REPO), tempfile.gettempdir()]),
     )

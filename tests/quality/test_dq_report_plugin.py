@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -25,6 +24,7 @@ from coord_core.quality.stage import validate_stage
 from coord_core.quality.stored_reports import StoredReportReader
 from coord_core.store.migrations import migrate
 from coord_core.store.results import ResultsStore, RunRecord
+from tests.dags.airflow_env import plugin_env
 from tests.quality.support import END, REAL_SAMPLE, REPO, START
 
 DAG_ID = "dshield_coordination"
@@ -207,24 +207,13 @@ def test_lazy_app_builds_once(stored: tuple[str, str]) -> None:
     assert built == [1]
 
 
-def _airflow_env(home: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
-    env.update(
-        AIRFLOW_HOME=str(home),
-        AIRFLOW__CORE__PLUGINS_FOLDER=str(REPO / "plugins"),
-        AIRFLOW__CORE__DAGS_FOLDER=str(REPO / "dags"),
-        AIRFLOW__CORE__LOAD_EXAMPLES="False",
-        PYTHONWARNINGS="ignore",
-    )
-    return env
-
-
-def test_airflow_loads_the_plugin_from_the_plugins_folder(tmp_path: Path) -> None:
+def test_airflow_loads_the_plugins_from_the_plugins_folder(tmp_path: Path) -> None:
+    """One ``airflow plugins`` process: the report pages and the metrics endpoint are mounted."""
     airflow = str(Path(sys.executable).with_name("airflow"))
     done = subprocess.run(
         [airflow, "plugins", "-o", "json"],
         check=False,
-        env=_airflow_env(tmp_path),
+        env=plugin_env(tmp_path),
         capture_output=True,
         text=True,
         timeout=120,
@@ -234,6 +223,10 @@ def test_airflow_loads_the_plugin_from_the_plugins_folder(tmp_path: Path) -> Non
     ours = next(p for p in plugins if p["name"] == "coord_data_quality")
     assert [(a["url_prefix"], a["name"]) for a in ours["fastapi_apps"]] == [
         ("/coord-dq", "Coordination data-quality reports")
+    ]
+    metrics = next(p for p in plugins if p["name"] == "coord_metrics")
+    assert [(a["url_prefix"], a["name"]) for a in metrics["fastapi_apps"]] == [
+        ("/coord-metrics", "Coordination metrics for Prometheus")
     ]
     views = {v["destination"]: v for v in ours["external_views"]}
     assert views["dag_run"]["href"] == "coord-dq/report?dag_id={DAG_ID}&run_id={RUN_ID}"
@@ -251,7 +244,7 @@ def test_default_authorization_is_airflows_and_refuses_anonymous_callers(tmp_pat
         "print('STATUS', client.get('/report', params={'dag_id': 'd', 'run_id': 'r'}).status_code)\n"
         "print('STATUS', client.get('/').status_code)\n"
     )
-    env = _airflow_env(tmp_path)
+    env = plugin_env(tmp_path)
     env["PYTHONPATH"] = f"{REPO / 'plugins'}:{REPO}"
     done = subprocess.run(
         [sys.executable, "-c", code], check=False, env=env, capture_output=True, text=True, timeout=120
