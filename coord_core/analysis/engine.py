@@ -57,6 +57,7 @@ LINK_FACTOR = {
     "dictionary_partition": "dictionary_partition",
     "shared_credential": "shared_credential",
     "guess_burst": "guess_burst",
+    "prefix_toolkit": "prefix_toolkit",
     "pair_likeness": "pair_likeness",
 }
 
@@ -356,7 +357,7 @@ def _link_evidence(
     }
     details = [p["statistic"] for p in sorted(props, key=lambda p: -p["weight"])[:5]]
     stats["strongest"] = details
-    if factor in ("dictionary_partition", "shared_credential", "guess_burst"):
+    if factor in ("dictionary_partition", "shared_credential", "guess_burst", "prefix_toolkit"):
         stats["p_value"] = min(p["statistic"].get("p_value", 1.0) for p in props)
     margin = max(weights) - threshold
     summary = {
@@ -366,6 +367,7 @@ def _link_evidence(
         "dictionary_partition": "sources each tried a few credentials of one list that no one else tried",
         "shared_credential": "sources each tried little but one uncommon credential they all share",
         "guess_burst": "sources each tried a few uncommon credentials, all starting in one burst",
+        "prefix_toolkit": "sources of one /24 all ran one uncommon client build, beyond chance",
         "pair_likeness": "sources are alike in several weak features at once",
     }[factor]
     return Evidence(

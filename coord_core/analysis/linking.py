@@ -428,6 +428,63 @@ def pair_proposals(
     return out
 
 
+PREFIX_TOOLKIT_CAP = 25.0
+
+
+def prefix_toolkit_proposals(frame: SessionFrame, rarity: np.ndarray, threshold: float) -> list[Proposal]:
+    """Sources of one /24 that all run one uncommon client build, beyond chance.
+
+    An operator rotating through its own /24 with its own kit shares nothing else. Under the
+    null each of the /24's ``m`` sources runs the tool with its window share ``s``, so ``k`` of
+    them doing so has probability P(Binom(m, s) >= k): a crowded hosting block of unrelated
+    tenants is judged by its size. Only tools rare enough to weigh fully in pair likeness are
+    tested (the commonest tooling never links); Bonferroni over the (/24, tool) cells tested.
+    """
+    cols, by_source = frame.kind_columns(fk.CLIENT, fk.HASSH)
+    if len(cols) == 0:
+        return []
+    v4 = ~frame.source_is_v6
+    net24 = np.where(v4, frame.source_ipv4.astype(np.int64) >> 8, -1 - np.arange(frame.n_sources))
+    _, net_index, net_size = np.unique(net24, return_inverse=True, return_counts=True)
+    uncommon = rarity[cols] >= fk.CLIENT.cap
+    coo = by_source.tocoo()
+    keep = uncommon[coo.col] & v4[coo.row]
+    rows, tool = coo.row[keep].astype(np.int64), coo.col[keep].astype(np.int64)
+    if len(rows) == 0:
+        return []
+    cell = net_index[rows] * len(cols) + tool
+    cells, k = np.unique(cell, return_counts=True)
+    tested = k >= 2
+    if not tested.any():
+        return []
+    cells, k = cells[tested], k[tested]
+    net_of, tool_of = cells // len(cols), cells % len(cols)
+    share = frame.feature_sources[cols[tool_of]] / max(frame.n_sources, 1)
+    log_p = stats.binom.logsf(k - 1, net_size[net_of], share) + math.log(len(cells))
+    weight = np.minimum(-log_p, PREFIX_TOOLKIT_CAP)
+    out: list[Proposal] = []
+    order = np.argsort(cell, kind="stable")
+    sorted_cells = cell[order]
+    for c in np.flatnonzero(weight >= threshold).tolist():
+        lo, hi = np.searchsorted(sorted_cells, [cells[c], cells[c] + 1])
+        holders = np.unique(rows[order[lo:hi]])
+        out.append(
+            Proposal(
+                detector="prefix_toolkit",
+                weight=float(weight[c]),
+                sources=holders,
+                features=(frame.feature_names[int(cols[tool_of[c]])],),
+                statistic={
+                    "p_value": round(float(np.exp(max(log_p[c], -690.0))), 12),
+                    "sources": len(holders),
+                    "prefix_sources": int(net_size[net_of[c]]),
+                    "window_share": round(float(share[c]), 4),
+                },
+            )
+        )
+    return out
+
+
 @dataclass(frozen=True)
 class Detection:
     """Everything the pattern analyzer proposes for one window."""
@@ -454,6 +511,7 @@ def detect(frame: SessionFrame, params: AnalysisParameters, excluded: np.ndarray
     creds = credential_model(frame)
     stems = credential_model(frame, fk.PASSWORD_STEM)
     proposals = artefact_proposals(frame) + template_proposals(frame, templates, threshold, params)
+    proposals += prefix_toolkit_proposals(frame, rarity, threshold)
     pairs = candidate_pairs(frame, np.maximum(templates, 0.0), params)
     scores = (
         score_pairs(frame, pairs, rarity, templates, (creds, stems), threshold=threshold)

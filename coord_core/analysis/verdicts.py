@@ -22,7 +22,14 @@ from coord_core.analysis.temporal import TemporalStats
 from coord_core.contracts.campaigns import Verdict
 
 SPECIFIC_DETECTORS = frozenset(
-    {"shared_artefact", "command_similarity", "dictionary_partition", "shared_credential", "guess_burst"}
+    {
+        "shared_artefact",
+        "command_similarity",
+        "dictionary_partition",
+        "shared_credential",
+        "guess_burst",
+        "prefix_toolkit",
+    }
 )
 
 
@@ -74,11 +81,15 @@ def raw_score(facts: GroupFacts) -> float:
         score += 0.8
     if "dictionary_partition" in facts.detectors:
         score += 0.8
+    if "prefix_toolkit" in facts.detectors:
+        score += 0.8
+    if "credential_overlap" in facts.detectors:  # one private list: its weight already discounts popularity
+        score += 0.8
     if facts.synchronised:
         score += 0.5 * min(3.0, -math.log10(max(facts.temporal.p_sync, 1e-12)))
     if facts.infra.shared:
         score += 0.7
     # One uncommon tool on every source: the operator's own kit (chance: share^(k-1)).
-    score += 0.2 * min(facts.shared_tool_log_odds, 15.0)
+    score += 0.1 * min(facts.shared_tool_log_odds, 10.0)
     score += 0.25 * math.log(max(facts.sources, 1))
     return round(score, 6)

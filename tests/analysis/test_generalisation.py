@@ -230,3 +230,33 @@ def test_one_uncommon_client_on_every_source_counts_and_a_common_one_does_not() 
     assert odds == pytest.approx(3 * math.log(frame.n_sources / 4), rel=1e-6)
     common = np.array([i for i, ip in enumerate(frame.source_ips) if ip not in own][:4], dtype=np.int64)
     assert shared_tool_log_odds(frame, common) < 0.2 * odds
+
+
+def test_an_operator_rotating_through_its_24_with_its_own_client_is_one_actor() -> None:
+    """Sequential sources of one /24 on one uncommon client build, nothing else shared: one actor.
+    A crowded hosting /24 of unrelated brute-forcers on the window's commonest client stays apart."""
+    rng = random.Random(33)
+    own = [f"45.135.232.{n}" for n in (55, 91, 166, 186)]
+    sessions = []
+    for k, ip in enumerate(own):
+        for j in range(5):  # one address at a time, each trying its own guesses
+            tried = [("root", f"{rng.choice(['seoul', 'tplink', 'princess'])}{k}{j}{x}") for x in "!@#"]
+            sessions.append(
+                session(
+                    ip,
+                    k * 5400.0 + 600 * j,
+                    logins=tried,
+                    client="SSH-2.0-libssh_0.8.9",
+                    hassh="d" * 32,
+                    key=j,
+                )
+            )
+    hosting = [f"193.42.33.{n}" for n in range(10, 30)]
+    for ip in hosting:
+        base = rng.uniform(0, 4 * 3600)
+        tried = [("root", p) for p in rng.sample(TOP_PASSWORDS, 4)]
+        sessions.append(session(ip, base, logins=tried))
+    result = analyze_sessions(sessions + background(rng, 120, span_s=4 * 3600), {})
+    found = [c for c in result.campaigns if set(own) <= set(c.source_ips)]
+    assert found and found[0].verdict is Verdict.SINGLE_ACTOR_MULTI_SOURCE
+    assert _merged_with(result, set(hosting)) == 0
