@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "generate",
     "evaluate",
     "eval_real",
+    "mcp",
 )
 
 

@@ -1,0 +1,1 @@
+"""The MCP server (`coord mcp`) through which an analyst's assistant reads campaigns, read-only."""

@@ -1,0 +1,88 @@
+"""Validation of the assistant's arguments: anything out of shape is refused with a clear reason."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from datetime import date, datetime
+from typing import Literal
+
+from mcp.server.mcpserver.exceptions import ToolError
+
+VERDICTS = ("coordinated_campaign", "single_actor_multi_source", "coincidental")
+IndicatorKind = Literal["ip", "hash", "url"]
+_HASH = re.compile(r"^(?:[0-9a-fA-F]{32}|[0-9a-fA-F]{40}|[0-9a-fA-F]{64})$")
+_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+MAX_INDICATOR_CHARS = 2048
+
+
+def verdict(value: str | None) -> str | None:
+    if value is None or value in VERDICTS:
+        return value
+    raise ToolError(f"verdict must be one of {', '.join(VERDICTS)}")
+
+
+def timestamp(name: str, value: str | None) -> datetime | None:
+    """An ISO-8601 instant with its zone."""
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise ToolError(f"{name} is not an ISO-8601 timestamp (e.g. 2026-01-31T00:00:00+00:00)") from exc
+    if moment.tzinfo is None:
+        raise ToolError(f"{name} must carry a timezone (e.g. +00:00 or Z)")
+    return moment
+
+
+def day(value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise ToolError("day must be a date YYYY-MM-DD") from exc
+
+
+def ip_address(value: str) -> str:
+    try:
+        return str(ipaddress.ip_address(value.strip()))
+    except ValueError as exc:
+        raise ToolError("source_ip is not an IPv4 or IPv6 address") from exc
+
+
+def campaign_id(value: str) -> str:
+    if not _ID.match(value):
+        raise ToolError("campaign_id must be 1-128 characters of letters, digits, '.', '_', ':' or '-'")
+    return value
+
+
+def indicator(value: str, kind: IndicatorKind | None) -> tuple[IndicatorKind, str]:
+    """The indicator's kind (given, or recognised: an IP, an MD5/SHA-1/SHA-256 hex digest, a URL)."""
+    value = value.strip()
+    if not value or len(value) > MAX_INDICATOR_CHARS:
+        raise ToolError(f"indicator must be 1-{MAX_INDICATOR_CHARS} characters")
+    if kind is None:
+        if _is_ip(value):
+            kind = "ip"
+        elif _HASH.match(value):
+            kind = "hash"
+        elif "://" in value:
+            kind = "url"
+        else:
+            raise ToolError(
+                "indicator is not an IP address, an MD5/SHA-1/SHA-256 digest or a URL with a scheme"
+            )
+    if kind == "ip":
+        return kind, ip_address(value)
+    if kind == "hash" and not _HASH.match(value):
+        raise ToolError("a hash indicator must be 32, 40 or 64 hexadecimal characters")
+    return kind, value
+
+
+def _is_ip(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True

@@ -1,0 +1,64 @@
+"""The trend stage: read campaign activity around a day, build the daily report, store it with lineage."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+import psycopg
+
+from coord_core.store import trends as trend_store
+from coord_core.trends.indicators import DEFAULT_RULES, IndicatorRules
+from coord_core.trends.report import build_daily_report, lookback_days
+from coord_core.trends.series import ActivityPoint
+from coord_core.trends.spikes import DEFAULT_SPIKES, SpikeParameters
+from coord_core.version import code_version
+
+__all__ = ["build_and_store_report", "report_days_for", "trend_store"]
+
+
+def report_days_for(until: datetime, days: int = 1) -> list[date]:
+    """The UTC days a run ending at ``until`` reports: the day of ``until`` and ``days - 1`` before."""
+    last = (until - timedelta(microseconds=1)).astimezone(UTC).date()
+    return [last - timedelta(days=i) for i in reversed(range(days))]
+
+
+def build_and_store_report(
+    conn: psycopg.Connection[Any],
+    report_day: date,
+    *,
+    dag_id: str,
+    run_id: str,
+    spikes: SpikeParameters = DEFAULT_SPIKES,
+    rules: IndicatorRules = DEFAULT_RULES,
+) -> dict[str, Any]:
+    """Compute the day's report from the stored campaigns and upsert it; return its totals."""
+    since = datetime.combine(report_day - timedelta(days=lookback_days(spikes, rules)), time(), UTC)
+    until = datetime.combine(report_day + timedelta(days=1), time(), UTC)
+    points = [_point(row) for row in trend_store.activity_rows(conn, since, until)]
+    features = trend_store.feature_rows(conn, since, until)
+    report = build_daily_report(report_day, points, features, spikes=spikes, rules=rules)
+    lineage = {
+        "dag_id": dag_id,
+        "run_id": run_id,
+        "code_version": code_version(),
+        "read": {"since": since.isoformat(), "until": until.isoformat()},
+        "runs_read": trend_store.runs_read(conn, since, until),
+    }
+    trend_store.save_trend_report(conn, report_day, report, lineage)
+    return {"day": report_day.isoformat(), **report["totals"], "runs_read": len(lineage["runs_read"])}
+
+
+def _point(row: tuple[Any, ...]) -> ActivityPoint:
+    cid, start, end, sessions, sources, new_sources, sensors, confidence, verdict = row
+    return ActivityPoint(
+        cid,
+        start,
+        end,
+        int(sessions),
+        int(sources),
+        int(new_sources),
+        int(sensors),
+        float(confidence),
+        verdict,
+    )

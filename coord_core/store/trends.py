@@ -1,0 +1,119 @@
+"""What the trend report reads (campaign activity per interval, signature features, runs) and its table."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+import psycopg
+from psycopg.types.json import Json
+
+
+def activity_rows(conn: psycopg.Connection[Any], since: datetime, until: datetime) -> list[tuple[Any, ...]]:
+    """Per campaign and interval starting in ``[since, until)``: sessions, sources, new sources, sensors.
+
+    A source is new in the interval where it first appears in that campaign's whole history.
+    Rows: (campaign_id, interval_start, interval_end, sessions, sources, new_sources, sensors,
+    max_confidence, verdict of the most confident occurrence).
+    """
+    return conn.execute(
+        """WITH mem AS (
+               SELECT i.campaign_id, m.interval_start, m.interval_end, m.session_id, m.src_ip
+               FROM coord.campaign_identity i JOIN coord.campaign_members m
+                 ON m.interval_start = i.interval_start AND m.interval_end = i.interval_end
+                AND m.campaign_id = i.occurrence_id
+               WHERE i.campaign_id IN (SELECT campaign_id FROM coord.campaign_identity
+                                       WHERE interval_start >= %(since)s AND interval_start < %(until)s)
+           ), first_seen AS (
+               SELECT campaign_id, src_ip, min(interval_start) AS first_start FROM mem GROUP BY 1, 2
+           ), occ AS (
+               SELECT i.campaign_id, c.interval_start, c.interval_end, max(c.confidence) AS confidence,
+                      (array_agg(c.verdict ORDER BY c.confidence DESC, c.verdict))[1] AS verdict
+               FROM coord.campaign_identity i JOIN coord.campaigns c
+                 ON c.interval_start = i.interval_start AND c.interval_end = i.interval_end
+                AND c.campaign_id = i.occurrence_id
+               WHERE c.interval_start >= %(since)s AND c.interval_start < %(until)s
+               GROUP BY 1, 2, 3
+           )
+           SELECT mem.campaign_id, mem.interval_start, mem.interval_end, count(DISTINCT mem.session_id),
+                  count(DISTINCT mem.src_ip),
+                  count(DISTINCT mem.src_ip) FILTER (WHERE f.first_start = mem.interval_start),
+                  count(DISTINCT s.sensor), occ.confidence, occ.verdict
+           FROM mem
+           JOIN first_seen f ON f.campaign_id = mem.campaign_id AND f.src_ip = mem.src_ip
+           JOIN occ ON occ.campaign_id = mem.campaign_id AND occ.interval_start = mem.interval_start
+            AND occ.interval_end = mem.interval_end
+           LEFT JOIN coord.sessions s ON s.interval_start = mem.interval_start
+            AND s.interval_end = mem.interval_end AND s.session_id = mem.session_id
+           WHERE mem.interval_start >= %(since)s AND mem.interval_start < %(until)s
+           GROUP BY mem.campaign_id, mem.interval_start, mem.interval_end, occ.confidence, occ.verdict
+           ORDER BY mem.campaign_id, mem.interval_start""",
+        {"since": since, "until": until},
+    ).fetchall()
+
+
+def feature_rows(conn: psycopg.Connection[Any], since: datetime, until: datetime) -> list[tuple[Any, ...]]:
+    """Per signature feature and UTC day in ``[since, until)``: how many campaigns held it."""
+    return conn.execute(
+        """SELECT f.feature, (f.interval_start AT TIME ZONE 'UTC')::date AS day,
+                  count(DISTINCT i.campaign_id)
+           FROM coord.campaign_features f JOIN coord.campaign_identity i
+             ON i.interval_start = f.interval_start AND i.interval_end = f.interval_end
+            AND i.occurrence_id = f.campaign_id
+           WHERE f.interval_start >= %s AND f.interval_start < %s
+           GROUP BY 1, 2 ORDER BY 1, 2""",
+        (since, until),
+    ).fetchall()
+
+
+def runs_read(conn: psycopg.Connection[Any], since: datetime, until: datetime) -> list[dict[str, Any]]:
+    """The runs whose intervals the report read: its lineage."""
+    return [
+        {
+            "dag_id": dag_id,
+            "run_id": run_id,
+            "interval_start": start.isoformat(),
+            "interval_end": end.isoformat(),
+            "status": status,
+            "code_version": code_version,
+            "result_sha256": result_sha256,
+        }
+        for dag_id, run_id, start, end, status, code_version, result_sha256 in conn.execute(
+            """SELECT dag_id, run_id, interval_start, interval_end, status, code_version, result_sha256
+               FROM coord.runs WHERE interval_start >= %s AND interval_start < %s
+               ORDER BY interval_start, dag_id""",
+            (since, until),
+        )
+    ]
+
+
+def save_trend_report(
+    conn: psycopg.Connection[Any],
+    day: date,
+    report: dict[str, Any],
+    lineage: dict[str, Any],
+) -> None:
+    """Upsert the day's report: a rerun for the same day replaces it."""
+    with conn.transaction():
+        conn.execute(
+            """INSERT INTO coord.trend_reports (day, report, lineage, updated_at)
+               VALUES (%s, %s, %s, now())
+               ON CONFLICT (day) DO UPDATE SET report = EXCLUDED.report, lineage = EXCLUDED.lineage,
+                   updated_at = now()""",
+            (day, Json(report), Json(lineage)),
+        )
+
+
+def load_trend_report(conn: psycopg.Connection[Any], day: date | None = None) -> dict[str, Any] | None:
+    """The stored report of ``day``, or the newest one; with its lineage."""
+    if day is None:
+        row = conn.execute(
+            "SELECT day, report, lineage FROM coord.trend_reports ORDER BY day DESC LIMIT 1"
+        ).fetchone()
+    else:
+        row = conn.execute(
+            "SELECT day, report, lineage FROM coord.trend_reports WHERE day = %s", (day,)
+        ).fetchone()
+    if row is None:
+        return None
+    return {"day": row[0].isoformat(), "report": row[1], "lineage": row[2]}

@@ -1,0 +1,1 @@
+"""Campaigns over time: activity series, spike detection and indicator movement (pure, no I/O)."""

@@ -1,0 +1,50 @@
+"""Campaign trends: after each load of campaigns, the daily report (activity, spikes, indicators).
+
+Runs when ``dshield_coordination`` updates the campaigns asset; or trigger it with ``day``
+(YYYY-MM-DD) to (re)build one day's report. Wiring only; the work is in ``coord_core.pipeline.trends``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, Unpack
+
+from airflow.sdk import Asset, Param, dag, task
+
+if TYPE_CHECKING:  # the task context's type; Airflow evaluates only the return annotations
+    from airflow.sdk import Context
+
+# The asset dshield_coordination's load task updates (same URI as CAMPAIGNS there).
+CAMPAIGNS = Asset("postgres://coord-results:5432/coord/coord/campaigns")
+TREND_REPORTS = Asset("postgres://coord-results:5432/coord/coord/trend_reports")
+
+
+@dag(
+    dag_id="coord_trends",
+    schedule=[CAMPAIGNS],
+    start_date=datetime(2025, 10, 24, tzinfo=UTC),
+    catchup=False,
+    max_active_runs=1,
+    default_args={"retries": 2, "retry_delay": timedelta(minutes=2), "owner": "coord"},
+    params={
+        "day": Param(
+            None,
+            type=["null", "string"],
+            format="date",
+            description="UTC day to report (YYYY-MM-DD); empty: the days of the triggering loads",
+        )
+    },
+    tags=["dshield", "trends"],
+    doc_md=__doc__,
+)
+def coord_trends() -> None:
+    @task(outlets=[TREND_REPORTS])
+    def build_trend_reports(**context: Unpack[Context]) -> list[dict[str, Any]]:
+        from coord_airflow import trend_tasks
+
+        return trend_tasks.build_reports(context)
+
+    build_trend_reports()
+
+
+coord_trends()

@@ -1,0 +1,47 @@
+"""Glue for the trend DAG: which days to report, the results connection, then the trend stage."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any
+
+from coord_airflow import connections
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+
+def report_days(context: Context) -> list[date]:
+    """The ``day`` param; else the UTC days of the intervals whose load triggered this run; else today's."""
+    wanted = (context["params"] or {}).get("day")
+    if wanted:
+        return [date.fromisoformat(str(wanted))]
+    from coord_core.pipeline.trends import report_days_for
+
+    days: set[date] = set()
+    for events in (context.get("triggering_asset_events") or {}).values():
+        for event in events:
+            source = getattr(event, "source_dag_run", None)
+            interval_end = getattr(source, "data_interval_end", None) if source is not None else None
+            if isinstance(interval_end, datetime):
+                days.update(report_days_for(interval_end))
+    if days:
+        return sorted(days)
+    run_after = getattr(context["dag_run"], "run_after", None) or datetime.now(UTC)
+    return report_days_for(run_after)
+
+
+def build_reports(context: Context) -> list[dict[str, Any]]:
+    from coord_core.pipeline.stores import migrate
+    from coord_core.pipeline.trends import build_and_store_report
+
+    dag_run = context["dag_run"]
+    conn = connections.results_db()
+    try:
+        migrate(conn)
+        return [
+            build_and_store_report(conn, day, dag_id=dag_run.dag_id, run_id=dag_run.run_id)
+            for day in report_days(context)
+        ]
+    finally:
+        conn.close()
