@@ -142,60 +142,54 @@ def campaigns_of_source_ip(conn: psycopg.Connection[Any], ip: str, *, limit: int
     return _matches(
         conn,
         f"SELECT i.campaign_id, m.interval_start, m.session_id FROM {_OCCURRENCE_JOIN} "
-        "WHERE m.src_ip = %s::inet",
-        (ip,),
+        "WHERE m.src_ip = %(v)s::inet",
+        {"v": ip},
         limit,
     )
 
 
 def campaigns_of_hash(conn: psycopg.Connection[Any], digest: str, *, limit: int) -> list[dict[str, Any]]:
     """Campaigns with a member session that downloaded, uploaded or logged a file of this hash."""
-    value = digest.lower()
-    return _matches(
-        conn,
-        f"""SELECT i.campaign_id, m.interval_start, m.session_id FROM {_OCCURRENCE_JOIN}
-            JOIN coord.sessions s ON s.interval_start = m.interval_start
-             AND s.interval_end = m.interval_end AND s.session_id = m.session_id
-            WHERE lower(s.doc->>'ttylog_shasum') = %s
-               OR EXISTS (SELECT 1 FROM json_array_elements(s.doc->'downloads') d
-                          WHERE lower(d->>'shasum') = %s)
-               OR EXISTS (SELECT 1 FROM json_array_elements(s.doc->'uploads') u
-                          WHERE lower(u->>'shasum') = %s)""",
-        (value, value, value),
-        limit,
-    )
+    value = pydantic_core.to_json(digest.lower()).decode()
+    return _document_matches(conn, [f'"shasum":{value}', f'"ttylog_shasum":{value}'], limit)
 
 
 def campaigns_of_url(conn: psycopg.Connection[Any], url: str, *, limit: int) -> list[dict[str, Any]]:
-    """Campaigns with a member session that fetched this exact URL.
+    """Campaigns with a member session that fetched this exact URL."""
+    return _document_matches(conn, [f'"url":{pydantic_core.to_json(url).decode()}'], limit)
 
-    The URL is compared as the session document's own JSON text (the same serializer wrote it),
-    so attacker URLs holding escapes such as ``\\u0000`` never have to be decoded by PostgreSQL.
+
+def _document_matches(
+    conn: psycopg.Connection[Any], fragments: list[str], limit: int
+) -> list[dict[str, Any]]:
+    """Member sessions whose stored document holds one of the ``"key":value`` fragments.
+
+    Matched in the document's JSON text, written by the same serializer (pydantic, no spaces):
+    PostgreSQL's JSON operators would have to decode every string of the document, and attacker
+    strings may hold ``\\u0000``, which it refuses to decode.
     """
-    encoded = pydantic_core.to_json(url).decode()
     return _matches(
         conn,
         f"""SELECT i.campaign_id, m.interval_start, m.session_id FROM {_OCCURRENCE_JOIN}
             JOIN coord.sessions s ON s.interval_start = m.interval_start
              AND s.interval_end = m.interval_end AND s.session_id = m.session_id
-            WHERE s.download_count > 0
-              AND EXISTS (SELECT 1 FROM json_array_elements(s.doc->'downloads') d
-                          WHERE (d->'url')::text = %s)""",
-        (encoded,),
+            WHERE EXISTS (SELECT 1 FROM unnest(%(fragments)s::text[]) f
+                          WHERE strpos(s.doc::text, f) > 0)""",
+        {"fragments": fragments},
         limit,
     )
 
 
 def _matches(
-    conn: psycopg.Connection[Any], matching_sql: str, args: tuple[Any, ...], limit: int
+    conn: psycopg.Connection[Any], matching_sql: str, args: dict[str, Any], limit: int
 ) -> list[dict[str, Any]]:
     rows = conn.execute(
         f"""SELECT x.campaign_id, count(*) AS sessions, min(x.interval_start), max(x.interval_start),
                    t.max_confidence, t.verdicts
             FROM ({matching_sql}) x JOIN coord.campaign_tracks t ON t.campaign_id = x.campaign_id
             GROUP BY x.campaign_id, t.max_confidence, t.verdicts
-            ORDER BY max(x.interval_start) DESC, x.campaign_id LIMIT %s""",
-        (*args, limit),
+            ORDER BY max(x.interval_start) DESC, x.campaign_id LIMIT %(limit)s""",
+        {**args, "limit": limit},
     ).fetchall()
     return [
         {

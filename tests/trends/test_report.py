@@ -55,7 +55,7 @@ def test_the_report_is_deterministic() -> None:
 
 def test_indicators_new_rising_fading_by_class() -> None:
     rows = [("url:http://198.51.100.7/x.sh", DAY, 1)]  # new today
-    rows += [("cred:root:zz9", DAY - timedelta(days=d), 2) for d in range(0, 5)]  # 10 now
+    rows += [("cred:root:zz9", DAY - timedelta(days=d), 2) for d in range(5)]  # 10 now
     rows += [("cred:root:zz9", DAY - timedelta(days=d), 1) for d in range(7, 9)]  # 2 before
     rows += [("template:wget _ ; sh _", DAY - timedelta(days=d), 2) for d in range(7, 12)]  # 10 before
     rows += [("template:wget _ ; sh _", DAY - timedelta(days=1), 1)]  # 1 now
