@@ -83,7 +83,7 @@ def _server(dsn: str) -> StdioServerParameters:
     )
 
 
-async def _session(dsn: str, calls: list[tuple[str, dict[str, Any]]]) -> tuple[set[str], list[Any]]:
+async def _session(dsn: str, calls: list[tuple[str, Any]]) -> tuple[set[str], list[Any]]:
     async with Client(_server(dsn), mode="legacy") as client:
         tools = {tool.name for tool in (await client.list_tools()).tools}
         results = [await client.call_tool(name, args) for name, args in calls]
