@@ -99,22 +99,41 @@ def normalise_url(url: str) -> tuple[str, str | None]:
     return f"{match.group('scheme').lower()}://{netloc}{match.group('path') or '/'}", host
 
 
+# Options whose value is a local or remote file name, never a host (``tftp -r bins.sh``,
+# ``wget -O x``), and tftp's ``-c get FILE``.
+_FILE_ARGUMENT = frozenset({"-r", "-l", "-O", "-o", "-P", "--output", "--output-document", "get", "put"})
+# Fetchers that name exactly one remote host: later host-like words are files (``x.sh`` is a TLD).
+_ONE_HOST = frozenset({"tftp", "ftpget", "nc", "ncat", "netcat", "telnet"})
+
+
 def _bare_hosts(command: str) -> list[str]:
-    """Hosts named without a URL scheme: ``wget 1.2.3.4/x``, ``nc host 4444``, ``/dev/tcp/h/p``."""
+    """Hosts named without a URL scheme: ``wget 1.2.3.4/x``, ``nc host 4444``, ``/dev/tcp/h/p``.
+
+    A file argument is not a host: the value of a file option is skipped, and a fetcher that
+    talks to one host names it once (``tftp 1.2.3.4 -c get t.sh``: ``t.sh`` is the file)."""
     found = [m.group(1) for m in _DEV_TCP.finditer(command)]
     words = command.replace(";", " ; ").replace("|", " | ").replace("&&", " && ").split()
     for i, word in enumerate(words):
         name = word.rsplit("/", 1)[-1]
         if name not in _FETCHERS:
             continue
-        for arg in words[i + 1 : i + 8]:
+        skip_next = False
+        for arg in words[i + 1 : i + 12]:
             if arg in (";", "|", "&&", "||"):
                 break
+            if skip_next:
+                skip_next = False
+                continue
+            if arg in _FILE_ARGUMENT:
+                skip_next = True
+                continue
             if arg.startswith("-") or "://" in arg:
                 continue
             candidate = arg.strip("'\"").split("/", 1)[0].split(":", 1)[0]
             if normalise_host(candidate) and ("." in candidate):
                 found.append(candidate)
+                if name in _ONE_HOST:
+                    break
     return found
 
 

