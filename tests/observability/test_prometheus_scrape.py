@@ -142,7 +142,10 @@ def _prometheus(target: str, workdir: Path) -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_for(lambda: _ready(url), "prometheus did not become ready", process)
+        try:
+            _wait_for(lambda: _ready(url), "prometheus did not become ready", process)
+        except AssertionError as failed:
+            raise AssertionError(f"{failed}\n{(workdir / 'prometheus.log').read_text()[-4000:]}") from None
         yield url
     finally:
         process.terminate()
