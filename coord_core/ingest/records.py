@@ -6,6 +6,8 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
+from coord_core.contracts.bounded_text import preview
+from coord_core.contracts.data_quality import QUARANTINE_PREVIEW_CHARS, QuarantineEntry
 from coord_core.contracts.events import CowrieEvent
 
 # A reason is one line a data engineer reads; attacker text inside it is cut to this.
@@ -53,6 +55,18 @@ class ReadRecord:
     def record_key(self) -> str:
         """Content hash of the raw record: the natural key of an event or quarantine row."""
         return self.sha256[:32]
+
+    def quarantined(self, reason: str, expectations: tuple[str, ...] = ()) -> QuarantineEntry:
+        """This record as a quarantine row: a bounded, escaped preview, never the record itself."""
+        return QuarantineEntry(
+            ref=self.ref,
+            record_key=self.record_key,
+            reason=reason,
+            preview=preview(self.raw[:QUARANTINE_PREVIEW_CHARS], QUARANTINE_PREVIEW_CHARS),
+            raw_sha256=self.sha256,
+            raw_length=self.length,
+            expectations=expectations,
+        )
 
 
 def bounded_reason(text: str) -> str:

@@ -253,7 +253,7 @@ class ResultsStore:
             )
             with self.conn.cursor().copy(
                 "COPY coord.quarantine (interval_start, interval_end, stage, ref, record_key, reason, "
-                "expectations, raw) FROM STDIN"
+                "expectations, preview, raw_sha256, raw_length) FROM STDIN"
             ) as copy:
                 for entry in entries:
                     copy.write_row(
@@ -265,7 +265,9 @@ class ResultsStore:
                             entry.record_key,
                             pg_text(entry.reason),
                             list(entry.expectations),
-                            pg_text(entry.raw),
+                            pg_text(entry.preview),
+                            entry.raw_sha256,
+                            entry.raw_length,
                         )
                     )
                     count += 1
