@@ -20,13 +20,12 @@ def register(subparsers: Any) -> None:
 
 
 def _migrate(args: argparse.Namespace) -> int:
-    import psycopg
-
     from coord_core.store.migrations import migrate
+    from coord_core.store.session_limits import connect
 
     if not args.dsn:
         raise SystemExit("coord db migrate: give --dsn or set COORD_POSTGRES_DSN")
-    with psycopg.connect(args.dsn) as conn:
+    with connect(args.dsn) as conn:
         applied = migrate(conn)
     print("applied: " + (", ".join(applied) if applied else "nothing (up to date)"))
     return 0

@@ -182,7 +182,14 @@ class ResultsStore:
                         )
                     )
                     count += 1
+        self.refresh_staging_statistics()
         return count
+
+    def refresh_staging_statistics(self) -> None:
+        """``ANALYZE`` staging after a bulk load: the interval's follow-up queries (the removal of
+        sessions owned by other intervals, the read back by session) must not be planned on
+        statistics that predate it, which turns their joins quadratic."""
+        self.conn.execute("ANALYZE coord.staged_events")
 
     def iter_staged_records(
         self, window: DataWindow, *, by_session: bool = False, batch_size: int = 5000
