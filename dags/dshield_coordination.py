@@ -50,6 +50,14 @@ MISP_EVENTS = Asset("misp://coord-misp/events")
 # The Celery queue of the workers next to Ollama and the GPU; everything else uses the default.
 GPU_QUEUE = os.environ.get("COORD_GPU_QUEUE") or "gpu"
 
+
+def _mark_run_failed(context: Context) -> None:
+    """A task failed for good: the interval's run row says so, with the reason."""
+    from coord_airflow import pipeline_tasks
+
+    pipeline_tasks.mark_run_failed(context)
+
+
 # Every task has a time bound, so a frozen dependency fails the try and the retry recovers. Sized
 # for hourly intervals with room to spare; database statements are bounded far below these (see
 # coord_core.store.session_limits).
@@ -58,6 +66,7 @@ DEFAULT_ARGS = {
     "retry_delay": timedelta(seconds=30),
     "owner": "coord",
     "execution_timeout": timedelta(hours=1),
+    "on_failure_callback": _mark_run_failed,
 }
 SHORT_TASK = timedelta(minutes=10)
 

@@ -7,6 +7,7 @@ session, so a reader that survives it must still count the good ones.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import zlib
 from pathlib import Path
@@ -52,6 +53,11 @@ def _with(field: str, raw_value: str, eventid: str = "cowrie.login.failed", **ex
     return json.dumps(event).replace('"@@"', raw_value)
 
 
+def _own(name: str, data: bytes) -> bytes:
+    """The file's good events in a session of their own, so that files are not copies of each other."""
+    return data.replace(b"a1b2c3d4e5f6", hashlib.sha256(name.encode()).hexdigest()[:12].encode())
+
+
 def build() -> None:
     files: dict[str, bytes] = {
         "ts_year_0001.json": _lines([_with("timestamp", '"0001-01-01T00:00:00+01:00"')]),
@@ -79,11 +85,11 @@ def build() -> None:
     }
     good_text = _lines([])
     # A 4 MiB line: far beyond any real Cowrie record; stored compressed.
-    files["long_line.json.gz"] = gzip.compress(
-        _lines([_with("input", '"' + "A" * (4 << 20) + '"', eventid="cowrie.command.input")]), mtime=0
-    )
+    long_line = _lines([_with("input", '"' + "A" * (4 << 20) + '"', eventid="cowrie.command.input")])
+    files["long_line.json.gz"] = gzip.compress(_own("long_line.json.gz", long_line), mtime=0)
+    being_written = gzip.compress(_own("truncated.json.gz", good_text * 50), mtime=0)
+    files["truncated.json.gz"] = being_written[: len(being_written) // 2]  # a rotation still being written
     whole = gzip.compress(good_text * 50, mtime=0)
-    files["truncated.json.gz"] = whole[: len(whole) // 2]  # a rotation still being written
     corrupt = bytearray(whole)
     corrupt[len(corrupt) // 2 : len(corrupt) // 2 + 16] = b"\x00" * 16
     files["corrupt.json.gz"] = bytes(corrupt)
@@ -107,7 +113,7 @@ def build() -> None:
     ]
     files["siem_hostile.ndjson"] = ("\n".join(siem_lines) + "\n").encode("utf-8")
     for name, data in files.items():
-        (HERE / name).write_bytes(data)
+        (HERE / name).write_bytes(data if name.endswith(".gz") else _own(name, data))
 
 
 if __name__ == "__main__":
