@@ -19,7 +19,12 @@ if TYPE_CHECKING:  # the task context's type; Airflow evaluates only the return 
     schedule="@daily",
     start_date=datetime(2025, 10, 24, tzinfo=UTC),
     catchup=False,
-    default_args={"retries": 2, "retry_delay": timedelta(minutes=5), "owner": "coord"},
+    default_args={
+        "retries": 2,
+        "retry_delay": timedelta(minutes=5),
+        "owner": "coord",
+        "execution_timeout": timedelta(hours=1),  # a frozen database fails the try, not the day
+    },
     params={
         "keep_days": Param(
             {},

@@ -50,7 +50,25 @@ MISP_EVENTS = Asset("misp://coord-misp/events")
 # The Celery queue of the workers next to Ollama and the GPU; everything else uses the default.
 GPU_QUEUE = os.environ.get("COORD_GPU_QUEUE") or "gpu"
 
-DEFAULT_ARGS = {"retries": 2, "retry_delay": timedelta(seconds=30), "owner": "coord"}
+
+def _mark_run_failed(context: Context) -> None:
+    """A task failed for good: the interval's run row says so, with the reason."""
+    from coord_airflow import pipeline_tasks
+
+    pipeline_tasks.mark_run_failed(context)
+
+
+# Every task has a time bound, so a frozen dependency fails the try and the retry recovers. Sized
+# for hourly intervals with room to spare; database statements are bounded far below these (see
+# coord_core.store.session_limits).
+DEFAULT_ARGS = {
+    "retries": 2,
+    "retry_delay": timedelta(seconds=30),
+    "owner": "coord",
+    "execution_timeout": timedelta(hours=1),
+    "on_failure_callback": _mark_run_failed,
+}
+SHORT_TASK = timedelta(minutes=10)
 
 # One definition of the run parameters: the Params are derived from coord_core's PipelineParams
 # (light to import: pydantic only), so the form, Airflow's trigger-time check and the tasks agree.
@@ -74,7 +92,7 @@ PARAMS = {
     doc_md=__doc__,
 )
 def dshield_coordination() -> None:
-    @task
+    @task(execution_timeout=SHORT_TASK)
     def migrate_schema() -> dict[str, Any]:
         """Apply the results database's pending migrations (`sql/`, idempotent) on `coord_postgres`."""
 
@@ -102,7 +120,7 @@ def dshield_coordination() -> None:
 
         return pipeline_tasks.validate(context)
 
-    @task
+    @task(execution_timeout=timedelta(hours=2))
     def analyze(**context: Unpack[Context]) -> dict[str, Any]:
         """Coordination analysis of the staged sessions (LangGraph workflow, checkpointed in
         PostgreSQL: a retry resumes); the result is cached in Redis."""
@@ -156,7 +174,7 @@ def dshield_coordination() -> None:
 
         return pipeline_tasks.publish_elasticsearch(context)
 
-    @task
+    @task(execution_timeout=SHORT_TASK)
     def finish(**context: Unpack[Context]) -> dict[str, Any]:
         """Mark the run successful in `coord.runs` and the audit log."""
 

@@ -11,7 +11,7 @@ import argparse
 import json
 import logging
 import sys
-from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,62 +28,54 @@ def register(subparsers: Any) -> None:
     cmd.set_defaults(func=_analyze)
 
 
-def _is_siem(first_line: bytes) -> bool:
+@dataclass(frozen=True)
+class InputReadout:
+    """What reading the inputs gave: ``read == len(events) + rejected`` always holds."""
+
+    events: list[Any]
+    read: int
+    rejected: int
+
+
+def _holds_siem_documents(path: Path) -> bool:
+    from coord_core.ingest.line_reader import DEFAULT_MAX_LINE_BYTES
+    from coord_core.ingest.siem_files import looks_like_siem
+
+    if path.suffix == ".gz":
+        return False
     try:
-        doc = json.loads(first_line)
-    except ValueError:
-        return False
-    if not isinstance(doc, dict):
-        return False
-    source = doc.get("_source", doc)
-    return isinstance(source, dict) and "@timestamp" in source and "eventid" not in source
+        with path.open("rb") as handle:
+            first = handle.readline(DEFAULT_MAX_LINE_BYTES)
+    except OSError:
+        return False  # the Cowrie reader reports the unreadable file as a rejected record
+    return looks_like_siem(first)
 
 
-def _siem_events(path: Path) -> Iterator[Any]:
-    from coord_core.contracts.events import EventParseError
-    from coord_core.ingest.siem_mapping import SiemMappingError, siem_hit_to_event
+def read_inputs(inputs: list[str]) -> InputReadout:
+    """Every record of every input file (Cowrie or DShield-SIEM); each rejected one is logged with why."""
+    from coord_core.ingest.cowrie_files import discover_files, read_file
+    from coord_core.ingest.siem_files import read_siem_file
 
-    with path.open("rb") as handle:
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
+    events: list[Any] = []
+    read = rejected = 0
+    for path in discover_files(inputs):
+        records = read_siem_file(path) if _holds_siem_documents(path) else read_file(path)
+        for record in records:
+            read += 1
+            if record.event is None:
+                rejected += 1
+                log.warning("%s skipped: %s", record.ref, record.error)
                 continue
-            try:
-                doc = json.loads(line)
-                hit = (
-                    doc
-                    if "_source" in doc
-                    else {"_index": "cowrie-file", "_id": f"{path.name}:{number}", "_source": doc}
-                )
-                hit.setdefault("_index", "cowrie-file")
-                hit.setdefault("_id", f"{path.name}:{number}")
-                yield siem_hit_to_event(hit)
-            except (ValueError, SiemMappingError, EventParseError) as exc:
-                log.warning("%s:%d skipped: %s", path, number, str(exc)[:300])
+            events.append(record.event)
+    return InputReadout(events, read, rejected)
 
 
 def read_sessions(inputs: list[str]) -> tuple[list[Any], int]:
     """Sessions of all inputs, and how many records could not be used (each logged with why)."""
-    from coord_core.ingest.cowrie_files import discover_files, read_paths
     from coord_core.ingest.sessionize import sessionize
 
-    events: list[Any] = []
-    rejected = 0
-    cowrie_files: list[Path] = []
-    for path in discover_files(inputs):
-        if path.suffix != ".gz":
-            with path.open("rb") as handle:
-                first = handle.readline()
-            if _is_siem(first):
-                events.extend(_siem_events(path))
-                continue
-        cowrie_files.append(path)
-    for record in read_paths(cowrie_files):
-        if record.event is None:
-            rejected += 1
-            log.warning("%s skipped: %s", record.ref, record.error)
-            continue
-        events.append(record.event)
-    return sessionize(events), rejected
+    readout = read_inputs(inputs)
+    return sessionize(readout.events), readout.rejected
 
 
 def parse_params(text: str, command: str) -> dict[str, Any]:
@@ -101,7 +93,10 @@ def _analyze(args: argparse.Namespace) -> int:
     from coord_core.pipeline.analyze import analyze_sessions
 
     overrides = parse_params(args.params, "analyze")
-    sessions, rejected = read_sessions(args.inputs)
+    from coord_core.ingest.sessionize import sessionize
+
+    readout = read_inputs(args.inputs)
+    sessions = sessionize(readout.events)
     try:
         result = analyze_sessions(sessions, overrides)
     except ValueError as exc:  # pydantic ValidationError of bad parameters is a ValueError
@@ -115,7 +110,8 @@ def _analyze(args: argparse.Namespace) -> int:
     for c in result.campaigns:
         counts[c.verdict.value] = counts.get(c.verdict.value, 0) + 1
     print(
-        f"{len(sessions)} sessions ({rejected} records rejected): {len(result.campaigns)} groups {counts}, "
+        f"{readout.read} records read, {readout.rejected} rejected: {len(sessions)} sessions, "
+        f"{len(result.campaigns)} groups {counts}, "
         f"{len(result.benign_scanners)} benign scanners -> {args.out}",
         file=sys.stderr,
     )

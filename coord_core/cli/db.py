@@ -40,11 +40,10 @@ def _require_dsn(args: argparse.Namespace) -> str:
 
 
 def _migrate(args: argparse.Namespace) -> int:
-    import psycopg
-
     from coord_core.store.migrations import migrate
+    from coord_core.store.session_limits import connect
 
-    with psycopg.connect(_require_dsn(args)) as conn:
+    with connect(_require_dsn(args)) as conn:
         applied = migrate(conn)
     print("applied: " + (", ".join(applied) if applied else "nothing (up to date)"))
     return 0

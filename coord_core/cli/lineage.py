@@ -17,13 +17,12 @@ def register(subparsers: Any) -> None:
 
 
 def _lineage(args: argparse.Namespace) -> int:
-    import psycopg
-
     from coord_core.store.lineage import campaign_lineage
+    from coord_core.store.session_limits import connect
 
     if not args.dsn:
         raise SystemExit("coord lineage: give --dsn or set COORD_POSTGRES_DSN")
-    with psycopg.connect(args.dsn) as conn:
+    with connect(args.dsn) as conn:
         chain = campaign_lineage(conn, args.campaign_id)
     if chain is None:
         print(f"no campaign, occurrence or alias named {args.campaign_id!r}")

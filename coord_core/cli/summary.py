@@ -32,12 +32,11 @@ def _summary(args: argparse.Namespace) -> int:
 def print_summary(
     dsn: str, window: DataWindow, *, export_dir: Path | None = None, ui_url: str | None = None
 ) -> None:
-    import psycopg
-
     from coord_core.quality.stored_reports import StoredReportReader
     from coord_core.store.results import ResultsStore
+    from coord_core.store.session_limits import connect
 
-    with psycopg.connect(dsn) as conn:
+    with connect(dsn) as conn:
         store = ResultsStore(conn)
         span = (window.start, window.end)
         staged = _scalar(conn, "staged_events", span)

@@ -9,6 +9,7 @@ with a reason a data engineer can act on.
 from __future__ import annotations
 
 import ipaddress
+import re
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -28,24 +29,56 @@ class EventParseError(ValueError):
 
 
 def parse_timestamp(value: Any) -> datetime:
+    """A timezone-aware UTC datetime, or :class:`ValueError` (never an overflow) for anything else."""
     if isinstance(value, datetime):
         ts = value
     elif isinstance(value, (int, float)) and not isinstance(value, bool):
-        ts = datetime.fromtimestamp(float(value), tz=UTC)
+        ts = _from_epoch_seconds(value)
     elif isinstance(value, str):
         ts = datetime.fromisoformat(value.strip())
     else:
         raise ValueError(f"timestamp must be an ISO-8601 string, got {type(value).__name__}")
     if ts.tzinfo is None:
         ts = ts.replace(tzinfo=UTC)
-    return ts.astimezone(UTC)
+    try:
+        return ts.astimezone(UTC)
+    except OverflowError as exc:  # 0001-01-01T00:00:00+01:00 or 9999-12-31T23:59:59-01:00
+        raise ValueError(f"timestamp {ts.isoformat()} is outside the representable range in UTC") from exc
+
+
+def _from_epoch_seconds(value: float) -> datetime:
+    try:
+        return datetime.fromtimestamp(float(value), tz=UTC)
+    except (OverflowError, OSError, ValueError) as exc:  # 1e300, Infinity, NaN, 1e18
+        raise ValueError(f"timestamp {value!r} is not a representable time in epoch seconds") from exc
 
 
 def _check_ip(value: Any) -> str:
     if not isinstance(value, str):
         raise ValueError(f"IP address must be a string, got {type(value).__name__}")
-    return str(ipaddress.ip_address(value.strip()))
+    address = ipaddress.ip_address(value.strip())
+    if isinstance(address, ipaddress.IPv6Address) and address.scope_id is not None:
+        raise ValueError("IP address must not carry a zone index (%...)")
+    return str(address)
 
+
+def _check_identifier(value: Any) -> Any:
+    """Identifiers are stored as PostgreSQL text, which cannot hold NUL (the rest is escaped on output)."""
+    if isinstance(value, str) and "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+def _check_sha256(value: Any) -> Any:
+    """A Cowrie ``shasum`` is a SHA-256 in hex; an empty one means none."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or not _SHA256_HEX.fullmatch(value):
+        raise ValueError("must be 64 hexadecimal digits (a SHA-256)")
+    return value.lower()
+
+
+_SHA256_HEX = re.compile(r"[0-9a-fA-F]{64}")
 
 Bounded = Field(default="", max_length=MAX_FIELD_CHARS)
 
@@ -79,7 +112,12 @@ class CowrieEvent(BaseModel):
         # Some exporters write numeric sensor/session ids; they are identifiers, keep them as text.
         if isinstance(value, int) and not isinstance(value, bool):
             return str(value)
-        return value
+        return _check_identifier(value)
+
+    @field_validator("eventid", mode="before")
+    @classmethod
+    def _eventid(cls, value: Any) -> Any:
+        return _check_identifier(value)
 
 
 class SessionConnect(CowrieEvent):
@@ -145,6 +183,11 @@ class FileDownload(CowrieEvent):
     shasum: str | None = Field(default=None, max_length=128)
     destfile: str | None = Field(default=None, max_length=4096)
 
+    @field_validator("shasum", mode="before")
+    @classmethod
+    def _sha(cls, value: Any) -> Any:
+        return _check_sha256(value)
+
 
 class FileDownloadFailed(CowrieEvent):
     EVENT_IDS = ("cowrie.session.file_download.failed",)
@@ -156,6 +199,11 @@ class FileUpload(CowrieEvent):
     EVENT_IDS = ("cowrie.session.file_upload",)
     filename: str = Field(default="", max_length=4096)
     shasum: str | None = Field(default=None, max_length=128)
+
+    @field_validator("shasum", mode="before")
+    @classmethod
+    def _sha(cls, value: Any) -> Any:
+        return _check_sha256(value)
 
 
 class SessionParams(CowrieEvent):
@@ -188,6 +236,11 @@ class LogClosed(CowrieEvent):
     ttylog: str | None = Field(default=None, max_length=4096)
     size: int | None = Field(default=None, ge=0)
     shasum: str | None = Field(default=None, max_length=128)
+
+    @field_validator("shasum", mode="before")
+    @classmethod
+    def _sha(cls, value: Any) -> Any:
+        return _check_sha256(value)
 
 
 class WebRequest(CowrieEvent):
@@ -243,10 +296,20 @@ def _describe(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
+_JSON_TYPES: dict[type, str] = {
+    type(None): "null", bool: "boolean", int: "number", float: "number", str: "string", list: "array",
+}  # fmt: skip
+
+
+def json_type_name(value: Any) -> str:
+    """What a decoded JSON value is, in JSON's words (``null``, not ``NoneType``)."""
+    return _JSON_TYPES.get(type(value), type(value).__name__)
+
+
 def parse_event(raw: Any) -> CowrieEvent:
     """Turn one decoded JSON object into its event model, or raise :class:`EventParseError`."""
     if not isinstance(raw, dict):
-        raise EventParseError(f"record is a JSON {type(raw).__name__}, expected an object", raw)
+        raise EventParseError(f"record is a JSON {json_type_name(raw)}, expected an object", raw)
     eventid = raw.get("eventid")
     if not isinstance(eventid, str) or not eventid:
         raise EventParseError("eventid: missing or not a string", raw)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
-import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -11,7 +9,15 @@ from pathlib import Path
 
 from coord_core.contracts.events import CowrieEvent, EventParseError, parse_event, parse_timestamp
 from coord_core.ingest.input_paths import InputPathRefused, is_under, shown
-from coord_core.ingest.records import ReadRecord
+from coord_core.ingest.line_reader import (
+    DEFAULT_MAX_LINE_BYTES,
+    UnreadableRestError,
+    decode,
+    oversized_reason,
+    parse_json_line,
+    physical_lines,
+)
+from coord_core.ingest.records import ReadRecord, bounded_reason, failure_reason
 
 # A timestamp this far from the records on both sides of it is treated as a clock error.
 DEFAULT_MAX_SKEW = timedelta(days=1)
@@ -50,32 +56,11 @@ def _looks_like_log(path: Path) -> bool:
     return name.startswith("cowrie.json") or name.endswith(_LOG_SUFFIXES)
 
 
-def _open_lines(path: Path) -> Iterator[bytes]:
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rb") as handle:
-        yield from handle
-
-
-def _decode(line: bytes) -> tuple[str, str | None]:
-    try:
-        return line.decode("utf-8"), None
-    except UnicodeDecodeError as exc:
-        reason = f"line is not valid UTF-8 ({exc.reason} at byte {exc.start})"
-        return line.decode("utf-8", "backslashreplace"), reason
-
-
-def _parse_line(text: str) -> tuple[object | None, str | None]:
-    try:
-        return json.loads(text), None
-    except json.JSONDecodeError as exc:
-        return None, f"not valid JSON ({exc.msg} at column {exc.colno})"
-
-
 def _timestamp_of(obj: object) -> datetime | None:
     if isinstance(obj, dict):
         try:
             return parse_timestamp(obj.get("timestamp"))
-        except (ValueError, TypeError, OverflowError):
+        except (ValueError, TypeError):
             return None
     return None
 
@@ -87,22 +72,41 @@ class _Line:
     ts: datetime | None
     event: CowrieEvent | None
     error: str | None
+    full_sha256: str | None = None
+    full_length: int | None = None
 
 
-def _lines(path: Path) -> Iterator[_Line]:
-    for lineno, line in enumerate(_open_lines(path), start=1):
-        if not line.strip():
-            continue
-        text, decode_error = _decode(line.rstrip(b"\r\n"))
-        obj, json_error = _parse_line(text)
-        error = decode_error or json_error
-        event = None
-        if error is None:
+def _line_of(ref: str, text: str, decode_error: str | None) -> _Line:
+    obj, json_error = parse_json_line(text)
+    error = decode_error or json_error
+    event = None
+    if error is None:
+        try:
+            event = parse_event(obj)
+        except EventParseError as exc:
+            error = bounded_reason(exc.reason)
+    return _Line(ref, text, _timestamp_of(obj), event, error)
+
+
+def _lines(path: Path, max_line_bytes: int) -> Iterator[_Line]:
+    """Every non-blank line of ``path`` as an event or an error; nothing in one line can escape."""
+    try:
+        for line in physical_lines(path, max_line_bytes):
+            ref = f"{path}:{line.number}"
+            if line.full_length is not None:
+                text, _ = decode(line.data)
+                reason = oversized_reason(line.full_length, max_line_bytes)
+                yield _Line(ref, text, None, None, reason, line.full_sha256, line.full_length)
+                continue
+            if not line.data.strip():
+                continue
+            text, decode_error = decode(line.data.rstrip(b"\r\n"))
             try:
-                event = parse_event(obj)
-            except EventParseError as exc:
-                error = exc.reason
-        yield _Line(f"{path}:{lineno}", text, _timestamp_of(obj), event, error)
+                yield _line_of(ref, text, decode_error)
+            except Exception as exc:  # the reader's guard: any failure of one line is its quarantine
+                yield _Line(ref, text, None, None, failure_reason(exc))
+    except UnreadableRestError as exc:
+        yield _Line(f"{path}:{exc.number}", "", None, None, exc.reason)
 
 
 def _plausible(ts: datetime, before: datetime | None, after: datetime | None, max_skew: timedelta) -> bool:
@@ -112,7 +116,16 @@ def _plausible(ts: datetime, before: datetime | None, after: datetime | None, ma
     return abs(ts - before) <= max_skew or abs(ts - after) <= max_skew
 
 
-def read_file(path: Path, *, max_skew: timedelta = DEFAULT_MAX_SKEW) -> Iterator[ReadRecord]:
+def _record(line: _Line, time: datetime | None, error: str | None = None) -> ReadRecord:
+    event = None if error is not None else line.event
+    return ReadRecord(
+        line.ref, line.text, time, event, error or line.error, line.full_sha256, line.full_length
+    )
+
+
+def read_file(
+    path: Path, *, max_skew: timedelta = DEFAULT_MAX_SKEW, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
+) -> Iterator[ReadRecord]:
     """Yield one :class:`ReadRecord` per non-blank line of ``path``, streaming.
 
     Every record gets a time that decides which interval owns it: its own timestamp, or, for a
@@ -127,16 +140,16 @@ def read_file(path: Path, *, max_skew: timedelta = DEFAULT_MAX_SKEW) -> Iterator
     def decide(line: _Line, after: datetime | None) -> tuple[ReadRecord, bool]:
         assert line.ts is not None
         if _plausible(line.ts, accepted, after, max_skew):
-            return ReadRecord(line.ref, line.text, line.ts, line.event, line.error), True
+            return _record(line, line.ts), True
         around = (
             f"{accepted.isoformat() if accepted else '-'} before, {after.isoformat() if after else '-'} after"
         )
         reason = (
             f"timestamp {line.ts.isoformat()} is more than {max_skew} from the records around it ({around})"
         )
-        return ReadRecord(line.ref, line.text, accepted or after, None, reason), False
+        return _record(line, accepted or after, reason), False
 
-    for line in _lines(path):
+    for line in _lines(path, max_line_bytes):
         if line.ts is None:
             waiting.append(line)
             continue
@@ -146,7 +159,7 @@ def read_file(path: Path, *, max_skew: timedelta = DEFAULT_MAX_SKEW) -> Iterator
                 accepted = candidate.ts
             yield decided
         for pending in waiting:
-            yield ReadRecord(pending.ref, pending.text, accepted or line.ts, pending.event, pending.error)
+            yield _record(pending, accepted or line.ts)
         waiting = []
         candidate = line
     if candidate is not None:
@@ -159,11 +172,15 @@ def read_file(path: Path, *, max_skew: timedelta = DEFAULT_MAX_SKEW) -> Iterator
         # so its records are still quarantined by exactly one run rather than lost.
         fallback = accepted or datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
         for pending in waiting:
-            yield ReadRecord(pending.ref, pending.text, fallback, pending.event, pending.error)
+            yield _record(pending, fallback)
 
 
 def read_paths(
-    paths: Iterable[str | Path], allowed_bases: Sequence[Path] | None = None
+    paths: Iterable[str | Path],
+    allowed_bases: Sequence[Path] | None = None,
+    *,
+    max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
 ) -> Iterator[ReadRecord]:
+    """Every record of every log file under ``paths``; a file that cannot be read is a quarantined record."""
     for path in discover_files(paths, allowed_bases):
-        yield from read_file(path)
+        yield from read_file(path, max_line_bytes=max_line_bytes)

@@ -70,7 +70,13 @@ from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from coord_core.contracts.events import CowrieEvent, EventParseError, parse_event, parse_timestamp
+from coord_core.contracts.events import (
+    CowrieEvent,
+    EventParseError,
+    json_type_name,
+    parse_event,
+    parse_timestamp,
+)
 
 KIND_COWRIE: Final = "cowrie"
 KIND_FIREWALL: Final = "firewall"
@@ -260,7 +266,7 @@ class _Doc:
     def __init__(self, source: Mapping[str, Any], index: str, doc_id: str) -> None:
         if not isinstance(source, Mapping):
             raise SiemMappingError(
-                index, doc_id, "_source", f"is a JSON {type(source).__name__}, not an object"
+                index, doc_id, "_source", f"is a JSON {json_type_name(source)}, not an object"
             )
         self.source = source
         self.flat: dict[str, Any] = {}
@@ -399,17 +405,39 @@ def siem_hit_to_event(hit: Mapping[str, Any]) -> CowrieEvent:
 
 
 def map_hit(hit: Mapping[str, Any]) -> tuple[dict[str, Any], CowrieEvent]:
-    """The Cowrie-shaped event dict of one search hit and its validated model."""
-    index = str(hit.get("_index", "?"))
-    doc_id = str(hit.get("_id", "?"))
+    """The Cowrie-shaped event dict of one search hit and its validated model.
+
+    Whatever goes wrong with one hit is a :class:`SiemMappingError` naming it, never another
+    exception: a hostile document is that document's error, not the read's.
+    """
+    if not isinstance(hit, Mapping):
+        raise SiemMappingError("?", "?", "_source", f"the hit is a JSON {json_type_name(hit)}, not an object")
+    index = _bounded_id(hit.get("_index", "?"))
+    doc_id = _bounded_id(hit.get("_id", "?"))
     if "_source" not in hit:
         raise SiemMappingError(index, doc_id, "_source", "is missing (was _source disabled in the request?)")
-    event = siem_document_to_event_dict(hit["_source"], index=index, doc_id=doc_id)
     try:
-        return event, parse_event(event)
-    except EventParseError as exc:
-        field = _siem_field_for(exc.reason, str(event.get("eventid")))
-        raise SiemMappingError(index, doc_id, field, f"is invalid: {exc.reason}") from exc
+        event = siem_document_to_event_dict(hit["_source"], index=index, doc_id=doc_id)
+        try:
+            return event, parse_event(event)
+        except EventParseError as exc:
+            field = _siem_field_for(exc.reason, str(event.get("eventid")))
+            raise SiemMappingError(index, doc_id, field, f"is invalid: {_bounded(exc.reason)}") from exc
+    except SiemMappingError:
+        raise
+    except RecursionError as exc:
+        raise SiemMappingError(index, doc_id, "_source", "is nested too deeply to read") from exc
+    except Exception as exc:  # the mapping's guard: any other failure is this document's error
+        problem = f"could not be mapped ({type(exc).__name__}: {_bounded(str(exc))})"
+        raise SiemMappingError(index, doc_id, "_source", problem) from exc
+
+
+def _bounded(text: str, limit: int = 300) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _bounded_id(value: Any) -> str:
+    return _bounded(str(value), 256)
 
 
 def _siem_field_for(reason: str, eventid: str) -> str:
@@ -446,7 +474,7 @@ def _timestamp(doc: _Doc) -> str:
             moment = datetime.fromtimestamp(value / 1000.0, tz=UTC)  # epoch_millis, as Elasticsearch reads it
         else:
             moment = parse_timestamp(value)
-    except (ValueError, TypeError, OverflowError) as exc:
+    except (ValueError, TypeError, OverflowError, OSError) as exc:
         raise doc.error(path, f"is {_preview(value)}, not a date ({exc})") from exc
     if isinstance(value, str):
         return value.strip()

@@ -62,14 +62,7 @@ class _Splitter:
                 if self.widened.contains(record.time):
                     yield record
             elif self.window.contains(record.time):
-                self.bad.append(
-                    QuarantineEntry(
-                        ref=record.ref,
-                        record_key=record.record_key,
-                        reason=record.error or "unparseable record",
-                        raw=record.raw,
-                    )
-                )
+                self.bad.append(record.quarantined(record.error or "unparseable record"))
 
 
 def extract_interval(

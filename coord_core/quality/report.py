@@ -202,14 +202,15 @@ def _quarantine(parse: Iterable[QuarantineEntry], validate: Iterable[QuarantineE
     for (stage, category), entries in ordered:
         examples = "".join(
             f'<li><span class="mono">{_e(preview(e.ref, 160))}</span>: {_e(preview(e.reason, 240))}'
-            f"<br><code>{_e(preview(e.raw, 160))}</code></li>"
+            f"<br><code>{_e(e.preview)}</code> ({_num(e.raw_length)} bytes, sha256 "
+            f'<span class="mono">{_e(e.raw_sha256[:16])}…</span>)</li>'
             for e in entries[:_EXAMPLES_PER_REASON]
         )
         rows.append(
             f'<tr><td>{_e(stage)}</td><td class="mono">{_e(category)}</td>'
             f'<td class="n">{_num(len(entries))}</td><td><ul class="ex">{examples}</ul></td></tr>'
         )
-    head = "<tr><th>stage</th><th>reason</th><th>records</th><th>examples (ref: reason, raw)</th></tr>"
+    head = "<tr><th>stage</th><th>reason</th><th>records</th><th>examples (ref: reason, preview)</th></tr>"
     return _section("quarantine", "Quarantine by reason", f"<table>{head}{''.join(rows)}</table>")
 
 

@@ -28,12 +28,20 @@ log = logging.getLogger(__name__)
 def parse_quarantine_of(store: ResultsStore, window: DataWindow) -> list[QuarantineEntry]:
     """The records extract could not parse for this interval (for counts and the report)."""
     rows = store.conn.execute(
-        "SELECT ref, record_key, reason, raw, expectations FROM coord.quarantine "
+        "SELECT ref, record_key, reason, preview, raw_sha256, raw_length, expectations FROM coord.quarantine "
         "WHERE interval_start = %s AND interval_end = %s AND stage = 'parse' ORDER BY ref",
         (window.start, window.end),
     ).fetchall()
     return [
-        QuarantineEntry(ref=r[0], record_key=r[1], reason=r[2], raw=r[3], expectations=tuple(r[4] or ()))
+        QuarantineEntry(
+            ref=r[0],
+            record_key=r[1],
+            reason=r[2],
+            preview=r[3],
+            raw_sha256=r[4],
+            raw_length=int(r[5]),
+            expectations=tuple(r[6] or ()),
+        )
         for r in rows
     ]
 

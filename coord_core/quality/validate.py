@@ -81,14 +81,7 @@ def validate_interval(
         if record.event is not None:
             parsed.append(record)
         else:
-            parse_entries.append(
-                QuarantineEntry(
-                    ref=record.ref,
-                    record_key=record.record_key,
-                    reason=record.error or "unparseable record",
-                    raw=record.raw,
-                )
-            )
+            parse_entries.append(record.quarantined(record.error or "unparseable record"))
     session_list = list(sessions)
     read = len(parsed) + len(parse_entries)
 
@@ -325,9 +318,7 @@ def _entry(record: ReadRecord, reasons: Sequence[tuple[str, str]]) -> Quarantine
     text = "; ".join(dict.fromkeys(reason for _, reason in reasons))
     if len(text) > _MAX_REASON_CHARS:
         text = text[: _MAX_REASON_CHARS - 1] + "…"
-    return QuarantineEntry(
-        ref=record.ref, record_key=record.record_key, reason=text, raw=record.raw, expectations=keys
-    )
+    return record.quarantined(text, keys)
 
 
 def _describe_failure(result: ExpectationResult) -> str:

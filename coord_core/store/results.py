@@ -10,7 +10,10 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import logging
+import time
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -24,8 +27,10 @@ from coord_core.contracts.events import EventParseError, parse_event
 from coord_core.contracts.sessions import AttackSession
 from coord_core.contracts.source_profile import SourceProfile
 from coord_core.contracts.window import DataWindow
-from coord_core.ingest.records import ReadRecord
+from coord_core.ingest.records import ReadRecord, bounded_reason
 from coord_core.store.pg_text import pg_text, pg_text_opt
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -68,7 +73,13 @@ class ResultsStore:
                     run_id = EXCLUDED.run_id, try_number = EXCLUDED.try_number,
                     source_kind = EXCLUDED.source_kind, source_locations = EXCLUDED.source_locations,
                     source_query = EXCLUDED.source_query, code_version = EXCLUDED.code_version,
-                    parameters = EXCLUDED.parameters, status = 'running', updated_at = now()
+                    parameters = EXCLUDED.parameters, status = 'running', updated_at = now(),
+                    -- what an earlier try found is not this try's: it is written again as this try runs
+                    document_count = NULL, input_fingerprint = NULL, event_count = NULL,
+                    session_count = NULL, quarantined_count = NULL, campaign_count = NULL,
+                    run_type = NULL, triggered_by = NULL, parameters_hash = NULL,
+                    analysis_input_fingerprint = NULL, result_sha256 = NULL, dq_gate_passed = NULL,
+                    analysis_cache_hit = NULL, models = '[]', failure_reason = NULL
                 """,
                 (
                     run.dag_id,
@@ -122,6 +133,44 @@ class ResultsStore:
                 "WHERE dag_id = %s AND interval_start = %s AND interval_end = %s",
                 (*values, dag_id, *_window_args(window)),
             )
+
+    def mark_run_failed(self, dag_id: str, window: DataWindow, run_id: str, reason: str) -> bool:
+        """Record that run ``run_id`` of the interval failed and why; ``False`` when the interval's
+        row belongs to another run (a later one took the interval over) or none was written."""
+        with self.conn.transaction():
+            cur = self.conn.execute(
+                "UPDATE coord.runs SET status = 'failed', failure_reason = %s, updated_at = now() "
+                "WHERE dag_id = %s AND interval_start = %s AND interval_end = %s AND run_id = %s",
+                (pg_text(bounded_reason(reason)), dag_id, *_window_args(window), run_id),
+            )
+            return cur.rowcount == 1
+
+    @contextmanager
+    def interval_lock(self, dag_id: str, window: DataWindow, *, poll_seconds: float = 1.0) -> Iterator[None]:
+        """Hold the interval for this session: a concurrent run of the same interval waits (polling,
+        so the wait is bounded by the task's time limit, not by ``lock_timeout``) instead of colliding."""
+        key = f"coord-interval|{dag_id}|{window.start.isoformat()}|{window.end.isoformat()}"
+        waited = False
+        while True:
+            row = self.conn.execute("SELECT pg_try_advisory_lock(hashtextextended(%s, 0))", (key,)).fetchone()
+            if row is not None and row[0]:
+                break
+            if not waited:
+                log.info("interval %s is held by another run of %s: waiting for it", window.label, dag_id)
+                waited = True
+            time.sleep(poll_seconds)
+        try:
+            yield
+        finally:
+            self._unlock(key)
+
+    def _unlock(self, key: str) -> None:
+        if self.conn.closed:
+            return  # the session ended: PostgreSQL released its locks with it
+        try:
+            self.conn.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", (key,))
+        except psycopg.Error as exc:  # never mask the error that ended the work; the session end releases it
+            log.warning("could not release the interval lock %s now (%s); it ends with the session", key, exc)
 
     def audit(
         self,
@@ -182,7 +231,14 @@ class ResultsStore:
                         )
                     )
                     count += 1
+        self.refresh_staging_statistics()
         return count
+
+    def refresh_staging_statistics(self) -> None:
+        """``ANALYZE`` staging after a bulk load: the interval's follow-up queries (the removal of
+        sessions owned by other intervals, the read back by session) must not be planned on
+        statistics that predate it, which turns their joins quadratic."""
+        self.conn.execute("ANALYZE coord.staged_events")
 
     def iter_staged_records(
         self, window: DataWindow, *, by_session: bool = False, batch_size: int = 5000
@@ -253,7 +309,7 @@ class ResultsStore:
             )
             with self.conn.cursor().copy(
                 "COPY coord.quarantine (interval_start, interval_end, stage, ref, record_key, reason, "
-                "expectations, raw) FROM STDIN"
+                "expectations, preview, raw_sha256, raw_length) FROM STDIN"
             ) as copy:
                 for entry in entries:
                     copy.write_row(
@@ -265,7 +321,9 @@ class ResultsStore:
                             entry.record_key,
                             pg_text(entry.reason),
                             list(entry.expectations),
-                            pg_text(entry.raw),
+                            pg_text(entry.preview),
+                            entry.raw_sha256,
+                            entry.raw_length,
                         )
                     )
                     count += 1

@@ -28,10 +28,23 @@ OLLAMA_CONN_ID = "coord_ollama"
 
 
 def results_db() -> psycopg.Connection[Any]:
-    """A psycopg (3) connection to the results database (the hook declares a psycopg2/3 union)."""
+    """A psycopg (3) connection to the results database, with the coord session time limits.
+
+    The limits default to ``coord_core.store.session_limits``; the connection's extra
+    ``options`` (``-c statement_timeout=30min -c lock_timeout=2min``) overrides them. (The hook
+    declares a psycopg2/3 union.)
+    """
     from airflow.providers.postgres.hooks.postgres import PostgresHook
 
-    return cast("psycopg.Connection[Any]", PostgresHook(postgres_conn_id=POSTGRES_CONN_ID).get_conn())
+    from coord_core.pipeline.stores import apply_session_limits
+
+    conn = cast("psycopg.Connection[Any]", PostgresHook(postgres_conn_id=POSTGRES_CONN_ID).get_conn())
+    try:
+        apply_session_limits(conn)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
 
 
 def redis_client() -> redis.Redis[Any]:

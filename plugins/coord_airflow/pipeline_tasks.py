@@ -76,6 +76,32 @@ def _store() -> Iterator[ResultsStore]:
         conn.close()
 
 
+@contextmanager
+def _interval_store(context: Context, window: DataWindow) -> Iterator[ResultsStore]:
+    """The store, holding the interval: a concurrent run of the same interval waits for this task."""
+    with _store() as store, store.interval_lock(context["dag_run"].dag_id, window):
+        yield store
+
+
+def mark_run_failed(context: Context) -> None:
+    """Failure callback of every task: the interval's run row says ``failed`` and why."""
+    dag_run = context["dag_run"]
+    task_id = context["ti"].task_id
+    error = context.get("exception")
+    reason = f"{task_id}: {type(error).__name__}: {error}" if error else f"{task_id} failed"
+    window = _window(context)
+    with _store() as store:
+        if store.mark_run_failed(dag_run.dag_id, window, dag_run.run_id, reason):
+            log.info("run %s of %s marked failed: %s", dag_run.run_id, window.label, reason)
+        else:
+            log.warning(
+                "run %s of %s failed (%s) but the interval's run row is not its own: left as it is",
+                dag_run.run_id,
+                window.label,
+                reason,
+            )
+
+
 def _audit(
     store: ResultsStore,
     context: Context,
@@ -152,7 +178,7 @@ def extract(context: Context) -> dict[str, Any]:
     dag_run = context["dag_run"]
     source = _files_source(params) if params.source == "files" else _elasticsearch_source(context, params)
     try:
-        with _store() as store:
+        with _interval_store(context, window) as store:
             store.start_run(
                 window,
                 RunRecord(
@@ -359,7 +385,7 @@ def validate(context: Context) -> dict[str, Any]:
 
     params = _params(context)
     window = _window(context)
-    with _store() as store:
+    with _interval_store(context, window) as store:
         outcome = validate_interval(
             store,
             window,
@@ -367,7 +393,12 @@ def validate(context: Context) -> dict[str, Any]:
             timestamp_slack=params.session_slack,
             empty_interval=params.empty_interval,
         )
-        store.update_run(context["dag_run"].dag_id, window, dq_gate_passed=outcome.gate.passed)
+        store.update_run(
+            context["dag_run"].dag_id,
+            window,
+            dq_gate_passed=outcome.gate.passed,
+            quarantined_count=outcome.counts.quarantined,  # parse and validation quarantine
+        )
     _report_lineage(
         context,
         inputs=_results_tables("staged_events", "sessions"),
@@ -400,7 +431,7 @@ def analyze(context: Context) -> dict[str, Any]:
     checkpoint_conn = connections.results_db()
     try:
         checkpointer = workflow_checkpointer(checkpoint_conn)
-        with _store() as store:
+        with _interval_store(context, window) as store:
             summary = analyze_interval(
                 store,
                 window,
@@ -440,7 +471,7 @@ def load(context: Context) -> dict[str, Any]:
 
     params = _params(context)
     window = _window(context)
-    with _store() as store:
+    with _interval_store(context, window) as store:
         summary = load_interval(
             store, window, identity_max_gap=timedelta(hours=params.identity_max_gap_hours)
         )

@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 import textwrap
+from datetime import timedelta
 from pathlib import Path
 
 from tests.dags.airflow_env import REPO
@@ -77,3 +78,13 @@ def test_main_dag_shape() -> None:
     assert outlets["load"] == ["postgres://coord-results:5432/coord/coord/campaigns"]
     assert outlets["publish_redis"] == ["redis://coord-cache:6379/0/coord:campaigns:active"]
     assert outlets["publish_misp"] == ["misp://coord-misp/events"]
+
+
+def test_every_task_is_bounded_in_time() -> None:
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(REPO / "dags"))
+    for dag_id in ("dshield_coordination", "coord_maintenance"):
+        for task in bag.dags[dag_id].tasks:
+            assert task.execution_timeout is not None, f"{dag_id}.{task.task_id} has no execution_timeout"
+            assert task.execution_timeout <= timedelta(hours=2)

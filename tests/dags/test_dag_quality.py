@@ -4,6 +4,9 @@ goes on; a feed that is mostly broken stops the run before analysis, saying why.
 from __future__ import annotations
 
 import json
+import os
+import shutil
+from datetime import UTC, datetime
 from html import escape
 from pathlib import Path
 
@@ -13,6 +16,7 @@ from coord_core.quality.bounded import reason_category
 from tests.conftest import REAL_SAMPLE
 from tests.dags.airflow_env import DAG_ID, AirflowEnv
 from tests.dags.snapshot import count
+from tests.ingest.test_hostile_input import COWRIE_CORPUS, HOSTILE
 
 CORPUS = Path(__file__).resolve().parents[1] / "quality" / "corpus"
 # The whole day: the corpus spreads its cases over the hours of 2025-10-24.
@@ -40,6 +44,8 @@ def test_bad_input_is_quarantined_and_the_run_completes(airflow: AirflowEnv, pos
     assert summary["records_read"] == staged + parse == summary["events_valid"] + parse + validate
     assert parse + validate == expected_bad
     assert count(postgres_dsn, "SELECT count(*) FROM coord.runs WHERE status = 'success'") == 1
+    # The run row counts every quarantined record, at parse and at validation.
+    assert count(postgres_dsn, "SELECT quarantined_count FROM coord.runs") == parse + validate
     assert count(postgres_dsn, "SELECT count(*) FROM coord.analysis_results") == 1
     assert any("not valid JSON" in r for r in reasons)
     assert any("UTF-8" in r for r in reasons)
@@ -62,3 +68,33 @@ def test_mostly_broken_feed_stops_before_analysis(airflow: AirflowEnv, postgres_
     assert count(postgres_dsn, "SELECT count(*) FROM coord.dq_reports WHERE NOT gate_passed") == 1
     assert count(postgres_dsn, "SELECT count(*) FROM coord.analysis_results") == 0
     assert count(postgres_dsn, "SELECT count(*) FROM coord.runs WHERE dq_gate_passed = false") == 1
+    # The failure callback marked the run failed, saying which task and why.
+    with psycopg.connect(postgres_dsn) as conn:
+        row = conn.execute("SELECT status, failure_reason FROM coord.runs").fetchone()
+    assert row is not None and row[0] == "failed"
+    assert row[1].startswith("validate: AirflowFailException: data-quality gate failed")
+
+
+def test_the_hostile_corpus_runs_through_with_every_record_accounted_for(
+    airflow: AirflowEnv, postgres_dsn: str, tmp_path: Path
+) -> None:
+    """Overflowing timestamps, deep nesting, huge numbers, scoped addresses, corrupt archives...:
+    each bad record is quarantined with its reason and the good ones are analysed."""
+    day_start = datetime(2025, 10, 24, tzinfo=UTC).timestamp()
+    for name in COWRIE_CORPUS:  # files that cannot be read at all belong to their mtime's interval
+        shutil.copyfile(HOSTILE / name, tmp_path / name)
+        os.utime(tmp_path / name, (day_start + 3600, day_start + 3600))
+    airflow.dags_test(
+        "2025-10-25T00:00:00+00:00", {**WINDOW, "input_paths": [str(REAL_SAMPLE), str(tmp_path)]}
+    )
+    parse = count(postgres_dsn, "SELECT count(*) FROM coord.quarantine WHERE stage = 'parse'")
+    validate = count(postgres_dsn, "SELECT count(*) FROM coord.quarantine WHERE stage = 'validate'")
+    staged = count(postgres_dsn, "SELECT count(*) FROM coord.staged_events")
+    assert parse == sum(q for _, q, _ in COWRIE_CORPUS.values())
+    assert staged == 2057 + sum(v for v, _, _ in COWRIE_CORPUS.values())
+    with psycopg.connect(postgres_dsn) as conn:
+        summary = conn.execute("SELECT summary FROM coord.dq_reports").fetchone()
+        run = conn.execute("SELECT status, quarantined_count, failure_reason FROM coord.runs").fetchone()
+    assert summary is not None and run is not None
+    assert summary[0]["records_read"] == staged + parse == summary[0]["events_valid"] + parse + validate
+    assert run == ("success", parse + validate, None)

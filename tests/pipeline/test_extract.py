@@ -137,3 +137,14 @@ def test_the_same_events_read_twice_stage_the_sessions_of_once(store: ResultsSto
 
     validate_stage(store, whole_day)
     assert sorted(s.model_dump_json() for s in store.load_sessions(whole_day)) == expected
+
+
+def test_staging_statistics_are_fresh_before_the_interval_is_trimmed(store: ResultsStore) -> None:
+    """Planned on statistics older than the COPY, removing other intervals' sessions turns quadratic
+    (5k events 7 s, 10k 34 s); analysed first, it takes well under a second."""
+    store.conn.execute("ANALYZE coord.staged_events")  # statistics of an empty table
+    staged = store.replace_staged_events(HOUR, (r for r in read_paths([REAL_SAMPLE]) if r.ok))
+    row = store.conn.execute(
+        "SELECT reltuples FROM pg_class WHERE oid = 'coord.staged_events'::regclass"
+    ).fetchone()
+    assert row is not None and row[0] == staged == 2057  # the planner knows what the COPY staged

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from coord_core.ingest.records import ReadRecord
-from coord_core.quality.bounded import reason_category
+from coord_core.quality.bounded import preview, reason_category
 from coord_core.quality.outcome import QualityOutcome
 from coord_core.quality.report import render_report
 from coord_core.quality.validate import validate_interval
@@ -50,7 +50,9 @@ def test_corpus_file(name: str) -> None:
         assert want["reason"] in entry.reason, entry.reason
         if want["stage"] == "validate":
             assert list(entry.expectations) == want["expectations"]
-        assert entry.raw == next(r.raw for r in records if _line(r.ref) == line)
+        record = next(r for r in records if _line(r.ref) == line)
+        assert (entry.raw_sha256, entry.raw_length) == (record.sha256, record.length)
+        assert entry.preview == preview(record.raw[:160], 160)
     assert set(parse) | set(validate) == set(bad), "only the listed lines may be quarantined"
     valid_lines = {_line(r.ref) for r in outcome.valid_records}
     assert valid_lines == {_line(r.ref) for r in records} - set(bad)
@@ -117,5 +119,7 @@ def test_attacker_strings_in_examples_are_bounded(combined: tuple[list[ReadRecor
     assert example["input"].startswith("echo BBBB")
     assert len(example["input"]) < 200 and "(+" in example["input"]
     entry = next(e for e in outcome.parse_quarantine if "65536" in e.reason)
-    assert len(entry.raw) > 1_000_000  # quarantine keeps the original record whole
+    # Quarantine keeps a bounded preview plus the whole record's length and hash, never the record.
+    assert entry.raw_length > 1_000_000 and len(entry.raw_sha256) == 64
+    assert len(entry.preview) <= 160
     assert len(entry.reason) < 300

@@ -7,7 +7,6 @@ from datetime import timedelta
 
 import pytest
 
-from coord_core.contracts.data_quality import QuarantineEntry
 from coord_core.contracts.source_profile import ProfileError, ProfileHour, SourceProfile
 from coord_core.ingest.records import ReadRecord
 from coord_core.quality.config import QualityConfig
@@ -143,8 +142,8 @@ def test_an_interval_with_records_is_judged_even_if_all_are_bad(real: list[ReadR
 
 def test_parse_quarantine_from_extract_counts_and_can_fail_the_gate(real: list[ReadRecord]) -> None:
     parse = [
-        QuarantineEntry(
-            ref=f"x:{i}", record_key=f"k{i}", reason="not valid JSON (Expecting value at column 1)", raw="{"
+        ReadRecord(ref=f"x:{i}", raw="{" + " " * i, time=START).quarantined(
+            "not valid JSON (Expecting value at column 1)"
         )
         for i in range(200)
     ]
