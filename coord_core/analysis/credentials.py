@@ -21,6 +21,7 @@ from scipy.sparse.csgraph import connected_components
 
 from coord_core.analysis import features as fk
 from coord_core.analysis.common_values import common_stems
+from coord_core.analysis.distinct import distinct_sorted
 from coord_core.analysis.frame import SessionFrame
 from coord_core.analysis.parameters import AnalysisParameters
 
@@ -194,7 +195,7 @@ def dictionary_groups(
         in_chain[chain] = True
         for n, (_, _, account_members) in enumerate(account_groups):
             if in_chain[account_members].any():
-                members = np.union1d(members, account_members)
+                members = distinct_sorted(np.concatenate([members, account_members]))
                 absorbed.add(n)
         groups.append(test.group(members, np.asarray(of_client[key], dtype=np.int64), key))
     for n, (key, stratum, members) in enumerate(account_groups):

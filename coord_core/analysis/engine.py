@@ -435,8 +435,8 @@ def assemble(
     threshold = float(patterns["threshold"])
     first_session = np.full(frame.n_sources, -1, dtype=np.int64)
     # sessions are in canonical order: the first occurrence of each source is its first session
-    _, first_idx = np.unique(frame.source, return_index=True)
-    first_session[np.unique(frame.source)] = first_idx
+    sources, first_idx = np.unique(frame.source, return_index=True)
+    first_session[sources] = first_idx
     sessions_of: dict[int, list[int]] = {}
     in_campaign = np.zeros(frame.n_sessions, dtype=bool)
     grouped_sources = {s for g in scored["groups"] for s in g["sources"]}

@@ -92,10 +92,19 @@ class SessionFrame:
 
     def holders(self, feature: int) -> np.ndarray:
         """Sources holding a feature (sorted source indices)."""
+        col = self._columns_by_feature()
+        return np.asarray(col.indices[col.indptr[feature] : col.indptr[feature + 1]], dtype=np.int64)
+
+    def holders_of_equal_size(self, features: np.ndarray, size: int) -> np.ndarray:
+        """(len(features) x size) sorted holders of features that each have ``size`` holders."""
+        col = self._columns_by_feature()
+        starts = col.indptr[features].astype(np.int64)
+        return np.asarray(col.indices[starts[:, None] + np.arange(size)], dtype=np.int64)
+
+    def _columns_by_feature(self) -> sp.csc_matrix:
         if self._by_feature is None:
             self._by_feature = self.incidence.tocsc()
-        col = self._by_feature
-        return np.asarray(col.indices[col.indptr[feature] : col.indptr[feature + 1]], dtype=np.int64)
+        return self._by_feature
 
     def features_of(self, source: int) -> np.ndarray:
         row = self.incidence

@@ -25,6 +25,7 @@ from coord_core.analysis.credentials import (
     overlap_weights,
     shared_rare_credentials,
 )
+from coord_core.analysis.distinct import distinct_sorted
 from coord_core.analysis.frame import SessionFrame
 from coord_core.analysis.minhash import estimated_jaccard, lsh_candidates, signatures
 from coord_core.analysis.normalise import shingles
@@ -187,7 +188,7 @@ def template_proposals(
         holders = frame.holders(fid)
         wider = supersets.get(fid, [])
         if wider:
-            holders = np.unique(np.concatenate([holders, *(frame.holders(f) for f in wider)]))
+            holders = distinct_sorted(np.concatenate([holders, *(frame.holders(f) for f in wider)]))
         if len(holders) < 2:
             continue
         statistic: dict[str, Any] = {"jaccard": 1.0, "sources": len(holders), "templates": 1 + len(wider)}
@@ -221,7 +222,7 @@ def template_proposals(
         w = float(jv) * min(weights[fa], weights[fb])
         if w < threshold:
             continue
-        holders = np.union1d(frame.holders(fa), frame.holders(fb))
+        holders = distinct_sorted(np.concatenate([frame.holders(fa), frame.holders(fb)]))
         if len(holders) < 2:
             continue
         out.append(
@@ -248,13 +249,15 @@ def candidate_pairs(frame: SessionFrame, weights: np.ndarray, params: AnalysisPa
     proposing &= ~tmask | (weights > 0.5)
     n = max(frame.n_sources, 1)
     chunks: list[np.ndarray] = []
-    for fid in np.flatnonzero(proposing):
-        holders = frame.holders(int(fid))  # sorted: holders[ii] < holders[jj]
-        ii, jj = np.triu_indices(len(holders), k=1)
-        chunks.append(holders[ii] * n + holders[jj])
+    fids = np.flatnonzero(proposing)
+    sizes = frame.feature_sources[fids]
+    for size in distinct_sorted(sizes).tolist():  # all features with as many holders at once
+        holders = frame.holders_of_equal_size(fids[sizes == size], int(size))  # rows sorted
+        ii, jj = np.triu_indices(int(size), k=1)
+        chunks.append((holders[:, ii] * n + holders[:, jj]).ravel())
     if not chunks:
         return np.empty((0, 2), dtype=np.int64)
-    keys = np.unique(np.concatenate(chunks))  # one int64 per pair: sorted by (a, b)
+    keys = distinct_sorted(np.concatenate(chunks))  # one int64 per pair: sorted by (a, b)
     return np.stack([keys // n, keys % n], axis=1)
 
 
@@ -467,7 +470,7 @@ def prefix_toolkit_proposals(frame: SessionFrame, rarity: np.ndarray, threshold:
     sorted_cells = cell[order]
     for c in np.flatnonzero(weight >= threshold).tolist():
         lo, hi = np.searchsorted(sorted_cells, [cells[c], cells[c] + 1])
-        holders = np.unique(rows[order[lo:hi]])
+        holders = distinct_sorted(rows[order[lo:hi]])
         out.append(
             Proposal(
                 detector="prefix_toolkit",

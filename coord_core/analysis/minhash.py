@@ -14,6 +14,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from coord_core.analysis.distinct import distinct_sorted
+
 _MERSENNE = np.uint64((1 << 61) - 1)
 _MAX32 = np.uint64(0xFFFFFFFF)
 _CHUNK_ROWS = 32_768  # shingle rows per permutation block (32k x 64 x 8 B = 16 MB)
@@ -112,7 +114,7 @@ def lsh_candidates(sig: np.ndarray, bands: int) -> np.ndarray:
     allp = np.concatenate(pairs).astype(np.int64)
     lo, hi = allp.min(axis=1), allp.max(axis=1)
     del allp
-    keys = np.unique((lo * n + hi)[lo != hi])  # one int64 per pair: sorted by (lo, hi)
+    keys = distinct_sorted((lo * n + hi)[lo != hi])  # one int64 per pair: sorted by (lo, hi)
     return np.stack([keys // n, keys % n], axis=1)
 
 

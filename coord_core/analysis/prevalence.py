@@ -23,6 +23,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from coord_core.analysis import features as fk
+from coord_core.analysis.distinct import distinct_sorted
 from coord_core.analysis.frame import SessionFrame
 
 DAY_SECONDS = 86_400.0
@@ -116,7 +117,7 @@ def daily_observations(frame: SessionFrame) -> dict[int, dict[str, tuple[int, in
             continue
         # Distinct networks per value, all values at once: unique (value, network) keys.
         col_of = np.repeat(np.arange(held.shape[1]), holders)
-        keys = np.unique(col_of * n_nets + net_id[present[held.indices]])
+        keys = distinct_sorted(col_of * n_nets + net_id[present[held.indices]])
         networks = np.bincount(keys // n_nets, minlength=held.shape[1])
         today: dict[str, tuple[int, int]] = {}
         for c in shared.tolist():
