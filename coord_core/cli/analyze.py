@@ -81,7 +81,7 @@ def read_inputs(inputs: list[str]) -> InputReadout:
     return InputReadout(events, read, rejected)
 
 
-class _Tally:
+class Tally:
     """Counts the records as they stream by and logs each rejected one with why."""
 
     def __init__(self) -> None:
@@ -95,7 +95,7 @@ class _Tally:
             log.warning("%s skipped: %s", record.ref, record.error)
 
 
-def stream_input_sessions(inputs: list[str], tally: _Tally) -> Iterator[Any]:
+def stream_input_sessions(inputs: list[str], tally: Tally) -> Iterator[Any]:
     """Sessions of all inputs, each as soon as it is complete, in bounded memory (two passes:
     see ``coord_core.ingest.session_stream``); ``tally`` counts the records read and rejected."""
     from coord_core.ingest.session_stream import count_lines, cowrie_line_keys, event_keys, stream_sessions
@@ -114,7 +114,7 @@ def stream_input_sessions(inputs: list[str], tally: _Tally) -> Iterator[Any]:
 def read_sessions(inputs: list[str]) -> tuple[list[Any], int]:
     """Sessions of all inputs, by (start, sensor, session id), and how many records could not be
     used (each logged with why)."""
-    tally = _Tally()
+    tally = Tally()
     sessions = sorted(stream_input_sessions(inputs, tally), key=lambda s: (s.start, s.sensor, s.session_id))
     return sessions, tally.rejected
 
@@ -141,7 +141,7 @@ def _analyze(args: argparse.Namespace) -> int:
         AnalysisParameters.from_overrides(overrides)  # bad parameters stop before any reading
     except ValueError as exc:  # pydantic ValidationError of bad parameters is a ValueError
         raise SystemExit(f"coord analyze: {exc}") from exc
-    tally = _Tally()
+    tally = Tally()
     fingerprint = InputFingerprint()
     builder = FrameBuilder()
     with cycle_collection.paused():
