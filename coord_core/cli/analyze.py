@@ -11,6 +11,7 @@ import argparse
 import json
 import logging
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,31 +52,71 @@ def _holds_siem_documents(path: Path) -> bool:
     return looks_like_siem(first)
 
 
-def read_inputs(inputs: list[str]) -> InputReadout:
-    """Every record of every input file (Cowrie or DShield-SIEM); each rejected one is logged with why."""
-    from coord_core.ingest.cowrie_files import discover_files, read_file
+def _input_files(inputs: list[str]) -> list[tuple[Path, bool]]:
+    """The log files under ``inputs``, each with whether it holds DShield-SIEM documents."""
+    from coord_core.ingest.cowrie_files import discover_files
+
+    return [(path, _holds_siem_documents(path)) for path in discover_files(inputs)]
+
+
+def _records(files: list[tuple[Path, bool]]) -> Iterator[Any]:
+    from coord_core.ingest.cowrie_files import read_file
     from coord_core.ingest.siem_files import read_siem_file
 
+    for path, siem in files:
+        yield from read_siem_file(path) if siem else read_file(path)
+
+
+def read_inputs(inputs: list[str]) -> InputReadout:
+    """Every record of every input file (Cowrie or DShield-SIEM); each rejected one is logged with why."""
     events: list[Any] = []
     read = rejected = 0
-    for path in discover_files(inputs):
-        records = read_siem_file(path) if _holds_siem_documents(path) else read_file(path)
-        for record in records:
-            read += 1
-            if record.event is None:
-                rejected += 1
-                log.warning("%s skipped: %s", record.ref, record.error)
-                continue
-            events.append(record.event)
+    for record in _records(_input_files(inputs)):
+        read += 1
+        if record.event is None:
+            rejected += 1
+            log.warning("%s skipped: %s", record.ref, record.error)
+            continue
+        events.append(record.event)
     return InputReadout(events, read, rejected)
 
 
-def read_sessions(inputs: list[str]) -> tuple[list[Any], int]:
-    """Sessions of all inputs, and how many records could not be used (each logged with why)."""
-    from coord_core.ingest.sessionize import sessionize
+class Tally:
+    """Counts the records as they stream by and logs each rejected one with why."""
 
-    readout = read_inputs(inputs)
-    return sessionize(readout.events), readout.rejected
+    def __init__(self) -> None:
+        self.read = 0
+        self.rejected = 0
+
+    def __call__(self, record: Any) -> None:
+        self.read += 1
+        if record.event is None:
+            self.rejected += 1
+            log.warning("%s skipped: %s", record.ref, record.error)
+
+
+def stream_input_sessions(inputs: list[str], tally: Tally) -> Iterator[Any]:
+    """Sessions of all inputs, each as soon as it is complete, in bounded memory (two passes:
+    see ``coord_core.ingest.session_stream``); ``tally`` counts the records read and rejected."""
+    from coord_core.ingest.session_stream import count_lines, cowrie_line_keys, event_keys, stream_sessions
+    from coord_core.ingest.siem_files import read_siem_file
+
+    files = _input_files(inputs)
+
+    def keys() -> Iterator[tuple[str, str]]:
+        for path, siem in files:
+            yield from event_keys(read_siem_file(path)) if siem else cowrie_line_keys(path)
+
+    expected = count_lines(keys())
+    return stream_sessions(_records(files), expected, on_record=tally)
+
+
+def read_sessions(inputs: list[str]) -> tuple[list[Any], int]:
+    """Sessions of all inputs, by (start, sensor, session id), and how many records could not be
+    used (each logged with why)."""
+    tally = Tally()
+    sessions = sorted(stream_input_sessions(inputs, tally), key=lambda s: (s.start, s.sensor, s.session_id))
+    return sessions, tally.rejected
 
 
 def parse_params(text: str, command: str) -> dict[str, Any]:
@@ -90,17 +131,25 @@ def parse_params(text: str, command: str) -> dict[str, Any]:
 
 
 def _analyze(args: argparse.Namespace) -> int:
-    from coord_core.pipeline.analyze import analyze_sessions
+    from coord_core import cycle_collection
+    from coord_core.analysis.frame import FrameBuilder
+    from coord_core.analysis.parameters import AnalysisParameters
+    from coord_core.pipeline.analyze import InputFingerprint, analyze_frame
 
     overrides = parse_params(args.params, "analyze")
-    from coord_core.ingest.sessionize import sessionize
-
-    readout = read_inputs(args.inputs)
-    sessions = sessionize(readout.events)
     try:
-        result = analyze_sessions(sessions, overrides)
+        AnalysisParameters.from_overrides(overrides)  # bad parameters stop before any reading
     except ValueError as exc:  # pydantic ValidationError of bad parameters is a ValueError
         raise SystemExit(f"coord analyze: {exc}") from exc
+    tally = Tally()
+    fingerprint = InputFingerprint()
+    builder = FrameBuilder()
+    with cycle_collection.paused():
+        for session in stream_input_sessions(args.inputs, tally):
+            fingerprint.add(session)
+            builder.add(session)
+        frame = builder.finish()
+    result = analyze_frame(frame, overrides, input_fingerprint=fingerprint.hexdigest())
     text = result.to_canonical_json()
     if args.out == "-":
         sys.stdout.write(text + "\n")
@@ -110,7 +159,7 @@ def _analyze(args: argparse.Namespace) -> int:
     for c in result.campaigns:
         counts[c.verdict.value] = counts.get(c.verdict.value, 0) + 1
     print(
-        f"{readout.read} records read, {readout.rejected} rejected: {len(sessions)} sessions, "
+        f"{tally.read} records read, {tally.rejected} rejected: {frame.n_sessions} sessions, "
         f"{len(result.campaigns)} groups {counts}, "
         f"{len(result.benign_scanners)} benign scanners -> {args.out}",
         file=sys.stderr,

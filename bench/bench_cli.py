@@ -1,0 +1,181 @@
+"""Benchmark: `coord analyze` on generated Cowrie logs of 10k and 100k sessions (1M with --million).
+
+What is timed: the whole command as a user runs it, in its own process (imports, reading,
+sessionizing, the analysis, writing the result JSON), and side by side in the same run a bare
+pass over the same file that parses every line with orjson and collects the session ids. The
+ratio ``orjson_wall / cli_wall`` is the CLI's speed relative to that parse limit, so it holds on
+any machine; ``ingest_ratio_to_orjson`` is the same for the CLI's ingest alone (reading,
+sessionizing, fingerprinting, timed after its imports in a third process). The development
+machines are shared: ``load_average_1m`` is recorded. The sample row is the bundled real log
+(``include/sample_data``), where start-up dominates.
+
+Peak RSS is each child's own ``ru_maxrss`` (``os.wait4``). Generating the logs is not timed.
+
+    .venv/bin/python bench/bench_cli.py                    # 10k, 100k
+    .venv/bin/python bench/bench_cli.py --million          # and 1M (about 2.6 GB of log)
+    .venv/bin/python bench/bench_cli.py --sizes 10000      # a subset
+
+Prints one JSON document and writes ``bench/results/cli.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+RESULT = REPO / "bench" / "results" / "cli.json"
+SAMPLE = REPO / "include" / "sample_data"
+DEFAULT_SIZES = (10_000, 100_000)
+MILLION = 1_000_000
+TARGET_1M_SECONDS = 120.0
+TARGET_RSS_MB = 3 * 1024
+TARGET_RATIO = 0.25
+TARGET_SAMPLE_SECONDS = 2.0
+
+COORD = [sys.executable, "-c", "import sys; from coord_core.cli import main; sys.exit(main())"]
+BARE_PARSE_SCRIPT = """
+import sys, orjson
+sessions = set()
+with open(sys.argv[1], "rb") as handle:
+    for line in handle:
+        if line.strip():
+            record = orjson.loads(line)
+            sessions.add((record.get("sensor", ""), record.get("session")))
+print(len(sessions))
+"""
+# The CLI's ingest alone (read, sessionize, fingerprint), timed after its imports.
+INGEST_SCRIPT = """
+import json, sys, time
+from coord_core.cli.analyze import Tally, stream_input_sessions
+from coord_core.pipeline.analyze import InputFingerprint
+started = time.perf_counter()
+fingerprint, tally = InputFingerprint(), Tally()
+for session in stream_input_sessions([sys.argv[1]], tally):
+    fingerprint.add(session)
+print(json.dumps({"ingest_seconds": time.perf_counter() - started, "records": tally.read}))
+"""
+
+
+def timed_child(argv: list[str], report: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Run one child process; its wall seconds, CPU seconds and own peak RSS, or fail with its output.
+
+    With ``report``, the child's last output line (a JSON object) is merged into it.
+    """
+    with tempfile.TemporaryFile() as output:
+        started = time.perf_counter()
+        child = subprocess.Popen(argv, stdout=output, stderr=subprocess.STDOUT, cwd=REPO)
+        _, status, usage = os.wait4(child.pid, 0)
+        wall = time.perf_counter() - started
+        child.returncode = os.waitstatus_to_exitcode(status)
+        if child.returncode != 0:
+            output.seek(0)
+            tail = output.read()[-2000:].decode("utf-8", "replace")
+            raise RuntimeError(f"{argv[:4]}... exited {child.returncode}:\n{tail}")
+        if report is not None:
+            output.seek(0)
+            report.update(json.loads(output.read().decode().strip().splitlines()[-1]))
+    return {
+        "wall_seconds": round(wall, 2),
+        "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 2),
+        "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+    }
+
+
+def generate(size: int, seed: int, folder: Path) -> Path:
+    """A generated mixed log of ``size`` sessions (reused when already there)."""
+    log = folder / f"mixed-{seed}-{size}" / "cowrie.json"
+    if not log.exists():
+        options = [
+            "--scenario",
+            "mixed",
+            "--seed",
+            str(seed),
+            "--sessions",
+            str(size),
+            "--out",
+            str(log.parent),
+        ]
+        subprocess.run(
+            [*COORD, "generate", *options],
+            check=True,
+            cwd=REPO,
+            stdout=subprocess.DEVNULL,
+        )
+    return log
+
+
+def run_size(log: Path, size: int, out: Path) -> dict[str, Any]:
+    bare = timed_child([sys.executable, "-c", BARE_PARSE_SCRIPT, str(log)])
+    ingest: dict[str, Any] = {}
+    timed_child([sys.executable, "-c", INGEST_SCRIPT, str(log)], ingest)
+    cli = timed_child([*COORD, "analyze", str(log), "--out", str(out)])
+    result = json.loads(out.read_text(encoding="utf-8"))
+    run: dict[str, Any] = {
+        "sessions": result["run"]["session_count"],
+        "events": result["run"]["event_count"],
+        "log_mb": round(log.stat().st_size / 2**20, 1),
+        "cli": cli,
+        "orjson_pass": bare,
+        "ratio_to_orjson": round(bare["wall_seconds"] / cli["wall_seconds"], 3),
+        "ingest_seconds": round(ingest["ingest_seconds"], 2),
+        "ingest_ratio_to_orjson": round(bare["wall_seconds"] / ingest["ingest_seconds"], 3),
+        "load_average_1m": round(os.getloadavg()[0], 2),
+    }
+    run["meets_rss_target"] = cli["peak_rss_mb"] <= TARGET_RSS_MB
+    if size >= MILLION:
+        run["meets_time_target"] = cli["wall_seconds"] <= TARGET_1M_SECONDS
+    return run
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--sizes", default=",".join(str(s) for s in DEFAULT_SIZES))
+    parser.add_argument("--million", action="store_true", help="add the 1M-session log")
+    parser.add_argument("--seed", type=int, default=5)
+    parser.add_argument("--logs", type=Path, default=None, help="keep generated logs here (reused)")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",") if s.strip()] + ([MILLION] if args.million else [])
+    with tempfile.TemporaryDirectory(prefix="bench-cli-") as scratch:
+        logs = args.logs or Path(scratch)
+        sample = timed_child([*COORD, "analyze", str(SAMPLE), "--out", str(Path(scratch) / "sample.json")])
+        sample["meets_time_target"] = sample["wall_seconds"] <= TARGET_SAMPLE_SECONDS
+        print(json.dumps({"sample": sample}), file=sys.stderr)
+        runs: list[dict[str, Any]] = []
+        for size in sizes:
+            run = run_size(generate(size, args.seed, logs), size, Path(scratch) / f"{size}.json")
+            runs.append(run)
+            print(json.dumps(run), file=sys.stderr)
+    doc = {
+        "benchmark": "cli",
+        "timed": "coord analyze FILE --out X (whole process) vs a bare orjson pass over the same lines",
+        "command": "make bench  (or: .venv/bin/python bench/bench_cli.py [--million])",
+        "targets": {
+            "sample_seconds": TARGET_SAMPLE_SECONDS,
+            "ratio_to_orjson": TARGET_RATIO,
+            "million_seconds": TARGET_1M_SECONDS,
+            "peak_rss_mb": TARGET_RSS_MB,
+        },
+        "machine": {
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+        },
+        "sample": sample,
+        "runs": runs,
+    }
+    RESULT.parent.mkdir(parents=True, exist_ok=True)
+    RESULT.write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    print(json.dumps(doc, indent=2, sort_keys=True))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,137 @@
+"""Sessions from log files in bounded memory: each session closes once its last line is read.
+
+Input files need not be time-ordered, and a session's lines may be spread over several files,
+so no timestamp can tell that a session is complete. Instead a first, cheap pass counts the
+lines of every (sensor, session) (Cowrie lines: JSON only, no event model), and the second,
+full pass closes a session when all its counted lines have arrived. Memory is then one integer
+per session plus the events of the sessions still open (for time-ordered logs, the concurrent
+ones), instead of every event of the input.
+
+Counting is conservative: a line counted but rejected by the full pass (bad field, clock error)
+only keeps its session open until the end of the input; no session is ever closed early.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from coord_core.contracts.events import CowrieEvent
+from coord_core.contracts.sessions import AttackSession
+from coord_core.ingest.line_reader import DEFAULT_MAX_LINE_BYTES, UnreadableRestError, physical_lines
+from coord_core.ingest.records import ReadRecord
+from coord_core.ingest.sessionize import session_from_events
+
+SessionKey = tuple[str, str]
+
+
+def _identifier(value: object) -> str | None:
+    """A sensor or session id as the event model keeps it (integers become text), else None."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value if isinstance(value, str) else None
+
+
+def cowrie_line_keys(path: Path, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -> Iterator[SessionKey]:
+    """The (sensor, session) of every line of a Cowrie file that can become an event.
+
+    A line that cannot (not UTF-8, not JSON, no usable ids) is left out: the full pass rejects
+    it too, and reports why; so is the rest of a file that cannot be read.
+    """
+    try:
+        for line in physical_lines(path, max_line_bytes):
+            if line.full_length is not None or not line.data.strip():
+                continue
+            try:
+                obj = json.loads(line.data.decode("utf-8"))
+            except (UnicodeDecodeError, ValueError, RecursionError):
+                continue  # the full pass quarantines this line with its reason
+            if not isinstance(obj, dict):
+                continue
+            sensor = _identifier(obj.get("sensor", ""))
+            session = _identifier(obj.get("session"))
+            if sensor is not None and session is not None:
+                yield sensor, session
+    except UnreadableRestError:
+        return  # the full pass reports the unreadable rest as a rejected record
+
+
+def event_keys(records: Iterable[ReadRecord]) -> Iterator[SessionKey]:
+    """The (sensor, session) of every record that is an event (for inputs parsed in full)."""
+    for record in records:
+        if record.event is not None:
+            yield record.event.sensor, record.event.session
+
+
+def _slot(key: SessionKey) -> int:
+    return hash(key)
+
+
+class SessionCloser:
+    """Groups events by (sensor, session) and hands each session over once all its lines arrived.
+
+    ``expected`` counts the lines per key slot (``count_lines``). Keys that share a slot (a hash
+    collision) close together, when the last of them is complete: late, never early.
+    """
+
+    def __init__(self, expected: dict[int, int]) -> None:
+        self._remaining = expected
+        self._open: dict[int, dict[SessionKey, list[CowrieEvent]]] = {}
+
+    @property
+    def open_sessions(self) -> int:
+        return sum(len(keys) for keys in self._open.values())
+
+    def add(self, event: CowrieEvent) -> list[AttackSession]:
+        """Take one event; return the sessions it completes (usually none, at most its own slot)."""
+        key = (event.sensor, event.session)
+        slot = _slot(key)
+        self._open.setdefault(slot, {}).setdefault(key, []).append(event)
+        left = self._remaining.get(slot)
+        if left is None:
+            return []  # not counted by the first pass: held until the end of the input
+        if left <= 0:
+            raise RuntimeError(
+                f"session {key!r} received an event after it was closed: the line count of the "
+                "first pass disagrees with the full read"
+            )
+        self._remaining[slot] = left - 1
+        if left > 1:
+            return []
+        return [session_from_events(events) for events in self._open.pop(slot).values()]
+
+    def rest(self) -> Iterator[AttackSession]:
+        """The sessions still open at the end of the input (some counted line was rejected)."""
+        while self._open:
+            _, keys = self._open.popitem()
+            for events in keys.values():
+                yield session_from_events(events)
+
+
+def count_lines(keys: Iterable[SessionKey]) -> dict[int, int]:
+    """Lines per key slot, for :class:`SessionCloser`."""
+    counts: dict[int, int] = {}
+    for key in keys:
+        slot = _slot(key)
+        counts[slot] = counts.get(slot, 0) + 1
+    return counts
+
+
+def stream_sessions(
+    records: Iterable[ReadRecord],
+    expected: dict[int, int],
+    on_record: Callable[[ReadRecord], Any] | None = None,
+) -> Iterator[AttackSession]:
+    """Sessions of the records, each as soon as it is complete (in no particular order).
+
+    ``on_record`` sees every record first (to count and report rejected ones).
+    """
+    closer = SessionCloser(expected)
+    for record in records:
+        if on_record is not None:
+            on_record(record)
+        if record.event is not None:
+            yield from closer.add(record.event)
+    yield from closer.rest()

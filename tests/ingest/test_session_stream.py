@@ -1,0 +1,117 @@
+"""`coord analyze` streams: sessions close as soon as complete, with the results of reading all at once.
+
+Input files need not be time-ordered nor hold whole sessions, so the sessions must not depend
+on how lines are spread over files; memory must follow the sessions still open, not the events.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+from coord_core.cli import main
+from coord_core.cli.analyze import read_inputs, read_sessions
+from coord_core.contracts.events import parse_event
+from coord_core.contracts.sessions import AttackSession
+from coord_core.ingest.cowrie_files import read_file
+from coord_core.ingest.session_stream import SessionCloser, count_lines, cowrie_line_keys, stream_sessions
+from coord_core.ingest.sessionize import sessionize
+from tests.conftest import REAL_SAMPLE
+
+
+def _dumped(sessions: list[AttackSession]) -> list[str]:
+    return sorted(s.model_dump_json() for s in sessions)
+
+
+def _scatter(lines: list[str], folder: Path) -> None:
+    """The lines shuffled over three files, one of them gzipped."""
+    shuffled = lines[:]
+    random.Random(7).shuffle(shuffled)
+    thirds = [shuffled[i::3] for i in range(3)]
+    (folder / "a.json").write_text("\n".join(thirds[0]) + "\n", encoding="utf-8")
+    (folder / "b.json").write_text("\n".join(thirds[1]) + "\n", encoding="utf-8")
+    with gzip.open(folder / "c.json.gz", "wt", encoding="utf-8") as handle:
+        handle.write("\n".join(thirds[2]) + "\n")
+
+
+def test_sessions_spread_over_unordered_files_are_the_sessions_of_the_whole_read(tmp_path: Path) -> None:
+    _scatter(REAL_SAMPLE.read_text(encoding="utf-8").splitlines(), tmp_path)
+    expected = sessionize(read_inputs([str(REAL_SAMPLE)]).events)
+    streamed, rejected = read_sessions([str(tmp_path)])
+    assert rejected == 0
+    assert _dumped(streamed) == _dumped(expected)
+    assert [(s.start, s.sensor, s.session_id) for s in streamed] == [
+        (s.start, s.sensor, s.session_id) for s in expected
+    ]
+
+
+def test_coord_analyze_gives_the_same_result_whatever_the_file_layout(tmp_path: Path) -> None:
+    scattered = tmp_path / "scattered"
+    scattered.mkdir()
+    _scatter(REAL_SAMPLE.read_text(encoding="utf-8").splitlines(), scattered)
+    assert main(["analyze", str(REAL_SAMPLE), "--out", str(tmp_path / "whole.json")]) == 0
+    assert main(["analyze", str(scattered), "--out", str(tmp_path / "scattered.json")]) == 0
+    whole = json.loads((tmp_path / "whole.json").read_text(encoding="utf-8"))
+    assert whole["run"]["session_count"] > 100
+    assert (tmp_path / "scattered.json").read_bytes() == (tmp_path / "whole.json").read_bytes()
+
+
+def _line(session: str | int, second: int, eventid: str = "cowrie.command.input", **fields: object) -> str:
+    record: dict[str, object] = {
+        "eventid": eventid,
+        "timestamp": f"2025-10-24T04:{second // 60:02d}:{second % 60:02d}Z",
+        "session": session,
+        "src_ip": "61.80.142.115",
+        "message": "",
+        "input": "uname -a",
+        **fields,
+    }
+    return json.dumps(record)
+
+
+def _max_open(path: Path) -> tuple[int, list[AttackSession]]:
+    closer = SessionCloser(count_lines(cowrie_line_keys(path)))
+    most, sessions = 0, []
+    for record in read_file(path):
+        assert record.event is not None, record.error
+        sessions += closer.add(record.event)
+        most = max(most, closer.open_sessions)
+    return most, sessions + list(closer.rest())
+
+
+def test_time_ordered_sessions_are_handed_over_one_by_one(tmp_path: Path) -> None:
+    # 300 sessions one after another, ids as text and as integers, without a sensor field.
+    log = tmp_path / "cowrie.json"
+    ids: list[str | int] = [f"s{n}" if n % 2 else n for n in range(300)]
+    log.write_text(
+        "\n".join(_line(sid, 3 * n + k) for n, sid in enumerate(ids) for k in range(3)) + "\n",
+        encoding="utf-8",
+    )
+    most, sessions = _max_open(log)
+    assert most == 1
+    assert sorted(s.session_id for s in sessions) == sorted(str(i) for i in ids)
+    assert all(s.event_count == 3 for s in sessions)
+
+
+def test_a_session_with_a_rejected_line_is_kept_open_and_still_delivered(tmp_path: Path) -> None:
+    log = tmp_path / "cowrie.json"
+    lines = [_line("a", 0), _line("a", 1, src_ip="not an ip"), _line("a", 2), _line("b", 3)]
+    log.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    records = list(read_file(log))
+    assert [r.event is None for r in records] == [False, True, False, False]
+    sessions = list(stream_sessions(records, count_lines(cowrie_line_keys(log))))
+    by_id = {s.session_id: s for s in sessions}
+    assert by_id["a"].event_count == 2 and by_id["b"].event_count == 1
+    assert [s.session_id for s in sessions] == ["b", "a"]  # "a" waited for its rejected line
+
+
+def test_an_event_after_its_session_closed_is_an_error_not_a_wrong_session() -> None:
+    event = parse_event(json.loads(_line("a", 0)))
+    closer = SessionCloser(count_lines([("", "a")]))
+    assert len(closer.add(event)) == 1
+    with pytest.raises(RuntimeError, match="after it was closed"):
+        closer.add(event)
