@@ -179,3 +179,30 @@ def stop_session(
                 print(f"process session {pgid} stopped by {sig.name} in {time.monotonic() - started:.1f}s")
                 return
             time.sleep(0.3)
+
+
+@contextmanager
+def api_server_alone(cli: AirflowEnv, log_path: Path, user: str, password: str) -> Iterator[tuple[str, str]]:
+    """``airflow api-server`` alone on ``AIRFLOW__API__PORT``: (base URL, a JWT for ``user``);
+    stopped by its process session."""
+    port = cli.env["AIRFLOW__API__PORT"]
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [AIRFLOW, "api-server"], env=cli.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            assert process.poll() is None, log_path.read_text()[-3000:]
+            try:
+                if httpx.get(f"{base}/api/v2/monitor/health", timeout=5).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(1)
+        token = httpx.post(f"{base}/auth/token", json={"username": user, "password": password}, timeout=30)
+        token.raise_for_status()
+        yield base, str(token.json()["access_token"])
+    finally:
+        stop_session(process, ((signal.SIGINT, 30),))

@@ -6,9 +6,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
-import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,8 +13,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.dags.airflow_env import AIRFLOW, DAG_ID, AirflowEnv, make_airflow_env
-from tests.dags.airflow_stack import free_port, stop_session
+from tests.dags.airflow_env import DAG_ID, AirflowEnv, make_airflow_env
+from tests.dags.airflow_stack import api_server_alone, free_port
 from tests.dags.snapshot import count
 
 USER = "coord-trigger"
@@ -74,26 +71,8 @@ def api_server(
         AIRFLOW_VAR_COORD_INPUT_BASES="",
     )
     cli.run("dags", "reserialize")
-    with (root / "api-server.log").open("w") as log:
-        process = subprocess.Popen(
-            [AIRFLOW, "api-server"], env=cli.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
-            assert process.poll() is None, (root / "api-server.log").read_text()[-3000:]
-            try:
-                if httpx.get(f"{base}/api/v2/monitor/health", timeout=5).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(1)
-        token = httpx.post(f"{base}/auth/token", json={"username": USER, "password": password}, timeout=30)
-        token.raise_for_status()
-        yield base, str(token.json()["access_token"])
-    finally:
-        stop_session(process, ((signal.SIGINT, 30),))
+    with api_server_alone(cli, root / "api-server.log", USER, password) as served:
+        yield served
 
 
 def _trigger(base: str, token: str, conf: dict[str, Any], **kwargs: Any) -> httpx.Response:

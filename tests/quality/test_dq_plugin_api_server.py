@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import subprocess
-import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -21,8 +18,8 @@ from coord_core.pipeline.extract import extract_interval
 from coord_core.quality.stage import validate_stage
 from coord_core.store.migrations import migrate
 from coord_core.store.results import ResultsStore, RunRecord
-from tests.dags.airflow_env import AIRFLOW, make_airflow_env
-from tests.dags.airflow_stack import free_port
+from tests.dags.airflow_env import make_airflow_env
+from tests.dags.airflow_stack import api_server_alone, free_port
 from tests.quality.support import END, REAL_SAMPLE, START
 
 DAG_ID = "dshield_coordination"
@@ -73,35 +70,8 @@ def api_server(
     )
     cli.home.mkdir()
     cli.run("db", "migrate")
-    log = (tmp_path / "api-server.log").open("w")
-    process = subprocess.Popen(
-        [AIRFLOW, "api-server"], env=cli.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
-            assert process.poll() is None, (tmp_path / "api-server.log").read_text()[-3000:]
-            try:
-                if httpx.get(f"{base}/api/v2/monitor/health", timeout=5).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(1)
-        token = httpx.post(f"{base}/auth/token", json={"username": USER, "password": password}, timeout=30)
-        token.raise_for_status()
-        yield base, str(token.json()["access_token"])
-    finally:
-        for sig in (signal.SIGINT, signal.SIGKILL):
-            try:
-                os.killpg(process.pid, sig)
-                process.wait(timeout=30)
-                break
-            except ProcessLookupError:
-                break
-            except subprocess.TimeoutExpired:
-                continue
-        log.close()
+    with api_server_alone(cli, tmp_path / "api-server.log", USER, password) as served:
+        yield served
 
 
 def test_report_page_served_by_airflow(api_server: tuple[str, str]) -> None:
