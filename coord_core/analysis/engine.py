@@ -395,12 +395,10 @@ def shared_tool_log_odds(frame: SessionFrame, members: np.ndarray) -> float:
 
 def _tooling_evidence(campaign_id: str, frame: SessionFrame, sources: np.ndarray) -> Evidence | None:
     """Shared tooling, with how common it is in the window (why it never links on its own)."""
-    mask = frame.kind_mask(fk.CLIENT, fk.HASSH)
-    cols = np.flatnonzero(mask)
+    cols, by_source = frame.kind_columns(fk.CLIENT, fk.HASSH)  # cached: the same as the raw score's
     if len(cols) == 0:
         return None
-    sub = frame.incidence[sources][:, cols]
-    counts = np.asarray(sub.sum(axis=0)).ravel()
+    counts = np.asarray(by_source[sources].sum(axis=0)).ravel()
     shared = [(int(cols[c]), int(counts[c])) for c in np.flatnonzero(counts >= 2)]
     if not shared:
         return None

@@ -146,17 +146,17 @@ def script_supersets(frame: SessionFrame, fids: np.ndarray) -> dict[int, list[in
             with_line.setdefault(line, []).append(fid)
     out: dict[int, list[int]] = {}
     for fid in fids.tolist():
-        if not lines_of.get(int(fid)):
+        script = lines_of.get(fid)
+        if not script:
             continue
-        lines = lines_of[int(fid)]
-        rarest = min(lines, key=lambda line: (len(with_line[line]), line))
+        rarest = min(script, key=lambda line: (len(with_line[line]), line))
         wider = [
             other
             for other in with_line[rarest]
-            if other != fid and len(lines_of[other]) > len(lines) and lines <= lines_of[other]
+            if len(lines_of[other]) > len(script) and script <= lines_of[other]
         ]
         if wider:
-            out[int(fid)] = sorted(wider)
+            out[fid] = sorted(wider)
     return out
 
 
@@ -183,7 +183,8 @@ def template_proposals(
         group_p[tested] = np.exp(np.clip(log_p, -690.0, 0.0))
     strong = info >= threshold
     supersets = script_supersets(frame, tids[strong]) if strong.any() else {}
-    for k in np.flatnonzero(((held >= 2) | strong) & (strong | (group_weight >= threshold))).tolist():
+    # A strong template held by one source may still link through the scripts containing it.
+    for k in np.flatnonzero(strong | ((held >= 2) & (group_weight >= threshold))).tolist():
         fid = int(tids[k])
         holders = frame.holders(fid)
         wider = supersets.get(fid, [])
