@@ -77,6 +77,18 @@ def plugin_env(home: Path) -> dict[str, str]:
     return env
 
 
+def plugin_app_statuses(home: Path, code: str) -> list[str]:
+    """Run ``code`` (which prints ``STATUS <code>`` lines) with the plugins importable, in a fresh
+    interpreter as Airflow's would be, and return the statuses it printed."""
+    env = plugin_env(home)
+    env["PYTHONPATH"] = f"{REPO / 'plugins'}:{REPO}"
+    done = subprocess.run(
+        [sys.executable, "-c", code], check=False, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return [line.split()[1] for line in done.stdout.splitlines() if line.startswith("STATUS ")]
+
+
 def make_airflow_env(home: Path, postgres_dsn: str, redis_url: str, **extra: str) -> AirflowEnv:
     env = plugin_env(home)
     env.update(

@@ -24,8 +24,8 @@ from coord_core.quality.stage import validate_stage
 from coord_core.quality.stored_reports import StoredReportReader
 from coord_core.store.migrations import migrate
 from coord_core.store.results import ResultsStore, RunRecord
-from tests.dags.airflow_env import plugin_env
-from tests.quality.support import END, REAL_SAMPLE, REPO, START
+from tests.dags.airflow_env import plugin_app_statuses, plugin_env
+from tests.quality.support import END, REAL_SAMPLE, START
 
 DAG_ID = "dshield_coordination"
 RUN_ID = "scheduled__2025-10-25T00:00:00+00:00"
@@ -244,13 +244,7 @@ def test_default_authorization_is_airflows_and_refuses_anonymous_callers(tmp_pat
         "print('STATUS', client.get('/report', params={'dag_id': 'd', 'run_id': 'r'}).status_code)\n"
         "print('STATUS', client.get('/').status_code)\n"
     )
-    env = plugin_env(tmp_path)
-    env["PYTHONPATH"] = f"{REPO / 'plugins'}:{REPO}"
-    done = subprocess.run(
-        [sys.executable, "-c", code], check=False, env=env, capture_output=True, text=True, timeout=120
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    statuses = [line.split()[1] for line in done.stdout.splitlines() if line.startswith("STATUS ")]
+    statuses = plugin_app_statuses(tmp_path, code)
     assert statuses == ["401", "401"]
 
 
