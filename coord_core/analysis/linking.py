@@ -45,6 +45,9 @@ class Proposal:
     sources: np.ndarray
     features: tuple[str, ...]
     statistic: dict[str, Any] = field(default_factory=dict)
+    # Every pair of ``sources`` would link on this evidence alone (an artefact, a script strong
+    # enough for one pair): a hyperedge over its holders, not a group-level test of the set.
+    pairwise: bool = False
 
     def sort_key(self) -> tuple[float, int, str, tuple[int, ...]]:
         return (-self.weight, len(self.sources), self.detector, tuple(int(s) for s in self.sources[:4]))
@@ -76,11 +79,37 @@ def _literal_tokens(line: str) -> set[str]:
     return {tok for tok in line.split() if not (tok.startswith("<") and tok.endswith(">"))}
 
 
+def _distinct_templates(frame: SessionFrame) -> dict[int, tuple[str, ...]]:
+    """Each template feature's lines (one entry per toolkit in the window)."""
+    distinct: dict[int, tuple[str, ...]] = {}
+    for profile, fid in zip(frame.templates, frame.template_feature.tolist(), strict=True):
+        distinct.setdefault(int(fid), profile.template)
+    return distinct
+
+
+def line_information(distinct: dict[int, tuple[str, ...]]) -> dict[str, float]:
+    """What typing one line says: its literal tokens, discounted by how many of the window's
+    distinct toolkits (templates) contain it (a recon one-liner every toolkit runs says little)."""
+    n_toolkits = len(distinct)
+    line_toolkits: dict[str, int] = {}
+    for template in distinct.values():
+        for line in set(template):
+            line_toolkits[line] = line_toolkits.get(line, 0) + 1
+    return {
+        line: (0.5 * len(_literal_tokens(line)) + 1.0)
+        * (
+            float(np.clip(math.log(n_toolkits / count) / math.log(20.0), 0.15, 1.0))
+            if n_toolkits >= 20
+            else 1.0
+        )
+        for line, count in line_toolkits.items()
+    }
+
+
 def template_weights(frame: SessionFrame) -> np.ndarray:
     """How much running the same command template says, per template feature (0 elsewhere).
 
-    A template's information is the sum over its lines of the line's literal tokens, each line
-    discounted by how many of the window's distinct toolkits (templates) contain it: a script of
+    A template's information is the sum over its lines of the line's information: a script of
     unusual lines is a toolkit fingerprint; a sequence of the recon one-liners every toolkit runs
     is not, however long. Commonness is counted over toolkits, never over the sources running
     one, so a botnet does not discount its own script by being big.
@@ -88,25 +117,10 @@ def template_weights(frame: SessionFrame) -> np.ndarray:
     weights = np.zeros(len(frame.feature_names))
     if not frame.templates:
         return weights
-    distinct: dict[int, tuple[str, ...]] = {}
-    for profile, fid in zip(frame.templates, frame.template_feature.tolist(), strict=True):
-        distinct.setdefault(int(fid), profile.template)
-    n_toolkits = len(distinct)
-    line_toolkits: dict[str, int] = {}
-    for template in distinct.values():
-        for line in set(template):
-            line_toolkits[line] = line_toolkits.get(line, 0) + 1
-    line_factor = {
-        line: float(np.clip(math.log(n_toolkits / count) / math.log(20.0), 0.15, 1.0))
-        if n_toolkits >= 20
-        else 1.0
-        for line, count in line_toolkits.items()
-    }
+    distinct = _distinct_templates(frame)
+    info = line_information(distinct)
     for fid, template in distinct.items():
-        lines = dict.fromkeys(template)
-        weights[fid] = min(
-            TEMPLATE_CAP, sum((0.5 * len(_literal_tokens(line)) + 1.0) * line_factor[line] for line in lines)
-        )
+        weights[fid] = min(TEMPLATE_CAP, sum(info[line] for line in dict.fromkeys(template)))
     return weights
 
 
@@ -124,6 +138,7 @@ def artefact_proposals(frame: SessionFrame) -> list[Proposal]:
                     sources=holders,
                     features=(frame.feature_names[fid],),
                     statistic={"kind": spec.name, "sources": len(holders)},
+                    pairwise=True,
                 )
             )
     return out
@@ -182,9 +197,12 @@ def template_proposals(
         group_weight[tested] = np.minimum(-log_p, TEMPLATE_CAP)
         group_p[tested] = np.exp(np.clip(log_p, -690.0, 0.0))
     strong = info >= threshold
-    supersets = script_supersets(frame, tids[strong]) if strong.any() else {}
-    # A strong template held by one source may still link through the scripts containing it.
-    for k in np.flatnonzero(strong | ((held >= 2) & (group_weight >= threshold))).tolist():
+    linked = np.flatnonzero(strong | ((held >= 2) & (group_weight >= threshold)))
+    # A toolkit with optional steps types a subset of its script per session: a script that links
+    # (strong, or held beyond chance) covers the sources that ran it inside a bigger script, and
+    # one held by a single source may still link through those.
+    supersets = script_supersets(frame, tids[linked]) if len(linked) else {}
+    for k in linked.tolist():
         fid = int(tids[k])
         holders = frame.holders(fid)
         wider = supersets.get(fid, [])
@@ -194,7 +212,8 @@ def template_proposals(
             continue
         statistic: dict[str, Any] = {"jaccard": 1.0, "sources": len(holders), "templates": 1 + len(wider)}
         weight = float(info[k])
-        if weight < threshold:
+        pairwise = weight >= threshold
+        if not pairwise:
             weight = float(group_weight[k])
             statistic["p_value"] = round(float(group_p[k]), 12)
         out.append(
@@ -204,6 +223,7 @@ def template_proposals(
                 sources=holders,
                 features=(frame.feature_names[fid],),
                 statistic=statistic,
+                pairwise=pairwise,
             )
         )
     if len(tids) < 2:
@@ -233,6 +253,7 @@ def template_proposals(
                 sources=holders,
                 features=(frame.feature_names[fa], frame.feature_names[fb]),
                 statistic={"jaccard": round(float(jv), 4), "sources": len(holders), "templates": 2},
+                pairwise=True,
             )
         )
     return out
@@ -577,7 +598,7 @@ def detect(frame: SessionFrame, params: AnalysisParameters, excluded: np.ndarray
         for p in proposals:
             members = p.sources[~excluded[p.sources]]
             if len(members) >= 2:
-                kept.append(Proposal(p.detector, p.weight, members, p.features, p.statistic))
+                kept.append(Proposal(p.detector, p.weight, members, p.features, p.statistic, p.pairwise))
         proposals = kept
     proposals.sort(key=Proposal.sort_key)
     return Detection(

@@ -216,6 +216,35 @@ def test_a_toolkit_that_skips_optional_steps_still_links_through_the_lines_it_di
     assert _merged_with(analyze_sessions(recon + sessions + background(rng, 40), {}), set(lone)) == 0
 
 
+def test_bots_that_only_probed_join_the_bots_that_fetched_the_loader_when_the_probe_links() -> None:
+    """A probe held beyond chance covers the bots that ran it inside a longer script, grouped or not.
+
+    Some bots of one build fetch its loader (one host links them); others stop after the probe.
+    The probe's holders, inside the loader script or alone, are one toolkit: one campaign.
+    """
+    rng = random.Random(33)
+    probe = [TOOLKIT[3], TOOLKIT[5]]
+    fetchers, probers = [random_ip(rng) for _ in range(8)], [random_ip(rng) for _ in range(5)]
+    sessions = [
+        session(
+            ip,
+            rng.uniform(0, 3600),
+            logins=[("root", "vizxv")],
+            success=True,
+            # every fetcher ran the loader; only some typed the probe before it
+            commands=[*(probe if k % 2 else TOOLKIT[:2]), TOOLKIT[7]],
+            downloads=[("http://203.0.113.9/x.sh", "ab" * 32)],
+            port=23,
+        )
+        for k, ip in enumerate(fetchers)
+    ] + [
+        session(ip, rng.uniform(0, 3600), logins=[("root", "xc3511")], success=True, commands=probe, port=23)
+        for ip in probers
+    ]
+    result = analyze_sessions(sessions + background(rng, 40), {})
+    assert _pair_recall(result, fetchers + probers) == 1.0
+
+
 def test_one_uncommon_client_on_every_source_counts_and_a_common_one_does_not() -> None:
     """An operator's own kit on all its addresses: chance would need share^(k-1)."""
     rng = random.Random(32)
