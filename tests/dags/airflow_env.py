@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import subprocess
 import sys
 import tempfile
@@ -89,12 +90,17 @@ def plugin_app_statuses(home: Path, code: str) -> list[str]:
     return [line.split()[1] for line in done.stdout.splitlines() if line.startswith("STATUS ")]
 
 
+def with_cache_secret(redis_url: str) -> str:
+    """``coord_redis`` with a fresh cache signing key (extra ``cache_hmac_secret``) in its URI."""
+    return f"{redis_url}{'&' if '?' in redis_url else '?'}cache_hmac_secret={secrets.token_hex(32)}"
+
+
 def make_airflow_env(home: Path, postgres_dsn: str, redis_url: str, **extra: str) -> AirflowEnv:
     env = plugin_env(home)
     env.update(
         AIRFLOW__CORE__PARALLELISM="4",
         AIRFLOW_CONN_COORD_POSTGRES=airflow_conn_uri(postgres_dsn),
-        AIRFLOW_CONN_COORD_REDIS=redis_url,
+        AIRFLOW_CONN_COORD_REDIS=with_cache_secret(redis_url),
         # Test inputs live in the repository and in pytest's temporary folders.
         AIRFLOW_VAR_COORD_INPUT_BASES=json.dumps([str(REPO), tempfile.gettempdir()]),
     )
