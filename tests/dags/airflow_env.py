@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import subprocess
 import sys
 import tempfile
@@ -90,9 +89,14 @@ def plugin_app_statuses(home: Path, code: str) -> list[str]:
     return [line.split()[1] for line in done.stdout.splitlines() if line.startswith("STATUS ")]
 
 
-def with_cache_secret(redis_url: str) -> str:
-    """``coord_redis`` with a fresh cache signing key (extra ``cache_hmac_secret``) in its URI."""
-    return f"{redis_url}{'&' if '?' in redis_url else '?'}cache_hmac_secret={secrets.token_hex(32)}"
+# One signing key for every test Airflow: tests that share a Redis (COORD_TEST_REDIS=system, several
+# workers) then read each other's entries as valid instead of rejecting them. Tests only.
+TEST_CACHE_SECRET = "tests-only-cache-signing-key-" + "5e" * 20
+
+
+def with_cache_secret(redis_url: str, secret: str = TEST_CACHE_SECRET) -> str:
+    """``coord_redis`` with a cache signing key (extra ``cache_hmac_secret``) in its URI."""
+    return f"{redis_url}{'&' if '?' in redis_url else '?'}cache_hmac_secret={secret}"
 
 
 def make_airflow_env(home: Path, postgres_dsn: str, redis_url: str, **extra: str) -> AirflowEnv:
