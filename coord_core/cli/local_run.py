@@ -12,9 +12,12 @@ Airflow metadata database is a database ``airflow`` on the embedded PostgreSQL, 
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
 import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -41,10 +44,44 @@ def register(subparsers: Any) -> None:
     stop.set_defaults(func=_local_stop)
 
 
+LOCK_FILE = "local-run.lock"
+
+
+@contextmanager
+def single_run(state: Path) -> Iterator[None]:
+    """Hold the state folder's run lock (an advisory ``flock`` on ``local-run.lock``, which
+    records the holder's PID) or exit saying who holds it. Two runs on one folder would share
+    the embedded servers' interval rows and one log; the kernel drops the lock when its holder
+    dies, so a dead run's file never blocks the next."""
+    fd = os.open(state / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
+            raise SystemExit(
+                f"coord local-run: another local run (PID {holder}) is using {state}; "
+                "wait for it to finish, or give this one another --state-dir"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        try:
+            yield
+        finally:
+            os.ftruncate(fd, 0)
+    finally:
+        os.close(fd)  # closing the only descriptor releases the lock
+
+
 def _local_run(args: argparse.Namespace) -> int:
-    started = time.monotonic()
     state = Path(args.state_dir)
     state.mkdir(parents=True, exist_ok=True)
+    with single_run(state):
+        return _run_once(args, state)
+
+
+def _run_once(args: argparse.Namespace, state: Path) -> int:
+    started = time.monotonic()
     env, pg_uri = airflow_env(state)
     ensure_metadata_db(env, state)
     window = DataWindow.model_validate({"start": args.window_start, "end": args.window_end})

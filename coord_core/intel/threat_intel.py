@@ -3,10 +3,12 @@
 Indicators are searched in batches (one ``attributes/restSearch`` per kind and batch, values
 OR-ed, event info/UUID/tags included), each batch behind the shared Redis rate limiter. Each
 indicator's answer, a miss included, is cached in Redis per MISP instance
-(``coord:ti:{source}:{kind}:{value}``) for ``cache_ttl_s``. Events this project exported
-(tagged ``dshield-coord:``) are not evidence about themselves and are ignored. An outage, a
-timeout, an HTTP error or a refused permit ends the lookup with ``failed=True`` and the
-reason, keeping what was found; it never raises.
+(``coord:ti:{source}:{kind}:{value}``) for ``cache_ttl_s``, sealed with a keyed digest bound to the
+source and the indicator (``cache_integrity``): an entry that fails verification or the schema is
+a logged, counted miss, looked up again; without a signing key the cache is not used. Events
+this project exported (tagged ``dshield-coord:``) are not evidence about themselves and are
+ignored. An outage, a timeout, an HTTP error or a refused permit ends the lookup with
+``failed=True`` and the reason, keeping what was found; it never raises.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from coord_core.contracts.threat_intel import Indicator, IndicatorKind, IntelMat
 from coord_core.intel.indicators import MISP_TYPES_OF_KIND
 from coord_core.intel.taxonomy import is_project_tag
 from coord_core.store import redis_keys
+from coord_core.store.cache_integrity import CacheEntryRejected, CacheSigner
 from coord_core.store.rate_limiter import SlidingWindowRateLimiter
 
 log = logging.getLogger(__name__)
@@ -36,6 +39,7 @@ DEFAULT_CACHE_TTL_S = 24 * 3600
 MAX_TAGS_PER_MATCH = 50
 MAX_INFO_CHARS = 500
 _MATCHES = TypeAdapter(list[IntelMatch])
+CACHE_PURPOSE = "threat-intel-answer"
 
 
 class UnconfiguredThreatIntel:
@@ -100,6 +104,7 @@ class MispThreatIntel:
         page_size: int = 1000,
         permit_wait_s: float = 30.0,
         identity: str = "misp",
+        cache_signer: CacheSigner | None = None,
     ) -> None:
         if batch_size < 1 or page_size < 1:
             raise ValueError("batch_size and page_size must be positive")
@@ -113,6 +118,10 @@ class MispThreatIntel:
         self.permit_wait_s = permit_wait_s
         self._cache_down = False
         self.identity = identity
+        self._signer = cache_signer
+        self.cache_rejected = 0
+        if redis_client is not None and cache_signer is None:
+            log.warning("threat-intel answers are not cached: no cache signing key configured")
 
     def lookup(self, indicators: list[Indicator]) -> ThreatIntelLookup:
         wanted = sorted({normalise(i) for i in indicators}, key=lambda i: (i.kind, i.value))
@@ -226,9 +235,12 @@ class MispThreatIntel:
 
     # -- cache -----------------------------------------------------------------------------
 
+    def _binding(self, indicator: Indicator) -> dict[str, str]:
+        return {"source": self.identity, "kind": indicator.kind, "value": indicator.value}
+
     def _read_cache(self, indicators: Iterable[Indicator]) -> dict[Indicator, list[IntelMatch]]:
         wanted = list(indicators)
-        if self._redis is None or not wanted:
+        if self._redis is None or self._signer is None or not wanted:
             return {}
         keys = [redis_keys.threat_intel(self.identity, i.kind, i.value) for i in wanted]
         try:
@@ -237,24 +249,35 @@ class MispThreatIntel:
             self._cache_unavailable(exc)
             return {}
         found: dict[Indicator, list[IntelMatch]] = {}
-        for indicator, value in zip(wanted, raw, strict=True):
+        for indicator, key, value in zip(wanted, keys, raw, strict=True):
             if value is None:
                 continue
             try:
-                found[indicator] = _MATCHES.validate_json(value)
-            except ValidationError:
-                log.warning("ignoring an unreadable cached threat-intel answer for %s", indicator.kind)
+                matches = _MATCHES.validate_json(
+                    self._signer.unseal(CACHE_PURPOSE, self._binding(indicator), value)
+                )
+                if any(m.indicator != indicator or m.source != self.name for m in matches):
+                    raise CacheEntryRejected("an answer names another indicator or source")
+            except (CacheEntryRejected, ValidationError) as exc:
+                self.cache_rejected += 1
+                reason = str(exc) if isinstance(exc, CacheEntryRejected) else "payload fails the schema"
+                log.warning(
+                    "cached threat-intel answer under %s rejected (%s); looking it up again", key, reason
+                )
+                continue
+            found[indicator] = matches
         return found
 
     def _write_cache(self, answered: dict[Indicator, list[IntelMatch]]) -> None:
-        if self._redis is None or self._cache_down or not answered:
+        if self._redis is None or self._signer is None or self._cache_down or not answered:
             return
         try:
             with self._redis.pipeline(transaction=False) as pipe:
                 for indicator, found in answered.items():
                     payload = json.dumps([m.model_dump(mode="json") for m in found], sort_keys=True)
+                    entry = self._signer.seal(CACHE_PURPOSE, self._binding(indicator), payload.encode())
                     key = redis_keys.threat_intel(self.identity, indicator.kind, indicator.value)
-                    pipe.set(key, payload, ex=self.cache_ttl_s)
+                    pipe.set(key, entry, ex=self.cache_ttl_s)
                 pipe.execute()
         except redis.RedisError as exc:
             self._cache_unavailable(exc)

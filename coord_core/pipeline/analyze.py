@@ -231,6 +231,7 @@ def analyze_interval(
         "input_fingerprint": fingerprint,
         "parameters_hash": params_hash,
         "cache_hit": cache_hit,
+        "cache_rejected": cache.rejected if cache is not None else 0,
         "history": {
             **history.describe(),
             "days_observed": history.days_observed,

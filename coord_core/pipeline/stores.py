@@ -12,6 +12,7 @@ import psycopg
 
 from coord_core.quality.stored_reports import StoredReport, StoredReportReader
 from coord_core.store import retention
+from coord_core.store.cache_integrity import CacheSigner
 from coord_core.store.migrations import migrate
 from coord_core.store.redis_resilience import BestEffortRedis
 from coord_core.store.result_cache import AnalysisResultCache
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 __all__ = [
     "AnalysisResultCache",
     "BestEffortRedis",
+    "CacheSigner",
     "ResultsStore",
     "RunRecord",
     "StoredReport",

@@ -16,6 +16,7 @@ Threat-intel values are attacker-controlled: a value longer than 200 characters 
 anything but printable ASCII is keyed by its SHA-256 instead (``coord:ti:{source}:{kind}:sha256:{hex}``).
 ``{intel}`` and ``{source}`` are short digests of the threat-intel sources' identities (which MISP
 answers): a result or an answer from one MISP, or from none, is never served for another.
+Result and threat-intel values are sealed entries (``cache_integrity``), verified on every read.
 """
 
 from __future__ import annotations

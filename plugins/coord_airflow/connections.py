@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from coord_core.contracts.threat_intel import ThreatIntelSource
     from coord_core.pipeline.misp import MispConnection
     from coord_core.pipeline.narrate import NarratorConfig
+    from coord_core.pipeline.stores import CacheSigner
 
 POSTGRES_CONN_ID = "coord_postgres"
 REDIS_CONN_ID = "coord_redis"
@@ -52,6 +53,35 @@ def redis_client() -> redis.Redis[Any]:
 
     client: redis.Redis[Any] = RedisHook(redis_conn_id=REDIS_CONN_ID).get_conn()  # type: ignore[no-untyped-call]
     return client
+
+
+CACHE_SIGNING_EXTRA = "cache_hmac_secret"
+
+
+def cache_signer() -> CacheSigner | None:
+    """The signer of Redis cache entries, keyed by ``coord_redis``'s extra ``cache_hmac_secret``
+    (32+ characters; Airflow masks extras named ``*secret*``). Without a usable one, ``None``:
+    nothing is cached, because nothing read back could be verified."""
+    import logging
+
+    from airflow.sdk import BaseHook
+
+    from coord_core.pipeline.stores import CacheSigner
+
+    log = logging.getLogger(__name__)
+    if not connection_is_defined(REDIS_CONN_ID):
+        return None
+    secret = BaseHook.get_connection(REDIS_CONN_ID).extra_dejson.get(CACHE_SIGNING_EXTRA)
+    if not secret:
+        log.warning("%s has no extra %s: Redis caches are off", REDIS_CONN_ID, CACHE_SIGNING_EXTRA)
+        return None
+    try:
+        return CacheSigner(str(secret))
+    except ValueError as exc:
+        log.warning(
+            "%s extra %s is unusable (%s): Redis caches are off", REDIS_CONN_ID, CACHE_SIGNING_EXTRA, exc
+        )
+        return None
 
 
 def misp_connection() -> MispConnection:
@@ -88,7 +118,8 @@ def misp_client() -> PyMISP:
 
 def threat_intel_source(redis: redis.Redis[Any] | None = None) -> ThreatIntelSource:
     """The ``ThreatIntelSource`` for analysis steps: MISP through ``coord_misp`` behind the Redis
-    rate limiter ``misp`` (extra ``rate_limit_per_minute``, default 60), else one that reports
+    rate limiter ``misp`` (extra ``rate_limit_per_minute``, default 60), its answers cached in
+    ``redis`` when ``cache_signer`` has a key, else one that reports
     every lookup as failed because no MISP is configured."""
     from coord_core.pipeline.misp import MispThreatIntel, SlidingWindowRateLimiter, UnconfiguredThreatIntel
 
@@ -107,6 +138,7 @@ def threat_intel_source(redis: redis.Redis[Any] | None = None) -> ThreatIntelSou
         limiter=limiter,
         cache_ttl_s=int(extra.get("cache_ttl_seconds", 24 * 3600)),
         identity=f"misp:{misp.url}",
+        cache_signer=cache_signer() if redis is not None else None,
     )
 
 

@@ -428,6 +428,7 @@ def analyze(context: Context) -> dict[str, Any]:
     params = _params(context)
     window = _window(context)
     redis = _best_effort_redis()
+    signer = connections.cache_signer() if redis.client is not None else None
     checkpoint_conn = connections.results_db()
     try:
         checkpointer = workflow_checkpointer(checkpoint_conn)
@@ -436,7 +437,8 @@ def analyze(context: Context) -> dict[str, Any]:
                 store,
                 window,
                 params.analysis,
-                cache=AnalysisResultCache(redis),
+                # Entries are verified with the signing key; without one nothing is cached.
+                cache=AnalysisResultCache(redis, signer) if signer is not None else None,
                 checkpointer=checkpointer,
                 dag_id=context["dag_run"].dag_id,
                 redis=redis,

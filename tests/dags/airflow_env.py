@@ -89,12 +89,22 @@ def plugin_app_statuses(home: Path, code: str) -> list[str]:
     return [line.split()[1] for line in done.stdout.splitlines() if line.startswith("STATUS ")]
 
 
+# One signing key for every test Airflow: tests that share a Redis (COORD_TEST_REDIS=system, several
+# workers) then read each other's entries as valid instead of rejecting them. Tests only.
+TEST_CACHE_SECRET = "tests-only-cache-signing-key-" + "5e" * 20
+
+
+def with_cache_secret(redis_url: str, secret: str = TEST_CACHE_SECRET) -> str:
+    """``coord_redis`` with a cache signing key (extra ``cache_hmac_secret``) in its URI."""
+    return f"{redis_url}{'&' if '?' in redis_url else '?'}cache_hmac_secret={secret}"
+
+
 def make_airflow_env(home: Path, postgres_dsn: str, redis_url: str, **extra: str) -> AirflowEnv:
     env = plugin_env(home)
     env.update(
         AIRFLOW__CORE__PARALLELISM="4",
         AIRFLOW_CONN_COORD_POSTGRES=airflow_conn_uri(postgres_dsn),
-        AIRFLOW_CONN_COORD_REDIS=redis_url,
+        AIRFLOW_CONN_COORD_REDIS=with_cache_secret(redis_url),
         # Test inputs live in the repository and in pytest's temporary folders.
         AIRFLOW_VAR_COORD_INPUT_BASES=json.dumps([str(REPO), tempfile.gettempdir()]),
     )

@@ -13,7 +13,7 @@ from coord_core.contracts.window import DataWindow
 from coord_core.store import redis_keys
 from coord_core.store.lineage import campaign_lineage
 from tests.conftest import REAL_SAMPLE
-from tests.dags.airflow_env import AirflowEnv
+from tests.dags.airflow_env import TEST_CACHE_SECRET, AirflowEnv
 from tests.dags.snapshot import count, snapshot
 
 SAMPLE_CONF = {
@@ -40,7 +40,7 @@ def test_real_tpot_sample_end_to_end_and_rerun_is_identical(
     airflow.env["AIRFLOW__OPENLINEAGE__TRANSPORT"] = json.dumps(
         {"type": "file", "log_file_path": str(events_file), "append": True}
     )
-    airflow.dags_test("2025-10-24T14:00:00+00:00", SAMPLE_CONF)
+    first_output = airflow.dags_test("2025-10-24T14:00:00+00:00", SAMPLE_CONF)
     # OpenLineage events went out through Airflow's provider, with our dataset namespaces.
     outputs = _openlineage_outputs(events_file)
     database = psycopg.conninfo.conninfo_to_dict(postgres_dsn)["dbname"]
@@ -140,6 +140,15 @@ def test_real_tpot_sample_end_to_end_and_rerun_is_identical(
     assert snapshot(postgres_dsn) == before
     # The second run found the first run's result in the Redis cache and said so.
     assert "analysis cache hit" in output
+    # The result was cached as a sealed entry; the signing key never reached the logs.
+    with psycopg.connect(postgres_dsn) as conn:
+        row = conn.execute("SELECT analysis_input_fingerprint, parameters_hash FROM coord.runs").fetchone()
+    assert row is not None
+    cache = redis.Redis.from_url(redis_server_url)
+    entries = [cache.get(k) for k in cache.scan_iter(f"coord:result:{window.label}:{row[0]}:{row[1]}:*")]
+    assert entries and all(e is not None and e.startswith(b"coord-sealed-v1 ") for e in entries)
+    assert TEST_CACHE_SECRET in airflow.env["AIRFLOW_CONN_COORD_REDIS"]
+    assert TEST_CACHE_SECRET not in first_output and TEST_CACHE_SECRET not in output
     # Without a coord_elasticsearch connection the write-back says so and the run still succeeds.
     assert "Elasticsearch enrichment is not written" in output and "(skipped, not an error)" in output
     assert count(postgres_dsn, "SELECT count(*) FROM coord.runs WHERE analysis_cache_hit") == 1

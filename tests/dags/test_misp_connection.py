@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -12,7 +13,9 @@ from coord_airflow import connections
 
 from coord_core.contracts.threat_intel import Indicator
 from coord_core.intel.threat_intel import MispThreatIntel, UnconfiguredThreatIntel
+from coord_core.pipeline.stores import CacheSigner
 from coord_core.store import redis_keys
+from tests.dags.airflow_env import with_cache_secret
 from tests.emulators.misp import MispEmulator
 
 
@@ -57,8 +60,9 @@ def test_threat_intel_source_without_misp_reports_every_lookup_as_failed(no_misp
 
 
 def test_threat_intel_source_from_the_connection(
-    monkeypatch: pytest.MonkeyPatch, redis_client: redis.Redis[bytes]
+    monkeypatch: pytest.MonkeyPatch, redis_client: redis.Redis[bytes], redis_server_url: str
 ) -> None:
+    monkeypatch.setenv("AIRFLOW_CONN_COORD_REDIS", with_cache_secret(redis_server_url))
     with MispEmulator() as misp:
         host, port = misp.url.removeprefix("http://").split(":")
         monkeypatch.setenv(
@@ -72,3 +76,23 @@ def test_threat_intel_source_from_the_connection(
         key = redis_keys.threat_intel(f"misp:{misp.url}", "ip-src", value)
         assert source.identity == f"misp:{misp.url}" and redis_client.exists(key)  # cached per MISP
         redis_client.delete(key, "coord:ratelimit:misp")
+
+
+def test_the_cache_signer_comes_from_coord_redis_and_its_secret_is_never_logged(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.delenv("AIRFLOW_CONN_COORD_REDIS", raising=False)
+    assert connections.cache_signer() is None  # no Redis, no cache
+    with caplog.at_level(logging.WARNING):
+        monkeypatch.setenv("AIRFLOW_CONN_COORD_REDIS", "redis://127.0.0.1:6379/0")
+        assert connections.cache_signer() is None
+        assert "has no extra cache_hmac_secret: Redis caches are off" in caplog.text
+        monkeypatch.setenv("AIRFLOW_CONN_COORD_REDIS", "redis://127.0.0.1:6379/0?cache_hmac_secret=tooshort")
+        assert connections.cache_signer() is None
+        assert "at least 32 characters" in caplog.text and "tooshort" not in caplog.text
+        secret = "a1" * 32
+        monkeypatch.setenv("AIRFLOW_CONN_COORD_REDIS", f"redis://127.0.0.1:6379/0?cache_hmac_secret={secret}")
+        signer = connections.cache_signer()
+    assert isinstance(signer, CacheSigner) and secret not in repr(signer)
+    assert signer.unseal("p", {}, CacheSigner(secret).seal("p", {}, b"x")) == b"x"  # keyed by the extra
+    assert secret not in caplog.text

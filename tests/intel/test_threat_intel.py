@@ -25,9 +25,12 @@ from coord_core.intel.live_publisher import LiveMispPublisher
 from coord_core.intel.settings import MispExportSettings
 from coord_core.intel.threat_intel import MispThreatIntel
 from coord_core.store import redis_keys
+from coord_core.store.cache_integrity import CacheSigner
 from coord_core.store.rate_limiter import SlidingWindowRateLimiter
 from tests.emulators.misp import MispEmulator
 from tests.intel.support import occurrence, token, window
+
+SIGNER = CacheSigner("i" * 48)
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,7 @@ def _source(
     **options: object,
 ) -> MispThreatIntel:
     limiter = SlidingWindowRateLimiter(redis_client, limiter_name, limit=limit, window_s=60)
+    options.setdefault("cache_signer", SIGNER)
     return MispThreatIntel(connection.open, redis_client=redis_client, limiter=limiter, **options)  # type: ignore[arg-type]
 
 
@@ -152,9 +156,58 @@ def test_answers_are_cached_in_redis_with_a_ttl(
         raise AssertionError("a fully cached lookup must not contact MISP")
 
     limiter = SlidingWindowRateLimiter(redis_client, limiter_name, limit=100, window_s=60)
-    again = MispThreatIntel(unreachable, redis_client=redis_client, limiter=limiter).lookup(indicators)
-    assert again.from_cache == 5 and not again.failed
-    assert again.matches == first.matches
+    again = MispThreatIntel(unreachable, redis_client=redis_client, limiter=limiter, cache_signer=SIGNER)
+    assert again.lookup(indicators).from_cache == 5
+    assert again.lookup(indicators).matches == first.matches and again.cache_rejected == 0
+
+
+def test_corrupted_and_forged_cached_answers_are_misses_looked_up_again(
+    known: Known, misp_connection: MispConnection, redis_client: redis.Redis[bytes], limiter_name: str,
+    cached: list[Indicator], caplog: pytest.LogCaptureFixture,
+) -> None:  # fmt: skip
+    ip, sha = Indicator(kind="ip-src", value=known.ip), Indicator(kind="sha256", value=known.sha256)
+    other = Indicator(kind="ip-src", value=_ip(token()))
+    cached.extend([ip, sha, other])
+    truth = _source(misp_connection, redis_client, limiter_name).lookup([ip, sha, other])
+    assert len(truth.matches) == 2
+    ip_key, sha_key, other_key = (redis_keys.threat_intel("misp", i.kind, i.value) for i in (ip, sha, other))
+    genuine_ip, genuine_sha, other_entry = redis_client.mget([ip_key, sha_key, other_key])
+    assert genuine_ip and genuine_sha and other_entry
+    # Forged answers that hide what MISP knows: well-formed lists of no matches.
+    redis_client.set(sha_key, b"[]")  # valid schema, not sealed
+    bad_ip_entries = {
+        "corrupted": genuine_ip[:-7],
+        "valid schema, wrong digest": genuine_ip.split(b"\n", 1)[0] + b"\n[]",
+        "right digest for another indicator": other_entry,
+        "sealed under another key": CacheSigner("z" * 48).seal(
+            "threat-intel-answer", {"source": "misp", "kind": "ip-src", "value": known.ip}, b"[]"
+        ),
+    }
+    with caplog.at_level(logging.WARNING, logger="coord_core.intel.threat_intel"):
+        for n, (what, entry) in enumerate(bad_ip_entries.items(), start=1):
+            redis_client.set(ip_key, entry)
+            source = _source(misp_connection, redis_client, limiter_name)
+            lookup = source.lookup([ip, sha, other])
+            assert lookup.matches == truth.matches, what  # looked up again in MISP
+            assert lookup.from_cache == (1 if n == 1 else 2), what  # only the genuine entries served
+            assert source.cache_rejected == (2 if n == 1 else 1), what
+            assert redis_client.get(ip_key) == genuine_ip, what  # the true answer cached again
+    rejected = [r.getMessage() for r in caplog.records if "rejected" in r.getMessage()]
+    assert len(rejected) == len(bad_ip_entries) + 1
+    assert all(known.ip in m or "sha256" in m for m in rejected)
+
+
+def test_without_a_signing_key_answers_are_not_cached(
+    known: Known, misp_connection: MispConnection, redis_client: redis.Redis[bytes], limiter_name: str,
+    cached: list[Indicator],
+) -> None:  # fmt: skip
+    indicator = Indicator(kind="ip-src", value=known.ip)
+    cached.append(indicator)
+    key = redis_keys.threat_intel("misp", indicator.kind, indicator.value)
+    redis_client.set(key, b"[]")  # a planted answer is not read either
+    lookup = _source(misp_connection, redis_client, limiter_name, cache_signer=None).lookup([indicator])
+    assert lookup.from_cache == 0 and [m.event_uuid for m in lookup.matches] == [known.event_uuid]
+    assert redis_client.get(key) == b"[]"
 
 
 def test_events_this_project_exported_are_not_evidence(

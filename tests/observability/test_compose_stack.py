@@ -138,10 +138,13 @@ def test_make_compose_env_generates_distinct_secrets_and_never_overwrites(tmp_pa
         )
     first, second = outputs
     assert "<generated>" not in str(first) and not re.search(r"\{[A-Z_]+\}", str(first))
-    for key in (*AIRFLOW_SECRETS, "POSTGRES_PASSWORD", "COORD_METRICS_TOKEN"):
+    for key in (*AIRFLOW_SECRETS, "POSTGRES_PASSWORD", "COORD_METRICS_TOKEN", "COORD_CACHE_HMAC_SECRET"):
         assert first[key] != second[key] and len(first[key]) >= 32, key
     assert f":{first['POSTGRES_PASSWORD']}@" in first["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
     assert first["COORD_METRICS_TOKEN"] in first["AIRFLOW_CONN_COORD_METRICS"]
+    assert first["AIRFLOW_CONN_COORD_REDIS"].endswith(
+        f"?cache_hmac_secret={first['COORD_CACHE_HMAC_SECRET']}"
+    )
     kept = (tmp_path / "a").read_text()
     subprocess.run(
         [sys.executable, str(GENERATOR), "--out", str(tmp_path / "a")], check=True, capture_output=True

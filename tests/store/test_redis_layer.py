@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 from datetime import UTC, datetime, timedelta
 
+import pytest
 import redis
 
 from coord_core.contracts.campaigns import AnalysisResult, RunInfo
 from coord_core.contracts.window import DataWindow
 from coord_core.embedded_services import _free_port
 from coord_core.store import redis_keys
+from coord_core.store.cache_integrity import CacheSigner
 from coord_core.store.campaign_tracking import TrackedCampaign, track_campaigns
 from coord_core.store.redis_resilience import BestEffortRedis
 from coord_core.store.result_cache import AnalysisResultCache
 
 WINDOW = DataWindow(start=datetime(2031, 1, 1, tzinfo=UTC), end=datetime(2031, 1, 1, 1, tzinfo=UTC))
+SIGNER = CacheSigner("k" * 64)
 
 
 def _result(fingerprint: str) -> AnalysisResult:
@@ -31,7 +35,7 @@ def _campaign(cid: str, confidence: float) -> TrackedCampaign:
 
 
 def test_result_cache_roundtrip_with_ttl(redis_client: redis.Redis[bytes]) -> None:
-    cache = AnalysisResultCache(BestEffortRedis(redis_client), ttl_seconds=120)
+    cache = AnalysisResultCache(BestEffortRedis(redis_client), SIGNER, ttl_seconds=120)
     fingerprint = f"fp-{time.time_ns()}"
     assert cache.get(WINDOW, fingerprint, "p1", "v-test") is None
     assert cache.put(WINDOW, _result(fingerprint), "p1")
@@ -69,7 +73,7 @@ def test_new_high_confidence_campaign_alerts_once(redis_client: redis.Redis[byte
 def test_redis_down_degrades_with_a_recorded_reason() -> None:
     dead = redis.Redis(host="127.0.0.1", port=_free_port(), socket_connect_timeout=0.5)
     best_effort = BestEffortRedis(dead)
-    cache = AnalysisResultCache(best_effort)
+    cache = AnalysisResultCache(best_effort, SIGNER)
     assert cache.get(WINDOW, "fp", "p", "v") is None
     assert not cache.put(WINDOW, _result("fp"), "p")
     outcome = track_campaigns(best_effort, [_campaign("cmp-x", 0.99)], alert_confidence=0.5)
@@ -90,3 +94,49 @@ def test_workflow_state_is_recorded_with_a_one_hour_ttl(redis_client: redis.Redi
     assert state["confidence_scorer"]["status"] == "running"
     assert 3590 < redis_client.ttl(recorder.key) <= 3600
     redis_client.delete(recorder.key)
+
+
+def test_bad_cached_results_are_counted_logged_misses(
+    redis_client: redis.Redis[bytes], caplog: pytest.LogCaptureFixture
+) -> None:
+    cache = AnalysisResultCache(BestEffortRedis(redis_client), SIGNER, ttl_seconds=120)
+    fingerprint = f"fp-{time.time_ns()}"
+    other_window = DataWindow(start=WINDOW.end, end=WINDOW.end + timedelta(hours=1))
+    key = redis_keys.analysis_result(WINDOW, fingerprint, "p1", "v-test")
+    other_key = redis_keys.analysis_result(other_window, fingerprint, "p1", "v-test")
+    forged = _result(fingerprint).model_copy(update={"schema_version": "forged"})
+    assert cache.put(WINDOW, _result(fingerprint), "p1") and cache.put(other_window, forged, "p1")
+    sealed = redis_client.get(key)
+    assert sealed is not None and sealed.startswith(b"coord-sealed-v1 ")
+    bad_entries = {
+        "truncated": sealed[: len(sealed) // 2],
+        "unsealed JSON of a valid result": forged.to_canonical_json().encode(),
+        "valid schema, digest under another key": CacheSigner("x" * 64).seal(
+            "analysis-result", _binding_of(fingerprint), forged.to_canonical_json().encode()
+        ),
+        "right digest, another interval": redis_client.get(other_key),
+        "right digest, payload not a result": SIGNER.seal("analysis-result", _binding_of(fingerprint), b"{}"),
+    }
+    with caplog.at_level(logging.WARNING, logger="coord_core.store.result_cache"):
+        for n, (what, entry) in enumerate(bad_entries.items(), start=1):
+            assert entry is not None
+            redis_client.set(key, entry, ex=120)
+            assert cache.get(WINDOW, fingerprint, "p1", "v-test") is None, what
+            assert cache.rejected == n, what
+    warnings = [r.getMessage() for r in caplog.records if "rejected" in r.getMessage()]
+    assert len(warnings) == len(bad_entries) and all(key in w for w in warnings)
+    assert any("digest does not match" in w for w in warnings)
+    assert any("schema" in w for w in warnings)
+    redis_client.set(key, sealed, ex=120)
+    assert cache.get(WINDOW, fingerprint, "p1", "v-test") == _result(fingerprint)  # the genuine entry
+    redis_client.delete(key, other_key)
+
+
+def _binding_of(fingerprint: str) -> dict[str, str]:
+    return {
+        "window": WINDOW.label,
+        "input_fingerprint": fingerprint,
+        "parameters_hash": "p1",
+        "code_version": "v-test",
+        "intel_sources": redis_keys.source_digest(),
+    }
