@@ -108,7 +108,7 @@ def group_sources(frame: SessionFrame, proposals: list[Proposal], threshold: flo
         members = [int(s) for s in proposal.sources]
         pair_link = len(members) == 2 and proposal.detector in ("pair_likeness", "credential_overlap")
         covered: Counter[int] = Counter(forest.find(m) for m in members)
-        statistical = not proposal.pairwise and len(members) > 2
+        statistical = proposal.detector != "shared_artefact" and len(members) > 2
         if statistical:
             # A group-level test that touches only a few sources of an established group does
             # not bridge it to anything: those few stay where stronger evidence put them, and

@@ -45,9 +45,6 @@ class Proposal:
     sources: np.ndarray
     features: tuple[str, ...]
     statistic: dict[str, Any] = field(default_factory=dict)
-    # Every pair of ``sources`` would link on this evidence alone (an artefact, a script strong
-    # enough for one pair): a hyperedge over its holders, not a group-level test of the set.
-    pairwise: bool = False
 
     def sort_key(self) -> tuple[float, int, str, tuple[int, ...]]:
         return (-self.weight, len(self.sources), self.detector, tuple(int(s) for s in self.sources[:4]))
@@ -138,7 +135,6 @@ def artefact_proposals(frame: SessionFrame) -> list[Proposal]:
                     sources=holders,
                     features=(frame.feature_names[fid],),
                     statistic={"kind": spec.name, "sources": len(holders)},
-                    pairwise=True,
                 )
             )
     return out
@@ -212,8 +208,7 @@ def template_proposals(
             continue
         statistic: dict[str, Any] = {"jaccard": 1.0, "sources": len(holders), "templates": 1 + len(wider)}
         weight = float(info[k])
-        pairwise = weight >= threshold
-        if not pairwise:
+        if weight < threshold:
             weight = float(group_weight[k])
             statistic["p_value"] = round(float(group_p[k]), 12)
         out.append(
@@ -223,7 +218,6 @@ def template_proposals(
                 sources=holders,
                 features=(frame.feature_names[fid],),
                 statistic=statistic,
-                pairwise=pairwise,
             )
         )
     if len(tids) < 2:
@@ -253,7 +247,6 @@ def template_proposals(
                 sources=holders,
                 features=(frame.feature_names[fa], frame.feature_names[fb]),
                 statistic={"jaccard": round(float(jv), 4), "sources": len(holders), "templates": 2},
-                pairwise=True,
             )
         )
     return out
@@ -598,7 +591,7 @@ def detect(frame: SessionFrame, params: AnalysisParameters, excluded: np.ndarray
         for p in proposals:
             members = p.sources[~excluded[p.sources]]
             if len(members) >= 2:
-                kept.append(Proposal(p.detector, p.weight, members, p.features, p.statistic, p.pairwise))
+                kept.append(Proposal(p.detector, p.weight, members, p.features, p.statistic))
         proposals = kept
     proposals.sort(key=Proposal.sort_key)
     return Detection(

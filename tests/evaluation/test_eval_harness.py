@@ -119,6 +119,13 @@ def test_the_current_analyzer_runs_through_the_harness(tmp_path: Path) -> None:
     assert set(run.scores) >= {"bcubed_f1", "pair_precision", "ece", "stealthy_bf_recall"}
 
 
+def test_a_strong_script_does_not_chain_a_botnet_into_a_group_a_burst_test_formed(tmp_path: Path) -> None:
+    """Two bots a guess burst placed among a credential wave must not pull their whole botnet in."""
+    case = build_cases(SMOKE, scenarios=["mixed"], seeds=[11])[0]
+    run = harness.run_case(case, {}, tmp_path)
+    assert run.scores["pair_precision"] >= 0.95, run.scores
+
+
 def test_an_existing_result_is_scored_against_its_truth(tmp_path: Path) -> None:
     """What a DAG run exported for a generated log scores the same as inside the harness."""
     case = build_cases(SMOKE, scenarios=["mixed"])[0]
