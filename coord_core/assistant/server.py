@@ -75,9 +75,10 @@ def build_server(connect: ConnectionFactory) -> MCPServer:
             seen_since=inputs.timestamp("seen_since", seen_since),
             seen_until=inputs.timestamp("seen_until", seen_until),
             source_ip=inputs.ip_address(source_ip) if source_ip is not None else None,
-            indicator=inputs.indicator(indicator, None) if indicator is not None else None,
         )
         with reading() as conn:
+            if indicator is not None:
+                where = queries.narrowed_to_indicator(conn, where, *inputs.indicator(indicator, None))
             page, more = queries.list_campaigns(conn, where, limit=page_size, offset=offset)
         return inert(
             {"campaigns": page, "offset": offset, "next_offset": offset + len(page) if more else None}

@@ -16,6 +16,7 @@ from coord_core.store.campaign_queries import (
     classify_indicator,
     count_campaigns,
     list_campaigns,
+    narrowed_to_indicator,
 )
 from coord_core.store.campaign_views import campaign_page, list_runs, run_campaigns
 from coord_core.store.lineage import campaign_lineage
@@ -41,6 +42,7 @@ __all__ = [
     "count_campaigns",
     "list_campaigns",
     "list_runs",
+    "narrowed_to_indicator",
     "read_only_as",
     "run_campaigns",
 ]

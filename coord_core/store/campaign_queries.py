@@ -6,6 +6,7 @@ Every query is a SELECT with bound parameters and a LIMIT; nothing here writes.
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import re
 from contextlib import suppress
@@ -70,8 +71,7 @@ class CampaignFilter:
     seen_since: datetime | None = None
     seen_until: datetime | None = None
     source_ip: str | None = None
-    campaign_ids: tuple[str, ...] | None = None
-    indicator: tuple[IndicatorKind, str] | None = None  # from ``classify_indicator``
+    campaign_ids: tuple[str, ...] | None = None  # e.g. ``narrowed_to_indicator``
 
 
 @dataclass(frozen=True)
@@ -104,12 +104,8 @@ def _filter_sql(where: CampaignFilter) -> tuple[list[str], dict[str, Any]]:
         )
         args["source_ip"] = where.source_ip
     if where.campaign_ids is not None:
-        clauses.append("t.campaign_id = ANY(%(campaign_ids)s)")
+        clauses.append("t.campaign_id IN (SELECT unnest(%(campaign_ids)s::text[]))")
         args["campaign_ids"] = list(where.campaign_ids)
-    if where.indicator is not None:
-        matching, matching_args = _indicator_sessions(*where.indicator)
-        clauses.append(f"t.campaign_id IN (SELECT x.campaign_id FROM ({matching}) x)")
-        args.update(matching_args)
     return clauses, args
 
 
@@ -257,6 +253,16 @@ def campaigns_of_indicator(
         }
         for cid, sessions, first, last, confidence, verdicts in rows
     ]
+
+
+def narrowed_to_indicator(
+    conn: psycopg.Connection[Any], where: CampaignFilter, kind: IndicatorKind, value: str
+) -> CampaignFilter:
+    """``where`` narrowed to the campaigns an indicator belongs to (see ``campaigns_of_indicator``):
+    matched once, so a list is then counted and paged by id."""
+    matching, args = _indicator_sessions(kind, value)
+    rows = conn.execute(f"SELECT DISTINCT x.campaign_id FROM ({matching}) x ORDER BY 1", args).fetchall()
+    return dataclasses.replace(where, campaign_ids=tuple(str(cid) for (cid,) in rows))
 
 
 def _indicator_sessions(kind: IndicatorKind, value: str) -> tuple[str, dict[str, Any]]:

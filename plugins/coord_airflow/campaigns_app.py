@@ -74,11 +74,13 @@ def create_app(
         from coord_core.pipeline import results_access as results
 
         query = {k: v.strip() for k, v in request.query_params.items() if v.strip()}
-        where = _filter_of(query)
+        where, indicator = _filter_of(query)
         order = results.CampaignOrder(key=_sort_of(query), descending=query.get("order", "desc") != "asc")
         page_size = _int_in(query, "page_size", 50, PAGE_SIZES)
         page = _page_number(query)
         with reader() as conn:
+            if indicator is not None:
+                where = results.narrowed_to_indicator(conn, where, *indicator)
             total = results.count_campaigns(conn, where)
             rows, _ = results.list_campaigns(
                 conn, where, limit=page_size, offset=(page - 1) * page_size, order=order
@@ -138,8 +140,9 @@ def create_app(
     return app
 
 
-def _filter_of(query: dict[str, str]) -> Any:
-    """The list's ``CampaignFilter`` from the form's fields; ``BadFilter`` names a wrong one."""
+def _filter_of(query: dict[str, str]) -> tuple[Any, Any]:
+    """The list's ``CampaignFilter`` from the form's fields, and the indicator (kind, value) to
+    narrow it by; ``BadFilter`` names a wrong field."""
     from coord_core.pipeline import results_access as results
 
     verdict = query.get("verdict")
@@ -159,14 +162,10 @@ def _filter_of(query: dict[str, str]) -> Any:
         indicator = results.classify_indicator(query["indicator"]) if "indicator" in query else None
     except ValueError as exc:
         raise BadFilter(str(exc)) from exc
-    return results.CampaignFilter(
-        verdict=verdict,
-        min_confidence=confidence,
-        seen_since=since,
-        seen_until=until,
-        source_ip=source_ip,
-        indicator=indicator,
+    where = results.CampaignFilter(
+        verdict=verdict, min_confidence=confidence, seen_since=since, seen_until=until, source_ip=source_ip
     )
+    return where, indicator
 
 
 def _time(query: dict[str, str], name: str) -> Any:

@@ -1,7 +1,8 @@
 """The results API for programs (mounted by ``campaigns_plugin`` under ``/coord-api/v1``).
 
 Routes (JSON, read-only; each call needs an Airflow JWT as ``Authorization: Bearer``, or the UI's
-cookie, and counts against the caller's sliding-window rate limit, 429 past it):
+cookie — none or an expired one: 401; one Airflow cannot verify: 403, as Airflow's own REST API —
+and counts against the caller's sliding-window rate limit, 429 past it):
 - ``GET /campaigns``: filters ``verdict``, ``min_confidence``, ``seen_since`` / ``seen_until``,
   ``source_ip``, ``indicator``; ``sort`` / ``order``; ``limit``; ``cursor`` (from ``next_cursor``).
 - ``GET /campaigns/{id}``: one campaign: occurrences with evidence and statistics, members,
@@ -204,8 +205,8 @@ def create_app(
                 seen_since=parse_time("seen_since", seen_since) if seen_since else None,
                 seen_until=parse_time("seen_until", seen_until) if seen_until else None,
                 source_ip=results.classify_indicator(source_ip, "ip")[1] if source_ip else None,
-                indicator=results.classify_indicator(indicator) if indicator else None,
             )
+            wanted = results.classify_indicator(indicator) if indicator else None
         except ValueError as exc:
             raise HTTPException(status_code=400, detail=str(exc)) from exc
         after = None
@@ -219,6 +220,8 @@ def create_app(
                 ) from exc
             after = (value, last_id)
         with reader() as conn:
+            if wanted is not None:
+                where = results.narrowed_to_indicator(conn, where, *wanted)
             rows, more = results.list_campaigns(
                 conn, where, limit=limit, order=results.CampaignOrder(sort, order == "desc"), after=after
             )
