@@ -5,8 +5,6 @@ rate-limited through coord_redis with the configured limit."""
 from __future__ import annotations
 
 import hashlib
-import json
-import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,8 +15,7 @@ import pytest
 import redis
 
 from tests.campaigns.corpus import DAG_ID, run_id_of, store_corpus
-from tests.dags.airflow_env import make_airflow_env
-from tests.dags.airflow_stack import api_server_alone, free_port
+from tests.dags.airflow_stack import api_server_for
 
 RATE_LIMIT = 12
 
@@ -27,29 +24,19 @@ RATE_LIMIT = 12
 def served(
     tmp_path: Path, postgres_dsn: str, redis_server_url: str, airflow_servers: None
 ) -> Iterator[tuple[str, str, str, str]]:
-    """(base URL, a JWT, the user, a run id) of ``airflow api-server`` alone on a stored corpus."""
+    """``airflow api-server`` alone on a stored corpus: (base URL, a JWT, the Redis key of the
+    user's rate-limit window, a run id)."""
     with psycopg.connect(postgres_dsn, autocommit=True) as conn:
         windows = store_corpus(conn, 30, intervals=3, seed=5)
     user = f"analyst-{uuid.uuid4().hex[:8]}"  # its own rate-limit window in the shared Redis
-    password = "pw-" + os.urandom(6).hex()
-    (tmp_path / "passwords.json").write_text(json.dumps({user: password}))
-    cli = make_airflow_env(
-        tmp_path / "airflow",
-        postgres_dsn,
-        redis_server_url,
-        AIRFLOW__API__PORT=str(free_port()),
-        AIRFLOW__API__HOST="127.0.0.1",
-        AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS=f"{user}:viewer",
-        AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE=str(tmp_path / "passwords.json"),
-        AIRFLOW__COORD_API__RATE_LIMIT=str(RATE_LIMIT),
-        AIRFLOW__COORD_API__RATE_WINDOW_SECONDS="300",
-    )
-    cli.home.mkdir()
-    cli.run("db", "migrate")
     key = f"coord:ratelimit:coord-api:{hashlib.sha256(user.encode()).hexdigest()[:16]}"
+    limits = {
+        "AIRFLOW__COORD_API__RATE_LIMIT": str(RATE_LIMIT),
+        "AIRFLOW__COORD_API__RATE_WINDOW_SECONDS": "300",
+    }
     try:
-        with api_server_alone(cli, tmp_path / "api-server.log", user, password) as (base, token):
-            yield base, token, key, run_id_of(windows[0])
+        with api_server_for(tmp_path, postgres_dsn, redis_server_url, user, "viewer", **limits) as served:
+            yield (*served, key, run_id_of(windows[0]))
     finally:
         redis.Redis.from_url(redis_server_url).delete(key)
 
