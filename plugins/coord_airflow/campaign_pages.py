@@ -86,7 +86,9 @@ def list_body(
     form = _filter_form(query, verdicts)
     pages = max(1, math.ceil(total / page_size))
     if not rows:
-        return form + f"<p>No campaign matches ({total} in all).</p>"
+        if total:
+            return form + f'<p>Page {page} is past the last page ({pages}). <a href="?">first page</a></p>'
+        return form + "<p>No campaign matches.</p>"
     lines = [
         "<tr>"
         f'<td><a href="{escape(campaign_href(r["campaign_id"], 0))}">{cut(r["campaign_id"])}</a></td>'
@@ -210,7 +212,10 @@ def _misp(exports: Sequence[Mapping[str, Any]]) -> str:
 def _narratives(occurrences: Sequence[Mapping[str, Any]]) -> str:
     told = [(o, o["narrative"]) for o in occurrences if o.get("narrative")]
     if not told:
-        return "<h2>Narrative</h2><p>No narrative stored (the run's <code>llm</code> step was off).</p>"
+        return (
+            "<h2>Narrative</h2><p>None stored (the run's <code>narrate</code> step was off or has not "
+            "run).</p>"
+        )
     items = [
         f"<li><b>{cut(o['interval']['start'])}</b> · {cut(n['status'])}"
         f"{' · ' + cut(n['model']) if n.get('model') else ''}: {cut(n.get('summary') or '', 2000)}"
