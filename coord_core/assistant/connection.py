@@ -9,11 +9,11 @@ from typing import Any
 from urllib.parse import quote
 
 import psycopg
-from psycopg import sql
+
+from coord_core.store.session_limits import READER_ROLE, ReaderAccessError, read_only_as
 
 DSN_ENV = "COORD_POSTGRES_DSN"
 AIRFLOW_CONN_ENV = "AIRFLOW_CONN_COORD_POSTGRES"
-READER_ROLE = "coord_reader"
 
 
 class ConnectionSettingsError(RuntimeError):
@@ -51,13 +51,9 @@ def _dsn_from_json(text: str) -> str:
 def connect_read_only(dsn: str, role: str | None = READER_ROLE) -> psycopg.Connection[Any]:
     """A connection whose every transaction is read-only, acting as ``role`` (``None``: the login role)."""
     conn = psycopg.connect(dsn, options="-c default_transaction_read_only=on", autocommit=True)
-    if role:
-        try:
-            conn.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(role)))
-        except psycopg.Error as exc:
-            conn.close()
-            raise ConnectionSettingsError(
-                f"cannot act as role {role!r} ({exc.diag.message_primary}); grant it to the login user "
-                "or start with --role '' to read as the login role"
-            ) from exc
+    try:
+        read_only_as(conn, role)
+    except ReaderAccessError as exc:
+        conn.close()
+        raise ConnectionSettingsError(f"{exc} or start with --role '' to read as the login role") from exc
     return conn

@@ -5,15 +5,13 @@ from __future__ import annotations
 import ipaddress
 import re
 from datetime import date, datetime
-from typing import Literal
 
 from mcp.server.mcpserver.exceptions import ToolError
 
+from coord_core.store.campaign_queries import IndicatorKind, classify_indicator
+
 VERDICTS = ("coordinated_campaign", "single_actor_multi_source", "coincidental")
-IndicatorKind = Literal["ip", "hash", "url"]
-_HASH = re.compile(r"^(?:[0-9a-fA-F]{32}|[0-9a-fA-F]{40}|[0-9a-fA-F]{64})$")
 _ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
-MAX_INDICATOR_CHARS = 2048
 
 
 def verdict(value: str | None) -> str | None:
@@ -59,30 +57,7 @@ def campaign_id(value: str) -> str:
 
 def indicator(value: str, kind: IndicatorKind | None) -> tuple[IndicatorKind, str]:
     """The indicator's kind (given, or recognised: an IP, an MD5/SHA-1/SHA-256 hex digest, a URL)."""
-    value = value.strip()
-    if not value or len(value) > MAX_INDICATOR_CHARS:
-        raise ToolError(f"indicator must be 1-{MAX_INDICATOR_CHARS} characters")
-    if kind is None:
-        if _is_ip(value):
-            kind = "ip"
-        elif _HASH.match(value):
-            kind = "hash"
-        elif "://" in value:
-            kind = "url"
-        else:
-            raise ToolError(
-                "indicator is not an IP address, an MD5/SHA-1/SHA-256 digest or a URL with a scheme"
-            )
-    if kind == "ip":
-        return kind, ip_address(value)
-    if kind == "hash" and not _HASH.match(value):
-        raise ToolError("a hash indicator must be 32, 40 or 64 hexadecimal characters")
-    return kind, value
-
-
-def _is_ip(value: str) -> bool:
     try:
-        ipaddress.ip_address(value)
-    except ValueError:
-        return False
-    return True
+        return classify_indicator(value, kind)
+    except ValueError as exc:
+        raise ToolError(str(exc)) from exc

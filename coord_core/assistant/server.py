@@ -78,9 +78,7 @@ def build_server(connect: ConnectionFactory) -> MCPServer:
         )
         with reading() as conn:
             if indicator is not None:
-                kind, value = inputs.indicator(indicator, None)
-                matched = _indicator_matches(conn, kind, value, 200)
-                where = queries.CampaignFilter(**{**where.__dict__, "campaign_ids": tuple(matched)})
+                where = queries.narrowed_to_indicator(conn, where, *inputs.indicator(indicator, None))
             page, more = queries.list_campaigns(conn, where, limit=page_size, offset=offset)
         return inert(
             {"campaigns": page, "offset": offset, "next_offset": offset + len(page) if more else None}
@@ -97,12 +95,12 @@ def build_server(connect: ConnectionFactory) -> MCPServer:
         return inert(detail)
 
     @server.tool()
-    def find_indicator(indicator: str, kind: inputs.IndicatorKind | None = None, limit: Limit = 20) -> str:
+    def find_indicator(indicator: str, kind: queries.IndicatorKind | None = None, limit: Limit = 20) -> str:
         """Which campaigns an indicator belongs to: a source IP, a file hash (MD5/SHA-1/SHA-256 of a
         download, upload or tty log) or an exact download URL. ``kind`` is recognised when omitted."""
         kind_found, value = inputs.indicator(indicator, kind)
         with reading() as conn:
-            matches = _indicator_rows(conn, kind_found, value, limit)
+            matches = queries.campaigns_of_indicator(conn, kind_found, value, limit=limit)
         return inert({"indicator": value, "kind": kind_found, "campaigns": matches})
 
     @server.tool()
@@ -128,19 +126,3 @@ def build_server(connect: ConnectionFactory) -> MCPServer:
         return inert(stored)
 
     return server
-
-
-def _indicator_rows(
-    conn: psycopg.Connection[Any], kind: inputs.IndicatorKind, value: str, limit: int
-) -> list[dict[str, Any]]:
-    if kind == "ip":
-        return queries.campaigns_of_source_ip(conn, value, limit=limit)
-    if kind == "hash":
-        return queries.campaigns_of_hash(conn, value, limit=limit)
-    return queries.campaigns_of_url(conn, value, limit=limit)
-
-
-def _indicator_matches(
-    conn: psycopg.Connection[Any], kind: inputs.IndicatorKind, value: str, limit: int
-) -> list[str]:
-    return [row["campaign_id"] for row in _indicator_rows(conn, kind, value, limit)]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 import psycopg
+from psycopg import sql
 from psycopg.pq import TransactionStatus
 
 # The longest single statement of an interval is its COPY into staging, which streams while the
@@ -53,3 +54,31 @@ def connect(dsn: str, **kwargs: Any) -> psycopg.Connection[Any]:
         conn.close()
         raise
     return conn
+
+
+READER_ROLE: Final = "coord_reader"
+
+
+class ReaderAccessError(RuntimeError):
+    """The session cannot act as the reader role (it does not exist or is not granted)."""
+
+
+def read_only_as(
+    conn: psycopg.Connection[Any], role: str | None = READER_ROLE, *, statement_timeout: str | None = None
+) -> None:
+    """Make every later transaction of the session read-only, acting as ``role`` (``None``: the login
+    role), optionally with a shorter ``statement_timeout`` (pages and API calls wait seconds, not
+    minutes). Autocommit: a rollback can never undo the settings."""
+    if conn.info.transaction_status != TransactionStatus.IDLE:
+        conn.rollback()
+    conn.autocommit = True
+    conn.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+    if statement_timeout is not None:
+        conn.execute("SELECT set_config('statement_timeout', %s, false)", (statement_timeout,))
+    if role:
+        try:
+            conn.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(role)))
+        except psycopg.Error as exc:
+            raise ReaderAccessError(
+                f"cannot act as role {role!r} ({exc.diag.message_primary}); grant it to the login user"
+            ) from exc

@@ -16,31 +16,30 @@ every file in ``plugins/`` in every component, and only the API server needs the
 # at runtime, and FastAPI itself is imported only inside ``create_app``.
 import html
 import logging
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from coord_airflow.app_support import (
+    SECURITY_HEADERS,
+    Authorizer,
+    LazyApp,
+    airflow_authorize,
+    answer_missing_schema,
+    guarded_app,
+)
+from coord_airflow.app_support import html_page as _page
+from coord_airflow.app_support import parse_time as _parse_time
+
 if TYPE_CHECKING:
-    from fastapi import FastAPI, Request
+    from fastapi import FastAPI
 
     from coord_core.pipeline.stores import StoredReport, StoredReportReader
 
 log = logging.getLogger(__name__)
 
 ReaderFactory = Callable[[], AbstractContextManager["StoredReportReader"]]
-Authorizer = Callable[["Request"], Awaitable[None]]
 
-# The stored report is escaped already; the policy makes sure nothing in it could ever run.
-SECURITY_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
-        "frame-ancestors 'self'; base-uri 'none'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-    "Cache-Control": "no-store",
-}
 _INDEX_LIMIT = 100
 
 
@@ -57,48 +56,6 @@ def airflow_reader() -> Iterator["StoredReportReader"]:
         conn.close()
 
 
-async def airflow_authorize(request: "Request") -> None:
-    """Airflow's own check: an authenticated user allowed to read this DAG's runs.
-
-    Plugin apps are mounted outside the core API's dependencies, so this is not optional.
-    """
-    from airflow.api_fastapi.auth.managers.models.resource_details import DagAccessEntity
-    from airflow.api_fastapi.core_api.security import get_user, requires_access_dag
-    from fastapi.concurrency import run_in_threadpool
-    from fastapi.security import HTTPBearer
-
-    bearer = await HTTPBearer(auto_error=False)(request)
-    user = await get_user(request, None, bearer)
-    await run_in_threadpool(requires_access_dag("GET", DagAccessEntity.RUN), request, user)
-
-
-def _page(title: str, body: str, status: int = 200) -> Any:
-    from fastapi.responses import HTMLResponse
-
-    doc = (
-        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
-        f"<title>{html.escape(title)}</title>"
-        "<style>body{font-family:system-ui,sans-serif;margin:1.5rem;color:#1f2933}"
-        "table{border-collapse:collapse;font-size:.85rem}td,th{border:1px solid #d9e2ec;padding:.3rem .5rem;"
-        "text-align:left}th{background:#f0f4f8}.fail{color:#c53030;font-weight:700}"
-        ".pass{color:#2f855a;font-weight:700}.nodata{color:#627d98;font-weight:700}</style></head>"
-        f"<body><h1>{html.escape(title)}</h1>{body}</body></html>"
-    )
-    return HTMLResponse(doc, status_code=status, headers=SECURITY_HEADERS)
-
-
-def _parse_time(name: str, value: str) -> datetime:
-    from fastapi import HTTPException
-
-    try:
-        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00").replace(" ", "+"))
-    except ValueError as exc:
-        raise HTTPException(status_code=400, detail=f"{name} is not an ISO-8601 time") from exc
-    if moment.tzinfo is None:
-        raise HTTPException(status_code=400, detail=f"{name} must carry a timezone")
-    return moment
-
-
 def _banner(text: str) -> str:
     return (
         '<div style="background:#fefcbf;border:1px solid #d69e2e;padding:.5rem;margin:.5rem 1.5rem">'
@@ -110,32 +67,15 @@ def create_app(
     reader: ReaderFactory = airflow_reader, authorize: Authorizer = airflow_authorize
 ) -> "FastAPI":
     """Build the report app; Airflow mounts it, tests call it with a ``TestClient``."""
-    from fastapi import Depends, FastAPI, HTTPException, Request
+    from fastapi import HTTPException
     from fastapi.responses import HTMLResponse, JSONResponse
 
-    async def authorized(request: Request) -> None:
-        await authorize(request)
-
-    app = FastAPI(
-        title="DShield coordination: data-quality reports",
-        dependencies=[Depends(authorized)],
-        docs_url=None,
-        redoc_url=None,
-        openapi_url=None,
+    app = guarded_app("DShield coordination: data-quality reports", authorize)
+    answer_missing_schema(
+        app,
+        "No data-quality report yet",
+        lambda request: 404 if request.url.path.endswith(("/report", "/summary")) else 200,
     )
-
-    from psycopg.errors import UndefinedTable
-
-    @app.exception_handler(UndefinedTable)
-    async def no_schema_yet(request: Request, exc: UndefinedTable) -> Any:
-        """A results database no run has migrated yet holds no report: say so, not a bare 500."""
-        log.info("results database has no coord schema yet: %s", exc)
-        return _page(
-            "No data-quality report yet",
-            "<p>The results database (connection coord_postgres) has no coord schema yet: no run of "
-            "the pipeline has reached it. A DAG run (or <code>make run</code>) creates it.</p>",
-            status=404 if request.url.path.endswith(("/report", "/summary")) else 200,
-        )
 
     def lookup(
         dag_id: str | None,
@@ -258,17 +198,8 @@ def _page_of(source: "StoredReportReader", found: "StoredReport | None", with_tr
     return source.page_with_trend(found) if with_trend else found.html
 
 
-class LazyReportApp:
-    """An ASGI app that builds the FastAPI app on its first request (keeps plugin import cheap)."""
+class LazyReportApp(LazyApp):
+    """The report app, built on its first request."""
 
     def __init__(self, factory: Callable[[], Any] = create_app) -> None:
-        self._factory = factory
-        self._app: Any = None
-
-    def __repr__(self) -> str:
-        return "coord_airflow.dq_report_app:create_app (built on first request)"
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if self._app is None:
-            self._app = self._factory()
-        await self._app(scope, receive, send)
+        super().__init__(factory)

@@ -8,9 +8,11 @@ module imports neither FastAPI nor Airflow: only the API server builds the app.
 
 # No ``from __future__ import annotations``: FastAPI reads the dependency's ``Request`` annotation.
 import hmac
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import TYPE_CHECKING, Any
+
+from coord_airflow.app_support import Authorizer, LazyApp, airflow_authorize, guarded_app
 
 if TYPE_CHECKING:
     import psycopg
@@ -18,7 +20,6 @@ if TYPE_CHECKING:
 
 METRICS_CONN_ID = "coord_metrics"
 ConnectionFactory = Callable[[], AbstractContextManager["psycopg.Connection[Any]"]]
-Authorizer = Callable[["Request"], Awaitable[None]]
 
 
 @contextmanager
@@ -57,8 +58,6 @@ def token_or_airflow(
         if expected and hmac.compare_digest(presented.encode(), f"Bearer {expected}".encode()):
             return
         if fallback is None:
-            from coord_airflow.dq_report_app import airflow_authorize
-
             await airflow_authorize(request)
         else:
             await fallback(request)
@@ -70,7 +69,6 @@ def create_app(
     connect: ConnectionFactory = airflow_results_db, authorize: Authorizer | None = None
 ) -> "FastAPI":
     """Build the metrics app; Airflow mounts it, tests call it with a ``TestClient``."""
-    from fastapi import Depends, FastAPI, Request
     from fastapi.responses import Response
     from prometheus_client import CONTENT_TYPE_LATEST
 
@@ -78,16 +76,7 @@ def create_app(
 
     check = authorize or token_or_airflow()
 
-    async def authorized(request: Request) -> None:
-        await check(request)
-
-    app = FastAPI(
-        title="DShield coordination: Prometheus metrics",
-        dependencies=[Depends(authorized)],
-        docs_url=None,
-        redoc_url=None,
-        openapi_url=None,
-    )
+    app = guarded_app("DShield coordination: Prometheus metrics", check)
     collector = CoordMetricsCollector(connect)
 
     @app.get("/metrics", response_model=None)
@@ -99,17 +88,8 @@ def create_app(
     return app
 
 
-class LazyMetricsApp:
-    """An ASGI app that builds the metrics app on its first request (keeps plugin import cheap)."""
+class LazyMetricsApp(LazyApp):
+    """The metrics app, built on its first request."""
 
     def __init__(self, factory: Callable[[], Any] = create_app) -> None:
-        self._factory = factory
-        self._app: Any = None
-
-    def __repr__(self) -> str:
-        return "coord_airflow.metrics_app:create_app (built on first request)"
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if self._app is None:
-            self._app = self._factory()
-        await self._app(scope, receive, send)
+        super().__init__(factory)

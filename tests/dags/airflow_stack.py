@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 
-from tests.dags.airflow_env import AIRFLOW, AirflowEnv
+from tests.dags.airflow_env import AIRFLOW, AirflowEnv, make_airflow_env
 
 ADMIN_USER = "coord-admin"
 
@@ -206,3 +206,27 @@ def api_server_alone(cli: AirflowEnv, log_path: Path, user: str, password: str) 
         yield base, str(token.json()["access_token"])
     finally:
         stop_session(process, ((signal.SIGINT, 30),))
+
+
+@contextmanager
+def api_server_for(
+    root: Path, postgres_dsn: str, redis_url: str, user: str, role: str, **extra: str
+) -> Iterator[tuple[str, str]]:
+    """``api_server_alone`` on the test's databases (SQLite metadata, migrated) for one user of the
+    simple auth manager with ``role`` and a generated password: (base URL, a JWT for the user)."""
+    password = "pw-" + os.urandom(6).hex()
+    (root / "passwords.json").write_text(json.dumps({user: password}))
+    cli = make_airflow_env(
+        root / "airflow",
+        postgres_dsn,
+        redis_url,
+        AIRFLOW__API__PORT=str(free_port()),
+        AIRFLOW__API__HOST="127.0.0.1",
+        AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS=f"{user}:{role}",
+        AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE=str(root / "passwords.json"),
+        **extra,
+    )
+    cli.home.mkdir()
+    cli.run("db", "migrate")
+    with api_server_alone(cli, root / "api-server.log", user, password) as served:
+        yield served

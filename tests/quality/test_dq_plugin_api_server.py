@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -18,8 +16,7 @@ from coord_core.pipeline.extract import extract_interval
 from coord_core.quality.stage import validate_stage
 from coord_core.store.migrations import migrate
 from coord_core.store.results import ResultsStore, RunRecord
-from tests.dags.airflow_env import make_airflow_env
-from tests.dags.airflow_stack import api_server_alone, free_port
+from tests.dags.airflow_stack import api_server_for
 from tests.quality.support import END, REAL_SAMPLE, START
 
 DAG_ID = "dshield_coordination"
@@ -56,21 +53,7 @@ def api_server(
     tmp_path: Path, report_db: str, redis_server_url: str, airflow_servers: None
 ) -> Iterator[tuple[str, str]]:
     """``airflow api-server`` alone (SQLite metadata is enough for one process); stopped by its group."""
-    port = free_port()
-    password = "pw-" + os.urandom(6).hex()
-    (tmp_path / "passwords.json").write_text(json.dumps({USER: password}))
-    cli = make_airflow_env(
-        tmp_path / "airflow",
-        report_db,
-        redis_server_url,
-        AIRFLOW__API__PORT=str(port),
-        AIRFLOW__API__HOST="127.0.0.1",
-        AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS=f"{USER}:viewer",
-        AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE=str(tmp_path / "passwords.json"),
-    )
-    cli.home.mkdir()
-    cli.run("db", "migrate")
-    with api_server_alone(cli, tmp_path / "api-server.log", USER, password) as served:
+    with api_server_for(tmp_path, report_db, redis_server_url, USER, "viewer") as served:
         yield served
 
 

@@ -1,0 +1,75 @@
+"""One stored corpus per module (60 campaigns over 4 intervals, one exported to MISP, one narrated)
+and the reader the apps use on it: the real reader role, read-only."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+import pytest
+from psycopg.types.json import Json
+
+from coord_core.contracts.window import DataWindow
+from coord_core.store.exports import record_export
+from coord_core.store.session_limits import read_only_as
+from tests.campaigns.corpus import store_corpus
+from tests.conftest import temporary_database
+
+CAMPAIGNS = 60
+INTERVALS = 4
+EVENT_UUID = "5f0c3a52-0000-4000-8000-00000000beef"
+
+
+@dataclass(frozen=True)
+class Corpus:
+    dsn: str
+    windows: list[DataWindow]
+    exported: str  # a campaign with a MISP event and a narrative
+    continued: str  # a campaign with two occurrences
+
+    @contextmanager
+    def reader(self) -> Iterator[psycopg.Connection[Any]]:
+        conn = psycopg.connect(self.dsn)
+        try:
+            read_only_as(conn, statement_timeout="30s")
+            yield conn
+        finally:
+            conn.close()
+
+    def query(self, sql: str, *args: Any) -> list[tuple[Any, ...]]:
+        with psycopg.connect(self.dsn) as conn:
+            return conn.execute(sql, args).fetchall()
+
+
+@pytest.fixture(scope="module")
+def corpus(postgres_server_dsn: str) -> Iterator[Corpus]:
+    with temporary_database(postgres_server_dsn) as dsn, psycopg.connect(dsn, autocommit=True) as conn:
+        windows = store_corpus(conn, CAMPAIGNS, intervals=INTERVALS, seed=11)
+        row = conn.execute(
+            "SELECT campaign_id FROM coord.campaign_tracks WHERE intervals = 2 ORDER BY campaign_id LIMIT 1"
+        ).fetchone()
+        assert row is not None, "every tenth campaign continues into the next interval"
+        continued = str(row[0])
+        occurrence = conn.execute(
+            "SELECT interval_start, interval_end, occurrence_id, campaign_id FROM coord.campaign_identity "
+            "WHERE interval_start = %s AND campaign_id <> %s ORDER BY occurrence_id LIMIT 1",
+            (windows[0].start, continued),
+        ).fetchone()
+        assert occurrence is not None
+        start, end, occurrence_id, exported = occurrence
+        record_export(conn, windows[0], "misp_feed", "/srv/feed", {"events": {exported: EVENT_UUID}})
+        conn.execute(
+            """INSERT INTO coord.narratives (interval_start, interval_end, campaign_id, llm_status,
+                   status_reason, model, narrative, rejected_claims, prompt_sha256)
+               VALUES (%s, %s, %s, 'ok', '', 'qwen2.5:7b-instruct', %s, '[]', 'abc')""",
+            (
+                start,
+                end,
+                occurrence_id,
+                Json({"source": "llm", "summary": "Bots fetch <b>x.sh</b>.", "claims": []}),
+            ),
+        )
+        yield Corpus(dsn, windows, str(exported), continued)

@@ -1,0 +1,83 @@
+"""The campaign pages and the results API in a real Airflow API server: mounted by the plugin,
+authenticated by Airflow's JWT (bearer or the UI's cookie), on coord_postgres as the reader role,
+rate-limited through coord_redis with the configured limit."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+import redis
+
+from tests.campaigns.corpus import DAG_ID, run_id_of, store_corpus
+from tests.dags.airflow_stack import api_server_for
+
+RATE_LIMIT = 12
+
+
+@pytest.fixture
+def served(
+    tmp_path: Path, postgres_dsn: str, redis_server_url: str, airflow_servers: None
+) -> Iterator[tuple[str, str, str, str]]:
+    """``airflow api-server`` alone on a stored corpus: (base URL, a JWT, the Redis key of the
+    user's rate-limit window, a run id)."""
+    with psycopg.connect(postgres_dsn, autocommit=True) as conn:
+        windows = store_corpus(conn, 30, intervals=3, seed=5)
+    user = f"analyst-{uuid.uuid4().hex[:8]}"  # its own rate-limit window in the shared Redis
+    key = f"coord:ratelimit:coord-api:{hashlib.sha256(user.encode()).hexdigest()[:16]}"
+    limits = {
+        "AIRFLOW__COORD_API__RATE_LIMIT": str(RATE_LIMIT),
+        "AIRFLOW__COORD_API__RATE_WINDOW_SECONDS": "300",
+    }
+    try:
+        with api_server_for(tmp_path, postgres_dsn, redis_server_url, user, "viewer", **limits) as served:
+            yield (*served, key, run_id_of(windows[0]))
+    finally:
+        redis.Redis.from_url(redis_server_url).delete(key)
+
+
+def test_pages_and_api_served_by_airflow_with_its_auth_and_the_configured_limit(
+    served: tuple[str, str, str, str], redis_server_url: str
+) -> None:
+    base, token, key, run_id = served
+    bearer = {"Authorization": f"Bearer {token}"}
+    api = f"{base}/coord-api/v1"
+    # Anonymous callers get 401, a token Airflow cannot verify 403 (as Airflow's own REST API
+    # answers), before anything is counted or read.
+    forged = {"Authorization": "Bearer forged"}
+    assert httpx.get(f"{base}/api/v2/dags", headers=forged, timeout=30).status_code == 403
+    for url in (f"{api}/campaigns", f"{api}/openapi.json", f"{base}/coord-campaigns/"):
+        assert httpx.get(url, timeout=30).status_code == 401, url
+        assert httpx.get(url, headers=forged, timeout=30).status_code == 403, url
+    listed = httpx.get(f"{api}/campaigns", params={"limit": 10}, headers=bearer, timeout=30)
+    assert listed.status_code == 200 and len(listed.json()["campaigns"]) == 10
+    assert listed.json()["next_cursor"]
+    cid = listed.json()["campaigns"][0]["campaign_id"]
+    assert httpx.get(f"{api}/campaigns/{cid}", headers=bearer, timeout=30).json()["campaign_id"] == cid
+    assert httpx.get(f"{api}/openapi.json", headers=bearer, timeout=30).json()["info"]["version"] == "1.0.0"
+    # The UI's pages authenticate with Airflow's session cookie (the tab's iframe).
+    cookie = {"_token": token}
+    page = httpx.get(f"{base}/coord-campaigns/", cookies=cookie, timeout=30)
+    assert page.status_code == 200 and "30 campaigns" in page.text
+    tab = httpx.get(
+        f"{base}/coord-campaigns/run", params={"dag_id": DAG_ID, "run_id": run_id}, cookies=cookie
+    )
+    assert tab.status_code == 200 and "data-quality report" in tab.text
+    plugins = httpx.get(f"{base}/api/v2/plugins", headers=bearer, timeout=30).json()["plugins"]
+    ours = next(p for p in plugins if p["name"] == "coord_campaigns")
+    views = {v["destination"]: v for v in ours["external_views"]}
+    assert views["dag_run"]["name"] == "Campaigns" and views["nav"]["href"] == "coord-campaigns/"
+    # Three API calls so far; the configured limit is reached, then refused with Retry-After.
+    used = redis.Redis.from_url(redis_server_url).zcard(key)
+    assert used == 3
+    statuses = [
+        httpx.get(f"{api}/runs", headers=bearer, timeout=30).status_code for _ in range(RATE_LIMIT - 2)
+    ]
+    assert statuses == [200] * (RATE_LIMIT - 3) + [429]
+    refused = httpx.get(f"{api}/runs", headers=bearer, timeout=30)
+    assert refused.status_code == 429 and int(refused.headers["retry-after"]) > 0
