@@ -18,6 +18,10 @@ One run = one data interval (hourly; backfill any period; or trigger with `windo
   MISP feed folder) and Elasticsearch, **narrate** writes LLM narratives when `llm` is true
   (Celery queue `COORD_GPU_QUEUE`, default `gpu`).
 
+With the `coord_webhook` connection, signed webhooks (HMAC-SHA256) report new campaigns at or
+above `alert_confidence`, a failed data-quality gate and a failed run; each delivery attempt is in
+`coord.audit_log`.
+
 Run parameters are checked when the run is triggered (REST API and this form): unknown keys,
 bad timestamps, a window whose end is not after its start, input paths outside the allowed
 folders and oversized values are refused with a 400 and a readable message.
@@ -33,6 +37,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Unpack
 
 from airflow.sdk import Asset, CronDataIntervalTimetable, Param, dag, task
+from coord_airflow.notifiers import GateFailedWebhook, NewCampaignsWebhook, RunFailedWebhook
 
 from coord_core.pipeline.params import airflow_param_specs
 
@@ -56,6 +61,13 @@ def _mark_run_failed(context: Context) -> None:
     from coord_airflow import pipeline_tasks
 
     pipeline_tasks.mark_run_failed(context)
+
+
+# Signed webhooks through the `coord_webhook` connection (off without it): a failed run, a failed
+# data-quality gate, and new campaigns at or above `alert_confidence` once Redis tracking flags them.
+RUN_FAILED_WEBHOOK = RunFailedWebhook()
+GATE_FAILED_WEBHOOK = GateFailedWebhook()
+NEW_CAMPAIGNS_WEBHOOK = NewCampaignsWebhook()
 
 
 # Every task has a time bound, so a frozen dependency fails the try and the retry recovers. Sized
@@ -87,6 +99,7 @@ PARAMS = {
     default_args=DEFAULT_ARGS,
     params=PARAMS,
     tags=["dshield", "coordination"],
+    on_failure_callback=RUN_FAILED_WEBHOOK,
     description="Hourly coordination analysis of DShield honeypot data: extract, data-quality gate, "
     "campaigns with evidence, publish to PostgreSQL, Redis, MISP and Elasticsearch",
     doc_md=__doc__,
@@ -110,11 +123,11 @@ def dshield_coordination() -> None:
 
         return pipeline_tasks.extract(context)
 
-    @task
+    @task(on_failure_callback=[_mark_run_failed, GATE_FAILED_WEBHOOK])
     def validate(**context: Unpack[Context]) -> dict[str, Any]:
         """Data-quality gate (Great Expectations): quarantine failing rows, store results and the
-        report (run tab **Data quality**); a critical failure stops the run, an empty interval is
-        reported as "no data"."""
+        report (run tab **Data quality**); a critical failure stops the run (and sends the
+        `dq_gate_failed` webhook), an empty interval is reported as "no data"."""
 
         from coord_airflow import pipeline_tasks
 
@@ -138,10 +151,11 @@ def dshield_coordination() -> None:
 
         return pipeline_tasks.load(context)
 
-    @task(outlets=[CAMPAIGN_CACHE])
+    @task(outlets=[CAMPAIGN_CACHE], on_success_callback=NEW_CAMPAIGNS_WEBHOOK)
     def publish_redis(**context: Unpack[Context]) -> dict[str, Any]:
         """Publish the interval's campaigns and alerts (at or above `alert_confidence`) to Redis;
-        Redis down is a warning, not a failure."""
+        Redis down is a warning, not a failure. New alerts also go out as a signed webhook
+        (`coord_webhook`)."""
 
         from coord_airflow import pipeline_tasks
 

@@ -145,6 +145,15 @@ class ResultsStore:
             )
             return cur.rowcount == 1
 
+    def run_failure_reason(self, dag_id: str, window: DataWindow, run_id: str) -> str | None:
+        """Why run ``run_id`` of the interval failed, as the failure callback recorded it (else None)."""
+        row = self.conn.execute(
+            "SELECT failure_reason FROM coord.runs "
+            "WHERE dag_id = %s AND interval_start = %s AND interval_end = %s AND run_id = %s",
+            (dag_id, *_window_args(window), run_id),
+        ).fetchone()
+        return str(row[0]) if row and row[0] is not None else None
+
     @contextmanager
     def interval_lock(self, dag_id: str, window: DataWindow, *, poll_seconds: float = 1.0) -> Iterator[None]:
         """Hold the interval for this session: a concurrent run of the same interval waits (polling,

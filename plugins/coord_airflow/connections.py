@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from coord_core.pipeline.misp import MispConnection
     from coord_core.pipeline.narrate import NarratorConfig
     from coord_core.pipeline.stores import CacheSigner
+    from coord_core.pipeline.webhooks import WebhookTarget
 
 POSTGRES_CONN_ID = "coord_postgres"
 REDIS_CONN_ID = "coord_redis"
@@ -289,3 +290,37 @@ def elasticsearch_client() -> Elasticsearch:
     hook = ElasticsearchPythonHook(hosts=[url], es_conn_args=args)
     client: Elasticsearch = hook.get_conn
     return client
+
+
+WEBHOOK_CONN_ID = "coord_webhook"
+
+
+def webhook_target(conn_id: str = WEBHOOK_CONN_ID) -> WebhookTarget:
+    """The webhook receiver of ``conn_id``: host (a URL, or a host name with the connection's port,
+    ``schema`` as the path and extra ``scheme``, default https unless the type is ``http``), the
+    signing secret in the password (or extra ``secret``), extras ``timeout`` (s), ``max_attempts``
+    and ``backoff`` (s, doubled per retry). Raises ``ValueError`` for an unusable one."""
+    from airflow.sdk import BaseHook
+
+    from coord_core.pipeline.webhooks import WebhookTarget
+
+    conn = BaseHook.get_connection(conn_id)
+    extra = _extras(conn)
+    host = (conn.host or "").rstrip("/")
+    if "://" in host:
+        url = host
+    else:
+        scheme = extra.get("scheme") or ("http" if conn.conn_type == "http" else "https")
+        port = f":{conn.port}" if conn.port else ""
+        path = f"/{conn.schema.strip('/')}" if conn.schema else ""
+        url = f"{scheme}://{host}{port}{path}"
+    try:
+        return WebhookTarget(
+            url=url,
+            secret=conn.password or str(extra.get("secret") or ""),
+            timeout_s=float(extra.get("timeout", 10)),
+            max_attempts=int(extra.get("max_attempts", 4)),
+            backoff_s=float(extra.get("backoff", 1)),
+        )
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{conn_id}: {exc}") from None

@@ -14,6 +14,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from airflow.sdk.exceptions import AirflowFailException
+
 from coord_airflow import connections, lineage
 
 if TYPE_CHECKING:
@@ -37,6 +39,15 @@ MISP_EXPORT_VARIABLE = "coord_misp_export"
 PIPELINE_ACTOR = "airflow:pipeline"
 
 
+class DataQualityGateFailed(AirflowFailException):
+    """The data-quality gate stopped the run (no retry: the same data gets the same verdict); its own
+    type so the gate's webhook fires for this and not for any other failure of the task."""
+
+    def __init__(self, window_label: str, reason: str) -> None:
+        super().__init__(f"data-quality gate failed for {window_label}: {reason}")
+        self.reason = reason
+
+
 def executed_by() -> str:
     """Which worker ran the task: the worker's configured name, else its host (seen in XCom)."""
     import socket
@@ -46,8 +57,6 @@ def executed_by() -> str:
 
 def _params(context: Context) -> PipelineParams:
     """The run's parameters; a conf that cannot succeed fails the task without retries."""
-    from airflow.sdk.exceptions import AirflowFailException
-
     from coord_core.pipeline.params import ConfRefused, check_conf
 
     try:
@@ -57,8 +66,6 @@ def _params(context: Context) -> PipelineParams:
 
 
 def _window(context: Context) -> DataWindow:
-    from airflow.sdk.exceptions import AirflowFailException
-
     try:
         return _params(context).window(context.get("data_interval_start"), context.get("data_interval_end"))
     except ValueError as exc:  # no data interval and no window in the conf: the same on every try
@@ -137,7 +144,6 @@ def _input_paths(params: PipelineParams, bases: list[Path]) -> list[str]:
     """The run's input paths (param, else the Variable, else the bundled sample), each checked
     against ``bases`` again at run time: a path outside fails the task without retries."""
     from airflow.sdk import Variable
-    from airflow.sdk.exceptions import AirflowFailException
 
     from coord_core.pipeline.sources import InputPathRefused, confine
 
@@ -237,8 +243,6 @@ class _FilesSource:
     profiles_stream = True
 
     def __init__(self, paths: list[str], allowed_bases: list[Path]) -> None:
-        from airflow.sdk.exceptions import AirflowFailException
-
         from coord_core.pipeline.sources import InputPathRefused, discover_files
 
         self.locations = paths
@@ -330,8 +334,6 @@ def _files_source(params: PipelineParams) -> _FilesSource:
 
 
 def _elasticsearch_source(context: Context, params: PipelineParams) -> _ElasticsearchSource:
-    from airflow.sdk.exceptions import AirflowFailException
-
     if not connections.connection_is_defined(connections.ELASTICSEARCH_CONN_ID):
         # Configuration, not a passing fault: retrying cannot help.
         raise AirflowFailException(
@@ -379,8 +381,6 @@ def _best_effort_redis() -> BestEffortRedis:
 
 def validate(context: Context) -> dict[str, Any]:
     """Great Expectations gate: quarantine bad rows, store results and report, stop on critical."""
-    from airflow.sdk.exceptions import AirflowFailException
-
     from coord_core.pipeline.validate import validate_interval
 
     params = _params(context)
@@ -406,7 +406,7 @@ def validate(context: Context) -> dict[str, Any]:
     )
     if not outcome.gate.passed:
         # A retry would reach the same verdict on the same data: fail without retrying.
-        raise AirflowFailException(f"data-quality gate failed for {window.label}: {outcome.gate.reason}")
+        raise DataQualityGateFailed(window.label, outcome.gate.reason)
     counts = outcome.counts
     return {
         "worker": executed_by(),
@@ -517,7 +517,6 @@ def _misp_export_settings() -> MispExportSettings:
     raw = Variable.get(MISP_EXPORT_VARIABLE, default=None)
     if not raw:
         return MispExportSettings()
-    from airflow.sdk.exceptions import AirflowFailException
 
     try:
         return MispExportSettings.model_validate(json.loads(raw) if isinstance(raw, str) else raw)

@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import psycopg
+import redis
 
 from coord_core.contracts.campaigns import Verdict
 from coord_core.evaluation.harness import score_result
 from coord_core.scenarios.catalogue import generate
 from coord_core.scenarios.cowrie_writer import write_scenario
+from coord_core.store import redis_keys
 from coord_core.store.results import ResultsStore
 from tests.dags.airflow_env import AirflowEnv
 from tests.dags.snapshot import count
+from tests.emulators.webhook_receiver import WebhookReceiver
+
+WEBHOOK_SECRET = "whsec-dag-generated-0123456789abcdef"
+ALERT_CONFIDENCE = 0.5
 
 
 def test_generated_mixed_window_is_stored_and_matches_its_truth(
-    airflow: AirflowEnv, postgres_dsn: str, tmp_path: Path
+    airflow: AirflowEnv, postgres_dsn: str, tmp_path: Path, redis_client: redis.Redis[bytes]
 ) -> None:
     scenario = generate("mixed", 11, size="tiny")
     truth = scenario.truth()
@@ -26,8 +33,27 @@ def test_generated_mixed_window_is_stored_and_matches_its_truth(
         "window_start": window.start.isoformat(),
         "window_end": window.end.isoformat(),
         "input_paths": [str(log_path)],
+        "alert_confidence": ALERT_CONFIDENCE,
     }
-    airflow.dags_test(window.end.isoformat(), conf)
+    with WebhookReceiver(WEBHOOK_SECRET) as receiver:
+        airflow.env["AIRFLOW_CONN_COORD_WEBHOOK"] = json.dumps(
+            {"conn_type": "http", "host": receiver.url, "password": WEBHOOK_SECRET}
+        )
+        try:
+            airflow.dags_test(window.end.isoformat(), conf)
+        finally:
+            with psycopg.connect(postgres_dsn) as conn:
+                tracks = ResultsStore(conn).campaign_tracks_of(window)
+            if tracks:  # the run's alert markers: a later run of this scenario alerts anew
+                redis_client.delete(*[redis_keys.alerted(t["campaign_id"]) for t in tracks])
+
+    # publish_redis's success callback sent the campaigns tracking flagged as new, signed.
+    expected = {t["campaign_id"] for t in tracks if t["confidence"] >= ALERT_CONFIDENCE}
+    assert expected
+    (alert,) = receiver.received
+    assert alert.signature_ok and alert.headers["X-Coord-Event"] == "new_campaigns"
+    assert {c["campaign_id"] for c in alert.json()["data"]["campaigns"]} == expected
+    assert count(postgres_dsn, "SELECT count(*) FROM coord.audit_log WHERE action = 'webhook_delivery'") == 1
 
     assert count(postgres_dsn, "SELECT count(*) FROM coord.sessions") == len(truth.sessions)
     assert count(postgres_dsn, "SELECT count(*) FROM coord.quarantine") == 0

@@ -74,6 +74,19 @@ def test_main_dag_shape() -> None:
         assert tasks[publish].downstream_task_ids == {"finish"}
     for task in dag.tasks:
         assert (task.retries or 0) >= 1
+
+    # Webhooks: the run's failure, the gate's failure (beside marking the run failed), new campaigns.
+    def names(callbacks: object) -> list[str]:
+        listed = callbacks if isinstance(callbacks, list) else [callbacks]
+        return [getattr(c, "__name__", f"{type(c).__module__}.{type(c).__name__}") for c in listed]
+
+    notifiers = "coord_airflow.notifiers."
+    assert names(dag.on_failure_callback) == [notifiers + "RunFailedWebhook"]
+    assert names(tasks["validate"].on_failure_callback) == [
+        "_mark_run_failed",
+        notifiers + "GateFailedWebhook",
+    ]
+    assert names(tasks["publish_redis"].on_success_callback) == [notifiers + "NewCampaignsWebhook"]
     outlets = {t.task_id: [a.uri for a in t.outlets] for t in dag.tasks if t.outlets}
     assert outlets["load"] == ["postgres://coord-results:5432/coord/coord/campaigns"]
     assert outlets["publish_redis"] == ["redis://coord-cache:6379/0/coord:campaigns:active"]

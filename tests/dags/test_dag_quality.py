@@ -16,8 +16,10 @@ from coord_core.quality.bounded import reason_category
 from tests.conftest import REAL_SAMPLE
 from tests.dags.airflow_env import DAG_ID, AirflowEnv
 from tests.dags.snapshot import count
+from tests.emulators.webhook_receiver import WebhookReceiver
 from tests.ingest.test_hostile_input import COWRIE_CORPUS, HOSTILE
 
+WEBHOOK_SECRET = "whsec-dag-quality-0123456789abcdef"
 CORPUS = Path(__file__).resolve().parents[1] / "quality" / "corpus"
 # The whole day: the corpus spreads its cases over the hours of 2025-10-24.
 WINDOW = {"window_start": "2025-10-24T00:00:00+00:00", "window_end": "2025-10-25T00:00:00+00:00"}
@@ -62,8 +64,19 @@ def test_bad_input_is_quarantined_and_the_run_completes(airflow: AirflowEnv, pos
 def test_mostly_broken_feed_stops_before_analysis(airflow: AirflowEnv, postgres_dsn: str) -> None:
     conf = {**WINDOW, "input_paths": _corpus_files(), "critical_failure_threshold": 0.0}
     args = ["dags", "test", DAG_ID, "2025-10-25T00:00:00+00:00", "-c", json.dumps(conf)]
-    done = airflow.run(*args, check=False, timeout=600)
+    with WebhookReceiver(WEBHOOK_SECRET) as receiver:
+        airflow.env["AIRFLOW_CONN_COORD_WEBHOOK"] = json.dumps(
+            {"conn_type": "http", "host": receiver.url, "password": WEBHOOK_SECRET, "extra": {"backoff": 0.1}}
+        )
+        done = airflow.run(*args, check=False, timeout=600)
     output = done.stdout + done.stderr
+    assert WEBHOOK_SECRET not in output
+    # The gate's webhook (validate's failure callback) and the run's (the DAG's), both signed.
+    events = {r.headers["X-Coord-Event"]: r.json() for r in receiver.received if r.signature_ok}
+    assert len(receiver.received) == 2 and sorted(events) == ["dq_gate_failed", "run_failed"]
+    assert events["dq_gate_failed"]["data"]["reason"].startswith("gate failed: ")
+    assert events["run_failed"]["data"]["failed_task"] == "validate"
+    assert count(postgres_dsn, "SELECT count(*) FROM coord.audit_log WHERE action = 'webhook_delivery'") == 2
     assert "data-quality gate failed" in output
     assert count(postgres_dsn, "SELECT count(*) FROM coord.dq_reports WHERE NOT gate_passed") == 1
     assert count(postgres_dsn, "SELECT count(*) FROM coord.analysis_results") == 0
@@ -72,7 +85,7 @@ def test_mostly_broken_feed_stops_before_analysis(airflow: AirflowEnv, postgres_
     with psycopg.connect(postgres_dsn) as conn:
         row = conn.execute("SELECT status, failure_reason FROM coord.runs").fetchone()
     assert row is not None and row[0] == "failed"
-    assert row[1].startswith("validate: AirflowFailException: data-quality gate failed")
+    assert row[1].startswith("validate: DataQualityGateFailed: data-quality gate failed")
 
 
 def test_the_hostile_corpus_runs_through_with_every_record_accounted_for(
