@@ -19,14 +19,14 @@ PARSE_PROBE = textwrap.dedent(
     socket.socket.connect = refuse
     socket.create_connection = refuse
     from airflow.dag_processing.dagbag import DagBag
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     bag = DagBag(dag_folder=sys.argv[1])
-    elapsed = time.perf_counter() - start
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu_start
     heavy = sorted(m for m in ("great_expectations", "pandas", "langgraph", "pymisp", "ollama",
                                "elasticsearch", "psycopg", "redis", "numpy", "scipy")
                    if m in sys.modules)
     print(json.dumps({"errors": {k: str(v) for k, v in bag.import_errors.items()},
-                      "dags": sorted(bag.dag_ids), "seconds": elapsed, "heavy": heavy,
+                      "dags": sorted(bag.dag_ids), "seconds": elapsed, "cpu_seconds": cpu, "heavy": heavy,
                       "stats": [[s.file, s.duration.total_seconds()] for s in bag.dagbag_stats]}))
     """
 )
@@ -54,8 +54,9 @@ def test_dags_import_parse_fast_and_stay_offline(tmp_path: Path) -> None:
     probe = _probe(tmp_path)
     assert probe["errors"] == {}
     assert "dshield_coordination" in probe["dags"]  # type: ignore[operator]
-    for file, seconds in probe["stats"]:  # type: ignore[attr-defined]
-        assert seconds < 2.0, f"{file} took {seconds:.2f}s to parse"
+    # CPU seconds, not wall: the bound is about the work parsing does, which a loaded machine
+    # (other test workers) stretches in wall time but not in CPU time.
+    assert probe["cpu_seconds"] < 2.0, f"parsing dags/ took {probe['cpu_seconds']:.2f} CPU seconds"  # type: ignore[operator]
     assert probe["heavy"] == [], f"DAG parsing imported heavy modules: {probe['heavy']}"
 
 
