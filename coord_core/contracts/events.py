@@ -33,12 +33,12 @@ class EventParseError(ValueError):
 
 def parse_timestamp(value: Any) -> datetime:
     """A timezone-aware UTC datetime, or :class:`ValueError` (never an overflow) for anything else."""
-    if isinstance(value, datetime):
+    if isinstance(value, str):  # the usual case first
+        ts = datetime.fromisoformat(value.strip())
+    elif isinstance(value, datetime):
         ts = value
     elif isinstance(value, (int, float)) and not isinstance(value, bool):
         ts = _from_epoch_seconds(value)
-    elif isinstance(value, str):
-        ts = datetime.fromisoformat(value.strip())
     else:
         raise ValueError(f"timestamp must be an ISO-8601 string, got {type(value).__name__}")
     if ts.tzinfo is None:
@@ -496,56 +496,60 @@ _PLAIN_FIELDS: dict[type[CowrieEvent], tuple[tuple[str, Callable[[Any], Any], An
         ("size", _integer(0, 2**63 - 1, optional=True), None),
         ("shasum", _plain_sha256, None),
     ),
-    UnknownEvent: (),
 }
-_PLAIN_MODELS: dict[str, type[CowrieEvent]] = {
-    eventid: model for eventid, model in EVENT_MODELS.items() if model in _PLAIN_FIELDS
+_PLAIN_FIELDS_BY_ID = {
+    eventid: _PLAIN_FIELDS[model] for eventid, model in EVENT_MODELS.items() if model in _PLAIN_FIELDS
 }
-_check_eventid = _text(128, 1)
-_check_session = _text(128, 1)
-_check_sensor = _text(256)
 
 
-def _check_message(value: Any) -> None:
-    """``message``: text, or a list of texts (Cowrie's params events), of at most MAX_FIELD_CHARS."""
-    text_or_texts = type(value) is str or (type(value) is list and all(type(item) is str for item in value))
-    if not text_or_texts or len(value) > MAX_FIELD_CHARS:
-        raise _NotPlain
-
-
-def _plain_identifier(value: Any, check: Callable[[Any], Any]) -> Any:
-    if type(value) is int:
-        value = str(value)  # as CowrieEvent._text_id does
-    elif type(value) is str and "\x00" in value:
-        raise _NotPlain
-    return check(value)
+def _texts(value: Any) -> bool:
+    """A ``message`` that is a list of texts (Cowrie's params events) within the bound."""
+    return type(value) is list and len(value) <= MAX_FIELD_CHARS and all(type(item) is str for item in value)
 
 
 def _plain_record(raw: dict[str, Any], timestamp: datetime) -> EventRecord:
-    eventid = raw.get("eventid", _MISSING)
-    model = _PLAIN_MODELS.get(eventid) if type(eventid) is str else None
-    if model is None:
-        if type(eventid) is not str or eventid in EVENT_MODELS:
-            raise _NotPlain  # a kind checked only by its model (SIEM web/firewall), or no eventid
-        model = UnknownEvent
-    if "\x00" in eventid:
+    eventid = raw.get("eventid")
+    if type(eventid) is not str:
         raise _NotPlain
-    _check_eventid(eventid)
-    session = _plain_identifier(raw.get("session", _MISSING), _check_session)
-    sensor = _plain_identifier(raw.get("sensor", ""), _check_sensor)
-    src_ip = _plain_ip(raw.get("src_ip", _MISSING))
-    if "message" in raw:
-        _check_message(raw["message"])
+    fields = _PLAIN_FIELDS_BY_ID.get(eventid)
+    if fields is None:
+        if eventid in EVENT_MODELS:
+            raise _NotPlain  # a kind only its model checks (SIEM web requests, firewall hits)
+        fields = ()  # an unknown event id: the common fields only
+    session = raw.get("session")
+    if type(session) is int:
+        session = str(session)  # numeric ids are kept as text, as CowrieEvent._text_id does
+    sensor = raw.get("sensor", "")
+    if type(sensor) is int:
+        sensor = str(sensor)
+    src_ip = raw.get("src_ip")
+    message = raw.get("message", "")
+    if not (
+        0 < len(eventid) <= 128
+        and "\x00" not in eventid
+        and type(session) is str
+        and 0 < len(session) <= 128
+        and "\x00" not in session
+        and type(sensor) is str
+        and len(sensor) <= 256
+        and "\x00" not in sensor
+        and type(src_ip) is str
+        and ((type(message) is str and len(message) <= MAX_FIELD_CHARS) or _texts(message))
+    ):
+        raise _NotPlain
+    try:
+        src_ip = _canonical_ip(src_ip)
+    except ValueError:
+        raise _NotPlain from None
     values: dict[str, Any] = {}
-    for name, check, default in _PLAIN_FIELDS[model]:
+    for name, check, default in fields:
         value = raw.get(name, _MISSING)
         if value is _MISSING:
             if default is _REQUIRED:
                 raise _NotPlain
-            value = [] if default is _MISSING else default
+            values[name] = [] if default is _MISSING else default
         else:
-            value = check(value)
-        values[name] = value
+            values[name] = check(value)
     return EventRecord(eventid, timestamp, session, sensor, src_ip, values, raw)
 
 

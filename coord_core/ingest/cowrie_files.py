@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import Generic, NamedTuple, TypeVar
 
 from coord_core.contracts.events import (
     CowrieEvent,
@@ -86,8 +85,7 @@ def _record_of(obj: object, ts: datetime | None, plain: bool) -> EventRecord:
     return parse_event_record(obj, ts, plain=plain)
 
 
-@dataclass(frozen=True, slots=True)
-class _Line(Generic[E]):
+class _Line(NamedTuple, Generic[E]):
     ref: str
     text: str
     ts: datetime | None
@@ -112,9 +110,10 @@ def _line_of(ref: str, text: str, decode_error: str | None, parse: EventParser[E
 
 def _lines(path: Path, max_line_bytes: int, parse: EventParser[E]) -> Iterator[_Line[E]]:
     """Every non-blank line of ``path`` as an event or an error; nothing in one line can escape."""
+    prefix = f"{path}:"
     try:
         for line in physical_lines(path, max_line_bytes):
-            ref = f"{path}:{line.number}"
+            ref = prefix + str(line.number)
             if line.full_length is not None:
                 text, _ = decode(line.data)
                 reason = oversized_reason(line.full_length, max_line_bytes)
@@ -187,17 +186,30 @@ def _read_file(
         return _record(line, accepted or after, reason), False
 
     for line in _lines(path, max_line_bytes, parse):
-        if line.ts is None:
+        ts = line.ts
+        if ts is None:
             waiting.append(line)
             continue
         if candidate is not None:
-            decided, plausible = decide(candidate, line.ts)
-            if plausible:
-                accepted = candidate.ts
-            yield decided
-        for pending in waiting:
-            yield _record(pending, accepted or line.ts)
-        waiting = []
+            seen = candidate.ts
+            assert seen is not None
+            if accepted is None or abs(seen - accepted) <= max_skew or abs(seen - ts) <= max_skew:
+                accepted = seen  # plausible (the common case, decided inline)
+                yield ReadRecord(
+                    candidate.ref,
+                    candidate.text,
+                    seen,
+                    candidate.event,
+                    candidate.error,
+                    candidate.full_sha256,
+                    candidate.full_length,
+                )
+            else:
+                yield decide(candidate, ts)[0]
+        if waiting:
+            for pending in waiting:
+                yield _record(pending, accepted or ts)
+            waiting = []
         candidate = line
     if candidate is not None:
         decided, plausible = decide(candidate, None)

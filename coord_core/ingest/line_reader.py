@@ -8,8 +8,8 @@ import json
 import re
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import orjson
 
@@ -23,8 +23,7 @@ _OVERSIZED_HEAD_BYTES = 4096
 _UTF8_BOM = b"\xef\xbb\xbf"
 
 
-@dataclass(frozen=True, slots=True)
-class PhysicalLine:
+class PhysicalLine(NamedTuple):
     """One line as read: all of it, or for a line over the cap its start plus its digest."""
 
     number: int

@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from operator import attrgetter
+from typing import Any
 
 from coord_core.contracts.events import (
     CowrieEvent,
@@ -22,10 +23,7 @@ from coord_core.contracts.events import (
 )
 from coord_core.contracts.sessions import (
     AttackSession,
-    Download,
-    LoginAttempt,
     TcpipRequest,
-    Upload,
 )
 
 _KIND_BY_EVENT = {"dshield.web.request": "web", "dshield.firewall": "firewall"}
@@ -58,24 +56,41 @@ def as_record(event: CowrieEvent | EventRecord) -> EventRecord:
     return event if isinstance(event, EventRecord) else event_record(event)
 
 
-def unique_events(events: Iterable[EventRecord]) -> list[EventRecord]:
-    """The events with identical copies removed (the first copy kept, input order otherwise kept).
+def _without_copies(ordered: list[EventRecord]) -> list[EventRecord]:
+    """``ordered`` (stably sorted by time) with identical copies removed, the first copy kept.
 
-    Copies share their event id and timestamp, so only events that collide on those two are
-    digested (from their models): distinct events cost a dictionary lookup.
+    Copies share their event id and timestamp, so only a run of one timestamp is looked into:
+    distinct times cost one comparison. Dropping copies after a stable sort keeps the same
+    events in the same order as dropping them before it.
     """
-    first: dict[tuple[str, datetime], EventRecord] = {}
-    digests: dict[tuple[str, datetime], set[bytes]] = {}
     kept: list[EventRecord] = []
-    for event in events:
-        key = (event.eventid, event.timestamp)
-        earlier = first.get(key)
-        if earlier is None:
-            first[key] = event
+    i, n = 0, len(ordered)
+    while i < n:
+        j = i + 1
+        while j < n and ordered[j].timestamp == ordered[i].timestamp:
+            j += 1
+        if j - i == 1:
+            kept.append(ordered[i])
         else:
-            seen = digests.get(key)
+            kept.extend(_unique_in_run(ordered[i:j]))
+        i = j
+    return kept
+
+
+def _unique_in_run(run: list[EventRecord]) -> list[EventRecord]:
+    """Events of one timestamp without identical copies: only events that share an event id are
+    digested (from their models)."""
+    first: dict[str, EventRecord] = {}
+    digests: dict[str, set[bytes]] = {}
+    kept: list[EventRecord] = []
+    for event in run:
+        earlier = first.get(event.eventid)
+        if earlier is None:
+            first[event.eventid] = event
+        else:
+            seen = digests.get(event.eventid)
             if seen is None:
-                seen = digests[key] = {event_digest(event_model(earlier))}
+                seen = digests[event.eventid] = {event_digest(event_model(earlier))}
             digest = event_digest(event_model(event))
             if digest in seen:
                 continue
@@ -119,7 +134,7 @@ def session_from_events(events: Sequence[CowrieEvent | EventRecord]) -> AttackSe
     the same session from the same distinct events. Event models and plain records give the
     same session.
     """
-    ordered = sorted(unique_events(as_record(event) for event in events), key=_by_time)
+    ordered = _without_copies(sorted((as_record(event) for event in events), key=_by_time))
     first = ordered[0]
     start, end = first.timestamp, ordered[-1].timestamp
     fields: dict[str, object] = {
@@ -131,11 +146,12 @@ def session_from_events(events: Sequence[CowrieEvent | EventRecord]) -> AttackSe
         "event_count": len(ordered),
         "kind": _KIND_BY_EVENT.get(first.eventid, "cowrie"),
     }
-    logins: list[LoginAttempt] = []
+    # The parts are validated into their models with the session, in one call.
+    logins: list[dict[str, Any]] = []
     commands: list[str] = []
-    downloads: list[Download] = []
-    uploads: list[Upload] = []
-    tcpip: list[TcpipRequest] = []
+    downloads: list[dict[str, Any]] = []
+    uploads: list[dict[str, Any]] = []
+    tcpip: list[dict[str, Any] | TcpipRequest] = []
     unknown: list[str] = []
     counts: dict[str, int] = {}
     for event in ordered:
@@ -147,12 +163,12 @@ def session_from_events(events: Sequence[CowrieEvent | EventRecord]) -> AttackSe
             unknown.append(eventid)
         elif role == _LOGIN:
             logins.append(
-                LoginAttempt(
-                    username=values["username"],
-                    password=values["password"],
-                    success=eventid == "cowrie.login.success",
-                    key_fingerprint=values["fingerprint"],
-                )
+                {
+                    "username": values["username"],
+                    "password": values["password"],
+                    "success": eventid == "cowrie.login.success",
+                    "key_fingerprint": values["fingerprint"],
+                }
             )
         elif role == _COMMAND:
             commands.append(values["input"])
@@ -182,15 +198,15 @@ def session_from_events(events: Sequence[CowrieEvent | EventRecord]) -> AttackSe
                 kex_algs=list(values["kexAlgs"]),
             )
         elif role == _DOWNLOAD:
-            downloads.append(Download(url=values["url"], shasum=values["shasum"]))
+            downloads.append({"url": values["url"], "shasum": values["shasum"]})
         elif role == _DOWNLOAD_FAILED:
-            downloads.append(Download(url=values["url"], failed=True))
+            downloads.append({"url": values["url"], "failed": True})
         elif role == _UPLOAD:
-            uploads.append(Upload(filename=values["filename"], shasum=values["shasum"]))
+            uploads.append({"filename": values["filename"], "shasum": values["shasum"]})
         elif role == _PARAMS:
             fields["arch"] = values["arch"]
         elif role == _TCPIP:
-            tcpip.append(TcpipRequest(dst_ip=values["dst_ip"], dst_port=values["dst_port"]))
+            tcpip.append({"dst_ip": values["dst_ip"], "dst_port": values["dst_port"]})
         elif role == _TCPIP_DATA:
             tcpip.append(tunnel_data(values["dst_ip"], values["dst_port"], values["data"]))
         elif role == _LOG_CLOSED:
