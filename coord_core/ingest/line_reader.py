@@ -9,7 +9,7 @@ import re
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import NamedTuple
+from typing import IO, NamedTuple
 
 import orjson
 
@@ -21,6 +21,7 @@ DEFAULT_MAX_LINE_BYTES = 2 << 20
 MAX_NESTING = 64
 _OVERSIZED_HEAD_BYTES = 4096
 _UTF8_BOM = b"\xef\xbb\xbf"
+_READ_BUFFER = 1 << 20
 
 
 class PhysicalLine(NamedTuple):
@@ -49,11 +50,16 @@ def oversized_reason(length: int, max_line_bytes: int) -> str:
     return f"line is {length:,} bytes, over the {max_line_bytes:,}-byte limit; not parsed"
 
 
+def _open_buffered(path: Path, mode: str) -> IO[bytes]:
+    """A plain file with a large buffer: fewer, bigger reads for a file read line by line twice."""
+    return path.open(mode, buffering=_READ_BUFFER)
+
+
 def physical_lines(path: Path, max_line_bytes: int) -> Iterator[PhysicalLine]:
     """The file's lines, never holding more than ``max_line_bytes`` of one line in memory."""
     number = 0
     try:
-        opener = gzip.open if path.suffix == ".gz" else open
+        opener = gzip.open if path.suffix == ".gz" else _open_buffered
         with opener(path, "rb") as handle:
             while chunk := handle.readline(max_line_bytes + 1):
                 number += 1

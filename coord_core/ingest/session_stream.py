@@ -154,5 +154,7 @@ def stream_sessions(
         if on_record is not None:
             on_record(record)
         if record.event is not None:
-            yield from closer.add(record.event)
+            done = closer.add(record.event)
+            if done:
+                yield from done
     yield from closer.rest()
