@@ -11,17 +11,18 @@ from __future__ import annotations
 import json
 import math
 import random
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from coord_core.contracts.events import KNOWN_EVENT_IDS, EventRecord, event_record
+from coord_core.contracts.events import KNOWN_EVENT_IDS, CowrieEvent, EventRecord, event_record, parse_event
 from coord_core.ingest.cowrie_files import read_file, read_file_records
 from coord_core.ingest.line_reader import parse_json_line, parse_json_line_checked
 from coord_core.ingest.session_stream import count_lines, cowrie_line_keys, stream_sessions
-from coord_core.ingest.sessionize import EVENT_ROLES, sessionize
+from coord_core.ingest.sessionize import EVENT_ROLES, event_digest, session_from_events, sessionize
 from tests.conftest import REAL_SAMPLE
 from tests.ingest.test_fuzz_readers import BUDGET, REAL_LINES, _lines, _write, events, mutated
 
@@ -148,3 +149,47 @@ def test_orjson_reading_is_json_reading() -> None:
             isinstance(v, float) and not math.isfinite(v) for v in expected.values()
         ):
             assert not parse_json_line_checked(text)[1]  # json's reading, not orjson's
+
+
+def _copies_dropped_first(events: list[CowrieEvent]) -> list[CowrieEvent]:
+    """The earlier rule, as a reference: drop identical copies in input order, before sorting."""
+    first: dict[tuple[str, datetime], CowrieEvent] = {}
+    digests: dict[tuple[str, datetime], set[bytes]] = {}
+    kept: list[CowrieEvent] = []
+    for event in events:
+        key = (event.eventid, event.timestamp)
+        earlier = first.setdefault(key, event)
+        if earlier is not event:
+            seen = digests.setdefault(key, {event_digest(earlier)})
+            digest = event_digest(event)
+            if digest in seen:
+                continue
+            seen.add(digest)
+        kept.append(event)
+    return kept
+
+
+def test_copies_dropped_after_the_sort_leave_what_dropping_them_first_left() -> None:
+    rng = random.Random(17)
+    for n in range(200):
+        raws: list[dict[str, Any]] = []
+        for _ in range(rng.randint(1, 12)):
+            raw = {
+                "eventid": rng.choice(
+                    ["cowrie.command.input", "cowrie.command.failed", "cowrie.login.failed", "x.y"]
+                ),
+                "timestamp": f"2025-10-24T04:00:0{rng.randint(0, 3)}Z",
+                "session": f"s{n}",
+                "src_ip": "10.0.0.1",
+                "input": rng.choice(["ls", "id"]),
+                "password": rng.choice(["a", "b"]),
+                **({"extra": rng.choice([1, "z", [1]])} if rng.random() < 0.3 else {}),
+            }
+            raws.append(raw)
+            if rng.random() < 0.4:
+                raws.append(dict(reversed(list(raw.items()))))  # the same event, keys reordered
+        rng.shuffle(raws)
+        events = [parse_event(raw) for raw in raws]
+        expected = session_from_events(_copies_dropped_first(events))
+        assert session_from_events(events).model_dump_json() == expected.model_dump_json()
+        assert expected.event_count == len(_copies_dropped_first(events))
