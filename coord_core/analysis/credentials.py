@@ -16,7 +16,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from scipy import stats
 from scipy.sparse.csgraph import connected_components
 
 from coord_core.analysis import features as fk
@@ -24,6 +23,7 @@ from coord_core.analysis.common_values import common_stems
 from coord_core.analysis.distinct import distinct_sorted
 from coord_core.analysis.frame import SessionFrame
 from coord_core.analysis.parameters import AnalysisParameters
+from coord_core.analysis.tails import binom_logsf, poisson_logsf
 
 # Statistical detectors stay below the artefact weights: exact artefacts are applied first.
 MAX_WEIGHT = 25.0
@@ -68,7 +68,7 @@ def overlap_weights(model: CredentialModel, a: np.ndarray, b: np.ndarray) -> tup
     lam = np.maximum(model.tried[b] * model.popularity[a], model.tried[a] * model.popularity[b])
     lam = np.maximum(lam, 1e-12)
     with np.errstate(divide="ignore"):
-        logp = stats.poisson.logsf(shared - 1, lam)
+        logp = poisson_logsf(shared - 1, lam)
     beyond_chance = -logp > 3.0
     holders = np.diff(model.matrix.tocsc().indptr).astype(np.float64)
     n_sources = max(model.matrix.shape[0], 1)
@@ -225,14 +225,14 @@ class _DictionaryTest:
         others_rare = int(self.eligible.sum()) - k
         rare_rate = (others_rare + 0.5) / (others_low + 1.0)
         expected = round(rare_rate * len(stratum), 4)
-        log_p_size = float(stats.binom.logsf(k - 1, len(stratum), min(rare_rate, 1.0)))
+        log_p_size = float(binom_logsf(k - 1, len(stratum), min(rare_rate, 1.0)))
         inside = np.zeros(self.frame.n_sources, dtype=bool)
         inside[members] = True
         m2 = int((self.low & inside).sum())
         r = int((self.repeats & self.low & inside).sum())
         outside = self.low & ~inside
         rate = (float((self.repeats & outside).sum()) + 0.5) / (float(outside.sum()) + 1.0)
-        log_p_walk = float(stats.binom.logsf(r - 1, m2, rate)) if m2 else 0.0
+        log_p_walk = float(binom_logsf(r - 1, m2, rate)) if m2 else 0.0
         log_p = log_p_size + log_p_walk + float(np.log(max(self.strata, 1)))
         return DictionaryGroup(
             sources=members,
@@ -309,9 +309,7 @@ def shared_rare_credentials(
         tight_rows = rows[tight[rows]]
         if len(tight_rows) < 3 or 10 * len(tight_rows) < 7 * len(rows):
             continue
-        log_p = float(stats.binom.logsf(len(tight_rows) - 1, n_tight, min(q, 1.0))) + float(
-            np.log(max(tested, 1))
-        )
+        log_p = float(binom_logsf(len(tight_rows) - 1, n_tight, min(q, 1.0))) + float(np.log(max(tested, 1)))
         out.append(
             SharedCredential(
                 feature=int(model.columns[rare_cols[c]]),
@@ -382,7 +380,7 @@ def guess_bursts(frame: SessionFrame, model: CredentialModel, params: AnalysisPa
                 continue
             span = float(times[run[-1]] - times[run[0]]) + cut
             expected = n * span / span_total
-            log_p = float(stats.poisson.logsf(k - 1, expected)) + float(np.log(max(span_total / span, 1.0)))
+            log_p = float(poisson_logsf(k - 1, expected)) + float(np.log(max(span_total / span, 1.0)))
             out.append(
                 GuessBurst(
                     sources=np.sort(members[run]),

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from coord_core.analysis import features as fk
 from coord_core.analysis.credentials import (
@@ -30,6 +29,7 @@ from coord_core.analysis.frame import SessionFrame
 from coord_core.analysis.minhash import estimated_jaccard, lsh_candidates, signatures
 from coord_core.analysis.normalise import shingles
 from coord_core.analysis.parameters import AnalysisParameters
+from coord_core.analysis.tails import binom_logsf
 
 TEMPLATE_CAP = 26.0
 BEHAVIOUR_NEEDED_FOR_INFRA = 2.0  # infrastructure counts only next to specific behavioural likeness
@@ -189,7 +189,7 @@ def template_proposals(
     group_p = np.ones(len(tids))
     if tested.any():
         rate = np.minimum(np.exp(-info[tested]), 1.0)
-        log_p = stats.binom.logsf(held[tested] - 1, command_sources, rate) + math.log(max(len(tids), 1))
+        log_p = binom_logsf(held[tested] - 1, command_sources, rate) + math.log(max(len(tids), 1))
         group_weight[tested] = np.minimum(-log_p, TEMPLATE_CAP)
         group_p[tested] = np.exp(np.clip(log_p, -690.0, 0.0))
     strong = info >= threshold
@@ -478,7 +478,7 @@ def prefix_toolkit_proposals(frame: SessionFrame, rarity: np.ndarray, threshold:
     cells, k = cells[tested], k[tested]
     net_of, tool_of = cells // len(cols), cells % len(cols)
     share = frame.feature_sources[cols[tool_of]] / max(frame.n_sources, 1)
-    log_p = stats.binom.logsf(k - 1, net_size[net_of], share) + math.log(len(cells))
+    log_p = binom_logsf(k - 1, net_size[net_of], share) + math.log(len(cells))
     weight = np.minimum(-log_p, PREFIX_TOOLKIT_CAP)
     out: list[Proposal] = []
     order = np.argsort(cell, kind="stable")

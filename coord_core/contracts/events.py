@@ -8,10 +8,13 @@ with a reason a data engineer can act on.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
+import math
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -30,12 +33,12 @@ class EventParseError(ValueError):
 
 def parse_timestamp(value: Any) -> datetime:
     """A timezone-aware UTC datetime, or :class:`ValueError` (never an overflow) for anything else."""
-    if isinstance(value, datetime):
+    if isinstance(value, str):  # the usual case first
+        ts = datetime.fromisoformat(value.strip())
+    elif isinstance(value, datetime):
         ts = value
     elif isinstance(value, (int, float)) and not isinstance(value, bool):
         ts = _from_epoch_seconds(value)
-    elif isinstance(value, str):
-        ts = datetime.fromisoformat(value.strip())
     else:
         raise ValueError(f"timestamp must be an ISO-8601 string, got {type(value).__name__}")
     if ts.tzinfo is None:
@@ -56,6 +59,12 @@ def _from_epoch_seconds(value: float) -> datetime:
 def _check_ip(value: Any) -> str:
     if not isinstance(value, str):
         raise ValueError(f"IP address must be a string, got {type(value).__name__}")
+    return _canonical_ip(value)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _canonical_ip(value: str) -> str:
+    """The address in its canonical text (cached: a session repeats its source in every event)."""
     address = ipaddress.ip_address(value.strip())
     if isinstance(address, ipaddress.IPv6Address) and address.scope_id is not None:
         raise ValueError("IP address must not carry a zone index (%...)")
@@ -318,3 +327,245 @@ def parse_event(raw: Any) -> CowrieEvent:
         return model.model_validate(raw)
     except ValidationError as exc:
         raise EventParseError(f"{eventid}: {_describe(exc)}", raw) from exc
+
+
+class EventRecord(NamedTuple):
+    """One valid event as a plain record: what sessionizing reads, without a model object per event.
+
+    ``values`` holds the event kind's own fields (those its model adds to :class:`CowrieEvent`),
+    validated and with defaults filled, exactly as the model would hold them. ``source`` is the
+    decoded object the record was made from, or the model itself: :func:`event_model` rebuilds
+    the model from it when one is needed (the digest of identical copies).
+    """
+
+    eventid: str
+    timestamp: datetime
+    session: str
+    sensor: str
+    src_ip: str
+    values: dict[str, Any]
+    source: dict[str, Any] | CowrieEvent
+
+
+_BASE_FIELDS = frozenset(CowrieEvent.model_fields)
+_ALL_MODELS: tuple[type[CowrieEvent], ...] = (*_MODELS, UnknownEvent)
+_OWN_FIELDS: dict[type[CowrieEvent], tuple[str, ...]] = {
+    model: tuple(name for name in model.model_fields if name not in _BASE_FIELDS) for model in _ALL_MODELS
+}
+
+
+def event_record(event: CowrieEvent) -> EventRecord:
+    """The plain record of a validated event model."""
+    values = {name: getattr(event, name) for name in _OWN_FIELDS[type(event)]}
+    return EventRecord(
+        event.eventid, event.timestamp, event.session, event.sensor, event.src_ip, values, event
+    )
+
+
+def event_model(record: EventRecord) -> CowrieEvent:
+    """The event model of a record (the one it was made from, or validated again from its source)."""
+    source = record.source
+    return source if isinstance(source, CowrieEvent) else parse_event(source)
+
+
+class _NotPlain(Exception):
+    """A value the fast check does not take as is: the event model decides (and words any error)."""
+
+
+def _text(max_length: int, min_length: int = 0) -> Callable[[Any], Any]:
+    def check(value: Any) -> Any:
+        if type(value) is str and min_length <= len(value) <= max_length:
+            return value
+        raise _NotPlain
+
+    return check
+
+
+def _optional_text(max_length: int) -> Callable[[Any], Any]:
+    def check(value: Any) -> Any:
+        if value is None or (type(value) is str and len(value) <= max_length):
+            return value
+        raise _NotPlain
+
+    return check
+
+
+def _integer(low: int, high: int, optional: bool = False) -> Callable[[Any], Any]:
+    def check(value: Any) -> Any:
+        if (type(value) is int and low <= value <= high) or (optional and value is None):
+            return value
+        raise _NotPlain
+
+    return check
+
+
+def _text_list(value: Any) -> Any:
+    if type(value) is list and all(type(item) is str for item in value):
+        return list(value)
+    raise _NotPlain
+
+
+def _credential(max_length: int, optional: bool) -> Callable[[Any], Any]:
+    def check(value: Any) -> Any:
+        if type(value) is int or type(value) is float:
+            value = str(value)  # as LoginAttempt._credential_text does
+        if (type(value) is str and len(value) <= max_length) or (optional and value is None):
+            return value
+        raise _NotPlain
+
+    return check
+
+
+def _plain_sha256(value: Any) -> Any:
+    try:
+        return _check_sha256(value)
+    except ValueError:
+        raise _NotPlain from None
+
+
+def _plain_ip(value: Any) -> Any:
+    try:
+        return _check_ip(value)
+    except ValueError:
+        raise _NotPlain from None
+
+
+_DECIMAL = re.compile(r"[0-9]{1,15}(?:\.[0-9]{1,15})?")
+
+
+def _duration(value: Any) -> Any:
+    """``duration`` as SessionClosed keeps it: a float >= 0 (Cowrie writes "1.6" on SSH)."""
+    if value is None:
+        return None
+    if type(value) is float and value >= 0 and math.isfinite(value):
+        return value
+    if type(value) is int and 0 <= value < 2**53:
+        return float(value)
+    if type(value) is str and _DECIMAL.fullmatch(value):
+        return float(value)
+    raise _NotPlain
+
+
+_MISSING: Any = object()
+_REQUIRED: Any = object()
+# Per event kind, its own fields: (name, check, default or _REQUIRED). The checks take only values
+# the model would take unchanged or convert exactly so; anything else goes to the model.
+_PLAIN_FIELDS: dict[type[CowrieEvent], tuple[tuple[str, Callable[[Any], Any], Any], ...]] = {
+    SessionConnect: (
+        ("src_port", _integer(0, 65535), _REQUIRED),
+        ("dst_ip", _plain_ip, _REQUIRED),
+        ("dst_port", _integer(0, 65535), _REQUIRED),
+        ("protocol", _text(32), "ssh"),
+    ),
+    ClientVersion: (("version", _text(MAX_FIELD_CHARS), ""),),
+    ClientKex: (
+        ("hassh", _text(128), ""),
+        ("hasshAlgorithms", _text(MAX_FIELD_CHARS), ""),
+        *((name, _text_list, _MISSING) for name in ("kexAlgs", "keyAlgs", "encCS", "macCS", "compCS")),
+        ("langCS", _text_list, _MISSING),
+    ),
+    LoginAttempt: (
+        ("username", _credential(MAX_FIELD_CHARS, optional=False), ""),
+        ("password", _credential(MAX_FIELD_CHARS, optional=True), None),
+        ("fingerprint", _optional_text(256), None),
+        ("key", _optional_text(MAX_FIELD_CHARS), None),
+        ("type", _optional_text(64), None),
+    ),
+    CommandInput: (("input", _text(MAX_FIELD_CHARS), ""),),
+    FileDownload: (
+        ("url", _text(MAX_FIELD_CHARS), ""),
+        ("outfile", _optional_text(4096), None),
+        ("shasum", _plain_sha256, None),
+        ("destfile", _optional_text(4096), None),
+    ),
+    FileDownloadFailed: (
+        ("url", _text(MAX_FIELD_CHARS), ""),
+        ("error", _optional_text(MAX_FIELD_CHARS), None),
+    ),
+    FileUpload: (("filename", _text(4096), ""), ("shasum", _plain_sha256, None)),
+    SessionParams: (("arch", _text(128), ""),),
+    DirectTcpipRequest: (("dst_ip", _text(512), ""), ("dst_port", _integer(0, 65535), 0)),
+    DirectTcpipData: (
+        ("dst_ip", _text(512), ""),
+        ("dst_port", _integer(0, 65535), 0),
+        ("data", _text(MAX_FIELD_CHARS), ""),
+    ),
+    SessionClosed: (("duration", _duration, None),),
+    LogClosed: (
+        ("ttylog", _optional_text(4096), None),
+        ("size", _integer(0, 2**63 - 1, optional=True), None),
+        ("shasum", _plain_sha256, None),
+    ),
+}
+_PLAIN_FIELDS_BY_ID = {
+    eventid: _PLAIN_FIELDS[model] for eventid, model in EVENT_MODELS.items() if model in _PLAIN_FIELDS
+}
+
+
+def _texts(value: Any) -> bool:
+    """A ``message`` that is a list of texts (Cowrie's params events) within the bound."""
+    return type(value) is list and len(value) <= MAX_FIELD_CHARS and all(type(item) is str for item in value)
+
+
+def _plain_record(raw: dict[str, Any], timestamp: datetime) -> EventRecord:
+    eventid = raw.get("eventid")
+    if type(eventid) is not str:
+        raise _NotPlain
+    fields = _PLAIN_FIELDS_BY_ID.get(eventid)
+    if fields is None:
+        if eventid in EVENT_MODELS:
+            raise _NotPlain  # a kind only its model checks (SIEM web requests, firewall hits)
+        fields = ()  # an unknown event id: the common fields only
+    session = raw.get("session")
+    if type(session) is int:
+        session = str(session)  # numeric ids are kept as text, as CowrieEvent._text_id does
+    sensor = raw.get("sensor", "")
+    if type(sensor) is int:
+        sensor = str(sensor)
+    src_ip = raw.get("src_ip")
+    message = raw.get("message", "")
+    if not (
+        0 < len(eventid) <= 128
+        and "\x00" not in eventid
+        and type(session) is str
+        and 0 < len(session) <= 128
+        and "\x00" not in session
+        and type(sensor) is str
+        and len(sensor) <= 256
+        and "\x00" not in sensor
+        and type(src_ip) is str
+        and ((type(message) is str and len(message) <= MAX_FIELD_CHARS) or _texts(message))
+    ):
+        raise _NotPlain
+    try:
+        src_ip = _canonical_ip(src_ip)
+    except ValueError:
+        raise _NotPlain from None
+    values: dict[str, Any] = {}
+    for name, check, default in fields:
+        value = raw.get(name, _MISSING)
+        if value is _MISSING:
+            if default is _REQUIRED:
+                raise _NotPlain
+            values[name] = [] if default is _MISSING else default
+        else:
+            values[name] = check(value)
+    return EventRecord(eventid, timestamp, session, sensor, src_ip, values, raw)
+
+
+def parse_event_record(raw: Any, timestamp: datetime | None = None, *, plain: bool = True) -> EventRecord:
+    """Turn one decoded JSON object into its :class:`EventRecord`, or raise :class:`EventParseError`.
+
+    It holds what :func:`parse_event` would, and rejects what it would, with the same reason:
+    values the model would take as they are (or convert exactly: numeric ids and credentials to
+    text, a decimal duration to float) are checked here, all else is left to the model.
+    ``timestamp`` is the object's ``timestamp`` already parsed with :func:`parse_timestamp`;
+    ``plain`` says that every string in ``raw`` is valid Unicode (orjson decoded it), which the
+    model checks and this fast check does not.
+    """
+    if plain and timestamp is not None and type(raw) is dict:
+        try:
+            return _plain_record(raw, timestamp)
+        except _NotPlain:
+            pass
+    return event_record(parse_event(raw))

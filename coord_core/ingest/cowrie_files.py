@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Generic, NamedTuple, TypeVar
 
-from coord_core.contracts.events import CowrieEvent, EventParseError, parse_event, parse_timestamp
+from coord_core.contracts.events import (
+    CowrieEvent,
+    EventParseError,
+    EventRecord,
+    parse_event,
+    parse_event_record,
+    parse_timestamp,
+)
 from coord_core.ingest.input_paths import InputPathRefused, is_under, shown
 from coord_core.ingest.line_reader import (
     DEFAULT_MAX_LINE_BYTES,
     UnreadableRestError,
     decode,
     oversized_reason,
-    parse_json_line,
+    parse_json_line_checked,
     physical_lines,
 )
 from coord_core.ingest.records import ReadRecord, bounded_reason, failure_reason
@@ -65,34 +72,48 @@ def _timestamp_of(obj: object) -> datetime | None:
     return None
 
 
-@dataclass(frozen=True, slots=True)
-class _Line:
+E = TypeVar("E", CowrieEvent, EventRecord)
+# Turns a decoded line into its event: (object, its parsed timestamp, whether orjson decoded it).
+EventParser = Callable[[object, datetime | None, bool], E]
+
+
+def _model_of(obj: object, ts: datetime | None, plain: bool) -> CowrieEvent:
+    return parse_event(obj)
+
+
+def _record_of(obj: object, ts: datetime | None, plain: bool) -> EventRecord:
+    return parse_event_record(obj, ts, plain=plain)
+
+
+class _Line(NamedTuple, Generic[E]):
     ref: str
     text: str
     ts: datetime | None
-    event: CowrieEvent | None
+    event: E | None
     error: str | None
     full_sha256: str | None = None
     full_length: int | None = None
 
 
-def _line_of(ref: str, text: str, decode_error: str | None) -> _Line:
-    obj, json_error = parse_json_line(text)
+def _line_of(ref: str, text: str, decode_error: str | None, parse: EventParser[E]) -> _Line[E]:
+    obj, plain, json_error = parse_json_line_checked(text)
     error = decode_error or json_error
+    ts = _timestamp_of(obj)
     event = None
     if error is None:
         try:
-            event = parse_event(obj)
+            event = parse(obj, ts, plain)
         except EventParseError as exc:
             error = bounded_reason(exc.reason)
-    return _Line(ref, text, _timestamp_of(obj), event, error)
+    return _Line(ref, text, ts, event, error)
 
 
-def _lines(path: Path, max_line_bytes: int) -> Iterator[_Line]:
+def _lines(path: Path, max_line_bytes: int, parse: EventParser[E]) -> Iterator[_Line[E]]:
     """Every non-blank line of ``path`` as an event or an error; nothing in one line can escape."""
+    prefix = f"{path}:"
     try:
         for line in physical_lines(path, max_line_bytes):
-            ref = f"{path}:{line.number}"
+            ref = prefix + str(line.number)
             if line.full_length is not None:
                 text, _ = decode(line.data)
                 reason = oversized_reason(line.full_length, max_line_bytes)
@@ -102,7 +123,7 @@ def _lines(path: Path, max_line_bytes: int) -> Iterator[_Line]:
                 continue
             text, decode_error = decode(line.data.rstrip(b"\r\n"))
             try:
-                yield _line_of(ref, text, decode_error)
+                yield _line_of(ref, text, decode_error, parse)
             except Exception as exc:  # the reader's guard: any failure of one line is its quarantine
                 yield _Line(ref, text, None, None, failure_reason(exc))
     except UnreadableRestError as exc:
@@ -116,7 +137,7 @@ def _plausible(ts: datetime, before: datetime | None, after: datetime | None, ma
     return abs(ts - before) <= max_skew or abs(ts - after) <= max_skew
 
 
-def _record(line: _Line, time: datetime | None, error: str | None = None) -> ReadRecord:
+def _record(line: _Line[E], time: datetime | None, error: str | None = None) -> ReadRecord[E]:
     event = None if error is not None else line.event
     return ReadRecord(
         line.ref, line.text, time, event, error or line.error, line.full_sha256, line.full_length
@@ -126,6 +147,21 @@ def _record(line: _Line, time: datetime | None, error: str | None = None) -> Rea
 def read_file(
     path: Path, *, max_skew: timedelta = DEFAULT_MAX_SKEW, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
 ) -> Iterator[ReadRecord]:
+    """Yield one :class:`ReadRecord` per non-blank line of ``path``, streaming (see :func:`_read_file`)."""
+    return _read_file(path, _model_of, max_skew, max_line_bytes)
+
+
+def read_file_records(
+    path: Path, *, max_skew: timedelta = DEFAULT_MAX_SKEW, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
+) -> Iterator[ReadRecord[EventRecord]]:
+    """As :func:`read_file`, each valid event as a plain :class:`EventRecord` (same records, same
+    rejections and reasons; no event model per line: what sessionizing alone needs)."""
+    return _read_file(path, _record_of, max_skew, max_line_bytes)
+
+
+def _read_file(
+    path: Path, parse: EventParser[E], max_skew: timedelta, max_line_bytes: int
+) -> Iterator[ReadRecord[E]]:
     """Yield one :class:`ReadRecord` per non-blank line of ``path``, streaming.
 
     Every record gets a time that decides which interval owns it: its own timestamp, or, for a
@@ -134,10 +170,10 @@ def read_file(
     record before it (after it, at the start of the file). Implausible timestamps are errors.
     """
     accepted: datetime | None = None  # the last timestamp taken as real
-    candidate: _Line | None = None  # a timestamped line waiting to see the next timestamp
-    waiting: list[_Line] = []  # lines without a timestamp after the candidate
+    candidate: _Line[E] | None = None  # a timestamped line waiting to see the next timestamp
+    waiting: list[_Line[E]] = []  # lines without a timestamp after the candidate
 
-    def decide(line: _Line, after: datetime | None) -> tuple[ReadRecord, bool]:
+    def decide(line: _Line[E], after: datetime | None) -> tuple[ReadRecord[E], bool]:
         assert line.ts is not None
         if _plausible(line.ts, accepted, after, max_skew):
             return _record(line, line.ts), True
@@ -149,18 +185,31 @@ def read_file(
         )
         return _record(line, accepted or after, reason), False
 
-    for line in _lines(path, max_line_bytes):
-        if line.ts is None:
+    for line in _lines(path, max_line_bytes, parse):
+        ts = line.ts
+        if ts is None:
             waiting.append(line)
             continue
         if candidate is not None:
-            decided, plausible = decide(candidate, line.ts)
-            if plausible:
-                accepted = candidate.ts
-            yield decided
-        for pending in waiting:
-            yield _record(pending, accepted or line.ts)
-        waiting = []
+            seen = candidate.ts
+            assert seen is not None
+            if accepted is None or abs(seen - accepted) <= max_skew or abs(seen - ts) <= max_skew:
+                accepted = seen  # plausible (the common case, decided inline)
+                yield ReadRecord(
+                    candidate.ref,
+                    candidate.text,
+                    seen,
+                    candidate.event,
+                    candidate.error,
+                    candidate.full_sha256,
+                    candidate.full_length,
+                )
+            else:
+                yield decide(candidate, ts)[0]
+        if waiting:
+            for pending in waiting:
+                yield _record(pending, accepted or ts)
+            waiting = []
         candidate = line
     if candidate is not None:
         decided, plausible = decide(candidate, None)

@@ -5,17 +5,23 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Generic
+
+from typing_extensions import TypeVar
 
 from coord_core.contracts.bounded_text import preview
 from coord_core.contracts.data_quality import QUARANTINE_PREVIEW_CHARS, QuarantineEntry
 from coord_core.contracts.events import CowrieEvent
+
+# What a valid record carries: its event model, or (the CLI's streaming read) a plain EventRecord.
+E = TypeVar("E", default=CowrieEvent)
 
 # A reason is one line a data engineer reads; attacker text inside it is cut to this.
 MAX_REASON_CHARS = 500
 
 
 @dataclass(frozen=True, slots=True)
-class ReadRecord:
+class ReadRecord(Generic[E]):
     """One raw input record and what became of it.
 
     ``ref`` locates the record in its source (``path:line`` or ``index/_id``). ``time`` is the
@@ -28,7 +34,7 @@ class ReadRecord:
     ref: str
     raw: str
     time: datetime | None
-    event: CowrieEvent | None = None
+    event: E | None = None
     error: str | None = None
     full_sha256: str | None = None
     full_length: int | None = None

@@ -18,11 +18,17 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from coord_core.contracts.events import CowrieEvent
+from coord_core.contracts.events import CowrieEvent, EventRecord
 from coord_core.contracts.sessions import AttackSession
-from coord_core.ingest.line_reader import DEFAULT_MAX_LINE_BYTES, UnreadableRestError, physical_lines
+from coord_core.ingest.line_reader import (
+    DEFAULT_MAX_LINE_BYTES,
+    NOT_PLAIN,
+    UnreadableRestError,
+    orjson_loads,
+    physical_lines,
+)
 from coord_core.ingest.records import ReadRecord
-from coord_core.ingest.sessionize import session_from_events
+from coord_core.ingest.sessionize import as_record, session_from_events
 
 SessionKey = tuple[str, str]
 
@@ -32,6 +38,24 @@ def _identifier(value: object) -> str | None:
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     return value if isinstance(value, str) else None
+
+
+def _raw_ids(data: bytes) -> tuple[object, object] | None:
+    """A line's ``sensor`` and ``session`` values as json reads them; None for a line that is not a
+    JSON object."""
+    obj = orjson_loads(data)
+    if type(obj) is dict:
+        sensor, session = obj.get("sensor", ""), obj.get("session")
+        if type(sensor) is not float and type(session) is not float:
+            return sensor, session
+        # a float may be an integer id beyond 64 bits, which json reads exactly
+    elif obj is not NOT_PLAIN:
+        return None  # JSON, but not an object
+    try:
+        obj = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return None
+    return (obj.get("sensor", ""), obj.get("session")) if isinstance(obj, dict) else None
 
 
 def cowrie_line_keys(path: Path, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -> Iterator[SessionKey]:
@@ -44,21 +68,17 @@ def cowrie_line_keys(path: Path, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -
         for line in physical_lines(path, max_line_bytes):
             if line.full_length is not None or not line.data.strip():
                 continue
-            try:
-                obj = json.loads(line.data.decode("utf-8"))
-            except (UnicodeDecodeError, ValueError, RecursionError):
+            ids = _raw_ids(line.data)
+            if ids is None:
                 continue  # the full pass quarantines this line with its reason
-            if not isinstance(obj, dict):
-                continue
-            sensor = _identifier(obj.get("sensor", ""))
-            session = _identifier(obj.get("session"))
+            sensor, session = _identifier(ids[0]), _identifier(ids[1])
             if sensor is not None and session is not None:
                 yield sensor, session
     except UnreadableRestError:
         return  # the full pass reports the unreadable rest as a rejected record
 
 
-def event_keys(records: Iterable[ReadRecord]) -> Iterator[SessionKey]:
+def event_keys(records: Iterable[ReadRecord[Any]]) -> Iterator[SessionKey]:
     """The (sensor, session) of every record that is an event (for inputs parsed in full)."""
     for record in records:
         if record.event is not None:
@@ -78,17 +98,18 @@ class SessionCloser:
 
     def __init__(self, expected: dict[int, int]) -> None:
         self._remaining = expected
-        self._open: dict[int, dict[SessionKey, list[CowrieEvent]]] = {}
+        self._open: dict[int, dict[SessionKey, list[EventRecord]]] = {}
 
     @property
     def open_sessions(self) -> int:
         return sum(len(keys) for keys in self._open.values())
 
-    def add(self, event: CowrieEvent) -> list[AttackSession]:
+    def add(self, event: CowrieEvent | EventRecord) -> list[AttackSession]:
         """Take one event; return the sessions it completes (usually none, at most its own slot)."""
-        key = (event.sensor, event.session)
+        record = as_record(event)
+        key = (record.sensor, record.session)
         slot = _slot(key)
-        self._open.setdefault(slot, {}).setdefault(key, []).append(event)
+        self._open.setdefault(slot, {}).setdefault(key, []).append(record)
         left = self._remaining.get(slot)
         if left is None:
             return []  # not counted by the first pass: held until the end of the input
@@ -120,9 +141,9 @@ def count_lines(keys: Iterable[SessionKey]) -> dict[int, int]:
 
 
 def stream_sessions(
-    records: Iterable[ReadRecord],
+    records: Iterable[ReadRecord[CowrieEvent] | ReadRecord[EventRecord]],
     expected: dict[int, int],
-    on_record: Callable[[ReadRecord], Any] | None = None,
+    on_record: Callable[[ReadRecord[Any]], Any] | None = None,
 ) -> Iterator[AttackSession]:
     """Sessions of the records, each as soon as it is complete (in no particular order).
 
@@ -133,5 +154,7 @@ def stream_sessions(
         if on_record is not None:
             on_record(record)
         if record.event is not None:
-            yield from closer.add(record.event)
+            done = closer.add(record.event)
+            if done:
+                yield from done
     yield from closer.rest()

@@ -9,29 +9,32 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from datetime import datetime
+from operator import attrgetter
+from typing import Any
 
-from coord_core.contracts import events as ev
-from coord_core.contracts.events import KNOWN_EVENT_IDS, CowrieEvent
+from coord_core.contracts.events import (
+    CowrieEvent,
+    EventRecord,
+    event_model,
+    event_record,
+)
 from coord_core.contracts.sessions import (
     AttackSession,
-    Download,
-    LoginAttempt,
     TcpipRequest,
-    Upload,
 )
 
 _KIND_BY_EVENT = {"dshield.web.request": "web", "dshield.firewall": "firewall"}
 
 
-def sessionize(events: Iterable[CowrieEvent]) -> list[AttackSession]:
+def sessionize(events: Iterable[CowrieEvent | EventRecord]) -> list[AttackSession]:
     """Aggregate events by (sensor, session); order within a session is by timestamp, then input."""
-    grouped: dict[tuple[str, str], list[tuple[datetime, int, CowrieEvent]]] = defaultdict(list)
-    for seq, event in enumerate(events):
-        grouped[(event.sensor, event.session)].append((event.timestamp, seq, event))
-    sessions = [session_from_events([event for _, _, event in items]) for items in grouped.values()]
+    grouped: dict[tuple[str, str], list[CowrieEvent | EventRecord]] = defaultdict(list)
+    for event in events:
+        grouped[(event.sensor, event.session)].append(event)
+    sessions = [session_from_events(items) for items in grouped.values()]
     sessions.sort(key=lambda s: (s.start, s.sensor, s.session_id))
     return sessions
 
@@ -48,23 +51,47 @@ def event_digest(event: CowrieEvent) -> bytes:
     return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).digest()
 
 
-def unique_events(events: Iterable[CowrieEvent]) -> list[CowrieEvent]:
-    """The events with identical copies removed (the first copy kept, input order otherwise kept).
+def as_record(event: CowrieEvent | EventRecord) -> EventRecord:
+    """The plain record of an event (records pass through)."""
+    return event if isinstance(event, EventRecord) else event_record(event)
 
-    Copies share their event id and timestamp, so only events that collide on those two are
-    digested: distinct events cost a dictionary lookup.
+
+def _without_copies(ordered: list[EventRecord]) -> list[EventRecord]:
+    """``ordered`` (stably sorted by time) with identical copies removed, the first copy kept.
+
+    Copies share their event id and timestamp, so only a run of one timestamp is looked into:
+    distinct times cost one comparison. Dropping copies after a stable sort keeps the same
+    events in the same order as dropping them before it.
     """
-    first: dict[tuple[str, datetime], CowrieEvent] = {}
-    digests: dict[tuple[str, datetime], set[bytes]] = {}
-    kept: list[CowrieEvent] = []
-    for event in events:
-        key = (event.eventid, event.timestamp)
-        earlier = first.get(key)
-        if earlier is None:
-            first[key] = event
+    kept: list[EventRecord] = []
+    i, n = 0, len(ordered)
+    while i < n:
+        j = i + 1
+        while j < n and ordered[j].timestamp == ordered[i].timestamp:
+            j += 1
+        if j - i == 1:
+            kept.append(ordered[i])
         else:
-            seen = digests.setdefault(key, {event_digest(earlier)})
-            digest = event_digest(event)
+            kept.extend(_unique_in_run(ordered[i:j]))
+        i = j
+    return kept
+
+
+def _unique_in_run(run: list[EventRecord]) -> list[EventRecord]:
+    """Events of one timestamp without identical copies: only events that share an event id are
+    digested (from their models)."""
+    first: dict[str, EventRecord] = {}
+    digests: dict[str, set[bytes]] = {}
+    kept: list[EventRecord] = []
+    for event in run:
+        earlier = first.get(event.eventid)
+        if earlier is None:
+            first[event.eventid] = event
+        else:
+            seen = digests.get(event.eventid)
+            if seen is None:
+                seen = digests[event.eventid] = {event_digest(event_model(earlier))}
+            digest = event_digest(event_model(event))
             if digest in seen:
                 continue
             seen.add(digest)
@@ -72,94 +99,122 @@ def unique_events(events: Iterable[CowrieEvent]) -> list[CowrieEvent]:
     return kept
 
 
-def session_from_events(events: list[CowrieEvent]) -> AttackSession:
+_by_time = attrgetter("timestamp")
+# How each modelled event id adds to its session (a test keeps this in step with the models);
+# any other id is only counted, and listed as unknown.
+_CONNECT, _CLOSED, _VERSION, _KEX, _LOGIN, _COMMAND, _FAILED_COMMAND = range(7)
+_DOWNLOAD, _DOWNLOAD_FAILED, _UPLOAD, _PARAMS, _TCPIP, _TCPIP_DATA, _LOG_CLOSED, _PORT = range(7, 15)
+EVENT_ROLES: dict[str, int] = {
+    "cowrie.session.connect": _CONNECT,
+    "cowrie.session.closed": _CLOSED,
+    "cowrie.client.version": _VERSION,
+    "cowrie.client.kex": _KEX,
+    "cowrie.login.failed": _LOGIN,
+    "cowrie.login.success": _LOGIN,
+    "cowrie.command.input": _COMMAND,
+    "cowrie.command.failed": _FAILED_COMMAND,
+    "cowrie.session.file_download": _DOWNLOAD,
+    "cowrie.session.file_download.failed": _DOWNLOAD_FAILED,
+    "cowrie.session.file_upload": _UPLOAD,
+    "cowrie.session.params": _PARAMS,
+    "cowrie.direct-tcpip.request": _TCPIP,
+    "cowrie.direct-tcpip.data": _TCPIP_DATA,
+    "cowrie.log.closed": _LOG_CLOSED,
+    "dshield.web.request": _PORT,
+    "dshield.firewall": _PORT,
+}
+
+
+def session_from_events(events: Sequence[CowrieEvent | EventRecord]) -> AttackSession:
     """Aggregate the events of one (sensor, session); order is by timestamp, then input order.
 
     Identical events count once (DESIGN: "Identical events count once"), whichever path
     delivered them: the copies are dropped here, within the session, so memory stays bounded by
     the session, and every caller (files, the staged events of the DAG, validate's rebuild) gets
-    the same session from the same distinct events.
+    the same session from the same distinct events. Event models and plain records give the
+    same session.
     """
-    events = unique_events(events)
-    items = sorted(((event.timestamp, seq, event) for seq, event in enumerate(events)), key=lambda i: i[:2])
-    ordered = [event for _, _, event in items]
+    ordered = _without_copies(sorted((as_record(event) for event in events), key=_by_time))
     first = ordered[0]
+    start, end = first.timestamp, ordered[-1].timestamp
     fields: dict[str, object] = {
         "session_id": first.session,
         "sensor": first.sensor,
         "src_ip": first.src_ip,
-        "start": items[0][0],
-        "end": items[-1][0],
+        "start": start,
+        "end": end,
         "event_count": len(ordered),
         "kind": _KIND_BY_EVENT.get(first.eventid, "cowrie"),
     }
-    logins: list[LoginAttempt] = []
+    # The parts are validated into their models with the session, in one call.
+    logins: list[dict[str, Any]] = []
     commands: list[str] = []
-    downloads: list[Download] = []
-    uploads: list[Upload] = []
-    tcpip: list[TcpipRequest] = []
+    downloads: list[dict[str, Any]] = []
+    uploads: list[dict[str, Any]] = []
+    tcpip: list[dict[str, Any] | TcpipRequest] = []
     unknown: list[str] = []
-    counts: Counter[str] = Counter()
+    counts: dict[str, int] = {}
     for event in ordered:
-        counts[event.eventid] += 1
-        match event:
-            case ev.SessionConnect():
-                fields.update(
-                    src_ip=event.src_ip,
-                    src_port=event.src_port,
-                    dst_ip=event.dst_ip,
-                    dst_port=event.dst_port,
-                    protocol=event.protocol,
-                    has_connect=True,
-                )
-            case ev.SessionClosed():
-                fields["has_close"] = True
-                if event.duration is not None:
-                    fields["duration"] = event.duration
-            case ev.ClientVersion():
-                fields["client_version"] = event.version
-            case ev.ClientKex():
-                fields.update(
-                    hassh=event.hassh or None,
-                    hassh_algorithms=event.hasshAlgorithms or None,
-                    kex_algs=list(event.kexAlgs),
-                )
-            case ev.LoginAttempt():
-                logins.append(
-                    LoginAttempt(
-                        username=event.username,
-                        password=event.password,
-                        success=event.success,
-                        key_fingerprint=event.fingerprint,
-                    )
-                )
-            case ev.CommandInput():
-                # Cowrie logs an unknown command twice, as command.input then command.failed.
-                repeat = event.eventid == "cowrie.command.failed" and commands[-1:] == [event.input]
-                if not repeat:
-                    commands.append(event.input)
-            case ev.FileDownload():
-                downloads.append(Download(url=event.url, shasum=event.shasum))
-            case ev.FileDownloadFailed():
-                downloads.append(Download(url=event.url, failed=True))
-            case ev.FileUpload():
-                uploads.append(Upload(filename=event.filename, shasum=event.shasum))
-            case ev.SessionParams():
-                fields["arch"] = event.arch
-            case ev.DirectTcpipRequest():
-                tcpip.append(TcpipRequest(dst_ip=event.dst_ip, dst_port=event.dst_port))
-            case ev.DirectTcpipData():
-                tcpip.append(tunnel_data(event.dst_ip, event.dst_port, event.data))
-            case ev.LogClosed():
-                fields["ttylog_shasum"] = event.shasum
-            case ev.WebRequest() | ev.FirewallHit():
-                if event.dst_port is not None:
-                    fields["dst_port"] = event.dst_port
-            case _:
-                if event.eventid not in KNOWN_EVENT_IDS:
-                    unknown.append(event.eventid)
+        eventid = event.eventid
+        counts[eventid] = counts.get(eventid, 0) + 1
+        role = EVENT_ROLES.get(eventid)
+        values = event.values
+        if role is None:
+            unknown.append(eventid)
+        elif role == _LOGIN:
+            logins.append(
+                {
+                    "username": values["username"],
+                    "password": values["password"],
+                    "success": eventid == "cowrie.login.success",
+                    "key_fingerprint": values["fingerprint"],
+                }
+            )
+        elif role == _COMMAND:
+            commands.append(values["input"])
+        elif role == _FAILED_COMMAND:
+            # Cowrie logs an unknown command twice, as command.input then command.failed.
+            if commands[-1:] != [values["input"]]:
+                commands.append(values["input"])
+        elif role == _CONNECT:
+            fields.update(
+                src_ip=event.src_ip,
+                src_port=values["src_port"],
+                dst_ip=values["dst_ip"],
+                dst_port=values["dst_port"],
+                protocol=values["protocol"],
+                has_connect=True,
+            )
+        elif role == _CLOSED:
+            fields["has_close"] = True
+            if values["duration"] is not None:
+                fields["duration"] = values["duration"]
+        elif role == _VERSION:
+            fields["client_version"] = values["version"]
+        elif role == _KEX:
+            fields.update(
+                hassh=values["hassh"] or None,
+                hassh_algorithms=values["hasshAlgorithms"] or None,
+                kex_algs=list(values["kexAlgs"]),
+            )
+        elif role == _DOWNLOAD:
+            downloads.append({"url": values["url"], "shasum": values["shasum"]})
+        elif role == _DOWNLOAD_FAILED:
+            downloads.append({"url": values["url"], "failed": True})
+        elif role == _UPLOAD:
+            uploads.append({"filename": values["filename"], "shasum": values["shasum"]})
+        elif role == _PARAMS:
+            fields["arch"] = values["arch"]
+        elif role == _TCPIP:
+            tcpip.append({"dst_ip": values["dst_ip"], "dst_port": values["dst_port"]})
+        elif role == _TCPIP_DATA:
+            tcpip.append(tunnel_data(values["dst_ip"], values["dst_port"], values["data"]))
+        elif role == _LOG_CLOSED:
+            fields["ttylog_shasum"] = values["shasum"]
+        elif values["dst_port"] is not None:  # _PORT: a web request or firewall hit
+            fields["dst_port"] = values["dst_port"]
     if fields.get("duration") is None:
-        fields["duration"] = (items[-1][0] - items[0][0]).total_seconds()
+        fields["duration"] = (end - start).total_seconds()
     return AttackSession.model_validate(
         {
             **fields,

@@ -6,7 +6,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from coord_core import cycle_collection
 from coord_core.analysis import prevalence
@@ -17,15 +17,14 @@ from coord_core.contracts.campaigns import AnalysisResult, RunInfo
 from coord_core.contracts.sessions import AttackSession
 from coord_core.contracts.threat_intel import ThreatIntelSource
 from coord_core.contracts.window import DataWindow
-from coord_core.store import redis_keys
-from coord_core.store.prevalence import history_before, replace_observations
-from coord_core.store.redis_resilience import BestEffortRedis
-from coord_core.store.result_cache import AnalysisResultCache
-from coord_core.store.results import ResultsStore
-from coord_core.store.workflow_state import WorkflowStateRecorder
 from coord_core.version import code_version
 from coord_core.workflow.graph import WorkflowContext, run_workflow, thread_id
 from coord_core.workflow.tools import ToolCoordinator
+
+if TYPE_CHECKING:  # the stores (redis, psycopg) are imported where an interval is analysed
+    from coord_core.store.redis_resilience import BestEffortRedis
+    from coord_core.store.result_cache import AnalysisResultCache
+    from coord_core.store.results import ResultsStore
 
 log = logging.getLogger(__name__)
 
@@ -160,6 +159,10 @@ def analyze_interval(
     With a ``checkpointer`` (PostgresSaver) a retried task resumes the workflow after its last
     completed node; the thread is deleted once the result is stored.
     """
+    from coord_core.store import redis_keys
+    from coord_core.store.prevalence import history_before, replace_observations
+    from coord_core.store.workflow_state import WorkflowStateRecorder
+
     params = AnalysisParameters.from_overrides(parameters)
     # One streamed pass: each stored session is parsed once, fingerprinted and interned (a cache
     # hit then wastes the frame, a miss needs no second read); no list of sessions is held.

@@ -6,9 +6,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import redis
+if TYPE_CHECKING:  # imported where a call is made: holding no client needs no redis (0.2 s)
+    import redis
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +31,8 @@ class BestEffortRedis:
         """Run ``operation``; after the first failure the circuit stays open for this object."""
         if self.client is None or self.failures:
             return fallback
+        import redis
+
         try:
             return operation(self.client)
         except redis.RedisError as exc:

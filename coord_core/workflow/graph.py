@@ -9,6 +9,10 @@ canonical, so indices in the state stay valid after a restart). With a checkpoin
 (PostgresSaver in production) every node's output is saved under a thread id derived from the
 DAG, window, input fingerprint, parameters and code version; invoking the same thread again
 continues after the last completed node.
+
+Without a checkpointer (``coord analyze``, evaluations, benchmarks) nothing is saved or resumed,
+so the same nodes run in process along the same edges (one table, :data:`EDGES`, drives both),
+and LangGraph (about 1 s to import) is imported only where a checkpointer needs it.
 """
 
 from __future__ import annotations
@@ -19,13 +23,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypedDict
-
-from langchain_core.runnables import RunnableConfig
-from langgraph.checkpoint.base import BaseCheckpointSaver
-from langgraph.graph import END, START, StateGraph
-from langgraph.graph.state import CompiledStateGraph
-from langgraph.runtime import Runtime
+from typing import TYPE_CHECKING, Any, Protocol, TypedDict
 
 from coord_core.analysis import engine
 from coord_core.analysis.frame import SessionFrame
@@ -34,9 +32,12 @@ from coord_core.contracts.campaigns import AnalysisResult, RunInfo
 from coord_core.store.workflow_state import WorkflowStateRecorder
 from coord_core.workflow.tools import ToolCoordinator, empty_tool_output
 
-log = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from langchain_core.runnables import RunnableConfig
+    from langgraph.checkpoint.base import BaseCheckpointSaver
+    from langgraph.graph.state import CompiledStateGraph
 
-NODES = ("orchestrator", "pattern_analyzer", "tool_coordinator", "confidence_scorer", "enricher")
+log = logging.getLogger(__name__)
 
 
 class AnalysisState(TypedDict, total=False):
@@ -75,8 +76,20 @@ class WorkflowContext:
             self.recorder.record(node, status, **details)
 
 
+class Runtime(Protocol):
+    """What a node reads of LangGraph's runtime (LangGraph passes it to a parameter named ``runtime``)."""
+
+    @property
+    def context(self) -> WorkflowContext: ...
+
+
+@dataclass(frozen=True)
+class _InProcessRuntime:
+    context: WorkflowContext
+
+
 def _run_node(
-    name: str, runtime: Runtime[WorkflowContext], state: AnalysisState, body: Callable[[], dict[str, Any]]
+    name: str, runtime: Runtime, state: AnalysisState, body: Callable[[], dict[str, Any]]
 ) -> dict[str, Any]:
     ctx = runtime.context
     ctx.mark(name, "running")
@@ -92,14 +105,14 @@ def _run_node(
     return update
 
 
-def orchestrator(state: AnalysisState, runtime: Runtime[WorkflowContext]) -> dict[str, Any]:
+def orchestrator(state: AnalysisState, runtime: Runtime) -> dict[str, Any]:
     ctx = runtime.context
     return _run_node(
         "orchestrator", runtime, state, lambda: {"screening": engine.screen(ctx.frame(), ctx.parameters)}
     )
 
 
-def pattern_analyzer(state: AnalysisState, runtime: Runtime[WorkflowContext]) -> dict[str, Any]:
+def pattern_analyzer(state: AnalysisState, runtime: Runtime) -> dict[str, Any]:
     ctx = runtime.context
     return _run_node(
         "pattern_analyzer",
@@ -109,7 +122,7 @@ def pattern_analyzer(state: AnalysisState, runtime: Runtime[WorkflowContext]) ->
     )
 
 
-def tool_coordinator(state: AnalysisState, runtime: Runtime[WorkflowContext]) -> dict[str, Any]:
+def tool_coordinator(state: AnalysisState, runtime: Runtime) -> dict[str, Any]:
     ctx = runtime.context
 
     def body() -> dict[str, Any]:
@@ -119,7 +132,7 @@ def tool_coordinator(state: AnalysisState, runtime: Runtime[WorkflowContext]) ->
     return _run_node("tool_coordinator", runtime, state, body)
 
 
-def confidence_scorer(state: AnalysisState, runtime: Runtime[WorkflowContext]) -> dict[str, Any]:
+def confidence_scorer(state: AnalysisState, runtime: Runtime) -> dict[str, Any]:
     ctx = runtime.context
 
     def body() -> dict[str, Any]:
@@ -131,7 +144,7 @@ def confidence_scorer(state: AnalysisState, runtime: Runtime[WorkflowContext]) -
     return _run_node("confidence_scorer", runtime, state, body)
 
 
-def enricher(state: AnalysisState, runtime: Runtime[WorkflowContext]) -> dict[str, Any]:
+def enricher(state: AnalysisState, runtime: Runtime) -> dict[str, Any]:
     ctx = runtime.context
 
     def body() -> dict[str, Any]:
@@ -155,24 +168,65 @@ def _after_orchestrator(state: AnalysisState) -> str:
     return "enricher" if state["screening"]["depth"] == "skip" else "pattern_analyzer"
 
 
+class Node(Protocol):
+    """A workflow node: the state so far and the runtime in, the values it sets out."""
+
+    def __call__(self, state: AnalysisState, *, runtime: Runtime) -> dict[str, Any]: ...
+
+
+FIRST = "orchestrator"
+# The workflow's edges: after each node, the next one, or a function of the state that picks it
+# (with the nodes it may pick); None after the last.
+EDGES: dict[str, tuple[Node, str | tuple[Callable[[AnalysisState], str], tuple[str, ...]] | None]] = {
+    "orchestrator": (orchestrator, (_after_orchestrator, ("pattern_analyzer", "enricher"))),
+    "pattern_analyzer": (pattern_analyzer, "tool_coordinator"),
+    "tool_coordinator": (tool_coordinator, "confidence_scorer"),
+    "confidence_scorer": (confidence_scorer, "enricher"),
+    "enricher": (enricher, None),
+}
+NODES = tuple(EDGES)
+
+
 def build_graph(
     checkpointer: BaseCheckpointSaver[Any] | None = None,
 ) -> CompiledStateGraph[Any, Any, Any, Any]:
+    """The workflow as a compiled LangGraph graph (what a checkpointed run invokes)."""
+    from langgraph.graph import END, START, StateGraph
+
     graph: StateGraph[AnalysisState, WorkflowContext, AnalysisState, AnalysisState] = StateGraph(
         AnalysisState, context_schema=WorkflowContext
     )
-    graph.add_node("orchestrator", orchestrator)
-    graph.add_node("pattern_analyzer", pattern_analyzer)
-    graph.add_node("tool_coordinator", tool_coordinator)
-    graph.add_node("confidence_scorer", confidence_scorer)
-    graph.add_node("enricher", enricher)
-    graph.add_edge(START, "orchestrator")
-    graph.add_conditional_edges("orchestrator", _after_orchestrator, ["pattern_analyzer", "enricher"])
-    graph.add_edge("pattern_analyzer", "tool_coordinator")
-    graph.add_edge("tool_coordinator", "confidence_scorer")
-    graph.add_edge("confidence_scorer", "enricher")
-    graph.add_edge("enricher", END)
+    for name, (node, _) in EDGES.items():
+        graph.add_node(name, node)
+    graph.add_edge(START, FIRST)
+    for name, (_, after) in EDGES.items():
+        if after is None:
+            graph.add_edge(name, END)
+        elif isinstance(after, str):
+            graph.add_edge(name, after)
+        else:
+            pick, targets = after
+            graph.add_conditional_edges(name, pick, list(targets))
     return graph.compile(checkpointer=checkpointer)
+
+
+def run_in_process(payload: AnalysisState, context: WorkflowContext) -> AnalysisState:
+    """The workflow's nodes along :data:`EDGES`, each given the state so far (what LangGraph's
+    ``invoke`` does without a checkpointer: every node returns whole values, none is reduced)."""
+    state: AnalysisState = {**payload}
+    runtime = _InProcessRuntime(context)
+    name: str | None = FIRST
+    while name is not None:
+        node, after = EDGES[name]
+        state.update(node(state, runtime=runtime))  # type: ignore[typeddict-item]
+        if after is None or isinstance(after, str):
+            name = after
+        else:
+            pick, targets = after
+            name = pick(state)
+            if name not in targets:
+                raise RuntimeError(f"the workflow's {name!r} is not an edge of {targets}")
+    return state
 
 
 def thread_id(
@@ -207,30 +261,31 @@ def run_workflow(
     thread: str | None = None,
 ) -> WorkflowOutcome:
     """Run (or resume) the analysis workflow; with a checkpointer, ``thread`` names the checkpoint."""
+    request: AnalysisState = {"request": json.loads(run.model_dump_json()), "completed": []}
+    if checkpointer is None:
+        # Nothing persists the state: the result object alone is kept (no JSON), no graph is built.
+        context.serialise_result = False
+        state = run_in_process(request, context)
+        return WorkflowOutcome(state["result_json"], list(state.get("completed", [])), False)
     graph = build_graph(checkpointer)
     config: RunnableConfig = {"configurable": {"thread_id": thread or "in-memory"}}
     resumed = False
-    payload: AnalysisState | None = {"request": json.loads(run.model_dump_json()), "completed": []}
-    if checkpointer is not None:
-        snapshot = graph.get_state(config)
-        if snapshot.values:
-            resumed = True
-            if not snapshot.next and snapshot.values.get("result_json"):
-                values = snapshot.values
-                log.info("analysis thread %s already complete: reusing its result", thread)
-                return WorkflowOutcome(values["result_json"], list(values.get("completed", [])), True)
-            payload = None  # continue from the last checkpoint
-            log.info(
-                "resuming analysis thread %s after %s (next: %s)",
-                thread,
-                snapshot.values.get("completed", []),
-                list(snapshot.next),
-            )
+    payload: AnalysisState | None = request
+    snapshot = graph.get_state(config)
+    if snapshot.values:
+        resumed = True
+        if not snapshot.next and snapshot.values.get("result_json"):
+            values = snapshot.values
+            log.info("analysis thread %s already complete: reusing its result", thread)
+            return WorkflowOutcome(values["result_json"], list(values.get("completed", [])), True)
+        payload = None  # continue from the last checkpoint
+        log.info(
+            "resuming analysis thread %s after %s (next: %s)",
+            thread,
+            snapshot.values.get("completed", []),
+            list(snapshot.next),
+        )
     # "sync": each node's checkpoint is written before the next node starts, so a killed worker
     # loses at most the node it was running.
-    if checkpointer is None:
-        context.serialise_result = False
-        final = graph.invoke(payload, config, context=context)
-    else:
-        final = graph.invoke(payload, config, context=context, durability="sync")
+    final = graph.invoke(payload, config, context=context, durability="sync")
     return WorkflowOutcome(final["result_json"], list(final.get("completed", [])), resumed)
