@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -31,8 +30,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
-RESULT = REPO / "bench" / "results" / "cli.json"
+from harness import REPO, progress, write_result
+
 SAMPLE = REPO / "include" / "sample_data"
 DEFAULT_SIZES = (10_000, 100_000)
 MILLION = 1_000_000
@@ -148,14 +147,12 @@ def main() -> None:
         logs = args.logs or Path(scratch)
         sample = timed_child([*COORD, "analyze", str(SAMPLE), "--out", str(Path(scratch) / "sample.json")])
         sample["meets_time_target"] = sample["wall_seconds"] <= TARGET_SAMPLE_SECONDS
-        print(json.dumps({"sample": sample}), file=sys.stderr)
+        progress({"sample": sample})
         runs: list[dict[str, Any]] = []
         for size in sizes:
             run = run_size(generate(size, args.seed, logs), size, Path(scratch) / f"{size}.json")
-            runs.append(run)
-            print(json.dumps(run), file=sys.stderr)
+            runs.append(progress(run))
     doc = {
-        "benchmark": "cli",
         "timed": "coord analyze FILE --out X (whole process) vs a bare orjson pass over the same lines",
         "command": "make bench  (or: .venv/bin/python bench/bench_cli.py [--million])",
         "targets": {
@@ -164,17 +161,10 @@ def main() -> None:
             "million_seconds": TARGET_1M_SECONDS,
             "peak_rss_mb": TARGET_RSS_MB,
         },
-        "machine": {
-            "python": platform.python_version(),
-            "cpus": os.cpu_count(),
-            "platform": platform.platform(),
-        },
         "sample": sample,
         "runs": runs,
     }
-    RESULT.parent.mkdir(parents=True, exist_ok=True)
-    RESULT.write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    print(json.dumps(doc, indent=2, sort_keys=True))
+    write_result("cli", doc)
 
 
 if __name__ == "__main__":
