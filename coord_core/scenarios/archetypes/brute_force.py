@@ -15,7 +15,7 @@ from coord_core.scenarios.credentials import (
     popular_credential,
 )
 from coord_core.scenarios.networks import NetworkKind
-from coord_core.scenarios.schedule import burst, visit
+from coord_core.scenarios.schedule import burst, stretch, visit, within
 from coord_core.scenarios.timeline import Source, bot_pace, new_source
 from coord_core.scenarios.world import HOUR, MINUTE, ActorRecord, Scale, World
 
@@ -40,9 +40,7 @@ def distributed_brute_force(world: World, scale: Scale) -> ActorRecord:
     usernames = rng.sample(("root", "admin", "ubuntu", "user", "test", "oracle"), rng.choice((1, 1, 2)))
     client = popular_client(rng)
     base = bot_pace(rng)
-    span = rng.randint(6 * HOUR, 20 * HOUR)
-    start = world.time_between(world.start_us, world.end_us - span)
-    times = sorted(world.time_between(start, start + span) for _ in range(sources))
+    times = within(world, stretch(world, min_us=6 * HOUR, max_us=20 * HOUR), sources)
     cursor = 0
     for count, at in zip(per_source, times, strict=True):
         networks = {NetworkKind.RESIDENTIAL: 0.5, NetworkKind.CLOUD: 0.35, NetworkKind.HOSTING: 0.15}
@@ -143,12 +141,11 @@ def silent_credential_check(world: World, scale: Scale) -> ActorRecord:
     )
     client = popular_client(rng)
     base = bot_pace(rng)
-    span = rng.randint(2 * HOUR, 6 * HOUR)
-    start = world.time_between(world.start_us, world.end_us - span)
+    hours = stretch(world, min_us=2 * HOUR, max_us=6 * HOUR)
     for _ in range(scale.count(rng, 8, 25)):
         networks = {NetworkKind.HOSTING: 0.35, NetworkKind.CLOUD: 0.35, NetworkKind.RESIDENTIAL: 0.3}
         source = new_source(world, actor, networks, pace=base, client=client)
-        knock, *logins = sorted(world.time_between(start, start + span) for _ in range(rng.randint(2, 3)))
+        knock, *logins = within(world, hours, rng.randint(2, 3))
         banner = rng.random() < 0.5
         source.session(knock, client=client if banner else None, kex=False)
         for at in logins:
@@ -180,9 +177,7 @@ def ordered_list_walkers(world: World, scale: Scale) -> ActorRecord:
     ]
     client = rare_client(rng)
     base = bot_pace(rng)
-    span = rng.randint(3 * HOUR, 9 * HOUR)
-    start = world.time_between(world.start_us, world.end_us - span)
-    times = sorted(world.time_between(start, start + span) for _ in range(sources))
+    times = within(world, stretch(world, min_us=3 * HOUR, max_us=9 * HOUR), sources)
     cursor = 0
     for count, at in zip(per_source, times, strict=True):
         networks = {NetworkKind.CLOUD: 0.45, NetworkKind.HOSTING: 0.3, NetworkKind.RESIDENTIAL: 0.25}

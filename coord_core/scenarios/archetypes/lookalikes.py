@@ -19,7 +19,7 @@ from coord_core.scenarios.credentials import (
     popular_credential,
 )
 from coord_core.scenarios.networks import NetworkKind
-from coord_core.scenarios.schedule import burst, spread, visit
+from coord_core.scenarios.schedule import Slot, burst, spread, stretch, visit, within
 from coord_core.scenarios.timeline import CommandSpec, Source, bot_pace, new_source
 from coord_core.scenarios.world import HOUR, MINUTE, ActorRecord, Scale, World
 
@@ -143,8 +143,7 @@ def shared_exploit_two_actors(world: World, scale: Scale) -> list[ActorRecord]:
     rng = world.rng
     actors = []
     setup = cmd.Payload(cmd.PUBLIC_MINER_SETUP, cmd.public_file_sha256(cmd.PUBLIC_MINER_SETUP))
-    span = rng.randint(3 * HOUR, 8 * HOUR)
-    start = world.time_between(world.start_us, world.end_us - span)
+    hours = stretch(world, min_us=3 * HOUR, max_us=8 * HOUR)
     first_client = popular_client(rng)
     second_client = popular_client(rng)
     while second_client.hassh == first_client.hassh:
@@ -167,11 +166,10 @@ def shared_exploit_two_actors(world: World, scale: Scale) -> list[ActorRecord]:
         wallet = _wallet(world)
         base = bot_pace(rng)
         offset = rng.randint(-HOUR, HOUR)
+        own_hours = Slot(hours.start_us + offset, hours.end_us + offset)
         for _ in range(scale.count(rng, 5, 12)):
             member = new_source(world, actor, networks, pace=base, client=client)
-            for at in sorted(
-                world.time_between(start + offset, start + offset + span) for _ in range(rng.randint(1, 2))
-            ):
+            for at in within(world, own_hours, rng.randint(1, 2)):
                 attempts = rng.randint(1, 3)
                 commands: list[CommandSpec] = [
                     *cmd.recon_commands(rng, 0, 1),

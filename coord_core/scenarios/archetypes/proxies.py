@@ -13,7 +13,7 @@ from coord_core.contracts.campaigns import Verdict
 from coord_core.scenarios.clients import popular_client
 from coord_core.scenarios.credentials import popular_credential
 from coord_core.scenarios.networks import NetworkKind
-from coord_core.scenarios.schedule import spread
+from coord_core.scenarios.schedule import spread, stretch, within
 from coord_core.scenarios.timeline import Source, bot_pace, new_source
 from coord_core.scenarios.world import HOUR, ActorRecord, Scale, World
 
@@ -136,11 +136,10 @@ def tunnel_relay(world: World, scale: Scale) -> ActorRecord:
         ).encode()
     client = popular_client(rng)
     base = bot_pace(rng)
-    span = rng.randint(3 * HOUR, 10 * HOUR)
-    start = world.time_between(world.start_us, world.end_us - span)
+    hours = stretch(world, min_us=3 * HOUR, max_us=10 * HOUR)
     for _ in range(scale.count(rng, 8, 25)):
         relay = new_source(world, actor, _ANYWHERE, pace=base, client=client)
-        for at in sorted(world.time_between(start, start + span) for _ in range(rng.choice((1, 1, 2)))):
+        for at in within(world, hours, rng.choice((1, 1, 2))):
             attempts = rng.randint(1, 2)
             relay.session(
                 at,
