@@ -44,12 +44,16 @@ def apply_session_limits(
     return {"statement_timeout": str(limits[0]), "lock_timeout": str(limits[1])}
 
 
-def connect(dsn: str, **kwargs: Any) -> psycopg.Connection[Any]:
-    """A psycopg connection to a coord database, with the session limits applied."""
-    conn = psycopg.connect(dsn, **kwargs)
+def limited(conn: psycopg.Connection[Any]) -> psycopg.Connection[Any]:
+    """A fresh connection with the session limits applied; closed if they cannot be."""
     try:
         apply_session_limits(conn)
     except BaseException:
         conn.close()
         raise
     return conn
+
+
+def connect(dsn: str, **kwargs: Any) -> psycopg.Connection[Any]:
+    """A psycopg connection to a coord database, with the session limits applied."""
+    return limited(psycopg.connect(dsn, **kwargs))
