@@ -58,7 +58,8 @@ typecheck: $(VENV)/.synced
 # needs PostgreSQL/Redis, `e2e` starts Airflow processes. Every test has its own database, Redis key
 # prefix, AIRFLOW_HOME and free ports, and each pytest-xdist worker its own embedded servers, so
 # tests run on several workers; `--dist loadgroup` keeps each Airflow test module on one worker
-# and the tests that keep Airflow servers running on one worker together.
+# and the tests that keep Airflow servers running on one worker together; `--no-loadscope-reorder`
+# hands the groups out in collection order, which puts the longest first (tests/conftest.py).
 UNIT_WORKERS ?= auto
 TEST_WORKERS ?= 3
 
@@ -66,7 +67,7 @@ unit: $(VENV)/.synced
 	$(BIN)/pytest -q -m "not integration and not e2e" -n $(UNIT_WORKERS)
 
 test: lint typecheck
-	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadgroup --durations=25
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder --durations=25
 
 compose-env:
 	python3 deploy/generate_compose_env.py
