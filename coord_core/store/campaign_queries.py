@@ -37,29 +37,21 @@ def list_campaigns(
     conn: psycopg.Connection[Any], where: CampaignFilter, *, limit: int, offset: int = 0
 ) -> tuple[list[dict[str, Any]], bool]:
     """One page of cross-interval campaigns, newest activity first, and whether more follow."""
-    clauses: list[str] = []
-    args: list[Any] = []
-    if where.verdict is not None:
-        clauses.append("%s = ANY(t.verdicts)")
-        args.append(where.verdict)
-    if where.min_confidence is not None:
-        clauses.append("t.max_confidence >= %s")
-        args.append(where.min_confidence)
-    if where.seen_since is not None:
-        clauses.append("t.last_seen >= %s")
-        args.append(where.seen_since)
-    if where.seen_until is not None:
-        clauses.append("t.first_seen < %s")
-        args.append(where.seen_until)
-    if where.source_ip is not None:
-        clauses.append(
+    conditions: list[tuple[str, Any]] = [
+        ("%s = ANY(t.verdicts)", where.verdict),
+        ("t.max_confidence >= %s", where.min_confidence),
+        ("t.last_seen >= %s", where.seen_since),
+        ("t.first_seen < %s", where.seen_until),
+        (
             f"EXISTS (SELECT 1 FROM {_OCCURRENCE_JOIN} WHERE i.campaign_id = t.campaign_id "
-            "AND m.src_ip = %s::inet)"
-        )
-        args.append(where.source_ip)
-    if where.campaign_ids is not None:
-        clauses.append("t.campaign_id = ANY(%s)")
-        args.append(list(where.campaign_ids))
+            "AND m.src_ip = %s::inet)",
+            where.source_ip,
+        ),
+        ("t.campaign_id = ANY(%s)", None if where.campaign_ids is None else list(where.campaign_ids)),
+    ]
+    given = [(clause, value) for clause, value in conditions if value is not None]
+    clauses = [clause for clause, _ in given]
+    args = [value for _, value in given]
     sql = (
         "SELECT t.campaign_id, t.verdicts, t.max_confidence, t.first_seen, t.last_seen, t.intervals, "
         "t.sessions FROM coord.campaign_tracks t"
