@@ -52,7 +52,7 @@ lint: $(VENV)/.synced
 
 typecheck: $(VENV)/.synced
 	$(BIN)/mypy coord_core plugins dags tests
-	$(BIN)/mypy bench
+	$(BIN)/mypy -p bench
 
 # Tiers are marked automatically from the fixtures a test uses (tests/conftest.py): `integration`
 # needs PostgreSQL/Redis, `e2e` starts Airflow processes. Every test has its own database, Redis key

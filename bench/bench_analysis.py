@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from harness import progress, write_result
+from bench.harness import progress, write_result
 
 DEFAULT_SIZES = (10_000, 100_000, 1_000_000)
 TARGETS_S = {100_000: 10.0, 1_000_000: 120.0}

@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from harness import REPO, progress, write_result
+from bench.harness import REPO, progress, write_result
 
 SAMPLE = REPO / "include" / "sample_data"
 DEFAULT_SIZES = (10_000, 100_000)

@@ -25,8 +25,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from harness import REPO, RESULTS, write_result
-
+from bench.harness import REPO, RESULTS, write_result
 from coord_core.ingest.siem_mapping import SourceEnrichment
 from coord_core.scenarios.siem_writer import event_to_siem_document
 

@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from harness import progress, write_result
 
+from bench.harness import progress, write_result
 from coord_core.analysis import prevalence
 from coord_core.analysis.frame import build_frame
 from coord_core.contracts.window import DataWindow

@@ -23,8 +23,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from harness import REPO, write_result
-
+from bench.harness import REPO, write_result
 from coord_core.contracts.events import parse_event
 from coord_core.ingest.records import ReadRecord
 from coord_core.ingest.sessionize import sessionize

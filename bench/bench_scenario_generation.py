@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from harness import REPO, write_result
+from bench.harness import REPO, write_result
 
 TARGET_1M_CPU_S = 150.0
 SEED = 20251024

@@ -1,8 +1,5 @@
-"""What every benchmark script shares: the repository importable when a script runs on its own,
-the machine its numbers were measured on, and how its result is written (``bench/results/``).
-
-Import it before ``coord_core``: importing it puts the repository on ``sys.path``.
-"""
+"""What every benchmark script shares: the repository's root, the machine its numbers were
+measured on, and how its result is written (``bench/results/``)."""
 
 from __future__ import annotations
 
@@ -15,8 +12,6 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
 RESULTS = REPO / "bench" / "results"
 
 

@@ -140,7 +140,8 @@ def airflow_standalone(cli: AirflowEnv, *, extra_env: dict[str, str] | None = No
         yield stack
     finally:
         # SIGTERM to the session: after SIGINT (to the leader or the session) it was still running
-        # a minute later on the development machine, and SIGTERM then stopped it within 15 s.
+        # a minute later in two of three runs on the development machine (then SIGTERM stopped it
+        # within 15 s); SIGTERM first took 14-24 s.
         stop_session(process, ((signal.SIGTERM, 30),))
 
 
