@@ -53,7 +53,7 @@ lint: $(VENV)/.synced
 
 typecheck: $(VENV)/.synced
 	$(BIN)/mypy coord_core plugins dags tests security
-	$(BIN)/mypy bench
+	$(BIN)/mypy -p bench
 
 # Bandit findings must be fixed or accepted, one line each with its reason, in security/baseline.toml;
 # the locked dependencies are audited with pip-audit against PyPI's vulnerability feed, or skipped
@@ -65,7 +65,8 @@ security: $(VENV)/.synced
 # needs PostgreSQL/Redis, `e2e` starts Airflow processes. Every test has its own database, Redis key
 # prefix, AIRFLOW_HOME and free ports, and each pytest-xdist worker its own embedded servers, so
 # tests run on several workers; `--dist loadgroup` keeps each Airflow test module on one worker
-# and the tests that keep Airflow servers running on one worker together.
+# and the tests that keep Airflow servers running on one worker together; `--no-loadscope-reorder`
+# hands the groups out in collection order, which puts the longest first (tests/conftest.py).
 UNIT_WORKERS ?= auto
 TEST_WORKERS ?= 3
 
@@ -73,7 +74,7 @@ unit: $(VENV)/.synced
 	$(BIN)/pytest -q -m "not integration and not e2e" -n $(UNIT_WORKERS)
 
 test: lint typecheck security
-	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadgroup --durations=25
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder --durations=25
 
 compose-env:
 	python3 deploy/generate_compose_env.py

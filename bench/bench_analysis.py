@@ -25,7 +25,6 @@ import argparse
 import gc
 import json
 import os
-import platform
 import resource
 import subprocess
 import sys
@@ -34,11 +33,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
+from bench.harness import progress, write_result
 
-RESULT = REPO / "bench" / "results" / "analysis.json"
 DEFAULT_SIZES = (10_000, 100_000, 1_000_000)
 TARGETS_S = {100_000: 10.0, 1_000_000: 120.0}
 TARGET_RSS_MB = 3 * 1024
@@ -140,22 +136,13 @@ def main() -> None:
         run["target_seconds"] = target
         run["meets_time_target"] = None if target is None else run["analysis_wall_seconds"] <= target
         run["meets_rss_target"] = run["peak_rss_mb"] <= TARGET_RSS_MB  # the whole process, input included
-        runs.append(run)
-        print(json.dumps(run), file=sys.stderr)
+        runs.append(progress(run))
     doc = {
-        "benchmark": "analysis",
         "timed": "FrameBuilder.add per streamed AttackSession + analyze_frame -> AnalysisResult (no LLM)",
         "command": "make bench  (or: .venv/bin/python bench/bench_analysis.py)",
-        "machine": {
-            "python": platform.python_version(),
-            "cpus": os.cpu_count(),
-            "platform": platform.platform(),
-        },
         "runs": runs,
     }
-    RESULT.parent.mkdir(parents=True, exist_ok=True)
-    RESULT.write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    print(json.dumps(doc, indent=2, sort_keys=True))
+    write_result("analysis", doc)
 
 
 if __name__ == "__main__":

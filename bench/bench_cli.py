@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -40,8 +39,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
-RESULT = REPO / "bench" / "results" / "cli.json"
+from bench.harness import REPO, progress, write_result
+
 SAMPLE = REPO / "include" / "sample_data"
 DEFAULT_SIZES = (10_000, 100_000)
 MILLION = 1_000_000
@@ -213,15 +212,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-cli-") as scratch:
         logs = args.logs or Path(scratch)
         sample, sample_cold = run_sample(Path(scratch), args.repeat)
-        print(json.dumps({"sample": sample, "sample_cold": sample_cold}), file=sys.stderr)
+        progress({"sample": sample, "sample_cold": sample_cold})
         runs: list[dict[str, Any]] = []
         for size in sizes:
             log = generate(size, args.seed, logs)
             run = run_size(log, size, Path(scratch) / f"{size}.json", args.repeat)
-            runs.append(run)
-            print(json.dumps(run), file=sys.stderr)
+            runs.append(progress(run))
     doc = {
-        "benchmark": "cli",
         "timed": "coord analyze FILE --out X (whole process) vs a bare orjson pass over the same lines; "
         "medians of --repeat rounds",
         "command": "make bench  (or: .venv/bin/python bench/bench_cli.py [--million])",
@@ -231,18 +228,11 @@ def main() -> None:
             "million_seconds": TARGET_1M_SECONDS,
             "peak_rss_mb": TARGET_RSS_MB,
         },
-        "machine": {
-            "python": platform.python_version(),
-            "cpus": os.cpu_count(),
-            "platform": platform.platform(),
-        },
         "sample": sample,
         "sample_cold": sample_cold,
         "runs": runs,
     }
-    RESULT.parent.mkdir(parents=True, exist_ok=True)
-    RESULT.write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    print(json.dumps(doc, indent=2, sort_keys=True))
+    write_result("cli", doc)
 
 
 if __name__ == "__main__":

@@ -16,9 +16,7 @@ Prints one table row and writes ``bench/results/es_extract.json``.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
 import resource
 import subprocess
 import sys
@@ -27,19 +25,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
-
-from coord_core.ingest.siem_mapping import SourceEnrichment  # noqa: E402
-from coord_core.scenarios.siem_writer import event_to_siem_document  # noqa: E402
+from bench.harness import REPO, RESULTS, write_result
+from coord_core.ingest.siem_mapping import SourceEnrichment
+from coord_core.scenarios.siem_writer import event_to_siem_document
 
 INDEX = "cowrie-2025.10.24-000001"
 START = datetime(2025, 10, 24, tzinfo=UTC)
 STEP_MS = 7
 MARGIN = 500  # documents on each side of the window, outside it
 TARGET_PEAK_RSS_MB = 1500.0
-RESULT = REPO / "bench" / "results" / "es_extract.json"
+RESULT = RESULTS / "es_extract.json"
 
 # One session is this sequence of Cowrie events, as the real sample's sessions look.
 _SESSION_SHAPE = (
@@ -190,7 +185,6 @@ def run(docs: int, page_size: int, slices: int) -> dict[str, Any]:
     if events + errors != docs or errors:
         raise RuntimeError(f"expected {docs} events, read {events} events and {errors} errors")
     return {
-        "benchmark": "es_extract",
         "docs": docs,
         "page_size": page_size,
         "slices": slices,
@@ -205,9 +199,6 @@ def run(docs: int, page_size: int, slices: int) -> dict[str, Any]:
         "passed": peak_rss_mb < TARGET_PEAK_RSS_MB,
         "lineage_document_count": reader.lineage().document_count,
         "elasticsearch_client": version("elasticsearch"),
-        "python": platform.python_version(),
-        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
-        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": " ".join(["bench/bench_es_extract.py", f"--docs {docs}", f"--page-size {page_size}"])
         + (f" --slices {slices}" if slices > 1 else ""),
         "note": "emulator in a separate process on the same machine; wall time includes its work",
@@ -224,8 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=RESULT)
     args = parser.parse_args(argv)
     result = run(args.docs, args.page_size, args.slices)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    write_result("es_extract", result, args.out)
     print("| benchmark  |      docs | wall s | docs/s | peak RSS MB | target MB | pass |")
     verdict = "yes" if result["passed"] else "NO"
     print(

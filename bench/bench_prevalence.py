@@ -16,31 +16,24 @@ Prints one JSON document and writes ``bench/results/prevalence.json``.
 from __future__ import annotations
 
 import argparse
-import json
-import platform
-import sys
 import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
+import psycopg
 
-import psycopg  # noqa: E402
+from bench.harness import progress, write_result
+from coord_core.analysis import prevalence
+from coord_core.analysis.frame import build_frame
+from coord_core.contracts.window import DataWindow
+from coord_core.embedded_services import EmbeddedPostgres
+from coord_core.pipeline.analyze import analyze_frame
+from coord_core.scenarios.in_memory import generate_window
+from coord_core.store.migrations import migrate
+from coord_core.store.prevalence import HISTORY_DAYS, history_before, replace_observations
 
-from coord_core.analysis import prevalence  # noqa: E402
-from coord_core.analysis.frame import build_frame  # noqa: E402
-from coord_core.contracts.window import DataWindow  # noqa: E402
-from coord_core.embedded_services import EmbeddedPostgres  # noqa: E402
-from coord_core.pipeline.analyze import analyze_frame  # noqa: E402
-from coord_core.scenarios.in_memory import generate_window  # noqa: E402
-from coord_core.store.migrations import migrate  # noqa: E402
-from coord_core.store.prevalence import HISTORY_DAYS, history_before, replace_observations  # noqa: E402
-
-RESULT = REPO / "bench" / "results" / "prevalence.json"
 TARGET_SHARE = 0.10
 
 
@@ -109,19 +102,15 @@ def main(argv: list[str] | None = None) -> int:
                     migrate(conn)
                     conn.execute("TRUNCATE coord.feature_prevalence")
                     conn.commit()
-                    runs.append(_run(conn, size))
-                    print(json.dumps(runs[-1], sort_keys=True), file=sys.stderr, flush=True)
+                    runs.append(progress(_run(conn, size)))
         finally:
             server.stop()
     document = {
-        "benchmark": "prevalence",
         "command": ".venv/bin/python bench/bench_prevalence.py (make bench)",
         "timed": "history steps of the analyze task (observe, read, apply, write) vs analyze_frame",
-        "machine": {"cpus": 2, "platform": platform.platform(), "python": platform.python_version()},
         "runs": runs,
     }
-    RESULT.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    print(json.dumps(document, indent=2, sort_keys=True))
+    write_result("prevalence", document)
     return 0 if all(r["meets_target"] for r in runs) else 1
 
 

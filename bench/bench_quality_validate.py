@@ -17,25 +17,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import resource
-import sys
 import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
-
-from coord_core.contracts.events import parse_event  # noqa: E402
-from coord_core.ingest.records import ReadRecord  # noqa: E402
-from coord_core.ingest.sessionize import sessionize  # noqa: E402
+from bench.harness import REPO, write_result
+from coord_core.contracts.events import parse_event
+from coord_core.ingest.records import ReadRecord
+from coord_core.ingest.sessionize import sessionize
 
 SAMPLE = REPO / "include" / "sample_data" / "tpot-cowrie-2025-10-24.json"
-RESULT = REPO / "bench" / "results" / "quality_validate.json"
 START = datetime(2025, 10, 24, tzinfo=UTC)
 END = START + timedelta(days=1)
 TARGET_S = 5.0
@@ -101,7 +94,6 @@ def main() -> None:
     c = outcome.counts
     assert c.read == c.valid + c.quarantined
     result: dict[str, Any] = {
-        "benchmark": "quality_validate",
         "command": f"bench/bench_quality_validate.py --events {args.events} --repeat {args.repeat}",
         "events": len(records),
         "sessions": len(sessions),
@@ -118,20 +110,9 @@ def main() -> None:
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "target_validate_s": TARGET_S,
         "passed": min(validate_s) < TARGET_S,
-        "machine": f"{platform.machine()}, {_cpus()} CPUs",
-        "python": platform.python_version(),
-        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "note": "shared development machine, other test suites running: timings are under load",
     }
-    RESULT.parent.mkdir(parents=True, exist_ok=True)
-    RESULT.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
-    print(json.dumps(result, indent=2, sort_keys=True))
-
-
-def _cpus() -> int:
-    import os
-
-    return os.cpu_count() or 1
+    write_result("quality_validate", result)
 
 
 if __name__ == "__main__":

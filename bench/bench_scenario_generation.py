@@ -14,7 +14,8 @@ this code; both are recorded).
     .venv/bin/python bench/bench_scenario_generation.py                      # 10k and 100k
     .venv/bin/python bench/bench_scenario_generation.py --sizes 10000,100000,1000000 --files 10000,100000
 
-Prints one row per measurement and writes ``bench/results/scenario_generation.json``.
+Prints one row per measurement, then the result document it writes to
+``bench/results/scenario_generation.json``.
 """
 
 from __future__ import annotations
@@ -22,21 +23,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
 import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
+from bench.harness import REPO, write_result
 
-RESULT = REPO / "bench" / "results" / "scenario_generation.json"
 TARGET_1M_CPU_S = 150.0
 SEED = 20251024
 
@@ -126,11 +122,7 @@ def main() -> int:
     million = [r for r in rows if r["mode"] == "in_memory" and r["sessions"] >= 1_000_000]
     passed = all(r["cpu_s"] <= TARGET_1M_CPU_S for r in million) if million else None
     document = {
-        "benchmark": "scenario_generation",
         "command": "bench/bench_scenario_generation.py " + " ".join(sys.argv[1:]),
-        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
-        "python": platform.python_version(),
-        "measured_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
         "note": "shared development machine, other test suites running: timings are under load",
         "seed": SEED,
         "target_1m_in_memory_cpu_s": TARGET_1M_CPU_S,
@@ -138,9 +130,7 @@ def main() -> int:
         "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
         "runs": rows,
     }
-    RESULT.parent.mkdir(parents=True, exist_ok=True)
-    RESULT.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    print(f"written {RESULT.relative_to(REPO)}")
+    write_result("scenario_generation", document)
     return 0 if passed is not False else 1
 
 

@@ -45,6 +45,10 @@ E2E_FIXTURES = frozenset({"airflow_processes"})
 # Tests that keep Airflow servers running (standalone, a Celery cluster, an API server) often share
 # them through module-scoped fixtures: with `--dist loadgroup` each such module runs on one worker.
 SERVER_FIXTURES = frozenset({"airflow_servers"})
+# The longest of those groups (backfills and REST-triggered runs on `airflow standalone`: 7-8 min
+# on the busy 2-core machine). `make test` hands groups to workers in collection order
+# (`--no-loadscope-reorder`) and this one comes first, so it never starts late and holds up the tail.
+STARTS_FIRST = frozenset({"tests/dags/test_airflow_stack.py"})
 # pytest-timeout per tier (seconds, setup and teardown included); the default is in pyproject.toml.
 # These catch hangs, not slowness: they hold on a busy two-core machine.
 E2E_TIMEOUT_S = 1800
@@ -62,6 +66,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
                 item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))
             if item.get_closest_marker("timeout") is None:
                 item.add_marker(pytest.mark.timeout(E2E_TIMEOUT_S))
+    items.sort(key=_start_order)  # stable: the order inside each group is kept
+
+
+def _start_order(item: pytest.Item) -> int:
+    """The longest group first, then the other server groups, then every other test."""
+    module = item.nodeid.split("::", 1)[0]
+    if module in STARTS_FIRST:
+        return 0
+    return 1 if item.get_closest_marker("xdist_group") else 2
 
 
 @pytest.fixture(scope="session")

@@ -276,6 +276,11 @@ class SharedCredential:
     p_value: float
 
     @property
+    def profile(self) -> tuple[int, ...]:
+        """The one feature its sources share (the other credential groups share a profile)."""
+        return (self.feature,)
+
+    @property
     def weight(self) -> float:
         return float(min(-np.log(max(self.p_value, 1e-300)), MAX_WEIGHT))
 

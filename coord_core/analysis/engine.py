@@ -430,190 +430,289 @@ def assemble(
     tools: dict[str, Any],
     scored: dict[str, Any],
 ) -> AnalysisResult:
+    """The contract's result: one campaign per scored group, the benign scanners, the sources' profiles."""
     threshold = float(patterns["threshold"])
-    first_session = np.full(frame.n_sources, -1, dtype=np.int64)
-    # sessions are in canonical order: the first occurrence of each source is its first session
-    sources, first_idx = np.unique(frame.source, return_index=True)
-    first_session[sources] = first_idx
-    sessions_of: dict[int, list[int]] = {}
+    first_session, sessions_of = _grouped_sessions(frame, scored)
     in_campaign = np.zeros(frame.n_sessions, dtype=bool)
-    grouped_sources = {s for g in scored["groups"] for s in g["sources"]}
-    for i, src in enumerate(frame.source.tolist()):
-        if src in grouped_sources:
-            sessions_of.setdefault(src, []).append(i)
     infra = _infra_of(tools)
     scanners: dict[str, list[str]] = tools.get("scanners", {})
     campaigns: list[Campaign] = []
     profiles: list[SourceProfile] = []
     for group in scored["groups"]:
-        sources = np.asarray(group["sources"], dtype=np.int64)
         sess = sorted(i for s in group["sources"] for i in sessions_of[s])
         in_campaign[sess] = True
-        session_ids = sorted(frame.session_ids[i] for i in sess)
-        campaign_id = "cmp-" + hashlib.sha256("\n".join(session_ids).encode()).hexdigest()[:16]
-        evidence: list[Evidence] = []
-        by_factor: dict[str, list[list[int]]] = {}
-        for j in group["joins"]:
-            by_factor.setdefault(LINK_FACTOR[patterns["proposals"][j[0]]["detector"]], []).append(j)
-        artefacts = shared_in_group(frame, sources, fk.PAYLOAD, fk.URL, fk.HOST, fk.SSH_KEY, fk.WALLET)
-        if artefacts and "shared_artefacts" not in by_factor:
-            # Another detector joined them first; the artefacts they share are still evidence.
-            evidence.append(
-                Evidence(
-                    evidence_id=f"{campaign_id}:shared_artefacts",
-                    factor="shared_artefacts",
-                    score=1.0,
-                    statistic={
-                        "links": 0,
-                        "shared_values": [
-                            {"feature": fk.kind_of(n), "value": _shown(fk.value_of(n)), "sources": c}
-                            for n, c in artefacts[:MAX_SHOWN_VALUES]
-                        ],
-                    },
-                    summary="sources share specific artefacts (payload, URL, remote host or SSH key)",
-                )
-            )
-        for factor in sorted(by_factor):
-            evidence.append(
-                _link_evidence(
-                    campaign_id,
-                    factor,
-                    by_factor[factor],
-                    patterns=patterns,
-                    threshold=threshold,
-                    group_values=artefacts,
-                )
-            )
-        temporal = group["temporal"]
+        campaign = _campaign(
+            frame,
+            group,
+            sess,
+            patterns=patterns,
+            threshold=threshold,
+            tools=tools,
+            scored=scored,
+            first_session=first_session,
+            sessions_of=sessions_of,
+        )
+        campaigns.append(campaign)
+        profiles.extend(_profile(ip, infra, scanners, campaign.campaign_id) for ip in campaign.source_ips)
+    benign = _benign_scanners(frame, scanners)
+    profiles.extend(_profile(b.source_ip, infra, scanners, None) for b in benign)
+    campaigns.sort(key=lambda c: (c.first_seen, c.campaign_id))
+    independent = sorted(frame.session_ids[i] for i in np.flatnonzero(~in_campaign))
+    reports = [ToolReport(**r) for r in tools.get("reports", [])]
+    return AnalysisResult(
+        run=run,
+        campaigns=campaigns,
+        independent_session_ids=independent,
+        notes=_notes(frame, screening, patterns, scored, threshold),
+        benign_scanners=benign,
+        sources=sorted(profiles, key=lambda p: (p.ip, p.campaign_id or "")),
+        tools=sorted(reports, key=lambda r: r.tool),
+    )
+
+
+def _grouped_sessions(frame: SessionFrame, scored: dict[str, Any]) -> tuple[np.ndarray, dict[int, list[int]]]:
+    """Each source's first session, and the sessions of every source in a scored group."""
+    first_session = np.full(frame.n_sources, -1, dtype=np.int64)
+    # sessions are in canonical order: the first occurrence of each source is its first session
+    sources, first_idx = np.unique(frame.source, return_index=True)
+    first_session[sources] = first_idx
+    sessions_of: dict[int, list[int]] = {}
+    grouped_sources = {s for g in scored["groups"] for s in g["sources"]}
+    for i, src in enumerate(frame.source.tolist()):
+        if src in grouped_sources:
+            sessions_of.setdefault(src, []).append(i)
+    return first_session, sessions_of
+
+
+def _campaign(
+    frame: SessionFrame,
+    group: dict[str, Any],
+    sess: list[int],
+    *,
+    patterns: dict[str, Any],
+    threshold: float,
+    tools: dict[str, Any],
+    scored: dict[str, Any],
+    first_session: np.ndarray,
+    sessions_of: dict[int, list[int]],
+) -> Campaign:
+    """One scored group as a campaign: its id from its sessions, evidence, links and signature."""
+    sources = np.asarray(group["sources"], dtype=np.int64)
+    session_ids = sorted(frame.session_ids[i] for i in sess)
+    campaign_id = "cmp-" + hashlib.sha256("\n".join(session_ids).encode()).hexdigest()[:16]
+    artefacts = shared_in_group(frame, sources, fk.PAYLOAD, fk.URL, fk.HOST, fk.SSH_KEY, fk.WALLET)
+    evidence = _campaign_evidence(
+        frame,
+        group,
+        sess,
+        campaign_id,
+        artefacts=artefacts,
+        patterns=patterns,
+        threshold=threshold,
+        tools=tools,
+        scored=scored,
+    )
+    links = _campaign_links(
+        frame, group, campaign_id, patterns=patterns, first_session=first_session, sessions_of=sessions_of
+    )
+    return Campaign(
+        campaign_id=campaign_id,
+        verdict=Verdict(group["verdict"]),
+        confidence=group["confidence"],
+        session_ids=session_ids,
+        source_ips=sorted(frame.source_ips[s] for s in group["sources"]),
+        first_seen=_iso(float(frame.start[sess].min())),
+        last_seen=_iso(float(frame.end[sess].max())),
+        evidence=evidence,
+        links=links,
+        labels=_labels(group),
+        signature=sorted(
+            {
+                hashlib.sha256(f.encode("utf-8", "backslashreplace")).hexdigest()[:16]
+                for f in [
+                    *_signature_features(frame, group, patterns, threshold),
+                    *(name for name, _ in artefacts),
+                    # base words of one walked list recur in the next interval's guesses
+                    *(name for name, _ in shared_in_group(frame, sources, fk.PASSWORD_STEM)),
+                ]
+            }
+        ),
+    )
+
+
+def _campaign_evidence(
+    frame: SessionFrame,
+    group: dict[str, Any],
+    sess: list[int],
+    campaign_id: str,
+    *,
+    artefacts: list[tuple[str, int]],
+    patterns: dict[str, Any],
+    threshold: float,
+    tools: dict[str, Any],
+    scored: dict[str, Any],
+) -> list[Evidence]:
+    """Every evidence item of one campaign, by id: the links by factor, timing, infrastructure,
+    tooling, intel, the sources' other sessions and the calibrated confidence."""
+    sources = np.asarray(group["sources"], dtype=np.int64)
+    evidence: list[Evidence] = []
+    by_factor: dict[str, list[list[int]]] = {}
+    for j in group["joins"]:
+        by_factor.setdefault(LINK_FACTOR[patterns["proposals"][j[0]]["detector"]], []).append(j)
+    if artefacts and "shared_artefacts" not in by_factor:
+        # Another detector joined them first; the artefacts they share are still evidence.
         evidence.append(
             Evidence(
-                evidence_id=f"{campaign_id}:temporal_synchronisation",
-                factor="temporal_synchronisation",
-                score=round(1.0 - float(temporal["p_value"]), 4),
+                evidence_id=f"{campaign_id}:shared_artefacts",
+                factor="shared_artefacts",
+                score=1.0,
                 statistic={
-                    **temporal,
-                    "null_model": "permutation of first-seen times among the window's sources",
+                    "links": 0,
+                    "shared_values": [
+                        {"feature": fk.kind_of(n), "value": _shown(fk.value_of(n)), "sources": c}
+                        for n, c in artefacts[:MAX_SHOWN_VALUES]
+                    ],
                 },
-                summary="first-seen times of the sources against random draws of the window's sources",
+                summary="sources share specific artefacts (payload, URL, remote host or SSH key)",
             )
         )
-        ginfra = group["infrastructure"]
-        shared_infra = ginfra["prefixes_24"] == 1 or (
-            ginfra["sources_with_as"] == ginfra["sources"] and ginfra["as_organisations"] == 1
+    for factor in sorted(by_factor):
+        evidence.append(
+            _link_evidence(
+                campaign_id,
+                factor,
+                by_factor[factor],
+                patterns=patterns,
+                threshold=threshold,
+                group_values=artefacts,
+            )
         )
+    temporal = group["temporal"]
+    evidence.append(
+        Evidence(
+            evidence_id=f"{campaign_id}:temporal_synchronisation",
+            factor="temporal_synchronisation",
+            score=round(1.0 - float(temporal["p_value"]), 4),
+            statistic={
+                **temporal,
+                "null_model": "permutation of first-seen times among the window's sources",
+            },
+            summary="first-seen times of the sources against random draws of the window's sources",
+        )
+    )
+    ginfra = group["infrastructure"]
+    shared_infra = ginfra["prefixes_24"] == 1 or (
+        ginfra["sources_with_as"] == ginfra["sources"] and ginfra["as_organisations"] == 1
+    )
+    evidence.append(
+        Evidence(
+            evidence_id=f"{campaign_id}:infrastructure",
+            factor="infrastructure",
+            score=1.0
+            if shared_infra
+            else round(min(1.0, max(0.0, ginfra["as_entropy_bits"]) / 4.0) + 0.0, 4),
+            statistic={**ginfra, "shared": shared_infra},
+            summary="shared infrastructure" if shared_infra else "sources spread over networks",
+        )
+    )
+    tooling = _tooling_evidence(campaign_id, frame, sources)
+    if tooling is not None:
+        evidence.append(tooling)
+    # Intel age is measured at the campaign's own last activity, so the result stays reproducible.
+    evidence.extend(_intel_evidence(campaign_id, group, tools, _iso(float(frame.end[sess].max()))))
+    if any(frame.source_sessions[s] > 1 for s in group["sources"]):
         evidence.append(
             Evidence(
-                evidence_id=f"{campaign_id}:infrastructure",
-                factor="infrastructure",
-                score=1.0
-                if shared_infra
-                else round(min(1.0, max(0.0, ginfra["as_entropy_bits"]) / 4.0) + 0.0, 4),
-                statistic={**ginfra, "shared": shared_infra},
-                summary="shared infrastructure" if shared_infra else "sources spread over networks",
+                evidence_id=f"{campaign_id}:source_sessions",
+                factor="source_sessions",
+                score=1.0,
+                statistic={"sources": len(sources), "sessions": len(sess)},
+                summary="every session of a linked source IP in the window belongs to its campaign",
             )
         )
-        tooling = _tooling_evidence(campaign_id, frame, sources)
-        if tooling is not None:
-            evidence.append(tooling)
-        # Intel age is measured at the campaign's own last activity, so the result stays reproducible.
-        evidence.extend(_intel_evidence(campaign_id, group, tools, _iso(float(frame.end[sess].max()))))
-        if any(frame.source_sessions[s] > 1 for s in group["sources"]):
-            evidence.append(
-                Evidence(
-                    evidence_id=f"{campaign_id}:source_sessions",
-                    factor="source_sessions",
-                    score=1.0,
-                    statistic={"sources": len(sources), "sessions": len(sess)},
-                    summary="every session of a linked source IP in the window belongs to its campaign",
-                )
-            )
-        evidence.append(
-            Evidence(
-                evidence_id=f"{campaign_id}:confidence",
-                factor="confidence",
-                score=group["confidence"],
-                statistic={
-                    "raw_score": group["raw_score"],
-                    "calibration": scored.get("calibration", "fitted"),
-                    "meaning": "probability that the verdict and the membership are right",
-                },
-                summary="calibrated from the raw evidence score (isotonic map fitted on generated data)",
+    evidence.append(
+        Evidence(
+            evidence_id=f"{campaign_id}:confidence",
+            factor="confidence",
+            score=group["confidence"],
+            statistic={
+                "raw_score": group["raw_score"],
+                "calibration": scored.get("calibration", "fitted"),
+                "meaning": "probability that the verdict and the membership are right",
+            },
+            summary="calibrated from the raw evidence score (isotonic map fitted on generated data)",
+        )
+    )
+    evidence.sort(key=lambda e: e.evidence_id)
+    return evidence
+
+
+def _campaign_links(
+    frame: SessionFrame,
+    group: dict[str, Any],
+    campaign_id: str,
+    *,
+    patterns: dict[str, Any],
+    first_session: np.ndarray,
+    sessions_of: dict[int, list[int]],
+) -> list[Link]:
+    """The group's joins between first sessions, and each source's other sessions tied to its
+    first; one link per session pair (the heaviest), in pair order."""
+    links: list[Link] = []
+    for slot, a, b in group["joins"]:
+        proposal = patterns["proposals"][slot]
+        sa, sb = frame.session_ids[first_session[a]], frame.session_ids[first_session[b]]
+        lo, hi = sorted((sa, sb))
+        links.append(
+            Link.model_construct(
+                session_a=lo,
+                session_b=hi,
+                features=[_shown(f) for f in proposal["features"]],
+                weight=round(float(proposal["weight"]), 4),
+                evidence_ids=[f"{campaign_id}:{LINK_FACTOR[proposal['detector']]}"],
             )
         )
-        evidence.sort(key=lambda e: e.evidence_id)
-        links: list[Link] = []
-        for slot, a, b in group["joins"]:
-            proposal = patterns["proposals"][slot]
-            sa, sb = frame.session_ids[first_session[a]], frame.session_ids[first_session[b]]
-            lo, hi = sorted((sa, sb))
-            links.append(
-                Link.model_construct(
-                    session_a=lo,
-                    session_b=hi,
-                    features=[_shown(f) for f in proposal["features"]],
-                    weight=round(float(proposal["weight"]), 4),
-                    evidence_ids=[f"{campaign_id}:{LINK_FACTOR[proposal['detector']]}"],
-                )
-            )
-        for s in group["sources"]:
-            anchor = frame.session_ids[first_session[s]]
-            for i in sessions_of[s]:
-                other = frame.session_ids[i]
-                if other != anchor:
-                    lo, hi = sorted((anchor, other))
-                    links.append(
-                        Link.model_construct(
-                            session_a=lo,
-                            session_b=hi,
-                            features=["source_ip"],
-                            weight=0.0,
-                            evidence_ids=[f"{campaign_id}:source_sessions"],
-                        )
+    for s in group["sources"]:
+        anchor = frame.session_ids[first_session[s]]
+        for i in sessions_of[s]:
+            other = frame.session_ids[i]
+            if other != anchor:
+                lo, hi = sorted((anchor, other))
+                links.append(
+                    Link.model_construct(
+                        session_a=lo,
+                        session_b=hi,
+                        features=["source_ip"],
+                        weight=0.0,
+                        evidence_ids=[f"{campaign_id}:source_sessions"],
                     )
-        unique_links = {(lk.session_a, lk.session_b): lk for lk in sorted(links, key=lambda lk: lk.weight)}
-        ips = sorted(frame.source_ips[s] for s in group["sources"])
-        labels = _labels(group)
-        campaigns.append(
-            Campaign(
-                campaign_id=campaign_id,
-                verdict=Verdict(group["verdict"]),
-                confidence=group["confidence"],
-                session_ids=session_ids,
-                source_ips=ips,
-                first_seen=_iso(float(frame.start[sess].min())),
-                last_seen=_iso(float(frame.end[sess].max())),
-                evidence=evidence,
-                links=[unique_links[k] for k in sorted(unique_links)],
-                labels=labels,
-                signature=sorted(
-                    {
-                        hashlib.sha256(f.encode("utf-8", "backslashreplace")).hexdigest()[:16]
-                        for f in [
-                            *_signature_features(frame, group, patterns, threshold),
-                            *(name for name, _ in artefacts),
-                            # base words of one walked list recur in the next interval's guesses
-                            *(name for name, _ in shared_in_group(frame, sources, fk.PASSWORD_STEM)),
-                        ]
-                    }
-                ),
-            )
-        )
-        for ip in ips:
-            profiles.append(_profile(ip, infra, scanners, campaign_id))
-    benign: list[BenignScanner] = []
+                )
+    unique_links = {(lk.session_a, lk.session_b): lk for lk in sorted(links, key=lambda lk: lk.weight)}
+    return [unique_links[k] for k in sorted(unique_links)]
+
+
+def _benign_scanners(frame: SessionFrame, scanners: dict[str, list[str]]) -> list[BenignScanner]:
+    """Sources on published scanner lists, with their sessions, by address."""
     scanner_sessions: dict[str, list[str]] = {}
     for i, src in enumerate(frame.source.tolist()):
         ip = frame.source_ips[src]
         if ip in scanners:
             scanner_sessions.setdefault(ip, []).append(frame.session_ids[i])
-    for ip in sorted(scanner_sessions):
-        benign.append(
-            BenignScanner(source_ip=ip, lists=sorted(scanners[ip]), session_ids=sorted(scanner_sessions[ip]))
-        )
-        profiles.append(_profile(ip, infra, scanners, None))
-    campaigns.sort(key=lambda c: (c.first_seen, c.campaign_id))
-    independent = sorted(frame.session_ids[i] for i in np.flatnonzero(~in_campaign))
-    notes = [
+    return [
+        BenignScanner(source_ip=ip, lists=sorted(scanners[ip]), session_ids=sorted(scanner_sessions[ip]))
+        for ip in sorted(scanner_sessions)
+    ]
+
+
+def _notes(
+    frame: SessionFrame,
+    screening: dict[str, Any],
+    patterns: dict[str, Any],
+    scored: dict[str, Any],
+    threshold: float,
+) -> list[str]:
+    """How the result was reached: depth, link threshold, proposal counts, calibration."""
+    return [
         f"analyzer: coord_core.analysis (depth {screening['depth']}: {screening['reason']})",
         f"link threshold {threshold:.3f} log-odds over {frame.n_sources} sources",
         f"proposals {patterns.get('proposals_total', 0)}, "
@@ -621,16 +720,6 @@ def assemble(
         f"refused joins {patterns.get('refused_joins', 0)}",
         f"calibration: {scored.get('calibration', 'fitted')}",
     ]
-    reports = [ToolReport(**r) for r in tools.get("reports", [])]
-    return AnalysisResult(
-        run=run,
-        campaigns=campaigns,
-        independent_session_ids=independent,
-        notes=notes,
-        benign_scanners=benign,
-        sources=sorted(profiles, key=lambda p: (p.ip, p.campaign_id or "")),
-        tools=sorted(reports, key=lambda r: r.tool),
-    )
 
 
 def _profile(

@@ -9,9 +9,9 @@ any given pair, so a bigger window needs stronger evidence per link.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 
@@ -514,6 +514,48 @@ class Detection:
     conflicting_pairs: int
 
 
+class _HeldGroup(Protocol):
+    """Sources one credential test holds together as a whole (a dictionary partition, a guess
+    burst, one shared rare credential), and the features they share."""
+
+    @property
+    def sources(self) -> np.ndarray: ...
+    @property
+    def profile(self) -> tuple[int, ...]: ...
+    @property
+    def p_value(self) -> float: ...
+    @property
+    def weight(self) -> float: ...
+
+
+G = TypeVar("G", bound=_HeldGroup)
+
+
+def _held_groups(
+    frame: SessionFrame,
+    detector: str,
+    groups: Iterable[G],
+    threshold: float,
+    describe: Callable[[G], dict[str, Any]] = lambda _: {},
+) -> list[Proposal]:
+    """One proposal per group that reaches the threshold, joining all its sources at once: its
+    weight, shared features, p-value and size, and what ``describe`` adds."""
+    found = []
+    for group in groups:
+        if group.weight < threshold:
+            continue
+        found.append(
+            Proposal(
+                detector=detector,
+                weight=group.weight,
+                sources=group.sources,
+                features=tuple(frame.feature_names[f] for f in group.profile),
+                statistic={"p_value": group.p_value, "sources": len(group.sources), **describe(group)},
+            )
+        )
+    return found
+
+
 def detect(frame: SessionFrame, params: AnalysisParameters, excluded: np.ndarray | None = None) -> Detection:
     """Run every link detector; sources flagged in ``excluded`` (benign scanners) take no part."""
     threshold = link_threshold(frame, params)
@@ -538,54 +580,26 @@ def detect(frame: SessionFrame, params: AnalysisParameters, excluded: np.ndarray
     )
     if scores is not None:
         proposals += pair_proposals(frame, scores, threshold, weights)
-    for group in dictionary_groups(frame, creds, params):
-        if group.weight < threshold:
-            continue
-        proposals.append(
-            Proposal(
-                detector="dictionary_partition",
-                weight=group.weight,
-                sources=group.sources,
-                features=tuple(frame.feature_names[f] for f in group.profile),
-                statistic={
-                    "p_value": group.p_value,
-                    "sources": len(group.sources),
-                    "credentials": group.credentials,
-                    "list_walk_rate_elsewhere": group.walk_rate_elsewhere,
-                    "list_walkers": group.list_walkers,
-                    "expected_sources": group.expected_sources,
-                },
-            )
-        )
-    for burst in guess_bursts(frame, creds, params):
-        if burst.weight < threshold:
-            continue
-        proposals.append(
-            Proposal(
-                detector="guess_burst",
-                weight=burst.weight,
-                sources=burst.sources,
-                features=tuple(frame.feature_names[f] for f in burst.profile),
-                statistic={
-                    "p_value": burst.p_value,
-                    "sources": len(burst.sources),
-                    "span_seconds": burst.span_seconds,
-                    "expected_sources": burst.expected,
-                },
-            )
-        )
-    for shared in shared_rare_credentials(frame, creds):
-        if shared.weight < threshold:
-            continue
-        proposals.append(
-            Proposal(
-                detector="shared_credential",
-                weight=shared.weight,
-                sources=shared.sources,
-                features=(frame.feature_names[shared.feature],),
-                statistic={"p_value": shared.p_value, "sources": len(shared.sources)},
-            )
-        )
+    proposals += _held_groups(
+        frame,
+        "dictionary_partition",
+        dictionary_groups(frame, creds, params),
+        threshold,
+        lambda group: {
+            "credentials": group.credentials,
+            "list_walk_rate_elsewhere": group.walk_rate_elsewhere,
+            "list_walkers": group.list_walkers,
+            "expected_sources": group.expected_sources,
+        },
+    )
+    proposals += _held_groups(
+        frame,
+        "guess_burst",
+        guess_bursts(frame, creds, params),
+        threshold,
+        lambda burst: {"span_seconds": burst.span_seconds, "expected_sources": burst.expected},
+    )
+    proposals += _held_groups(frame, "shared_credential", shared_rare_credentials(frame, creds), threshold)
     if excluded is not None and excluded.any():
         kept: list[Proposal] = []
         for p in proposals:

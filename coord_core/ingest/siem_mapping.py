@@ -558,16 +558,21 @@ def _cowrie_event(doc: _Doc) -> dict[str, Any]:
     return event
 
 
-def _firewall_event(doc: _Doc) -> dict[str, Any]:
-    event: dict[str, Any] = {
-        "eventid": FIREWALL_EVENT_ID,
+def _common_fields(doc: _Doc, eventid: str, *src_ip_fields: str) -> dict[str, Any]:
+    """What every mapped non-Cowrie event starts with: its id, time, session, source, sensor and message."""
+    return {
+        "eventid": eventid,
         "timestamp": _timestamp(doc),
         "session": doc.doc_id,
-        "src_ip": _src_ip(doc, "source.ip", "source.address", "related.ip"),
+        "src_ip": _src_ip(doc, *src_ip_fields),
         "sensor": _sensor(doc),
         "message": _message(doc),
-        "transport": doc.text("network.transport") or "",
     }
+
+
+def _firewall_event(doc: _Doc) -> dict[str, Any]:
+    event = _common_fields(doc, FIREWALL_EVENT_ID, "source.ip", "source.address", "related.ip")
+    event["transport"] = doc.text("network.transport") or ""
     optional = {
         "dst_port": doc.port("destination.port"),
         "ttl": doc.small_int("network.ttl", 0, 255),
@@ -579,13 +584,8 @@ def _firewall_event(doc: _Doc) -> dict[str, Any]:
 
 
 def _web_event(doc: _Doc) -> dict[str, Any]:
-    event: dict[str, Any] = {
-        "eventid": WEB_EVENT_ID,
-        "timestamp": _timestamp(doc),
-        "session": doc.doc_id,
-        "src_ip": _src_ip(doc, "source.address", "source.ip", "related.ip"),
-        "sensor": _sensor(doc),
-        "message": _message(doc),
+    event = {
+        **_common_fields(doc, WEB_EVENT_ID, "source.address", "source.ip", "related.ip"),
         "method": doc.text("http.request.method") or "",
         "url": doc.text("url.original") or "",
         "user_agent": doc.text("user_agent.original") or "",

@@ -59,19 +59,9 @@ class ScoresChanged(AssertionError):
     """Raised if anything the analysis scored differs after narration (it must never happen)."""
 
 
-_SCORED = (
-    "SELECT result_sha256 FROM coord.analysis_results WHERE interval_start = %s AND interval_end = %s",
-    "SELECT campaign_id, verdict, confidence FROM coord.campaigns "
-    "WHERE interval_start = %s AND interval_end = %s ORDER BY campaign_id",
-    "SELECT evidence_id, score FROM coord.evidence "
-    "WHERE interval_start = %s AND interval_end = %s ORDER BY evidence_id",
-)
-
-
 def scores_fingerprint(store: ResultsStore, window: DataWindow) -> str:
     """A digest of the stored result, every campaign's verdict and confidence, every evidence score."""
-    rows = [store.conn.execute(sql, (window.start, window.end)).fetchall() for sql in _SCORED]
-    return hashlib.sha256(repr(rows).encode()).hexdigest()
+    return hashlib.sha256(repr(store.scored_rows(window)).encode()).hexdigest()
 
 
 def _assert_scores(store: ResultsStore, window: DataWindow, before: str) -> None:
@@ -105,8 +95,7 @@ def narrate_interval(
     result = store.load_analysis_result(window)
     if result is None:
         raise LookupError(f"no analysis result stored for {window.label}; run the analyze step first")
-    row = store.conn.execute(_SCORED[0], (window.start, window.end)).fetchone()
-    result_sha256 = row[0] if row else None
+    result_sha256 = store.analysis_result_sha256(window)
     before = scores_fingerprint(store, window)
     narrator = narrator or Narrator(client=client, config=config, unavailable=unavailable_reason)
 

@@ -9,8 +9,6 @@ problem into one readable message that never repeats a huge value.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
@@ -74,119 +72,66 @@ def _analysis_schema(schema: dict[str, Any]) -> None:
     schema.update(properties=known, additionalProperties=False, maxProperties=len(known), section=ANALYSIS)
 
 
-def _section(name: str) -> dict[str, Any]:
-    return {"section": name}
+def _param(section: str, *default: Any, **field: Any) -> Any:
+    """A run parameter shown in ``section`` of the trigger form (its description is the docstring
+    under it)."""
+    return Field(*default, json_schema_extra={"section": section}, **field)
 
 
 class PipelineParams(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
 
-    window_start: datetime | None = Field(
-        None,
-        title="Window start",
-        description="Start of the interval to analyse instead of the run's data interval "
-        "(ISO-8601 with a timezone, e.g. 2025-10-24T08:00:00Z). Give window_end too.",
-        json_schema_extra=_timestamp_schema,
+    window_start: datetime | None = Field(None, title="Window start", json_schema_extra=_timestamp_schema)
+    """Start of the interval to analyse instead of the run's data interval (ISO-8601 with a
+    timezone, e.g. 2025-10-24T08:00:00Z). Give window_end too."""
+    window_end: datetime | None = Field(None, title="Window end", json_schema_extra=_timestamp_schema)
+    """End (exclusive) of the interval to analyse; after window_start. Give both or neither."""
+    source: Literal["files", "elasticsearch"] = _param(SOURCE, "files", title="Source")
+    """Where the events come from: Cowrie log files, or the DShield-SIEM Elasticsearch of the
+    coord_elasticsearch connection."""
+    input_paths: list[PathText] = _param(
+        SOURCE, default_factory=list, max_length=MAX_INPUT_PATHS, title="Input paths"
     )
-    window_end: datetime | None = Field(
-        None,
-        title="Window end",
-        description="End (exclusive) of the interval to analyse; after window_start. Give both or neither.",
-        json_schema_extra=_timestamp_schema,
-    )
-    source: Literal["files", "elasticsearch"] = Field(
-        "files",
-        title="Source",
-        description="Where the events come from: Cowrie log files, or the DShield-SIEM "
-        "Elasticsearch of the coord_elasticsearch connection.",
-        json_schema_extra=_section(SOURCE),
-    )
-    input_paths: list[PathText] = Field(
-        default_factory=list,
-        max_length=MAX_INPUT_PATHS,
-        title="Input paths",
-        description="Cowrie log files or folders for the file source (absolute, inside the folders "
-        "the Airflow Variable coord_input_bases allows). Empty: the Variable coord_input_paths, "
-        "else the bundled sample.",
-        json_schema_extra=_section(SOURCE),
-    )
-    index_patterns: list[IndexPattern] = Field(
+    """Cowrie log files or folders for the file source (absolute, inside the folders the Airflow
+    Variable coord_input_bases allows). Empty: the Variable coord_input_paths, else the bundled
+    sample."""
+    index_patterns: list[IndexPattern] = _param(
+        SOURCE,
         default_factory=lambda: list(DEFAULT_INDEX_PATTERNS),
         min_length=1,
         max_length=MAX_INDEX_PATTERNS,
         title="Index patterns",
-        description="Elasticsearch indices read by the elasticsearch source (given here, they win "
-        "over the connection's extra index_patterns).",
-        json_schema_extra=_section(SOURCE),
     )
-    session_slack_minutes: int = Field(
-        30,
-        ge=0,
-        le=24 * 60,
-        title="Session slack (minutes)",
-        description="Minutes read on each side of the interval so sessions crossing its edges are whole.",
-        json_schema_extra=_section(SOURCE),
+    """Elasticsearch indices read by the elasticsearch source (given here, they win over the
+    connection's extra index_patterns)."""
+    session_slack_minutes: int = _param(SOURCE, 30, ge=0, le=24 * 60, title="Session slack (minutes)")
+    """Minutes read on each side of the interval so sessions crossing its edges are whole."""
+    baseline_lookback_hours: int = _param(QUALITY, 24, ge=0, le=168, title="Drift baseline (hours)")
+    """Hours before the interval profiled as the drift baseline (0: drift checks off)."""
+    critical_failure_threshold: float = _param(
+        QUALITY, 0.05, ge=0.0, le=1.0, title="Critical failure threshold"
     )
-    baseline_lookback_hours: int = Field(
-        24,
-        ge=0,
-        le=168,
-        title="Drift baseline (hours)",
-        description="Hours before the interval profiled as the drift baseline (0: drift checks off).",
-        json_schema_extra=_section(QUALITY),
+    """Share of failing rows a critical expectation may have before the gate stops the run."""
+    empty_interval: Literal["succeed", "fail"] = _param(QUALITY, "succeed", title="Interval with no data")
+    """What the gate does when the interval holds no events: succeed (reported as 'no data') or
+    fail the run."""
+    min_publish_confidence: float = _param(
+        PUBLISH, 0.5, ge=0.0, le=1.0, title="Minimum confidence to publish"
     )
-    critical_failure_threshold: float = Field(
-        0.05,
-        ge=0.0,
-        le=1.0,
-        title="Critical failure threshold",
-        description="Share of failing rows a critical expectation may have before the gate stops the run.",
-        json_schema_extra=_section(QUALITY),
+    """Campaigns below this confidence are not exported to MISP."""
+    alert_confidence: float = _param(PUBLISH, 0.8, ge=0.0, le=1.0, title="Alert confidence")
+    """New campaigns at or above this confidence are pushed to the Redis alert list."""
+    identity_max_gap_hours: float = _param(
+        ANALYSIS, 24.0, gt=0, le=24 * 30, title="Campaign identity gap (hours)"
     )
-    empty_interval: Literal["succeed", "fail"] = Field(
-        "succeed",
-        title="Interval with no data",
-        description="What the gate does when the interval holds no events: succeed (reported as "
-        "'no data') or fail the run.",
-        json_schema_extra=_section(QUALITY),
-    )
-    min_publish_confidence: float = Field(
-        0.5,
-        ge=0.0,
-        le=1.0,
-        title="Minimum confidence to publish",
-        description="Campaigns below this confidence are not exported to MISP.",
-        json_schema_extra=_section(PUBLISH),
-    )
-    alert_confidence: float = Field(
-        0.8,
-        ge=0.0,
-        le=1.0,
-        title="Alert confidence",
-        description="New campaigns at or above this confidence are pushed to the Redis alert list.",
-        json_schema_extra=_section(PUBLISH),
-    )
-    identity_max_gap_hours: float = Field(
-        24.0,
-        gt=0,
-        le=24 * 30,
-        title="Campaign identity gap (hours)",
-        description="Longest gap after which a returning campaign still keeps its identity.",
-        json_schema_extra=_section(ANALYSIS),
-    )
-    llm: bool = Field(
-        False,
-        title="LLM narrative",
-        description="Write an LLM narrative per campaign (narrate task, gpu queue, coord_ollama).",
-        json_schema_extra=_section(ANALYSIS),
-    )
+    """Longest gap after which a returning campaign still keeps its identity."""
+    llm: bool = _param(ANALYSIS, False, title="LLM narrative")
+    """Write an LLM narrative per campaign (narrate task, gpu queue, coord_ollama)."""
     analysis: dict[str, Any] = Field(
-        default_factory=dict,
-        title="Analysis overrides",
-        description='Analysis parameters to override for this run, e.g. {"link_base": 6}; only '
-        "known keys (see coord_core/analysis/parameters.py).",
-        json_schema_extra=_analysis_schema,
+        default_factory=dict, title="Analysis overrides", json_schema_extra=_analysis_schema
     )
+    """Analysis parameters to override for this run, e.g. {"link_base": 6}; only known keys (see
+    coord_core/analysis/parameters.py)."""
 
     @field_validator("window_start", "window_end", mode="before")
     @classmethod
@@ -229,9 +174,6 @@ class PipelineParams(BaseModel):
     @property
     def baseline_lookback(self) -> timedelta | None:
         return timedelta(hours=self.baseline_lookback_hours) if self.baseline_lookback_hours else None
-
-    def analysis_hash(self) -> str:
-        return hashlib.sha256(json.dumps(self.analysis, sort_keys=True).encode()).hexdigest()[:16]
 
 
 class ConfRefused(ValueError):

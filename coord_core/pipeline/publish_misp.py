@@ -107,16 +107,18 @@ def export_interval(
     retired = sorted({identifiers.event_uuid(alias) for ids in aliases.values() for alias in ids})
     sightings = repeat_sightings(store, window, min_confidence=min_confidence)
     batch = ExportBatch(window, tuple(events), tuple(retired), tuple(sightings))
+
+    def audit(action: str, details: dict[str, Any]) -> None:
+        """The export's audit row: the pipeline's when a DAG run exports, else the CLI's."""
+        actor = "airflow:pipeline" if dag_id else "coord"
+        store.audit(actor=actor, action=action, dag_id=dag_id, run_id=run_id, window=window, details=details)
+
     try:
         outcome = publisher.publish(batch)
     except Exception as exc:
-        store.audit(
-            actor="airflow:pipeline" if dag_id else "coord",
-            action="misp_export_failed",
-            dag_id=dag_id,
-            run_id=run_id,
-            window=window,
-            details={"target": publisher.target, "location": publisher.location, "error": str(exc)[:2000]},
+        audit(
+            "misp_export_failed",
+            {"target": publisher.target, "location": publisher.location, "error": str(exc)[:2000]},
         )
         raise
     rejected: dict[str, int] = defaultdict(int)
@@ -137,14 +139,7 @@ def export_interval(
         },
     )
     summary = outcome.as_dict()
-    store.audit(
-        actor="airflow:pipeline" if dag_id else "coord",
-        action="misp_export",
-        dag_id=dag_id,
-        run_id=run_id,
-        window=window,
-        details=summary,
-    )
+    audit("misp_export", summary)
     for error in outcome.errors:
         log.warning("MISP export of %s: %s", window.label, error)
     log.info(

@@ -17,7 +17,7 @@ from coord_core.store.migrations import migrate
 from coord_core.store.redis_resilience import BestEffortRedis
 from coord_core.store.result_cache import AnalysisResultCache
 from coord_core.store.results import ResultsStore, RunRecord
-from coord_core.store.session_limits import apply_session_limits
+from coord_core.store.session_limits import limited
 from coord_core.version import code_version
 
 if TYPE_CHECKING:
@@ -31,8 +31,8 @@ __all__ = [
     "RunRecord",
     "StoredReport",
     "StoredReportReader",
-    "apply_session_limits",
     "code_version",
+    "limited",
     "migrate",
     "retention",
     "workflow_checkpointer",

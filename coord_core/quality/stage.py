@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 
-from coord_core.contracts.data_quality import QuarantineEntry
 from coord_core.contracts.events import CowrieEvent
 from coord_core.contracts.window import DataWindow
 from coord_core.ingest.sessionize import session_from_events
@@ -23,27 +22,6 @@ from coord_core.quality.validate import validate_interval
 from coord_core.store.results import ResultsStore
 
 log = logging.getLogger(__name__)
-
-
-def parse_quarantine_of(store: ResultsStore, window: DataWindow) -> list[QuarantineEntry]:
-    """The records extract could not parse for this interval (for counts and the report)."""
-    rows = store.conn.execute(
-        "SELECT ref, record_key, reason, preview, raw_sha256, raw_length, expectations FROM coord.quarantine "
-        "WHERE interval_start = %s AND interval_end = %s AND stage = 'parse' ORDER BY ref",
-        (window.start, window.end),
-    ).fetchall()
-    return [
-        QuarantineEntry(
-            ref=r[0],
-            record_key=r[1],
-            reason=r[2],
-            preview=r[3],
-            raw_sha256=r[4],
-            raw_length=int(r[5]),
-            expectations=tuple(r[6] or ()),
-        )
-        for r in rows
-    ]
 
 
 def validate_stage(
@@ -57,7 +35,7 @@ def validate_stage(
         window.end,
         baseline=store.load_source_profile(window),
         config=config,
-        parse_quarantine=parse_quarantine_of(store, window),
+        parse_quarantine=store.load_quarantine(window, "parse"),
     )
     store.replace_quarantine(window, "validate", outcome.quarantine)
     excluded = _rebuild_sessions_without_quarantined_events(store, window, outcome)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
-from typing import Any
 
 from coord_core.contracts.campaigns import Verdict
 from coord_core.scenarios import commands as cmd
@@ -26,36 +25,19 @@ from coord_core.scenarios.credentials import (
 )
 from coord_core.scenarios.networks import NetworkKind
 from coord_core.scenarios.schedule import spread, visit
-from coord_core.scenarios.timeline import CommandSpec, Pace, bot_pace, human_pace, plan_session
-from coord_core.scenarios.world import ActorRecord, World
+from coord_core.scenarios.timeline import CommandSpec, Pace, Source, bot_pace, human_pace
+from coord_core.scenarios.world import World
 
 _NETWORKS = {NetworkKind.CLOUD: 0.4, NetworkKind.HOSTING: 0.15, NetworkKind.RESIDENTIAL: 0.45}
 
 
-class _Source:
-    """One background attacker: its actor record, address, port range, pace and habits."""
-
-    def __init__(self, world: World, behaviour: str, pace: Pace) -> None:
-        self.world = world
-        self.actor: ActorRecord = world.new_actor(
-            "background", multi_source=False, verdict=Verdict.COINCIDENTAL, note=behaviour
-        )
-        self.ip = world.ip_of_kind(_NETWORKS)
-        self.port = world.src_port_picker()
-        self.pace = pace
-        self.home = world.sensor() if world.rng.random() < 0.75 else None
-
-    def session(self, start_us: int, **kwargs: Any) -> None:
-        plan_session(
-            self.world,
-            self.actor,
-            src_ip=self.ip,
-            start_us=start_us,
-            pace=self.pace,
-            src_port=self.port,
-            sensor=self.home,
-            **kwargs,
-        )
+def _source(world: World, behaviour: str, pace: Pace) -> Source:
+    """One background attacker: its own actor, address and ports; three in four keep to one sensor."""
+    actor = world.new_actor("background", Verdict.COINCIDENTAL, behaviour)
+    ip = world.ip_of_kind(_NETWORKS)
+    port = world.src_port_picker()
+    home = world.sensor() if world.rng.random() < 0.75 else None
+    return Source(world, actor, ip, port, pace, sensor=home)
 
 
 def _guess(world: World) -> Credential:
@@ -74,7 +56,7 @@ def _count(world: World, mean_extra: float, cap: int) -> int:
 
 def _go_scanner(world: World, budget: int) -> int:
     rng = world.rng
-    source = _Source(world, "scanner trying one or two passwords per connection", bot_pace(rng))
+    source = _source(world, "scanner trying one or two passwords per connection", bot_pace(rng))
     client = popular_client(rng)
     times = visit(
         world, world.any_time(), min(budget, _count(world, 2.0, 60)), mean_gap_s=rng.uniform(20, 240)
@@ -89,7 +71,7 @@ def _go_scanner(world: World, budget: int) -> int:
 
 
 def _telnet_knock(world: World, budget: int) -> int:
-    source = _Source(world, "telnet connect and idle", bot_pace(world.rng))
+    source = _source(world, "telnet connect and idle", bot_pace(world.rng))
     times = spread(world, min(budget, _count(world, 0.8, 6)))
     for at in times:
         source.session(at, protocol="telnet")
@@ -98,7 +80,7 @@ def _telnet_knock(world: World, budget: int) -> int:
 
 def _ssh_knock(world: World, budget: int) -> int:
     rng = world.rng
-    source = _Source(world, "ssh connect, maybe banner, no login", bot_pace(rng))
+    source = _source(world, "ssh connect, maybe banner, no login", bot_pace(rng))
     client = popular_client(rng)
     times = spread(world, min(budget, _count(world, 0.6, 5)))
     for at in times:
@@ -114,7 +96,7 @@ def _ssh_knock(world: World, budget: int) -> int:
 
 def _brute_forcer(world: World, budget: int) -> int:
     rng = world.rng
-    source = _Source(world, "dictionary brute force, several guesses per connection", bot_pace(rng))
+    source = _source(world, "dictionary brute force, several guesses per connection", bot_pace(rng))
     client = popular_client(rng) if rng.random() < 0.95 else rare_client(rng)
     username = rng.choice(("root", "root", "admin", rng.choice(SERVICE_USERNAMES)))
     count = min(budget, rng.randint(2, 12))
@@ -140,12 +122,11 @@ def _intruder(world: World, budget: int) -> int:
     rng = world.rng
     interactive = rng.random() < 0.1
     pace = human_pace(rng) if interactive else bot_pace(rng)
-    source = _Source(world, "logs in and looks around", pace)
+    source = _source(world, "logs in and looks around", pace)
     client = popular_client(rng)
     own_payload = None
     if rng.random() < 0.25:
-        c2 = world.ip_of_kind({NetworkKind.HOSTING: 0.6, NetworkKind.CLOUD: 0.4})
-        host = world.fresh(lambda: cmd.payload_host(rng, c2))
+        host = world.payload_host({NetworkKind.HOSTING: 0.6, NetworkKind.CLOUD: 0.4})
         script = cmd.drop_name(rng)
         own_payload = (host, script, rng.randrange(3), cmd.sha256_hex(rng))
     times = spread(world, min(budget, _count(world, 0.7, 6)))
@@ -169,7 +150,7 @@ def _intruder(world: World, budget: int) -> int:
 
 def _solana_hunter(world: World, budget: int) -> int:
     rng = world.rng
-    source = _Source(world, "crypto-validator account guessing", bot_pace(rng))
+    source = _source(world, "crypto-validator account guessing", bot_pace(rng))
     client = popular_client(rng)
     times = visit(world, world.any_time(), min(budget, rng.randint(1, 4)), mean_gap_s=60)
     for at in times:
@@ -179,7 +160,7 @@ def _solana_hunter(world: World, budget: int) -> int:
 
 def _telnet_guesser(world: World, budget: int) -> int:
     rng = world.rng
-    source = _Source(world, "telnet default-credential guessing", bot_pace(rng))
+    source = _source(world, "telnet default-credential guessing", bot_pace(rng))
     times = spread(world, min(budget, _count(world, 1.0, 8)))
     for at in times:
         attempts = rng.randint(1, 3)
@@ -189,7 +170,7 @@ def _telnet_guesser(world: World, budget: int) -> int:
 
 def _proxy_abuser(world: World, budget: int) -> int:
     rng = world.rng
-    source = _Source(world, "uses the honeypot as a TCP proxy", bot_pace(rng))
+    source = _source(world, "uses the honeypot as a TCP proxy", bot_pace(rng))
     client = popular_client(rng)
     times = spread(world, min(budget, _count(world, 1.0, 5)))
     for at in times:

@@ -51,7 +51,15 @@ def in_turn(
     return slots
 
 
+def stretch(world: World, *, min_us: int, max_us: int) -> Slot:
+    """One stretch of the window, ``min_us`` to ``max_us`` long: the hours an actor works."""
+    span = world.rng.randint(min_us, max_us)
+    start = world.time_between(world.start_us, world.end_us - span)
+    return Slot(start, start + span)
+
+
 def within(world: World, slot: Slot, count: int) -> list[int]:
+    """``count`` start times drawn independently inside ``slot``."""
     return sorted(
         world.time_between(slot.start_us, max(slot.end_us, slot.start_us + 1)) for _ in range(count)
     )

@@ -12,10 +12,12 @@ import math
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from coord_core.scenarios.clients import ClientProfile
 from coord_core.scenarios.commands import Payload, recon_ok
 from coord_core.scenarios.credentials import Credential
+from coord_core.scenarios.networks import NetworkKind
 from coord_core.scenarios.plan import (
     FORWARD_DATA_US,
     Command,
@@ -178,6 +180,47 @@ def plan_session(
     _truncate_to_close(plan)
     world.add(actor, plan)
     return plan
+
+
+@dataclass(frozen=True)
+class Source:
+    """One attacking address of an actor: where it connects from (the address, its OS's source
+    ports), how it types, usually its SSH client and sometimes the one sensor it keeps to; every
+    session it plans carries them."""
+
+    world: World
+    actor: ActorRecord
+    ip: str
+    src_port: Callable[[], int]
+    pace: Pace
+    client: ClientProfile | None = None
+    sensor: Sensor | None = None
+
+    def session(self, start_us: int, **plan: Any) -> SessionPlan:
+        """Plan one session of this source; ``plan`` holds :func:`plan_session`'s other keywords
+        (a ``client`` or ``sensor`` there overrides the source's)."""
+        return plan_session(
+            self.world,
+            self.actor,
+            src_ip=self.ip,
+            start_us=start_us,
+            pace=self.pace,
+            src_port=self.src_port,
+            **{"client": self.client, "sensor": self.sensor, **plan},
+        )
+
+
+def new_source(
+    world: World,
+    actor: ActorRecord,
+    networks: dict[NetworkKind, float],
+    *,
+    pace: Pace,
+    client: ClientProfile | None = None,
+) -> Source:
+    """A source at a free address in a network drawn by ``networks``, with its own source ports."""
+    ip = world.ip_of_kind(networks)
+    return Source(world, actor, ip, world.src_port_picker(), pace, client)
 
 
 def _after_login(

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from coord_core.contracts.campaigns import Verdict
+from coord_core.scenarios.commands import payload_host
 from coord_core.scenarios.networks import Network, NetworkCatalogue, NetworkKind
 from coord_core.scenarios.plan import Sensor, SessionPlan
 
@@ -81,17 +82,18 @@ class World:
     def new_actor(
         self,
         archetype: str,
-        *,
-        multi_source: bool,
         verdict: Verdict,
         note: str,
+        *,
         benign: bool = False,
         scanner_list: str | None = None,
     ) -> ActorRecord:
+        """A new actor whose sessions should earn ``verdict``: one the analysis must join (a
+        campaign, one actor behind several addresses) uses several sources, a coincidental one its own."""
         actor = ActorRecord(
             actor_id=f"actor-{len(self.actors) + 1:05d}",
             archetype=archetype,
-            multi_source=multi_source,
+            multi_source=verdict is not Verdict.COINCIDENTAL,
             expected_verdict=verdict,
             note=note,
             benign=benign,
@@ -120,6 +122,12 @@ class World:
                 self._artefacts.add(value)
                 return value
         raise ValueError("could not draw an unused artefact")
+
+    def payload_host(self, networks: dict[NetworkKind, float]) -> str:
+        """An actor's own download host: a server in a network drawn by ``networks``, named by its
+        address or by a throwaway domain, never one another actor uses."""
+        server = self.ip_of_kind(networks)
+        return self.fresh(lambda: payload_host(self.rng, server))
 
     def session_id(self) -> str:
         """A fresh Cowrie-style session id: 12 random hex digits, unique in the scenario."""

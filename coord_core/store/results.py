@@ -45,6 +45,18 @@ class RunRecord:
     parameters: dict[str, Any]
 
 
+_RESULT_SHA256 = (
+    "SELECT result_sha256 FROM coord.analysis_results WHERE interval_start = %s AND interval_end = %s"
+)
+_SCORED = (
+    _RESULT_SHA256,
+    "SELECT campaign_id, verdict, confidence FROM coord.campaigns "
+    "WHERE interval_start = %s AND interval_end = %s ORDER BY campaign_id",
+    "SELECT evidence_id, score FROM coord.evidence "
+    "WHERE interval_start = %s AND interval_end = %s ORDER BY evidence_id",
+)
+
+
 def _window_args(window: DataWindow) -> tuple[datetime, datetime]:
     return (window.start, window.end)
 
@@ -338,6 +350,27 @@ class ResultsStore:
                     count += 1
         return count
 
+    def load_quarantine(self, window: DataWindow, stage: str) -> list[QuarantineEntry]:
+        """The interval's quarantine entries of one stage, by ref."""
+        rows = self.conn.execute(
+            "SELECT ref, record_key, reason, preview, raw_sha256, raw_length, expectations "
+            "FROM coord.quarantine WHERE interval_start = %s AND interval_end = %s AND stage = %s "
+            "ORDER BY ref",
+            (*_window_args(window), stage),
+        ).fetchall()
+        return [
+            QuarantineEntry(
+                ref=r[0],
+                record_key=r[1],
+                reason=r[2],
+                preview=r[3],
+                raw_sha256=r[4],
+                raw_length=int(r[5]),
+                expectations=tuple(r[6] or ()),
+            )
+            for r in rows
+        ]
+
     def quarantine_counts(self, window: DataWindow) -> dict[str, int]:
         rows = self.conn.execute(
             "SELECT stage, count(*) FROM coord.quarantine "
@@ -558,6 +591,15 @@ class ResultsStore:
             _window_args(window),
         ).fetchone()
         return AnalysisResult.model_validate_json(row[0]) if row else None
+
+    def analysis_result_sha256(self, window: DataWindow) -> str | None:
+        row = self.conn.execute(_RESULT_SHA256, _window_args(window)).fetchone()
+        return row[0] if row else None
+
+    def scored_rows(self, window: DataWindow) -> list[list[tuple[Any, ...]]]:
+        """What the analysis scored for the interval: the stored result's digest, every campaign's
+        verdict and confidence, every evidence score (in a stable order)."""
+        return [self.conn.execute(sql, _window_args(window)).fetchall() for sql in _SCORED]
 
     def campaign_tracks_of(self, window: DataWindow) -> list[dict[str, Any]]:
         """The cross-interval campaigns that have an occurrence in this interval."""

@@ -45,9 +45,8 @@ def apply_session_limits(
     return {"statement_timeout": str(limits[0]), "lock_timeout": str(limits[1])}
 
 
-def connect(dsn: str, **kwargs: Any) -> psycopg.Connection[Any]:
-    """A psycopg connection to a coord database, with the session limits applied."""
-    conn = psycopg.connect(dsn, **kwargs)
+def limited(conn: psycopg.Connection[Any]) -> psycopg.Connection[Any]:
+    """A fresh connection with the session limits applied; closed if they cannot be."""
     try:
         apply_session_limits(conn)
     except BaseException:
@@ -82,3 +81,8 @@ def read_only_as(
             raise ReaderAccessError(
                 f"cannot act as role {role!r} ({exc.diag.message_primary}); grant it to the login user"
             ) from exc
+
+
+def connect(dsn: str, **kwargs: Any) -> psycopg.Connection[Any]:
+    """A psycopg connection to a coord database, with the session limits applied."""
+    return limited(psycopg.connect(dsn, **kwargs))

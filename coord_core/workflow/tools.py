@@ -92,33 +92,33 @@ class ToolCoordinator:
         }
         return merged, len(hits)
 
+    def _lookup(
+        self, tool: str, keys: list[str], fetch: Callable[[list[str]], dict[str, Any]]
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """What ``tool`` knows of ``keys`` (cached, or fetched), by key, and its report."""
+        found, cached = self._cached(tool, keys, fetch)
+        report = {
+            "tool": tool,
+            "status": "ok",
+            "looked_up": len(keys),
+            "from_cache": cached,
+            "matches": len(found),
+        }
+        return dict(sorted(found.items())), report
+
     def _scanner_tool(self, ips: list[str]) -> tuple[dict[str, Any], dict[str, Any]]:
         def fetch(keys: list[str]) -> dict[str, Any]:
             return {ip: sorted(lst.name for lst in lists) for ip, lists in self.scanners.match(keys).items()}
 
-        found, cached = self._cached("scanner_lists", ips, fetch)
-        report = {
-            "tool": "scanner_lists",
-            "status": "ok",
-            "looked_up": len(ips),
-            "from_cache": cached,
-            "matches": len(found),
-        }
-        return {"scanners": dict(sorted(found.items()))}, report
+        found, report = self._lookup("scanner_lists", ips, fetch)
+        return {"scanners": found}, report
 
     def _geo_tool(self, ips: list[str]) -> tuple[dict[str, Any], dict[str, Any]]:
         def fetch(keys: list[str]) -> dict[str, Any]:
             return {ip: info.as_dict() for ip, info in self.geo.lookup(keys).items()}
 
-        found, cached = self._cached("asn_geo", ips, fetch)
-        report = {
-            "tool": "asn_geo",
-            "status": "ok",
-            "looked_up": len(ips),
-            "from_cache": cached,
-            "matches": len(found),
-        }
-        return {"infra": dict(sorted(found.items()))}, report
+        found, report = self._lookup("asn_geo", ips, fetch)
+        return {"infra": found}, report
 
     def _intel_tool(
         self, source: ThreatIntelSource, ips: list[str], artefacts: list[str]

@@ -38,15 +38,11 @@ def results_db() -> psycopg.Connection[Any]:
     """
     from airflow.providers.postgres.hooks.postgres import PostgresHook
 
-    from coord_core.pipeline.stores import apply_session_limits
+    from coord_core.pipeline.stores import limited
 
-    conn = cast("psycopg.Connection[Any]", PostgresHook(postgres_conn_id=POSTGRES_CONN_ID).get_conn())
-    try:
-        apply_session_limits(conn)
-    except BaseException:
-        conn.close()
-        raise
-    return conn
+    return limited(
+        cast("psycopg.Connection[Any]", PostgresHook(postgres_conn_id=POSTGRES_CONN_ID).get_conn())
+    )
 
 
 def redis_client() -> redis.Redis[Any]:

@@ -1,8 +1,8 @@
 """A real Airflow (api-server, scheduler, dag-processor, triggerer) via `airflow standalone`.
 
 Started in its own process session on free loopback ports with its own AIRFLOW_HOME; stopped
-by signalling that session (SIGINT first, as a terminal's Ctrl-C would, then SIGTERM/SIGKILL
-if it does not finish in time). Only processes this fixture started are signalled.
+by signalling that session (SIGTERM, then SIGKILL if it does not finish in time). Only
+processes this fixture started are signalled.
 """
 
 from __future__ import annotations
@@ -139,7 +139,10 @@ def airflow_standalone(cli: AirflowEnv, *, extra_env: dict[str, str] | None = No
         _wait_healthy(stack, process)
         yield stack
     finally:
-        stop_session(process)  # SIGINT first, as a terminal's Ctrl-C would
+        # SIGTERM to the session: after SIGINT (to the leader or the session) it was still running
+        # a minute later in two of three runs on the development machine (then SIGTERM stopped it
+        # within 15 s); SIGTERM first took 14-24 s.
+        stop_session(process, ((signal.SIGTERM, 30),))
 
 
 def _wait_healthy(stack: AirflowStack, process: subprocess.Popen[bytes], timeout: float = 300) -> None:

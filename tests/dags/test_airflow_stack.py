@@ -3,7 +3,6 @@ backfills over several hourly intervals, and runs triggered through the REST API
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -15,9 +14,10 @@ import psycopg
 import pytest
 
 from tests.conftest import REAL_SAMPLE, temporary_database
-from tests.dags.airflow_env import DAG_ID, AirflowEnv, make_airflow_env
+from tests.dags.airflow_env import DAG_ID, make_airflow_env
 from tests.dags.airflow_stack import AirflowStack, airflow_standalone
 from tests.dags.conftest import airflow_with_postgres_metadata
+from tests.dags.in_process import run_intervals_in_process
 from tests.dags.snapshot import count, snapshot
 
 FROM, TO = "2025-10-24T04:00:00+00:00", "2025-10-24T07:00:00+00:00"
@@ -64,32 +64,25 @@ def _backfill(stack: AirflowStack, *extra: str) -> list[dict[str, Any]]:
     return runs
 
 
-def _run_alone(alone: AirflowEnv) -> None:
-    for start, end in INTERVALS:
-        window = {"window_start": start.isoformat(), "window_end": end.isoformat()}
-        alone.dags_test(end.isoformat(), {"input_paths": [str(REAL_SAMPLE)], **window})
-
-
 def test_backfill_equals_intervals_alone_and_is_idempotent(
-    running: Running,
-    postgres_server_dsn: str,
-    redis_server_url: str,
-    tmp_path: Path,
-    airflow_home_template: Path,
+    running: Running, postgres_server_dsn: str, redis_server_url: str, tmp_path: Path
 ) -> None:
     # The same intervals run one at a time, each alone, into a fresh database must give the same
-    # rows. They run (`airflow dags test`, one after another) while the backfills run: another
-    # database; what both write to (the feed folder, the Redis cache) holds the same bytes
-    # whichever writes first.
+    # rows. They run (the DAG's tasks in one interpreter, interval after interval) while the
+    # backfills run: another database; what both write to (the feed folder, the Redis cache) holds
+    # the same bytes whichever writes first.
     with temporary_database(postgres_server_dsn) as alone_dsn, ThreadPoolExecutor(1) as background:
         home = tmp_path / "alone-airflow"
-        shutil.copytree(airflow_home_template, home)
-        cfg = home / "airflow.cfg"
-        cfg.write_text(cfg.read_text().replace(str(airflow_home_template), str(home)))
+        home.mkdir()
         alone = make_airflow_env(
-            home, alone_dsn, redis_server_url, **_shared_config(running.stack.cli.home.parent)
+            home,
+            alone_dsn,
+            redis_server_url,
+            **_shared_config(running.stack.cli.home.parent),
         )
-        alone_runs = background.submit(_run_alone, alone)
+        alone_runs = background.submit(
+            run_intervals_in_process, alone, INTERVALS, {"input_paths": [str(REAL_SAMPLE)]}
+        )
 
         runs = _backfill(running.stack)
         starts = sorted(datetime.fromisoformat(r["data_interval_start"]) for r in runs)

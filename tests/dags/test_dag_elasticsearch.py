@@ -26,6 +26,7 @@ from coord_core.contracts.events import parse_timestamp
 from coord_core.contracts.window import DataWindow
 from tests.conftest import REAL_SAMPLE, temporary_database
 from tests.dags.airflow_env import AirflowEnv, make_airflow_env
+from tests.dags.in_process import run_intervals_in_process
 from tests.dags.snapshot import count, snapshot
 from tests.elasticsearch.cluster import (
     EsServer,
@@ -139,8 +140,9 @@ def test_elasticsearch_source_stores_what_the_file_source_stores_and_writes_enri
     cluster: Cluster,
     tmp_path: Path,
 ) -> None:
-    # The file source, with the same records as a log file; no coord_elasticsearch connection.
-    airflow.dags_test(WINDOW.end.isoformat(), {**CONF, "input_paths": [str(cluster.log_file)]})
+    # The file source, with the same records as a log file; no coord_elasticsearch connection (the
+    # DAG's tasks in one interpreter: what it stores is the expectation, not under test here).
+    run_intervals_in_process(airflow, [(WINDOW.start, WINDOW.end)], {"input_paths": [str(cluster.log_file)]})
     from_files = snapshot(postgres_dsn)
 
     with temporary_database(postgres_server_dsn) as es_dsn:
@@ -229,8 +231,8 @@ def test_elasticsearch_source_stores_what_the_file_source_stores_and_writes_enri
         }
         assert audited == (1,)
 
-        # A rerun: same rows, same documents, no duplicates.
-        es_airflow.dags_test(WINDOW.end.isoformat(), {**CONF, "source": "elasticsearch"})
+        # A rerun (the DAG's tasks again, in one interpreter): same rows, same documents, no duplicates.
+        run_intervals_in_process(es_airflow, [(WINDOW.start, WINDOW.end)], {"source": "elasticsearch"})
         assert snapshot(es_dsn) == from_es
         # The documents name the run that wrote them last; everything else is unchanged.
         with psycopg.connect(es_dsn) as conn:

@@ -14,6 +14,7 @@ from coord_core.store import redis_keys
 from coord_core.store.lineage import campaign_lineage
 from tests.conftest import REAL_SAMPLE
 from tests.dags.airflow_env import TEST_CACHE_SECRET, AirflowEnv
+from tests.dags.in_process import run_intervals_in_process
 from tests.dags.snapshot import count, snapshot
 
 SAMPLE_CONF = {
@@ -21,6 +22,7 @@ SAMPLE_CONF = {
     "window_end": "2025-10-24T14:00:00+00:00",
     "input_paths": [str(REAL_SAMPLE)],
 }
+WINDOW = DataWindow(start=SAMPLE_CONF["window_start"], end=SAMPLE_CONF["window_end"])
 
 
 def _openlineage_outputs(events_file: Path) -> dict[str, set[tuple[str, str]]]:
@@ -112,9 +114,8 @@ def test_real_tpot_sample_end_to_end_and_rerun_is_identical(
         == 0
     )
     assert count(postgres_dsn, "SELECT count(*) FROM coord.runs WHERE status = 'success'") == 1
-    window = DataWindow(start=SAMPLE_CONF["window_start"], end=SAMPLE_CONF["window_end"])
     stored = redis.Redis.from_url(redis_server_url).get(
-        redis_keys.run_summary("dshield_coordination", window)
+        redis_keys.run_summary("dshield_coordination", WINDOW)
     )
     assert stored is not None
     summary = json.loads(stored)
@@ -136,7 +137,10 @@ def test_real_tpot_sample_end_to_end_and_rerun_is_identical(
     assert chain["occurrences"][0]["evidence"]
 
     before = snapshot(postgres_dsn)
-    output = airflow.dags_test("2025-10-24T14:00:00+00:00", SAMPLE_CONF)
+    # A rerun of the interval: the DAG's tasks again, in one interpreter.
+    output = run_intervals_in_process(
+        airflow, [(WINDOW.start, WINDOW.end)], {"input_paths": [str(REAL_SAMPLE)]}
+    )
     assert snapshot(postgres_dsn) == before
     # The second run found the first run's result in the Redis cache and said so.
     assert "analysis cache hit" in output
@@ -145,7 +149,7 @@ def test_real_tpot_sample_end_to_end_and_rerun_is_identical(
         row = conn.execute("SELECT analysis_input_fingerprint, parameters_hash FROM coord.runs").fetchone()
     assert row is not None
     cache = redis.Redis.from_url(redis_server_url)
-    entries = [cache.get(k) for k in cache.scan_iter(f"coord:result:{window.label}:{row[0]}:{row[1]}:*")]
+    entries = [cache.get(k) for k in cache.scan_iter(f"coord:result:{WINDOW.label}:{row[0]}:{row[1]}:*")]
     assert entries and all(e is not None and e.startswith(b"coord-sealed-v1 ") for e in entries)
     assert TEST_CACHE_SECRET in airflow.env["AIRFLOW_CONN_COORD_REDIS"]
     assert TEST_CACHE_SECRET not in first_output and TEST_CACHE_SECRET not in output

@@ -1,5 +1,6 @@
 """The DAG's publish_misp task end to end (`airflow dags test`): a MISP feed folder without a
-``coord_misp`` connection, the (emulated) MISP with one; both reruns change nothing."""
+``coord_misp`` connection, the (emulated) MISP with one; publishing the interval again (the task
+alone, in one interpreter) changes nothing."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from pymisp import MISPEvent, PyMISP
 from coord_core.intel import identifiers
 from tests.conftest import REAL_SAMPLE
 from tests.dags.airflow_env import AirflowEnv
+from tests.dags.in_process import run_intervals_in_process
 from tests.emulators.misp import MispEmulator
 
 WINDOW_START = datetime.fromisoformat("2025-10-24T02:00:00+00:00")
@@ -124,8 +126,14 @@ def test_without_a_misp_connection_the_run_writes_a_feed_folder(
     assert any(name == str(feed) and space.startswith("file://") for space, name in datasets), datasets
 
     before = {p.name: p.read_bytes() for p in feed.iterdir()}
-    airflow.dags_test("2025-10-24T14:00:00+00:00", conf)
+    _publish_again(airflow, conf)
     assert {p.name: p.read_bytes() for p in feed.iterdir()} == before  # no UUID, no byte changed
+
+
+def _publish_again(airflow: AirflowEnv, conf: dict[str, object]) -> None:
+    """The DAG's publish_misp task once more for the interval (in one interpreter, without
+    Airflow's processes): what a rerun of the DAG would publish again."""
+    run_intervals_in_process(airflow, [(WINDOW_START, WINDOW_END)], conf, tasks=["publish_misp"])
 
 
 def _load(path: Path) -> MISPEvent:
@@ -153,7 +161,7 @@ def test_with_a_misp_connection_the_run_creates_one_event_per_campaign_then_none
         stamps = {e.uuid: e.timestamp for e in misp.instance.events.values()}
         writes = len(misp.requests)
 
-        airflow.dags_test("2025-10-24T14:00:00+00:00", conf)
+        _publish_again(airflow, conf)
         assert {e.uuid for e in misp.instance.events.values()} == held  # no new event
         assert {e.uuid: e.timestamp for e in misp.instance.events.values()} == stamps  # not even an edit
         later = list(misp.requests)[writes:]

@@ -6,7 +6,7 @@ from coord_core.contracts.campaigns import Verdict
 from coord_core.scenarios.clients import NON_SSH_BANNERS
 from coord_core.scenarios.scanners import scanner_orgs
 from coord_core.scenarios.schedule import burst
-from coord_core.scenarios.timeline import Pace, plan_session
+from coord_core.scenarios.timeline import Pace, Source
 from coord_core.scenarios.world import HOUR, MINUTE, ActorRecord, Scale, World
 
 
@@ -25,9 +25,8 @@ def research_scanners(world: World, scale: Scale) -> list[ActorRecord]:
     for org in orgs:
         actor = world.new_actor(
             "research_scanners",
-            multi_source=False,
-            verdict=Verdict.COINCIDENTAL,
-            note=f"benign research scanner listed in {org.list_name!r}",
+            Verdict.COINCIDENTAL,
+            f"benign research scanner listed in {org.list_name!r}",
             benign=True,
             scanner_list=org.list_name,
         )
@@ -43,40 +42,12 @@ def research_scanners(world: World, scale: Scale) -> list[ActorRecord]:
                 starts = burst(world, len(sweepers), width_us=rng.randint(MINUTE, 10 * MINUTE), at_us=at)
                 for ip, start in zip(sweepers, starts, strict=True):
                     kind = rng.random()
-                    port = world.src_port_picker()
+                    scanner = Source(world, actor, ip, world.src_port_picker(), pace)
                     if kind < 0.2:
-                        plan_session(
-                            world,
-                            actor,
-                            src_ip=ip,
-                            start_us=start,
-                            pace=pace,
-                            src_port=port,
-                            sensor=sensor,
-                            protocol="telnet",
-                        )
+                        scanner.session(start, sensor=sensor, protocol="telnet")
                     elif kind < 0.3:
-                        banner = rng.choice(NON_SSH_BANNERS)
-                        plan_session(
-                            world,
-                            actor,
-                            src_ip=ip,
-                            start_us=start,
-                            pace=pace,
-                            src_port=port,
-                            sensor=sensor,
-                            banner=banner,
-                        )
+                        scanner.session(start, sensor=sensor, banner=rng.choice(NON_SSH_BANNERS))
                     else:
-                        plan_session(
-                            world,
-                            actor,
-                            src_ip=ip,
-                            start_us=start,
-                            pace=pace,
-                            src_port=port,
-                            sensor=sensor,
-                            client=org.client,
-                        )
+                        scanner.session(start, sensor=sensor, client=org.client)
             at += every + rng.randint(-30 * MINUTE, 30 * MINUTE)
     return actors

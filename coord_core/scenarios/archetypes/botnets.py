@@ -15,11 +15,12 @@ from coord_core.scenarios.credentials import (
 )
 from coord_core.scenarios.networks import NetworkKind
 from coord_core.scenarios.schedule import burst, spread
-from coord_core.scenarios.timeline import CommandSpec, bot_pace, plan_session
+from coord_core.scenarios.timeline import CommandSpec, Source, bot_pace, new_source
 from coord_core.scenarios.world import HOUR, MINUTE, ActorRecord, Scale, World
 
 _BOT_NETWORKS = {NetworkKind.RESIDENTIAL: 0.7, NetworkKind.CLOUD: 0.2, NetworkKind.HOSTING: 0.1}
 _SERVER_NETWORKS = {NetworkKind.CLOUD: 0.55, NetworkKind.RESIDENTIAL: 0.3, NetworkKind.HOSTING: 0.15}
+_WAVE_NETWORKS = {NetworkKind.RESIDENTIAL: 0.55, NetworkKind.CLOUD: 0.25, NetworkKind.HOSTING: 0.2}
 
 
 def _sessions_per_bot(world: World) -> int:
@@ -38,12 +39,10 @@ def dropper_botnet(world: World, scale: Scale) -> ActorRecord:
     rng = world.rng
     actor = world.new_actor(
         "dropper_botnet",
-        multi_source=True,
-        verdict=Verdict.COORDINATED_CAMPAIGN,
-        note="bots share a dropper URL host and payload hash; sessions spread over the window",
+        Verdict.COORDINATED_CAMPAIGN,
+        "bots share a dropper URL host and payload hash; sessions spread over the window",
     )
-    c2 = world.ip_of_kind({NetworkKind.HOSTING: 1.0})
-    host = world.fresh(lambda: cmd.payload_host(rng, c2))
+    host = world.payload_host({NetworkKind.HOSTING: 1.0})
     script = cmd.drop_name(rng)
     variant = rng.randrange(3)
     hashes = [cmd.sha256_hex(rng) for _ in range(rng.choice((1, 1, 2)))]
@@ -53,8 +52,7 @@ def dropper_botnet(world: World, scale: Scale) -> ActorRecord:
     dictionary = rng.sample(COMMON_CREDENTIALS[:40], 8)
     base = bot_pace(rng)
     for _ in range(scale.count(rng, 12, 30)):
-        ip = world.ip_of_kind(_BOT_NETWORKS)
-        port = world.src_port_picker()
+        bot = new_source(world, actor, _BOT_NETWORKS, pace=base, client=client)
         for start in spread(world, _sessions_per_bot(world)):
             attempts = rng.randint(1, 3)
             digest = hashes[-1] if start >= update_at else hashes[0]
@@ -63,13 +61,8 @@ def dropper_botnet(world: World, scale: Scale) -> ActorRecord:
             commands: list[CommandSpec] = [*cmd.recon_commands(rng, 0, 2)]
             commands.append((cmd.dropper_line(host, script, variant), (payload,)))
             telnet = rng.random() < telnet_share
-            plan_session(
-                world,
-                actor,
-                src_ip=ip,
-                start_us=start,
-                pace=base,
-                src_port=port,
+            bot.session(
+                start,
                 protocol="telnet" if telnet else "ssh",
                 client=None if telnet else client,
                 credentials=rng.sample(dictionary, attempts),
@@ -92,9 +85,8 @@ def mirai_telnet(world: World, scale: Scale) -> ActorRecord:
     rng = world.rng
     actor = world.new_actor(
         "mirai_telnet",
-        multi_source=True,
-        verdict=Verdict.COORDINATED_CAMPAIGN,
-        note="telnet busybox probing with per-session tokens; some fetch the loader from one host",
+        Verdict.COORDINATED_CAMPAIGN,
+        "telnet busybox probing with per-session tokens; some fetch the loader from one host",
     )
     host = world.ip_of_kind({NetworkKind.HOSTING: 1.0})
     loader = cmd.drop_name(rng).split(".")[0]
@@ -103,8 +95,7 @@ def mirai_telnet(world: World, scale: Scale) -> ActorRecord:
     base = bot_pace(rng)
     fetch_share = rng.uniform(0.2, 0.5)
     for _ in range(scale.count(rng, 15, 40)):
-        ip = world.ip_of_kind({NetworkKind.RESIDENTIAL: 0.9, NetworkKind.HOSTING: 0.1})
-        port = world.src_port_picker()
+        bot = new_source(world, actor, {NetworkKind.RESIDENTIAL: 0.9, NetworkKind.HOSTING: 0.1}, pace=base)
         arch = cmd.bot_arch(rng)
         for start in spread(world, rng.choice((1, 1, 2, 2, 3, 4))):
             attempts = rng.randint(1, 3)
@@ -121,13 +112,8 @@ def mirai_telnet(world: World, scale: Scale) -> ActorRecord:
                         (cmd.Payload(url, digest),),
                     )
                 )
-            plan_session(
-                world,
-                actor,
-                src_ip=ip,
-                start_us=start,
-                pace=base,
-                src_port=port,
+            bot.session(
+                start,
                 protocol="telnet",
                 credentials=rng.sample(MIRAI_CREDENTIALS, attempts),
                 success_at=attempts - 1 if succeeds else None,
@@ -147,15 +133,13 @@ def mdrfckr_botnet(world: World, scale: Scale) -> ActorRecord:
     rng = world.rng
     actor = world.new_actor(
         "mdrfckr_botnet",
-        multi_source=True,
-        verdict=Verdict.COORDINATED_CAMPAIGN,
-        note="authorized_keys implant with the shared mdrfckr key, random chpasswd per session",
+        Verdict.COORDINATED_CAMPAIGN,
+        "authorized_keys implant with the shared mdrfckr key, random chpasswd per session",
     )
     client = popular_client(rng)
     base = bot_pace(rng)
     for _ in range(scale.count(rng, 15, 45)):
-        ip = world.ip_of_kind(_SERVER_NETWORKS)
-        port = world.src_port_picker()
+        bot = new_source(world, actor, _SERVER_NETWORKS, pace=base, client=client)
         for start in spread(world, _sessions_per_bot(world)):
             attempts = rng.randint(1, 2)
             credentials = [("root", popular_credential(rng)[1]) for _ in range(attempts)]
@@ -167,18 +151,7 @@ def mdrfckr_botnet(world: World, scale: Scale) -> ActorRecord:
                 "&& chmod -R go= ~/.ssh && cd ~",
             ]
             commands.extend(cmd.MDRFCKR_RECON[: rng.randint(4, len(cmd.MDRFCKR_RECON))])
-            plan_session(
-                world,
-                actor,
-                src_ip=ip,
-                start_us=start,
-                pace=base,
-                src_port=port,
-                client=client,
-                credentials=credentials,
-                success_at=attempts - 1,
-                commands=commands,
-            )
+            bot.session(start, credentials=credentials, success_at=attempts - 1, commands=commands)
     return actor
 
 
@@ -192,29 +165,19 @@ def recon_script_botnet(world: World, scale: Scale) -> ActorRecord:
     rng = world.rng
     actor = world.new_actor(
         "recon_script_botnet",
-        multi_source=True,
-        verdict=Verdict.COORDINATED_CAMPAIGN,
-        note="identical multi-line recon script, no payload, spread over the window",
+        Verdict.COORDINATED_CAMPAIGN,
+        "identical multi-line recon script, no payload, spread over the window",
     )
     client = popular_client(rng)
     base = bot_pace(rng)
     for _ in range(scale.count(rng, 6, 20)):
-        ip = world.ip_of_kind({NetworkKind.RESIDENTIAL: 0.85, NetworkKind.CLOUD: 0.15})
-        port = world.src_port_picker()
+        networks = {NetworkKind.RESIDENTIAL: 0.85, NetworkKind.CLOUD: 0.15}
+        bot = new_source(world, actor, networks, pace=base, client=client)
         for start in spread(world, rng.choice((1, 1, 2))):
             attempts = rng.randint(1, 5)
             credentials = [popular_credential(rng) for _ in range(attempts)]
-            plan_session(
-                world,
-                actor,
-                src_ip=ip,
-                start_us=start,
-                pace=base,
-                src_port=port,
-                client=client,
-                credentials=credentials,
-                success_at=attempts - 1,
-                commands=list(cmd.TELEGRAM_HUNTER),
+            bot.session(
+                start, credentials=credentials, success_at=attempts - 1, commands=list(cmd.TELEGRAM_HUNTER)
             )
     return actor
 
@@ -229,9 +192,8 @@ def single_password_botnet(world: World, scale: Scale) -> ActorRecord:
     rng = world.rng
     actor = world.new_actor(
         "single_password_botnet",
-        multi_source=True,
-        verdict=Verdict.COORDINATED_CAMPAIGN,
-        note="one uncommon password from many residential sources, no commands",
+        Verdict.COORDINATED_CAMPAIGN,
+        "one uncommon password from many residential sources, no commands",
     )
     password = world.fresh(
         lambda: rng.choice(("3245gs5662d34", "345gs5662d34", random_password(rng, rng.randint(10, 14))))
@@ -240,19 +202,12 @@ def single_password_botnet(world: World, scale: Scale) -> ActorRecord:
     client = popular_client(rng)
     base = bot_pace(rng)
     for _ in range(scale.count(rng, 20, 70)):
-        ip = world.ip_of_kind({NetworkKind.RESIDENTIAL: 0.9, NetworkKind.CLOUD: 0.1})
-        port = world.src_port_picker()
+        bot = new_source(
+            world, actor, {NetworkKind.RESIDENTIAL: 0.9, NetworkKind.CLOUD: 0.1}, pace=base, client=client
+        )
         for start in spread(world, rng.choice((1, 1, 1, 2))):
-            plan_session(
-                world,
-                actor,
-                src_ip=ip,
-                start_us=start,
-                pace=base,
-                src_port=port,
-                client=client,
-                credentials=[(username, password)],
-                success_at=0 if rng.random() < 0.5 else None,
+            bot.session(
+                start, credentials=[(username, password)], success_at=0 if rng.random() < 0.5 else None
             )
     return actor
 
@@ -299,9 +254,8 @@ def history_wipe_waves(world: World, scale: Scale) -> ActorRecord:
     rng = world.rng
     actor = world.new_actor(
         "history_wipe_waves",
-        multi_source=True,
-        verdict=Verdict.COORDINATED_CAMPAIGN,
-        note="waves hours apart, every bot types the same history-wipe line and recon script",
+        Verdict.COORDINATED_CAMPAIGN,
+        "waves hours apart, every bot types the same history-wipe line and recon script",
     )
     script = [rng.choice(_WIPE_VARIANTS), *rng.sample(_WIPE_RECON, 4)]
     client = popular_client(rng)
@@ -315,17 +269,9 @@ def history_wipe_waves(world: World, scale: Scale) -> ActorRecord:
     for _ in range(waves):
         bots = round(rng.randint(15, 40) * max(1.0, scale.factor))
         for start in burst(world, bots, width_us=width, at_us=at):
-            ip = world.ip_of_kind(
-                {NetworkKind.RESIDENTIAL: 0.55, NetworkKind.CLOUD: 0.25, NetworkKind.HOSTING: 0.2}
-            )
-            plan_session(
-                world,
-                actor,
-                src_ip=ip,
-                start_us=start,
-                pace=base,
-                src_port=world.src_port_picker(),
-                client=client,
+            bot = new_source(world, actor, _WAVE_NETWORKS, pace=base, client=client)
+            bot.session(
+                start,
                 credentials=[popular_credential(rng)],
                 success_at=0,
                 commands=script,
@@ -345,9 +291,8 @@ def random_password_cell(world: World, scale: Scale) -> ActorRecord:
     rng = world.rng
     actor = world.new_actor(
         "random_password_cell",
-        multi_source=True,
-        verdict=Verdict.COORDINATED_CAMPAIGN,
-        note="3-5 sources, one 14-18 character random password, no commands",
+        Verdict.COORDINATED_CAMPAIGN,
+        "3-5 sources, one 14-18 character random password, no commands",
     )
     alphabet = string.ascii_letters + string.digits + "!@#$%^&*_-"
     password = world.fresh(lambda: "".join(rng.choice(alphabet) for _ in range(rng.randint(14, 18))))
@@ -358,17 +303,9 @@ def random_password_cell(world: World, scale: Scale) -> ActorRecord:
         )
         port = world.src_port_picker()
         client = popular_client(rng)
-        pace = bot_pace(rng)
+        member = Source(world, actor, ip, port, bot_pace(rng), client)
         for start in spread(world, rng.choice((1, 1, 2))):
-            plan_session(
-                world,
-                actor,
-                src_ip=ip,
-                start_us=start,
-                pace=pace,
-                src_port=port,
-                client=client,
-                credentials=[(username, password)],
-                success_at=0 if rng.random() < 0.3 else None,
+            member.session(
+                start, credentials=[(username, password)], success_at=0 if rng.random() < 0.3 else None
             )
     return actor

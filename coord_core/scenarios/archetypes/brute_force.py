@@ -15,8 +15,8 @@ from coord_core.scenarios.credentials import (
     popular_credential,
 )
 from coord_core.scenarios.networks import NetworkKind
-from coord_core.scenarios.schedule import burst, visit
-from coord_core.scenarios.timeline import bot_pace, plan_session
+from coord_core.scenarios.schedule import burst, stretch, visit, within
+from coord_core.scenarios.timeline import Source, bot_pace, new_source
 from coord_core.scenarios.world import HOUR, MINUTE, ActorRecord, Scale, World
 
 
@@ -31,9 +31,8 @@ def distributed_brute_force(world: World, scale: Scale) -> ActorRecord:
     rng = world.rng
     actor = world.new_actor(
         "distributed_brute_force",
-        multi_source=True,
-        verdict=Verdict.COORDINATED_CAMPAIGN,
-        note="each source tries <= 3 consecutive entries of one shared dictionary, same usernames",
+        Verdict.COORDINATED_CAMPAIGN,
+        "each source tries <= 3 consecutive entries of one shared dictionary, same usernames",
     )
     sources = scale.count(rng, 30, 80)
     per_source = [rng.choice((3, 3, 3, 2)) for _ in range(sources)]
@@ -41,27 +40,14 @@ def distributed_brute_force(world: World, scale: Scale) -> ActorRecord:
     usernames = rng.sample(("root", "admin", "ubuntu", "user", "test", "oracle"), rng.choice((1, 1, 2)))
     client = popular_client(rng)
     base = bot_pace(rng)
-    span = rng.randint(6 * HOUR, 20 * HOUR)
-    start = world.time_between(world.start_us, world.end_us - span)
-    times = sorted(world.time_between(start, start + span) for _ in range(sources))
+    times = within(world, stretch(world, min_us=6 * HOUR, max_us=20 * HOUR), sources)
     cursor = 0
     for count, at in zip(per_source, times, strict=True):
-        ip = world.ip_of_kind(
-            {NetworkKind.RESIDENTIAL: 0.5, NetworkKind.CLOUD: 0.35, NetworkKind.HOSTING: 0.15}
-        )
+        networks = {NetworkKind.RESIDENTIAL: 0.5, NetworkKind.CLOUD: 0.35, NetworkKind.HOSTING: 0.15}
+        source = new_source(world, actor, networks, pace=base, client=client)
         guesses = wordlist[cursor : cursor + count]
         cursor += count
-        credentials = [(usernames[i % len(usernames)], password) for i, password in enumerate(guesses)]
-        plan_session(
-            world,
-            actor,
-            src_ip=ip,
-            start_us=at,
-            pace=base,
-            src_port=world.src_port_picker(),
-            client=client,
-            credentials=credentials,
-        )
+        source.session(at, credentials=[(usernames[i % len(usernames)], p) for i, p in enumerate(guesses)])
     return actor
 
 
@@ -76,16 +62,15 @@ def credential_stuffing_wave(world: World, scale: Scale) -> ActorRecord:
     rng = world.rng
     actor = world.new_actor(
         "credential_stuffing_wave",
-        multi_source=True,
-        verdict=Verdict.COORDINATED_CAMPAIGN,
-        note="sources start within minutes, each tries 1-2 pairs of one leaked service-account list",
+        Verdict.COORDINATED_CAMPAIGN,
+        "sources start within minutes, each tries 1-2 pairs of one leaked service-account list",
     )
     sources = scale.count(rng, 20, 60)
     passwords = mutated_wordlist(rng, 2 * sources)
     leaked: list[Credential] = [(rng.choice(SERVICE_USERNAMES[5:]), password) for password in passwords]
     client = popular_client(rng)
     base = bot_pace(rng)
-    marker = "".join(rng.choice(string.ascii_lowercase) for _ in range(6))
+    echo = "echo " + "".join(rng.choice(string.ascii_lowercase) for _ in range(6))
     cursor = 0
     for at in burst(world, sources, width_us=rng.randint(2 * MINUTE, 6 * MINUTE)):
         ip = world.ip_of_kind({NetworkKind.CLOUD: 0.8, NetworkKind.HOSTING: 0.2})
@@ -93,17 +78,9 @@ def credential_stuffing_wave(world: World, scale: Scale) -> ActorRecord:
         pairs = leaked[cursor : cursor + count]
         cursor += count
         succeeds = rng.random() < 0.15
-        plan_session(
-            world,
-            actor,
-            src_ip=ip,
-            start_us=at,
-            pace=base,
-            src_port=world.src_port_picker(),
-            client=client,
-            credentials=pairs,
-            success_at=len(pairs) - 1 if succeeds else None,
-            commands=[f"echo {marker}"],
+        source = Source(world, actor, ip, world.src_port_picker(), base, client)
+        source.session(
+            at, credentials=pairs, success_at=len(pairs) - 1 if succeeds else None, commands=[echo]
         )
     return actor
 
@@ -118,14 +95,13 @@ def single_source_heavy(world: World, scale: Scale) -> ActorRecord:
     rng = world.rng
     actor = world.new_actor(
         "single_source_heavy",
-        multi_source=False,
-        verdict=Verdict.COINCIDENTAL,
-        note="one source address with many sessions: not a multi-source campaign",
+        Verdict.COINCIDENTAL,
+        "one source address with many sessions: not a multi-source campaign",
     )
     ip = world.ip_of_kind({NetworkKind.HOSTING: 0.4, NetworkKind.CLOUD: 0.4, NetworkKind.RESIDENTIAL: 0.2})
     port = world.src_port_picker()
     client = popular_client(rng)
-    base = bot_pace(rng)
+    source = Source(world, actor, ip, port, bot_pace(rng), client)
     username = rng.choice(("root", "root", "admin", "ubuntu"))
     sensor = world.sensor()
     for at in visit(world, world.any_time(), scale.count(rng, 30, 120), mean_gap_s=rng.uniform(20, 120)):
@@ -135,15 +111,9 @@ def single_source_heavy(world: World, scale: Scale) -> ActorRecord:
             for _ in range(attempts)
         ]
         succeeds = rng.random() < 0.04
-        plan_session(
-            world,
-            actor,
-            src_ip=ip,
-            start_us=at,
-            pace=base,
-            src_port=port,
+        source.session(
+            at,
             sensor=sensor if rng.random() < 0.8 else None,
-            client=client,
             credentials=credentials,
             success_at=attempts - 1 if succeeds else None,
             commands=cmd.recon_commands(rng, 1, 3),
@@ -161,9 +131,8 @@ def silent_credential_check(world: World, scale: Scale) -> ActorRecord:
     rng = world.rng
     actor = world.new_actor(
         "silent_credential_check",
-        multi_source=True,
-        verdict=Verdict.COORDINATED_CAMPAIGN,
-        note="connect-only knocks, then login-only sessions with one shared odd credential pair",
+        Verdict.COORDINATED_CAMPAIGN,
+        "connect-only knocks, then login-only sessions with one shared odd credential pair",
     )
     alphabet = string.ascii_letters + string.digits + "\\>#)([]{}!%"
     pair = (
@@ -172,37 +141,15 @@ def silent_credential_check(world: World, scale: Scale) -> ActorRecord:
     )
     client = popular_client(rng)
     base = bot_pace(rng)
-    span = rng.randint(2 * HOUR, 6 * HOUR)
-    start = world.time_between(world.start_us, world.end_us - span)
+    hours = stretch(world, min_us=2 * HOUR, max_us=6 * HOUR)
     for _ in range(scale.count(rng, 8, 25)):
-        ip = world.ip_of_kind(
-            {NetworkKind.HOSTING: 0.35, NetworkKind.CLOUD: 0.35, NetworkKind.RESIDENTIAL: 0.3}
-        )
-        port = world.src_port_picker()
-        knock, *logins = sorted(world.time_between(start, start + span) for _ in range(rng.randint(2, 3)))
+        networks = {NetworkKind.HOSTING: 0.35, NetworkKind.CLOUD: 0.35, NetworkKind.RESIDENTIAL: 0.3}
+        source = new_source(world, actor, networks, pace=base, client=client)
+        knock, *logins = within(world, hours, rng.randint(2, 3))
         banner = rng.random() < 0.5
-        plan_session(
-            world,
-            actor,
-            src_ip=ip,
-            start_us=knock,
-            pace=base,
-            src_port=port,
-            client=client if banner else None,
-            kex=False,
-        )
+        source.session(knock, client=client if banner else None, kex=False)
         for at in logins:
-            plan_session(
-                world,
-                actor,
-                src_ip=ip,
-                start_us=at,
-                pace=base,
-                src_port=port,
-                client=client,
-                credentials=[pair],
-                success_at=0,
-            )
+            source.session(at, credentials=[pair], success_at=0)
     return actor
 
 
@@ -217,9 +164,8 @@ def ordered_list_walkers(world: World, scale: Scale) -> ActorRecord:
     rng = world.rng
     actor = world.new_actor(
         "ordered_list_walkers",
-        multi_source=True,
-        verdict=Verdict.COORDINATED_CAMPAIGN,
-        note="each source tries the next 3-5 entries of one ordered list of uncommon pairs",
+        Verdict.COORDINATED_CAMPAIGN,
+        "each source tries the next 3-5 entries of one ordered list of uncommon pairs",
     )
     sources = scale.count(rng, 10, 30)
     per_source = [rng.randint(3, 5) for _ in range(sources)]
@@ -231,23 +177,12 @@ def ordered_list_walkers(world: World, scale: Scale) -> ActorRecord:
     ]
     client = rare_client(rng)
     base = bot_pace(rng)
-    span = rng.randint(3 * HOUR, 9 * HOUR)
-    start = world.time_between(world.start_us, world.end_us - span)
-    times = sorted(world.time_between(start, start + span) for _ in range(sources))
+    times = within(world, stretch(world, min_us=3 * HOUR, max_us=9 * HOUR), sources)
     cursor = 0
     for count, at in zip(per_source, times, strict=True):
-        ip = world.ip_of_kind(
-            {NetworkKind.CLOUD: 0.45, NetworkKind.HOSTING: 0.3, NetworkKind.RESIDENTIAL: 0.25}
-        )
-        plan_session(
-            world,
-            actor,
-            src_ip=ip,
-            start_us=at,
-            pace=base,
-            src_port=world.src_port_picker(),
-            client=client,
-            credentials=ordered[cursor : cursor + count],
+        networks = {NetworkKind.CLOUD: 0.45, NetworkKind.HOSTING: 0.3, NetworkKind.RESIDENTIAL: 0.25}
+        new_source(world, actor, networks, pace=base, client=client).session(
+            at, credentials=ordered[cursor : cursor + count]
         )
         cursor += count
     return actor
@@ -264,9 +199,8 @@ def stealthy_partitioned_dictionary(world: World, scale: Scale) -> ActorRecord:
     rng = world.rng
     actor = world.new_actor(
         "stealthy_partitioned_dictionary",
-        multi_source=True,
-        verdict=Verdict.COORDINATED_CAMPAIGN,
-        note="30-60 sources, 2-3 entries each of one dictionary, common client, within ~1.5 h",
+        Verdict.COORDINATED_CAMPAIGN,
+        "30-60 sources, 2-3 entries each of one dictionary, common client, within ~1.5 h",
     )
     sources = round(rng.randint(30, 60) * max(1.0, scale.factor))
     per_source = [rng.choice((2, 3, 3)) for _ in range(sources)]
@@ -282,17 +216,8 @@ def stealthy_partitioned_dictionary(world: World, scale: Scale) -> ActorRecord:
     base = bot_pace(rng)
     width = rng.randint(60 * MINUTE, 100 * MINUTE)
     for partition, at in zip(partitions, burst(world, sources, width_us=width), strict=True):
-        ip = world.ip_of_kind(
-            {NetworkKind.RESIDENTIAL: 0.6, NetworkKind.CLOUD: 0.25, NetworkKind.HOSTING: 0.15}
-        )
-        plan_session(
-            world,
-            actor,
-            src_ip=ip,
-            start_us=at,
-            pace=base,
-            src_port=world.src_port_picker(),
-            client=client,
-            credentials=[(username, password) for password in partition],
+        networks = {NetworkKind.RESIDENTIAL: 0.6, NetworkKind.CLOUD: 0.25, NetworkKind.HOSTING: 0.15}
+        new_source(world, actor, networks, pace=base, client=client).session(
+            at, credentials=[(username, password) for password in partition]
         )
     return actor

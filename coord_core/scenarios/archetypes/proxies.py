@@ -13,8 +13,8 @@ from coord_core.contracts.campaigns import Verdict
 from coord_core.scenarios.clients import popular_client
 from coord_core.scenarios.credentials import popular_credential
 from coord_core.scenarios.networks import NetworkKind
-from coord_core.scenarios.schedule import spread
-from coord_core.scenarios.timeline import bot_pace, plan_session
+from coord_core.scenarios.schedule import spread, stretch, within
+from coord_core.scenarios.timeline import Source, bot_pace, new_source
 from coord_core.scenarios.world import HOUR, ActorRecord, Scale, World
 
 _ANYWHERE = {NetworkKind.RESIDENTIAL: 0.45, NetworkKind.CLOUD: 0.35, NetworkKind.HOSTING: 0.2}
@@ -121,9 +121,8 @@ def tunnel_relay(world: World, scale: Scale) -> ActorRecord:
     rng = world.rng
     actor = world.new_actor(
         "tunnel_relay",
-        multi_source=True,
-        verdict=Verdict.COORDINATED_CAMPAIGN,
-        note="direct-tcpip to one uncommon host:port with identical first bytes from many networks",
+        Verdict.COORDINATED_CAMPAIGN,
+        "direct-tcpip to one uncommon host:port with identical first bytes from many networks",
     )
     destination = world.ip_of_kind({NetworkKind.HOSTING: 1.0})
     port = rng.choice(_RELAY_PORTS)
@@ -137,21 +136,13 @@ def tunnel_relay(world: World, scale: Scale) -> ActorRecord:
         ).encode()
     client = popular_client(rng)
     base = bot_pace(rng)
-    span = rng.randint(3 * HOUR, 10 * HOUR)
-    start = world.time_between(world.start_us, world.end_us - span)
+    hours = stretch(world, min_us=3 * HOUR, max_us=10 * HOUR)
     for _ in range(scale.count(rng, 8, 25)):
-        ip = world.ip_of_kind(_ANYWHERE)
-        src_port = world.src_port_picker()
-        for at in sorted(world.time_between(start, start + span) for _ in range(rng.choice((1, 1, 2)))):
+        relay = new_source(world, actor, _ANYWHERE, pace=base, client=client)
+        for at in within(world, hours, rng.choice((1, 1, 2))):
             attempts = rng.randint(1, 2)
-            plan_session(
-                world,
-                actor,
-                src_ip=ip,
-                start_us=at,
-                pace=base,
-                src_port=src_port,
-                client=client,
+            relay.session(
+                at,
                 credentials=[popular_credential(rng) for _ in range(attempts)],
                 success_at=attempts - 1,
                 forwards=[(destination, port, handshake)] * rng.choice((1, 1, 2)),
@@ -172,15 +163,14 @@ def proxy_checkers(world: World, scale: Scale) -> list[ActorRecord]:
     for _ in range(scale.count(rng, 8, 20)):
         actor = world.new_actor(
             "proxy_checkers",
-            multi_source=False,
-            verdict=Verdict.COINCIDENTAL,
-            note="independent: direct-tcpip to a popular check site, own request, network and time",
+            Verdict.COINCIDENTAL,
+            "independent: direct-tcpip to a popular check site, own request, network and time",
         )
         actors.append(actor)
         ip = world.ip_of_kind(_ANYWHERE)
         src_port = world.src_port_picker()
         client = popular_client(rng)
-        pace = bot_pace(rng)
+        checker = Source(world, actor, ip, src_port, bot_pace(rng), client)
         targets = rng.sample(POPULAR_PROXY_TARGETS, rng.choice((1, 1, 2)))
         requests = {host: http_check_request(rng, host) for host, port in targets if port != 443}
         for at in spread(world, rng.choice((1, 1, 2, 3))):
@@ -189,14 +179,8 @@ def proxy_checkers(world: World, scale: Scale) -> list[ActorRecord]:
                 (host, port, tls_client_hello_start(rng, host) if port == 443 else requests[host])
                 for host, port in targets
             ]
-            plan_session(
-                world,
-                actor,
-                src_ip=ip,
-                start_us=at,
-                pace=pace,
-                src_port=src_port,
-                client=client,
+            checker.session(
+                at,
                 credentials=[popular_credential(rng) for _ in range(attempts)],
                 success_at=attempts - 1,
                 forwards=forwards,

@@ -11,7 +11,7 @@ from coord_core.scenarios.clients import popular_client, rare_client
 from coord_core.scenarios.credentials import SERVICE_USERNAMES, mutated_wordlist, popular_credential
 from coord_core.scenarios.networks import NetworkKind
 from coord_core.scenarios.schedule import Slot, burst, in_turn, visit, within
-from coord_core.scenarios.timeline import CommandSpec, bot_pace, plan_session
+from coord_core.scenarios.timeline import CommandSpec, Source, bot_pace
 from coord_core.scenarios.world import HOUR, MINUTE, SECOND, ActorRecord, Scale, World
 
 _RARE_LINES = (
@@ -55,9 +55,8 @@ def slash24_rotation(world: World, scale: Scale) -> ActorRecord:
     rng = world.rng
     actor = world.new_actor(
         "slash24_rotation",
-        multi_source=True,
-        verdict=Verdict.SINGLE_ACTOR_MULTI_SOURCE,
-        note="addresses of one /24 used in turn, same rare client, dictionary and script",
+        Verdict.SINGLE_ACTOR_MULTI_SOURCE,
+        "addresses of one /24 used in turn, same rare client, dictionary and script",
     )
     client = rare_client(rng)
     base = bot_pace(rng)
@@ -68,19 +67,13 @@ def slash24_rotation(world: World, scale: Scale) -> ActorRecord:
     dictionary = mutated_wordlist(rng, 4 * 12 * len(slots))
     cursor = 0
     for ip, slot in zip(addresses, slots, strict=True):
-        port = world.src_port_picker()
+        source = Source(world, actor, ip, world.src_port_picker(), base, client)
         for at in within(world, slot, rng.randint(3, 12)):
             attempts = rng.randint(1, 4)
             guesses = dictionary[cursor : cursor + attempts]
             cursor += attempts
-            plan_session(
-                world,
-                actor,
-                src_ip=ip,
-                start_us=at,
-                pace=base,
-                src_port=port,
-                client=client,
+            source.session(
+                at,
                 credentials=[(username, password) for password in guesses],
                 success_at=len(guesses) - 1 if rng.random() < 0.25 else None,
                 commands=script,
@@ -98,9 +91,8 @@ def cloud_rotation(world: World, scale: Scale) -> ActorRecord:
     rng = world.rng
     actor = world.new_actor(
         "cloud_rotation",
-        multi_source=True,
-        verdict=Verdict.SINGLE_ACTOR_MULTI_SOURCE,
-        note="machines in different hosting ASNs used in turn, same rare client, script and upload",
+        Verdict.SINGLE_ACTOR_MULTI_SOURCE,
+        "machines in different hosting ASNs used in turn, same rare client, script and upload",
     )
     providers = world.networks.providers(NetworkKind.CLOUD)
     chosen = rng.sample(providers, min(len(providers), max(3, scale.count(rng, 4, 8))))
@@ -111,18 +103,12 @@ def cloud_rotation(world: World, scale: Scale) -> ActorRecord:
     slots = in_turn(world, len(chosen), min_us=15 * MINUTE, max_us=70 * MINUTE)
     for provider, slot in zip(chosen, slots, strict=True):
         ip = world.ip_in(rng.choice(world.networks.by_provider[provider]))
-        port = world.src_port_picker()
+        machine = Source(world, actor, ip, world.src_port_picker(), base, client)
         for at in within(world, slot, rng.randint(2, 8)):
             attempts = rng.randint(1, 3)
             succeeds = rng.random() < 0.55
-            plan_session(
-                world,
-                actor,
-                src_ip=ip,
-                start_us=at,
-                pace=base,
-                src_port=port,
-                client=client,
+            machine.session(
+                at,
                 credentials=[popular_credential(rng) for _ in range(attempts)],
                 success_at=attempts - 1 if succeeds else None,
                 commands=script,
@@ -141,12 +127,10 @@ def paused_campaign(world: World, scale: Scale) -> ActorRecord:
     rng = world.rng
     actor = world.new_actor(
         "paused_campaign",
-        multi_source=True,
-        verdict=Verdict.COORDINATED_CAMPAIGN,
-        note="waves hours apart from disjoint addresses, same payload host and hash",
+        Verdict.COORDINATED_CAMPAIGN,
+        "waves hours apart from disjoint addresses, same payload host and hash",
     )
-    c2 = world.ip_of_kind({NetworkKind.HOSTING: 1.0})
-    host = world.fresh(lambda: cmd.payload_host(rng, c2))
+    host = world.payload_host({NetworkKind.HOSTING: 1.0})
     digest = cmd.sha256_hex(rng)
     variant = rng.randrange(3)
     client = popular_client(rng)
@@ -166,14 +150,9 @@ def paused_campaign(world: World, scale: Scale) -> ActorRecord:
             attempts = rng.randint(1, 3)
             commands: list[CommandSpec] = [*cmd.recon_commands(rng, 0, 2)]
             commands.append((cmd.dropper_line(host, script, variant), (payload,)))
-            plan_session(
-                world,
-                actor,
-                src_ip=ip,
-                start_us=start,
-                pace=base,
-                src_port=world.src_port_picker(),
-                client=client,
+            bot = Source(world, actor, ip, world.src_port_picker(), base, client)
+            bot.session(
+                start,
                 credentials=[popular_credential(rng) for _ in range(attempts)],
                 success_at=attempts - 1,
                 commands=commands,
@@ -195,9 +174,8 @@ def identical_credential_list(world: World, scale: Scale) -> ActorRecord:
     rng = world.rng
     actor = world.new_actor(
         "identical_credential_list",
-        multi_source=True,
-        verdict=Verdict.SINGLE_ACTOR_MULTI_SOURCE,
-        note="addresses of one /24, hours apart, each tries the identical ordered list of 100-160 pairs",
+        Verdict.SINGLE_ACTOR_MULTI_SOURCE,
+        "addresses of one /24, hours apart, each tries the identical ordered list of 100-160 pairs",
     )
     addresses = _addresses_in_one_slash24(world, rng.choice((2, 2, 3)))
     length = rng.randint(100, 160)
@@ -210,20 +188,11 @@ def identical_credential_list(world: World, scale: Scale) -> ActorRecord:
     pause = rng.randint(2 * HOUR, 5 * HOUR)
     at = world.time_between(world.start_us, world.end_us - runs * (pause + HOUR))
     for ip in addresses:
-        port = world.src_port_picker()
+        source = Source(world, actor, ip, world.src_port_picker(), base, client)
         chunks = [private[i : i + per_connection] for i in range(0, length, per_connection)]
         times = visit(world, at, len(chunks), mean_gap_s=rng.uniform(3, 15))
         for chunk, start in zip(chunks, times, strict=False):
-            plan_session(
-                world,
-                actor,
-                src_ip=ip,
-                start_us=start,
-                pace=base,
-                src_port=port,
-                client=client,
-                credentials=chunk,
-            )
+            source.session(start, credentials=chunk)
         at = max(times) + pause
     return actor
 
@@ -254,9 +223,8 @@ def sequential_slash24_operator(world: World, scale: Scale) -> ActorRecord:
     rng = world.rng
     actor = world.new_actor(
         "sequential_slash24_operator",
-        multi_source=True,
-        verdict=Verdict.SINGLE_ACTOR_MULTI_SOURCE,
-        note="consecutive addresses of one /24 used one after another, rare client, own script",
+        Verdict.SINGLE_ACTOR_MULTI_SOURCE,
+        "consecutive addresses of one /24 used one after another, rare client, own script",
     )
     client = rare_client(rng)
     base = bot_pace(rng)
@@ -271,19 +239,13 @@ def sequential_slash24_operator(world: World, scale: Scale) -> ActorRecord:
     total = sum(lengths) + sum(gaps) + 30 * MINUTE
     cursor = world.time_between(world.start_us, world.end_us - total)
     for ip, length, gap in zip(addresses, lengths, gaps, strict=True):
-        port = world.src_port_picker()
+        source = Source(world, actor, ip, world.src_port_picker(), base, client)
         slot = Slot(cursor, cursor + length)
         last_end = cursor
         for at in within(world, slot, rng.randint(2, 6)):
             attempts = rng.randint(1, 3)
-            plan = plan_session(
-                world,
-                actor,
-                src_ip=ip,
-                start_us=world.clamp(max(at, last_end + SECOND)),
-                pace=base,
-                src_port=port,
-                client=client,
+            plan = source.session(
+                world.clamp(max(at, last_end + SECOND)),
                 credentials=[popular_credential(rng) for _ in range(attempts)],
                 success_at=attempts - 1 if rng.random() < 0.7 else None,
                 commands=script,
