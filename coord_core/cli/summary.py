@@ -79,6 +79,7 @@ def print_summary(
         query = urlencode({"dag_id": dag_id, "run_id": run_id})
         base = (ui_url or _airflow_base_url()).rstrip("/")
         print(f"data-quality page:  {base}{DQ_REPORT_ROUTE}?{query} (Airflow UI, API server)")
+        print(f"campaigns page:     {base}{CAMPAIGNS_RUN_ROUTE}?{query}")
     for target, location, items in misp_exports:
         label = "MISP feed folder" if target == "misp_feed" else "MISP"
         print(f"{label + ':':<20}{len(items.get('events', {}))} event(s) -> {location}")
@@ -99,6 +100,8 @@ def print_summary(
 
 # Where plugins/coord_airflow/dq_report_plugin.py mounts the report app on the Airflow API server.
 DQ_REPORT_ROUTE = "/coord-dq/report"
+# ... and where plugins/coord_airflow/campaigns_plugin.py serves a run's "Campaigns" tab.
+CAMPAIGNS_RUN_ROUTE = "/coord-campaigns/run"
 
 
 def _airflow_base_url() -> str:

@@ -212,3 +212,12 @@ def test_default_authorization_is_airflows_for_pages_and_api(tmp_path: Path) -> 
         "    print('STATUS', api.get(path).status_code)\n"
     )
     assert plugin_app_statuses(tmp_path, code) == ["401"] * 9
+
+
+def test_the_run_route_coord_summary_prints_is_where_the_plugin_serves_a_runs_campaigns() -> None:
+    from coord_airflow.campaigns_plugin import PAGES_PREFIX
+
+    from coord_core.cli.summary import CAMPAIGNS_RUN_ROUTE
+
+    assert f"{PAGES_PREFIX}/run" == CAMPAIGNS_RUN_ROUTE
+    assert "/run" in {getattr(route, "path", None) for route in create_app().routes}
