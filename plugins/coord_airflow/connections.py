@@ -81,6 +81,18 @@ def cache_signer() -> CacheSigner | None:
         return None
 
 
+def _http_url(conn: Connection, extra: dict[str, Any]) -> str:
+    """The connection's URL: its host when that is a URL, else ``scheme://host:port/schema``
+    (extra ``scheme``; https unless the connection type is ``http``)."""
+    host = (conn.host or "").rstrip("/")
+    if "://" in host:
+        return str(host)
+    scheme = extra.get("scheme") or ("http" if conn.conn_type == "http" else "https")
+    port = f":{conn.port}" if conn.port else ""
+    path = f"/{conn.schema.strip('/')}" if conn.schema else ""
+    return f"{scheme}://{host}{port}{path}"
+
+
 def misp_connection() -> MispConnection:
     """``coord_misp`` as a ``MispConnection``: host (a URL, or a host name with the connection's
     port and path), API key in the password or extra ``key``, extras ``verify_ssl`` (default
@@ -91,14 +103,7 @@ def misp_connection() -> MispConnection:
 
     conn = BaseHook.get_connection(MISP_CONN_ID)
     extra = conn.extra_dejson
-    host = (conn.host or "").rstrip("/")
-    if "://" in host:
-        url = host
-    else:
-        scheme = extra.get("scheme") or ("http" if conn.conn_type == "http" else "https")
-        port = f":{conn.port}" if conn.port else ""
-        path = f"/{conn.schema.strip('/')}" if conn.schema else ""
-        url = f"{scheme}://{host}{port}{path}"
+    url = _http_url(conn, extra)
     return MispConnection(
         url=url,
         key=conn.password or str(extra.get("key") or ""),
@@ -302,14 +307,7 @@ def webhook_target(conn_id: str = WEBHOOK_CONN_ID) -> WebhookTarget:
 
     conn = BaseHook.get_connection(conn_id)
     extra = _extras(conn)
-    host = (conn.host or "").rstrip("/")
-    if "://" in host:
-        url = host
-    else:
-        scheme = extra.get("scheme") or ("http" if conn.conn_type == "http" else "https")
-        port = f":{conn.port}" if conn.port else ""
-        path = f"/{conn.schema.strip('/')}" if conn.schema else ""
-        url = f"{scheme}://{host}{port}{path}"
+    url = _http_url(conn, extra)
     try:
         return WebhookTarget(
             url=url,
