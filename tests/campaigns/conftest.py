@@ -3,20 +3,25 @@ and the reader the apps use on it: the real reader role, read-only."""
 
 from __future__ import annotations
 
+import hashlib
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
+import redis
 from psycopg.types.json import Json
 
 from coord_core.contracts.window import DataWindow
 from coord_core.store.exports import record_export
 from coord_core.store.session_limits import read_only_as
-from tests.campaigns.corpus import store_corpus
+from tests.campaigns.corpus import run_id_of, store_corpus
 from tests.conftest import temporary_database
+from tests.dags.airflow_stack import api_server_for
 
 CAMPAIGNS = 60
 INTERVALS = 4
@@ -73,3 +78,27 @@ def corpus(postgres_server_dsn: str) -> Iterator[Corpus]:
             ),
         )
         yield Corpus(dsn, windows, str(exported), continued)
+
+
+RATE_LIMIT = 12
+
+
+@pytest.fixture
+def served(
+    tmp_path: Path, postgres_dsn: str, redis_server_url: str, airflow_servers: None
+) -> Iterator[tuple[str, str, str, str]]:
+    """``airflow api-server`` alone on a stored corpus: (base URL, a JWT, the Redis key of the
+    user's rate-limit window, a run id)."""
+    with psycopg.connect(postgres_dsn, autocommit=True) as conn:
+        windows = store_corpus(conn, 30, intervals=3, seed=5)
+    user = f"analyst-{uuid.uuid4().hex[:8]}"  # its own rate-limit window in the shared Redis
+    key = f"coord:ratelimit:coord-api:{hashlib.sha256(user.encode()).hexdigest()[:16]}"
+    limits = {
+        "AIRFLOW__COORD_API__RATE_LIMIT": str(RATE_LIMIT),
+        "AIRFLOW__COORD_API__RATE_WINDOW_SECONDS": "300",
+    }
+    try:
+        with api_server_for(tmp_path, postgres_dsn, redis_server_url, user, "viewer", **limits) as served:
+            yield (*served, key, run_id_of(windows[0]))
+    finally:
+        redis.Redis.from_url(redis_server_url).delete(key)

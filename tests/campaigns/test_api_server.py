@@ -4,41 +4,11 @@ rate-limited through coord_redis with the configured limit."""
 
 from __future__ import annotations
 
-import hashlib
-import uuid
-from collections.abc import Iterator
-from pathlib import Path
-
 import httpx
-import psycopg
-import pytest
 import redis
 
-from tests.campaigns.corpus import DAG_ID, run_id_of, store_corpus
-from tests.dags.airflow_stack import api_server_for
-
-RATE_LIMIT = 12
-
-
-@pytest.fixture
-def served(
-    tmp_path: Path, postgres_dsn: str, redis_server_url: str, airflow_servers: None
-) -> Iterator[tuple[str, str, str, str]]:
-    """``airflow api-server`` alone on a stored corpus: (base URL, a JWT, the Redis key of the
-    user's rate-limit window, a run id)."""
-    with psycopg.connect(postgres_dsn, autocommit=True) as conn:
-        windows = store_corpus(conn, 30, intervals=3, seed=5)
-    user = f"analyst-{uuid.uuid4().hex[:8]}"  # its own rate-limit window in the shared Redis
-    key = f"coord:ratelimit:coord-api:{hashlib.sha256(user.encode()).hexdigest()[:16]}"
-    limits = {
-        "AIRFLOW__COORD_API__RATE_LIMIT": str(RATE_LIMIT),
-        "AIRFLOW__COORD_API__RATE_WINDOW_SECONDS": "300",
-    }
-    try:
-        with api_server_for(tmp_path, postgres_dsn, redis_server_url, user, "viewer", **limits) as served:
-            yield (*served, key, run_id_of(windows[0]))
-    finally:
-        redis.Redis.from_url(redis_server_url).delete(key)
+from tests.campaigns.conftest import RATE_LIMIT
+from tests.campaigns.corpus import DAG_ID
 
 
 def test_pages_and_api_served_by_airflow_with_its_auth_and_the_configured_limit(
