@@ -1,6 +1,9 @@
-"""The workflow context the checkpoint tests run with (also imported by their killed child process)."""
+"""The workflow context the workflow tests run with (also imported by the checkpoint tests' killed
+child process), and the window of one dropper campaign among background they analyse."""
 
 from __future__ import annotations
+
+import random
 
 from coord_core.analysis.frame import build_frame
 from coord_core.analysis.parameters import AnalysisParameters
@@ -8,6 +11,7 @@ from coord_core.contracts.sessions import AttackSession
 from coord_core.store.workflow_state import WorkflowStateRecorder
 from coord_core.workflow.graph import WorkflowContext
 from coord_core.workflow.tools import ToolCoordinator
+from tests.analysis.builders import DROPPER, DROPPER_SHA, background, random_ip, session
 
 
 def workflow_context(
@@ -19,3 +23,19 @@ def workflow_context(
         tools=ToolCoordinator(),
         recorder=recorder,
     )
+
+
+def dropper_window(seed: int, *, bots: int, background_sources: int) -> list[AttackSession]:
+    """``bots`` sources fetching one dropper (one campaign) among independent brute-forcers."""
+    rng = random.Random(seed)
+    campaign = [
+        session(
+            random_ip(rng),
+            rng.uniform(0, 3000),
+            logins=[("root", "x9!")],
+            commands=[f"wget {DROPPER}"],
+            downloads=[(DROPPER, DROPPER_SHA)],
+        )
+        for _ in range(bots)
+    ]
+    return campaign + background(rng, background_sources)

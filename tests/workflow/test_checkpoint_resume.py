@@ -25,25 +25,11 @@ from coord_core.store.redis_resilience import BestEffortRedis
 from coord_core.store.workflow_state import WorkflowStateRecorder
 from coord_core.workflow.checkpoint import open_checkpointer
 from coord_core.workflow.graph import NODES, run_workflow, thread_id
-from tests.analysis.builders import DROPPER, DROPPER_SHA, background, random_ip, session
-from tests.workflow.support import workflow_context
+from tests.workflow.support import dropper_window, workflow_context
 
 
 def _window() -> list[AttackSession]:
-    import random
-
-    rng = random.Random(11)
-    bots = [
-        session(
-            random_ip(rng),
-            rng.uniform(0, 3000),
-            logins=[("root", "x9!")],
-            commands=[f"wget {DROPPER}"],
-            downloads=[(DROPPER, DROPPER_SHA)],
-        )
-        for _ in range(6)
-    ]
-    return bots + background(rng, 25)
+    return dropper_window(11, bots=6, background_sources=25)
 
 
 def _run_info(sessions: list[AttackSession]) -> RunInfo:
@@ -134,7 +120,7 @@ _CHILD = textwrap.dedent(
     from coord_core.contracts.sessions import AttackSession
     from coord_core.workflow.checkpoint import open_checkpointer
     from coord_core.workflow.graph import run_workflow
-    from tests.workflow.support import workflow_context
+    from tests.workflow.support import dropper_window, workflow_context
 
     dsn, thread, sessions_file, run_file = sys.argv[1:5]
     sessions = [AttackSession.model_validate_json(line) for line in open(sessions_file)]

@@ -4,7 +4,6 @@ as the compiled LangGraph graph, and a command that analyses files imports no La
 from __future__ import annotations
 
 import json
-import random
 import subprocess
 import sys
 from typing import Any
@@ -15,24 +14,13 @@ from coord_core.contracts.campaigns import RunInfo
 from coord_core.contracts.sessions import AttackSession
 from coord_core.pipeline.analyze import fingerprint_sessions
 from coord_core.workflow.graph import AnalysisState, build_graph, run_workflow
-from tests.analysis.builders import DROPPER, DROPPER_SHA, background, random_ip, session
+from tests.analysis.builders import session
 from tests.conftest import REAL_SAMPLE
-from tests.workflow.support import workflow_context
+from tests.workflow.support import dropper_window, workflow_context
 
 
 def _campaign_window() -> list[AttackSession]:
-    rng = random.Random(3)
-    bots = [
-        session(
-            random_ip(rng),
-            rng.uniform(0, 3000),
-            logins=[("root", "x9!")],
-            commands=[f"wget {DROPPER}"],
-            downloads=[(DROPPER, DROPPER_SHA)],
-        )
-        for _ in range(6)
-    ]
-    return bots + background(rng, 25)
+    return dropper_window(3, bots=6, background_sources=25)
 
 
 def _lone_window() -> list[AttackSession]:

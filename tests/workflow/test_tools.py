@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import random
 from datetime import UTC, datetime
 
 from coord_core.contracts.campaigns import Verdict
 from coord_core.contracts.sessions import AttackSession
 from coord_core.contracts.threat_intel import Indicator, IntelMatch, ThreatIntelLookup
 from coord_core.pipeline.analyze import analyze_sessions
-from tests.analysis.builders import DROPPER, DROPPER_SHA, background, random_ip, session
+from tests.analysis.builders import DROPPER_SHA
+from tests.workflow.support import dropper_window
 
 SEEN = datetime(2025, 10, 20, tzinfo=UTC)
 
@@ -57,18 +57,7 @@ class Raises:
 
 
 def _window() -> list[AttackSession]:
-    rng = random.Random(21)
-    bots = [
-        session(
-            random_ip(rng),
-            rng.uniform(0, 3000),
-            logins=[("root", "x9!")],
-            commands=[f"wget {DROPPER}"],
-            downloads=[(DROPPER, DROPPER_SHA)],
-        )
-        for _ in range(5)
-    ]
-    return bots + background(rng, 20)
+    return dropper_window(21, bots=5, background_sources=20)
 
 
 def test_intel_matches_become_evidence_and_failures_are_recorded_not_raised() -> None:
