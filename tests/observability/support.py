@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from prometheus_client.core import CounterMetricFamily
 
 from coord_core.observability.metric_rows import MetricRows
 from coord_core.observability.metrics import project_metrics
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI, Request
 
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deploy"
@@ -42,3 +48,22 @@ def unknown_metrics(expression: str) -> set[str]:
     """Metric names in a PromQL expression that neither the project nor the mapping exports."""
     known = coord_metric_names() | airflow_metric_names()
     return {name for name in METRIC_NAME.findall(expression) if name not in known}
+
+
+def metrics_app(dsn: str, token: str | None) -> FastAPI:
+    """The metrics app on ``dsn`` admitting the scrape ``token``; anything else is refused (401)
+    where Airflow would ask its own authentication (the plugin and FastAPI are imported here only:
+    the configuration checks above need neither)."""
+    import psycopg
+    from coord_airflow.metrics_app import create_app, token_or_airflow
+    from fastapi import HTTPException
+
+    @contextmanager
+    def connect() -> Iterator[psycopg.Connection[Any]]:
+        with psycopg.connect(dsn) as conn:
+            yield conn
+
+    async def no_airflow_user(request: Request) -> None:
+        raise HTTPException(status_code=401, detail="Not authenticated")
+
+    return create_app(connect, token_or_airflow(lambda: token, fallback=no_airflow_user))

@@ -9,33 +9,21 @@ those functions reported.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
 
 import psycopg
-from coord_airflow.metrics_app import create_app, token_or_airflow
-from fastapi import HTTPException, Request
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from coord_core.store.results import ResultsStore
 from tests.observability.pipeline_run import DAG_ID, RUN_ID, PipelineRun
+from tests.observability.support import metrics_app
 
 TOKEN = "scrape-token-for-tests"
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
 
 def _client(dsn: str, token: str | None = TOKEN) -> TestClient:
-    @contextmanager
-    def connect() -> Iterator[psycopg.Connection[Any]]:
-        with psycopg.connect(dsn) as conn:
-            yield conn
-
-    async def no_airflow_user(request: Request) -> None:
-        raise HTTPException(status_code=401, detail="Not authenticated")
-
-    return TestClient(create_app(connect, token_or_airflow(lambda: token, fallback=no_airflow_user)))
+    return TestClient(metrics_app(dsn, token))
 
 
 def _scrape(client: TestClient) -> tuple[Samples, dict[str, str]]:

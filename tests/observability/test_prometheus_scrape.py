@@ -27,8 +27,6 @@ import psycopg
 import pytest
 import uvicorn
 import yaml
-from coord_airflow.metrics_app import create_app, token_or_airflow
-from fastapi import HTTPException, Request
 
 from coord_core.contracts.window import DataWindow
 from coord_core.ingest.cowrie_files import read_paths
@@ -36,7 +34,7 @@ from coord_core.pipeline.extract import extract_interval
 from coord_core.quality.stage import validate_stage
 from coord_core.store.migrations import migrate
 from coord_core.store.results import ResultsStore, RunRecord
-from tests.observability.support import RULES
+from tests.observability.support import RULES, metrics_app
 from tests.quality.support import REAL_SAMPLE
 
 PROMETHEUS = shutil.which("prometheus")
@@ -86,16 +84,7 @@ def _free_port() -> int:
 @contextmanager
 def _served_metrics(dsn: str) -> Iterator[str]:
     """The metrics app under uvicorn on a free loopback port; yields its base URL."""
-
-    @contextmanager
-    def connect() -> Iterator[psycopg.Connection[Any]]:
-        with psycopg.connect(dsn) as conn:
-            yield conn
-
-    async def no_airflow_user(request: Request) -> None:
-        raise HTTPException(status_code=401, detail="Not authenticated")
-
-    app = create_app(connect, token_or_airflow(lambda: TOKEN, fallback=no_airflow_user))
+    app = metrics_app(dsn, TOKEN)
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
