@@ -147,10 +147,7 @@ def script_supersets(frame: SessionFrame, fids: np.ndarray) -> dict[int, list[in
     session; every line of a smaller script found in a bigger one is the same toolkit running
     more of it, so the smaller script's evidence covers the bigger script's holders too.
     """
-    lines_of: dict[int, frozenset[str]] = {}
-    for profile, fid in zip(frame.templates, frame.template_feature.tolist(), strict=True):
-        if int(fid) not in lines_of:
-            lines_of[int(fid)] = frozenset(profile.template)
+    lines_of = {fid: frozenset(template) for fid, template in _distinct_templates(frame).items()}
     with_line: dict[str, list[int]] = {}
     for fid, lines in lines_of.items():
         for line in lines:
