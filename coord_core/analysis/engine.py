@@ -380,9 +380,9 @@ def _link_evidence(
 
 
 def shared_tool_log_odds(frame: SessionFrame, members: np.ndarray) -> float:
-    """How unlikely it is that every member runs one client (or HASSH) by chance: (k-1)·ln(1/share)
-    for the rarest one they all ran, its share being the window's sources that ran it."""
-    cols, by_source = frame.kind_columns(fk.CLIENT, fk.HASSH)
+    """How unlikely it is that every member runs one client (HASSH, terminal request) by chance:
+    (k-1)·ln(1/share) for the rarest one they all ran, its share being the window's sources that ran it."""
+    cols, by_source = frame.kind_columns(fk.CLIENT, fk.HASSH, fk.TERMINAL)
     if len(cols) == 0 or len(members) < 2:
         return 0.0
     counts = np.asarray(by_source[members].sum(axis=0)).ravel()
@@ -395,7 +395,9 @@ def shared_tool_log_odds(frame: SessionFrame, members: np.ndarray) -> float:
 
 def _tooling_evidence(campaign_id: str, frame: SessionFrame, sources: np.ndarray) -> Evidence | None:
     """Shared tooling, with how common it is in the window (why it never links on its own)."""
-    cols, by_source = frame.kind_columns(fk.CLIENT, fk.HASSH)  # cached: the same as the raw score's
+    cols, by_source = frame.kind_columns(
+        fk.CLIENT, fk.HASSH, fk.TERMINAL
+    )  # cached: the same as the raw score's
     if len(cols) == 0:
         return None
     counts = np.asarray(by_source[sources].sum(axis=0)).ravel()

@@ -57,6 +57,9 @@ USERNAME = KindSpec("user", FeatureClass.CREDENTIAL, match_rate=0.7, floor=0.02,
 CLIENT = KindSpec("client", FeatureClass.TOOLING, match_rate=0.9, floor=0.03, cap=2.0)
 HASSH = KindSpec("hassh", FeatureClass.TOOLING, match_rate=0.9, floor=0.03, cap=2.0)
 KEX = KindSpec("kex", FeatureClass.TOOLING, match_rate=0.9, floor=0.03, cap=2.0)
+# How the client asks for an interactive terminal: pty size and env requests, in order. Client
+# libraries fix them (80x24, LANG=...), so a common one says nothing; a toolkit's own says a little.
+TERMINAL = KindSpec("terminal", FeatureClass.TOOLING, match_rate=0.9, floor=0.03, cap=2.0)
 PORT = KindSpec("port", FeatureClass.TARGET, match_rate=0.9, floor=0.2, cap=0.3)
 # A shared /24 counts only next to specific likeness, which proposes the pair itself.
 PREFIX24 = KindSpec("net24", FeatureClass.INFRASTRUCTURE, match_rate=0.4, floor=0.0005, cap=7.0)
@@ -87,6 +90,7 @@ KINDS: tuple[KindSpec, ...] = (
     CLIENT,
     HASSH,
     KEX,
+    TERMINAL,
     PORT,
     PREFIX24,
     PREFIX16,
@@ -99,7 +103,7 @@ TOOLKIT_ARTEFACTS: tuple[KindSpec, ...] = (PAYLOAD, URL, HOST, SSH_KEY, WALLET)
 # The kinds whose every shared value links its holders outright (a hyperedge per value).
 LINKING_ARTEFACTS: tuple[KindSpec, ...] = (PAYLOAD, URL, HOST, SSH_KEY, WALLET, SECRET, TUNNEL_PAYLOAD)
 KIND_INDEX: dict[str, int] = {k.name: i for i, k in enumerate(KINDS)}
-TOOLING_KINDS = frozenset({CLIENT.name, HASSH.name, KEX.name})
+TOOLING_KINDS = frozenset({CLIENT.name, HASSH.name, KEX.name, TERMINAL.name})
 # One operator's own: two sources each using one the other never used are two operators.
 EXCLUSIVE_KINDS = ("host", "wallet")
 ARTEFACT_KINDS = frozenset(k.name for k in KINDS if k.feature_class is FeatureClass.ARTEFACT)

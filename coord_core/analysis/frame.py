@@ -15,7 +15,7 @@ import hashlib
 import ipaddress
 import socket
 from array import array
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -267,6 +267,11 @@ class _ProfileTable:
         return source[has][picked.row].astype(np.int64), picked.col.astype(np.int64)
 
 
+def terminal_request(size: str | None, env: Sequence[str]) -> str:
+    """One value for how a client asks for its terminal: ``80x24 LANG=C.UTF-8 TERM=xterm``."""
+    return " ".join((size or "-", *env))
+
+
 def _tool_features(s: AttackSession, intern: _Interner) -> tuple[int, ...]:
     ids: list[int] = []
     if s.client_version:
@@ -275,6 +280,8 @@ def _tool_features(s: AttackSession, intern: _Interner) -> tuple[int, ...]:
         ids.append(intern(fk.feature_name(fk.HASSH, s.hassh)))
     if s.kex_algs:
         ids.append(intern(fk.feature_name(fk.KEX, ",".join(s.kex_algs))))
+    if s.terminal or s.env:
+        ids.append(intern(fk.feature_name(fk.TERMINAL, terminal_request(s.terminal, s.env))))
     if s.dst_port is not None:
         ids.append(intern(fk.feature_name(fk.PORT, f"{s.kind}/{s.protocol or ''}/{s.dst_port}")))
     return tuple(ids)
@@ -394,7 +401,16 @@ class FrameBuilder:
                     self._art_hosts[pid] = frozenset()
             art = pid
         self._arts.arrival.append(art)
-        tkey = (s.client_version, s.hassh, tuple(s.kex_algs), s.protocol, s.dst_port, s.kind)
+        tkey = (
+            s.client_version,
+            s.hassh,
+            tuple(s.kex_algs),
+            s.terminal,
+            tuple(s.env),
+            s.protocol,
+            s.dst_port,
+            s.kind,
+        )
         pid = self._tools.get(tkey)
         if pid is None:
             pid = self._tools.add(tkey, _tool_features(s, intern))

@@ -329,6 +329,7 @@ _PAIR_KINDS = (
     fk.CLIENT,
     fk.HASSH,
     fk.KEX,
+    fk.TERMINAL,
     fk.USERNAME,
     fk.TCPIP,
     fk.PUBLIC_HOST,
@@ -364,7 +365,9 @@ def score_pairs(
     run_weight = np.where(frame.endemic_mask(), 0.0, np.minimum(1.0, 3.0 / holders))
     parts["sequence"] = np.minimum(SEQUENCE_CAP, 1.5 * shared.weight(fk.CRED_SEQUENCE, run_weight))
     tooling = np.zeros(len(a))
-    for spec in (fk.CLIENT, fk.HASSH, fk.KEX):
+    # One toolkit fingerprint seen several ways (banner, algorithm offer, the terminal it asks for):
+    # they go together with the program, so the most telling one counts, not their sum.
+    for spec in (fk.CLIENT, fk.HASSH, fk.KEX, fk.TERMINAL):
         tooling = np.maximum(tooling, shared.weight(spec, rarity))
     parts["tooling"] = np.minimum(tooling, fk.CLIENT.cap)
     for spec, name in (
@@ -447,7 +450,7 @@ PREFIX_TOOLKIT_CAP = 25.0
 
 
 def prefix_toolkit_proposals(frame: SessionFrame, rarity: np.ndarray, threshold: float) -> list[Proposal]:
-    """Sources of one /24 that all run one uncommon client build, beyond chance.
+    """Sources of one /24 that all run one uncommon client build (or terminal request), beyond chance.
 
     An operator rotating through its own /24 with its own kit shares nothing else. Under the
     null each of the /24's ``m`` sources runs the tool with its window share ``s``, so ``k`` of
@@ -455,7 +458,7 @@ def prefix_toolkit_proposals(frame: SessionFrame, rarity: np.ndarray, threshold:
     tenants is judged by its size. Only tools rare enough to weigh fully in pair likeness are
     tested (the commonest tooling never links); Bonferroni over the (/24, tool) cells tested.
     """
-    cols, by_source = frame.kind_columns(fk.CLIENT, fk.HASSH)
+    cols, by_source = frame.kind_columns(fk.CLIENT, fk.HASSH, fk.TERMINAL)
     if len(cols) == 0:
         return []
     v4 = ~frame.source_is_v6

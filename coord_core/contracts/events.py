@@ -159,6 +159,30 @@ class ClientKex(CowrieEvent):
     langCS: list[str] = Field(default_factory=list)
 
 
+class ClientSize(CowrieEvent):
+    """The terminal size an SSH client asked for with its pty request (interactive sessions)."""
+
+    EVENT_IDS = ("cowrie.client.size",)
+    width: int = Field(default=0, ge=0, le=65535)
+    height: int = Field(default=0, ge=0, le=65535)
+
+
+class ClientVar(CowrieEvent):
+    """An environment variable an SSH client asked to set (an ``env`` channel request)."""
+
+    EVENT_IDS = ("cowrie.client.var",)
+    name: str = Field(default="", max_length=256)
+    value: str = Field(default="", max_length=1024)
+
+    @field_validator("value", mode="before")
+    @classmethod
+    def _value_text(cls, value: Any) -> Any:
+        # Cowrie 2.x logs the raw bytes' repr or a decoded string; numbers are set as text.
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return str(value)
+        return value
+
+
 class LoginAttempt(CowrieEvent):
     EVENT_IDS = ("cowrie.login.failed", "cowrie.login.success")
     username: str = Bounded
@@ -280,6 +304,8 @@ _MODELS: tuple[type[CowrieEvent], ...] = (
     SessionConnect,
     ClientVersion,
     ClientKex,
+    ClientSize,
+    ClientVar,
     LoginAttempt,
     CommandInput,
     FileDownload,
@@ -464,6 +490,8 @@ _PLAIN_FIELDS: dict[type[CowrieEvent], tuple[tuple[str, Callable[[Any], Any], An
         *((name, _text_list, _MISSING) for name in ("kexAlgs", "keyAlgs", "encCS", "macCS", "compCS")),
         ("langCS", _text_list, _MISSING),
     ),
+    ClientSize: (("width", _integer(0, 65535), 0), ("height", _integer(0, 65535), 0)),
+    ClientVar: (("name", _text(256), ""), ("value", _text(1024), "")),
     LoginAttempt: (
         ("username", _credential(MAX_FIELD_CHARS, optional=False), ""),
         ("password", _credential(MAX_FIELD_CHARS, optional=True), None),

@@ -65,6 +65,8 @@ class AttackSession(BaseModel):
     hassh: str | None = None
     hassh_algorithms: str | None = None
     kex_algs: list[str] = Field(default_factory=list)
+    terminal: str | None = None  # "WIDTHxHEIGHT" of the client's pty request
+    env: list[str] = Field(default_factory=list)  # "NAME=value" env requests, in request order
     arch: str | None = None
     logins: list[LoginAttempt] = Field(default_factory=list)
     commands: list[str] = Field(default_factory=list)

@@ -104,11 +104,17 @@ _by_time = attrgetter("timestamp")
 # any other id is only counted, and listed as unknown.
 _CONNECT, _CLOSED, _VERSION, _KEX, _LOGIN, _COMMAND, _FAILED_COMMAND = range(7)
 _DOWNLOAD, _DOWNLOAD_FAILED, _UPLOAD, _PARAMS, _TCPIP, _TCPIP_DATA, _LOG_CLOSED, _PORT = range(7, 15)
+_SIZE, _VAR = range(15, 17)
+# A client may send any number of env requests: a session keeps the first few (a toolkit's own
+# set is short; a flood is the attacker's, not a fingerprint worth the memory).
+MAX_ENV_REQUESTS = 16
 EVENT_ROLES: dict[str, int] = {
     "cowrie.session.connect": _CONNECT,
     "cowrie.session.closed": _CLOSED,
     "cowrie.client.version": _VERSION,
     "cowrie.client.kex": _KEX,
+    "cowrie.client.size": _SIZE,
+    "cowrie.client.var": _VAR,
     "cowrie.login.failed": _LOGIN,
     "cowrie.login.success": _LOGIN,
     "cowrie.command.input": _COMMAND,
@@ -152,6 +158,7 @@ def session_from_events(events: Sequence[CowrieEvent | EventRecord]) -> AttackSe
     downloads: list[dict[str, Any]] = []
     uploads: list[dict[str, Any]] = []
     tcpip: list[dict[str, Any] | TcpipRequest] = []
+    env: list[str] = []
     unknown: list[str] = []
     counts: dict[str, int] = {}
     for event in ordered:
@@ -197,6 +204,11 @@ def session_from_events(events: Sequence[CowrieEvent | EventRecord]) -> AttackSe
                 hassh_algorithms=values["hasshAlgorithms"] or None,
                 kex_algs=list(values["kexAlgs"]),
             )
+        elif role == _SIZE:
+            fields["terminal"] = f"{values['width']}x{values['height']}"
+        elif role == _VAR:
+            if len(env) < MAX_ENV_REQUESTS:
+                env.append(f"{values['name']}={values['value']}")
         elif role == _DOWNLOAD:
             downloads.append({"url": values["url"], "shasum": values["shasum"]})
         elif role == _DOWNLOAD_FAILED:
@@ -223,6 +235,7 @@ def session_from_events(events: Sequence[CowrieEvent | EventRecord]) -> AttackSe
             "downloads": downloads,
             "uploads": uploads,
             "tcpip_requests": tcpip,
+            "env": env,
             "unknown_event_ids": sorted(set(unknown)),
             "event_ids": dict(sorted(counts.items())),
         }

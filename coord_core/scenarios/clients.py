@@ -608,6 +608,33 @@ _RARE_VERSIONS = (
 NON_SSH_BANNERS = ("GET / HTTP/1.1", "", "\x16\x03\x01\x00{\x01\x00\x00w\x03\x03")
 
 
+@dataclass(frozen=True)
+class TerminalRequest:
+    """What an SSH client asks for before an interactive shell: a pty size and env variables."""
+
+    width: int
+    height: int
+    env: tuple[tuple[str, str], ...] = ()
+
+
+# Library defaults for an interactive shell, by banner family: OpenSSH forwards the locale
+# (Debian's SendEnv LANG LC_*), Go programs pass their own size to RequestPty, the others 80x24.
+_TERMINALS: tuple[tuple[str, TerminalRequest], ...] = (
+    ("ssh-2.0-openssh", TerminalRequest(80, 24, (("LANG", "en_US.UTF-8"),))),
+    ("ssh-2.0-go", TerminalRequest(80, 40)),
+    ("ssh-2.0-paramiko", TerminalRequest(80, 24)),
+    ("ssh-2.0-libssh", TerminalRequest(80, 24)),
+    ("ssh-2.0-putty", TerminalRequest(80, 24)),
+    ("ssh-2.0-jsch", TerminalRequest(80, 24)),
+)
+
+
+def terminal_request(client: ClientProfile) -> TerminalRequest | None:
+    """The terminal a client of this family asks for (``None``: it opens the shell without one)."""
+    version = client.version.lower()
+    return next((request for prefix, request in _TERMINALS if version.startswith(prefix)), None)
+
+
 def popular_client(rng: random.Random) -> ClientProfile:
     return rng.choices(_POPULAR, cum_weights=_POPULAR_CUMULATIVE)[0]
 

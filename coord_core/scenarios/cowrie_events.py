@@ -12,6 +12,7 @@ import hashlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from coord_core.scenarios.clients import TerminalRequest, terminal_request
 from coord_core.scenarios.plan import FORWARD_DATA_US, Command, SavedFile, SessionPlan
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -135,6 +136,25 @@ def session_events(plan: SessionPlan) -> list[Event]:
                 f"login attempt [{login.username}/{login.password}] {outcome}",
             )
         )
+    terminal = session_terminal(plan)
+    if terminal is not None:
+        events.append(
+            tail(
+                plan.shell_us,
+                "cowrie.client.size",
+                {"width": terminal.width, "height": terminal.height},
+                f"Terminal Size: {terminal.width} {terminal.height}",
+            )
+        )
+        for name, value in terminal.env:
+            events.append(
+                tail(
+                    plan.shell_us,
+                    "cowrie.client.var",
+                    {"name": name, "value": value},
+                    f"request_env: {name}={value}",
+                )
+            )
     if plan.commands and not plan.exec_mode and plan.arch:
         events.append(tail(plan.shell_us, "cowrie.session.params", {"arch": plan.arch}, []))
     for command in plan.commands:
@@ -190,6 +210,13 @@ def session_events(plan: SessionPlan) -> list[Event]:
     closed_message = f"Connection lost after {shown} seconds"
     events.append(tail(plan.close_us, "cowrie.session.closed", {"duration": duration}, closed_message))
     return events
+
+
+def session_terminal(plan: SessionPlan) -> TerminalRequest | None:
+    """The pty and env requests before an interactive SSH shell (exec channels ask for none)."""
+    if plan.client is None or not plan.commands or plan.exec_mode:
+        return None
+    return terminal_request(plan.client)
 
 
 def _command_events(plan: SessionPlan, command: Command, tail: Any) -> list[Event]:

@@ -29,6 +29,7 @@ from coord_core.scenarios.cowrie_events import (
     instant,
     saved_file_url,
     session_events,
+    session_terminal,
     shell_closed_us,
     shell_tty_digest,
 )
@@ -81,6 +82,13 @@ def plan_to_session(plan: SessionPlan) -> AttackSession:
         fields["hassh_algorithms"] = plan.client.hassh_algorithms
         fields["kex_algs"] = list(plan.client.kex)
         counts["cowrie.client.kex"] = 1
+    terminal = session_terminal(plan)
+    if terminal is not None:
+        fields["terminal"] = f"{terminal.width}x{terminal.height}"
+        counts["cowrie.client.size"] = 1
+        if terminal.env:
+            fields["env"] = [f"{name}={value}" for name, value in terminal.env]
+            counts["cowrie.client.var"] = len(terminal.env)
     fields["logins"] = [_login(login.username, login.password, login.success) for login in plan.logins]
     for login in plan.logins:
         counts["cowrie.login.success" if login.success else "cowrie.login.failed"] += 1

