@@ -170,15 +170,31 @@ def dictionary_groups(
         cells = by_client.indices[by_client.indptr[low_src] : by_client.indptr[low_src + 1]]
         of_client.setdefault(tuple(int(client_cols[c]) for c in cells), []).append(int(low_src))
     chains: dict[tuple[int, ...], np.ndarray] = {}
+    # A list of random-looking entries has no base words to chain: the stratum of an uncommon
+    # client (one that would weigh fully in pair likeness) whose low-attempt sources try only
+    # rare credentials is tested as it is. A common client's stratum holds many unrelated
+    # guessers, and sources with no client fingerprint (telnet) are no stratum.
+    client_share = frame.feature_sources[client_cols] / max(frame.n_sources, 1)
+    uncommon_client = fk.CLIENT.match_rate / np.maximum(fk.CLIENT.floor, client_share) >= np.exp(
+        fk.CLIENT.cap
+    )
+    uncommon_of = dict(zip(client_cols.tolist(), uncommon_client.tolist(), strict=True))
+    unchained: dict[tuple[int, ...], np.ndarray] = {}
     for key, sources in sorted(of_client.items()):
         walking = np.asarray([src for src in sources if eligible[src] and repeats[src]], dtype=np.int64)
         if len(walking) >= params.dictionary_min_sources:
             chain = _largest_stem_chain(frame, walking)
             if len(chain) >= params.dictionary_min_sources:
                 chains[key] = chain
+                continue
+        rare_only = np.asarray([src for src in sources if eligible[src]], dtype=np.int64)
+        if key and all(uncommon_of[f] for f in key) and len(rare_only) >= params.dictionary_min_sources:
+            unchained[key] = rare_only
     test = _DictionaryTest(frame, low, eligible, repeats, tried)
-    test.strata = len(chains) + sum(
-        1 for members in by_key.values() if eligible[members].sum() >= params.dictionary_min_sources
+    test.strata = (
+        len(chains)
+        + len(unchained)
+        + sum(1 for members in by_key.values() if eligible[members].sum() >= params.dictionary_min_sources)
     )
     account_groups: list[tuple[tuple[int, ...], np.ndarray, np.ndarray]] = []
     for key in sorted(by_key):
@@ -201,6 +217,8 @@ def dictionary_groups(
     for n, (key, stratum, members) in enumerate(account_groups):
         if n not in absorbed:
             groups.append(test.group(members, stratum, key))
+    for key, members in unchained.items():
+        groups.append(test.group(members, np.asarray(of_client[key], dtype=np.int64), key))
     return groups
 
 

