@@ -42,8 +42,10 @@ class FreezablePostgres:
     dsn: str
     data_dir: Path
     stopped: list[int] = field(default_factory=list)
-    frozen_at: float | None = None
+    frozen_at: float | None = None  # time.monotonic()
     thawed_at: float | None = None
+    frozen_wall: float | None = None  # time.time(), comparable with other processes' clocks
+    thawed_wall: float | None = None
 
     def postmaster_pid(self) -> int:
         return int((self.data_dir / "postmaster.pid").read_text().split()[0])
@@ -60,6 +62,7 @@ class FreezablePostgres:
                 continue
             self.stopped.append(child)
         self.frozen_at, self.thawed_at = time.monotonic(), None
+        self.frozen_wall, self.thawed_wall = time.time(), None
 
     def thaw(self) -> None:
         """SIGCONT every process ``freeze`` stopped (children first), once."""
@@ -67,7 +70,7 @@ class FreezablePostgres:
             with suppress(ProcessLookupError):
                 os.kill(self.stopped.pop(), signal.SIGCONT)
         if self.frozen_at is not None and self.thawed_at is None:
-            self.thawed_at = time.monotonic()
+            self.thawed_at, self.thawed_wall = time.monotonic(), time.time()
 
     @contextmanager
     def frozen_for(self, seconds: float, *, after: float = 0.0) -> Iterator[None]:

@@ -12,8 +12,9 @@ postmaster every ``interval`` for the one-byte answer it gives to an SSL request
 no session, answered even while every backend is busy). A long query on a live server keeps
 answering and is left alone (``statement_timeout`` bounds it); when no probe has been answered for
 ``timeout`` seconds the watchdog shuts the connection's socket down, so the statement fails at
-once with ``ServerUnresponsive`` instead of hanging until the server resumes. A statement sent to a
-frozen server therefore fails within ``timeout + interval`` seconds, a new connection within
+once with ``ServerUnresponsive`` instead of hanging until the server resumes. A statement on a
+frozen server therefore fails within ``timeout + 2 * interval`` seconds of the freeze (40 s with the
+defaults: ``interval`` is a sixth of ``timeout``, at most 5 s), a new connection within
 ``connect_timeout``.
 """
 
@@ -85,6 +86,16 @@ def probe(conn_info: psycopg.ConnectionInfo, timeout: float) -> bool:
         return False
 
 
+def probe_interval(timeout: float) -> float:
+    """How often the watchdog looks and probes: a sixth of ``timeout``, between 0.2 s and 5 s."""
+    return max(min(timeout / 6, 5.0), 0.2)
+
+
+def bound(timeout: float = DEFAULT_LIVENESS_TIMEOUT) -> float:
+    """The longest a statement waits on a server that stopped answering, in seconds (see ``_run``)."""
+    return timeout + 2 * probe_interval(timeout)
+
+
 class LivenessWatchdog:
     """One daemon thread per watched connection (see the module doc). It holds the connection
     weakly: a connection dropped without ``close()`` is still collected, and the thread ends."""
@@ -93,16 +104,22 @@ class LivenessWatchdog:
         if timeout <= 0:
             raise ValueError("the liveness timeout must be positive")
         self.timeout = timeout
-        self.interval = interval or max(min(timeout / 6, 5.0), 0.2)
+        self.interval = interval or probe_interval(timeout)
         self.reason: str | None = None  # why it aborted the connection; None while it has not
         self._conn = weakref.ref(conn)
         self._thread = threading.Thread(target=self._run, name="coord-pg-liveness", daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
-        last_answer: float | None = None  # while busy: the start of the wait, or the last answer
+        # Ticks every ``interval``; a probe waits at most one interval, so it never delays a tick.
+        # A statement is aborted at the first tick at least ``timeout`` after it was first seen in
+        # flight or the server last answered: within ``timeout + 2 * interval`` of the freeze or of
+        # the statement's start, whichever is later (``bound``), and never sooner than ``timeout``.
+        last_answer: float | None = None  # while busy: when first seen busy, or the last answer
+        tick = time.monotonic()
         while True:
-            time.sleep(self.interval)
+            tick += self.interval
+            time.sleep(max(0.0, tick - time.monotonic()))
             conn = self._conn()
             if conn is None or conn.closed:
                 return
@@ -111,12 +128,13 @@ class LivenessWatchdog:
                 continue
             now = time.monotonic()
             if last_answer is None:
-                last_answer = now - self.interval  # in flight since at least the previous look
-            if probe(conn.info, self.interval):
-                last_answer = time.monotonic()
+                last_answer = now
             elif now - last_answer >= self.timeout:
                 self._abort(conn, now - last_answer)
                 return
+            if probe(conn.info, self.interval):
+                last_answer = time.monotonic()
+            tick = max(tick, time.monotonic() - self.interval)  # no burst of ticks after a slow probe
             del conn
 
     def _abort(self, conn: psycopg.Connection[Any], silent_for: float) -> None:
