@@ -107,6 +107,9 @@ class LivenessWatchdog:
         self.interval = interval or probe_interval(timeout)
         self.reason: str | None = None  # why it aborted the connection; None while it has not
         self._conn = weakref.ref(conn)
+        self._server = _server_of(conn)
+        with _REGISTRY_LOCK:
+            _REGISTRY.add(self)
         self._thread = threading.Thread(target=self._run, name="coord-pg-liveness", daemon=True)
         self._thread.start()
 
@@ -121,7 +124,8 @@ class LivenessWatchdog:
             tick += self.interval
             time.sleep(max(0.0, tick - time.monotonic()))
             conn = self._conn()
-            if conn is None or conn.closed:
+            if conn is None or conn.closed or self.reason is not None:
+                self.forget()
                 return
             if conn.pgconn.transaction_status != TransactionStatus.ACTIVE:
                 last_answer = None
@@ -131,6 +135,7 @@ class LivenessWatchdog:
                 last_answer = now
             elif now - last_answer >= self.timeout:
                 self._abort(conn, now - last_answer)
+                self.forget()
                 return
             if probe(conn.info, self.interval):
                 last_answer = time.monotonic()
@@ -138,20 +143,48 @@ class LivenessWatchdog:
             del conn
 
     def _abort(self, conn: psycopg.Connection[Any], silent_for: float) -> None:
-        where = f"{conn.info.host}:{conn.info.port}"
-        self.reason = (
-            f"PostgreSQL at {where} answered no liveness probe for {silent_for:.0f} s (bound "
+        """Abort ``conn`` and every other watched connection of this process to the same server:
+        it has stopped answering, so a cleanup statement on an idle one (an unlock, a rollback)
+        would otherwise wait a whole bound again before the task's error surfaces."""
+        host, port = self._server
+        reason = (
+            f"PostgreSQL at {host}:{port} answered no liveness probe for {silent_for:.0f} s (bound "
             f"{self.timeout:g} s) while a statement was in flight: frozen or unreachable server, "
             "connection aborted"
         )
-        log.error("%s", self.reason)
-        try:
-            # shutdown() acts on the socket itself, so a duplicate of the descriptor is enough and
-            # the connection's own descriptor stays libpq's to close.
-            with socket.socket(fileno=os.dup(conn.pgconn.socket)) as sock:
-                sock.shutdown(socket.SHUT_RDWR)
-        except (OSError, psycopg.Error) as exc:  # closed meanwhile: nothing is left waiting on it
-            log.info("liveness watchdog: the socket is already gone (%s)", exc)
+        log.error("%s", reason)
+        with _REGISTRY_LOCK:
+            same_server = [dog for dog in _REGISTRY if dog._server == self._server and dog.reason is None]
+        for dog in same_server:
+            other = dog._conn()
+            if other is None or other.closed:
+                continue
+            dog.reason = reason
+            _shut_down(other)
+
+    def forget(self) -> None:
+        with _REGISTRY_LOCK:
+            _REGISTRY.discard(self)
+
+
+def _server_of(conn: psycopg.Connection[Any]) -> tuple[str, int]:
+    return (conn.info.hostaddr or conn.info.host, conn.info.port)
+
+
+def _shut_down(conn: psycopg.Connection[Any]) -> None:
+    """End the connection's socket under libpq: its wait returns at once with an error."""
+    try:
+        # shutdown() acts on the socket itself, so a duplicate of the descriptor is enough and the
+        # connection's own descriptor stays libpq's to close.
+        with socket.socket(fileno=os.dup(conn.pgconn.socket)) as sock:
+            sock.shutdown(socket.SHUT_RDWR)
+    except (OSError, psycopg.Error) as exc:  # closed meanwhile: nothing is left waiting on it
+        log.info("liveness watchdog: the socket is already gone (%s)", exc)
+
+
+# The live watchdogs of this process (weakly: a watchdog ends with its connection).
+_REGISTRY: Final[weakref.WeakSet[LivenessWatchdog]] = weakref.WeakSet()
+_REGISTRY_LOCK: Final = threading.Lock()
 
 
 _WATCHDOGS: Final = "_coord_liveness_watchdog"

@@ -17,8 +17,10 @@ from __future__ import annotations
 import json
 import os
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -36,11 +38,23 @@ from tests.frozen_postgres import FreezablePostgres, freezable_postgres
 FREEZE_S = 10.0
 SCALED_EXTRAS = {"connect_timeout": "2", liveness.LIVENESS_EXTRA: "3"}
 SCALED_RETRY_DELAY_S = 10.0
-# Where the freeze starts: this long after the first try of the task starts. Mid-analyze it meets a
-# statement in flight or about to be sent (the liveness watchdog fails it); at validate's start, the
-# task's first connection (``connect_timeout`` fails it).
-MID_ANALYZE = ("analyze", 1.0)
-AT_VALIDATE = ("validate", 0.0)
+
+
+@dataclass(frozen=True)
+class FreezePoint:
+    """Where the freeze starts: once the task's first try has started and holds ``sessions`` open
+    sessions on the drill's database, ``delay`` seconds later."""
+
+    task: str
+    sessions: int
+    delay: float
+
+
+# Mid-analyze, with its sessions open (the interval's and the checkpointer's), the freeze meets a
+# statement in flight or about to be sent: the liveness watchdog fails it. At validate's start it
+# meets the task's first connection: ``connect_timeout`` fails it.
+MID_ANALYZE = FreezePoint("analyze", sessions=2, delay=0.5)
+AT_VALIDATE = FreezePoint("validate", sessions=0, delay=0.0)
 # A busy two-core machine's scheduling delays on top of the stated bound.
 SLACK_S = 5.0
 
@@ -91,7 +105,8 @@ def _drill(
     freeze_s: float,
     extras: dict[str, str],
     retry_delay_s: float | None,
-    at: tuple[str, float] = MID_ANALYZE,
+    log_file: Path,
+    at: FreezePoint = MID_ANALYZE,
 ) -> DrillOutcome:
     with temporary_database(server.dsn, "coord_drill") as dsn:
         query = f"?{urlencode(extras)}" if extras else ""
@@ -109,7 +124,7 @@ def _drill(
         drill_done = threading.Event()
 
         def freeze() -> None:
-            if drill_done.wait(at[1]):
+            if not _sessions_open(dsn, at.sessions, drill_done) or drill_done.wait(at.delay):
                 return
             server.freeze()
             drill_done.wait(freeze_s)
@@ -122,7 +137,7 @@ def _drill(
                     continue
                 event = json.loads(line[len(TRY_EVENT) :])
                 events.append(event)
-                if freezing is None and (event["task"], event["event"]) == (at[0], "started"):
+                if freezing is None and (event["task"], event["event"]) == (at.task, "started"):
                     freezing = threading.Thread(target=freeze, daemon=True)
                     freezing.start()
             returncode = process.wait(timeout=60)
@@ -135,10 +150,32 @@ def _drill(
             drill_done.set()
             server.thaw()
         output = "".join(lines)
+        log_file.write_text(output)
         assert returncode == 0, output[-6000:]
         outcome = DrillOutcome(events, server, dsn, output)
-        _check(outcome, extras)
+        try:
+            _check(outcome, extras)
+        except AssertionError as exc:
+            raise AssertionError(f"{exc} (the run's log: {log_file})") from exc
         return outcome
+
+
+def _sessions_open(dsn: str, sessions: int, stop: threading.Event) -> bool:
+    """Wait (up to a minute) until ``sessions`` client sessions other than this check's are open on
+    the database; ``False`` when ``stop`` came first or they never opened."""
+    name = psycopg.conninfo.conninfo_to_dict(dsn)["dbname"]
+    deadline = time.monotonic() + 60
+    while sessions > 0 and not stop.is_set() and time.monotonic() < deadline:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            row = conn.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = %s "
+                "AND backend_type = 'client backend' AND pid <> pg_backend_pid()",
+                (name,),
+            ).fetchone()
+        if row is not None and row[0] >= sessions:
+            return True
+        time.sleep(0.05)
+    return sessions <= 0 and not stop.is_set()
 
 
 def _bound(extras: dict[str, str]) -> float:
@@ -187,7 +224,7 @@ def _check(outcome: DrillOutcome, extras: dict[str, str]) -> None:
 
 @pytest.mark.parametrize("at", [MID_ANALYZE, AT_VALIDATE], ids=["mid-analyze", "at-validate"])
 def test_a_frozen_postgres_fails_the_try_within_its_bound_and_the_retry_recovers(
-    airflow: AirflowEnv, frozen_server: FreezablePostgres, at: tuple[str, float]
+    airflow: AirflowEnv, frozen_server: FreezablePostgres, at: FreezePoint, tmp_path: Path
 ) -> None:
     assert SAMPLE_CONF["input_paths"] == [str(REAL_SAMPLE)]
     outcome = _drill(
@@ -197,8 +234,9 @@ def test_a_frozen_postgres_fails_the_try_within_its_bound_and_the_retry_recovers
         extras=SCALED_EXTRAS,
         retry_delay_s=SCALED_RETRY_DELAY_S,
         at=at,
+        log_file=tmp_path / "drill.log",
     )
-    assert outcome.first_failure()["task"] == at[0]
+    assert outcome.first_failure()["task"] == at.task
     assert outcome.numbers()["retry_ended_after_s"] > FREEZE_S
     _report(outcome, FREEZE_S, SCALED_EXTRAS)
 
@@ -216,8 +254,10 @@ def _report(outcome: DrillOutcome, freeze_s: float, extras: dict[str, str]) -> N
 @pytest.mark.timeout(900)
 @pytest.mark.skipif(os.environ.get("COORD_DRILL") != "1", reason="the 90 s drill runs with `make drill`")
 def test_drill_postgres_frozen_for_90_s_with_the_shipped_bounds(
-    airflow: AirflowEnv, frozen_server: FreezablePostgres
+    airflow: AirflowEnv, frozen_server: FreezablePostgres, tmp_path: Path
 ) -> None:
     """The real drill: 90 s frozen, default bounds and the DAG's own retry delay."""
-    outcome = _drill(airflow, frozen_server, freeze_s=90.0, extras={}, retry_delay_s=None)
+    outcome = _drill(
+        airflow, frozen_server, freeze_s=90.0, extras={}, retry_delay_s=None, log_file=tmp_path / "drill.log"
+    )
     _report(outcome, 90.0, {})

@@ -25,15 +25,23 @@ def server(postgres_server_dsn: str) -> Iterator[FreezablePostgres]:
 
 def test_statement_in_flight_on_a_frozen_server_fails_within_the_bound(server: FreezablePostgres) -> None:
     conn = connect(server.dsn, liveness_timeout=BOUND_S, autocommit=True)
+    idle = connect(server.dsn, liveness_timeout=BOUND_S, autocommit=True)
     try:
         with server.frozen_for(30, after=0.5):
             started = time.monotonic()
             with pytest.raises(liveness.ServerUnresponsive) as raised, liveness.explained(conn):
                 conn.execute("SELECT pg_sleep(1)")  # the freeze comes while it runs
             elapsed = time.monotonic() - started
+            # The process's other connection to the server was aborted with it: a cleanup statement
+            # on it fails at once instead of waiting a second bound.
+            started = time.monotonic()
+            with pytest.raises(liveness.ServerUnresponsive), liveness.explained(idle):
+                idle.execute("SELECT pg_advisory_unlock_all()")
+            assert time.monotonic() - started < 1.0
             assert server.thawed_at is None, "the statement waited for the thaw instead of failing"
     finally:
         conn.close()
+        idle.close()
     assert "answered no liveness probe" in str(raised.value) and "frozen or unreachable" in str(raised.value)
     # Frozen 0.5 s in, then at most the stated bound (plus slack for a busy machine).
     assert elapsed < 0.5 + liveness.bound(BOUND_S) + 1.5, elapsed
