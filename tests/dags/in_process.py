@@ -158,7 +158,7 @@ def run_with_tries(task: Any, context: dict[str, Any], retry_delay_s: float | No
         _report(task=task.task_id, try_number=number, event="started", at=started)
         try:
             if task.execution_timeout:
-                with timeout(task.execution_timeout.total_seconds()):
+                with timeout(task.execution_timeout.total_seconds()):  # type: ignore[no-untyped-call]
                     _call(task, this_try)
             else:
                 _call(task, this_try)
