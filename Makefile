@@ -16,7 +16,7 @@ export AIRFLOW__CORE__PARALLELISM := 4
 export AIRFLOW__CORE__UNIT_TEST_MODE := False
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: help run test ui lint typecheck security unit bench stop clean compose-env compose-check
+.PHONY: help run test ui lint typecheck security unit bench drill stop clean compose-env compose-check
 
 help:
 	@echo "make run    # run the main DAG once on the bundled sample (embedded PostgreSQL + Redis)"
@@ -25,6 +25,7 @@ help:
 	@echo "make unit   # the tests that need no PostgreSQL/Redis and start no Airflow process (fast)"
 	@echo "make security  # bandit against security/baseline.toml; pip-audit of uv.lock when the feed is reachable"
 	@echo "make bench  # performance benchmarks (results in bench/results/)"
+	@echo "make drill  # fault drill: PostgreSQL frozen for 90 s mid-run; the try fails, the retry recovers (~4 min)"
 	@echo "make stop   # stop the Airflow UI and the embedded servers started by make run / make ui"
 	@echo "make compose-env    # .env.compose with generated secrets for docker-compose.yml"
 	@echo "make compose-check  # validate docker-compose.yml, its env template and monitoring files offline"
@@ -75,6 +76,10 @@ unit: $(VENV)/.synced
 
 test: lint typecheck security
 	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder --durations=25
+
+# Fault drills, by hand: PostgreSQL frozen (SIGSTOP) for 90 s mid-run; prints the measured times.
+drill: $(VENV)/.synced
+	COORD_DRILL=1 $(BIN)/pytest -q -s -m drill tests/dags/test_frozen_postgres.py
 
 compose-env:
 	python3 deploy/generate_compose_env.py

@@ -63,6 +63,13 @@ def _mark_run_failed(context: Context) -> None:
     pipeline_tasks.mark_run_failed(context)
 
 
+def _record_failed_try(context: Context) -> None:
+    """A try failed and will be retried: the run row's ``failed_tries`` says which and why."""
+    from coord_airflow import pipeline_tasks
+
+    pipeline_tasks.record_failed_try(context)
+
+
 # Signed webhooks through the `coord_webhook` connection (off without it): a failed run, a failed
 # data-quality gate, and new campaigns at or above `alert_confidence` once Redis tracking flags them.
 RUN_FAILED_WEBHOOK = RunFailedWebhook()
@@ -72,13 +79,17 @@ NEW_CAMPAIGNS_WEBHOOK = NewCampaignsWebhook()
 
 # Every task has a time bound, so a frozen dependency fails the try and the retry recovers. Sized
 # for hourly intervals with room to spare; database statements are bounded far below these (see
-# coord_core.store.session_limits).
+# coord_core.store.session_limits), and a statement on a PostgreSQL that stops answering fails
+# within the connection's liveness bound (30 s by default, coord_core.store.liveness). The retry
+# comes two minutes later: past a restart or a freeze of a minute or two, so the retry recovers
+# instead of failing again on a server that is still down.
 DEFAULT_ARGS = {
     "retries": 2,
-    "retry_delay": timedelta(seconds=30),
+    "retry_delay": timedelta(minutes=2),
     "owner": "coord",
     "execution_timeout": timedelta(hours=1),
     "on_failure_callback": _mark_run_failed,
+    "on_retry_callback": _record_failed_try,
 }
 SHORT_TASK = timedelta(minutes=10)
 

@@ -48,6 +48,7 @@ class MetricRows:
     llm_runs_by_status: list[dict[str, Any]] = field(default_factory=list)
     narratives_by_status: list[dict[str, Any]] = field(default_factory=list)
     cache_counts: list[dict[str, Any]] = field(default_factory=list)
+    cache_rejected: list[dict[str, Any]] = field(default_factory=list)  # dag_id, entries
     newest_analysed_event: datetime | None = None
     newest_analysed_interval_end: datetime | None = None
 
@@ -55,7 +56,8 @@ class MetricRows:
 _LATEST_RUNS = """
 SELECT DISTINCT ON (dag_id) dag_id, interval_start, interval_end, run_id, status,
        COALESCE(source_kind, 'unknown') AS source_kind, event_count, session_count,
-       quarantined_count, campaign_count, dq_gate_passed, analysis_cache_hit, updated_at
+       quarantined_count, campaign_count, dq_gate_passed, analysis_cache_hit, cache_rejected_count,
+       updated_at
 FROM coord.runs ORDER BY dag_id, updated_at DESC, interval_end DESC
 """
 _RUNS_BY_STATUS = "SELECT dag_id, status, count(*) AS intervals FROM coord.runs GROUP BY dag_id, status"
@@ -122,6 +124,10 @@ _CACHE_COUNTS = """
 SELECT dag_id, analysis_cache_hit AS hit, count(*) AS intervals FROM coord.runs
 WHERE analysis_cache_hit IS NOT NULL GROUP BY dag_id, analysis_cache_hit
 """
+_CACHE_REJECTED = """
+SELECT dag_id, sum(cache_rejected_count) AS entries FROM coord.runs
+WHERE cache_rejected_count IS NOT NULL GROUP BY dag_id
+"""
 _FRESHNESS = """
 SELECT max(a.interval_end) AS interval_end,
        max((SELECT max(s.end_ts) FROM coord.sessions s
@@ -157,6 +163,7 @@ def read_metric_rows(conn: psycopg.Connection[Any], *, high_confidence: float) -
                 llm_runs_by_status=cur.execute(_LLM_RUNS_BY_STATUS).fetchall(),
                 narratives_by_status=cur.execute(_NARRATIVES_BY_STATUS).fetchall(),
                 cache_counts=cur.execute(_CACHE_COUNTS).fetchall(),
+                cache_rejected=cur.execute(_CACHE_REJECTED).fetchall(),
                 newest_analysed_event=fresh.get("newest_event"),
                 newest_analysed_interval_end=fresh.get("interval_end"),
             )

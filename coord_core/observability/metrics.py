@@ -133,6 +133,12 @@ def interval_metrics(rows: MetricRows) -> list[Metric]:
         "1 if the newest interval's analysis came from the cache",
         ["dag_id"],
     )
+    rejected = _gauge(
+        "coord_interval_cache_rejected_entries",
+        "Cache entries (analysis results, threat-intel answers) the newest interval's analysis "
+        "rejected on verification (corrupted, forged, unsigned) and recomputed",
+        ["dag_id"],
+    )
     for run in rows.latest_runs:
         dag, kind = run["dag_id"], run["source_kind"]
         detail = rows.latest_intervals.get(dag)
@@ -146,11 +152,13 @@ def interval_metrics(rows: MetricRows) -> list[Metric]:
             sessions.add_metric([dag, kind], float(run["session_count"]))
         if run["analysis_cache_hit"] is not None:
             cache_hit.add_metric([dag], 1.0 if run["analysis_cache_hit"] else 0.0)
+        if run.get("cache_rejected_count") is not None:
+            rejected.add_metric([dag], float(run["cache_rejected_count"]))
         if detail is not None:
             _add_interval_detail(
                 dag, detail, run, by_stage=by_stage, campaigns=campaigns, gate=gate, expectations=expectations
             )
-    return [events, by_stage, sessions, campaigns, gate, expectations, cache_hit]
+    return [events, by_stage, sessions, campaigns, gate, expectations, cache_hit, rejected]
 
 
 def _add_interval_detail(
@@ -203,6 +211,13 @@ def stored_metrics(rows: MetricRows) -> list[Metric]:
     )
     for row in rows.cache_counts:
         cache.add_metric([row["dag_id"], "hit" if row["hit"] else "miss"], float(row["intervals"]))
+    rejected = _gauge(
+        "coord_cache_rejected_entries",
+        "Cache entries rejected on verification by the stored intervals' latest analyses",
+        ["dag_id"],
+    )
+    for row in rows.cache_rejected:
+        rejected.add_metric([row["dag_id"]], float(row["entries"]))
     fresh_event = _gauge(
         "coord_newest_analysed_event_timestamp_seconds",
         "Time of the newest event of an analysed interval",
@@ -215,7 +230,7 @@ def stored_metrics(rows: MetricRows) -> list[Metric]:
         fresh_event.add_metric([], rows.newest_analysed_event.timestamp())
     if rows.newest_analysed_interval_end is not None:
         fresh_interval.add_metric([], rows.newest_analysed_interval_end.timestamp())
-    return [gate, campaigns, high, cache, fresh_event, fresh_interval]
+    return [gate, campaigns, high, cache, rejected, fresh_event, fresh_interval]
 
 
 def publish_metrics(rows: MetricRows) -> list[Metric]:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import psycopg
 
 from coord_core.quality.stored_reports import StoredReport, StoredReportReader
-from coord_core.store import retention
+from coord_core.store import liveness, retention
 from coord_core.store.cache_integrity import CacheSigner
 from coord_core.store.migrations import migrate
 from coord_core.store.redis_resilience import BestEffortRedis
@@ -33,6 +33,7 @@ __all__ = [
     "StoredReportReader",
     "code_version",
     "limited",
+    "liveness",
     "migrate",
     "retention",
     "workflow_checkpointer",

@@ -91,7 +91,11 @@ class ResultsStore:
                     session_count = NULL, quarantined_count = NULL, campaign_count = NULL,
                     run_type = NULL, triggered_by = NULL, parameters_hash = NULL,
                     analysis_input_fingerprint = NULL, result_sha256 = NULL, dq_gate_passed = NULL,
-                    analysis_cache_hit = NULL, models = '[]', failure_reason = NULL
+                    analysis_cache_hit = NULL, models = '[]', failure_reason = NULL,
+                    cache_rejected_count = NULL,
+                    -- a retry of the same run keeps the record of its failed tries
+                    failed_tries = CASE WHEN coord.runs.run_id = EXCLUDED.run_id
+                                        THEN coord.runs.failed_tries ELSE '[]' END
                 """,
                 (
                     run.dag_id,
@@ -119,6 +123,7 @@ class ResultsStore:
             "parameters_hash",
             "result_sha256",
             "analysis_cache_hit",
+            "cache_rejected_count",
             "dq_gate_passed",
             "run_type",
             "triggered_by",
@@ -156,6 +161,33 @@ class ResultsStore:
                 (pg_text(bounded_reason(reason)), dag_id, *_window_args(window), run_id),
             )
             return cur.rowcount == 1
+
+    def record_failed_try(
+        self, dag_id: str, window: DataWindow, run_id: str, *, task: str, try_number: int, reason: str
+    ) -> bool:
+        """Append one failed try of run ``run_id`` to the interval's ``failed_tries``; ``False`` when
+        the interval's row belongs to another run or none was written. Recording the same try twice
+        (a retry callback, then the failure callback) keeps one entry."""
+        entry = {"task": task, "try_number": try_number, "reason": pg_text(bounded_reason(reason))}
+        with self.conn.transaction():
+            cur = self.conn.execute(
+                """
+                UPDATE coord.runs SET updated_at = now(), failed_tries = failed_tries
+                    || jsonb_build_array(%s::jsonb || jsonb_build_object('at', now()))
+                WHERE dag_id = %s AND interval_start = %s AND interval_end = %s AND run_id = %s
+                  AND NOT failed_tries @> jsonb_build_array(
+                        jsonb_build_object('task', %s::text, 'try_number', %s::int))
+                """,
+                (Jsonb(entry), dag_id, *_window_args(window), run_id, task, try_number),
+            )
+            if cur.rowcount == 1:
+                return True
+            row = self.conn.execute(
+                "SELECT 1 FROM coord.runs "
+                "WHERE dag_id = %s AND interval_start = %s AND interval_end = %s AND run_id = %s",
+                (dag_id, *_window_args(window), run_id),
+            ).fetchone()
+            return row is not None
 
     def run_failure_reason(self, dag_id: str, window: DataWindow, run_id: str) -> str | None:
         """Why run ``run_id`` of the interval failed, as the failure callback recorded it (else None)."""

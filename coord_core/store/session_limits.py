@@ -13,6 +13,8 @@ import psycopg
 from psycopg import sql
 from psycopg.pq import TransactionStatus
 
+from coord_core.store import liveness
+
 # The longest single statement of an interval is its COPY into staging, which streams while the
 # source is read; ten minutes covers millions of records. A lock wait that long means a stuck peer.
 DEFAULT_STATEMENT_TIMEOUT: Final = "10min"
@@ -45,9 +47,14 @@ def apply_session_limits(
     return {"statement_timeout": str(limits[0]), "lock_timeout": str(limits[1])}
 
 
-def limited(conn: psycopg.Connection[Any]) -> psycopg.Connection[Any]:
-    """A fresh connection with the session limits applied; closed if they cannot be."""
+def limited(
+    conn: psycopg.Connection[Any], *, liveness_timeout: float = liveness.DEFAULT_LIVENESS_TIMEOUT
+) -> psycopg.Connection[Any]:
+    """A fresh connection with the session limits applied and, unless ``liveness_timeout`` is 0,
+    a liveness watchdog (``coord_core.store.liveness``: the server's limits cannot fire while the
+    server is frozen); closed if they cannot be set."""
     try:
+        liveness.watch(conn, liveness_timeout)
         apply_session_limits(conn)
     except BaseException:
         conn.close()
@@ -83,6 +90,10 @@ def read_only_as(
             ) from exc
 
 
-def connect(dsn: str, **kwargs: Any) -> psycopg.Connection[Any]:
-    """A psycopg connection to a coord database, with the session limits applied."""
-    return limited(psycopg.connect(dsn, **kwargs))
+def connect(
+    dsn: str, *, liveness_timeout: float = liveness.DEFAULT_LIVENESS_TIMEOUT, **kwargs: Any
+) -> psycopg.Connection[Any]:
+    """A psycopg connection to a coord database, with the session limits applied and the client
+    bounds (``liveness.LIBPQ_DEFAULTS`` where ``dsn`` and ``kwargs`` set none, and the watchdog)."""
+    conn = psycopg.connect(dsn, **liveness.with_client_bounds(dsn, **kwargs))
+    return limited(conn, liveness_timeout=liveness_timeout)

@@ -6,6 +6,7 @@ Secrets stay in the connections; nothing here logs a password or key.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
@@ -30,19 +31,45 @@ OLLAMA_CONN_ID = "coord_ollama"
 
 
 def results_db() -> psycopg.Connection[Any]:
-    """A psycopg (3) connection to the results database, with the coord session time limits.
+    """A psycopg (3) connection to the results database, with the coord session time limits and
+    the client-side bounds on a server that stops answering.
 
     The limits default to ``coord_core.store.session_limits``; the connection's extra
-    ``options`` (``-c statement_timeout=30min -c lock_timeout=2min``) overrides them. (The hook
-    declares a psycopg2/3 union.)
+    ``options`` (``-c statement_timeout=30min -c lock_timeout=2min``) overrides them. libpq's
+    ``connect_timeout``, ``keepalives*`` and ``tcp_user_timeout`` default to
+    ``liveness.LIBPQ_DEFAULTS`` and are overridden by extras of those names; the extra
+    ``liveness_timeout`` (seconds, 0 = off) bounds how long a statement waits on a server that
+    answers no liveness probe (``coord_core.store.liveness``). (The hook declares a psycopg2/3 union.)
     """
+    from coord_core.pipeline.stores import limited, liveness
+
+    hook = _results_hook_class()(postgres_conn_id=POSTGRES_CONN_ID)
+    conn = cast("psycopg.Connection[Any]", hook.get_conn())
+    extra = hook.connection.extra_dejson
+    try:
+        timeout = float(extra.get(liveness.LIVENESS_EXTRA, liveness.DEFAULT_LIVENESS_TIMEOUT))
+    except (TypeError, ValueError):
+        conn.close()
+        extra_name = f"{POSTGRES_CONN_ID} extra {liveness.LIVENESS_EXTRA}"
+        raise ValueError(f"{extra_name} must be a number of seconds") from None
+    return limited(conn, liveness_timeout=timeout)
+
+
+@cache
+def _results_hook_class() -> type[Any]:
+    """``PostgresHook`` that adds the coord client bounds libpq lacks in the connection and keeps
+    the coord-only extra out of libpq's options (imported on first use: DAG parsing stays light)."""
     from airflow.providers.postgres.hooks.postgres import PostgresHook
 
-    from coord_core.pipeline.stores import limited
+    from coord_core.pipeline.stores import liveness
 
-    return limited(
-        cast("psycopg.Connection[Any]", PostgresHook(postgres_conn_id=POSTGRES_CONN_ID).get_conn())
-    )
+    class CoordPostgresHook(PostgresHook):
+        ignored_extra_options = PostgresHook.ignored_extra_options | {liveness.LIVENESS_EXTRA}
+
+        def _create_connection(self, conn_args: dict[str, Any]) -> Any:
+            return super()._create_connection(liveness.with_client_bounds(**conn_args))
+
+    return CoordPostgresHook
 
 
 def redis_client() -> redis.Redis[Any]:

@@ -74,11 +74,12 @@ def _window(context: Context) -> DataWindow:
 
 @contextmanager
 def _store() -> Iterator[ResultsStore]:
-    from coord_core.pipeline.stores import ResultsStore
+    from coord_core.pipeline.stores import ResultsStore, liveness
 
     conn = connections.results_db()
     try:
-        yield ResultsStore(conn)
+        with liveness.explained(conn):  # a frozen server's abort names itself, not "closed unexpectedly"
+            yield ResultsStore(conn)
     finally:
         conn.close()
 
@@ -90,23 +91,82 @@ def _interval_store(context: Context, window: DataWindow) -> Iterator[ResultsSto
         yield store
 
 
-def mark_run_failed(context: Context) -> None:
-    """Failure callback of every task: the interval's run row says ``failed`` and why."""
-    dag_run = context["dag_run"]
+# How long a failure callback keeps trying to record the failed try when the results database does
+# not answer (the try typically failed because of it): it outlasts a restart or a short freeze, and
+# Airflow schedules the retry meanwhile (the task's state is reported before its callbacks run).
+FAILURE_RECORD_WAIT_S = 180.0
+_FAILURE_RECORD_PAUSE_S = 5.0
+
+
+def _failure_reason(context: Context) -> str:
     task_id = context["ti"].task_id
     error = context.get("exception")
-    reason = f"{task_id}: {type(error).__name__}: {error}" if error else f"{task_id} failed"
+    return f"{task_id}: {type(error).__name__}: {error}" if error else f"{task_id} failed"
+
+
+def _record_failure(context: Context, *, final: bool) -> None:
+    """Write the failed try (and, when ``final``, the run's failure) to the interval's run row,
+    waiting up to ``FAILURE_RECORD_WAIT_S`` for the results database to answer."""
+    import time
+
+    import psycopg
+
+    dag_run, ti = context["dag_run"], context["ti"]
+    reason = _failure_reason(context)
     window = _window(context)
-    with _store() as store:
-        if store.mark_run_failed(dag_run.dag_id, window, dag_run.run_id, reason):
-            log.info("run %s of %s marked failed: %s", dag_run.run_id, window.label, reason)
-        else:
-            log.warning(
-                "run %s of %s failed (%s) but the interval's run row is not its own: left as it is",
-                dag_run.run_id,
-                window.label,
-                reason,
-            )
+    deadline = time.monotonic() + FAILURE_RECORD_WAIT_S
+    while True:
+        try:
+            with _store() as store:
+                own = store.record_failed_try(
+                    dag_run.dag_id,
+                    window,
+                    dag_run.run_id,
+                    task=ti.task_id,
+                    try_number=ti.try_number,
+                    reason=reason,
+                )
+                if final:
+                    own = store.mark_run_failed(dag_run.dag_id, window, dag_run.run_id, reason)
+            break
+        except psycopg.OperationalError as exc:
+            if time.monotonic() + _FAILURE_RECORD_PAUSE_S > deadline:
+                log.error(
+                    "could not record the failed try %s of %s in coord.runs: the results database "
+                    "did not answer for %.0f s (%s)",
+                    ti.try_number,
+                    ti.task_id,
+                    FAILURE_RECORD_WAIT_S,
+                    exc,
+                )
+                return
+            log.warning("results database unreachable (%s): recording the failed try again shortly", exc)
+            time.sleep(_FAILURE_RECORD_PAUSE_S)
+    if not own:
+        log.warning(
+            "run %s of %s failed (%s) but the interval's run row is not its own: left as it is",
+            dag_run.run_id,
+            window.label,
+            reason,
+        )
+    elif final:
+        log.info("run %s of %s marked failed: %s", dag_run.run_id, window.label, reason)
+    else:
+        log.info(
+            "try %s of %s recorded as failed in run %s: %s", ti.try_number, ti.task_id, dag_run.run_id, reason
+        )
+
+
+def mark_run_failed(context: Context) -> None:
+    """Failure callback of every task: the interval's run row says ``failed`` and why, with the
+    failed try in ``failed_tries``."""
+    _record_failure(context, final=True)
+
+
+def record_failed_try(context: Context) -> None:
+    """Retry callback of every task: the failed try and why, in the run row's ``failed_tries``
+    (the run itself goes on: its status stays ``running``)."""
+    _record_failure(context, final=False)
 
 
 def _audit(
@@ -423,16 +483,17 @@ def validate(context: Context) -> dict[str, Any]:
 def analyze(context: Context) -> dict[str, Any]:
     """Run the analysis workflow; its checkpoints (PostgreSQL) let a retried try resume."""
     from coord_core.pipeline.analyze import analyze_interval
-    from coord_core.pipeline.stores import AnalysisResultCache, workflow_checkpointer
+    from coord_core.pipeline.stores import AnalysisResultCache, liveness, workflow_checkpointer
 
     params = _params(context)
     window = _window(context)
     redis = _best_effort_redis()
     signer = connections.cache_signer() if redis.client is not None else None
+    intel = connections.threat_intel_source(redis.client)
     checkpoint_conn = connections.results_db()
     try:
         checkpointer = workflow_checkpointer(checkpoint_conn)
-        with _interval_store(context, window) as store:
+        with liveness.explained(checkpoint_conn), _interval_store(context, window) as store:
             summary = analyze_interval(
                 store,
                 window,
@@ -443,8 +504,11 @@ def analyze(context: Context) -> dict[str, Any]:
                 dag_id=context["dag_run"].dag_id,
                 redis=redis,
                 # MISP through coord_misp; without it the threat_intel factor is recorded as missing.
-                intel_sources=[connections.threat_intel_source(redis.client)],
+                intel_sources=[intel],
             )
+            # Cache entries that failed verification were misses (recomputed, looked up again);
+            # the run row and the metrics say how many, so a forger or a corrupting cache shows.
+            summary["intel_cache_rejected"] = getattr(intel, "cache_rejected", 0)
             store.update_run(
                 context["dag_run"].dag_id,
                 window,
@@ -452,6 +516,7 @@ def analyze(context: Context) -> dict[str, Any]:
                 parameters_hash=summary["parameters_hash"],
                 result_sha256=summary["result_sha256"],
                 analysis_cache_hit=summary["cache_hit"],
+                cache_rejected_count=summary["cache_rejected"] + summary["intel_cache_rejected"],
             )
     finally:
         checkpoint_conn.close()

@@ -4,6 +4,14 @@ order, for the per-interval expectations of a backfill at a fraction of the cost
 
 The tasks are the DAG's own callables, read from the DAG file; connections and Variables come from
 the environment (``AIRFLOW_CONN_*``, ``AIRFLOW_VAR_*``) as for the Airflow CLI.
+
+With ``tries`` a task is run as Airflow's task runner runs its tries (``run_with_tries``): each try
+under the task's ``execution_timeout`` through the task runner's own ``timeout`` (SIGALRM in the
+task's process: Airflow 3 enforces it there, in ``task_runner._execute_task``, not in the scheduler),
+a failed try followed by the task's ``on_retry_callback`` and, ``retry_delay`` after the failure,
+the next try (the callback does not delay it: Airflow reports the state before running callbacks),
+the last failed try by ``on_failure_callback``. Each try is reported on stdout as a ``TRY_EVENT``
+line (JSON with wall-clock times) for the caller to time.
 """
 
 from __future__ import annotations
@@ -13,6 +21,7 @@ import json
 import logging
 import subprocess
 import sys
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -41,6 +50,26 @@ class _TaskInstance:
     try_number: int = 1
 
 
+TRY_EVENT = "coord-try-event "
+
+
+def _request(
+    intervals: Sequence[tuple[datetime, datetime]], conf: Mapping[str, Any], tasks: Sequence[str], **more: Any
+) -> str:
+    return json.dumps(
+        {
+            "intervals": [[start.isoformat(), end.isoformat()] for start, end in intervals],
+            "conf": dict(conf),
+            "tasks": list(tasks),
+            **more,
+        }
+    )
+
+
+def _env(airflow: AirflowEnv) -> dict[str, str]:
+    return {**airflow.env, "PYTHONPATH": f"{REPO / 'plugins'}:{REPO}"}
+
+
 def run_intervals_in_process(
     airflow: AirflowEnv,
     intervals: Sequence[tuple[datetime, datetime]],
@@ -50,16 +79,10 @@ def run_intervals_in_process(
 ) -> str:
     """Run the DAG's tasks (``tasks`` only, when given) for each interval, one after another, with
     ``conf`` plus the interval as its window; returns the log, fails with it if any task raises."""
-    request = {
-        "intervals": [[start.isoformat(), end.isoformat()] for start, end in intervals],
-        "conf": dict(conf),
-        "tasks": list(tasks),
-    }
-    env = {**airflow.env, "PYTHONPATH": f"{REPO / 'plugins'}:{REPO}"}
     done = subprocess.run(
         [sys.executable, "-m", "tests.dags.in_process"],
-        input=json.dumps(request),
-        env=env,
+        input=_request(intervals, conf, tasks),
+        env=_env(airflow),
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -69,6 +92,31 @@ def run_intervals_in_process(
     output = done.stdout + done.stderr
     assert done.returncode == 0, output[-6000:]
     return output
+
+
+def start_with_tries(
+    airflow: AirflowEnv,
+    interval: tuple[datetime, datetime],
+    conf: Mapping[str, Any],
+    *,
+    retry_delay_s: float | None = None,
+) -> subprocess.Popen[str]:
+    """Start the DAG's tasks for one interval with tries, retries and their callbacks (see the
+    module doc); ``retry_delay_s`` replaces the tasks' ``retry_delay`` (a drill scaled down). The
+    caller reads the combined output line by line (``TRY_EVENT`` lines time each try)."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.dags.in_process"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env=_env(airflow),
+        cwd=REPO,
+        text=True,
+    )
+    assert process.stdin is not None
+    process.stdin.write(_request([interval], conf, (), tries=True, retry_delay_s=retry_delay_s))
+    process.stdin.close()
+    return process
 
 
 def _dag() -> Any:
@@ -84,6 +132,52 @@ def _call(task: Any, context: dict[str, Any]) -> None:
         task.python_callable(**context)
     else:
         task.python_callable()
+
+
+def _callbacks(task: Any, name: str) -> list[Any]:
+    found = getattr(task, name, None)
+    if not found:
+        return []
+    return list(found) if isinstance(found, (list, tuple)) else [found]
+
+
+def _report(**event: Any) -> None:
+    print(TRY_EVENT + json.dumps(event), flush=True)
+
+
+def run_with_tries(task: Any, context: dict[str, Any], retry_delay_s: float | None) -> None:
+    """One task as the task runner runs its tries (module doc); raises the last try's error."""
+    from airflow.sdk.execution_time.timeout import timeout
+
+    delay = retry_delay_s if retry_delay_s is not None else task.retry_delay.total_seconds()
+    tries = (task.retries or 0) + 1
+    for number in range(1, tries + 1):
+        ti = _TaskInstance(task.task_id, try_number=number)
+        this_try = {**context, "ti": ti}
+        started = time.time()
+        _report(task=task.task_id, try_number=number, event="started", at=started)
+        try:
+            if task.execution_timeout:
+                with timeout(task.execution_timeout.total_seconds()):  # type: ignore[no-untyped-call]
+                    _call(task, this_try)
+            else:
+                _call(task, this_try)
+        except Exception as exc:
+            failed = time.time()
+            _report(
+                task=task.task_id, try_number=number, event="failed", at=failed,
+                error=f"{type(exc).__name__}: {exc}",
+            )  # fmt: skip
+            final = number == tries
+            for callback in _callbacks(task, "on_failure_callback" if final else "on_retry_callback"):
+                callback({**this_try, "exception": exc})
+            _report(task=task.task_id, try_number=number, event="recorded", at=time.time())
+            if final:
+                raise
+            time.sleep(max(0.0, failed + delay - time.time()))
+            continue
+        _report(task=task.task_id, try_number=number, event="succeeded", at=time.time())
+        return
 
 
 def main() -> None:
@@ -104,7 +198,10 @@ def main() -> None:
                 "dag_run": run,
                 "ti": _TaskInstance(task.task_id),
             }
-            _call(task, context)
+            if request.get("tries"):
+                run_with_tries(task, context, request.get("retry_delay_s"))
+            else:
+                _call(task, context)
 
 
 if __name__ == "__main__":

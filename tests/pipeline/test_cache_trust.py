@@ -6,6 +6,8 @@ from __future__ import annotations
 import logging
 import random
 from datetime import timedelta
+from types import SimpleNamespace
+from typing import Any
 
 import psycopg
 import pytest
@@ -95,6 +97,91 @@ def test_corrupted_and_forged_cache_entries_are_misses_with_the_true_result(
         assert all(key.decode() in message for message in rejected)
         # The repaired entry is served again.
         assert analyze_interval(store, window, {}, cache=cache)["cache_hit"]
+    finally:
+        created = set(redis_client.scan_iter("coord:result:*")) - before
+        if created:
+            redis_client.delete(*created)
+
+
+def test_the_analyze_task_records_rejections_in_the_run_row_and_the_metrics(
+    pg_conn: psycopg.Connection,
+    postgres_dsn: str,
+    redis_client: redis.Redis[bytes],
+    redis_server_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Through the Airflow task (its connections from the environment, as on a worker): each
+    rejected entry is in ``coord.runs.cache_rejected_count`` and on the metrics endpoint."""
+    from coord_airflow import pipeline_tasks
+    from fastapi.testclient import TestClient
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from coord_core.store.results import RunRecord
+    from tests.dags.airflow_env import DAG_ID, airflow_conn_uri, with_cache_secret
+    from tests.observability.support import metrics_app
+
+    migrate(pg_conn)
+    store = ResultsStore(pg_conn)
+    start = T0 + timedelta(days=910)  # an interval no other test uses
+    window = DataWindow(start=start, end=start + timedelta(hours=1))
+    _interval(store, random.Random(4712), window)
+    run_id = "manual__cache"
+    store.start_run(window, RunRecord(DAG_ID, run_id, 1, "files", [], None, "test", {}))
+    monkeypatch.setenv("AIRFLOW_CONN_COORD_POSTGRES", airflow_conn_uri(postgres_dsn))
+    monkeypatch.setenv("AIRFLOW_CONN_COORD_REDIS", with_cache_secret(redis_server_url))
+    context: Any = {
+        "params": {},
+        "dag_run": SimpleNamespace(dag_id=DAG_ID, run_id=run_id, conf={}, run_type="manual"),
+        "ti": SimpleNamespace(try_number=1, task_id="analyze"),
+        "data_interval_start": window.start,
+        "data_interval_end": window.end,
+    }
+
+    def rejected_in_row() -> int | None:
+        row = pg_conn.execute(
+            "SELECT cache_rejected_count FROM coord.runs WHERE dag_id = %s AND interval_start = %s",
+            (DAG_ID, window.start),
+        ).fetchone()
+        assert row is not None
+        return None if row[0] is None else int(row[0])
+
+    def scraped() -> dict[str, float]:
+        reply = TestClient(metrics_app(postgres_dsn, "t")).get(
+            "/metrics", headers={"Authorization": "Bearer t"}
+        )
+        assert reply.status_code == 200, reply.text
+        return {
+            sample.name: sample.value
+            for family in text_string_to_metric_families(reply.text)
+            for sample in family.samples
+            if sample.name.endswith("cache_rejected_entries") and sample.labels == {"dag_id": DAG_ID}
+        }
+
+    before = set(redis_client.scan_iter("coord:result:*"))
+    try:
+        first = pipeline_tasks.analyze(context)
+        assert not first["cache_hit"] and rejected_in_row() == 0
+        (key,) = set(redis_client.scan_iter(f"coord:result:{window.label}:*")) - before
+        genuine = redis_client.get(key)
+        assert genuine is not None
+        truth = store.load_analysis_result(window)
+        assert truth is not None
+        for what, entry in {
+            "corrupted (truncated)": genuine[: len(genuine) // 2],
+            "forged, sealed under another key": CacheSigner("f" * 48).seal(
+                "analysis-result", {"window": window.label}, _forged(truth)
+            ),
+        }.items():
+            redis_client.set(key, entry)
+            summary = pipeline_tasks.analyze(context)
+            assert not summary["cache_hit"] and summary["result_sha256"] == first["result_sha256"], what
+            assert rejected_in_row() == 1, what
+            assert scraped() == {
+                "coord_interval_cache_rejected_entries": 1.0,
+                "coord_cache_rejected_entries": 1.0,
+            }, what
+        assert pipeline_tasks.analyze(context)["cache_hit"] and rejected_in_row() == 0
+        assert scraped()["coord_interval_cache_rejected_entries"] == 0.0
     finally:
         created = set(redis_client.scan_iter("coord:result:*")) - before
         if created:

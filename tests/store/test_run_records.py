@@ -121,3 +121,40 @@ def test_the_failure_callback_marks_the_run_failed_with_the_task_and_error(
     assert row["failure_reason"] == (
         "extract: OSError: Compressed file ended before the end-of-stream marker was reached"
     )
+
+
+def test_failed_tries_are_kept_through_the_runs_retries_and_dropped_by_a_new_run(
+    store: ResultsStore, postgres_dsn: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from coord_airflow import pipeline_tasks
+
+    store.start_run(WINDOW, _run("manual__2"))
+    monkeypatch.setenv("AIRFLOW_CONN_COORD_POSTGRES", airflow_conn_uri(postgres_dsn))
+    context: dict[str, Any] = {
+        "params": {},
+        "dag_run": SimpleNamespace(dag_id=DAG, run_id="manual__2", conf={}, run_type="manual"),
+        "ti": SimpleNamespace(try_number=1, task_id="extract"),
+        "data_interval_start": WINDOW.start,
+        "data_interval_end": WINDOW.end,
+        "exception": OSError("server gone"),
+    }
+    pipeline_tasks.record_failed_try(cast("Context", context))
+    pipeline_tasks.record_failed_try(cast("Context", context))  # recorded once
+    store.start_run(WINDOW, _run("manual__2", try_number=2))  # the retry of the same run
+    row = _row(store)
+    assert row["status"] == "running" and row["failure_reason"] is None
+    assert [(t["task"], t["try_number"], t["reason"]) for t in row["failed_tries"]] == [
+        ("extract", 1, "extract: OSError: server gone")
+    ]
+    context["ti"] = SimpleNamespace(try_number=2, task_id="load")
+    context["exception"] = ValueError("bad")
+    pipeline_tasks.mark_run_failed(cast("Context", context))
+    row = _row(store)
+    assert (row["status"], row["failure_reason"]) == ("failed", "load: ValueError: bad")
+    assert [(t["task"], t["try_number"]) for t in row["failed_tries"]] == [("extract", 1), ("load", 2)]
+    # Another run's callback never writes into this run's row; a new run starts with no failed tries.
+    context["dag_run"] = SimpleNamespace(dag_id=DAG, run_id="manual__other", conf={}, run_type="manual")
+    pipeline_tasks.record_failed_try(cast("Context", context))
+    assert len(_row(store)["failed_tries"]) == 2
+    store.start_run(WINDOW, _run("manual__3"))
+    assert _row(store)["failed_tries"] == []
