@@ -184,6 +184,16 @@ def _class_changes(text: str) -> int:
     return sum(_char_class(a) != _char_class(b) for a, b in itertools.pairwise(read))
 
 
+_CONSONANT_RUN = re.compile(r"[bcdfghjklmnpqrstvwxz]{5,}")
+
+
+def _wordlike(stem: str) -> bool:
+    """Whether a letters-only stem reads as a word (vowels, short consonant runs): a base word a
+    person picked, not letters drawn at random (``vlbgfedymgbhffpw``)."""
+    vowels = sum(c in "aeiouy" for c in stem)
+    return vowels >= 0.2 * len(stem) and not _CONSONANT_RUN.search(stem)
+
+
 @functools.lru_cache(maxsize=1 << 18)
 def secret_bits(text: str) -> float:
     """Estimated entropy of a random-looking secret in bits; 0 for anything a person would pick.
@@ -203,7 +213,7 @@ def secret_bits(text: str) -> float:
     if sum(classes) < 2 or len(set(text)) < 0.6 * len(text):
         return 0.0
     stem = password_stem(text)
-    if (stem is not None and stem.isalpha() and len(stem) >= 4) or _keyboard_walk(text):
+    if (stem is not None and stem.isalpha() and len(stem) >= 4 and _wordlike(stem)) or _keyboard_walk(text):
         return 0.0
     core = text
     for _ in range(4):  # the rule-added affixes (``!``, ``@2024``, ``#1``) and a capital first letter

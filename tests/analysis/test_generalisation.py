@@ -13,6 +13,7 @@ import random
 import numpy as np
 import pytest
 
+from coord_core.analysis.common_values import RANDOM_SECRET_MIN_BITS, secret_bits
 from coord_core.analysis.engine import shared_tool_log_odds
 from coord_core.analysis.frame import build_frame
 from coord_core.contracts.campaigns import AnalysisResult, Verdict
@@ -77,10 +78,11 @@ def test_downloads_without_a_url_or_to_dev_null_never_link_unrelated_sources() -
     assert _merged_with(result, set(ips)) == 0
 
 
-def test_a_random_password_shared_by_a_few_sources_links_them() -> None:
+@pytest.mark.parametrize("secret", ["nV4#pq8Lz!Wm2sQx", "vLBgfEDyMgBHFfpw"])
+def test_a_random_password_shared_by_a_few_sources_links_them(secret: str) -> None:
+    """Letters only or not: a drawn string has no base word, however its letters read as a stem."""
     rng = random.Random(23)
     cell = [random_ip(rng) for _ in range(4)]
-    secret = "nV4#pq8Lz!Wm2sQx"
     sessions = [
         session(
             ip,
@@ -419,3 +421,19 @@ def test_a_file_name_is_never_a_host_so_waves_with_new_script_names_stay_one_cam
         for ip, host in zip(other, ("91.92.1.10", "185.7.2.20"), strict=True)
     ]
     assert _merged_with(analyze_sessions(apart + background(rng, 40), {}), set(other)) == 0
+
+
+@pytest.mark.parametrize(
+    ("password", "random_looking"),
+    [
+        ("vLBgfEDyMgBHFfpw", True),
+        ("mD7kLp2QxZw4", True),
+        ("kAtHeRiNe", False),  # a name in alternating case
+        ("ThisIsMyPassword", False),
+        ("Strength2024!", False),
+        ("Rhythm1234", False),
+        ("qwertyQWERTY", False),
+    ],
+)
+def test_only_drawn_strings_count_as_secrets(password: str, random_looking: bool) -> None:
+    assert (secret_bits(password) >= RANDOM_SECRET_MIN_BITS) is random_looking
