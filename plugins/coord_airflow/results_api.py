@@ -162,8 +162,8 @@ def create_app(
         redoc_url=None,
         openapi_url=None,
         responses={
-            401: {"description": "no valid Airflow token"},
-            403: {"description": "the user may not read DAG runs"},
+            401: {"description": "no Airflow token, or an expired one"},
+            403: {"description": "a token Airflow cannot verify (forged), or a user who may not read DAG runs"},
             429: {"description": "rate limit exceeded (Retry-After header)"},
         },
     )

@@ -202,7 +202,7 @@ def _refusal(page: Page, shot: Path) -> str:
     _submit(page)
     message = dialog.get_by_text("invalid run parameters:")
     message.wait_for()
-    message.scroll_into_view_if_needed()
+    dialog.get_by_text("400 Bad Request").scroll_into_view_if_needed()
     page.screenshot(path=str(shot))
     assert dialog.get_by_text("400 Bad Request").is_visible()
     assert page.locator("[data-scope=toast]").get_by_text("Failed to Trigger Dag").last.is_visible()
