@@ -114,7 +114,9 @@ def cockpit(
                     "data_interval_end": window.end.isoformat(),
                     "conf": {},
                 }
-                made = httpx.post(f"{base}/api/v2/dags/{DAG_ID}/dagRuns", json=body, headers=bearer, timeout=60)
+                made = httpx.post(
+                    f"{base}/api/v2/dags/{DAG_ID}/dagRuns", json=body, headers=bearer, timeout=60
+                )
                 assert made.status_code == 200, made.text[:500]
             yield Cockpit(base, password, token, run_id_of(windows[0]))
 

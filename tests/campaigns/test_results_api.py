@@ -100,12 +100,18 @@ def test_filters_and_their_validation(corpus: Corpus, limited: tuple[redis.Redis
     assert late and all(r["last_seen"] >= window.start.isoformat() for r in late)
     hashed = api.get("/campaigns", params={"indicator": payload_hash(3)}).json()["campaigns"]
     assert len(hashed) == 1
+    half, pages = _all_pages(api, network="128.0.0.0/1", limit=7)  # paged by cursor, filter kept
+    expected_half = corpus.in_network("128.0.0.0/1")
+    assert 0 < len(expected_half) < CAMPAIGNS and pages > 1
+    assert len(half) == len(expected_half) and {r["campaign_id"] for r in half} == expected_half
     for params, status in (
         ({"verdict": "evil"}, 422),
         ({"min_confidence": 1.5}, 422),
         ({"limit": 0}, 422),
         ({"seen_since": "2025-10-24T00:00:00"}, 400),
         ({"source_ip": "300.1.1.1"}, 400),
+        ({"network": "10.0.0.0/33"}, 400),
+        ({"network": "x" * 65}, 422),
         ({"indicator": "not an indicator"}, 400),
     ):
         assert api.get("/campaigns", params=params).status_code == status, params
