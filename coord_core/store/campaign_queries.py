@@ -113,21 +113,21 @@ def _filter_sql(where: CampaignFilter) -> tuple[list[str], dict[str, Any]]:
         clauses.append("t.first_seen < %(seen_until)s")
         args["seen_until"] = where.seen_until
     if where.source_ip is not None:
-        clauses.append(
-            f"EXISTS (SELECT 1 FROM {_OCCURRENCE_JOIN} WHERE i.campaign_id = t.campaign_id "
-            "AND m.src_ip = %(source_ip)s::inet)"
-        )
+        clauses.append(_member_source("m.src_ip = %(source_ip)s::inet"))
         args["source_ip"] = where.source_ip
     if where.network is not None:
-        clauses.append(
-            f"EXISTS (SELECT 1 FROM {_OCCURRENCE_JOIN} WHERE i.campaign_id = t.campaign_id "
-            "AND m.src_ip <<= %(network)s::inet)"
-        )
+        clauses.append(_member_source("m.src_ip <<= %(network)s::inet"))
         args["network"] = where.network
     if where.campaign_ids is not None:
         clauses.append("t.campaign_id IN (SELECT unnest(%(campaign_ids)s::text[]))")
         args["campaign_ids"] = list(where.campaign_ids)
     return clauses, args
+
+
+def _member_source(condition: str) -> str:
+    """A clause on ``coord.campaign_tracks t``: one of its member sources meets ``condition`` (a
+    literal test of ``m.src_ip``; its value is a parameter)."""
+    return f"EXISTS (SELECT 1 FROM {_OCCURRENCE_JOIN} WHERE i.campaign_id = t.campaign_id AND {condition})"
 
 
 def list_campaigns(
