@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -40,6 +41,7 @@ pytestmark = pytest.mark.skipif(
 )
 
 USER = "coord-engineer"
+LINK = re.compile(r'<a href="campaign/([^"]+)">')
 SAMPLE_DAY = DataWindow(start=START, end=END)
 EMPTY_DAY = DataWindow(start=SAMPLE_DAY.start - timedelta(days=1), end=SAMPLE_DAY.start)
 REPORT_RUN = "manual__dq_sample_day"
@@ -284,6 +286,21 @@ def test_campaign_pages_render_and_link_in_a_real_browser(browser: Browser, cock
     assert listing is not None and listing.status == 200
     assert "30 campaigns" in page.inner_text("body")
     page.screenshot(path=str(shots / "campaign-list.png"), full_page=True)
+    # The filter form narrows by network prefix; the API answers the same set.
+    page.fill("input[name=network]", "0.0.0.0/2")
+    page.get_by_role("button", name="filter").click()
+    page.wait_for_url("**network=0.0.0.0%2F2**")
+    shown = set(LINK.findall(page.content()))
+    api = httpx.get(
+        f"{cockpit.base}/coord-api/v1/campaigns",
+        params={"network": "0.0.0.0/2", "limit": 500},
+        headers={"Authorization": f"Bearer {cockpit.token}"},
+        timeout=30,
+    ).json()["campaigns"]
+    assert 0 < len(shown) < 30 and shown == {r["campaign_id"] for r in api}
+    assert f"{len(shown)} campaigns" in page.inner_text("body")
+    page.screenshot(path=str(shots / "campaign-list-by-network.png"), full_page=True)
+    page.goto(f"{cockpit.base}/coord-campaigns/")
 
     page.locator("a[href*='campaign/']").first.click()
     page.wait_for_load_state()
