@@ -77,6 +77,11 @@ def _requests(conn: psycopg.Connection[Any], windows: list[Any]) -> dict[str, tu
             f"&until={quote(windows[9].end.isoformat())}",
         ),
         "list: by source IP": ("pages", f"/?source_ip={ip[0]}"),
+        "list: by network (the source's /16)": ("pages", f"/?network={quote(ip[0] + '/16', safe='')}"),
+        "list: by network (a /1: about every campaign)": (
+            "pages",
+            f"/?network={quote('0.0.0.0/1', safe='')}",
+        ),
         "list: by indicator (file hash)": ("pages", f"/?indicator={payload_hash(4242)}"),
         "list: by indicator (URL every campaign fetched)": (
             "pages",
@@ -85,6 +90,7 @@ def _requests(conn: psycopg.Connection[Any], windows: list[Any]) -> dict[str, tu
         "campaign page (two intervals)": ("pages", f"/campaign/{cid}"),
         "run tab (an interval's campaigns)": ("pages", f"/run?{run}"),
         "API: campaigns (100)": ("api", "/campaigns?limit=100"),
+        "API: campaigns by network (/16)": ("api", f"/campaigns?network={quote(ip[0] + '/16', safe='')}"),
         "API: campaign": ("api", f"/campaigns/{cid}"),
         "API: lineage": ("api", f"/campaigns/{cid}/lineage"),
         "API: runs": ("api", "/runs"),

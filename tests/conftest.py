@@ -13,6 +13,7 @@ runs the rest.
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import shutil
@@ -28,6 +29,7 @@ import pytest
 import redis
 
 from coord_core.embedded_services import EmbeddedPostgres, EmbeddedRedis
+from tests.dags.airflow_env import make_airflow_env
 
 REPO = Path(__file__).resolve().parents[1]
 # In-process Airflow imports (DagBag) must never touch a developer's AIRFLOW_HOME.
@@ -87,6 +89,28 @@ def airflow_processes() -> None:
 def airflow_servers(airflow_processes: None) -> None:
     """Requested by every fixture that keeps Airflow servers running: its module's tests share a
     worker."""
+
+
+@pytest.fixture(scope="session")
+def airflow_home_template(tmp_path_factory: pytest.TempPathFactory, airflow_processes: None) -> Path:
+    """An AIRFLOW_HOME with a migrated metadata DB, made once per test session and copied per test.
+
+    Under pytest-xdist the workers share it: the first one to need it migrates it (under a file
+    lock, in the session's common temporary folder); the others wait for it and only read it.
+    """
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the folder the workers' own basetemps are in
+    home = root / "airflow-template"
+    with (root / "airflow-template.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (home / ".migrated").exists():
+            shutil.rmtree(home, ignore_errors=True)
+            home.mkdir()
+            env = make_airflow_env(home, "host=/nonexistent dbname=x", "redis://127.0.0.1:1/0")
+            env.run("db", "migrate")
+            (home / ".migrated").touch()
+    return home
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,9 @@
 """`coord local-ui`: a working Airflow UI on the embedded servers, in one command (`make ui`).
 
 Starts (or reuses) the embedded PostgreSQL and Redis of ``coord local-run``, migrates Airflow's
-metadata database (on that PostgreSQL), registers the project's connections in it (so the API
+metadata database (on that PostgreSQL) and the results database (so the campaign pages and the
+results API, which read as the reader role the migrations create, answer before the first run
+has written anything), registers the project's connections in it (so the API
 server's plugins and the tasks read the same ones), then starts ``airflow standalone``
 (API server, scheduler, dag-processor, triggerer) in its own process session, waits until it is
 healthy and prints one line with the URL and the login. ``coord local-stop`` stops it by the PID
@@ -133,6 +135,19 @@ def _register_connections(env: dict[str, str], state: Path) -> dict[str, str]:
     return {k: v for k, v in env.items() if k.removeprefix("AIRFLOW_CONN_").lower() not in ours}
 
 
+def _migrate_results_db(dsn: str) -> None:
+    """The results schema and the ``coord_reader`` role (idempotent): without them the campaign
+    pages answer 503 until a DAG run has migrated the database."""
+    import psycopg
+
+    from coord_core.store.migrations import migrate
+
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        applied = migrate(conn)
+    if applied:
+        print(f"results database migrated: {', '.join(applied)}")
+
+
 def _local_ui(args: argparse.Namespace) -> int:
     started = time.monotonic()
     state = Path(args.state_dir)
@@ -142,8 +157,9 @@ def _local_ui(args: argparse.Namespace) -> int:
     if existing:
         print(f"Airflow UI already running: {existing}  login {USER} / {_password(files['passwords'])}")
         return 0
-    env, _ = airflow_env(state)
+    env, results_dsn = airflow_env(state)
     ensure_metadata_db(env, state)
+    _migrate_results_db(results_dsn)
     env = _register_connections(env, state)
     port = _port(args.port)
     url = f"http://127.0.0.1:{port}"

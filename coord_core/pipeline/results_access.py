@@ -17,6 +17,7 @@ from coord_core.store.campaign_queries import (
     count_campaigns,
     list_campaigns,
     narrowed_to_indicator,
+    parse_network,
 )
 from coord_core.store.campaign_views import campaign_page, list_runs, run_campaigns
 from coord_core.store.lineage import campaign_lineage
@@ -43,6 +44,7 @@ __all__ = [
     "list_campaigns",
     "list_runs",
     "narrowed_to_indicator",
+    "parse_network",
     "read_only_as",
     "run_campaigns",
 ]

@@ -50,6 +50,20 @@ def classify_indicator(value: str, kind: IndicatorKind | None = None) -> tuple[I
     return kind, value
 
 
+def parse_network(value: str) -> str:
+    """A network prefix in CIDR form (``198.51.100.0/24``, ``2001:db8::/32``; a bare address is its
+    own /32 or /128), normalised to the network's address; host bits are dropped. ``ValueError``
+    says why a value is not one.
+
+    The store keeps no AS numbers: the offline ASN data names an AS's organisation and announced
+    prefix only, inside each interval's result. Filtering by the prefix that the stored member
+    addresses fall in is what answers "campaigns from this network" from indexed columns."""
+    try:
+        return str(ipaddress.ip_network(value.strip(), strict=False))
+    except ValueError as exc:
+        raise ValueError("network is not an IPv4 or IPv6 prefix such as 198.51.100.0/24") from exc
+
+
 def _kind_of(value: str) -> IndicatorKind:
     """What an indicator looks like: an IP address, a hex digest, or a URL with a scheme."""
     with suppress(ValueError):
@@ -71,6 +85,7 @@ class CampaignFilter:
     seen_since: datetime | None = None
     seen_until: datetime | None = None
     source_ip: str | None = None
+    network: str | None = None  # a CIDR prefix (``parse_network``) one member source lies in
     campaign_ids: tuple[str, ...] | None = None  # e.g. ``narrowed_to_indicator``
 
 
@@ -98,15 +113,21 @@ def _filter_sql(where: CampaignFilter) -> tuple[list[str], dict[str, Any]]:
         clauses.append("t.first_seen < %(seen_until)s")
         args["seen_until"] = where.seen_until
     if where.source_ip is not None:
-        clauses.append(
-            f"EXISTS (SELECT 1 FROM {_OCCURRENCE_JOIN} WHERE i.campaign_id = t.campaign_id "
-            "AND m.src_ip = %(source_ip)s::inet)"
-        )
+        clauses.append(_member_source("m.src_ip = %(source_ip)s::inet"))
         args["source_ip"] = where.source_ip
+    if where.network is not None:
+        clauses.append(_member_source("m.src_ip <<= %(network)s::inet"))
+        args["network"] = where.network
     if where.campaign_ids is not None:
         clauses.append("t.campaign_id IN (SELECT unnest(%(campaign_ids)s::text[]))")
         args["campaign_ids"] = list(where.campaign_ids)
     return clauses, args
+
+
+def _member_source(condition: str) -> str:
+    """A clause on ``coord.campaign_tracks t``: one of its member sources meets ``condition`` (a
+    literal test of ``m.src_ip``; its value is a parameter)."""
+    return f"EXISTS (SELECT 1 FROM {_OCCURRENCE_JOIN} WHERE i.campaign_id = t.campaign_id AND {condition})"
 
 
 def list_campaigns(

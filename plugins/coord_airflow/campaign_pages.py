@@ -153,6 +153,7 @@ def _filter_form(query: Mapping[str, str], verdicts: Sequence[str]) -> str:
         + field("since", "seen since", "2025-10-24T00:00:00Z")
         + field("until", "seen until", "2025-10-25T00:00:00Z")
         + field("source_ip", "source IP", "203.0.113.7")
+        + field("network", "network", "198.51.100.0/24")
         + field("indicator", "indicator", "IP, hash or URL")
         + hidden
         + '<button type="submit">filter</button> <a href="?">clear</a></form>'

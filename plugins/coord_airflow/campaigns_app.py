@@ -2,7 +2,8 @@
 
 Routes (all read-only, all authenticated by Airflow):
 - ``GET /``: campaigns across intervals; filters ``verdict``, ``min_confidence``, ``since`` /
-  ``until`` (ISO-8601 with zone), ``source_ip``, ``indicator`` (IP, hash or URL); ``sort``
+  ``until`` (ISO-8601 with zone), ``source_ip``, ``network`` (a CIDR prefix a source lies in),
+  ``indicator`` (IP, hash or URL); ``sort``
   (``last_seen`` | ``confidence``), ``order`` (``desc`` | ``asc``), ``page``, ``page_size``.
 - ``GET /campaign/{id}``: one campaign (id, occurrence id or retired id).
 - ``GET /run?dag_id=..&run_id=..``: the campaigns of a run's interval (the run's "Campaigns" tab).
@@ -159,11 +160,17 @@ def _filter_of(query: dict[str, str]) -> tuple[Any, Any]:
     since, until = (_time(query, name) for name in ("since", "until"))
     try:
         source_ip = results.classify_indicator(query["source_ip"], "ip")[1] if "source_ip" in query else None
+        network = results.parse_network(query["network"]) if "network" in query else None
         indicator = results.classify_indicator(query["indicator"]) if "indicator" in query else None
     except ValueError as exc:
         raise BadFilter(str(exc)) from exc
     where = results.CampaignFilter(
-        verdict=verdict, min_confidence=confidence, seen_since=since, seen_until=until, source_ip=source_ip
+        verdict=verdict,
+        min_confidence=confidence,
+        seen_since=since,
+        seen_until=until,
+        source_ip=source_ip,
+        network=network,
     )
     return where, indicator
 

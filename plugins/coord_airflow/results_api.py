@@ -4,7 +4,8 @@ Routes (JSON, read-only; each call needs an Airflow JWT as ``Authorization: Bear
 cookie — none or an expired one: 401; one Airflow cannot verify: 403, as Airflow's own REST API —
 and counts against the caller's sliding-window rate limit, 429 past it):
 - ``GET /campaigns``: filters ``verdict``, ``min_confidence``, ``seen_since`` / ``seen_until``,
-  ``source_ip``, ``indicator``; ``sort`` / ``order``; ``limit``; ``cursor`` (from ``next_cursor``).
+  ``source_ip``, ``network`` (CIDR), ``indicator``; ``sort`` / ``order``; ``limit``; ``cursor``
+  (from ``next_cursor``).
 - ``GET /campaigns/{id}``: one campaign: occurrences with evidence and statistics, members,
   sources, timeline, MISP events, narrative, runs.
 - ``GET /campaigns/{id}/lineage``: the provenance chain (``coord lineage``).
@@ -162,8 +163,8 @@ def create_app(
         redoc_url=None,
         openapi_url=None,
         responses={
-            401: {"description": "no valid Airflow token"},
-            403: {"description": "the user may not read DAG runs"},
+            401: {"description": "no Airflow token, or an expired one"},
+            403: {"description": "a token Airflow cannot verify (forged), or no right to read DAG runs"},
             429: {"description": "rate limit exceeded (Retry-After header)"},
         },
     )
@@ -191,6 +192,9 @@ def create_app(
         seen_since: str | None = Query(None, description="ISO-8601 with zone: last seen at or after"),
         seen_until: str | None = Query(None, description="ISO-8601 with zone: first seen before"),
         source_ip: str | None = Query(None, max_length=64),
+        network: str | None = Query(
+            None, max_length=64, description="a CIDR prefix (198.51.100.0/24) a member source lies in"
+        ),
         indicator: str | None = Query(None, max_length=2048, description="an IP, file hash or URL"),
         sort: Literal["last_seen", "confidence"] = "last_seen",
         order: Literal["desc", "asc"] = "desc",
@@ -205,6 +209,7 @@ def create_app(
                 seen_since=parse_time("seen_since", seen_since) if seen_since else None,
                 seen_until=parse_time("seen_until", seen_until) if seen_until else None,
                 source_ip=results.classify_indicator(source_ip, "ip")[1] if source_ip else None,
+                network=results.parse_network(network) if network else None,
             )
             wanted = results.classify_indicator(indicator) if indicator else None
         except ValueError as exc:

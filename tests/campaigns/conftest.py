@@ -4,6 +4,7 @@ and the reader the apps use on it: the real reader role, read-only."""
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -47,6 +48,17 @@ class Corpus:
     def query(self, sql: str, *args: Any) -> list[tuple[Any, ...]]:
         with psycopg.connect(self.dsn) as conn:
             return conn.execute(sql, args).fetchall()
+
+    def in_network(self, network: str) -> set[str]:
+        """The campaigns with a member source inside ``network``, worked out here from every
+        stored member address (not by the database's ``<<=``)."""
+        prefix = ipaddress.ip_network(network, strict=False)
+        members = self.query(
+            """SELECT i.campaign_id, host(m.src_ip) FROM coord.campaign_identity i
+                 JOIN coord.campaign_members m ON m.interval_start = i.interval_start
+                  AND m.campaign_id = i.occurrence_id"""
+        )
+        return {str(cid) for cid, ip in members if ipaddress.ip_address(ip) in prefix}
 
 
 @pytest.fixture(scope="module")

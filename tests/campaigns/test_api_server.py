@@ -5,6 +5,7 @@ rate-limited through coord_redis with the configured limit."""
 from __future__ import annotations
 
 import httpx
+import jwt
 import redis
 
 from tests.campaigns.conftest import RATE_LIMIT
@@ -19,11 +20,24 @@ def test_pages_and_api_served_by_airflow_with_its_auth_and_the_configured_limit(
     api = f"{base}/coord-api/v1"
     # Anonymous callers get 401, a token Airflow cannot verify 403 (as Airflow's own REST API
     # answers), before anything is counted or read.
-    forged = {"Authorization": "Bearer forged"}
-    assert httpx.get(f"{base}/api/v2/dags", headers=forged, timeout=30).status_code == 403
+    garbage = {"Authorization": "Bearer forged"}
+    assert httpx.get(f"{base}/api/v2/dags", headers=garbage, timeout=30).status_code == 403
     for url in (f"{api}/campaigns", f"{api}/openapi.json", f"{base}/coord-campaigns/"):
         assert httpx.get(url, timeout=30).status_code == 401, url
-        assert httpx.get(url, headers=forged, timeout=30).status_code == 403, url
+        assert httpx.get(url, headers=garbage, timeout=30).status_code == 403, url
+    # A well-formed token with the real one's claims, made an admin's, signed with another key: the
+    # forgery an attacker can make. Airflow's REST API and ours refuse it alike, as header or cookie.
+    header = jwt.get_unverified_header(token)
+    claims = jwt.decode(token, options={"verify_signature": False})
+    forged_jwt = jwt.encode({**claims, "role": "admin"}, "k" * 64, algorithm=header["alg"])
+    forged = {"Authorization": f"Bearer {forged_jwt}"}
+    theirs = httpx.get(f"{base}/api/v2/dags", headers=forged, timeout=30)
+    assert theirs.status_code == 403 and theirs.json()["detail"] == "Invalid JWT token"
+    for url in (f"{api}/campaigns", f"{api}/runs", f"{base}/coord-campaigns/"):
+        ours = httpx.get(url, headers=forged, timeout=30)
+        assert (ours.status_code, ours.json()) == (403, theirs.json()), url
+        by_cookie = httpx.get(url, cookies={"_token": forged_jwt}, timeout=30)
+        assert by_cookie.status_code == 403, url
     listed = httpx.get(f"{api}/campaigns", params={"limit": 10}, headers=bearer, timeout=30)
     assert listed.status_code == 200 and len(listed.json()["campaigns"]) == 10
     assert listed.json()["next_cursor"]

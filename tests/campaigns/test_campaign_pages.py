@@ -3,6 +3,7 @@ one campaign's page, a run's tab, escaping of attacker strings, and Airflow's au
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -94,6 +95,15 @@ def test_each_filter_narrows_the_list(corpus: Corpus, client: TestClient) -> Non
         corpus.exported,
     )[0]
     assert ids(source_ip=ip) == {corpus.exported}
+    # By network prefix (the store keeps no AS numbers): the /24 around a source, half the space.
+    around = ipaddress.ip_network(f"{ip}/24", strict=False)
+    assert corpus.exported in corpus.in_network(str(around))
+    assert ids(network=f"{ip}/24") == corpus.in_network(str(around))  # host bits dropped
+    lower_half = corpus.in_network("0.0.0.0/1")
+    assert 0 < len(lower_half) < CAMPAIGNS and ids(network="0.0.0.0/1") == lower_half
+    assert ids(network=ip) == {corpus.exported}  # a bare address is its own /32
+    assert ids(network="2001:db8::/32") == set()
+    assert ids(network="0.0.0.0/1", verdict="coordinated_campaign") == lower_half & coordinated
     assert ids(indicator=ip) == {corpus.exported}
     index = int(corpus.query(
         "SELECT s.doc->>'session_id' FROM coord.sessions s WHERE host(s.src_ip) = %s", ip
@@ -113,6 +123,8 @@ def test_bad_filters_are_refused_with_the_reason_escaped(client: TestClient) -> 
         ({"since": "yesterday"}, "since is not an ISO-8601 time"),
         ({"until": "2025-10-24T00:00:00"}, "until must carry a timezone"),
         ({"source_ip": "<img src=x>"}, "not an IPv4 or IPv6 address"),
+        ({"network": "10.0.0.0/33"}, "network is not an IPv4 or IPv6 prefix"),
+        ({"network": "<img src=x>/8"}, "network is not an IPv4 or IPv6 prefix"),
         ({"indicator": "<b>hello</b>"}, "indicator is not an IP address"),
         ({"sort": "session_id"}, "sort must be last_seen or confidence"),
         ({"page_size": "100000"}, "page_size must be one of"),

@@ -22,9 +22,13 @@ USERS = {"token-a": "analyst-a", "token-b": "analyst-b"}
 
 
 async def _caller(request: Request) -> str:
-    user = USERS.get(request.headers.get("authorization", "").removeprefix("Bearer "))
-    if user is None:
+    """Airflow's answers (``airflow_user``): no token 401, a token it cannot verify 403."""
+    token = request.headers.get("authorization", "").removeprefix("Bearer ")
+    if not token:
         raise HTTPException(status_code=401, detail="Not authenticated")
+    user = USERS.get(token)
+    if user is None:
+        raise HTTPException(status_code=403, detail="Invalid JWT token")
     return user
 
 
@@ -96,12 +100,18 @@ def test_filters_and_their_validation(corpus: Corpus, limited: tuple[redis.Redis
     assert late and all(r["last_seen"] >= window.start.isoformat() for r in late)
     hashed = api.get("/campaigns", params={"indicator": payload_hash(3)}).json()["campaigns"]
     assert len(hashed) == 1
+    half, pages = _all_pages(api, network="128.0.0.0/1", limit=7)  # paged by cursor, filter kept
+    expected_half = corpus.in_network("128.0.0.0/1")
+    assert 0 < len(expected_half) < CAMPAIGNS and pages > 1
+    assert len(half) == len(expected_half) and {r["campaign_id"] for r in half} == expected_half
     for params, status in (
         ({"verdict": "evil"}, 422),
         ({"min_confidence": 1.5}, 422),
         ({"limit": 0}, 422),
         ({"seen_since": "2025-10-24T00:00:00"}, 400),
         ({"source_ip": "300.1.1.1"}, 400),
+        ({"network": "10.0.0.0/33"}, 400),
+        ({"network": "x" * 65}, 422),
         ({"indicator": "not an indicator"}, 400),
     ):
         assert api.get("/campaigns", params=params).status_code == status, params
@@ -178,18 +188,18 @@ def test_the_openapi_document_describes_every_endpoint_and_the_bearer_scheme(
     assert document["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
     listing = document["paths"]["/campaigns"]["get"]
     assert {p["name"] for p in listing["parameters"]} >= {"verdict", "min_confidence", "cursor", "sort"}
-    assert {"401", "429"} <= set(listing["responses"])
+    assert {"401", "403", "429"} <= set(listing["responses"])
     assert "CampaignDetail" in document["components"]["schemas"]
 
 
-def test_unauthenticated_calls_get_401_and_never_reach_the_database(
+def test_unauthenticated_calls_get_401_forged_tokens_403_and_never_reach_the_database(
     corpus: Corpus, limited: tuple[redis.Redis[bytes], str]
 ) -> None:
     api = _client(corpus, limited)
     for path in ("/campaigns", f"/campaigns/{corpus.exported}", f"/campaigns/{corpus.exported}/lineage",
                  "/runs", "/indicators/203.0.113.7", "/openapi.json"):  # fmt: skip
         assert api.get(path, headers={"Authorization": ""}).status_code == 401, path
-        assert api.get(path, headers={"Authorization": "Bearer forged"}).status_code == 401, path
+        assert api.get(path, headers={"Authorization": "Bearer forged"}).status_code == 403, path
 
 
 def test_past_the_limit_a_caller_gets_429_until_the_window_frees_and_others_are_unaffected(

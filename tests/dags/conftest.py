@@ -1,8 +1,5 @@
 from __future__ import annotations
 
-import fcntl
-import os
-import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -10,40 +7,14 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import temporary_database
-from tests.dags.airflow_env import AirflowEnv, make_airflow_env, sqlalchemy_url
-
-
-@pytest.fixture(scope="session")
-def airflow_home_template(tmp_path_factory: pytest.TempPathFactory, airflow_processes: None) -> Path:
-    """An AIRFLOW_HOME with a migrated metadata DB, made once per test session and copied per test.
-
-    Under pytest-xdist the workers share it: the first one to need it migrates it (under a file
-    lock, in the session's common temporary folder); the others wait for it and only read it.
-    """
-    root = tmp_path_factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        root = root.parent  # the folder the workers' own basetemps are in
-    home = root / "airflow-template"
-    with (root / "airflow-template.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (home / ".migrated").exists():
-            shutil.rmtree(home, ignore_errors=True)
-            home.mkdir()
-            env = make_airflow_env(home, "host=/nonexistent dbname=x", "redis://127.0.0.1:1/0")
-            env.run("db", "migrate")
-            (home / ".migrated").touch()
-    return home
+from tests.dags.airflow_env import AirflowEnv, home_from_template, make_airflow_env, sqlalchemy_url
 
 
 @pytest.fixture
 def airflow(
     airflow_home_template: Path, tmp_path: Path, postgres_dsn: str, redis_server_url: str
 ) -> Iterator[AirflowEnv]:
-    home = tmp_path / "airflow"
-    shutil.copytree(airflow_home_template, home)
-    # The copied airflow.cfg points at the template's paths; rewrite them to this home.
-    cfg = home / "airflow.cfg"
-    cfg.write_text(cfg.read_text().replace(str(airflow_home_template), str(home)))
+    home = home_from_template(airflow_home_template, tmp_path / "airflow")
     yield make_airflow_env(home, postgres_dsn, redis_server_url)
 
 

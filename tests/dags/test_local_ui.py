@@ -69,9 +69,14 @@ def test_make_ui_starts_a_working_airflow_and_make_stop_stops_it(state: tuple[Pa
     # The connections live in Airflow's metadata database, where the API server's plugins read them.
     stored = httpx.get(f"{url}/api/v2/connections", headers=bearer, timeout=30).json()["connections"]
     assert {"coord_postgres", "coord_redis"} <= {c["connection_id"] for c in stored}
+    # The results database is migrated (schema and reader role) before any run: the pages answer
+    # 200 and say there is nothing yet, not a 503 about a missing role.
     index = httpx.get(f"{url}/coord-dq/", headers=bearer, timeout=60)
-    # A fresh results database: the page says no run has reached it yet (not a bare 500).
-    assert index.status_code == 200 and "no coord schema yet" in index.text
+    assert index.status_code == 200 and "No data-quality report has been stored yet" in index.text
+    campaigns = httpx.get(f"{url}/coord-campaigns/", headers=bearer, timeout=60)
+    assert campaigns.status_code == 200 and "No campaign matches" in campaigns.text
+    listed = httpx.get(f"{url}/coord-api/v1/campaigns", headers=bearer, timeout=60)
+    assert listed.status_code == 200 and listed.json()["campaigns"] == []
     refused = httpx.post(
         f"{url}/api/v2/dags/dshield_coordination/dagRuns",
         json={"logical_date": None, "conf": {"window_strat": "2025-10-24T08:00:00Z"}},

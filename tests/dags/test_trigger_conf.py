@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.dags.airflow_env import DAG_ID, AirflowEnv, make_airflow_env
+from tests.dags.airflow_env import DAG_ID, AirflowEnv, home_from_template, make_airflow_env
 from tests.dags.airflow_stack import api_server_alone, free_port
 from tests.dags.snapshot import count
 
@@ -52,10 +51,7 @@ def api_server(
 ) -> Iterator[tuple[str, str]]:
     """``airflow api-server`` alone on a copy of the migrated template, the DAGs serialized into it."""
     root = tmp_path_factory.mktemp("trigger")
-    home = root / "airflow"
-    shutil.copytree(airflow_home_template, home)
-    cfg = home / "airflow.cfg"
-    cfg.write_text(cfg.read_text().replace(str(airflow_home_template), str(home)))
+    home = home_from_template(airflow_home_template, root / "airflow")
     password = "pw-" + os.urandom(6).hex()
     (root / "passwords.json").write_text(json.dumps({USER: password}))
     port = free_port()
