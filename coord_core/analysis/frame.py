@@ -35,7 +35,7 @@ from coord_core.analysis.common_values import (
     secret_bits,
 )
 from coord_core.analysis.normalise import CommandProfile, normalise_host, normalise_url, profile_commands
-from coord_core.contracts.sessions import AttackSession
+from coord_core.contracts.sessions import AttackSession, TcpipRequest
 
 
 @dataclass
@@ -229,11 +229,18 @@ def _artefact_features(
 TUNNEL_PAYLOAD_MIN_CHARS = 24  # a few bytes (an SMTP ``E``, a TLS record header) say nothing
 
 
-def _specific_tunnel(destination: str, payload_chars: int) -> bool:
+def _specific_tunnel(request: TcpipRequest) -> bool:
     """Identical tunnelled bytes are a shared value only towards a non-public destination:
-    every proxy checker sends the same request to the same popular site."""
-    host = normalise_host(destination)
-    return payload_chars >= TUNNEL_PAYLOAD_MIN_CHARS and host is not None and not is_public_host(host)
+    every proxy checker sends the same request to the same popular site, and when it tunnels to
+    the site's address the request still names the site (``Host: ip-api.com``)."""
+    host = normalise_host(request.dst_ip)
+    named = normalise_host(request.payload_host) if request.payload_host else None
+    return (
+        request.payload_chars >= TUNNEL_PAYLOAD_MIN_CHARS
+        and host is not None
+        and not is_public_host(host)
+        and not (named is not None and is_public_host(named))
+    )
 
 
 def _ip_key(ip: str) -> tuple[int, int]:
@@ -433,7 +440,7 @@ class FrameBuilder:
         for req in s.tcpip_requests:
             self._tcpip_sources.append(src)
             self._tcpip_features.append(intern(fk.feature_name(fk.TCPIP, f"{req.dst_ip}:{req.dst_port}")))
-            if req.payload and _specific_tunnel(req.dst_ip, req.payload_chars):
+            if req.payload and _specific_tunnel(req):
                 self._tcpip_sources.append(src)
                 self._tcpip_features.append(
                     intern(fk.feature_name(fk.TUNNEL_PAYLOAD, f"{req.dst_ip}:{req.dst_port}:{req.payload}"))

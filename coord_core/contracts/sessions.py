@@ -40,6 +40,7 @@ class TcpipRequest(BaseModel):
     dst_port: int
     payload: str | None = None
     payload_chars: int = 0
+    payload_host: str | None = None  # the host the bytes ask for (an HTTP request's Host header)
 
 
 class AttackSession(BaseModel):

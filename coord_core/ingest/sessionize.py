@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
@@ -243,14 +244,23 @@ def session_from_events(events: Sequence[CowrieEvent | EventRecord]) -> AttackSe
 
 
 TUNNEL_PAYLOAD_PREFIX_CHARS = 512
+# An HTTP request's Host header inside Cowrie's repr of the bytes (``\r\n`` shows escaped).
+_HOST_HEADER = re.compile(r"(?:^|\\n)Host:[ \t]*([A-Za-z0-9.-]{1,253})", re.IGNORECASE)
 
 
 def tunnel_data(dst_ip: str, dst_port: int, data: str) -> TcpipRequest:
     """Tunnelled bytes (Cowrie's ``repr``) as a digest of their bounded prefix: identical payloads
-    compare equal, and no attacker-sized blob is kept."""
+    compare equal, and no attacker-sized blob is kept; with the host an HTTP request names."""
     prefix = data[:TUNNEL_PAYLOAD_PREFIX_CHARS]
     digest = hashlib.sha256(prefix.encode("utf-8", "backslashreplace")).hexdigest()[:32]
-    return TcpipRequest(dst_ip=dst_ip, dst_port=dst_port, payload=digest, payload_chars=len(data))
+    named = _HOST_HEADER.search(prefix)
+    return TcpipRequest(
+        dst_ip=dst_ip,
+        dst_port=dst_port,
+        payload=digest,
+        payload_chars=len(data),
+        payload_host=named.group(1).lower() if named else None,
+    )
 
 
 def in_window(session: AttackSession, start: datetime, end: datetime) -> bool:

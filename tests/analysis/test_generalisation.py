@@ -116,14 +116,20 @@ def _tunnel(ip: str, at_s: float, dst: str, port: int, data: str, rng: random.Ra
     return s.model_copy(update={"tcpip_requests": requests})
 
 
-def test_identical_tunnelled_bytes_to_an_uncommon_destination_link_and_proxy_checks_do_not() -> None:
+# Proxy checkers tunnel to a popular site by name, or to its address with the name in the request.
+@pytest.mark.parametrize(
+    ("site", "named"), [("www.google.com", "www.google.com"), ("208.95.112.1", "ip-api.com")]
+)
+def test_identical_tunnelled_bytes_to_an_uncommon_destination_link_and_proxy_checks_do_not(
+    site: str, named: str
+) -> None:
     rng = random.Random(25)
     relay = [random_ip(rng) for _ in range(6)]
     payload = "b'POST /gate.php HTTP/1.1\\r\\nHost: 185.11.22.33\\r\\nX-Bot: 7f3a\\r\\n\\r\\nid=1'"
     sessions = [_tunnel(ip, rng.uniform(0, 30_000), "185.11.22.33", 8080, payload, rng) for ip in relay]
     checkers = [random_ip(rng) for _ in range(10)]
-    probe = "b'GET / HTTP/1.1\\r\\nHost: www.google.com\\r\\nUser-Agent: Mozilla/5.0\\r\\n\\r\\n'"
-    sessions += [_tunnel(ip, rng.uniform(0, 30_000), "www.google.com", 443, probe, rng) for ip in checkers]
+    probe = f"b'GET / HTTP/1.1\\r\\nHost: {named}\\r\\nUser-Agent: Mozilla/5.0\\r\\n\\r\\n'"
+    sessions += [_tunnel(ip, rng.uniform(0, 30_000), site, 443, probe, rng) for ip in checkers]
     result = analyze_sessions(sessions + background(rng, 40, span_s=30_000), {})
     assert _pair_recall(result, relay) == 1.0
     assert _merged_with(result, set(checkers)) == 0
