@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
 import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
 
 from coord_core.analysis import features as fk
 from coord_core.analysis.credentials import (
@@ -168,6 +170,32 @@ def script_supersets(frame: SessionFrame, fids: np.ndarray) -> dict[int, list[in
     return out
 
 
+def split_by_build(frame: SessionFrame, holders: np.ndarray) -> list[np.ndarray]:
+    """A script's holders, one part per build: sources joined through the markers they typed (see
+    ``fk.MARKER``) form a build, and those who typed none go with every part. Two Mirai-family
+    builds type the same loader lines; each build's bots are one campaign, not the lines' holders."""
+    cols, by_marker = frame.owned_columns(fk.MARKER)
+    if len(cols) == 0 or len(holders) < 2:
+        return [holders]
+    sub = by_marker[holders].tocsr()
+    marked = np.flatnonzero(np.diff(sub.indptr))
+    if len(marked) < 2:
+        return [holders]
+    # Holders and markers as one bipartite graph: its components among the marked are the builds.
+    rows = np.repeat(np.arange(len(holders)), np.diff(sub.indptr))
+    n = len(holders)
+    graph = sp.coo_matrix((np.ones(len(rows)), (rows, sub.indices + n)), shape=(n + len(cols),) * 2)
+    _, labels = connected_components(graph, directed=False)
+    builds = np.unique(labels[marked])
+    if len(builds) < 2:
+        return [holders]
+    unmarked = holders[np.diff(sub.indptr) == 0]
+    return [
+        distinct_sorted(np.concatenate([holders[marked[labels[marked] == build]], unmarked]))
+        for build in builds
+    ]
+
+
 def template_proposals(
     frame: SessionFrame, weights: np.ndarray, threshold: float, params: AnalysisParameters
 ) -> list[Proposal]:
@@ -203,20 +231,24 @@ def template_proposals(
             holders = distinct_sorted(np.concatenate([holders, *(frame.holders(f) for f in wider)]))
         if len(holders) < 2:
             continue
-        statistic: dict[str, Any] = {"jaccard": 1.0, "sources": len(holders), "templates": 1 + len(wider)}
         weight = float(info[k])
+        extra: dict[str, Any] = {}
         if weight < threshold:
             weight = float(group_weight[k])
-            statistic["p_value"] = round(float(group_p[k]), 12)
-        out.append(
-            Proposal(
-                detector="command_similarity",
-                weight=weight,
-                sources=holders,
-                features=(frame.feature_names[fid],),
-                statistic=statistic,
+            extra["p_value"] = round(float(group_p[k]), 12)
+        for build in split_by_build(frame, holders):
+            if len(build) < 2:
+                continue
+            statistic = {"jaccard": 1.0, "sources": len(build), "templates": 1 + len(wider), **extra}
+            out.append(
+                Proposal(
+                    detector="command_similarity",
+                    weight=weight,
+                    sources=build,
+                    features=(frame.feature_names[fid],),
+                    statistic=statistic,
+                )
             )
-        )
     if len(tids) < 2:
         return out
     tokens_of: dict[int, tuple[str, ...]] = {}
@@ -235,17 +267,18 @@ def template_proposals(
         if w < threshold:
             continue
         holders = distinct_sorted(np.concatenate([frame.holders(fa), frame.holders(fb)]))
-        if len(holders) < 2:
-            continue
-        out.append(
-            Proposal(
-                detector="command_similarity",
-                weight=w,
-                sources=holders,
-                features=(frame.feature_names[fa], frame.feature_names[fb]),
-                statistic={"jaccard": round(float(jv), 4), "sources": len(holders), "templates": 2},
+        for build in split_by_build(frame, holders):
+            if len(build) < 2:
+                continue
+            out.append(
+                Proposal(
+                    detector="command_similarity",
+                    weight=w,
+                    sources=build,
+                    features=(frame.feature_names[fa], frame.feature_names[fb]),
+                    statistic={"jaccard": round(float(jv), 4), "sources": len(build), "templates": 2},
+                )
             )
-        )
     return out
 
 
