@@ -52,7 +52,7 @@ from coord_core.scenarios.background import background
 from coord_core.scenarios.cowrie_events import EPOCH
 from coord_core.scenarios.networks import default_catalogue
 from coord_core.scenarios.plan import Sensor, SessionPlan
-from coord_core.scenarios.truth import ActorTruth, ScenarioTruth, SessionTruth
+from coord_core.scenarios.truth import ScenarioTruth, SessionTruth
 from coord_core.scenarios.world import HOUR, Scale, World
 
 SIZES: dict[str, int] = {"tiny": 300, "small": 1000, "medium": 3000, "large": 12000}
@@ -142,21 +142,7 @@ class GeneratedScenario:
 def build_truth(generated: GeneratedScenario, plans: list[SessionPlan]) -> ScenarioTruth:
     """The truth document of a generated scenario whose planned sessions are ``plans``."""
     world = generated.world
-    actors = [
-        ActorTruth(
-            actor_id=a.actor_id,
-            archetype=a.archetype,
-            multi_source=a.multi_source,
-            expected_verdict=a.expected_verdict,
-            note=a.note,
-            benign=a.benign,
-            scanner_list=a.scanner_list,
-            source_ips=sorted(a.source_ips),
-            session_count=a.session_count,
-        )
-        for a in world.actors
-        if a.session_count
-    ]
+    actors = [a.truth() for a in world.actors if a.session_count]
     sessions = sorted(
         (
             SessionTruth(sensor=p.sensor.name, session_id=p.session_id, src_ip=p.src_ip, actor_id=p.actor_id)
@@ -255,7 +241,7 @@ def generate(
     planned = world.session_count
     noise = max(target - planned, math.ceil(planned * _MIN_BACKGROUND_SHARE / (1 - _MIN_BACKGROUND_SHARE)))
     background(world, noise)
-    lonely = [a.actor_id for a in world.actors if a.multi_source and len(a.source_ips) < 2]
+    lonely = [a.facts.actor_id for a in world.actors if a.facts.multi_source and len(a.source_ips) < 2]
     if lonely:
         raise RuntimeError(f"{name} seed {seed}: multi-source actors with one source: {lonely[:5]}")
     return GeneratedScenario(name, seed, label, window, world)
