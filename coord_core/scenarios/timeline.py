@@ -75,26 +75,29 @@ class Pace:
         return max(1_000, int(mean_s * math.exp(rng.gauss(0.0, self.jitter)) * SECOND))
 
 
+# The range each pace field is drawn from, uniformly and in this order (the order is part of what
+# a seed produces): (a scripted client, someone typing).
+_PACE_RANGES: dict[str, tuple[tuple[float, float], tuple[float, float]]] = {
+    "handshake_s": ((0.15, 0.9), (0.3, 1.5)),
+    "login_gap_s": ((0.4, 3.5), (3.0, 9.0)),
+    "command_gap_s": ((0.25, 0.8), (3.0, 20.0)),
+    "linger_s": ((0.2, 2.0), (2.0, 30.0)),
+    "jitter": ((0.1, 0.35), (0.5, 0.9)),
+}
+
+
+def _drawn_pace(rng: random.Random, column: int) -> Pace:
+    return Pace(**{name: rng.uniform(*ranges[column]) for name, ranges in _PACE_RANGES.items()})
+
+
 def bot_pace(rng: random.Random) -> Pace:
     """A scripted client: quick, regular."""
-    return Pace(
-        handshake_s=rng.uniform(0.15, 0.9),
-        login_gap_s=rng.uniform(0.4, 3.5),
-        command_gap_s=rng.uniform(0.25, 0.8),
-        linger_s=rng.uniform(0.2, 2.0),
-        jitter=rng.uniform(0.1, 0.35),
-    )
+    return _drawn_pace(rng, 0)
 
 
 def human_pace(rng: random.Random) -> Pace:
     """Someone typing: slow, irregular."""
-    return Pace(
-        handshake_s=rng.uniform(0.3, 1.5),
-        login_gap_s=rng.uniform(3.0, 9.0),
-        command_gap_s=rng.uniform(3.0, 20.0),
-        linger_s=rng.uniform(2.0, 30.0),
-        jitter=rng.uniform(0.5, 0.9),
-    )
+    return _drawn_pace(rng, 1)
 
 
 def plan_session(

@@ -7,6 +7,7 @@ whole scenario: an address belongs to one actor, a session id to one session.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import random
 from collections.abc import Callable
@@ -210,3 +211,22 @@ class World:
     def clamp(self, at_us: int) -> int:
         """Keep a planned start inside the window (leaving room for the session to finish)."""
         return min(max(at_us, self.start_us), self.end_us - 30 * MINUTE)
+
+
+def one_actor(
+    verdict: Verdict, note: str
+) -> Callable[[Callable[[World, ActorRecord, Scale], None]], Callable[[World, Scale], ActorRecord]]:
+    """Declare an archetype that one actor plays: the actor, named after the archetype and
+    expecting ``verdict``, exists before the decorated function plans its sessions, and is what
+    the archetype returns. (Creating it draws nothing from the RNG.)"""
+
+    def declare(plan: Callable[[World, ActorRecord, Scale], None]) -> Callable[[World, Scale], ActorRecord]:
+        @functools.wraps(plan)
+        def build(world: World, scale: Scale) -> ActorRecord:
+            actor = world.new_actor(plan.__name__, verdict, note)
+            plan(world, actor, scale)
+            return actor
+
+        return build
+
+    return declare

@@ -15,7 +15,7 @@ from coord_core.scenarios.credentials import popular_credential
 from coord_core.scenarios.networks import NetworkKind
 from coord_core.scenarios.schedule import spread, stretch, within
 from coord_core.scenarios.timeline import Source, bot_pace, new_source
-from coord_core.scenarios.world import HOUR, ActorRecord, Scale, World
+from coord_core.scenarios.world import HOUR, ActorRecord, Scale, World, one_actor
 
 _ANYWHERE = {NetworkKind.RESIDENTIAL: 0.45, NetworkKind.CLOUD: 0.35, NetworkKind.HOSTING: 0.2}
 
@@ -109,7 +109,11 @@ def http_check_request(rng: random.Random, host: str) -> bytes:
     return (f"GET {path} HTTP/1.1\r\n" + "\r\n".join(headers) + "\r\n\r\n").encode()
 
 
-def tunnel_relay(world: World, scale: Scale) -> ActorRecord:
+@one_actor(
+    Verdict.COORDINATED_CAMPAIGN,
+    "direct-tcpip to one uncommon host:port with identical first bytes from many networks",
+)
+def tunnel_relay(world: World, actor: ActorRecord, scale: Scale) -> None:
     """A relay network tunnelling through honeypots to its own back end.
 
     Sources on consumer lines and rented servers log in with a guessed password, type nothing,
@@ -119,11 +123,6 @@ def tunnel_relay(world: World, scale: Scale) -> ActorRecord:
     hours. The destination and the bytes are the tie.
     """
     rng = world.rng
-    actor = world.new_actor(
-        "tunnel_relay",
-        Verdict.COORDINATED_CAMPAIGN,
-        "direct-tcpip to one uncommon host:port with identical first bytes from many networks",
-    )
     destination = world.ip_of_kind({NetworkKind.HOSTING: 1.0})
     port = rng.choice(_RELAY_PORTS)
     token = rng.getrandbits(128).to_bytes(16, "big")
@@ -147,7 +146,6 @@ def tunnel_relay(world: World, scale: Scale) -> ActorRecord:
                 success_at=attempts - 1,
                 forwards=[(destination, port, handshake)] * rng.choice((1, 1, 2)),
             )
-    return actor
 
 
 def proxy_checkers(world: World, scale: Scale) -> list[ActorRecord]:
