@@ -8,13 +8,15 @@ emulated architecture chosen by the honeypot, idle telnet connections closing on
 
 from __future__ import annotations
 
+import functools
 import math
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from coord_core.scenarios.clients import ClientProfile
+from coord_core.contracts.campaigns import Verdict
+from coord_core.scenarios.clients import ClientProfile, popular_client
 from coord_core.scenarios.commands import Payload, recon_ok
 from coord_core.scenarios.credentials import Credential
 from coord_core.scenarios.networks import NetworkKind
@@ -29,7 +31,7 @@ from coord_core.scenarios.plan import (
     SessionPlan,
     Upload,
 )
-from coord_core.scenarios.world import MINUTE, SECOND, ActorRecord, World
+from coord_core.scenarios.world import MINUTE, SECOND, ActorRecord, Scale, World
 
 # Cowrie answers ``uname`` & co. with an architecture it picks per session from this list.
 COWRIE_ARCHES = (
@@ -224,6 +226,41 @@ def new_source(
     """A source at a free address in a network drawn by ``networks``, with its own source ports."""
     ip = world.ip_of_kind(networks)
     return Source(world, actor, ip, world.src_port_picker(), pace, client)
+
+
+def independent_actors(
+    note: str,
+    networks: dict[NetworkKind, float],
+    tool: Callable[[random.Random], ClientProfile] = popular_client,
+) -> Callable[
+    [Callable[[World, Callable[[], Source], Scale], None]], Callable[[World, Scale], list[ActorRecord]]
+]:
+    """Declare a look-alike archetype: a crowd of unrelated attackers, each its own coincidental
+    actor (named after the archetype) with its own address in ``networks``, client drawn by
+    ``tool`` and pace. The decorated function calls ``join()`` for each attacker it plans; the
+    archetype returns their actors."""
+
+    def declare(
+        plan: Callable[[World, Callable[[], Source], Scale], None],
+    ) -> Callable[[World, Scale], list[ActorRecord]]:
+        @functools.wraps(plan)
+        def build(world: World, scale: Scale) -> list[ActorRecord]:
+            actors: list[ActorRecord] = []
+
+            def join() -> Source:
+                actor = world.new_actor(plan.__name__, Verdict.COINCIDENTAL, note)
+                actors.append(actor)
+                ip = world.ip_of_kind(networks)
+                port = world.src_port_picker()
+                client = tool(world.rng)
+                return Source(world, actor, ip, port, bot_pace(world.rng), client)
+
+            plan(world, join, scale)
+            return actors
+
+        return build
+
+    return declare
 
 
 def _after_login(

@@ -10,6 +10,7 @@ from coord_core.scenarios.clients import GO_COMMON, GO_PLAIN, LIBSSH2_1_11_0, po
 from coord_core.scenarios.credentials import (
     SERVICE_USERNAMES,
     Credential,
+    handed_out,
     long_tail_password,
     mutated_wordlist,
     popular_credential,
@@ -40,12 +41,9 @@ def distributed_brute_force(world: World, actor: ActorRecord, scale: Scale) -> N
     client = popular_client(rng)
     base = bot_pace(rng)
     times = within(world, stretch(world, min_us=6 * HOUR, max_us=20 * HOUR), sources)
-    cursor = 0
-    for count, at in zip(per_source, times, strict=True):
+    for guesses, at in zip(handed_out(wordlist, per_source), times, strict=True):
         networks = {NetworkKind.RESIDENTIAL: 0.5, NetworkKind.CLOUD: 0.35, NetworkKind.HOSTING: 0.15}
         source = new_source(world, actor, networks, pace=base, client=client)
-        guesses = wordlist[cursor : cursor + count]
-        cursor += count
         source.session(at, credentials=[(usernames[i % len(usernames)], p) for i, p in enumerate(guesses)])
 
 
@@ -166,13 +164,9 @@ def ordered_list_walkers(world: World, actor: ActorRecord, scale: Scale) -> None
     client = rare_client(rng)
     base = bot_pace(rng)
     times = within(world, stretch(world, min_us=3 * HOUR, max_us=9 * HOUR), sources)
-    cursor = 0
-    for count, at in zip(per_source, times, strict=True):
+    for entries, at in zip(handed_out(ordered, per_source), times, strict=True):
         networks = {NetworkKind.CLOUD: 0.45, NetworkKind.HOSTING: 0.3, NetworkKind.RESIDENTIAL: 0.25}
-        new_source(world, actor, networks, pace=base, client=client).session(
-            at, credentials=ordered[cursor : cursor + count]
-        )
-        cursor += count
+        new_source(world, actor, networks, pace=base, client=client).session(at, credentials=entries)
 
 
 @one_actor(
@@ -191,11 +185,7 @@ def stealthy_partitioned_dictionary(world: World, actor: ActorRecord, scale: Sca
     sources = round(rng.randint(30, 60) * max(1.0, scale.factor))
     per_source = [rng.choice((2, 3, 3)) for _ in range(sources)]
     words = mutated_wordlist(rng, sum(per_source))
-    partitions: list[list[str]] = []
-    cursor = 0
-    for count in per_source:
-        partitions.append(words[cursor : cursor + count])
-        cursor += count
+    partitions = handed_out(words, per_source)
     rng.shuffle(partitions)
     username = rng.choice(("root", "root", "admin", "ubuntu"))
     client = rng.choice((GO_COMMON, GO_COMMON, GO_PLAIN, LIBSSH2_1_11_0))
