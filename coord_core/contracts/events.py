@@ -90,6 +90,8 @@ def _check_sha256(value: Any) -> Any:
 _SHA256_HEX = re.compile(r"[0-9a-fA-F]{64}")
 
 Bounded = Field(default="", max_length=MAX_FIELD_CHARS)
+# An IP address in canonical text (``_check_ip``): how sources and destinations are compared.
+IpAddress = Annotated[str, BeforeValidator(_check_ip)]
 # A file's SHA-256 as Cowrie logs it (``shasum``): 64 hex digits, lower-cased; empty means none.
 Sha256 = Annotated[str | None, BeforeValidator(_check_sha256)]
 
@@ -110,7 +112,7 @@ class CowrieEvent(BaseModel):
     eventid: str = Field(min_length=1, max_length=128)
     timestamp: datetime
     session: str = Field(min_length=1, max_length=128)
-    src_ip: str
+    src_ip: IpAddress
     sensor: str = Field(default="", max_length=256)
     message: str | list[str] = Field(default="", max_length=MAX_FIELD_CHARS)
 
@@ -118,11 +120,6 @@ class CowrieEvent(BaseModel):
     @classmethod
     def _ts(cls, value: Any) -> datetime:
         return parse_timestamp(value)
-
-    @field_validator("src_ip", mode="before")
-    @classmethod
-    def _ip(cls, value: Any) -> str:
-        return _check_ip(value)
 
     @field_validator("session", "sensor", mode="before")
     @classmethod
@@ -141,14 +138,9 @@ class CowrieEvent(BaseModel):
 class SessionConnect(CowrieEvent):
     EVENT_IDS = ("cowrie.session.connect",)
     src_port: int = Field(ge=0, le=65535)
-    dst_ip: str
+    dst_ip: IpAddress
     dst_port: int = Field(ge=0, le=65535)
     protocol: str = Field(default="ssh", max_length=32)
-
-    @field_validator("dst_ip", mode="before")
-    @classmethod
-    def _dst(cls, value: Any) -> str:
-        return _check_ip(value)
 
 
 class ClientVersion(CowrieEvent):
