@@ -82,26 +82,30 @@ class CampaignOrder:
     descending: bool = True
 
 
-# The condition each CampaignFilter field adds when set; its value is bound to the same name.
-_FILTER_CLAUSES: dict[str, str] = {
-    "verdict": "%(verdict)s = ANY(t.verdicts)",
-    "min_confidence": "t.max_confidence >= %(min_confidence)s",
-    "seen_since": "t.last_seen >= %(seen_since)s",
-    "seen_until": "t.first_seen < %(seen_until)s",
-    "source_ip": f"EXISTS (SELECT 1 FROM {_OCCURRENCE_JOIN} WHERE i.campaign_id = t.campaign_id "
-    "AND m.src_ip = %(source_ip)s::inet)",
-    "campaign_ids": "t.campaign_id IN (SELECT unnest(%(campaign_ids)s::text[]))",
-}
-
-
 def _filter_sql(where: CampaignFilter) -> tuple[list[str], dict[str, Any]]:
     clauses: list[str] = []
     args: dict[str, Any] = {}
-    for name, clause in _FILTER_CLAUSES.items():
-        value = getattr(where, name)
-        if value is not None:
-            clauses.append(clause)
-            args[name] = list(value) if isinstance(value, tuple) else value
+    if where.verdict is not None:
+        clauses.append("%(verdict)s = ANY(t.verdicts)")
+        args["verdict"] = where.verdict
+    if where.min_confidence is not None:
+        clauses.append("t.max_confidence >= %(min_confidence)s")
+        args["min_confidence"] = where.min_confidence
+    if where.seen_since is not None:
+        clauses.append("t.last_seen >= %(seen_since)s")
+        args["seen_since"] = where.seen_since
+    if where.seen_until is not None:
+        clauses.append("t.first_seen < %(seen_until)s")
+        args["seen_until"] = where.seen_until
+    if where.source_ip is not None:
+        clauses.append(
+            f"EXISTS (SELECT 1 FROM {_OCCURRENCE_JOIN} WHERE i.campaign_id = t.campaign_id "
+            "AND m.src_ip = %(source_ip)s::inet)"
+        )
+        args["source_ip"] = where.source_ip
+    if where.campaign_ids is not None:
+        clauses.append("t.campaign_id IN (SELECT unnest(%(campaign_ids)s::text[]))")
+        args["campaign_ids"] = list(where.campaign_ids)
     return clauses, args
 
 
