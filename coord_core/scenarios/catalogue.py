@@ -241,7 +241,7 @@ def generate(
     planned = world.session_count
     noise = max(target - planned, math.ceil(planned * _MIN_BACKGROUND_SHARE / (1 - _MIN_BACKGROUND_SHARE)))
     background(world, noise)
-    lonely = [a.facts.actor_id for a in world.actors if a.facts.multi_source and len(a.source_ips) < 2]
+    lonely = [a.actor_id for a in world.actors if a.facts.multi_source and len(a.source_ips) < 2]
     if lonely:
         raise RuntimeError(f"{name} seed {seed}: multi-source actors with one source: {lonely[:5]}")
     return GeneratedScenario(name, seed, label, window, world)

@@ -135,7 +135,7 @@ def plan_session(
     rng = world.rng
     sensor = sensor or world.sensor()
     plan = SessionPlan(
-        actor_id=actor.facts.actor_id,
+        actor_id=actor.actor_id,
         session_id=world.session_id(),
         sensor=sensor,
         src_ip=src_ip,

@@ -37,6 +37,10 @@ class ActorRecord:
     source_ips: set[str] = field(default_factory=set)
     session_count: int = 0
 
+    @property
+    def actor_id(self) -> str:
+        return self.facts.actor_id
+
     def truth(self) -> ActorTruth:
         return ActorTruth(
             **dict(self.facts), source_ips=sorted(self.source_ips), session_count=self.session_count
