@@ -9,7 +9,6 @@ campaign. None of them is multi-source.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable
 
 from coord_core.contracts.campaigns import Verdict
@@ -26,6 +25,7 @@ from coord_core.scenarios.credentials import (
 from coord_core.scenarios.networks import NetworkKind
 from coord_core.scenarios.schedule import spread, visit
 from coord_core.scenarios.timeline import CommandSpec, Pace, Source, bot_pace, human_pace
+from coord_core.scenarios.weighted import WeightedTable
 from coord_core.scenarios.world import World
 
 _NETWORKS = {NetworkKind.CLOUD: 0.4, NetworkKind.HOSTING: 0.15, NetworkKind.RESIDENTIAL: 0.45}
@@ -200,13 +200,12 @@ _BEHAVIOURS: tuple[tuple[Callable[[World, int], int], float], ...] = (
     (_telnet_guesser, 0.015),
     (_proxy_abuser, 0.0025),
 )
-_FUNCTIONS = [behaviour for behaviour, _ in _BEHAVIOURS]
-_CUMULATIVE = list(itertools.accumulate(weight for _, weight in _BEHAVIOURS))
+_BEHAVIOUR_TABLE = WeightedTable(_BEHAVIOURS)
 
 
 def background(world: World, sessions: int) -> None:
     """Add unrelated single-source attackers until exactly ``sessions`` more sessions exist."""
     remaining = sessions
     while remaining > 0:
-        behaviour = world.rng.choices(_FUNCTIONS, cum_weights=_CUMULATIVE)[0]
+        behaviour = _BEHAVIOUR_TABLE.draw(world.rng)
         remaining -= behaviour(world, remaining)

@@ -9,9 +9,10 @@ clients and libraries. HASSH is computed exactly as Cowrie does: the MD5 of
 from __future__ import annotations
 
 import hashlib
-import itertools
 import random
 from dataclasses import dataclass, field
+
+from coord_core.scenarios.weighted import WeightedTable
 
 # Algorithm families that many clients offer together, in the order they list them; a profile
 # spells out only where it departs from them (reversed, interleaved, extended).
@@ -446,8 +447,7 @@ POPULAR_CLIENTS: tuple[tuple[ClientProfile, float], ...] = (
     (DROPBEAR, 0.01),
     (JSCH, 0.005),
 )
-_POPULAR = [client for client, _ in POPULAR_CLIENTS]
-_POPULAR_CUMULATIVE = list(itertools.accumulate(weight for _, weight in POPULAR_CLIENTS))
+_POPULAR = WeightedTable(POPULAR_CLIENTS)
 
 # Version strings of custom or outdated builds, rare in any one window.
 _RARE_VERSIONS = (
@@ -503,12 +503,12 @@ def terminal_request(client: ClientProfile) -> TerminalRequest | None:
 
 
 def popular_client(rng: random.Random) -> ClientProfile:
-    return rng.choices(_POPULAR, cum_weights=_POPULAR_CUMULATIVE)[0]
+    return _POPULAR.draw(rng)
 
 
 def rare_client(rng: random.Random) -> ClientProfile:
     """A custom build: an unusual banner and a perturbed algorithm offer, hence its own HASSH."""
-    base = rng.choice(_POPULAR)
+    base = rng.choice(_POPULAR.items)
     kex = list(base.kex)
     enc = list(base.enc)
     mac = list(base.mac)
