@@ -66,43 +66,43 @@ class Archetype:
     """One attacker story. ``max_instances`` caps how many copies a big window holds: one where
     the story is a single known botnet (one ``mdrfckr`` key, one published script)."""
 
-    name: str
     build: Callable[[World, Scale], object]
     tests: str  # the hard case it stands for, in one line
     max_instances: int | None = None
 
+    @property
+    def name(self) -> str:
+        """The archetype's function name: also its scenario's name and its actors' ``archetype``."""
+        return self.build.__name__
+
 
 ARCHETYPES: tuple[Archetype, ...] = (
-    Archetype("dropper_botnet", dropper_botnet, "shared dropper host/hash, no shared timing"),
-    Archetype("distributed_brute_force", distributed_brute_force, "<= 3 guesses per source from one list"),
-    Archetype("slash24_rotation", slash24_rotation, "one operator rotating inside one /24"),
-    Archetype("cloud_rotation", cloud_rotation, "one operator rotating across cloud ASNs"),
-    Archetype("paused_campaign", paused_campaign, "waves hours apart from new addresses"),
-    Archetype("common_tool_collision", common_tool_collision, "independent look-alikes colliding in time"),
-    Archetype("research_scanners", research_scanners, "benign scanners from published ranges", 1),
-    Archetype("shared_exploit_two_actors", shared_exploit_two_actors, "same public script, two campaigns"),
-    Archetype("silent_credential_check", silent_credential_check, "campaign sessions with no commands"),
-    Archetype("mirai_telnet", mirai_telnet, "telnet botnet with per-session random tokens"),
-    Archetype("mdrfckr_botnet", mdrfckr_botnet, "ssh-key implant botnet", 1),
-    Archetype("credential_stuffing_wave", credential_stuffing_wave, "synchronised wave, leaked list"),
-    Archetype("single_password_botnet", single_password_botnet, "one odd password from many homes"),
-    Archetype("single_source_heavy", single_source_heavy, "one address, many sessions: no campaign"),
-    Archetype("public_miner_downloads", public_miner_downloads, "same public download, unrelated actors"),
-    Archetype("recon_script_botnet", recon_script_botnet, "shared recon script only", 1),
-    Archetype("urlless_transfers", urlless_transfers, "files stored without a URL, unrelated actors"),
-    Archetype("history_wipe_waves", history_wipe_waves, "waves hours apart, same history-wipe script"),
-    Archetype("ordered_list_walkers", ordered_list_walkers, "3-5 consecutive entries each of one odd list"),
-    Archetype("tunnel_relay", tunnel_relay, "direct-tcpip to one odd host:port, identical bytes"),
-    Archetype("proxy_checkers", proxy_checkers, "direct-tcpip to popular check sites, unrelated actors"),
-    Archetype(
-        "stealthy_partitioned_dictionary",
-        stealthy_partitioned_dictionary,
-        "2-3 guesses each, common client, 1.5 h burst",
-    ),
-    Archetype("random_password_cell", random_password_cell, "3-5 sources, one long random password"),
-    Archetype("sequential_slash24_operator", sequential_slash24_operator, "consecutive /24 hosts in turn"),
-    Archetype("identical_credential_list", identical_credential_list, "one private list, one /24, in turn"),
-    Archetype("public_default_list", public_default_list, "same public default list, unrelated actors"),
+    Archetype(dropper_botnet, "shared dropper host/hash, no shared timing"),
+    Archetype(distributed_brute_force, "<= 3 guesses per source from one list"),
+    Archetype(slash24_rotation, "one operator rotating inside one /24"),
+    Archetype(cloud_rotation, "one operator rotating across cloud ASNs"),
+    Archetype(paused_campaign, "waves hours apart from new addresses"),
+    Archetype(common_tool_collision, "independent look-alikes colliding in time"),
+    Archetype(research_scanners, "benign scanners from published ranges", 1),
+    Archetype(shared_exploit_two_actors, "same public script, two campaigns"),
+    Archetype(silent_credential_check, "campaign sessions with no commands"),
+    Archetype(mirai_telnet, "telnet botnet with per-session random tokens"),
+    Archetype(mdrfckr_botnet, "ssh-key implant botnet", 1),
+    Archetype(credential_stuffing_wave, "synchronised wave, leaked list"),
+    Archetype(single_password_botnet, "one odd password from many homes"),
+    Archetype(single_source_heavy, "one address, many sessions: no campaign"),
+    Archetype(public_miner_downloads, "same public download, unrelated actors"),
+    Archetype(recon_script_botnet, "shared recon script only", 1),
+    Archetype(urlless_transfers, "files stored without a URL, unrelated actors"),
+    Archetype(history_wipe_waves, "waves hours apart, same history-wipe script"),
+    Archetype(ordered_list_walkers, "3-5 consecutive entries each of one odd list"),
+    Archetype(tunnel_relay, "direct-tcpip to one odd host:port, identical bytes"),
+    Archetype(proxy_checkers, "direct-tcpip to popular check sites, unrelated actors"),
+    Archetype(stealthy_partitioned_dictionary, "2-3 guesses each, common client, 1.5 h burst"),
+    Archetype(random_password_cell, "3-5 sources, one long random password"),
+    Archetype(sequential_slash24_operator, "consecutive /24 hosts in turn"),
+    Archetype(identical_credential_list, "one private list, one /24, in turn"),
+    Archetype(public_default_list, "same public default list, unrelated actors"),
 )
 _BY_NAME = {archetype.name: archetype for archetype in ARCHETYPES}
 
