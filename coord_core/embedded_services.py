@@ -71,9 +71,14 @@ def _free_port() -> int:
         return port
 
 
-def _pid_alive(pid: int) -> bool:
+def process_alive(pid: int, *, group: bool = False) -> bool:
+    """Whether process ``pid`` (with ``group``: any process of group ``pid``) still exists.
+    Signal 0 checks without signalling; one we may not signal exists all the same."""
     try:
-        os.kill(pid, 0)
+        if group:
+            os.killpg(pid, 0)
+        else:
+            os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
@@ -97,7 +102,7 @@ class EmbeddedRedis:
         if not (self._pidfile.exists() and self._portfile.exists()):
             return None
         pid = int(self._pidfile.read_text().strip() or 0)
-        if pid <= 0 or not _pid_alive(pid):
+        if pid <= 0 or not process_alive(pid):
             return None
         return f"redis://127.0.0.1:{int(self._portfile.read_text())}/0"
 
@@ -136,10 +141,10 @@ class EmbeddedRedis:
         if not self._pidfile.exists():
             return False
         pid = int(self._pidfile.read_text().strip() or 0)
-        if pid > 0 and _pid_alive(pid):
+        if pid > 0 and process_alive(pid):
             os.kill(pid, signal.SIGTERM)
             deadline = time.monotonic() + 10
-            while _pid_alive(pid) and time.monotonic() < deadline:
+            while process_alive(pid) and time.monotonic() < deadline:
                 time.sleep(0.05)
         self._pidfile.unlink(missing_ok=True)
         return True

@@ -144,12 +144,21 @@ def review_bandit(findings: Sequence[Finding], accepted: Sequence[AcceptedFindin
 def run_bandit() -> int:
     accepted, _ = load_baseline()
     findings = bandit_findings(SCANNED)
-    problems = review_bandit(findings, accepted)
+    return verdict(
+        "bandit",
+        review_bandit(findings, accepted),
+        f"{len(findings)} findings, each accepted with a reason in {BASELINE.relative_to(ROOT)}",
+    )
+
+
+def verdict(check: str, problems: Sequence[str], passed: str) -> int:
+    """Print a check's problems (stderr) or, when there are none, what it found acceptable: the
+    same report shape for every check, so CI logs read alike."""
     for problem in problems:
-        print(f"bandit: {problem}", file=sys.stderr)
+        print(f"{check}: {problem}", file=sys.stderr)
     if problems:
         return FAILED
-    print(f"bandit: {len(findings)} findings, each accepted with a reason in {BASELINE.relative_to(ROOT)}")
+    print(f"{check}: {passed}")
     return PASSED
 
 
@@ -236,12 +245,11 @@ def run_audit(probe_url: str, timeout_s: float) -> int:
     problems, notes = review_audit(report, accepted)
     for note in notes:
         print(f"dependency audit: {note}")
-    for problem in problems:
-        print(f"dependency audit: {problem}", file=sys.stderr)
-    if problems:
-        return FAILED
-    print(f"dependency audit: {len(dependencies)} locked packages, no unaccepted known vulnerability")
-    return PASSED
+    return verdict(
+        "dependency audit",
+        problems,
+        f"{len(dependencies)} locked packages, no unaccepted known vulnerability",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

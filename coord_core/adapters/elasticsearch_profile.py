@@ -29,6 +29,7 @@ from coord_core.adapters.elasticsearch_source import (
     TIMESTAMP_FIELD,
     ElasticsearchSourceError,
     interval_query,
+    require_complete,
 )
 from coord_core.contracts.events import LoginAttempt
 from coord_core.contracts.source_profile import (
@@ -131,13 +132,7 @@ def profile_lookback(
 
 def parse_profile_response(body: Mapping[str, Any], start: datetime, end: datetime) -> SourceProfile:
     """Read the aggregation answer; refuse partial results and buckets off the hour grid."""
-    shards = body.get("_shards", {})
-    if shards.get("failed", 0) or body.get("timed_out"):
-        reasons = [f.get("reason") for f in shards.get("failures", [])][:3]
-        raise ElasticsearchSourceError(
-            f"the profile aggregation returned partial results ({shards.get('failed', 0)} of "
-            f"{shards.get('total', '?')} shards failed, timed_out={body.get('timed_out')}): {reasons}"
-        )
+    require_complete(body, "the profile aggregation")
     try:
         buckets = body["aggregations"]["hours"]["buckets"]
     except (KeyError, TypeError) as exc:

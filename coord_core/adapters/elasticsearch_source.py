@@ -90,6 +90,18 @@ def interval_query(start: datetime, end: datetime) -> dict[str, Any]:
     return {"bool": {"filter": [{"range": {TIMESTAMP_FIELD: bounds}}]}}
 
 
+def require_complete(body: Mapping[str, Any], what: str) -> None:
+    """Refuse an answer that failed on some shards or timed out: a partial answer would look like
+    a quiet interval, and sessions or profile hours would silently go missing."""
+    shards = body.get("_shards", {})
+    if shards.get("failed", 0) or body.get("timed_out"):
+        reasons = [f.get("reason") for f in shards.get("failures", [])][:3]
+        raise ElasticsearchSourceError(
+            f"{what} returned partial results ({shards.get('failed', 0)} of {shards.get('total', '?')} "
+            f"shards failed, timed_out={body.get('timed_out')}): {reasons}"
+        )
+
+
 def _mapped_type(mappings: Mapping[str, Any], path: str) -> str | None:
     """The type of a dotted field in a get-mapping answer (``None`` when unmapped)."""
     runtime = mappings.get("runtime")
@@ -260,7 +272,7 @@ class ElasticsearchIntervalReader:
                     f"point in time on [{self.target}] was lost after {self.hits_read} documents "
                     f"({describe_error(exc)}); raise keep_alive above {self.keep_alive} or the page rate"
                 ) from exc
-            self._check_complete(response.body)
+            require_complete(response.body, f"search of [{self.target}]")
             pit_id = str(response.body.get("pit_id", pit_id))
             hits = response.body["hits"]["hits"]
             self.pages += 1
@@ -272,16 +284,6 @@ class ElasticsearchIntervalReader:
 
     def _search(self, request: dict[str, Any]) -> Any:
         return self.client.search(**request, allow_partial_search_results=False)
-
-    def _check_complete(self, body: Mapping[str, Any]) -> None:
-        shards = body.get("_shards", {})
-        if shards.get("failed", 0) or body.get("timed_out"):
-            reasons = [f.get("reason") for f in shards.get("failures", [])][:3]
-            raise ElasticsearchSourceError(
-                f"search of [{self.target}] returned partial results "
-                f"({shards.get('failed', 0)} of {shards.get('total', '?')} shards failed, "
-                f"timed_out={body.get('timed_out')}): {reasons}"
-            )
 
     def _record(self, hit: Mapping[str, Any]) -> ReadRecord | None:
         ref = f"{hit.get('_index')}/{hit.get('_id')}"

@@ -13,7 +13,7 @@ import re
 import threading
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 GEO_DATA_FILE = "geoip2fast-asn.dat.gz"
@@ -41,13 +41,7 @@ class SourceInfra:
     network_type: str = "unknown"  # hosting | residential | unknown | private
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "ip": self.ip,
-            "country": self.country,
-            "as_name": self.as_name,
-            "as_prefix": self.as_prefix,
-            "network_type": self.network_type,
-        }
+        return asdict(self)
 
 
 def network_type(as_name: str | None) -> str:

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from coord_core.cli.local_airflow import REPO, airflow_env, ensure_metadata_db, run_airflow
+from coord_core.embedded_services import process_alive
 
 USER = "admin"
 DEFAULT_PORT = 8080
@@ -218,19 +219,11 @@ def stop_ui(state: Path) -> bool:
             except ProcessLookupError:
                 break
             deadline = time.monotonic() + grace
-            while time.monotonic() < deadline and _session_alive(pid):
+            while time.monotonic() < deadline and process_alive(pid, group=True):
                 time.sleep(0.3)
-            if not _session_alive(pid):
+            if not process_alive(pid, group=True):
                 break
         stopped = True
     files["pid"].unlink(missing_ok=True)
     files["url"].unlink(missing_ok=True)
     return stopped
-
-
-def _session_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    return True

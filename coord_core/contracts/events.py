@@ -14,9 +14,9 @@ import math
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, ClassVar, NamedTuple
+from typing import Annotated, Any, ClassVar, NamedTuple
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
 # Attacker-controlled strings are bounded: a field longer than this is an error record, not data.
 MAX_FIELD_CHARS = 65_536
@@ -90,6 +90,17 @@ def _check_sha256(value: Any) -> Any:
 _SHA256_HEX = re.compile(r"[0-9a-fA-F]{64}")
 
 Bounded = Field(default="", max_length=MAX_FIELD_CHARS)
+# An IP address in canonical text (``_check_ip``): how sources and destinations are compared.
+IpAddress = Annotated[str, BeforeValidator(_check_ip)]
+# A file's SHA-256 as Cowrie logs it (``shasum``): 64 hex digits, lower-cased; empty means none.
+Sha256 = Annotated[str | None, BeforeValidator(_check_sha256)]
+
+
+def _number_as_text(value: Any) -> Any:
+    """Numbers where Cowrie means text (numeric telnet passwords, environment values) become text."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    return value
 
 
 class CowrieEvent(BaseModel):
@@ -101,7 +112,7 @@ class CowrieEvent(BaseModel):
     eventid: str = Field(min_length=1, max_length=128)
     timestamp: datetime
     session: str = Field(min_length=1, max_length=128)
-    src_ip: str
+    src_ip: IpAddress
     sensor: str = Field(default="", max_length=256)
     message: str | list[str] = Field(default="", max_length=MAX_FIELD_CHARS)
 
@@ -109,11 +120,6 @@ class CowrieEvent(BaseModel):
     @classmethod
     def _ts(cls, value: Any) -> datetime:
         return parse_timestamp(value)
-
-    @field_validator("src_ip", mode="before")
-    @classmethod
-    def _ip(cls, value: Any) -> str:
-        return _check_ip(value)
 
     @field_validator("session", "sensor", mode="before")
     @classmethod
@@ -132,14 +138,9 @@ class CowrieEvent(BaseModel):
 class SessionConnect(CowrieEvent):
     EVENT_IDS = ("cowrie.session.connect",)
     src_port: int = Field(ge=0, le=65535)
-    dst_ip: str
+    dst_ip: IpAddress
     dst_port: int = Field(ge=0, le=65535)
     protocol: str = Field(default="ssh", max_length=32)
-
-    @field_validator("dst_ip", mode="before")
-    @classmethod
-    def _dst(cls, value: Any) -> str:
-        return _check_ip(value)
 
 
 class ClientVersion(CowrieEvent):
@@ -174,13 +175,8 @@ class ClientVar(CowrieEvent):
     name: str = Field(default="", max_length=256)
     value: str = Field(default="", max_length=1024)
 
-    @field_validator("value", mode="before")
-    @classmethod
-    def _value_text(cls, value: Any) -> Any:
-        # Cowrie 2.x logs the raw bytes' repr or a decoded string; numbers are set as text.
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return str(value)
-        return value
+    # Cowrie 2.x logs the raw bytes' repr or a decoded string; numbers are set as text.
+    _value_text = field_validator("value", mode="before")(_number_as_text)
 
 
 class LoginAttempt(CowrieEvent):
@@ -191,13 +187,8 @@ class LoginAttempt(CowrieEvent):
     key: str | None = Field(default=None, max_length=MAX_FIELD_CHARS)
     type: str | None = Field(default=None, max_length=64)
 
-    @field_validator("username", "password", mode="before")
-    @classmethod
-    def _credential_text(cls, value: Any) -> Any:
-        # Telnet dictionaries contain numeric passwords that some pipelines emit as numbers.
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return str(value)
-        return value
+    # Telnet dictionaries contain numeric passwords that some pipelines emit as numbers.
+    _credential_text = field_validator("username", "password", mode="before")(_number_as_text)
 
     @property
     def success(self) -> bool:
@@ -213,13 +204,8 @@ class FileDownload(CowrieEvent):
     EVENT_IDS = ("cowrie.session.file_download",)
     url: str = Bounded
     outfile: str | None = Field(default=None, max_length=4096)
-    shasum: str | None = Field(default=None, max_length=128)
+    shasum: Sha256 = None
     destfile: str | None = Field(default=None, max_length=4096)
-
-    @field_validator("shasum", mode="before")
-    @classmethod
-    def _sha(cls, value: Any) -> Any:
-        return _check_sha256(value)
 
 
 class FileDownloadFailed(CowrieEvent):
@@ -231,12 +217,7 @@ class FileDownloadFailed(CowrieEvent):
 class FileUpload(CowrieEvent):
     EVENT_IDS = ("cowrie.session.file_upload",)
     filename: str = Field(default="", max_length=4096)
-    shasum: str | None = Field(default=None, max_length=128)
-
-    @field_validator("shasum", mode="before")
-    @classmethod
-    def _sha(cls, value: Any) -> Any:
-        return _check_sha256(value)
+    shasum: Sha256 = None
 
 
 class SessionParams(CowrieEvent):
@@ -268,12 +249,7 @@ class LogClosed(CowrieEvent):
     EVENT_IDS = ("cowrie.log.closed",)
     ttylog: str | None = Field(default=None, max_length=4096)
     size: int | None = Field(default=None, ge=0)
-    shasum: str | None = Field(default=None, max_length=128)
-
-    @field_validator("shasum", mode="before")
-    @classmethod
-    def _sha(cls, value: Any) -> Any:
-        return _check_sha256(value)
+    shasum: Sha256 = None
 
 
 class WebRequest(CowrieEvent):

@@ -9,12 +9,11 @@ campaign. None of them is multi-source.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable
 
 from coord_core.contracts.campaigns import Verdict
 from coord_core.scenarios import commands as cmd
-from coord_core.scenarios.clients import NON_SSH_BANNERS, popular_client, rare_client
+from coord_core.scenarios.clients import NON_SSH_BANNERS, ClientProfile, popular_client, rare_client
 from coord_core.scenarios.credentials import (
     MIRAI_CREDENTIALS,
     SERVICE_USERNAMES,
@@ -26,6 +25,7 @@ from coord_core.scenarios.credentials import (
 from coord_core.scenarios.networks import NetworkKind
 from coord_core.scenarios.schedule import spread, visit
 from coord_core.scenarios.timeline import CommandSpec, Pace, Source, bot_pace, human_pace
+from coord_core.scenarios.weighted import WeightedTable
 from coord_core.scenarios.world import World
 
 _NETWORKS = {NetworkKind.CLOUD: 0.4, NetworkKind.HOSTING: 0.15, NetworkKind.RESIDENTIAL: 0.45}
@@ -54,10 +54,21 @@ def _count(world: World, mean_extra: float, cap: int) -> int:
     return min(1 + extra, cap)
 
 
+def _popular_bot(world: World, behaviour: str) -> tuple[Source, ClientProfile]:
+    """A scripted background attacker and the popular client it announces every time."""
+    source = _source(world, behaviour, bot_pace(world.rng))
+    return source, popular_client(world.rng)
+
+
+def _spread_sessions(world: World, budget: int, mean_extra: float, cap: int) -> list[int]:
+    """Start times over the whole window for 1 + a geometric number of further sessions (capped,
+    and never more than ``budget``)."""
+    return spread(world, min(budget, _count(world, mean_extra, cap)))
+
+
 def _go_scanner(world: World, budget: int) -> int:
     rng = world.rng
-    source = _source(world, "scanner trying one or two passwords per connection", bot_pace(rng))
-    client = popular_client(rng)
+    source, client = _popular_bot(world, "scanner trying one or two passwords per connection")
     times = visit(
         world, world.any_time(), min(budget, _count(world, 2.0, 60)), mean_gap_s=rng.uniform(20, 240)
     )
@@ -72,7 +83,7 @@ def _go_scanner(world: World, budget: int) -> int:
 
 def _telnet_knock(world: World, budget: int) -> int:
     source = _source(world, "telnet connect and idle", bot_pace(world.rng))
-    times = spread(world, min(budget, _count(world, 0.8, 6)))
+    times = _spread_sessions(world, budget, 0.8, 6)
     for at in times:
         source.session(at, protocol="telnet")
     return len(times)
@@ -80,9 +91,8 @@ def _telnet_knock(world: World, budget: int) -> int:
 
 def _ssh_knock(world: World, budget: int) -> int:
     rng = world.rng
-    source = _source(world, "ssh connect, maybe banner, no login", bot_pace(rng))
-    client = popular_client(rng)
-    times = spread(world, min(budget, _count(world, 0.6, 5)))
+    source, client = _popular_bot(world, "ssh connect, maybe banner, no login")
+    times = _spread_sessions(world, budget, 0.6, 5)
     for at in times:
         roll = rng.random()
         if roll < 0.5:
@@ -129,7 +139,7 @@ def _intruder(world: World, budget: int) -> int:
         host = world.payload_host({NetworkKind.HOSTING: 0.6, NetworkKind.CLOUD: 0.4})
         script = cmd.drop_name(rng)
         own_payload = (host, script, rng.randrange(3), cmd.sha256_hex(rng))
-    times = spread(world, min(budget, _count(world, 0.7, 6)))
+    times = _spread_sessions(world, budget, 0.7, 6)
     for at in times:
         attempts = rng.randint(1, 3)
         commands: list[CommandSpec] = [*cmd.recon_commands(rng, 1, 4 if not interactive else 8)]
@@ -150,8 +160,7 @@ def _intruder(world: World, budget: int) -> int:
 
 def _solana_hunter(world: World, budget: int) -> int:
     rng = world.rng
-    source = _source(world, "crypto-validator account guessing", bot_pace(rng))
-    client = popular_client(rng)
+    source, client = _popular_bot(world, "crypto-validator account guessing")
     times = visit(world, world.any_time(), min(budget, rng.randint(1, 4)), mean_gap_s=60)
     for at in times:
         source.session(at, client=client, credentials=rng.sample(SOLANA_CREDENTIALS, rng.randint(2, 5)))
@@ -161,7 +170,7 @@ def _solana_hunter(world: World, budget: int) -> int:
 def _telnet_guesser(world: World, budget: int) -> int:
     rng = world.rng
     source = _source(world, "telnet default-credential guessing", bot_pace(rng))
-    times = spread(world, min(budget, _count(world, 1.0, 8)))
+    times = _spread_sessions(world, budget, 1.0, 8)
     for at in times:
         attempts = rng.randint(1, 3)
         source.session(at, protocol="telnet", credentials=rng.sample(MIRAI_CREDENTIALS, attempts))
@@ -170,9 +179,8 @@ def _telnet_guesser(world: World, budget: int) -> int:
 
 def _proxy_abuser(world: World, budget: int) -> int:
     rng = world.rng
-    source = _source(world, "uses the honeypot as a TCP proxy", bot_pace(rng))
-    client = popular_client(rng)
-    times = spread(world, min(budget, _count(world, 1.0, 5)))
+    source, client = _popular_bot(world, "uses the honeypot as a TCP proxy")
+    times = _spread_sessions(world, budget, 1.0, 5)
     for at in times:
         target = world.networks.pick(rng, NetworkKind.CLOUD).address(rng)
         forwards = [(target, rng.choice((25, 587, 465, 80, 443)), rng.choice((b"E", b"G", b"\x16")))]
@@ -192,13 +200,12 @@ _BEHAVIOURS: tuple[tuple[Callable[[World, int], int], float], ...] = (
     (_telnet_guesser, 0.015),
     (_proxy_abuser, 0.0025),
 )
-_FUNCTIONS = [behaviour for behaviour, _ in _BEHAVIOURS]
-_CUMULATIVE = list(itertools.accumulate(weight for _, weight in _BEHAVIOURS))
+_BEHAVIOUR_TABLE = WeightedTable(_BEHAVIOURS)
 
 
 def background(world: World, sessions: int) -> None:
     """Add unrelated single-source attackers until exactly ``sessions`` more sessions exist."""
     remaining = sessions
     while remaining > 0:
-        behaviour = world.rng.choices(_FUNCTIONS, cum_weights=_CUMULATIVE)[0]
+        behaviour = _BEHAVIOUR_TABLE.draw(world.rng)
         remaining -= behaviour(world, remaining)

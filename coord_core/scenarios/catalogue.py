@@ -52,7 +52,7 @@ from coord_core.scenarios.background import background
 from coord_core.scenarios.cowrie_events import EPOCH
 from coord_core.scenarios.networks import default_catalogue
 from coord_core.scenarios.plan import Sensor, SessionPlan
-from coord_core.scenarios.truth import ActorTruth, ScenarioTruth, SessionTruth
+from coord_core.scenarios.truth import ScenarioTruth, SessionTruth
 from coord_core.scenarios.world import HOUR, Scale, World
 
 SIZES: dict[str, int] = {"tiny": 300, "small": 1000, "medium": 3000, "large": 12000}
@@ -66,43 +66,43 @@ class Archetype:
     """One attacker story. ``max_instances`` caps how many copies a big window holds: one where
     the story is a single known botnet (one ``mdrfckr`` key, one published script)."""
 
-    name: str
     build: Callable[[World, Scale], object]
     tests: str  # the hard case it stands for, in one line
     max_instances: int | None = None
 
+    @property
+    def name(self) -> str:
+        """The archetype's function name: also its scenario's name and its actors' ``archetype``."""
+        return self.build.__name__
+
 
 ARCHETYPES: tuple[Archetype, ...] = (
-    Archetype("dropper_botnet", dropper_botnet, "shared dropper host/hash, no shared timing"),
-    Archetype("distributed_brute_force", distributed_brute_force, "<= 3 guesses per source from one list"),
-    Archetype("slash24_rotation", slash24_rotation, "one operator rotating inside one /24"),
-    Archetype("cloud_rotation", cloud_rotation, "one operator rotating across cloud ASNs"),
-    Archetype("paused_campaign", paused_campaign, "waves hours apart from new addresses"),
-    Archetype("common_tool_collision", common_tool_collision, "independent look-alikes colliding in time"),
-    Archetype("research_scanners", research_scanners, "benign scanners from published ranges", 1),
-    Archetype("shared_exploit_two_actors", shared_exploit_two_actors, "same public script, two campaigns"),
-    Archetype("silent_credential_check", silent_credential_check, "campaign sessions with no commands"),
-    Archetype("mirai_telnet", mirai_telnet, "telnet botnet with per-session random tokens"),
-    Archetype("mdrfckr_botnet", mdrfckr_botnet, "ssh-key implant botnet", 1),
-    Archetype("credential_stuffing_wave", credential_stuffing_wave, "synchronised wave, leaked list"),
-    Archetype("single_password_botnet", single_password_botnet, "one odd password from many homes"),
-    Archetype("single_source_heavy", single_source_heavy, "one address, many sessions: no campaign"),
-    Archetype("public_miner_downloads", public_miner_downloads, "same public download, unrelated actors"),
-    Archetype("recon_script_botnet", recon_script_botnet, "shared recon script only", 1),
-    Archetype("urlless_transfers", urlless_transfers, "files stored without a URL, unrelated actors"),
-    Archetype("history_wipe_waves", history_wipe_waves, "waves hours apart, same history-wipe script"),
-    Archetype("ordered_list_walkers", ordered_list_walkers, "3-5 consecutive entries each of one odd list"),
-    Archetype("tunnel_relay", tunnel_relay, "direct-tcpip to one odd host:port, identical bytes"),
-    Archetype("proxy_checkers", proxy_checkers, "direct-tcpip to popular check sites, unrelated actors"),
-    Archetype(
-        "stealthy_partitioned_dictionary",
-        stealthy_partitioned_dictionary,
-        "2-3 guesses each, common client, 1.5 h burst",
-    ),
-    Archetype("random_password_cell", random_password_cell, "3-5 sources, one long random password"),
-    Archetype("sequential_slash24_operator", sequential_slash24_operator, "consecutive /24 hosts in turn"),
-    Archetype("identical_credential_list", identical_credential_list, "one private list, one /24, in turn"),
-    Archetype("public_default_list", public_default_list, "same public default list, unrelated actors"),
+    Archetype(dropper_botnet, "shared dropper host/hash, no shared timing"),
+    Archetype(distributed_brute_force, "<= 3 guesses per source from one list"),
+    Archetype(slash24_rotation, "one operator rotating inside one /24"),
+    Archetype(cloud_rotation, "one operator rotating across cloud ASNs"),
+    Archetype(paused_campaign, "waves hours apart from new addresses"),
+    Archetype(common_tool_collision, "independent look-alikes colliding in time"),
+    Archetype(research_scanners, "benign scanners from published ranges", 1),
+    Archetype(shared_exploit_two_actors, "same public script, two campaigns"),
+    Archetype(silent_credential_check, "campaign sessions with no commands"),
+    Archetype(mirai_telnet, "telnet botnet with per-session random tokens"),
+    Archetype(mdrfckr_botnet, "ssh-key implant botnet", 1),
+    Archetype(credential_stuffing_wave, "synchronised wave, leaked list"),
+    Archetype(single_password_botnet, "one odd password from many homes"),
+    Archetype(single_source_heavy, "one address, many sessions: no campaign"),
+    Archetype(public_miner_downloads, "same public download, unrelated actors"),
+    Archetype(recon_script_botnet, "shared recon script only", 1),
+    Archetype(urlless_transfers, "files stored without a URL, unrelated actors"),
+    Archetype(history_wipe_waves, "waves hours apart, same history-wipe script"),
+    Archetype(ordered_list_walkers, "3-5 consecutive entries each of one odd list"),
+    Archetype(tunnel_relay, "direct-tcpip to one odd host:port, identical bytes"),
+    Archetype(proxy_checkers, "direct-tcpip to popular check sites, unrelated actors"),
+    Archetype(stealthy_partitioned_dictionary, "2-3 guesses each, common client, 1.5 h burst"),
+    Archetype(random_password_cell, "3-5 sources, one long random password"),
+    Archetype(sequential_slash24_operator, "consecutive /24 hosts in turn"),
+    Archetype(identical_credential_list, "one private list, one /24, in turn"),
+    Archetype(public_default_list, "same public default list, unrelated actors"),
 )
 _BY_NAME = {archetype.name: archetype for archetype in ARCHETYPES}
 
@@ -142,21 +142,7 @@ class GeneratedScenario:
 def build_truth(generated: GeneratedScenario, plans: list[SessionPlan]) -> ScenarioTruth:
     """The truth document of a generated scenario whose planned sessions are ``plans``."""
     world = generated.world
-    actors = [
-        ActorTruth(
-            actor_id=a.actor_id,
-            archetype=a.archetype,
-            multi_source=a.multi_source,
-            expected_verdict=a.expected_verdict,
-            note=a.note,
-            benign=a.benign,
-            scanner_list=a.scanner_list,
-            source_ips=sorted(a.source_ips),
-            session_count=a.session_count,
-        )
-        for a in world.actors
-        if a.session_count
-    ]
+    actors = [a.truth() for a in world.actors if a.session_count]
     sessions = sorted(
         (
             SessionTruth(sensor=p.sensor.name, session_id=p.session_id, src_ip=p.src_ip, actor_id=p.actor_id)
@@ -255,7 +241,7 @@ def generate(
     planned = world.session_count
     noise = max(target - planned, math.ceil(planned * _MIN_BACKGROUND_SHARE / (1 - _MIN_BACKGROUND_SHARE)))
     background(world, noise)
-    lonely = [a.actor_id for a in world.actors if a.multi_source and len(a.source_ips) < 2]
+    lonely = [a.actor_id for a in world.actors if a.facts.multi_source and len(a.source_ips) < 2]
     if lonely:
         raise RuntimeError(f"{name} seed {seed}: multi-source actors with one source: {lonely[:5]}")
     return GeneratedScenario(name, seed, label, window, world)

@@ -9,46 +9,46 @@ clients and libraries. HASSH is computed exactly as Cowrie does: the MD5 of
 from __future__ import annotations
 
 import hashlib
-import itertools
 import random
 from dataclasses import dataclass, field
+
+from coord_core.scenarios.weighted import WeightedTable
+
+# Algorithm families that many clients offer together, in the order they list them; a profile
+# spells out only where it departs from them (reversed, interleaved, extended).
+_ECDSA = ("ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521")
+_ECDSA_CERTS = (
+    "ecdsa-sha2-nistp256-cert-v01@openssh.com",
+    "ecdsa-sha2-nistp384-cert-v01@openssh.com",
+    "ecdsa-sha2-nistp521-cert-v01@openssh.com",
+)
+_ECDH = ("ecdh-sha2-nistp256", "ecdh-sha2-nistp384", "ecdh-sha2-nistp521")
+_CURVE25519 = ("curve25519-sha256", "curve25519-sha256@libssh.org")
+_DH_GEX_16_18 = (
+    "diffie-hellman-group-exchange-sha256",
+    "diffie-hellman-group16-sha512",
+    "diffie-hellman-group18-sha512",
+)
+_AES_CTR = ("aes128-ctr", "aes192-ctr", "aes256-ctr")
+_AES_CBC = ("aes128-cbc", "aes192-cbc", "aes256-cbc")
+_AES_GCM = ("aes128-gcm@openssh.com", "aes256-gcm@openssh.com")
 
 _GO_KEYS = (
     "rsa-sha2-256-cert-v01@openssh.com",
     "rsa-sha2-512-cert-v01@openssh.com",
     "ssh-rsa-cert-v01@openssh.com",
     "ssh-dss-cert-v01@openssh.com",
-    "ecdsa-sha2-nistp256-cert-v01@openssh.com",
-    "ecdsa-sha2-nistp384-cert-v01@openssh.com",
-    "ecdsa-sha2-nistp521-cert-v01@openssh.com",
+    *_ECDSA_CERTS,
     "ssh-ed25519-cert-v01@openssh.com",
-    "ecdsa-sha2-nistp256",
-    "ecdsa-sha2-nistp384",
-    "ecdsa-sha2-nistp521",
+    *_ECDSA,
     "rsa-sha2-256",
     "rsa-sha2-512",
     "ssh-rsa",
     "ssh-dss",
     "ssh-ed25519",
 )
-_GO_KEX = (
-    "curve25519-sha256",
-    "curve25519-sha256@libssh.org",
-    "ecdh-sha2-nistp256",
-    "ecdh-sha2-nistp384",
-    "ecdh-sha2-nistp521",
-    "diffie-hellman-group14-sha256",
-    "diffie-hellman-group14-sha1",
-    "ext-info-c",
-)
-_GO_ENC = (
-    "aes128-gcm@openssh.com",
-    "aes256-gcm@openssh.com",
-    "chacha20-poly1305@openssh.com",
-    "aes128-ctr",
-    "aes192-ctr",
-    "aes256-ctr",
-)
+_GO_KEX = (*_CURVE25519, *_ECDH, "diffie-hellman-group14-sha256", "diffie-hellman-group14-sha1", "ext-info-c")
+_GO_ENC = (*_AES_GCM, "chacha20-poly1305@openssh.com", *_AES_CTR)
 _GO_MAC = (
     "hmac-sha2-256-etm@openssh.com",
     "hmac-sha2-512-etm@openssh.com",
@@ -59,27 +59,21 @@ _GO_MAC = (
 )
 _OLD_GO_KEX = (
     "curve25519-sha256@libssh.org",
-    "ecdh-sha2-nistp256",
-    "ecdh-sha2-nistp384",
-    "ecdh-sha2-nistp521",
+    *_ECDH,
     "diffie-hellman-group14-sha1",
     "diffie-hellman-group1-sha1",
 )
-_OLD_GO_KEYS = (
-    "ssh-rsa-cert-v01@openssh.com",
-    "ssh-dss-cert-v01@openssh.com",
-    "ecdsa-sha2-nistp256-cert-v01@openssh.com",
-    "ecdsa-sha2-nistp384-cert-v01@openssh.com",
-    "ecdsa-sha2-nistp521-cert-v01@openssh.com",
-    "ssh-ed25519-cert-v01@openssh.com",
-    "ecdsa-sha2-nistp256",
-    "ecdsa-sha2-nistp384",
-    "ecdsa-sha2-nistp521",
-    "ssh-rsa",
-    "ssh-dss",
-    "ssh-ed25519",
+_OLD_GO_KEYS = (*_GO_KEYS[2:11], "ssh-rsa", "ssh-dss", "ssh-ed25519")  # before rsa-sha2
+_OLD_GO_ENC = (*_AES_CTR, "aes128-gcm@openssh.com", "arcfour256", "arcfour128")
+_CLASSIC_MAC = (
+    "hmac-sha2-256",
+    "hmac-sha2-512",
+    "hmac-sha1",
+    "hmac-sha1-96",
+    "hmac-md5",
+    "hmac-md5-96",
+    "hmac-ripemd160",
 )
-_OLD_GO_ENC = ("aes128-ctr", "aes192-ctr", "aes256-ctr", "aes128-gcm@openssh.com", "arcfour256", "arcfour128")
 _LIBSSH2_MAC = (
     "hmac-sha2-256",
     "hmac-sha2-256-etm@openssh.com",
@@ -118,15 +112,11 @@ _OPENSSH_MAC = (
 )
 _OPENSSH_KEYS = (
     "ssh-ed25519-cert-v01@openssh.com",
-    "ecdsa-sha2-nistp256-cert-v01@openssh.com",
-    "ecdsa-sha2-nistp384-cert-v01@openssh.com",
-    "ecdsa-sha2-nistp521-cert-v01@openssh.com",
+    *_ECDSA_CERTS,
     "rsa-sha2-512-cert-v01@openssh.com",
     "rsa-sha2-256-cert-v01@openssh.com",
     "ssh-ed25519",
-    "ecdsa-sha2-nistp256",
-    "ecdsa-sha2-nistp384",
-    "ecdsa-sha2-nistp521",
+    *_ECDSA,
     "rsa-sha2-512",
     "rsa-sha2-256",
 )
@@ -166,7 +156,7 @@ GO_TRIMMED = ClientProfile(
     "SSH-2.0-Go",
     _GO_KEX,
     (*_GO_KEYS[1::-1], *_GO_KEYS[2:]),
-    ("aes128-gcm@openssh.com", "chacha20-poly1305@openssh.com", "aes128-ctr", "aes192-ctr", "aes256-ctr"),
+    ("aes128-gcm@openssh.com", "chacha20-poly1305@openssh.com", *_AES_CTR),
     ("hmac-sha2-256-etm@openssh.com", "hmac-sha2-256", "hmac-sha1", "hmac-sha1-96"),
 )
 GO_OLD_GEX = ClientProfile(
@@ -192,12 +182,8 @@ ZGRAB = ClientProfile(
         "diffie-hellman-group1-sha1",
     ),
     (
-        "ecdsa-sha2-nistp256-cert-v01@openssh.com",
-        "ecdsa-sha2-nistp384-cert-v01@openssh.com",
-        "ecdsa-sha2-nistp521-cert-v01@openssh.com",
-        "ecdsa-sha2-nistp256",
-        "ecdsa-sha2-nistp384",
-        "ecdsa-sha2-nistp521",
+        *_ECDSA_CERTS,
+        *_ECDSA,
         "ssh-ed25519-cert-v01@openssh.com",
         "ssh-rsa-cert-v01@openssh.com",
         "ssh-dss-cert-v01@openssh.com",
@@ -208,13 +194,10 @@ ZGRAB = ClientProfile(
         "ssh-dss",
     ),
     (
-        "aes128-ctr",
-        "aes192-ctr",
-        "aes256-ctr",
+        *_AES_CTR,
         "arcfour256",
         "arcfour128",
-        "aes128-gcm@openssh.com",
-        "aes256-gcm@openssh.com",
+        *_AES_GCM,
         "chacha20-poly1305@openssh.com",
         "aes128-cbc",
         "3des-cbc",
@@ -251,45 +234,21 @@ ZGRAB = ClientProfile(
 PUTTY = ClientProfile(
     "SSH-2.0-PUTTY",
     (
-        "ecdh-sha2-nistp256",
-        "ecdh-sha2-nistp384",
-        "ecdh-sha2-nistp521",
-        "curve25519-sha256",
-        "curve25519-sha256@libssh.org",
+        *_ECDH,
+        *_CURVE25519,
         "diffie-hellman-group-exchange-sha256",
         "diffie-hellman-group-exchange-sha1",
         "diffie-hellman-group14-sha1",
         "diffie-hellman-group1-sha1",
     ),
-    (
-        "ecdsa-sha2-nistp256",
-        "ecdsa-sha2-nistp384",
-        "ecdsa-sha2-nistp521",
-        "ssh-ed25519",
-        "ssh-rsa",
-        "ssh-dss",
-    ),
-    ("aes128-ctr", "aes192-ctr", "aes256-ctr", *_LIBSSH2_OLD_ENC),
-    (
-        "hmac-sha2-256",
-        "hmac-sha2-512",
-        "hmac-sha1",
-        "hmac-sha1-96",
-        "hmac-md5",
-        "hmac-md5-96",
-        "hmac-ripemd160",
-        "hmac-ripemd160@openssh.com",
-    ),
+    (*_ECDSA, "ssh-ed25519", "ssh-rsa", "ssh-dss"),
+    (*_AES_CTR, *_LIBSSH2_OLD_ENC),
+    (*_CLASSIC_MAC, "hmac-ripemd160@openssh.com"),
 )
 _LIBSSH2_KEX = (
-    "curve25519-sha256",
-    "curve25519-sha256@libssh.org",
-    "ecdh-sha2-nistp256",
-    "ecdh-sha2-nistp384",
-    "ecdh-sha2-nistp521",
-    "diffie-hellman-group-exchange-sha256",
-    "diffie-hellman-group16-sha512",
-    "diffie-hellman-group18-sha512",
+    *_CURVE25519,
+    *_ECDH,
+    *_DH_GEX_16_18,
     "diffie-hellman-group14-sha256",
     "diffie-hellman-group14-sha1",
     "diffie-hellman-group1-sha1",
@@ -300,12 +259,8 @@ LIBSSH2_1_11_0 = ClientProfile(
     "SSH-2.0-libssh2_1.11.0",
     (*_LIBSSH2_KEX, "kex-strict-c-v00@openssh.com"),
     (
-        "ecdsa-sha2-nistp256",
-        "ecdsa-sha2-nistp384",
-        "ecdsa-sha2-nistp521",
-        "ecdsa-sha2-nistp256-cert-v01@openssh.com",
-        "ecdsa-sha2-nistp384-cert-v01@openssh.com",
-        "ecdsa-sha2-nistp521-cert-v01@openssh.com",
+        *_ECDSA,
+        *_ECDSA_CERTS,
         "ssh-ed25519",
         "ssh-ed25519-cert-v01@openssh.com",
         "rsa-sha2-512",
@@ -314,26 +269,15 @@ LIBSSH2_1_11_0 = ClientProfile(
         "ssh-rsa-cert-v01@openssh.com",
         "ssh-dss",
     ),
-    (
-        "aes256-gcm@openssh.com",
-        "aes128-gcm@openssh.com",
-        "aes256-ctr",
-        "aes192-ctr",
-        "aes128-ctr",
-        *_LIBSSH2_OLD_ENC,
-    ),
+    ("aes256-gcm@openssh.com", "aes128-gcm@openssh.com", *_AES_CTR[::-1], *_LIBSSH2_OLD_ENC),
     _LIBSSH2_MAC,
 )
 LIBSSH2_1_11_1 = ClientProfile(
     "SSH-2.0-libssh2_1.11.1",
     (*_LIBSSH2_KEX[2:], "kex-strict-c-v00@openssh.com"),
     (
-        "ecdsa-sha2-nistp256",
-        "ecdsa-sha2-nistp384",
-        "ecdsa-sha2-nistp521",
-        "ecdsa-sha2-nistp256-cert-v01@openssh.com",
-        "ecdsa-sha2-nistp384-cert-v01@openssh.com",
-        "ecdsa-sha2-nistp521-cert-v01@openssh.com",
+        *_ECDSA,
+        *_ECDSA_CERTS,
         "rsa-sha2-512",
         "rsa-sha2-256",
         "rsa-sha2-512-cert-v01@openssh.com",
@@ -341,93 +285,45 @@ LIBSSH2_1_11_1 = ClientProfile(
         "ssh-rsa",
         "ssh-rsa-cert-v01@openssh.com",
     ),
-    ("chacha20-poly1305@openssh.com", "aes256-ctr", "aes192-ctr", "aes128-ctr", *_LIBSSH2_OLD_ENC),
+    ("chacha20-poly1305@openssh.com", *_AES_CTR[::-1], *_LIBSSH2_OLD_ENC),
     _LIBSSH2_MAC,
 )
 LIBSSH2_1_9_0 = ClientProfile(
     "SSH-2.0-libssh2_1.9.0",
-    (
-        "ecdh-sha2-nistp256",
-        "ecdh-sha2-nistp384",
-        "ecdh-sha2-nistp521",
-        "diffie-hellman-group-exchange-sha256",
-        "diffie-hellman-group16-sha512",
-        "diffie-hellman-group18-sha512",
-        "diffie-hellman-group14-sha256",
-        "diffie-hellman-group14-sha1",
-        "diffie-hellman-group1-sha1",
-        "diffie-hellman-group-exchange-sha1",
-    ),
-    ("ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521", "ssh-rsa", "ssh-dss"),
-    ("aes128-ctr", "aes192-ctr", "aes256-ctr", *_LIBSSH2_OLD_ENC),
-    (
-        "hmac-sha2-256",
-        "hmac-sha2-512",
-        "hmac-sha1",
-        "hmac-sha1-96",
-        "hmac-md5",
-        "hmac-md5-96",
-        "hmac-ripemd160",
-    ),
-)
-_OPENSSH_KEX_74 = (
-    "curve25519-sha256",
-    "curve25519-sha256@libssh.org",
-    "ecdh-sha2-nistp256",
-    "ecdh-sha2-nistp384",
-    "ecdh-sha2-nistp521",
-    "diffie-hellman-group-exchange-sha256",
-    "diffie-hellman-group16-sha512",
-    "diffie-hellman-group18-sha512",
-    "diffie-hellman-group-exchange-sha1",
-    "diffie-hellman-group14-sha256",
-    "diffie-hellman-group14-sha1",
-    "diffie-hellman-group1-sha1",
-    "ext-info-c",
+    _LIBSSH2_KEX[2:-1],
+    (*_ECDSA, "ssh-rsa", "ssh-dss"),
+    (*_AES_CTR, *_LIBSSH2_OLD_ENC),
+    _CLASSIC_MAC,
 )
 OPENSSH_7_4 = ClientProfile(
     "SSH-2.0-OpenSSH_7.4",
-    _OPENSSH_KEX_74,
-    _OPENSSH_KEYS,
     (
-        "chacha20-poly1305@openssh.com",
-        "aes128-ctr",
-        "aes192-ctr",
-        "aes256-ctr",
-        "aes128-gcm@openssh.com",
-        "aes256-gcm@openssh.com",
-        "aes128-cbc",
-        "aes192-cbc",
-        "aes256-cbc",
+        *_CURVE25519,
+        *_ECDH,
+        *_DH_GEX_16_18,
+        "diffie-hellman-group-exchange-sha1",
+        "diffie-hellman-group14-sha256",
+        "diffie-hellman-group14-sha1",
+        "diffie-hellman-group1-sha1",
+        "ext-info-c",
     ),
+    _OPENSSH_KEYS,
+    ("chacha20-poly1305@openssh.com", *_AES_CTR, *_AES_GCM, *_AES_CBC),
     _OPENSSH_MAC,
     ("none", "zlib@openssh.com", "zlib"),
-)
-_OPENSSH_MODERN_ENC = (
-    "chacha20-poly1305@openssh.com",
-    "aes128-ctr",
-    "aes192-ctr",
-    "aes256-ctr",
-    "aes128-gcm@openssh.com",
-    "aes256-gcm@openssh.com",
 )
 OPENSSH_8_9 = ClientProfile(
     "SSH-2.0-OpenSSH_8.9p1 Ubuntu-3ubuntu0.10",
     (
-        "curve25519-sha256",
-        "curve25519-sha256@libssh.org",
-        "ecdh-sha2-nistp256",
-        "ecdh-sha2-nistp384",
-        "ecdh-sha2-nistp521",
+        *_CURVE25519,
+        *_ECDH,
         "sntrup761x25519-sha512@openssh.com",
-        "diffie-hellman-group-exchange-sha256",
-        "diffie-hellman-group16-sha512",
-        "diffie-hellman-group18-sha512",
+        *_DH_GEX_16_18,
         "diffie-hellman-group14-sha256",
         "ext-info-c",
     ),
     _OPENSSH_KEYS,
-    _OPENSSH_MODERN_ENC,
+    ("chacha20-poly1305@openssh.com", *_AES_CTR, *_AES_GCM),
     _OPENSSH_MAC,
     ("none", "zlib@openssh.com", "zlib"),
 )
@@ -435,28 +331,21 @@ OPENSSH_9_6 = ClientProfile(
     "SSH-2.0-OpenSSH_9.6p1 Ubuntu-3ubuntu13.5",
     (
         "sntrup761x25519-sha512@openssh.com",
-        "curve25519-sha256",
-        "curve25519-sha256@libssh.org",
-        "ecdh-sha2-nistp256",
-        "ecdh-sha2-nistp384",
-        "ecdh-sha2-nistp521",
-        "diffie-hellman-group-exchange-sha256",
-        "diffie-hellman-group16-sha512",
-        "diffie-hellman-group18-sha512",
+        *_CURVE25519,
+        *_ECDH,
+        *_DH_GEX_16_18,
         "diffie-hellman-group14-sha256",
         "ext-info-c",
         "kex-strict-c-v00@openssh.com",
     ),
     _OPENSSH_KEYS,
-    _OPENSSH_MODERN_ENC,
+    OPENSSH_8_9.enc,
     _OPENSSH_MAC,
     ("none", "zlib@openssh.com", "zlib"),
 )
 _PARAMIKO_KEX = (
     "curve25519-sha256@libssh.org",
-    "ecdh-sha2-nistp256",
-    "ecdh-sha2-nistp384",
-    "ecdh-sha2-nistp521",
+    *_ECDH,
     "diffie-hellman-group16-sha512",
     "diffie-hellman-group-exchange-sha256",
     "diffie-hellman-group14-sha256",
@@ -464,44 +353,35 @@ _PARAMIKO_KEX = (
     "diffie-hellman-group14-sha1",
     "diffie-hellman-group1-sha1",
 )
+_PARAMIKO_MAC = (
+    "hmac-sha2-256",
+    "hmac-sha2-512",
+    "hmac-sha2-256-etm@openssh.com",
+    "hmac-sha2-512-etm@openssh.com",
+    "hmac-sha1",
+    "hmac-md5",
+    "hmac-sha1-96",
+    "hmac-md5-96",
+)
 PARAMIKO_2 = ClientProfile(
     "SSH-2.0-paramiko_2.12.0",
     _PARAMIKO_KEX,
-    (
-        "ssh-ed25519",
-        "ecdsa-sha2-nistp256",
-        "ecdsa-sha2-nistp384",
-        "ecdsa-sha2-nistp521",
-        "ssh-rsa",
-        "ssh-dss",
-    ),
-    ("aes128-ctr", "aes192-ctr", "aes256-ctr", "aes128-cbc", "aes192-cbc", "aes256-cbc", "3des-cbc"),
-    (
-        "hmac-sha2-256",
-        "hmac-sha2-512",
-        "hmac-sha2-256-etm@openssh.com",
-        "hmac-sha2-512-etm@openssh.com",
-        "hmac-sha1",
-        "hmac-md5",
-        "hmac-sha1-96",
-        "hmac-md5-96",
-    ),
+    ("ssh-ed25519", *_ECDSA, "ssh-rsa", "ssh-dss"),
+    (*_AES_CTR, *_AES_CBC, "3des-cbc"),
+    _PARAMIKO_MAC,
 )
 PARAMIKO_3 = ClientProfile(
     "SSH-2.0-paramiko_3.4.0",
     (*_PARAMIKO_KEX[:8], "ext-info-c"),
-    ("ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521", "rsa-sha2-512"),
-    ("aes128-ctr", "aes192-ctr", "aes256-ctr", "aes128-cbc", "aes192-cbc", "aes256-cbc"),
-    ("hmac-sha2-256", "hmac-sha2-512", "hmac-sha2-256-etm@openssh.com", "hmac-sha2-512-etm@openssh.com"),
+    ("ssh-ed25519", *_ECDSA, "rsa-sha2-512"),
+    (*_AES_CTR, *_AES_CBC),
+    _PARAMIKO_MAC[:4],
 )
 LIBSSH_0_9 = ClientProfile(
     "SSH-2.0-libssh_0.9.6",
     (
-        "curve25519-sha256",
-        "curve25519-sha256@libssh.org",
-        "ecdh-sha2-nistp256",
-        "ecdh-sha2-nistp384",
-        "ecdh-sha2-nistp521",
+        *_CURVE25519,
+        *_ECDH,
         "diffie-hellman-group18-sha512",
         "diffie-hellman-group16-sha512",
         "diffie-hellman-group-exchange-sha256",
@@ -510,36 +390,24 @@ LIBSSH_0_9 = ClientProfile(
         "diffie-hellman-group-exchange-sha1",
         "ext-info-c",
     ),
-    ("ssh-ed25519", "ecdsa-sha2-nistp521", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp256", "rsa-sha2-512"),
-    ("chacha20-poly1305@openssh.com", "aes256-gcm@openssh.com", "aes128-gcm@openssh.com", "aes256-ctr"),
+    ("ssh-ed25519", *_ECDSA[::-1], "rsa-sha2-512"),
+    ("chacha20-poly1305@openssh.com", *_AES_GCM[::-1], "aes256-ctr"),
     ("hmac-sha2-256-etm@openssh.com", "hmac-sha2-512-etm@openssh.com", "hmac-sha1-etm@openssh.com"),
     ("none", "zlib@openssh.com", "zlib"),
 )
 ASYNCSSH = ClientProfile(
     "SSH-2.0-AsyncSSH_2.14.2",
-    (
-        "curve25519-sha256",
-        "curve25519-sha256@libssh.org",
-        "curve448-sha512",
-        "ecdh-sha2-nistp521",
-        "ecdh-sha2-nistp384",
-        "ecdh-sha2-nistp256",
-        "diffie-hellman-group14-sha256",
-        "ext-info-c",
-    ),
+    (*_CURVE25519, "curve448-sha512", *_ECDH[::-1], "diffie-hellman-group14-sha256", "ext-info-c"),
     ("ssh-ed25519", "ecdsa-sha2-nistp256", "rsa-sha2-256", "rsa-sha2-512", "ssh-rsa"),
-    ("chacha20-poly1305@openssh.com", "aes256-gcm@openssh.com", "aes128-gcm@openssh.com", "aes256-ctr"),
+    ("chacha20-poly1305@openssh.com", *_AES_GCM[::-1], "aes256-ctr"),
     ("umac-64-etm@openssh.com", "umac-128-etm@openssh.com", "hmac-sha2-256-etm@openssh.com"),
     ("none", "zlib@openssh.com"),
 )
 DROPBEAR = ClientProfile(
     "SSH-2.0-dropbear_2022.83",
     (
-        "curve25519-sha256",
-        "curve25519-sha256@libssh.org",
-        "ecdh-sha2-nistp521",
-        "ecdh-sha2-nistp384",
-        "ecdh-sha2-nistp256",
+        *_CURVE25519,
+        *_ECDH[::-1],
         "diffie-hellman-group14-sha256",
         "diffie-hellman-group14-sha1",
         "kexguess2@matt.ucc.asn.au",
@@ -550,8 +418,8 @@ DROPBEAR = ClientProfile(
 )
 JSCH = ClientProfile(
     "SSH-2.0-JSCH-0.1.54",
-    ("ecdh-sha2-nistp256", "ecdh-sha2-nistp384", "ecdh-sha2-nistp521", "diffie-hellman-group14-sha1"),
-    ("ssh-rsa", "ssh-dss", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521"),
+    (*_ECDH, "diffie-hellman-group14-sha1"),
+    ("ssh-rsa", "ssh-dss", *_ECDSA),
     ("aes128-ctr", "aes128-cbc", "3des-ctr", "3des-cbc", "blowfish-cbc", "aes192-ctr", "aes256-ctr"),
     ("hmac-md5", "hmac-sha1", "hmac-sha2-256", "hmac-sha1-96", "hmac-md5-96"),
 )
@@ -579,8 +447,7 @@ POPULAR_CLIENTS: tuple[tuple[ClientProfile, float], ...] = (
     (DROPBEAR, 0.01),
     (JSCH, 0.005),
 )
-_POPULAR = [client for client, _ in POPULAR_CLIENTS]
-_POPULAR_CUMULATIVE = list(itertools.accumulate(weight for _, weight in POPULAR_CLIENTS))
+_POPULAR = WeightedTable(POPULAR_CLIENTS)
 
 # Version strings of custom or outdated builds, rare in any one window.
 _RARE_VERSIONS = (
@@ -636,12 +503,12 @@ def terminal_request(client: ClientProfile) -> TerminalRequest | None:
 
 
 def popular_client(rng: random.Random) -> ClientProfile:
-    return rng.choices(_POPULAR, cum_weights=_POPULAR_CUMULATIVE)[0]
+    return _POPULAR.draw(rng)
 
 
 def rare_client(rng: random.Random) -> ClientProfile:
     """A custom build: an unusual banner and a perturbed algorithm offer, hence its own HASSH."""
-    base = rng.choice(_POPULAR)
+    base = rng.choice(_POPULAR.items)
     kex = list(base.kex)
     enc = list(base.enc)
     mac = list(base.mac)

@@ -8,10 +8,11 @@ shapes. Everything random (hosts, file names, tokens, hashes) comes from the cal
 from __future__ import annotations
 
 import hashlib
-import itertools
 import random
 import string
 from dataclasses import dataclass
+
+from coord_core.scenarios.weighted import WeightedTable
 
 # Lines Cowrie does not implement: it logs ``command.failed`` after ``command.input``.
 UNKNOWN_TO_COWRIE = frozenset(
@@ -51,8 +52,7 @@ COMMON_RECON: tuple[tuple[str, float], ...] = (
     ("top", 0.01),
     ("uname -m", 0.03),
 )
-_RECON = [line for line, _ in COMMON_RECON]
-_RECON_CUMULATIVE = list(itertools.accumulate(weight for _, weight in COMMON_RECON))
+_RECON = WeightedTable(COMMON_RECON)
 
 # The tail of the mdrfckr botnet's script, after its key implant (published honeypot reports).
 MDRFCKR_KEY = (
@@ -147,7 +147,7 @@ def recon_commands(rng: random.Random, low: int = 1, high: int = 4) -> list[str]
     count = rng.randint(low, high)
     chosen: list[str] = []
     while len(chosen) < count:
-        line = rng.choices(_RECON, cum_weights=_RECON_CUMULATIVE)[0]
+        line = _RECON.draw(rng)
         if line not in chosen:
             chosen.append(line)
     return chosen

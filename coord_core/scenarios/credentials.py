@@ -12,8 +12,11 @@ from __future__ import annotations
 import itertools
 import random
 import string
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from functools import cache
+from typing import TypeVar
+
+_T = TypeVar("_T")
 
 Credential = tuple[str, str]
 
@@ -414,6 +417,13 @@ def mutated_wordlist(rng: random.Random, length: int, *, avoid: Sequence[str] = 
 
 
 _ZIPF_CUMULATIVE = tuple(itertools.accumulate(1.0 / rank for rank in range(1, len(COMMON_CREDENTIALS) + 1)))
+
+
+def handed_out(entries: Sequence[_T], counts: Iterable[int]) -> list[list[_T]]:
+    """Consecutive slices of one ordered list, ``count`` entries for each count in turn: how a
+    distributed tool hands its sources disjoint parts of one dictionary."""
+    starts = itertools.accumulate(counts, initial=0)
+    return [list(entries[start:end]) for start, end in itertools.pairwise(starts)]
 
 
 def popular_credential(rng: random.Random) -> Credential:

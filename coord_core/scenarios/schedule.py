@@ -30,6 +30,17 @@ def burst(world: World, count: int, *, width_us: int, at_us: int | None = None) 
     return sorted(world.clamp(start + world.rng.randrange(max(width_us, 1))) for _ in range(count))
 
 
+def waves(world: World, *, width_us: tuple[int, int], pause_us: tuple[int, int]) -> list[Slot]:
+    """Two or three waves of one width drawn from ``width_us``, one pause drawn from ``pause_us``
+    apart, placed so that all of them fit in the window."""
+    rng = world.rng
+    count = rng.choice((2, 2, 3))
+    width = rng.randint(*width_us)
+    pause = rng.randint(*pause_us)
+    at = world.time_between(world.start_us, world.end_us - (count * width + (count - 1) * pause))
+    return [Slot(start, start + width) for start in range(at, at + count * (width + pause), width + pause)]
+
+
 def in_turn(
     world: World, sources: int, *, min_us: int, max_us: int, start_us: int | None = None
 ) -> list[Slot]:

@@ -8,13 +8,15 @@ emulated architecture chosen by the honeypot, idle telnet connections closing on
 
 from __future__ import annotations
 
+import functools
 import math
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from coord_core.scenarios.clients import ClientProfile
+from coord_core.contracts.campaigns import Verdict
+from coord_core.scenarios.clients import ClientProfile, popular_client
 from coord_core.scenarios.commands import Payload, recon_ok
 from coord_core.scenarios.credentials import Credential
 from coord_core.scenarios.networks import NetworkKind
@@ -29,7 +31,7 @@ from coord_core.scenarios.plan import (
     SessionPlan,
     Upload,
 )
-from coord_core.scenarios.world import MINUTE, SECOND, ActorRecord, World
+from coord_core.scenarios.world import MINUTE, SECOND, ActorRecord, Scale, World
 
 # Cowrie answers ``uname`` & co. with an architecture it picks per session from this list.
 COWRIE_ARCHES = (
@@ -75,26 +77,29 @@ class Pace:
         return max(1_000, int(mean_s * math.exp(rng.gauss(0.0, self.jitter)) * SECOND))
 
 
+# The range each pace field is drawn from, uniformly and in this order (the order is part of what
+# a seed produces): (a scripted client, someone typing).
+_PACE_RANGES: dict[str, tuple[tuple[float, float], tuple[float, float]]] = {
+    "handshake_s": ((0.15, 0.9), (0.3, 1.5)),
+    "login_gap_s": ((0.4, 3.5), (3.0, 9.0)),
+    "command_gap_s": ((0.25, 0.8), (3.0, 20.0)),
+    "linger_s": ((0.2, 2.0), (2.0, 30.0)),
+    "jitter": ((0.1, 0.35), (0.5, 0.9)),
+}
+
+
+def _drawn_pace(rng: random.Random, column: int) -> Pace:
+    return Pace(**{name: rng.uniform(*ranges[column]) for name, ranges in _PACE_RANGES.items()})
+
+
 def bot_pace(rng: random.Random) -> Pace:
     """A scripted client: quick, regular."""
-    return Pace(
-        handshake_s=rng.uniform(0.15, 0.9),
-        login_gap_s=rng.uniform(0.4, 3.5),
-        command_gap_s=rng.uniform(0.25, 0.8),
-        linger_s=rng.uniform(0.2, 2.0),
-        jitter=rng.uniform(0.1, 0.35),
-    )
+    return _drawn_pace(rng, 0)
 
 
 def human_pace(rng: random.Random) -> Pace:
     """Someone typing: slow, irregular."""
-    return Pace(
-        handshake_s=rng.uniform(0.3, 1.5),
-        login_gap_s=rng.uniform(3.0, 9.0),
-        command_gap_s=rng.uniform(3.0, 20.0),
-        linger_s=rng.uniform(2.0, 30.0),
-        jitter=rng.uniform(0.5, 0.9),
-    )
+    return _drawn_pace(rng, 1)
 
 
 def plan_session(
@@ -221,6 +226,41 @@ def new_source(
     """A source at a free address in a network drawn by ``networks``, with its own source ports."""
     ip = world.ip_of_kind(networks)
     return Source(world, actor, ip, world.src_port_picker(), pace, client)
+
+
+def independent_actors(
+    note: str,
+    networks: dict[NetworkKind, float],
+    tool: Callable[[random.Random], ClientProfile] = popular_client,
+) -> Callable[
+    [Callable[[World, Callable[[], Source], Scale], None]], Callable[[World, Scale], list[ActorRecord]]
+]:
+    """Declare a look-alike archetype: a crowd of unrelated attackers, each its own coincidental
+    actor (named after the archetype) with its own address in ``networks``, client drawn by
+    ``tool`` and pace. The decorated function calls ``join()`` for each attacker it plans; the
+    archetype returns their actors."""
+
+    def declare(
+        plan: Callable[[World, Callable[[], Source], Scale], None],
+    ) -> Callable[[World, Scale], list[ActorRecord]]:
+        @functools.wraps(plan)
+        def build(world: World, scale: Scale) -> list[ActorRecord]:
+            actors: list[ActorRecord] = []
+
+            def join() -> Source:
+                actor = world.new_actor(plan.__name__, Verdict.COINCIDENTAL, note)
+                actors.append(actor)
+                ip = world.ip_of_kind(networks)
+                port = world.src_port_picker()
+                client = tool(world.rng)
+                return Source(world, actor, ip, port, bot_pace(world.rng), client)
+
+            plan(world, join, scale)
+            return actors
+
+        return build
+
+    return declare
 
 
 def _after_login(

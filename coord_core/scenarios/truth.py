@@ -27,7 +27,10 @@ class SessionTruth(BaseModel):
     actor_id: str
 
 
-class ActorTruth(BaseModel):
+class ActorFacts(BaseModel):
+    """Who an actor is and the verdict its sessions should earn: fixed when the generator creates
+    it, before any of its sessions is planned (``World.new_actor``)."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     actor_id: str
@@ -37,6 +40,11 @@ class ActorTruth(BaseModel):
     note: str
     benign: bool = False
     scanner_list: str | None = None
+
+
+class ActorTruth(ActorFacts):
+    """An actor's facts with what it did in the window: its addresses and session count."""
+
     source_ips: list[str]
     session_count: int
 

@@ -7,6 +7,7 @@ whole scenario: an address belongs to one actor, a session id to one session.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import random
 from collections.abc import Callable
@@ -16,6 +17,7 @@ from coord_core.contracts.campaigns import Verdict
 from coord_core.scenarios.commands import payload_host
 from coord_core.scenarios.networks import Network, NetworkCatalogue, NetworkKind
 from coord_core.scenarios.plan import Sensor, SessionPlan
+from coord_core.scenarios.truth import ActorFacts, ActorTruth
 
 MICROSECOND = 1
 SECOND = 1_000_000
@@ -28,17 +30,21 @@ _EPHEMERAL = ((32768, 60999), (49152, 65535), (1024, 65535))
 
 @dataclass(slots=True)
 class ActorRecord:
-    """What the truth file says about one actor; sessions and addresses are added as planned."""
+    """An actor while its sessions are planned: its fixed facts, and the addresses and session
+    count that grow with each planned session (the truth file's entry once planning is done)."""
 
-    actor_id: str
-    archetype: str
-    multi_source: bool
-    expected_verdict: Verdict
-    note: str
-    benign: bool = False
-    scanner_list: str | None = None
+    facts: ActorFacts
     source_ips: set[str] = field(default_factory=set)
     session_count: int = 0
+
+    @property
+    def actor_id(self) -> str:
+        return self.facts.actor_id
+
+    def truth(self) -> ActorTruth:
+        return ActorTruth(
+            **dict(self.facts), source_ips=sorted(self.source_ips), session_count=self.session_count
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +96,7 @@ class World:
     ) -> ActorRecord:
         """A new actor whose sessions should earn ``verdict``: one the analysis must join (a
         campaign, one actor behind several addresses) uses several sources, a coincidental one its own."""
-        actor = ActorRecord(
+        facts = ActorFacts(
             actor_id=f"actor-{len(self.actors) + 1:05d}",
             archetype=archetype,
             multi_source=verdict is not Verdict.COINCIDENTAL,
@@ -99,6 +105,7 @@ class World:
             benign=benign,
             scanner_list=scanner_list,
         )
+        actor = ActorRecord(facts)
         self.actors.append(actor)
         return actor
 
@@ -208,3 +215,22 @@ class World:
     def clamp(self, at_us: int) -> int:
         """Keep a planned start inside the window (leaving room for the session to finish)."""
         return min(max(at_us, self.start_us), self.end_us - 30 * MINUTE)
+
+
+def one_actor(
+    verdict: Verdict, note: str
+) -> Callable[[Callable[[World, ActorRecord, Scale], None]], Callable[[World, Scale], ActorRecord]]:
+    """Declare an archetype that one actor plays: the actor, named after the archetype and
+    expecting ``verdict``, exists before the decorated function plans its sessions, and is what
+    the archetype returns. (Creating it draws nothing from the RNG.)"""
+
+    def declare(plan: Callable[[World, ActorRecord, Scale], None]) -> Callable[[World, Scale], ActorRecord]:
+        @functools.wraps(plan)
+        def build(world: World, scale: Scale) -> ActorRecord:
+            actor = world.new_actor(plan.__name__, verdict, note)
+            plan(world, actor, scale)
+            return actor
+
+        return build
+
+    return declare

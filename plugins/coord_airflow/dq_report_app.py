@@ -18,7 +18,8 @@ import html
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated, Any
 
 from coord_airflow.app_support import (
     SECURITY_HEADERS,
@@ -56,6 +57,17 @@ def airflow_reader() -> Iterator["StoredReportReader"]:
         conn.close()
 
 
+@dataclass(frozen=True)
+class ReportQuery:
+    """Which stored report a request asks for (query parameters of ``/report`` and ``/summary``):
+    a run by ``dag_id`` and ``run_id``, or an interval by its start and end."""
+
+    dag_id: str | None = None
+    run_id: str | None = None
+    interval_start: str | None = None
+    interval_end: str | None = None
+
+
 def _banner(text: str) -> str:
     return (
         '<div style="background:#fefcbf;border:1px solid #d69e2e;padding:.5rem;margin:.5rem 1.5rem">'
@@ -67,7 +79,7 @@ def create_app(
     reader: ReaderFactory = airflow_reader, authorize: Authorizer = airflow_authorize
 ) -> "FastAPI":
     """Build the report app; Airflow mounts it, tests call it with a ``TestClient``."""
-    from fastapi import HTTPException
+    from fastapi import Depends, HTTPException
     from fastapi.responses import HTMLResponse, JSONResponse
 
     app = guarded_app("DShield coordination: data-quality reports", authorize)
@@ -77,15 +89,10 @@ def create_app(
         lambda request: 404 if request.url.path.endswith(("/report", "/summary")) else 200,
     )
 
-    def lookup(
-        dag_id: str | None,
-        run_id: str | None,
-        interval_start: str | None,
-        interval_end: str | None,
-        *,
-        with_trend: bool = False,
-    ) -> "tuple[StoredReport | None, str, str]":
+    def lookup(query: ReportQuery, *, with_trend: bool = False) -> "tuple[StoredReport | None, str, str]":
         """The stored report, what was asked for, and the page (with the view-time trend if asked)."""
+        dag_id, run_id = query.dag_id, query.run_id
+        interval_start, interval_end = query.interval_start, query.interval_end
         if dag_id and run_id:
             what = f"DAG {dag_id!r} run {run_id!r}"
             with reader() as source:
@@ -103,14 +110,10 @@ def create_app(
         )
 
     @app.get("/report", response_model=None)
-    def report(
-        dag_id: str | None = None,
-        run_id: str | None = None,
-        interval_start: str | None = None,
-        interval_end: str | None = None,
-    ) -> Any:
+    def report(query: Annotated[ReportQuery, Depends()]) -> Any:
         from coord_airflow import PIPELINE_DAG_IDS
 
+        dag_id, run_id = query.dag_id, query.run_id
         if dag_id and dag_id not in PIPELINE_DAG_IDS:
             # Airflow 3.3 shows a plugin's run tab on every DAG: say what the tab is for, not 404.
             ours = ", ".join(sorted(PIPELINE_DAG_IDS))
@@ -119,7 +122,7 @@ def create_app(
                 f"<p>DAG {html.escape(repr(dag_id))} does not run the coordination pipeline, so it has "
                 f"no data-quality report. This tab shows the reports of {html.escape(ours)}.</p>",
             )
-        found, what, page = lookup(dag_id, run_id, interval_start, interval_end, with_trend=True)
+        found, what, page = lookup(query, with_trend=True)
         if found is None:
             return _page(
                 "No data-quality report",
@@ -137,13 +140,8 @@ def create_app(
         return HTMLResponse(page, headers=SECURITY_HEADERS)
 
     @app.get("/summary", response_model=None)
-    def summary(
-        dag_id: str | None = None,
-        run_id: str | None = None,
-        interval_start: str | None = None,
-        interval_end: str | None = None,
-    ) -> Any:
-        found, what, _ = lookup(dag_id, run_id, interval_start, interval_end)
+    def summary(query: Annotated[ReportQuery, Depends()]) -> Any:
+        found, what, _ = lookup(query)
         if found is None:
             raise HTTPException(status_code=404, detail=f"no data-quality report for {what}")
         return JSONResponse(

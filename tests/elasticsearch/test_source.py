@@ -17,6 +17,7 @@ from coord_core.adapters.elasticsearch_source import (
     ElasticsearchSourceError,
     MappingCheckError,
     interval_query,
+    require_complete,
 )
 from coord_core.contracts.events import parse_event
 from coord_core.ingest.records import ReadRecord
@@ -316,3 +317,17 @@ def test_raw_is_the_event_that_re_parses_or_on_request_the_document(
     (as_document,) = list(_reader(es, siem, *window, raw_form="document").records())
     assert json.loads(as_document.raw) == doc.source
     assert as_document.event == as_event.event
+
+
+def test_an_answer_that_failed_on_some_shards_is_refused_not_read_as_a_quiet_interval() -> None:
+    partial = {
+        "_shards": {"total": 3, "failed": 1, "failures": [{"reason": "node left"}]},
+        "timed_out": False,
+    }
+    with pytest.raises(
+        ElasticsearchSourceError, match=r"search of \[x\] returned partial results \(1 of 3 shards"
+    ):
+        require_complete(partial, "search of [x]")
+    with pytest.raises(ElasticsearchSourceError, match="timed_out=True"):
+        require_complete({"_shards": {"total": 3, "failed": 0}, "timed_out": True}, "the profile aggregation")
+    require_complete({"_shards": {"total": 3, "failed": 0}, "timed_out": False}, "search of [x]")

@@ -14,9 +14,9 @@ from coord_core.scenarios.credentials import (
     random_password,
 )
 from coord_core.scenarios.networks import NetworkKind
-from coord_core.scenarios.schedule import burst, spread
+from coord_core.scenarios.schedule import burst, spread, waves
 from coord_core.scenarios.timeline import CommandSpec, Source, bot_pace, new_source
-from coord_core.scenarios.world import HOUR, MINUTE, ActorRecord, Scale, World
+from coord_core.scenarios.world import HOUR, MINUTE, ActorRecord, Scale, World, one_actor
 
 _BOT_NETWORKS = {NetworkKind.RESIDENTIAL: 0.7, NetworkKind.CLOUD: 0.2, NetworkKind.HOSTING: 0.1}
 _SERVER_NETWORKS = {NetworkKind.CLOUD: 0.55, NetworkKind.RESIDENTIAL: 0.3, NetworkKind.HOSTING: 0.15}
@@ -27,7 +27,11 @@ def _sessions_per_bot(world: World) -> int:
     return world.rng.choice((1, 1, 1, 2, 2, 3))
 
 
-def dropper_botnet(world: World, scale: Scale) -> ActorRecord:
+@one_actor(
+    Verdict.COORDINATED_CAMPAIGN,
+    "bots share a dropper URL host and payload hash; sessions spread over the window",
+)
+def dropper_botnet(world: World, actor: ActorRecord, scale: Scale) -> None:
     """A botnet spreading one payload.
 
     Every bot logs in with a guessed password and runs the same dropper one-liner that fetches
@@ -37,11 +41,6 @@ def dropper_botnet(world: World, scale: Scale) -> ActorRecord:
     the timing. Some downloads fail when the host is briefly unreachable.
     """
     rng = world.rng
-    actor = world.new_actor(
-        "dropper_botnet",
-        Verdict.COORDINATED_CAMPAIGN,
-        "bots share a dropper URL host and payload hash; sessions spread over the window",
-    )
     host = world.payload_host({NetworkKind.HOSTING: 1.0})
     script = cmd.drop_name(rng)
     variant = rng.randrange(3)
@@ -70,10 +69,13 @@ def dropper_botnet(world: World, scale: Scale) -> ActorRecord:
                 commands=commands,
                 exec_mode=not telnet,
             )
-    return actor
 
 
-def mirai_telnet(world: World, scale: Scale) -> ActorRecord:
+@one_actor(
+    Verdict.COORDINATED_CAMPAIGN,
+    "telnet busybox probing with per-session tokens; some fetch the loader from one host",
+)
+def mirai_telnet(world: World, actor: ActorRecord, scale: Scale) -> None:
     """A Mirai-family IoT botnet over telnet.
 
     Bots on consumer lines log in with factory-default credentials, then probe the shell the
@@ -83,11 +85,6 @@ def mirai_telnet(world: World, scale: Scale) -> ActorRecord:
     botnet's loader host. Bots scan continuously and in parallel.
     """
     rng = world.rng
-    actor = world.new_actor(
-        "mirai_telnet",
-        Verdict.COORDINATED_CAMPAIGN,
-        "telnet busybox probing with per-session tokens; some fetch the loader from one host",
-    )
     host = world.ip_of_kind({NetworkKind.HOSTING: 1.0})
     loader = cmd.drop_name(rng).split(".")[0]
     variant = cmd.mirai_variant(rng, world.fresh(lambda: cmd.mirai_echo_file(rng)))
@@ -120,10 +117,13 @@ def mirai_telnet(world: World, scale: Scale) -> ActorRecord:
                 commands=commands,
                 exec_mode=False,
             )
-    return actor
 
 
-def mdrfckr_botnet(world: World, scale: Scale) -> ActorRecord:
+@one_actor(
+    Verdict.COORDINATED_CAMPAIGN,
+    "authorized_keys implant with the shared mdrfckr key, random chpasswd per session",
+)
+def mdrfckr_botnet(world: World, actor: ActorRecord, scale: Scale) -> None:
     """The long-running ``mdrfckr`` SSH botnet.
 
     Compromised servers log in as root, set a random root password, replace
@@ -131,11 +131,6 @@ def mdrfckr_botnet(world: World, scale: Scale) -> ActorRecord:
     recon block. No download: the shared key and script are the tie; timing is not.
     """
     rng = world.rng
-    actor = world.new_actor(
-        "mdrfckr_botnet",
-        Verdict.COORDINATED_CAMPAIGN,
-        "authorized_keys implant with the shared mdrfckr key, random chpasswd per session",
-    )
     client = popular_client(rng)
     base = bot_pace(rng)
     for _ in range(scale.count(rng, 15, 45)):
@@ -152,10 +147,12 @@ def mdrfckr_botnet(world: World, scale: Scale) -> ActorRecord:
             ]
             commands.extend(cmd.MDRFCKR_RECON[: rng.randint(4, len(cmd.MDRFCKR_RECON))])
             bot.session(start, credentials=credentials, success_at=attempts - 1, commands=commands)
-    return actor
 
 
-def recon_script_botnet(world: World, scale: Scale) -> ActorRecord:
+@one_actor(
+    Verdict.COORDINATED_CAMPAIGN, "identical multi-line recon script, no payload, spread over the window"
+)
+def recon_script_botnet(world: World, actor: ActorRecord, scale: Scale) -> None:
     """A data-stealer botnet that only looks around.
 
     Every bot runs the same nine-line check for MikroTik routers, miners and Telegram/SMS data
@@ -163,11 +160,6 @@ def recon_script_botnet(world: World, scale: Scale) -> ActorRecord:
     at unrelated times. Nothing is downloaded: the script is the only tie.
     """
     rng = world.rng
-    actor = world.new_actor(
-        "recon_script_botnet",
-        Verdict.COORDINATED_CAMPAIGN,
-        "identical multi-line recon script, no payload, spread over the window",
-    )
     client = popular_client(rng)
     base = bot_pace(rng)
     for _ in range(scale.count(rng, 6, 20)):
@@ -179,10 +171,10 @@ def recon_script_botnet(world: World, scale: Scale) -> ActorRecord:
             bot.session(
                 start, credentials=credentials, success_at=attempts - 1, commands=list(cmd.TELEGRAM_HUNTER)
             )
-    return actor
 
 
-def single_password_botnet(world: World, scale: Scale) -> ActorRecord:
+@one_actor(Verdict.COORDINATED_CAMPAIGN, "one uncommon password from many residential sources, no commands")
+def single_password_botnet(world: World, actor: ActorRecord, scale: Scale) -> None:
     """A mass scanner that logs in with one odd password from many consumer lines.
 
     One attempt per session (the ``345gs5662d34`` pattern DShield sees from thousands of
@@ -190,11 +182,6 @@ def single_password_botnet(world: World, scale: Scale) -> ActorRecord:
     the only tie; the client is the commonest Go build.
     """
     rng = world.rng
-    actor = world.new_actor(
-        "single_password_botnet",
-        Verdict.COORDINATED_CAMPAIGN,
-        "one uncommon password from many residential sources, no commands",
-    )
     password = world.fresh(
         lambda: rng.choice(("3245gs5662d34", "345gs5662d34", random_password(rng, rng.randint(10, 14))))
     )
@@ -209,7 +196,6 @@ def single_password_botnet(world: World, scale: Scale) -> ActorRecord:
             bot.session(
                 start, credentials=[(username, password)], success_at=0 if rng.random() < 0.5 else None
             )
-    return actor
 
 
 HISTORY_WIPE = (
@@ -242,7 +228,11 @@ _WIPE_RECON = (
 )
 
 
-def history_wipe_waves(world: World, scale: Scale) -> ActorRecord:
+@one_actor(
+    Verdict.COORDINATED_CAMPAIGN,
+    "waves hours apart, every bot types the same history-wipe line and recon script",
+)
+def history_wipe_waves(world: World, actor: ActorRecord, scale: Scale) -> None:
     """A botnet that arrives in waves and first switches shell history off.
 
     Two or three waves, hours apart, each of 15-40 fresh addresses spread over many consumer
@@ -252,23 +242,13 @@ def history_wipe_waves(world: World, scale: Scale) -> ActorRecord:
     script is the tie; the waves share no address and no timing.
     """
     rng = world.rng
-    actor = world.new_actor(
-        "history_wipe_waves",
-        Verdict.COORDINATED_CAMPAIGN,
-        "waves hours apart, every bot types the same history-wipe line and recon script",
-    )
     script = [rng.choice(_WIPE_VARIANTS), *rng.sample(_WIPE_RECON, 4)]
     client = popular_client(rng)
     base = bot_pace(rng)
     interactive = rng.random() < 0.5
-    waves = rng.choice((2, 2, 3))
-    width = rng.randint(20 * MINUTE, 90 * MINUTE)
-    pause = rng.randint(2 * HOUR, 7 * HOUR)
-    total = waves * width + (waves - 1) * pause
-    at = world.time_between(world.start_us, world.end_us - total)
-    for _ in range(waves):
+    for wave in waves(world, width_us=(20 * MINUTE, 90 * MINUTE), pause_us=(2 * HOUR, 7 * HOUR)):
         bots = round(rng.randint(15, 40) * max(1.0, scale.factor))
-        for start in burst(world, bots, width_us=width, at_us=at):
+        for start in burst(world, bots, width_us=wave.end_us - wave.start_us, at_us=wave.start_us):
             bot = new_source(world, actor, _WAVE_NETWORKS, pace=base, client=client)
             bot.session(
                 start,
@@ -277,11 +257,10 @@ def history_wipe_waves(world: World, scale: Scale) -> ActorRecord:
                 commands=script,
                 exec_mode=not interactive,
             )
-        at += width + pause
-    return actor
 
 
-def random_password_cell(world: World, scale: Scale) -> ActorRecord:
+@one_actor(Verdict.COORDINATED_CAMPAIGN, "3-5 sources, one 14-18 character random password, no commands")
+def random_password_cell(world: World, actor: ActorRecord, scale: Scale) -> None:
     """A handful of machines sharing one long random password, and little else.
 
     Three to five sources (a small cell: rented servers and a home line or two) each try the
@@ -289,11 +268,6 @@ def random_password_cell(world: World, scale: Scale) -> ActorRecord:
     type nothing. The password appears nowhere else: it is the only tie.
     """
     rng = world.rng
-    actor = world.new_actor(
-        "random_password_cell",
-        Verdict.COORDINATED_CAMPAIGN,
-        "3-5 sources, one 14-18 character random password, no commands",
-    )
     alphabet = string.ascii_letters + string.digits + "!@#$%^&*_-"
     password = world.fresh(lambda: "".join(rng.choice(alphabet) for _ in range(rng.randint(14, 18))))
     username = rng.choice(("root", "root", "root", "admin", "ubuntu"))
@@ -308,4 +282,3 @@ def random_password_cell(world: World, scale: Scale) -> ActorRecord:
             member.session(
                 start, credentials=[(username, password)], success_at=0 if rng.random() < 0.3 else None
             )
-    return actor

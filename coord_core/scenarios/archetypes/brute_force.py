@@ -10,6 +10,7 @@ from coord_core.scenarios.clients import GO_COMMON, GO_PLAIN, LIBSSH2_1_11_0, po
 from coord_core.scenarios.credentials import (
     SERVICE_USERNAMES,
     Credential,
+    handed_out,
     long_tail_password,
     mutated_wordlist,
     popular_credential,
@@ -17,10 +18,14 @@ from coord_core.scenarios.credentials import (
 from coord_core.scenarios.networks import NetworkKind
 from coord_core.scenarios.schedule import burst, stretch, visit, within
 from coord_core.scenarios.timeline import Source, bot_pace, new_source
-from coord_core.scenarios.world import HOUR, MINUTE, ActorRecord, Scale, World
+from coord_core.scenarios.world import HOUR, MINUTE, ActorRecord, Scale, World, one_actor
 
 
-def distributed_brute_force(world: World, scale: Scale) -> ActorRecord:
+@one_actor(
+    Verdict.COORDINATED_CAMPAIGN,
+    "each source tries <= 3 consecutive entries of one shared dictionary, same usernames",
+)
+def distributed_brute_force(world: World, actor: ActorRecord, scale: Scale) -> None:
     """Stealthy distributed brute force.
 
     Tens to hundreds of sources share one ordered, rule-expanded dictionary and each tries at
@@ -29,11 +34,6 @@ def distributed_brute_force(world: World, scale: Scale) -> ActorRecord:
     rate limit would notice. All run the same tool, often the commonest Go client.
     """
     rng = world.rng
-    actor = world.new_actor(
-        "distributed_brute_force",
-        Verdict.COORDINATED_CAMPAIGN,
-        "each source tries <= 3 consecutive entries of one shared dictionary, same usernames",
-    )
     sources = scale.count(rng, 30, 80)
     per_source = [rng.choice((3, 3, 3, 2)) for _ in range(sources)]
     wordlist = mutated_wordlist(rng, sum(per_source))
@@ -41,17 +41,17 @@ def distributed_brute_force(world: World, scale: Scale) -> ActorRecord:
     client = popular_client(rng)
     base = bot_pace(rng)
     times = within(world, stretch(world, min_us=6 * HOUR, max_us=20 * HOUR), sources)
-    cursor = 0
-    for count, at in zip(per_source, times, strict=True):
+    for guesses, at in zip(handed_out(wordlist, per_source), times, strict=True):
         networks = {NetworkKind.RESIDENTIAL: 0.5, NetworkKind.CLOUD: 0.35, NetworkKind.HOSTING: 0.15}
         source = new_source(world, actor, networks, pace=base, client=client)
-        guesses = wordlist[cursor : cursor + count]
-        cursor += count
         source.session(at, credentials=[(usernames[i % len(usernames)], p) for i, p in enumerate(guesses)])
-    return actor
 
 
-def credential_stuffing_wave(world: World, scale: Scale) -> ActorRecord:
+@one_actor(
+    Verdict.COORDINATED_CAMPAIGN,
+    "sources start within minutes, each tries 1-2 pairs of one leaked service-account list",
+)
+def credential_stuffing_wave(world: World, actor: ActorRecord, scale: Scale) -> None:
     """A synchronised credential-stuffing wave.
 
     Many rented machines start within the same few minutes, each trying one or two
@@ -60,11 +60,6 @@ def credential_stuffing_wave(world: World, scale: Scale) -> ActorRecord:
     the tie; the client is one popular build.
     """
     rng = world.rng
-    actor = world.new_actor(
-        "credential_stuffing_wave",
-        Verdict.COORDINATED_CAMPAIGN,
-        "sources start within minutes, each tries 1-2 pairs of one leaked service-account list",
-    )
     sources = scale.count(rng, 20, 60)
     passwords = mutated_wordlist(rng, 2 * sources)
     leaked: list[Credential] = [(rng.choice(SERVICE_USERNAMES[5:]), password) for password in passwords]
@@ -82,10 +77,10 @@ def credential_stuffing_wave(world: World, scale: Scale) -> ActorRecord:
         source.session(
             at, credentials=pairs, success_at=len(pairs) - 1 if succeeds else None, commands=[echo]
         )
-    return actor
 
 
-def single_source_heavy(world: World, scale: Scale) -> ActorRecord:
+@one_actor(Verdict.COINCIDENTAL, "one source address with many sessions: not a multi-source campaign")
+def single_source_heavy(world: World, actor: ActorRecord, scale: Scale) -> None:
     """One source, many sessions.
 
     A single host brute-forces for hours from a large dictionary, a few guesses per
@@ -93,11 +88,6 @@ def single_source_heavy(world: World, scale: Scale) -> ActorRecord:
     is not a multi-source campaign however busy it is.
     """
     rng = world.rng
-    actor = world.new_actor(
-        "single_source_heavy",
-        Verdict.COINCIDENTAL,
-        "one source address with many sessions: not a multi-source campaign",
-    )
     ip = world.ip_of_kind({NetworkKind.HOSTING: 0.4, NetworkKind.CLOUD: 0.4, NetworkKind.RESIDENTIAL: 0.2})
     port = world.src_port_picker()
     client = popular_client(rng)
@@ -118,10 +108,13 @@ def single_source_heavy(world: World, scale: Scale) -> ActorRecord:
             success_at=attempts - 1 if succeeds else None,
             commands=cmd.recon_commands(rng, 1, 3),
         )
-    return actor
 
 
-def silent_credential_check(world: World, scale: Scale) -> ActorRecord:
+@one_actor(
+    Verdict.COORDINATED_CAMPAIGN,
+    "connect-only knocks, then login-only sessions with one shared odd credential pair",
+)
+def silent_credential_check(world: World, actor: ActorRecord, scale: Scale) -> None:
     """Sessions with no commands at all.
 
     A group checks which honeypots accept one stolen credential pair: each source first knocks
@@ -129,11 +122,6 @@ def silent_credential_check(world: World, scale: Scale) -> ActorRecord:
     leaves without typing anything. Connect-only and login-only sessions, one odd pair.
     """
     rng = world.rng
-    actor = world.new_actor(
-        "silent_credential_check",
-        Verdict.COORDINATED_CAMPAIGN,
-        "connect-only knocks, then login-only sessions with one shared odd credential pair",
-    )
     alphabet = string.ascii_letters + string.digits + "\\>#)([]{}!%"
     pair = (
         rng.choice(("user", "admin", "support", "root")),
@@ -150,10 +138,13 @@ def silent_credential_check(world: World, scale: Scale) -> ActorRecord:
         source.session(knock, client=client if banner else None, kex=False)
         for at in logins:
             source.session(at, credentials=[pair], success_at=0)
-    return actor
 
 
-def ordered_list_walkers(world: World, scale: Scale) -> ActorRecord:
+@one_actor(
+    Verdict.COORDINATED_CAMPAIGN,
+    "each source tries the next 3-5 entries of one ordered list of uncommon pairs",
+)
+def ordered_list_walkers(world: World, actor: ActorRecord, scale: Scale) -> None:
     """Sources walking one private list of unusual credentials, in order, a few entries each.
 
     The operator's tool hands each source the next three to five entries of one ordered list
@@ -162,11 +153,6 @@ def ordered_list_walkers(world: World, scale: Scale) -> ActorRecord:
     several hours, so the list advances with time across sources. One uncommon client build.
     """
     rng = world.rng
-    actor = world.new_actor(
-        "ordered_list_walkers",
-        Verdict.COORDINATED_CAMPAIGN,
-        "each source tries the next 3-5 entries of one ordered list of uncommon pairs",
-    )
     sources = scale.count(rng, 10, 30)
     per_source = [rng.randint(3, 5) for _ in range(sources)]
     passwords = mutated_wordlist(rng, sum(per_source))
@@ -178,17 +164,16 @@ def ordered_list_walkers(world: World, scale: Scale) -> ActorRecord:
     client = rare_client(rng)
     base = bot_pace(rng)
     times = within(world, stretch(world, min_us=3 * HOUR, max_us=9 * HOUR), sources)
-    cursor = 0
-    for count, at in zip(per_source, times, strict=True):
+    for entries, at in zip(handed_out(ordered, per_source), times, strict=True):
         networks = {NetworkKind.CLOUD: 0.45, NetworkKind.HOSTING: 0.3, NetworkKind.RESIDENTIAL: 0.25}
-        new_source(world, actor, networks, pace=base, client=client).session(
-            at, credentials=ordered[cursor : cursor + count]
-        )
-        cursor += count
-    return actor
+        new_source(world, actor, networks, pace=base, client=client).session(at, credentials=entries)
 
 
-def stealthy_partitioned_dictionary(world: World, scale: Scale) -> ActorRecord:
+@one_actor(
+    Verdict.COORDINATED_CAMPAIGN,
+    "30-60 sources, 2-3 entries each of one dictionary, common client, within ~1.5 h",
+)
+def stealthy_partitioned_dictionary(world: World, actor: ActorRecord, scale: Scale) -> None:
     """A short, quiet dictionary attack split over a botnet, hidden behind a common client.
 
     Thirty to sixty sources each receive a partition of two or three entries of one shared
@@ -197,19 +182,10 @@ def stealthy_partitioned_dictionary(world: World, scale: Scale) -> ActorRecord:
     (the commonest Go or libssh2 offer), so the dictionary partitions and the burst are the tie.
     """
     rng = world.rng
-    actor = world.new_actor(
-        "stealthy_partitioned_dictionary",
-        Verdict.COORDINATED_CAMPAIGN,
-        "30-60 sources, 2-3 entries each of one dictionary, common client, within ~1.5 h",
-    )
     sources = round(rng.randint(30, 60) * max(1.0, scale.factor))
     per_source = [rng.choice((2, 3, 3)) for _ in range(sources)]
     words = mutated_wordlist(rng, sum(per_source))
-    partitions: list[list[str]] = []
-    cursor = 0
-    for count in per_source:
-        partitions.append(words[cursor : cursor + count])
-        cursor += count
+    partitions = handed_out(words, per_source)
     rng.shuffle(partitions)
     username = rng.choice(("root", "root", "admin", "ubuntu"))
     client = rng.choice((GO_COMMON, GO_COMMON, GO_PLAIN, LIBSSH2_1_11_0))
@@ -220,4 +196,3 @@ def stealthy_partitioned_dictionary(world: World, scale: Scale) -> ActorRecord:
         new_source(world, actor, networks, pace=base, client=client).session(
             at, credentials=[(username, password) for password in partition]
         )
-    return actor

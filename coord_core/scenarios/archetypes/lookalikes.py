@@ -20,7 +20,7 @@ from coord_core.scenarios.credentials import (
 )
 from coord_core.scenarios.networks import NetworkKind
 from coord_core.scenarios.schedule import Slot, burst, spread, stretch, visit, within
-from coord_core.scenarios.timeline import CommandSpec, Source, bot_pace, new_source
+from coord_core.scenarios.timeline import CommandSpec, Source, bot_pace, independent_actors, new_source
 from coord_core.scenarios.world import HOUR, MINUTE, ActorRecord, Scale, World
 
 _POPULAR_ONE_LINERS = (
@@ -43,28 +43,17 @@ def _wallet(world: World) -> str:
     return "4" + "".join(world.rng.choice(_BASE58) for _ in range(94))
 
 
-def _independent(
-    world: World,
-    archetype: str,
-    note: str,
-    networks: dict[NetworkKind, float],
-    tool: Callable[[random.Random], ClientProfile] = popular_client,
-) -> Source:
-    """One independent attacker of a look-alike crowd: its own actor (never a campaign), address,
-    client (drawn by ``tool``) and pace."""
-    actor = world.new_actor(archetype, Verdict.COINCIDENTAL, note)
-    ip = world.ip_of_kind(networks)
-    port = world.src_port_picker()
-    client = tool(world.rng)
-    return Source(world, actor, ip, port, bot_pace(world.rng), client)
-
-
 def _go_client(rng: random.Random) -> ClientProfile:
     """The commonest Go build, sometimes its plain sibling."""
     return GO_COMMON if rng.random() < 0.85 else GO_PLAIN
 
 
-def common_tool_collision(world: World, scale: Scale) -> list[ActorRecord]:
+@independent_actors(
+    "independent: commonest client, top-10 passwords and recon, same few minutes",
+    {NetworkKind.CLOUD: 0.45, NetworkKind.HOSTING: 0.15, NetworkKind.RESIDENTIAL: 0.4},
+    _go_client,
+)
+def common_tool_collision(world: World, join: Callable[[], Source], scale: Scale) -> None:
     """Independent attackers who only look alike and collide in time.
 
     Each uses the commonest Go client and HASSH, tries passwords from the top ten and runs one
@@ -72,18 +61,10 @@ def common_tool_collision(world: World, scale: Scale) -> list[ActorRecord]:
     minutes. Each is its own actor with its own address: no campaign, however similar.
     """
     rng = world.rng
-    actors = []
     width = rng.randint(3 * MINUTE, 12 * MINUTE)
     at = world.any_time()
     for _ in range(scale.count(rng, 8, 20)):
-        attacker = _independent(
-            world,
-            "common_tool_collision",
-            "independent: commonest client, top-10 passwords and recon, same few minutes",
-            {NetworkKind.CLOUD: 0.45, NetworkKind.HOSTING: 0.15, NetworkKind.RESIDENTIAL: 0.4},
-            _go_client,
-        )
-        actors.append(attacker.actor)
+        attacker = join()
         commands = rng.sample(_POPULAR_ONE_LINERS, rng.choice((1, 1, 2)))
         for start in burst(world, rng.choice((1, 1, 2)), width_us=width, at_us=at):
             attempts = rng.randint(1, 3)
@@ -94,10 +75,13 @@ def common_tool_collision(world: World, scale: Scale) -> list[ActorRecord]:
                 success_at=attempts - 1 if rng.random() < 0.4 else None,
                 commands=commands,
             )
-    return actors
 
 
-def public_miner_downloads(world: World, scale: Scale) -> list[ActorRecord]:
+@independent_actors(
+    "independent: same public GitHub release downloaded, own wallet and timing",
+    {NetworkKind.CLOUD: 0.5, NetworkKind.HOSTING: 0.2, NetworkKind.RESIDENTIAL: 0.3},
+)
+def public_miner_downloads(world: World, join: Callable[[], Source], scale: Scale) -> None:
     """Unrelated attackers who fetch the same public file.
 
     Each downloads the same XMRig release from GitHub (same URL, same hash: it is public) and
@@ -105,17 +89,10 @@ def public_miner_downloads(world: World, scale: Scale) -> list[ActorRecord]:
     client and guesses. A shared public artefact is not a shared actor.
     """
     rng = world.rng
-    actors = []
     archive = cmd.PUBLIC_XMRIG_RELEASE.rsplit("/", 1)[1]
     release = cmd.Payload(cmd.PUBLIC_XMRIG_RELEASE, cmd.public_file_sha256(cmd.PUBLIC_XMRIG_RELEASE))
     for _ in range(scale.count(rng, 4, 10)):
-        attacker = _independent(
-            world,
-            "public_miner_downloads",
-            "independent: same public GitHub release downloaded, own wallet and timing",
-            {NetworkKind.CLOUD: 0.5, NetworkKind.HOSTING: 0.2, NetworkKind.RESIDENTIAL: 0.3},
-        )
-        actors.append(attacker.actor)
+        attacker = join()
         commands: list[CommandSpec] = [
             *cmd.recon_commands(rng, 0, 2),
             (f"cd /tmp && wget -q {cmd.PUBLIC_XMRIG_RELEASE} && tar xzf {archive}", (release,)),
@@ -129,7 +106,6 @@ def public_miner_downloads(world: World, scale: Scale) -> list[ActorRecord]:
                 success_at=attempts - 1,
                 commands=commands,
             )
-    return actors
 
 
 def shared_exploit_two_actors(world: World, scale: Scale) -> list[ActorRecord]:
@@ -198,7 +174,11 @@ def _hex_chunk(rng: random.Random, size: int) -> str:
     return "".join(f"\\x{rng.getrandbits(8):02x}" for _ in range(size))
 
 
-def urlless_transfers(world: World, scale: Scale) -> list[ActorRecord]:
+@independent_actors(
+    "independent: files stored without a URL (redirection, stdin), own content and hash",
+    {NetworkKind.CLOUD: 0.4, NetworkKind.HOSTING: 0.25, NetworkKind.RESIDENTIAL: 0.35},
+)
+def urlless_transfers(world: World, join: Callable[[], Source], scale: Scale) -> None:
     """Unrelated intruders whose files reach Cowrie without a URL.
 
     Each writes its own file: its own SSH key into ``authorized_keys`` by shell redirection, a
@@ -210,16 +190,9 @@ def urlless_transfers(world: World, scale: Scale) -> list[ActorRecord]:
     behind them. Every actor's content and SHA-256 are its own; networks, clients and times too.
     """
     rng = world.rng
-    actors = []
     old_sensor = rng.choice(world.sensors) if len(world.sensors) > 1 or rng.random() < 0.3 else None
     for _ in range(scale.count(rng, 6, 15)):
-        attacker = _independent(
-            world,
-            "urlless_transfers",
-            "independent: files stored without a URL (redirection, stdin), own content and hash",
-            {NetworkKind.CLOUD: 0.4, NetworkKind.HOSTING: 0.25, NetworkKind.RESIDENTIAL: 0.35},
-        )
-        actors.append(attacker.actor)
+        attacker = join()
         kind = rng.choice(("key", "key", "echo_binary", "scp", "null_marker"))
         name = "." + "".join(rng.choices(string.ascii_lowercase + string.digits, k=rng.randint(3, 7)))
         if kind == "key":
@@ -259,7 +232,6 @@ def urlless_transfers(world: World, scale: Scale) -> list[ActorRecord]:
                 exec_mode=kind == "scp" or rng.random() < 0.6,
                 saved=[(len(commands) - 1, style, path, digest)],
             )
-    return actors
 
 
 def public_default_list(world: World, scale: Scale) -> list[ActorRecord]:

@@ -8,14 +8,15 @@ first bytes the client pushes through (``cowrie.direct-tcpip.data``: their Pytho
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 
 from coord_core.contracts.campaigns import Verdict
 from coord_core.scenarios.clients import popular_client
 from coord_core.scenarios.credentials import popular_credential
 from coord_core.scenarios.networks import NetworkKind
 from coord_core.scenarios.schedule import spread, stretch, within
-from coord_core.scenarios.timeline import Source, bot_pace, new_source
-from coord_core.scenarios.world import HOUR, ActorRecord, Scale, World
+from coord_core.scenarios.timeline import Source, bot_pace, independent_actors, new_source
+from coord_core.scenarios.world import HOUR, ActorRecord, Scale, World, one_actor
 
 _ANYWHERE = {NetworkKind.RESIDENTIAL: 0.45, NetworkKind.CLOUD: 0.35, NetworkKind.HOSTING: 0.2}
 
@@ -109,7 +110,11 @@ def http_check_request(rng: random.Random, host: str) -> bytes:
     return (f"GET {path} HTTP/1.1\r\n" + "\r\n".join(headers) + "\r\n\r\n").encode()
 
 
-def tunnel_relay(world: World, scale: Scale) -> ActorRecord:
+@one_actor(
+    Verdict.COORDINATED_CAMPAIGN,
+    "direct-tcpip to one uncommon host:port with identical first bytes from many networks",
+)
+def tunnel_relay(world: World, actor: ActorRecord, scale: Scale) -> None:
     """A relay network tunnelling through honeypots to its own back end.
 
     Sources on consumer lines and rented servers log in with a guessed password, type nothing,
@@ -119,11 +124,6 @@ def tunnel_relay(world: World, scale: Scale) -> ActorRecord:
     hours. The destination and the bytes are the tie.
     """
     rng = world.rng
-    actor = world.new_actor(
-        "tunnel_relay",
-        Verdict.COORDINATED_CAMPAIGN,
-        "direct-tcpip to one uncommon host:port with identical first bytes from many networks",
-    )
     destination = world.ip_of_kind({NetworkKind.HOSTING: 1.0})
     port = rng.choice(_RELAY_PORTS)
     token = rng.getrandbits(128).to_bytes(16, "big")
@@ -147,10 +147,12 @@ def tunnel_relay(world: World, scale: Scale) -> ActorRecord:
                 success_at=attempts - 1,
                 forwards=[(destination, port, handshake)] * rng.choice((1, 1, 2)),
             )
-    return actor
 
 
-def proxy_checkers(world: World, scale: Scale) -> list[ActorRecord]:
+@independent_actors(
+    "independent: direct-tcpip to a popular check site, own request, network and time", _ANYWHERE
+)
+def proxy_checkers(world: World, join: Callable[[], Source], scale: Scale) -> None:
     """Unrelated proxy hunters checking whether the honeypot forwards traffic.
 
     Each logs in with a guessed password and tunnels to one of the handful of sites every proxy
@@ -159,18 +161,8 @@ def proxy_checkers(world: World, scale: Scale) -> list[ActorRecord]:
     differ every time. Own networks, clients and times: popular destinations are no tie.
     """
     rng = world.rng
-    actors = []
     for _ in range(scale.count(rng, 8, 20)):
-        actor = world.new_actor(
-            "proxy_checkers",
-            Verdict.COINCIDENTAL,
-            "independent: direct-tcpip to a popular check site, own request, network and time",
-        )
-        actors.append(actor)
-        ip = world.ip_of_kind(_ANYWHERE)
-        src_port = world.src_port_picker()
-        client = popular_client(rng)
-        checker = Source(world, actor, ip, src_port, bot_pace(rng), client)
+        checker = join()
         targets = rng.sample(POPULAR_PROXY_TARGETS, rng.choice((1, 1, 2)))
         requests = {host: http_check_request(rng, host) for host, port in targets if port != 443}
         for at in spread(world, rng.choice((1, 1, 2, 3))):
@@ -185,4 +177,3 @@ def proxy_checkers(world: World, scale: Scale) -> list[ActorRecord]:
                 success_at=attempts - 1,
                 forwards=forwards,
             )
-    return actors

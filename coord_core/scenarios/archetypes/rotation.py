@@ -10,9 +10,9 @@ from coord_core.scenarios import commands as cmd
 from coord_core.scenarios.clients import popular_client, rare_client
 from coord_core.scenarios.credentials import SERVICE_USERNAMES, mutated_wordlist, popular_credential
 from coord_core.scenarios.networks import NetworkKind
-from coord_core.scenarios.schedule import Slot, burst, in_turn, visit, within
+from coord_core.scenarios.schedule import Slot, burst, in_turn, visit, waves, within
 from coord_core.scenarios.timeline import CommandSpec, Source, bot_pace
-from coord_core.scenarios.world import HOUR, MINUTE, SECOND, ActorRecord, Scale, World
+from coord_core.scenarios.world import HOUR, MINUTE, SECOND, ActorRecord, Scale, World, one_actor
 
 _RARE_LINES = (
     "cat /etc/shadow | head -n 3",
@@ -44,7 +44,11 @@ def _addresses_in_one_slash24(world: World, count: int) -> list[str]:
     raise ValueError("no /24 of a hosting network has two free addresses left")
 
 
-def slash24_rotation(world: World, scale: Scale) -> ActorRecord:
+@one_actor(
+    Verdict.SINGLE_ACTOR_MULTI_SOURCE,
+    "addresses of one /24 used in turn, same rare client, dictionary and script",
+)
+def slash24_rotation(world: World, actor: ActorRecord, scale: Scale) -> None:
     """One operator rotating through addresses of one /24 at a small hoster.
 
     The addresses take turns: one works for a while, stops, the next begins (little overlap in
@@ -53,11 +57,6 @@ def slash24_rotation(world: World, scale: Scale) -> ActorRecord:
     script with a couple of unusual lines when a guess works.
     """
     rng = world.rng
-    actor = world.new_actor(
-        "slash24_rotation",
-        Verdict.SINGLE_ACTOR_MULTI_SOURCE,
-        "addresses of one /24 used in turn, same rare client, dictionary and script",
-    )
     client = rare_client(rng)
     base = bot_pace(rng)
     script = _operator_script(world)
@@ -78,10 +77,13 @@ def slash24_rotation(world: World, scale: Scale) -> ActorRecord:
                 success_at=len(guesses) - 1 if rng.random() < 0.25 else None,
                 commands=script,
             )
-    return actor
 
 
-def cloud_rotation(world: World, scale: Scale) -> ActorRecord:
+@one_actor(
+    Verdict.SINGLE_ACTOR_MULTI_SOURCE,
+    "machines in different hosting ASNs used in turn, same rare client, script and upload",
+)
+def cloud_rotation(world: World, actor: ActorRecord, scale: Scale) -> None:
     """One operator renting short-lived machines in different clouds, one after another.
 
     Each machine (AWS, DigitalOcean, Vultr, Tencent, ... a different provider and AS each time)
@@ -89,11 +91,6 @@ def cloud_rotation(world: World, scale: Scale) -> ActorRecord:
     same GPU-hunting script, and the same tool uploaded over SFTP when a login works.
     """
     rng = world.rng
-    actor = world.new_actor(
-        "cloud_rotation",
-        Verdict.SINGLE_ACTOR_MULTI_SOURCE,
-        "machines in different hosting ASNs used in turn, same rare client, script and upload",
-    )
     providers = world.networks.providers(NetworkKind.CLOUD)
     chosen = rng.sample(providers, min(len(providers), max(3, scale.count(rng, 4, 8))))
     client = rare_client(rng)
@@ -114,10 +111,12 @@ def cloud_rotation(world: World, scale: Scale) -> ActorRecord:
                 commands=script,
                 uploads=[tool],
             )
-    return actor
 
 
-def paused_campaign(world: World, scale: Scale) -> ActorRecord:
+@one_actor(
+    Verdict.COORDINATED_CAMPAIGN, "waves hours apart from disjoint addresses, same payload host and hash"
+)
+def paused_campaign(world: World, actor: ActorRecord, scale: Scale) -> None:
     """A campaign that pauses and comes back from new addresses.
 
     A first wave of sources works in parallel for an hour or two, goes quiet for hours, and a
@@ -125,25 +124,16 @@ def paused_campaign(world: World, scale: Scale) -> ActorRecord:
     host and file. The script's file name may change between waves; host and hash do not.
     """
     rng = world.rng
-    actor = world.new_actor(
-        "paused_campaign",
-        Verdict.COORDINATED_CAMPAIGN,
-        "waves hours apart from disjoint addresses, same payload host and hash",
-    )
     host = world.payload_host({NetworkKind.HOSTING: 1.0})
     digest = cmd.sha256_hex(rng)
     variant = rng.randrange(3)
     client = popular_client(rng)
     base = bot_pace(rng)
-    waves = rng.choice((2, 2, 3))
-    width = rng.randint(45 * MINUTE, 2 * HOUR)
-    pause = rng.randint(3 * HOUR, 7 * HOUR)
-    total = waves * width + (waves - 1) * pause
-    at = world.time_between(world.start_us, world.end_us - total)
-    for _ in range(waves):
+    for wave in waves(world, width_us=(45 * MINUTE, 2 * HOUR), pause_us=(3 * HOUR, 7 * HOUR)):
         script = cmd.drop_name(rng)
         payload = cmd.Payload(f"http://{host}/{script}", digest)
-        for start in burst(world, scale.count(rng, 6, 15), width_us=width, at_us=at):
+        width = wave.end_us - wave.start_us
+        for start in burst(world, scale.count(rng, 6, 15), width_us=width, at_us=wave.start_us):
             ip = world.ip_of_kind(
                 {NetworkKind.CLOUD: 0.5, NetworkKind.HOSTING: 0.2, NetworkKind.RESIDENTIAL: 0.3}
             )
@@ -157,11 +147,13 @@ def paused_campaign(world: World, scale: Scale) -> ActorRecord:
                 success_at=attempts - 1,
                 commands=commands,
             )
-        at += width + pause
-    return actor
 
 
-def identical_credential_list(world: World, scale: Scale) -> ActorRecord:
+@one_actor(
+    Verdict.SINGLE_ACTOR_MULTI_SOURCE,
+    "addresses of one /24, hours apart, each tries the identical ordered list of 100-160 pairs",
+)
+def identical_credential_list(world: World, actor: ActorRecord, scale: Scale) -> None:
     """Two or three addresses of one /24 running the same private list, hours apart.
 
     One operator's brute forcer works through its own list of 100-160 username/password pairs
@@ -172,11 +164,6 @@ def identical_credential_list(world: World, scale: Scale) -> ActorRecord:
     the client a popular build.
     """
     rng = world.rng
-    actor = world.new_actor(
-        "identical_credential_list",
-        Verdict.SINGLE_ACTOR_MULTI_SOURCE,
-        "addresses of one /24, hours apart, each tries the identical ordered list of 100-160 pairs",
-    )
     addresses = _addresses_in_one_slash24(world, rng.choice((2, 2, 3)))
     length = rng.randint(100, 160)
     usernames = ["root", *rng.sample(SERVICE_USERNAMES[1:], rng.randint(1, 3))]
@@ -194,7 +181,6 @@ def identical_credential_list(world: World, scale: Scale) -> ActorRecord:
         for chunk, start in zip(chunks, times, strict=False):
             source.session(start, credentials=chunk)
         at = max(times) + pause
-    return actor
 
 
 def _consecutive_addresses(world: World, count: int) -> list[str]:
@@ -213,7 +199,11 @@ def _consecutive_addresses(world: World, count: int) -> list[str]:
     raise ValueError("no /24 of a hosting network has a free run of consecutive addresses")
 
 
-def sequential_slash24_operator(world: World, scale: Scale) -> ActorRecord:
+@one_actor(
+    Verdict.SINGLE_ACTOR_MULTI_SOURCE,
+    "consecutive addresses of one /24 used one after another, rare client, own script",
+)
+def sequential_slash24_operator(world: World, actor: ActorRecord, scale: Scale) -> None:
     """One operator stepping through consecutive addresses of one /24, one at a time.
 
     The operator has a block at a small hoster and uses its addresses in order (.37, .38, .39,
@@ -221,11 +211,6 @@ def sequential_slash24_operator(world: World, scale: Scale) -> ActorRecord:
     rare client build and the operator's own script after the login, with a line of its own.
     """
     rng = world.rng
-    actor = world.new_actor(
-        "sequential_slash24_operator",
-        Verdict.SINGLE_ACTOR_MULTI_SOURCE,
-        "consecutive addresses of one /24 used one after another, rare client, own script",
-    )
     client = rare_client(rng)
     base = bot_pace(rng)
     script = _operator_script(world)
@@ -252,4 +237,3 @@ def sequential_slash24_operator(world: World, scale: Scale) -> ActorRecord:
             )
             last_end = plan.close_us
         cursor = max(cursor + length, last_end) + gap
-    return actor
