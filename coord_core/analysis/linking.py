@@ -142,14 +142,23 @@ def artefact_proposals(frame: SessionFrame) -> list[Proposal]:
     return out
 
 
+def _in_order(script: tuple[str, ...], bigger: tuple[str, ...]) -> bool:
+    """Whether ``script``'s lines come in ``bigger`` in the same order (steps skipped, none moved)."""
+    remaining = iter(bigger)
+    return all(line in remaining for line in script)
+
+
 def script_supersets(frame: SessionFrame, fids: np.ndarray) -> dict[int, list[int]]:
-    """Per template feature, the other templates that contain every one of its lines.
+    """Per template feature, the other templates that contain every one of its lines, in order.
 
     A toolkit with optional or randomised steps types a different subset of its script in each
-    session; every line of a smaller script found in a bigger one is the same toolkit running
-    more of it, so the smaller script's evidence covers the bigger script's holders too.
+    session; every line of a smaller script found in a bigger one, in the same order, is the same
+    toolkit running more of it, so the smaller script's evidence covers the bigger script's
+    holders too. Order matters: two Mirai-family builds type the same loader lines after their own
+    preambles (``sh; shell`` against ``enable; system; shell; sh``).
     """
-    lines_of = {fid: frozenset(template) for fid, template in _distinct_templates(frame).items()}
+    distinct = _distinct_templates(frame)
+    lines_of = {fid: frozenset(template) for fid, template in distinct.items()}
     with_line: dict[str, list[int]] = {}
     for fid, lines in lines_of.items():
         for line in lines:
@@ -163,7 +172,9 @@ def script_supersets(frame: SessionFrame, fids: np.ndarray) -> dict[int, list[in
         wider = [
             other
             for other in with_line[rarest]
-            if len(lines_of[other]) > len(script) and script <= lines_of[other]
+            if len(lines_of[other]) > len(script)
+            and script <= lines_of[other]
+            and _in_order(distinct[fid], distinct[other])
         ]
         if wider:
             out[fid] = sorted(wider)

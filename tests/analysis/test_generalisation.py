@@ -13,9 +13,11 @@ import random
 import numpy as np
 import pytest
 
+from coord_core.analysis import features as fk
 from coord_core.analysis.common_values import RANDOM_SECRET_MIN_BITS, secret_bits
 from coord_core.analysis.engine import shared_tool_log_odds
 from coord_core.analysis.frame import build_frame
+from coord_core.analysis.linking import script_supersets
 from coord_core.contracts.campaigns import AnalysisResult, Verdict
 from coord_core.contracts.sessions import AttackSession, Download, TcpipRequest
 from coord_core.ingest.sessionize import tunnel_data
@@ -388,6 +390,27 @@ def test_sources_walking_one_list_of_random_entries_on_an_uncommon_client_link()
     result = analyze_sessions(sessions + background(rng, 150, span_s=36000), {})
     assert _pair_recall(result, walkers) >= 0.9
     assert _merged_with(result, set(guessers)) == 0
+
+
+def test_a_script_covers_only_bigger_scripts_that_run_its_lines_in_its_order() -> None:
+    """Optional steps are skipped, never moved: ``sh; shell; X`` is run inside ``sh; shell; X; Y``
+    but not inside another build's ``enable; system; shell; sh; X; Y`` (same lines, other order)."""
+    probe = "/bin/busybox cat /proc/mounts"
+    small = ["sh", "shell", probe]
+    same_build = ["sh", "shell", probe, "/bin/busybox wget; /bin/busybox tftp"]
+    other_build = ["enable", "system", "shell", "sh", probe, "/bin/busybox wget; /bin/busybox tftp"]
+    sessions = [
+        session(f"45.9.{k}.1", 60.0 * k, logins=[("root", "xc3511")], success=True, commands=c, port=23)
+        for k, c in enumerate([small, same_build, other_build])
+    ]
+    frame = build_frame(sessions)
+    template = fk.KIND_INDEX[fk.TEMPLATE.name]
+    fid = {
+        ip: next(int(f) for f in frame.features_of(src) if frame.feature_kind[f] == template)
+        for src, ip in enumerate(frame.source_ips)
+    }
+    covered = script_supersets(frame, np.array([fid["45.9.0.1"]]))
+    assert covered == {fid["45.9.0.1"]: [fid["45.9.1.1"]]}
 
 
 def _dropper(host: str, script: str) -> str:
