@@ -106,7 +106,8 @@ def build_server(connect: ConnectionFactory) -> MCPServer:
     @server.tool()
     def campaign_trends(day: str | None = None, campaign_id: str | None = None) -> str:
         """The stored daily trend report (newest, or of ``day`` YYYY-MM-DD): spikes with their method
-        and threshold, new/returned/dormant campaigns, movers, rising/fading indicators, lineage.
+        and threshold, new/returned/dormant campaigns, movers, rising/fading indicators, correlation
+        hypotheses between campaigns (never merged), lineage.
         With ``campaign_id``: only that campaign's entry and spikes."""
         wanted = inputs.day(day)
         with reading() as conn:
@@ -120,6 +121,7 @@ def build_server(connect: ConnectionFactory) -> MCPServer:
                 "day": stored["day"],
                 "campaign": next((c for c in report["campaigns"] if c["campaign_id"] == cid), None),
                 "spikes": [s for s in report["spikes"] if s["campaign_id"] == cid],
+                "correlations": [h for h in report.get("correlations", []) if cid in h["campaigns"]],
                 "parameters": report["parameters"],
                 "lineage": stored["lineage"],
             }

@@ -142,3 +142,21 @@ def recent_report_totals(conn: psycopg.Connection[Any], limit: int) -> list[tupl
             "SELECT day, report -> 'totals' FROM coord.trend_reports ORDER BY day DESC LIMIT %s", (limit,)
         )
     ]
+
+
+def campaign_feature_days(
+    conn: psycopg.Connection[Any], since: datetime, until: datetime
+) -> list[tuple[str, str, date]]:
+    """(campaign id, signature feature, UTC day) held in ``[since, until)``: what correlation reads."""
+    return [
+        (str(campaign_id), str(feature), day)
+        for campaign_id, feature, day in conn.execute(
+            """SELECT DISTINCT i.campaign_id, f.feature, (f.interval_start AT TIME ZONE 'UTC')::date
+               FROM coord.campaign_features f JOIN coord.campaign_identity i
+                 ON i.interval_start = f.interval_start AND i.interval_end = f.interval_end
+                AND i.occurrence_id = f.campaign_id
+               WHERE f.interval_start >= %s AND f.interval_start < %s
+               ORDER BY 1, 2, 3""",
+            (since, until),
+        )
+    ]

@@ -2,9 +2,9 @@
 
 A stored campaign is the generated campaign most of its member sessions belong to (by the truth's
 session -> actor map); one with a majority from no generated campaign (background attackers the
-analysis grouped) is "unrelated". Per spike method (and ``any``: either method), a campaign-day is
-flagged when that day's report lists a spike by the method, on either metric, for a stored campaign
-of the generated one. Then:
+analysis grouped) is "unrelated". Per spike method, a campaign-day is flagged when that day's report
+lists a spike by the method, on either metric (and, seasonal, in any hour), for a stored campaign
+of the generated one (``any``: by ``median_iqr`` or ``mean_sigma``). Then:
 
 - recall: true spike days (the truth's, campaign-days planned at >= SPIKE_FACTOR x base) flagged;
 - false alarms: flagged campaign-days of generated campaigns on their days at base rate, over the
@@ -21,9 +21,12 @@ from datetime import date, timedelta
 from typing import Any
 
 from coord_core.scenarios.history import HistoryTruth
-from coord_core.trends.spikes import DEFAULT_SPIKES, METHODS
+from coord_core.trends.seasonal import SEASONAL_HOURLY
+from coord_core.trends.spikes import DEFAULT_SPIKES
+from coord_core.trends.spikes import METHODS as DAILY_METHODS
 
-ANY = "any"
+ANY = "any"  # either daily method (median_iqr or mean_sigma)
+METHODS = (*DAILY_METHODS, SEASONAL_HOURLY)
 
 
 def campaign_actors(
@@ -67,7 +70,7 @@ def score_history(
     for day, report in reports.items():
         for spike in report.get("spikes", []):
             actor = actors_of.get(spike["campaign_id"])
-            for method in (spike["method"], ANY):
+            for method in (spike["method"], ANY) if spike["method"] in DAILY_METHODS else (spike["method"],):
                 if actor is None:
                     unrelated[method].add((spike["campaign_id"], day))
                 else:

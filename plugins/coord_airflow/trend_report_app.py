@@ -71,6 +71,7 @@ def render_report(day: str, report: dict[str, Any], lineage: dict[str, Any]) -> 
     """The body of one day's report page (every value escaped)."""
     totals = report.get("totals", {})
     params = report.get("parameters", {}).get("spikes", {})
+    seasonal = report.get("parameters", {}).get("seasonal", {})
     parts = [
         f"<p>UTC day <b>{_esc(day)}</b>: {_esc(totals.get('campaigns_active', 0))} campaigns active, "
         f"{_esc(totals.get('sessions', 0))} campaign sessions, {_esc(totals.get('new_campaigns', 0))} new, "
@@ -82,6 +83,7 @@ def render_report(day: str, report: dict[str, Any], lineage: dict[str, Any]) -> 
             _campaign_link(s["campaign_id"]),
             _esc(s["metric"]),
             _esc(s["method"]),
+            _esc(f"{s['hour']:02d}:00" if "hour" in s else "day"),
             f'<span class="spike">{_esc(s["value"])}</span>',
             _esc(s["baseline"]),
             _esc(s["threshold"]),
@@ -92,7 +94,9 @@ def render_report(day: str, report: dict[str, Any], lineage: dict[str, Any]) -> 
         f"median_iqr: above median + {_esc(params.get('iqr_k'))}·IQR; mean_sigma: above mean + "
         f"{_esc(params.get('sigma_k'))}·σ; of the previous {_esc(params.get('window_days'))} days "
         f"(at least {_esc(params.get('min_history_days'))} days of history, "
-        f"count ≥ {_esc(params.get('min_count'))})."
+        f"count ≥ {_esc(params.get('min_count'))}); seasonal_hourly: an hour of the day above median + "
+        f"{_esc(seasonal.get('k'))}·IQR of the same hour on the previous "
+        f"{_esc(seasonal.get('window_days'))} days."
     )
     parts.append(
         '<section id="spikes"><h2>Spikes</h2>'
@@ -169,6 +173,23 @@ def render_report(day: str, report: dict[str, Any], lineage: dict[str, Any]) -> 
         + _table(
             ["class", "movement", "feature", "campaign-days", "previous"], indicator_rows, "No movement."
         )
+        + "</section>"
+    )
+    correlation_rows = [
+        [
+            _esc(h["kind"]),
+            " → ".join(_campaign_link(c) for c in h["campaigns"]),
+            _esc(h["evidence"]["shared_features"]),
+            "<br>".join(f"<code>{_esc(f['feature'])}</code>" for f in h["evidence"]["features"]),
+            _esc(h["evidence"]["gap_days"]),
+        ]
+        for h in report.get("correlations", [])
+    ]
+    parts.append(
+        '<section id="correlations"><h2>Correlation hypotheses</h2><p class="muted">Campaigns kept apart '
+        "that share indicators: side by side (shared_indicators) or one after the other (succession). "
+        "Hypotheses with their evidence; nothing is merged.</p>"
+        + _table(["kind", "campaigns", "shared", "features", "gap (days)"], correlation_rows, "None.")
         + "</section>"
     )
     runs = lineage.get("runs_read", [])
