@@ -64,7 +64,7 @@ def correlation_hypotheses(
         for i, a in enumerate(ordered):
             for b in ordered[i + 1 :]:
                 pairs[(a, b)].add(feature)
-    out = []
+    out: list[dict[str, Any]] = []
     for (a, b), shared in sorted(pairs.items()):
         if len(shared) < rules.min_shared or a not in spans or b not in spans:
             continue
