@@ -55,6 +55,21 @@ def campaign_id(value: str) -> str:
     return value
 
 
+_RUN_ID = re.compile(r"^[A-Za-z0-9._:+-]{1,250}$")
+
+
+def dag_id(value: str) -> str:
+    if not _ID.match(value):
+        raise ToolError("dag_id must be 1-128 characters of letters, digits, '.', '_', ':' or '-'")
+    return value
+
+
+def run_id(value: str) -> str:
+    if not _RUN_ID.match(value):
+        raise ToolError("run_id must be 1-250 characters of letters, digits, '.', '_', ':', '+' or '-'")
+    return value
+
+
 def indicator(value: str, kind: IndicatorKind | None) -> tuple[IndicatorKind, str]:
     """The indicator's kind (given, or recognised: an IP, an MD5/SHA-1/SHA-256 hex digest, a URL)."""
     try:
