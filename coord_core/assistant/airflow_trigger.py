@@ -75,7 +75,9 @@ def trigger_analysis(
     except httpx.HTTPError as exc:
         raise TriggerRefused(f"the Airflow API server could not be reached: {type(exc).__name__}") from exc
     if reply.status_code in (401, 403):
-        raise TriggerRefused(f"refused by Airflow ({reply.status_code}): the token is invalid or may not trigger {DAG_ID}")
+        raise TriggerRefused(
+            f"refused by Airflow ({reply.status_code}): the token is invalid or may not trigger {DAG_ID}"
+        )
     if reply.status_code >= 400:
         raise TriggerRefused(f"refused by Airflow ({reply.status_code}): {_detail(reply)}")
     run = reply.json()
