@@ -33,6 +33,14 @@ def timestamp(name: str, value: str | None) -> datetime | None:
     return moment
 
 
+def required_timestamp(name: str, value: str) -> datetime:
+    """``timestamp`` for an argument the tool requires."""
+    moment = timestamp(name, value)
+    if moment is None:
+        raise ToolError(f"{name} is required")
+    return moment
+
+
 def day(value: str | None) -> date | None:
     if value is None:
         return None

@@ -144,9 +144,8 @@ def build_server(
                 found = reader.for_run(inputs.dag_id(dag_id), inputs.run_id(run_id))
                 what = f"run {run_id} of {dag_id}"
             elif interval_start is not None and interval_end is not None:
-                start = inputs.timestamp("interval_start", interval_start)
-                end = inputs.timestamp("interval_end", interval_end)
-                assert start is not None and end is not None  # given, so parsed or refused
+                start = inputs.required_timestamp("interval_start", interval_start)
+                end = inputs.required_timestamp("interval_end", interval_end)
                 found = reader.for_interval(start, end)
                 what = f"interval {interval_start} - {interval_end}"
             else:
@@ -171,9 +170,8 @@ def build_server(
         days): a run of dshield_coordination through the Airflow REST API, with the token configured
         for this server (COORD_AIRFLOW_URL, COORD_AIRFLOW_TOKEN). Refused when none is configured or
         Airflow refuses it. Returns the run id to follow in the Airflow UI."""
-        start = inputs.timestamp("window_start", window_start)
-        end = inputs.timestamp("window_end", window_end)
-        assert start is not None and end is not None  # given, so parsed or refused
+        start = inputs.required_timestamp("window_start", window_start)
+        end = inputs.required_timestamp("window_end", window_end)
         try:
             run = airflow_trigger.trigger_analysis(airflow(), start, end, note)
         except TriggerRefused as exc:
