@@ -16,7 +16,7 @@ export AIRFLOW__CORE__PARALLELISM := 4
 export AIRFLOW__CORE__UNIT_TEST_MODE := False
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: help run test ui lint typecheck security unit bench drill stop clean compose-env compose-check
+.PHONY: help run test ui lint typecheck security unit bench drill trend-history stop clean compose-env compose-check
 
 help:
 	@echo "make run    # run the main DAG once on the bundled sample (embedded PostgreSQL + Redis)"
@@ -26,6 +26,7 @@ help:
 	@echo "make security  # bandit against security/baseline.toml; pip-audit of uv.lock when the feed is reachable"
 	@echo "make bench  # performance benchmarks (results in bench/results/)"
 	@echo "make drill  # fault drill: PostgreSQL frozen for 90 s mid-run; the try fails, the retry recovers (~4 min)"
+	@echo "make trend-history  # 30 generated days through both DAGs, spikes scored (test-artifacts/)"
 	@echo "make stop   # stop the Airflow UI and the embedded servers started by make run / make ui"
 	@echo "make compose-env    # .env.compose with generated secrets for docker-compose.yml"
 	@echo "make compose-check  # validate docker-compose.yml, its env template and monitoring files offline"
@@ -89,6 +90,12 @@ compose-check: $(VENV)/.synced
 
 bench: $(VENV)/.synced
 	$(BIN)/python -m bench
+
+# A generated 30-day history through the main DAG's tasks (6-hour intervals) and coord_trends',
+# then its spikes scored against the truth (HISTORY_ARGS to change; see tests/trends/history_run.py).
+HISTORY_ARGS ?= --days 30 --interval-hours 6 --seed 7 --base-rate 96
+trend-history: $(VENV)/.synced
+	PYTHONPATH=$(CURDIR)/plugins:$(CURDIR) $(BIN)/python -m tests.trends.history_run $(HISTORY_ARGS)
 
 clean:
 	rm -rf .airflow .local .mypy_cache .ruff_cache .pytest_cache

@@ -33,6 +33,14 @@ def timestamp(name: str, value: str | None) -> datetime | None:
     return moment
 
 
+def required_timestamp(name: str, value: str) -> datetime:
+    """``timestamp`` for an argument the tool requires."""
+    moment = timestamp(name, value)
+    if moment is None:
+        raise ToolError(f"{name} is required")
+    return moment
+
+
 def day(value: str | None) -> date | None:
     if value is None:
         return None
@@ -52,6 +60,21 @@ def ip_address(value: str) -> str:
 def campaign_id(value: str) -> str:
     if not _ID.match(value):
         raise ToolError("campaign_id must be 1-128 characters of letters, digits, '.', '_', ':' or '-'")
+    return value
+
+
+_RUN_ID = re.compile(r"^[A-Za-z0-9._:+-]{1,250}$")
+
+
+def dag_id(value: str) -> str:
+    if not _ID.match(value):
+        raise ToolError("dag_id must be 1-128 characters of letters, digits, '.', '_', ':' or '-'")
+    return value
+
+
+def run_id(value: str) -> str:
+    if not _RUN_ID.match(value):
+        raise ToolError("run_id must be 1-250 characters of letters, digits, '.', '_', ':', '+' or '-'")
     return value
 
 

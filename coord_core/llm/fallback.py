@@ -6,6 +6,8 @@ campaign, and every claim cites the evidence it restates.
 
 from __future__ import annotations
 
+from typing import Any
+
 from coord_core.contracts.campaigns import Campaign, Verdict
 from coord_core.contracts.narratives import CheckedAnswer, Claim
 from coord_core.llm.output import SENTENCE_CHARS
@@ -50,3 +52,33 @@ def deterministic_answer(campaign: Campaign) -> CheckedAnswer:
         for e in campaign.evidence
     )
     return CheckedAnswer(summary=summary, hypotheses=(_HYPOTHESIS[campaign.verdict],), claims=claims)
+
+
+def explain_stored_occurrence(occurrence: dict[str, Any]) -> dict[str, Any]:
+    """The deterministic narrative of a stored occurrence (as ``campaign_lineage`` returns it): the
+    same sentences as ``deterministic_answer``, for campaigns stored without a narrative."""
+    verdict = Verdict(occurrence["verdict"])
+    evidence = occurrence.get("evidence", [])
+    summary = (
+        f"The analysis rates {occurrence['sessions']} session(s) from {occurrence['source_ips']} "
+        f"source IP(s) between {occurrence['first_seen']} and {occurrence['last_seen']} as "
+        f"{_VERDICT_TEXT[verdict]} with confidence {float(occurrence['confidence']):.2f}, "
+        f"on {len(evidence)} piece(s) of evidence."
+    )
+    claims = [
+        {
+            "text": bounded_text(
+                f"{e['factor']} scored {float(e['score']):.2f}"
+                + (f": {e['summary']}" if e.get("summary") else "."),
+                SENTENCE_CHARS - 40,
+            ),
+            "evidence_ids": [e["evidence_id"]],
+        }
+        for e in evidence
+    ]
+    return {
+        "source": "deterministic",
+        "summary": summary,
+        "hypotheses": [_HYPOTHESIS[verdict]],
+        "claims": claims,
+    }

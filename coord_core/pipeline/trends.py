@@ -37,7 +37,14 @@ def build_and_store_report(
     until = datetime.combine(report_day + timedelta(days=1), time(), UTC)
     points = [_point(row) for row in trend_store.activity_rows(conn, since, until)]
     features = trend_store.feature_rows(conn, since, until)
-    report = build_daily_report(report_day, points, features, spikes=spikes, rules=rules)
+    report = build_daily_report(
+        report_day,
+        points,
+        features,
+        spikes=spikes,
+        rules=rules,
+        campaign_features=trend_store.campaign_feature_days(conn, since, until),
+    )
     lineage = {
         "dag_id": dag_id,
         "run_id": run_id,

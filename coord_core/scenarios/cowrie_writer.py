@@ -21,7 +21,8 @@ LOG_NAME = "cowrie.json"
 TRUTH_NAME = "truth.json"
 
 
-def _iter_ordered(plans: Sequence[SessionPlan]) -> Any:
+def events_in_order(plans: Sequence[SessionPlan]) -> Any:
+    """The plans' events as Cowrie logs them: in time order, concurrent sessions interleaved."""
     ordered = sorted(plans, key=lambda p: (p.connect_us, p.sensor.name, p.session_id))
     pending: list[tuple[int, int, int, dict[str, Any]]] = []
     seen_tty: set[str] = set()
@@ -50,7 +51,7 @@ def write_cowrie_log(plans: Sequence[SessionPlan], path: Path) -> int:
     """Write the plans' events to ``path``; returns the number of lines written."""
     lines = 0
     with path.open("w", encoding="utf-8", newline="\n") as out:
-        for fields in _iter_ordered(plans):
+        for fields in events_in_order(plans):
             out.write(json.dumps(fields, ensure_ascii=False, separators=(",", ":")))
             out.write("\n")
             lines += 1

@@ -117,3 +117,46 @@ def load_trend_report(conn: psycopg.Connection[Any], day: date | None = None) ->
     if row is None:
         return None
     return {"day": row[0].isoformat(), "report": row[1], "lineage": row[2]}
+
+
+def campaign_member_sessions(conn: psycopg.Connection[Any]) -> list[tuple[str, str]]:
+    """(campaign id across intervals, member session id) of every stored occurrence: what a scorer
+    needs to tell which generated campaign a stored one is."""
+    return [
+        (str(campaign_id), str(session_id))
+        for campaign_id, session_id in conn.execute(
+            """SELECT i.campaign_id, m.session_id
+               FROM coord.campaign_identity i JOIN coord.campaign_members m
+                 ON m.interval_start = i.interval_start AND m.interval_end = i.interval_end
+                AND m.campaign_id = i.occurrence_id
+               ORDER BY 1, 2"""
+        )
+    ]
+
+
+def recent_report_totals(conn: psycopg.Connection[Any], limit: int) -> list[tuple[str, dict[str, Any]]]:
+    """(day, the report's totals) of the newest ``limit`` stored reports, newest first."""
+    return [
+        (day.isoformat(), dict(totals or {}))
+        for day, totals in conn.execute(
+            "SELECT day, report -> 'totals' FROM coord.trend_reports ORDER BY day DESC LIMIT %s", (limit,)
+        )
+    ]
+
+
+def campaign_feature_days(
+    conn: psycopg.Connection[Any], since: datetime, until: datetime
+) -> list[tuple[str, str, date]]:
+    """(campaign id, signature feature, UTC day) held in ``[since, until)``: what correlation reads."""
+    return [
+        (str(campaign_id), str(feature), day)
+        for campaign_id, feature, day in conn.execute(
+            """SELECT DISTINCT i.campaign_id, f.feature, (f.interval_start AT TIME ZONE 'UTC')::date
+               FROM coord.campaign_features f JOIN coord.campaign_identity i
+                 ON i.interval_start = f.interval_start AND i.interval_end = f.interval_end
+                AND i.occurrence_id = f.campaign_id
+               WHERE f.interval_start >= %s AND f.interval_start < %s
+               ORDER BY 1, 2, 3""",
+            (since, until),
+        )
+    ]

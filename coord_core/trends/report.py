@@ -7,7 +7,9 @@ from dataclasses import asdict
 from datetime import date, timedelta
 from typing import Any
 
+from coord_core.trends.correlation import DEFAULT_CORRELATION, CorrelationRules, correlation_hypotheses
 from coord_core.trends.indicators import DEFAULT_RULES, IndicatorRules, indicator_movement
+from coord_core.trends.seasonal import DEFAULT_SEASONAL, SeasonalParameters, seasonal_spikes
 from coord_core.trends.series import (
     DORMANT_DAYS,
     ActivityPoint,
@@ -17,7 +19,7 @@ from coord_core.trends.series import (
 )
 from coord_core.trends.spikes import DEFAULT_SPIKES, SpikeParameters, spikes_at
 
-REPORT_SCHEMA_VERSION = 1
+REPORT_SCHEMA_VERSION = 2  # 2: seasonal_hourly spikes (with their hour), correlations
 MAX_CAMPAIGNS = 50
 
 
@@ -33,8 +35,13 @@ def build_daily_report(
     *,
     spikes: SpikeParameters = DEFAULT_SPIKES,
     rules: IndicatorRules = DEFAULT_RULES,
+    seasonal: SeasonalParameters = DEFAULT_SEASONAL,
+    campaign_features: Iterable[tuple[str, str, date]] = (),
+    correlation: CorrelationRules = DEFAULT_CORRELATION,
 ) -> dict[str, Any]:
-    """The report of ``report_day`` (UTC) from the activity up to and including it; deterministic."""
+    """The report of ``report_day`` (UTC) from the activity up to and including it; deterministic.
+
+    ``campaign_features`` (campaign id, feature, day) feed the correlation hypotheses."""
     points = list(points)
     series = daily_series(points, report_day)
     today_points = [p for p in points if p.day == report_day]
@@ -44,7 +51,9 @@ def build_daily_report(
         status = campaign_status(s)
         if status["state"] in ("quiet", "dormant") and not _ended_recently(s):
             continue
-        found = _spikes_today(s, spikes)
+        found = _spikes_today(s, spikes) + seasonal_spikes(
+            s.campaign_id, points, s.first_day, report_day, seasonal
+        )
         spike_rows.extend(found)
         campaigns.append(_campaign_entry(s, status, today_points, found))
     campaigns.sort(key=lambda c: (-c["today"]["sessions"], c["campaign_id"]))
@@ -55,14 +64,21 @@ def build_daily_report(
     return {
         "schema_version": REPORT_SCHEMA_VERSION,
         "day": report_day.isoformat(),
-        "parameters": {"spikes": spikes.as_dict(), "indicators": asdict(rules)},
+        "parameters": {
+            "spikes": spikes.as_dict(),
+            "seasonal": seasonal.as_dict(),
+            "indicators": asdict(rules),
+            "correlation": correlation.as_dict(),
+        },
         "totals": {
             "campaigns_active": sum(1 for c in campaigns if c["today"]["sessions"] > 0),
             "sessions": sum(p.sessions for p in today_points),
             "new_campaigns": sum(1 for c in campaigns if c["state"] == "new"),
             "spikes": len(spike_rows),
         },
-        "spikes": sorted(spike_rows, key=lambda r: (r["campaign_id"], r["metric"], r["method"])),
+        "spikes": sorted(
+            spike_rows, key=lambda r: (r["campaign_id"], r["metric"], r["method"], r.get("hour", -1))
+        ),
         "new_campaigns": [c["campaign_id"] for c in campaigns if c["state"] == "new"],
         "returned_campaigns": [c["campaign_id"] for c in campaigns if c["state"] == "returned"],
         "dormant_campaigns": [c["campaign_id"] for c in campaigns if c["state"] == "dormant"],
@@ -70,6 +86,15 @@ def build_daily_report(
         "campaigns": campaigns[:MAX_CAMPAIGNS],
         "campaigns_truncated": max(0, len(campaigns) - MAX_CAMPAIGNS),
         "indicators": indicator_movement(feature_rows, report_day, rules),
+        "correlations": correlation_hypotheses(
+            campaign_features,
+            {
+                s.campaign_id: [d for d, n in zip(s.days, s.sessions, strict=True) if n > 0]
+                for s in series.values()
+            },
+            report_day,
+            correlation,
+        ),
     }
 
 

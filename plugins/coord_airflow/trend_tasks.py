@@ -37,6 +37,9 @@ def build_reports(context: Context) -> list[dict[str, Any]]:
 
     dag_run = context["dag_run"]
     conn = connections.results_db()
+    # Autocommit: each report is saved in its own transaction block; an implicit transaction left
+    # open by the reads would turn that block into a savepoint that close() rolls back.
+    conn.autocommit = True
     try:
         migrate(conn)
         return [

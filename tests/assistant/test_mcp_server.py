@@ -24,13 +24,23 @@ from coord_core.pipeline.analyze import analyze_interval
 from coord_core.pipeline.extract import extract_interval
 from coord_core.pipeline.load import load_interval
 from coord_core.pipeline.trends import build_and_store_report, report_days_for
+from coord_core.quality.stage import validate_stage
 from coord_core.scenarios.catalogue import generate
 from coord_core.scenarios.cowrie_writer import write_scenario
 from coord_core.store.migrations import migrate
 from coord_core.store.results import ResultsStore, RunRecord
 
 REPO = Path(__file__).resolve().parents[2]
-TOOLS = {"list_campaigns", "get_campaign", "find_indicator", "campaign_trends"}
+TOOLS = {
+    "list_campaigns",
+    "get_campaign",
+    "explain_campaign",
+    "find_indicator",
+    "dq_report_summary",
+    "campaign_trends",
+    "trigger_analysis",
+}
+TRANSCRIPT = REPO / "test-artifacts" / "mcp-session.json"
 
 
 @dataclass(frozen=True)
@@ -56,6 +66,7 @@ def botnet(postgres_dsn: str, tmp_path: Path) -> Iterator[LoadedBotnet]:
             store.start_run(window, RunRecord("dshield_coordination", f"run-{window.start:%H}", 1, "files",
                                               [str(log_path)], None, "test", {}))  # fmt: skip
             extract_interval(store, window, read_paths([log_path]))
+            validate_stage(store, window)
             analyze_interval(store, window, {})
             load_interval(store, window)
             store.update_run("dshield_coordination", window, status="success")
@@ -90,6 +101,16 @@ async def _session(dsn: str, calls: list[tuple[str, Any]]) -> tuple[set[str], li
     return tools, results
 
 
+def _keep_transcript(calls: list[tuple[str, Any]], results: list[Any]) -> None:
+    """The SDK client's calls and the server's answers, kept as a test artifact (answers cut)."""
+    TRANSCRIPT.parent.mkdir(parents=True, exist_ok=True)
+    exchange = [
+        {"call": name, "arguments": args, "is_error": r.is_error, "answer": r.content[0].text[:1500]}
+        for (name, args), r in zip(calls, results, strict=True)
+    ]
+    TRANSCRIPT.write_text(json.dumps(exchange, indent=1) + "\n", encoding="utf-8")
+
+
 def _data(result: Any) -> Any:
     assert not result.is_error, result.content
     (content,) = result.content
@@ -111,10 +132,15 @@ def test_every_tool_answers_from_the_loaded_campaigns(botnet: LoadedBotnet) -> N
         ("find_indicator", {"indicator": "203.0.113.254"}),
         ("campaign_trends", {}),
         ("campaign_trends", {"day": botnet.report_day, "campaign_id": botnet.campaign_id}),
+        ("explain_campaign", {"campaign_id": botnet.campaign_id}),
+        ("dq_report_summary", {"dag_id": "dshield_coordination", "run_id": "run-00"}),
     ]
     tools, results = anyio.run(_session, botnet.dsn, calls)
+    _keep_transcript(calls, results)
     assert tools == TOOLS
-    listed, by_ip, by_hash, detail, ip, digest, url, unknown, trends, one = (_data(r) for r in results)
+    listed, by_ip, by_hash, detail, ip, digest, url, unknown, trends, one, explained, dq = (
+        _data(r) for r in results
+    )
 
     assert botnet.campaign_id in {c["campaign_id"] for c in listed["campaigns"]}
     assert all(
@@ -141,6 +167,18 @@ def test_every_tool_answers_from_the_loaded_campaigns(botnet: LoadedBotnet) -> N
     assert trends["lineage"]["runs_read"] and trends["report"]["parameters"]["spikes"]["iqr_k"] == 2.0
     assert botnet.campaign_id in trends["report"]["new_campaigns"]
     assert one["campaign"]["campaign_id"] == botnet.campaign_id and one["campaign"]["state"] == "new"
+    assert "correlations" in one and trends["report"]["parameters"]["seasonal"]["k"] == 2.0
+
+    # No narrative was stored: each occurrence is explained from its stored evidence, citing it.
+    assert explained["campaign_id"] == botnet.campaign_id and len(explained["occurrences"]) == 2
+    first = explained["occurrences"][0]["explanation"]
+    assert first["stored"] is False and first["source"] == "deterministic"
+    assert "as a coordinated campaign with confidence" in first["summary"]
+    cited = {i for claim in first["claims"] for i in claim["evidence_ids"]}
+    assert cited and cited <= {e["evidence_id"] for e in detail["occurrences"][0]["evidence"]}
+
+    assert dq["gate_passed"] is True and dq["gate_outcome"] == "passed"
+    assert {"dag_id": "dshield_coordination", "run_id": "run-00"} in dq["runs"]
 
 
 def test_bad_input_is_refused_with_a_clear_error(botnet: LoadedBotnet) -> None:
@@ -154,6 +192,10 @@ def test_bad_input_is_refused_with_a_clear_error(botnet: LoadedBotnet) -> None:
         ("find_indicator", {"indicator": "hello world"}),
         ("find_indicator", {"indicator": "abc", "kind": "hash"}),
         ("campaign_trends", {"day": "yesterday"}),
+        ("explain_campaign", {"campaign_id": "no-such-campaign"}),
+        ("dq_report_summary", {"dag_id": "dshield_coordination"}),
+        ("dq_report_summary", {"dag_id": "dshield_coordination", "run_id": "run-99"}),
+        ("trigger_analysis", {"window_start": "2026-01-01T00:00:00Z", "window_end": "2026-01-01T01:00:00Z"}),
     ]
     _, results = anyio.run(_session, botnet.dsn, calls)
     messages = []
@@ -164,7 +206,11 @@ def test_bad_input_is_refused_with_a_clear_error(botnet: LoadedBotnet) -> None:
         ["verdict must be one of", "page_size", "must carry a timezone", "not an IPv4 or IPv6",
          "campaign_id must be", "no campaign, occurrence or alias named no-such-campaign",
          "indicator is not an IP address",
-         "32, 40 or 64 hexadecimal", "day must be a date"],
+         "32, 40 or 64 hexadecimal", "day must be a date",
+         "no campaign, occurrence or alias named no-such-campaign",
+         "give dag_id and run_id, or interval_start and interval_end",
+         "no data-quality report stored for run run-99",
+         "refused: triggering needs the Airflow API server (COORD_AIRFLOW_URL)"],
         messages,
         strict=True,
     ):  # fmt: skip

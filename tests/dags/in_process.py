@@ -1,6 +1,7 @@
 """Run the main DAG's tasks for a few data intervals in one fresh interpreter, without Airflow's
 processes or metadata database: what `airflow dags test` runs for each, task by task in the DAG's
-order, for the per-interval expectations of a backfill at a fraction of the cost.
+order, for the per-interval expectations of a backfill at a fraction of the cost. The trend DAG's
+tasks run the same way, once per report day (its ``day`` param).
 
 The tasks are the DAG's own callables, read from the DAG file; connections and Variables come from
 the environment (``AIRFLOW_CONN_*``, ``AIRFLOW_VAR_*``) as for the Airflow CLI.
@@ -24,7 +25,7 @@ import sys
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from tests.dags.airflow_env import DAG_ID, REPO, AirflowEnv
@@ -50,6 +51,7 @@ class _TaskInstance:
     try_number: int = 1
 
 
+TRENDS_DAG_ID = "coord_trends"
 TRY_EVENT = "coord-try-event "
 
 
@@ -76,17 +78,32 @@ def run_intervals_in_process(
     conf: Mapping[str, Any],
     *,
     tasks: Sequence[str] = (),
+    interval_confs: Sequence[Mapping[str, Any]] = (),
+    timeout_s: int = 900,
 ) -> str:
     """Run the DAG's tasks (``tasks`` only, when given) for each interval, one after another, with
-    ``conf`` plus the interval as its window; returns the log, fails with it if any task raises."""
+    ``conf`` plus the interval as its window (plus the interval's entry of ``interval_confs``, when
+    given: e.g. each interval's own input files); returns the log, fails with it if any task raises."""
+    if interval_confs and len(interval_confs) != len(intervals):
+        raise ValueError("interval_confs needs one entry per interval")
+    extra = {"interval_confs": [dict(c) for c in interval_confs]}
+    return _run(airflow, _request(intervals, conf, tasks, **extra), timeout_s)
+
+
+def run_trend_days_in_process(airflow: AirflowEnv, days: Sequence[date]) -> str:
+    """Run the trend DAG's tasks once per day in ``days`` (its ``day`` param), in order."""
+    return _run(airflow, json.dumps({"dag_id": TRENDS_DAG_ID, "days": [d.isoformat() for d in days]}))
+
+
+def _run(airflow: AirflowEnv, request: str, timeout_s: int = 900) -> str:
     done = subprocess.run(
         [sys.executable, "-m", "tests.dags.in_process"],
-        input=_request(intervals, conf, tasks),
+        input=request,
         env=_env(airflow),
         cwd=REPO,
         capture_output=True,
         text=True,
-        timeout=900,
+        timeout=timeout_s,
         check=False,
     )
     output = done.stdout + done.stderr
@@ -119,12 +136,12 @@ def start_with_tries(
     return process
 
 
-def _dag() -> Any:
+def _dag(dag_id: str = DAG_ID) -> Any:
     from airflow.dag_processing.dagbag import DagBag
 
-    bag = DagBag(dag_folder=str(REPO / "dags" / f"{DAG_ID}.py"))
+    bag = DagBag(dag_folder=str(REPO / "dags" / f"{dag_id}.py"))
     assert not bag.import_errors, bag.import_errors
-    return bag.dags[DAG_ID]
+    return bag.dags[dag_id]
 
 
 def _call(task: Any, context: dict[str, Any]) -> None:
@@ -183,11 +200,15 @@ def run_with_tries(task: Any, context: dict[str, Any], retry_delay_s: float | No
 def main() -> None:
     logging.basicConfig(level=logging.INFO)
     request = json.loads(sys.stdin.read())
+    if request.get("dag_id") == TRENDS_DAG_ID:
+        _trend_days(request["days"])
+        return
     dag = _dag()
     tasks = [t for t in dag.topological_sort() if t.task_id in request["tasks"] or not request["tasks"]]
     assert {t.task_id for t in tasks} >= set(request["tasks"]), request["tasks"]
-    for start, end in request["intervals"]:
-        conf = {**request["conf"], "window_start": start, "window_end": end}
+    overlays = request.get("interval_confs") or [{}] * len(request["intervals"])
+    for (start, end), overlay in zip(request["intervals"], overlays, strict=True):
+        conf = {**request["conf"], **overlay, "window_start": start, "window_end": end}
         run = _DagRun(DAG_ID, f"manual__{end}", conf)
         params = {**dag.params.dump(), **conf}
         for task in tasks:
@@ -202,6 +223,16 @@ def main() -> None:
                 run_with_tries(task, context, request.get("retry_delay_s"))
             else:
                 _call(task, context)
+
+
+def _trend_days(days: Sequence[str]) -> None:
+    dag = _dag(TRENDS_DAG_ID)
+    for day in days:
+        run = _DagRun(TRENDS_DAG_ID, f"manual__{day}", {"day": day})
+        params = {**dag.params.dump(), "day": day}
+        for task in dag.topological_sort():
+            context = {"params": params, "dag_run": run, "ti": _TaskInstance(task.task_id, TRENDS_DAG_ID)}
+            _call(task, context)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+from coord_core.trends.correlation import correlation_hypotheses
 from coord_core.trends.indicators import indicator_movement
 from coord_core.trends.report import build_daily_report
 from coord_core.trends.series import ActivityPoint
@@ -37,6 +38,7 @@ def test_the_report_names_the_spike_the_new_the_returned_and_the_dormant_campaig
         ("steady", "sessions", "mean_sigma"),
         ("steady", "sources", "median_iqr"),
         ("steady", "sources", "mean_sigma"),
+        ("steady", "sessions", "seasonal_hourly"),  # its 12:00 slot, against 12:00 of earlier days
     }
     assert report["new_campaigns"] == ["fresh"]
     assert report["returned_campaigns"] == ["paused"]
@@ -65,3 +67,64 @@ def test_indicators_new_rising_fading_by_class() -> None:
     assert [e["feature"] for e in moves["credentials"]["rising"]] == ["cred:root:zz9"]
     assert [e["feature"] for e in moves["command_templates"]["fading"]] == ["template:wget _ ; sh _"]
     assert "tooling" not in moves and all("hassh" not in str(m) for m in moves.values())
+
+
+def _hourly(campaign: str, day: date, hour: int, sessions: int) -> ActivityPoint:
+    start = datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
+    return ActivityPoint(campaign, start, start + timedelta(hours=1), sessions, sessions, 0, 1, 0.9,
+                         "coordinated_campaign")  # fmt: skip
+
+
+def test_a_burst_in_a_usually_quiet_hour_is_a_seasonal_spike_not_a_daily_one() -> None:
+    # Every day 20 sessions at 12:00 and 1 at 03:00; on DAY 9 at 12:00 and 12 at 03:00: the same
+    # daily total, so only the seasonal-hourly baseline sees the burst (in its hour).
+    points = []
+    for back in range(20, 0, -1):
+        day = DAY - timedelta(days=back)
+        points += [_hourly("shift", day, 12, 20 + back % 2), _hourly("shift", day, 3, 1)]
+    points += [_hourly("shift", DAY, 12, 9), _hourly("shift", DAY, 3, 12)]
+    report = build_daily_report(DAY, points, [])
+    assert [(s["method"], s["hour"], s["value"]) for s in report["spikes"]] == [("seasonal_hourly", 3, 12.0)]
+    assert report["parameters"]["seasonal"] == {
+        "window_days": 28, "k": 2.0, "min_history_days": 7, "min_count": 3.0, "max_interval_hours": 6.0,
+    }  # fmt: skip
+    # Daily intervals have no hour to judge: the same counts in one interval a day give nothing.
+    daily = [
+        ActivityPoint(
+            p.campaign_id,
+            p.interval_start.replace(hour=0),
+            p.interval_start.replace(hour=0) + timedelta(days=1),
+            p.sessions,
+            p.sources,
+            0,
+            1,
+            0.9,
+            p.verdict,
+        )
+        for p in points
+    ]
+    assert build_daily_report(DAY, daily, [])["spikes"] == []
+
+
+def test_campaigns_sharing_an_indicator_are_hypotheses_with_evidence_never_merged() -> None:
+    days = {
+        "a": [DAY - timedelta(days=d) for d in range(10, 4, -1)],  # active until DAY-5
+        "b": [DAY - timedelta(days=d) for d in range(3, -1, -1)],  # starts 2 days later
+        "c": [DAY - timedelta(days=d) for d in range(2, -1, -1)],  # overlaps b
+        "d": [DAY],  # shares only tooling with b
+    }
+    features = [("a", "host:198.51.100.9", d) for d in days["a"]]
+    features += [("b", "host:198.51.100.9", d) for d in days["b"]] + [("b", "cred:root:Zq9", DAY)]
+    features += [("c", "cred:root:Zq9", DAY)]
+    features += [("b", "hassh:abc", DAY), ("d", "hassh:abc", DAY)]
+    hypotheses = correlation_hypotheses(features, days, DAY)
+    kinds = {(h["kind"], tuple(h["campaigns"])) for h in hypotheses}
+    assert kinds == {("succession", ("a", "b")), ("shared_indicators", ("b", "c"))}
+    succession = next(h for h in hypotheses if h["kind"] == "succession")
+    assert succession["status"] == "hypothesis: not merged"
+    assert succession["evidence"]["gap_days"] == 2
+    assert succession["evidence"]["features"][0]["feature"] == "host:198.51.100.9"
+    assert succession["evidence"]["active"]["a"]["last"] == (DAY - timedelta(days=5)).isoformat()
+    # A longer pause is no succession.
+    later = {**days, "b": [DAY]}
+    assert all(h["kind"] != "succession" for h in correlation_hypotheses(features, later, DAY))
