@@ -69,3 +69,13 @@ def _point(row: tuple[Any, ...]) -> ActivityPoint:
         float(confidence),
         verdict,
     )
+
+
+def stored_trend_report(conn: psycopg.Connection[Any], day: date | None = None) -> dict[str, Any] | None:
+    """The stored daily trend report of ``day`` (the newest without one), for the report pages."""
+    return trend_store.load_trend_report(conn, day)
+
+
+def stored_report_totals(conn: psycopg.Connection[Any], limit: int) -> list[tuple[str, dict[str, Any]]]:
+    """The newest ``limit`` stored reports' days and totals, for the report index."""
+    return trend_store.recent_report_totals(conn, limit)

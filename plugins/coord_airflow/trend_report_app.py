@@ -208,7 +208,7 @@ def create_app(db: DbFactory = reader_db, authorize: Authorizer = airflow_author
     from fastapi import HTTPException
     from fastapi.responses import JSONResponse
 
-    from coord_core.store import trends as trend_store
+    from coord_core.pipeline import trends as trend_reports
 
     app = guarded_app("DShield coordination: trend reports", authorize)
     answer_missing_schema(app, "No trend report yet", lambda r: 404 if "/report" in r.url.path else 200)
@@ -221,7 +221,7 @@ def create_app(db: DbFactory = reader_db, authorize: Authorizer = airflow_author
 
     def stored(day: str) -> dict[str, Any] | None:
         with db() as conn:
-            return trend_store.load_trend_report(conn, parse_day(day))
+            return trend_reports.stored_trend_report(conn, parse_day(day))
 
     @app.get("/report", response_model=None)
     def report(day: str) -> Any:
@@ -247,7 +247,7 @@ def create_app(db: DbFactory = reader_db, authorize: Authorizer = airflow_author
     @app.get("/", response_model=None)
     def index() -> Any:
         with db() as conn:
-            listings = trend_store.recent_report_totals(conn, _INDEX_LIMIT)
+            listings = trend_reports.stored_report_totals(conn, _INDEX_LIMIT)
         rows = [
             [
                 f'<a href="report?day={_esc(day)}">{_esc(day)}</a>',

@@ -3,7 +3,7 @@
 The history (``coord_core.scenarios.history``) is loaded by the main DAG's own tasks interval by
 interval (``tests/dags/in_process.py``: one interpreter, no Airflow processes), each interval
 reading its day's log; then the trend DAG's task builds and stores each day's report; the stored
-reports are scored (``coord_core.trends.history_score``).
+reports are scored (``coord_core.evaluation.history_score``).
 
 The test tier runs a short history with daily intervals (``tests/trends/test_history_spikes.py``);
 the full history runs once by hand (``make trend-history``, or with options)::
@@ -31,9 +31,9 @@ from typing import Any
 import psycopg
 
 from coord_core.embedded_services import EmbeddedPostgres, EmbeddedRedis
+from coord_core.evaluation.history_score import campaign_actors, score_history
 from coord_core.scenarios.history import HistorySpec, HistoryTruth, generate_history, write_history
 from coord_core.store import trends as trend_store
-from coord_core.trends.history_score import campaign_actors, score_history
 from tests.conftest import temporary_database
 from tests.dags.airflow_env import make_airflow_env
 from tests.dags.in_process import run_intervals_in_process, run_trend_days_in_process
