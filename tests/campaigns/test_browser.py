@@ -325,12 +325,10 @@ def test_campaign_pages_render_and_link_in_a_real_browser(browser: Browser, cock
 
 
 def test_a_daily_trend_report_renders_in_a_real_browser_beside_the_campaign_pages(
-    served: tuple[str, str, str, str], postgres_dsn: str
+    served: tuple[str, str, str, str], postgres_dsn: str, browser: Browser
 ) -> None:
     """The trend report of a day of the served corpus, built by the trend stage, from Browse's list
     to the day's page, whose campaign links lead to the campaign pages."""
-    from playwright.sync_api import sync_playwright
-
     from coord_core.pipeline.trends import build_and_store_report
 
     base, token, _key, _run_id = served
@@ -341,28 +339,23 @@ def test_a_daily_trend_report_renders_in_a_real_browser_beside_the_campaign_page
         day = start.date()
         build_and_store_report(conn, day, dag_id="coord_trends", run_id="manual__browser")
     shots = _screenshots()
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        try:
-            context = browser.new_context(viewport={"width": 1280, "height": 900})
-            context.add_cookies([{"name": "_token", "value": token, "url": base}])
-            page = context.new_page()
-            listing = page.goto(f"{base}/coord-trends/")
-            assert listing is not None and listing.status == 200
-            page.locator(f"a[href='report?day={day.isoformat()}']").click()
-            page.wait_for_load_state()
-            body = page.inner_text("body")
-            assert f"Trend report {day.isoformat()}" in body and "Top campaigns" in body and "Spikes" in body
-            links = page.locator("#campaigns a[href*='coord-campaigns/campaign/']")
-            assert links.count() >= 1
-            page.screenshot(path=str(shots / "trend-report.png"), full_page=True)
-            links.first.click()
-            page.wait_for_load_state()
-            assert "/coord-campaigns/campaign/" in urlsplit(page.url).path
-            assert page.locator("svg").count() >= 1
-            anonymous = browser.new_context().new_page()
-            refused = anonymous.goto(f"{base}/coord-trends/report?day={day.isoformat()}")
-            assert refused is not None and refused.status == 401
-        finally:
-            browser.close()
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.add_cookies([{"name": "_token", "value": token, "url": base}])
+    page = context.new_page()
+    listing = page.goto(f"{base}/coord-trends/")
+    assert listing is not None and listing.status == 200
+    page.locator(f"a[href='report?day={day.isoformat()}']").click()
+    page.wait_for_load_state()
+    body = page.inner_text("body")
+    assert f"Trend report {day.isoformat()}" in body and "Top campaigns" in body and "Spikes" in body
+    links = page.locator("#campaigns a[href*='coord-campaigns/campaign/']")
+    assert links.count() >= 1
+    page.screenshot(path=str(shots / "trend-report.png"), full_page=True)
+    links.first.click()
+    page.wait_for_load_state()
+    assert "/coord-campaigns/campaign/" in urlsplit(page.url).path
+    assert page.locator("svg").count() >= 1
+    anonymous = browser.new_context().new_page()
+    refused = anonymous.goto(f"{base}/coord-trends/report?day={day.isoformat()}")
+    assert refused is not None and refused.status == 401
     assert (shots / "trend-report.png").stat().st_size > 10_000
