@@ -111,7 +111,7 @@ KIND_INDEX: dict[str, int] = {k.name: i for i, k in enumerate(KINDS)}
 TOOLING_KINDS = frozenset({CLIENT.name, HASSH.name, KEX.name, TERMINAL.name})
 # One operator's own: two sources each using one the other never used are two operators (a
 # marker counts only when several sources typed it: one source's is a random token).
-EXCLUSIVE_KINDS = ("host", "wallet", "marker")
+EXCLUSIVE_KINDS: tuple[KindSpec, ...] = (HOST, WALLET, MARKER)
 ARTEFACT_KINDS = frozenset(k.name for k in KINDS if k.feature_class is FeatureClass.ARTEFACT)
 
 

@@ -49,7 +49,7 @@ class _Forest:
         self.parent = list(range(n))
         self.size = [1] * n
         self.hosts: dict[int, Counter[int]] = {}
-        for spec in (fk.HOST, fk.WALLET, fk.MARKER):
+        for spec in fk.EXCLUSIVE_KINDS:
             host_cols, owned = frame.owned_columns(spec)
             for src in np.flatnonzero(np.diff(owned.indptr)).tolist():
                 feats = host_cols[owned.indices[owned.indptr[src] : owned.indptr[src + 1]]]

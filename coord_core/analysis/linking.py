@@ -349,7 +349,7 @@ def host_conflicts(frame: SessionFrame, a: np.ndarray, b: np.ndarray) -> np.ndar
     """Both sources fetch from their own non-public hosts (pay to their own wallets, type their
     own build's marker) the other never used: two operators."""
     conflict = np.zeros(len(a), dtype=bool)
-    for spec in (fk.HOST, fk.WALLET, fk.MARKER):
+    for spec in fk.EXCLUSIVE_KINDS:
         cols, owned = frame.owned_columns(spec)
         if len(cols) == 0 or len(a) == 0:
             continue
