@@ -8,11 +8,13 @@ and only when a server is started or stopped.
 
 from __future__ import annotations
 
+import fcntl
 import importlib
 import os
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,7 +43,13 @@ def _local_module(name: str) -> ModuleType:
 
 
 def _get_pg_server(data_dir: Path) -> Any:
-    return _local_module("pgserver.postgres_server").get_server(data_dir, cleanup_mode=None)
+    """pgserver's server for ``data_dir``, one process at a time on this machine: run as root it
+    creates its system user with ``useradd``, and concurrent first starts (test workers on a new
+    machine) raced there (initdb: "could not look up effective user ID")."""
+    module = _local_module("pgserver.postgres_server")
+    with (Path(tempfile.gettempdir()) / "coord-embedded-postgres.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return module.get_server(data_dir, cleanup_mode=None)
 
 
 @dataclass(frozen=True)
