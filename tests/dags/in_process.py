@@ -4,7 +4,9 @@ order, for the per-interval expectations of a backfill at a fraction of the cost
 tasks run the same way, once per report day (its ``day`` param).
 
 The tasks are the DAG's own callables, read from the DAG file; connections and Variables come from
-the environment (``AIRFLOW_CONN_*``, ``AIRFLOW_VAR_*``) as for the Airflow CLI.
+the environment (``AIRFLOW_CONN_*``, ``AIRFLOW_VAR_*``) as for the Airflow CLI. After a task succeeds
+its ``on_success_callback`` runs with the task's return value as its XCom, as the task runner runs
+it; the DAG's own callbacks (run failed) are Airflow's, tested with ``airflow dags test``.
 
 With ``tries`` a task is run as Airflow's task runner runs its tries (``run_with_tries``): each try
 under the task's ``execution_timeout`` through the task runner's own ``timeout`` (SIGALRM in the
@@ -44,11 +46,18 @@ class _DagRun:
 
 @dataclass(frozen=True)
 class _TaskInstance:
-    """The attributes of a task instance the tasks (and their lineage reports) read."""
+    """The attributes of a task instance the tasks, their callbacks and lineage reports read."""
 
     task_id: str
     dag_id: str = DAG_ID
     try_number: int = 1
+    # What each task of the run returned so far (Airflow keeps it as the task's XCom).
+    returned: Mapping[str, Any] = field(default_factory=dict)
+
+    def xcom_pull(self, task_ids: str | None = None, key: str = "return_value") -> Any:
+        """A task's return value, as Airflow's XCom gives it to a callback."""
+        assert key == "return_value", key
+        return self.returned.get(task_ids or self.task_id)
 
 
 TRENDS_DAG_ID = "coord_trends"
@@ -92,7 +101,16 @@ def run_intervals_in_process(
 
 def run_trend_days_in_process(airflow: AirflowEnv, days: Sequence[date]) -> str:
     """Run the trend DAG's tasks once per day in ``days`` (its ``day`` param), in order."""
-    return _run(airflow, json.dumps({"dag_id": TRENDS_DAG_ID, "days": [d.isoformat() for d in days]}))
+    confs = [{"day": d.isoformat()} for d in days]
+    return run_dag_in_process(airflow, TRENDS_DAG_ID, confs, [f"manual__{d.isoformat()}" for d in days])
+
+
+def run_dag_in_process(
+    airflow: AirflowEnv, dag_id: str, confs: Sequence[Mapping[str, Any]], run_ids: Sequence[str] = ()
+) -> str:
+    """Run every task of a DAG without data intervals (trends, maintenance) once per conf, in order."""
+    ids = list(run_ids) or [f"manual__{number}" for number in range(len(confs))]
+    return _run(airflow, json.dumps({"dag_id": dag_id, "confs": [dict(c) for c in confs], "run_ids": ids}))
 
 
 def _run(airflow: AirflowEnv, request: str, timeout_s: int = 900) -> str:
@@ -144,11 +162,18 @@ def _dag(dag_id: str = DAG_ID) -> Any:
     return bag.dags[dag_id]
 
 
-def _call(task: Any, context: dict[str, Any]) -> None:
+def _call(task: Any, context: dict[str, Any]) -> Any:
+    """The task's callable, then (as the task runner does after a success) its success callbacks."""
     if inspect.signature(task.python_callable).parameters:
-        task.python_callable(**context)
+        value = task.python_callable(**context)
     else:
-        task.python_callable()
+        value = task.python_callable()
+    ti = context["ti"]
+    returned = {**ti.returned, task.task_id: value}
+    context = {**context, "ti": _TaskInstance(ti.task_id, ti.dag_id, ti.try_number, returned)}
+    for callback in _callbacks(task, "on_success_callback"):
+        callback(context)
+    return value
 
 
 def _callbacks(task: Any, name: str) -> list[Any]:
@@ -162,23 +187,24 @@ def _report(**event: Any) -> None:
     print(TRY_EVENT + json.dumps(event), flush=True)
 
 
-def run_with_tries(task: Any, context: dict[str, Any], retry_delay_s: float | None) -> None:
-    """One task as the task runner runs its tries (module doc); raises the last try's error."""
+def run_with_tries(task: Any, context: dict[str, Any], retry_delay_s: float | None) -> Any:
+    """One task as the task runner runs its tries (module doc): its return value, or the last
+    try's error."""
     from airflow.sdk.execution_time.timeout import timeout
 
     delay = retry_delay_s if retry_delay_s is not None else task.retry_delay.total_seconds()
     tries = (task.retries or 0) + 1
     for number in range(1, tries + 1):
-        ti = _TaskInstance(task.task_id, try_number=number)
+        ti = _TaskInstance(task.task_id, try_number=number, returned=context["ti"].returned)
         this_try = {**context, "ti": ti}
         started = time.time()
         _report(task=task.task_id, try_number=number, event="started", at=started)
         try:
             if task.execution_timeout:
                 with timeout(task.execution_timeout.total_seconds()):  # type: ignore[no-untyped-call]
-                    _call(task, this_try)
+                    value = _call(task, this_try)
             else:
-                _call(task, this_try)
+                value = _call(task, this_try)
         except Exception as exc:
             failed = time.time()
             _report(
@@ -194,14 +220,15 @@ def run_with_tries(task: Any, context: dict[str, Any], retry_delay_s: float | No
             time.sleep(max(0.0, failed + delay - time.time()))
             continue
         _report(task=task.task_id, try_number=number, event="succeeded", at=time.time())
-        return
+        return value
+    raise AssertionError("unreachable: the last try returns or raises")
 
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO)
     request = json.loads(sys.stdin.read())
-    if request.get("dag_id") == TRENDS_DAG_ID:
-        _trend_days(request["days"])
+    if "confs" in request:
+        _runs_of(request["dag_id"], request["confs"], request["run_ids"])
         return
     dag = _dag()
     tasks = [t for t in dag.topological_sort() if t.task_id in request["tasks"] or not request["tasks"]]
@@ -211,28 +238,30 @@ def main() -> None:
         conf = {**request["conf"], **overlay, "window_start": start, "window_end": end}
         run = _DagRun(DAG_ID, f"manual__{end}", conf)
         params = {**dag.params.dump(), **conf}
+        returned: dict[str, Any] = {}
         for task in tasks:
             context = {
                 "params": params,
                 "data_interval_start": datetime.fromisoformat(start),
                 "data_interval_end": datetime.fromisoformat(end),
                 "dag_run": run,
-                "ti": _TaskInstance(task.task_id),
+                "ti": _TaskInstance(task.task_id, returned=dict(returned)),
             }
             if request.get("tries"):
-                run_with_tries(task, context, request.get("retry_delay_s"))
+                returned[task.task_id] = run_with_tries(task, context, request.get("retry_delay_s"))
             else:
-                _call(task, context)
+                returned[task.task_id] = _call(task, context)
 
 
-def _trend_days(days: Sequence[str]) -> None:
-    dag = _dag(TRENDS_DAG_ID)
-    for day in days:
-        run = _DagRun(TRENDS_DAG_ID, f"manual__{day}", {"day": day})
-        params = {**dag.params.dump(), "day": day}
+def _runs_of(dag_id: str, confs: Sequence[dict[str, Any]], run_ids: Sequence[str]) -> None:
+    dag = _dag(dag_id)
+    for run_id, conf in zip(run_ids, confs, strict=True):
+        run = _DagRun(dag_id, run_id, conf)
+        params = {**dag.params.dump(), **conf}
+        returned: dict[str, Any] = {}
         for task in dag.topological_sort():
-            context = {"params": params, "dag_run": run, "ti": _TaskInstance(task.task_id, TRENDS_DAG_ID)}
-            _call(task, context)
+            ti = _TaskInstance(task.task_id, dag_id, returned=dict(returned))
+            returned[task.task_id] = _call(task, {"params": params, "dag_run": run, "ti": ti})
 
 
 if __name__ == "__main__":

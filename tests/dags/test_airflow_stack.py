@@ -1,5 +1,6 @@
-"""Against a real Airflow (`airflow standalone`: API server, scheduler, dag-processor):
-backfills over several hourly intervals, and runs triggered through the REST API."""
+"""Against a real Airflow (`airflow standalone`: API server, scheduler, dag-processor): a backfill
+over several hourly intervals and a run triggered through the REST API, scheduled together once
+for the module (the scheduler's waits overlap); the tests read what they wrote."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import psycopg
 import pytest
 
 from tests.conftest import REAL_SAMPLE, temporary_database
-from tests.dags.airflow_env import DAG_ID, make_airflow_env
+from tests.dags.airflow_env import DAG_ID, AirflowEnv, make_airflow_env
 from tests.dags.airflow_stack import AirflowStack, airflow_standalone
 from tests.dags.conftest import airflow_with_postgres_metadata
 from tests.dags.in_process import run_intervals_in_process
@@ -26,12 +27,31 @@ INTERVALS = [
     (datetime(2025, 10, 24, hour, tzinfo=UTC), datetime(2025, 10, 24, hour + 1, tzinfo=UTC))
     for hour in range(4, 8)
 ]
+# The run triggered through the REST API: a window of its own, outside the backfill's.
+REST_CONF = {
+    "window_start": "2025-10-24T08:00:00+00:00",
+    "window_end": "2025-10-24T10:00:00+00:00",
+    "source": "files",
+    "input_paths": [str(REAL_SAMPLE)],
+    "critical_failure_threshold": 0.2,
+    "alert_confidence": 0.9,
+    "llm": False,
+}
 
 
 @dataclass
-class Running:
+class Scheduled:
     stack: AirflowStack
     results_dsn: str
+    backfill_runs: list[dict[str, Any]]
+    rest_run_id: str
+    # The backfill's intervals run one at a time, each alone, in one interpreter into another
+    # database while the scheduler ran them (what both write to besides, the feed folder and the
+    # Redis cache, holds the same bytes whichever writes first).
+    alone: AirflowEnv
+    alone_dsn: str
+    redis_url: str
+    outputs: Path
 
 
 def _shared_config(folder: Path) -> dict[str, str]:
@@ -40,75 +60,77 @@ def _shared_config(folder: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def running(
+def scheduled(
     tmp_path_factory: pytest.TempPathFactory,
     postgres_server_dsn: str,
     redis_server_url: str,
     airflow_servers: None,
-) -> Iterator[Running]:
+) -> Iterator[Scheduled]:
+    """The backfill and the REST-triggered run, scheduled together and finished."""
     home = tmp_path_factory.mktemp("airflow-stack") / "home"
-    variables = {"AIRFLOW_VAR_COORD_INPUT_PATHS": str(REAL_SAMPLE), **_shared_config(home.parent)}
+    variables = {
+        "AIRFLOW_VAR_COORD_INPUT_PATHS": str(REAL_SAMPLE),
+        # Only the runs the tests ask for: unpausing the DAG would otherwise also schedule its
+        # latest hourly interval (ten more task processes reading an empty window).
+        "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False",
+        **_shared_config(home.parent),
+    }
     with (
         temporary_database(postgres_server_dsn) as results_dsn,
+        temporary_database(postgres_server_dsn) as alone_dsn,
         airflow_with_postgres_metadata(home, results_dsn, postgres_server_dsn, redis_server_url) as cli,
         airflow_standalone(cli, extra_env=variables) as stack,
+        ThreadPoolExecutor(1) as background,
     ):
-        stack.unpause(DAG_ID)
-        yield Running(stack, results_dsn)
-
-
-def _backfill(stack: AirflowStack, *extra: str) -> list[dict[str, Any]]:
-    stack.cli.run("backfill", "create", "--dag-id", DAG_ID, "--from-date", FROM, "--to-date", TO, *extra)
-    runs = stack.wait_for_runs(DAG_ID, run_type="backfill", expected=4)
-    stack.wait_for_backfills_completed(DAG_ID)
-    return runs
-
-
-def test_backfill_equals_intervals_alone_and_is_idempotent(
-    running: Running, postgres_server_dsn: str, redis_server_url: str, tmp_path: Path
-) -> None:
-    # The same intervals run one at a time, each alone, into a fresh database must give the same
-    # rows. They run (the DAG's tasks in one interpreter, interval after interval) while the
-    # backfills run: another database; what both write to (the feed folder, the Redis cache) holds
-    # the same bytes whichever writes first.
-    with temporary_database(postgres_server_dsn) as alone_dsn, ThreadPoolExecutor(1) as background:
-        home = tmp_path / "alone-airflow"
-        home.mkdir()
+        (home.parent / "alone-airflow").mkdir()
         alone = make_airflow_env(
-            home,
-            alone_dsn,
-            redis_server_url,
-            **_shared_config(running.stack.cli.home.parent),
+            home.parent / "alone-airflow", alone_dsn, redis_server_url, **_shared_config(home.parent)
         )
         alone_runs = background.submit(
             run_intervals_in_process, alone, INTERVALS, {"input_paths": [str(REAL_SAMPLE)]}
         )
-
-        runs = _backfill(running.stack)
-        starts = sorted(datetime.fromisoformat(r["data_interval_start"]) for r in runs)
-        ends = sorted(datetime.fromisoformat(r["data_interval_end"]) for r in runs)
-        assert len(starts) == 4 and all(
-            e - s == timedelta(hours=1) for s, e in zip(starts, ends, strict=True)
-        )
-        assert list(zip(starts, ends, strict=True)) == INTERVALS
-        since, until = starts[0].isoformat(), ends[-1].isoformat()
-        backfilled = snapshot(running.results_dsn, since, until)
-        in_range = (
-            "SELECT count(DISTINCT interval_start) FROM coord.runs "
-            "WHERE interval_start >= %s AND interval_end <= %s"
-        )
-        assert count(running.results_dsn, in_range, since, until) == 4
-        assert len(backfilled["sessions"]) > 0
-
-        _backfill(running.stack, "--reprocess-behavior", "completed")
-        assert snapshot(running.results_dsn, since, until) == backfilled
-
+        stack.unpause(DAG_ID)
+        stack.cli.run("backfill", "create", "--dag-id", DAG_ID, "--from-date", FROM, "--to-date", TO)
+        reply = stack.api("POST", f"/dags/{DAG_ID}/dagRuns", json={"logical_date": None, "conf": REST_CONF})
+        assert reply.status_code == 200, reply.text
+        rest_run_id = str(reply.json()["dag_run_id"])
+        backfill_runs = stack.wait_for_runs(DAG_ID, run_type="backfill", expected=len(INTERVALS))
+        stack.wait_for_runs(DAG_ID, [rest_run_id])
         alone_runs.result()
-        assert snapshot(alone_dsn, since, until) == backfilled
+        yield Scheduled(
+            stack, results_dsn, backfill_runs, rest_run_id, alone, alone_dsn, redis_server_url, home.parent
+        )
 
 
-def test_runs_triggered_through_the_rest_api(running: Running) -> None:
-    stack = running.stack
+def test_backfill_equals_intervals_alone_and_is_idempotent(scheduled: Scheduled) -> None:
+    runs = scheduled.backfill_runs
+    starts = sorted(datetime.fromisoformat(r["data_interval_start"]) for r in runs)
+    ends = sorted(datetime.fromisoformat(r["data_interval_end"]) for r in runs)
+    assert len(starts) == len(INTERVALS) and all(
+        e - s == timedelta(hours=1) for s, e in zip(starts, ends, strict=True)
+    )
+    assert list(zip(starts, ends, strict=True)) == INTERVALS
+    since, until = starts[0].isoformat(), ends[-1].isoformat()
+    backfilled = snapshot(scheduled.results_dsn, since, until)
+    in_range = (
+        "SELECT count(DISTINCT interval_start) FROM coord.runs "
+        "WHERE interval_start >= %s AND interval_end <= %s"
+    )
+    assert count(scheduled.results_dsn, in_range, since, until) == len(INTERVALS)
+    assert len(backfilled["sessions"]) > 0
+    assert snapshot(scheduled.alone_dsn, since, until) == backfilled
+
+    # Rerunning a backfilled interval (the DAG's tasks, as a reprocessing backfill runs them) over
+    # what the scheduler wrote changes no row (the busiest one: every interval runs the same code).
+    rerun = make_airflow_env(
+        scheduled.alone.home, scheduled.results_dsn, scheduled.redis_url, **_shared_config(scheduled.outputs)
+    )
+    run_intervals_in_process(rerun, INTERVALS[:1], {"input_paths": [str(REAL_SAMPLE)]})
+    assert snapshot(scheduled.results_dsn, since, until) == backfilled
+
+
+def test_runs_triggered_through_the_rest_api(scheduled: Scheduled) -> None:
+    stack = scheduled.stack
     bad = stack.api(
         "POST", f"/dags/{DAG_ID}/dagRuns", json={"logical_date": None, "conf": {"session_slack_minutes": -5}}
     )
@@ -119,22 +141,9 @@ def test_runs_triggered_through_the_rest_api(running: Running) -> None:
     )
     assert bad_window.status_code == 400 and "window_start" in bad_window.json()["detail"]
 
-    conf = {
-        "window_start": "2025-10-24T08:00:00+00:00",
-        "window_end": "2025-10-24T10:00:00+00:00",
-        "source": "files",
-        "input_paths": [str(REAL_SAMPLE)],
-        "critical_failure_threshold": 0.2,
-        "alert_confidence": 0.9,
-        "llm": False,
-    }
-    reply = stack.api("POST", f"/dags/{DAG_ID}/dagRuns", json={"logical_date": None, "conf": conf})
-    assert reply.status_code == 200, reply.text
-    run_id = reply.json()["dag_run_id"]
-    stack.wait_for_runs(DAG_ID, [run_id])
-
-    window = ("2025-10-24T08:00:00+00:00", "2025-10-24T10:00:00+00:00")
-    dsn = running.results_dsn
+    run_id = scheduled.rest_run_id
+    window = (REST_CONF["window_start"], REST_CONF["window_end"])
+    dsn = scheduled.results_dsn
     assert (
         count(
             dsn,
@@ -153,5 +162,5 @@ def test_runs_triggered_through_the_rest_api(running: Running) -> None:
             "SELECT status, run_type, triggered_by FROM coord.runs WHERE run_id = %s", (run_id,)
         ).fetchone()
     assert row is not None and row[0] == "airflow:manual:coord-admin"
-    assert row[1]["conf"] == conf
+    assert row[1]["conf"] == REST_CONF
     assert status == ("success", "manual", "coord-admin")

@@ -1,4 +1,5 @@
-"""The main DAG end to end on a generated scenario: what it stores is right against the known truth."""
+"""The main DAG's tasks end to end on a generated scenario (in one interpreter): what it stores is
+right against the known truth."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from coord_core.scenarios.cowrie_writer import write_scenario
 from coord_core.store import redis_keys
 from coord_core.store.results import ResultsStore
 from tests.dags.airflow_env import AirflowEnv
+from tests.dags.in_process import run_intervals_in_process
 from tests.dags.snapshot import count
 from tests.emulators.webhook_receiver import WebhookReceiver
 
@@ -40,7 +42,7 @@ def test_generated_mixed_window_is_stored_and_matches_its_truth(
             {"conn_type": "http", "host": receiver.url, "password": WEBHOOK_SECRET}
         )
         try:
-            airflow.dags_test(window.end.isoformat(), conf)
+            run_intervals_in_process(airflow, [(window.start, window.end)], conf)
         finally:
             with psycopg.connect(postgres_dsn) as conn:
                 tracks = ResultsStore(conn).campaign_tracks_of(window)

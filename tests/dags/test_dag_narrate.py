@@ -1,9 +1,11 @@
-"""``airflow dags test`` with ``llm: true`` against the Ollama emulator: one narrative per stored
-campaign, written by the configured model (name and digest in lineage), citing only stored evidence."""
+"""The main DAG's tasks (in one interpreter) with ``llm: true`` against the Ollama emulator: one
+narrative per stored campaign, written by the configured model (name and digest in lineage),
+citing only stored evidence."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import psycopg
 import pytest
@@ -12,15 +14,12 @@ from coord_core.cli.lineage import render_lineage
 from coord_core.store.lineage import campaign_lineage
 from tests.conftest import REAL_SAMPLE
 from tests.dags.airflow_env import AirflowEnv, ollama_connection
+from tests.dags.in_process import run_intervals_in_process
 from tests.dags.snapshot import count
 from tests.emulators.ollama import EmulatedModel, OllamaEmulator
 
-CONF = {
-    "window_start": "2025-10-24T03:00:00+00:00",
-    "window_end": "2025-10-24T06:00:00+00:00",
-    "input_paths": [str(REAL_SAMPLE)],
-    "llm": True,
-}
+WINDOW = (datetime(2025, 10, 24, 3, tzinfo=UTC), datetime(2025, 10, 24, 6, tzinfo=UTC))
+CONF = {"input_paths": [str(REAL_SAMPLE)], "llm": True}
 
 
 @pytest.fixture
@@ -35,7 +34,7 @@ def test_llm_run_writes_narratives_with_model_and_digest(
     airflow.env["AIRFLOW_CONN_COORD_OLLAMA"] = ollama_connection(
         emulator.host, ["mistral:7b", "qwen2.5:7b-instruct"]
     )
-    airflow.dags_test("2025-10-24T06:00:00+00:00", CONF)
+    run_intervals_in_process(airflow, [WINDOW], CONF)
     digest = emulator.models["qwen2.5:7b-instruct"].digest
     campaigns = count(postgres_dsn, "SELECT count(*) FROM coord.campaigns")
     assert campaigns >= 1

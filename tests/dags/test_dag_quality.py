@@ -1,5 +1,6 @@
 """The data-quality gate inside the DAG: bad input is quarantined with its reason and the run
-goes on; a feed that is mostly broken stops the run before analysis, saying why."""
+goes on (the DAG's tasks in one interpreter); a feed that is mostly broken stops the run before
+analysis, saying why (`airflow dags test`: the DAG's own failure callbacks)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import psycopg
 from coord_core.quality.bounded import reason_category
 from tests.conftest import REAL_SAMPLE
 from tests.dags.airflow_env import DAG_ID, AirflowEnv
+from tests.dags.in_process import run_intervals_in_process
 from tests.dags.snapshot import count
 from tests.emulators.webhook_receiver import WebhookReceiver
 from tests.ingest.test_hostile_input import COWRIE_CORPUS, HOSTILE
@@ -23,6 +25,7 @@ WEBHOOK_SECRET = "whsec-dag-quality-0123456789abcdef"
 CORPUS = Path(__file__).resolve().parents[1] / "quality" / "corpus"
 # The whole day: the corpus spreads its cases over the hours of 2025-10-24.
 WINDOW = {"window_start": "2025-10-24T00:00:00+00:00", "window_end": "2025-10-25T00:00:00+00:00"}
+DAY = (datetime(2025, 10, 24, tzinfo=UTC), datetime(2025, 10, 25, tzinfo=UTC))
 
 
 def _corpus_files() -> list[str]:
@@ -31,7 +34,7 @@ def _corpus_files() -> list[str]:
 
 def test_bad_input_is_quarantined_and_the_run_completes(airflow: AirflowEnv, postgres_dsn: str) -> None:
     inputs = [str(REAL_SAMPLE), *_corpus_files()]
-    airflow.dags_test("2025-10-25T00:00:00+00:00", {**WINDOW, "input_paths": inputs})
+    run_intervals_in_process(airflow, [DAY], {"input_paths": inputs})
     cases = json.loads((CORPUS / "expected.json").read_text()).values()
     expected_bad = sum(len(case.get("bad", {})) for case in cases)
     parse = count(postgres_dsn, "SELECT count(*) FROM coord.quarantine WHERE stage = 'parse'")
@@ -97,9 +100,7 @@ def test_the_hostile_corpus_runs_through_with_every_record_accounted_for(
     for name in COWRIE_CORPUS:  # files that cannot be read at all belong to their mtime's interval
         shutil.copyfile(HOSTILE / name, tmp_path / name)
         os.utime(tmp_path / name, (day_start + 3600, day_start + 3600))
-    airflow.dags_test(
-        "2025-10-25T00:00:00+00:00", {**WINDOW, "input_paths": [str(REAL_SAMPLE), str(tmp_path)]}
-    )
+    run_intervals_in_process(airflow, [DAY], {"input_paths": [str(REAL_SAMPLE), str(tmp_path)]})
     parse = count(postgres_dsn, "SELECT count(*) FROM coord.quarantine WHERE stage = 'parse'")
     validate = count(postgres_dsn, "SELECT count(*) FROM coord.quarantine WHERE stage = 'validate'")
     staged = count(postgres_dsn, "SELECT count(*) FROM coord.staged_events")

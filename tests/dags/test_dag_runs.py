@@ -1,4 +1,5 @@
-"""The main DAG end to end with `airflow dags test` on real PostgreSQL and Redis."""
+"""The main DAG end to end with `airflow dags test` on real PostgreSQL and Redis (the golden run:
+the assertions that need Airflow itself, OpenLineage events and its logs, read this one run)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from coord_core.store import redis_keys
 from coord_core.store.lineage import campaign_lineage
 from tests.conftest import REAL_SAMPLE
 from tests.dags.airflow_env import TEST_CACHE_SECRET, AirflowEnv
-from tests.dags.in_process import run_intervals_in_process
+from tests.dags.in_process import run_dag_in_process, run_intervals_in_process
 from tests.dags.snapshot import count, snapshot
 
 SAMPLE_CONF = {
@@ -42,9 +43,16 @@ def test_real_tpot_sample_end_to_end_and_rerun_is_identical(
     airflow.env["AIRFLOW__OPENLINEAGE__TRANSPORT"] = json.dumps(
         {"type": "file", "log_file_path": str(events_file), "append": True}
     )
+    feed = tmp_path / "misp-feed"
+    airflow.env["AIRFLOW_VAR_COORD_MISP_FEED_DIR"] = str(feed)
     first_output = airflow.dags_test("2025-10-24T14:00:00+00:00", SAMPLE_CONF)
     # OpenLineage events went out through Airflow's provider, with our dataset namespaces.
     outputs = _openlineage_outputs(events_file)
+    # Without a coord_misp connection publish_misp wrote the feed folder, and its lineage says so.
+    assert str(feed) in first_output and (feed / "manifest.json").exists()
+    assert any(
+        name == str(feed) and space.startswith("file://") for space, name in outputs["publish_misp"]
+    ), outputs["publish_misp"]
     database = psycopg.conninfo.conninfo_to_dict(postgres_dsn)["dbname"]
     assert ("postgres://localhost:5432", f"{database}.coord.campaigns") in outputs["load"]
     assert ("postgres://localhost:5432", f"{database}.coord.sessions") in outputs["extract"]
@@ -160,8 +168,7 @@ def test_real_tpot_sample_end_to_end_and_rerun_is_identical(
 
 
 def test_maintenance_dag_applies_retention_and_audits_it(airflow: AirflowEnv, postgres_dsn: str) -> None:
-    airflow.run("dags", "test", "coord_maintenance", "2026-01-01T00:00:00+00:00", "-c",
-                json.dumps({"keep_days": {"staged_events": 7}}), timeout=300)  # fmt: skip
+    run_dag_in_process(airflow, "coord_maintenance", [{"keep_days": {"staged_events": 7}}])
     assert (
         count(postgres_dsn, "SELECT keep_days FROM coord.retention_policy WHERE table_name = 'staged_events'")
         == 7
