@@ -74,6 +74,11 @@ def rarity_weights(frame: SessionFrame) -> np.ndarray:
     return weights
 
 
+# Templates that open with the same lines are one toolkit's variants (METHODOLOGY 2.2): a toolkit
+# keeps its opening and varies later (optional steps, a loader per CPU, random file names).
+OPENING_LINES = 3
+
+
 def _literal_tokens(line: str) -> set[str]:
     return {tok for tok in line.split() if not (tok.startswith("<") and tok.endswith(">"))}
 
@@ -88,11 +93,15 @@ def _distinct_templates(frame: SessionFrame) -> dict[int, tuple[str, ...]]:
 
 def line_information(distinct: dict[int, tuple[str, ...]]) -> dict[str, float]:
     """What typing one line says: its literal tokens, discounted by how many of the window's
-    distinct toolkits (templates) contain it (a recon one-liner every toolkit runs says little)."""
-    n_toolkits = len(distinct)
-    line_toolkits: dict[str, int] = {}
+    toolkits contain it (a recon one-liner every toolkit runs says little); a toolkit's variants,
+    templates with one opening, count once, so a botnet does not discount itself by varying."""
+    families: dict[tuple[str, ...], set[str]] = {}
     for template in distinct.values():
-        for line in set(template):
+        families.setdefault(template[:OPENING_LINES], set()).update(template)
+    n_toolkits = len(families)
+    line_toolkits: dict[str, int] = {}
+    for lines in families.values():
+        for line in lines:
             line_toolkits[line] = line_toolkits.get(line, 0) + 1
     return {
         line: (0.5 * len(_literal_tokens(line)) + 1.0)

