@@ -1,11 +1,15 @@
-"""Glue for the trend DAG: which days to report, the results connection, then the trend stage."""
+"""Glue for the trend DAG: which days to report, the results connection and Redis (the spike
+alerts), then the trend stage."""
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from coord_airflow import connections
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -36,15 +40,19 @@ def build_reports(context: Context) -> list[dict[str, Any]]:
     from coord_core.pipeline.trends import build_and_store_report
 
     dag_run = context["dag_run"]
+    alerts = connections.best_effort_redis()
     conn = connections.results_db()
     # Autocommit: each report is saved in its own transaction block; an implicit transaction left
     # open by the reads would turn that block into a savepoint that close() rolls back.
     conn.autocommit = True
     try:
         migrate(conn)
-        return [
-            build_and_store_report(conn, day, dag_id=dag_run.dag_id, run_id=dag_run.run_id)
+        built = [
+            build_and_store_report(conn, day, dag_id=dag_run.dag_id, run_id=dag_run.run_id, alerts=alerts)
             for day in report_days(context)
         ]
     finally:
         conn.close()
+    if alerts.failures:  # the reports are stored; only their live alerts are missing
+        log.warning("spike alerts not published (Redis unavailable): %s", alerts.failures)
+    return built
