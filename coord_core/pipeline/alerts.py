@@ -4,7 +4,15 @@ stream in Redis and the alert document."""
 from __future__ import annotations
 
 from coord_core.contracts.alerts import ALERT_SCHEMA_VERSION, Alert
-from coord_core.store.alert_stream import STREAM_MAXLEN, Gap, Quiet, StreamedAlert, follow, parse_event_id
+from coord_core.store.alert_stream import (
+    STREAM_MAXLEN,
+    Gap,
+    Quiet,
+    StreamedAlert,
+    parse_event_id,
+    read_from,
+    start_position,
+)
 from coord_core.store.redis_keys import ALERT_CHANNEL, ALERT_STREAM
 
 __all__ = [
@@ -16,6 +24,7 @@ __all__ = [
     "Gap",
     "Quiet",
     "StreamedAlert",
-    "follow",
     "parse_event_id",
+    "read_from",
+    "start_position",
 ]

@@ -103,9 +103,6 @@ class Quiet:
     """Nothing arrived for one block period: the moment for a heartbeat."""
 
 
-Item = StreamedAlert | Gap | Quiet
-
-
 def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
@@ -137,19 +134,16 @@ async def start_position(
     return after, None
 
 
-async def follow(
+async def read_from(
     client: redis.asyncio.Redis[Any],
-    after: str | None,
+    position: str,
     *,
     block_ms: int,
     stream: str = redis_keys.ALERT_STREAM,
     batch: int = 100,
-) -> AsyncIterator[Item]:
-    """The alerts after ``after`` (None: from now on) as they arrive, a ``Quiet`` after every
-    ``block_ms`` without one; never ends by itself (the caller stops iterating)."""
-    position, gap = await start_position(client, after, stream=stream)
-    if gap is not None:
-        yield gap
+) -> AsyncIterator[StreamedAlert | Quiet]:
+    """The alerts after the entry id ``position`` (from ``start_position``) as they arrive, a
+    ``Quiet`` after every ``block_ms`` without one; never ends by itself (the caller stops)."""
     while True:
         answer = await client.xread({stream: position}, count=batch, block=block_ms)
         if not answer:

@@ -106,18 +106,21 @@ async def alert_frames(
     settings: StreamSettings,
     clock: Callable[[], float] = time.monotonic,
 ) -> AsyncIterator[str]:
-    """The SSE text of the stream from ``after``: alerts, gaps, heartbeats; ends after ``max_seconds``."""
-    from coord_core.pipeline.alerts import Gap, Quiet, follow
+    """The SSE text of the stream from ``after``: alerts, gaps, heartbeats; ends after ``max_seconds``.
+    The opening comment goes out once the starting point is fixed: what is published after a
+    client has read it reaches that client."""
+    from coord_core.pipeline.alerts import Quiet, read_from, start_position
 
     deadline = clock() + settings.max_seconds
+    position, gap = await start_position(client, after, stream=settings.stream)
     yield f"retry: {settings.retry_ms}\n: coord alerts, schema {_schema()}\n\n"
+    if gap is not None:
+        fields = {"after": gap.after, "resumed_after": gap.resumed_after, "reason": gap.reason}
+        yield frame(json.dumps(fields, sort_keys=True), event="gap")
     block_ms = max(1, int(settings.heartbeat_s * 1000))
-    async for item in follow(client, after, block_ms=block_ms, stream=settings.stream):
+    async for item in read_from(client, position, block_ms=block_ms, stream=settings.stream):
         if isinstance(item, Quiet):
             yield f": heartbeat {datetime.now(UTC).isoformat(timespec='seconds')}\n\n"
-        elif isinstance(item, Gap):
-            gap = {"after": item.after, "resumed_after": item.resumed_after, "reason": item.reason}
-            yield frame(json.dumps(gap, sort_keys=True), event="gap")
         else:
             yield frame(item.alert.encode(), event="alert", event_id=item.entry_id)
         if clock() >= deadline:
