@@ -26,6 +26,7 @@ from coord_airflow.alert_events import StreamSettings
 from coord_airflow.results_api import caller_limiter, create_app
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.testclient import TestClient
+from starlette.types import ASGIApp
 
 from coord_core.contracts.alerts import Alert, new_campaign_alert, spike_alert
 from coord_core.store.alert_stream import STREAM_MAXLEN, publish_once
@@ -93,7 +94,7 @@ def _free_port() -> int:
 
 
 @contextmanager
-def _served(app: FastAPI) -> Iterator[str]:
+def _served(app: ASGIApp) -> Iterator[str]:
     """``app`` under uvicorn on a free loopback port, in a thread of this process; its base URL."""
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
@@ -297,8 +298,10 @@ def test_the_stream_ends_after_its_time_limit_and_spike_alerts_travel_too(
         emitted_at=datetime.now(UTC),
     )
     with _served(_app(redis_server_url, keys, max_seconds=1.0)) as base:
-        listener = Listener(f"{base}/alerts/stream", {"Authorization": f"Bearer {TOKEN}"})
-        entry = _publish(redis_client, keys, spike)
+        entry = _publish(redis_client, keys, spike)  # replayed (0-0): first whatever the timing
+        listener = Listener(
+            f"{base}/alerts/stream", {"Authorization": f"Bearer {TOKEN}", "Last-Event-ID": "0-0"}
+        )
         event = listener.next()
         assert event is not None and event.event_id == entry and Alert.decode(event.data) == spike
         ending = listener.next(timeout_s=5)
