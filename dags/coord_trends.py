@@ -1,4 +1,5 @@
-"""Campaign trends: after each load of campaigns, the daily report (activity, spikes, indicators).
+"""Campaign trends: after each load of campaigns, the daily report (activity, spikes, indicators)
+and its ISO week's report.
 
 Runs when ``dshield_coordination`` updates the campaigns asset; or trigger it with ``day``
 (YYYY-MM-DD) to (re)build one day's report. Spikes found for the first time are alerted (Redis
@@ -19,6 +20,7 @@ if TYPE_CHECKING:  # the task context's type; Airflow evaluates only the return 
 # The asset dshield_coordination's load task updates (same URI as CAMPAIGNS there).
 CAMPAIGNS = Asset("postgres://coord-results:5432/coord/coord/campaigns")
 TREND_REPORTS = Asset("postgres://coord-results:5432/coord/coord/trend_reports")
+TREND_WEEKLY_REPORTS = Asset("postgres://coord-results:5432/coord/coord/trend_weekly_reports")
 # The spikes the task alerted for the first time (also on the Redis alert channel and stream) go to
 # the coord_webhook receiver, when one is configured.
 SPIKES_WEBHOOK = SpikesWebhook()
@@ -43,7 +45,7 @@ SPIKES_WEBHOOK = SpikesWebhook()
     doc_md=__doc__,
 )
 def coord_trends() -> None:
-    @task(outlets=[TREND_REPORTS], on_success_callback=SPIKES_WEBHOOK)
+    @task(outlets=[TREND_REPORTS, TREND_WEEKLY_REPORTS], on_success_callback=SPIKES_WEBHOOK)
     def build_trend_reports(**context: Unpack[Context]) -> list[dict[str, Any]]:
         from coord_airflow import trend_tasks
 

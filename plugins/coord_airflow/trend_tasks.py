@@ -1,5 +1,5 @@
 """Glue for the trend DAG: which days to report, the results connection and Redis (the spike
-alerts), then the trend stage."""
+alerts), then the trend stage: each day's report, then its ISO week's."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ def report_days(context: Context) -> list[date]:
 
 def build_reports(context: Context) -> list[dict[str, Any]]:
     from coord_core.pipeline.stores import migrate
-    from coord_core.pipeline.trends import build_and_store_report
+    from coord_core.pipeline.trends import build_and_store_report, build_and_store_weekly_report, iso_week
 
     dag_run = context["dag_run"]
     alerts = connections.best_effort_redis()
@@ -47,10 +47,18 @@ def build_reports(context: Context) -> list[dict[str, Any]]:
     conn.autocommit = True
     try:
         migrate(conn)
+        days = report_days(context)
         built = [
             build_and_store_report(conn, day, dag_id=dag_run.dag_id, run_id=dag_run.run_id, alerts=alerts)
-            for day in report_days(context)
+            for day in days
         ]
+        # Then each ISO week a rebuilt day lies in, from the stored daily reports.
+        weekly = {
+            week: build_and_store_weekly_report(conn, week, dag_id=dag_run.dag_id, run_id=dag_run.run_id)
+            for week in sorted({iso_week(day) for day in days})
+        }
+        for day, outcome in zip(days, built, strict=True):
+            outcome["weekly"] = weekly[iso_week(day)]
     finally:
         conn.close()
     if alerts.failures:  # the reports are stored; only their live alerts are missing

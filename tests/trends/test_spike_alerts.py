@@ -1,10 +1,13 @@
 """The trend task alerts a spike once: to the Redis alert channel and stream (the alert document)
-and, through its success callback, to the webhook receiver; a quiet day alerts nothing. Real
-PostgreSQL and Redis; the task's own glue (``trend_tasks``) with its connections from the env."""
+and, through its success callback, to the webhook receiver; a quiet day alerts nothing. It also
+stores the ISO week's report, shown on ``/coord-trends/``. Real PostgreSQL and Redis; the task's
+own glue (``trend_tasks``) with its connections from the env."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from datetime import date
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, cast
@@ -12,9 +15,12 @@ from typing import TYPE_CHECKING, Any, cast
 import psycopg
 import pytest
 import redis
-from coord_airflow import notifiers, trend_tasks
+from coord_airflow import notifiers, trend_report_app, trend_tasks
+from fastapi import Request
+from fastapi.testclient import TestClient
 
 from coord_core.contracts.alerts import Alert
+from coord_core.pipeline.results_access import read_only_as
 from coord_core.scenarios.stored_campaigns import daily_campaign
 from coord_core.store import redis_keys
 from tests.campaigns.corpus import store_intervals
@@ -104,3 +110,40 @@ def test_a_spike_is_alerted_once_to_the_channel_the_stream_and_the_webhook(
     assert sorted(s["alert_id"] for s in body["data"]["spikes"]) == sorted(sent)
     spike = body["data"]["spikes"][0]
     assert spike["campaign_id"] == campaign_id and spike["threshold"] < spike["value"] == 44
+
+    # Each run also rebuilt the ISO week's report from the stored daily reports (the two built here).
+    assert again[0]["weekly"] == {
+        "week": "2025-W44", "sessions": COUNTS[-2] + COUNTS[-1], "previous_week_sessions": 0,
+        "previous_week_days_reported": 0, "growth": None, "new_campaigns": 0, "spikes": 4,
+        "campaigns_active_max": 1, "days_reported": 2,
+    }  # fmt: skip
+    page = TestClient(trend_report_app.create_app(db=_reader(postgres_dsn), authorize=_anyone))
+    index = page.get("/")
+    assert index.status_code == 200 and 'href="week?week=2025-W44"' in index.text
+    week = page.get("/week", params={"week": "2025-W44"})
+    assert week.status_code == 200 and "Weekly trend report 2025-W44" in week.text
+    spikes = week.text[week.text.index('id="spikes"') : week.text.index('id="new_campaigns"')]
+    assert spikes.count(f"coord-campaigns/campaign/{campaign_id}") == 4 and "2025-11-01" in spikes
+    assert "No daily report for 2025-10-27" in week.text
+    stored = page.get("/week.json", params={"week": "2025-W44"}).json()
+    assert stored["lineage"]["daily_reports"] == [
+        {"day": "2025-10-31", "run_id": "manual__2025-10-31"},
+        {"day": "2025-11-01", "run_id": "manual__2025-11-01"},
+    ]
+    assert len(stored["lineage"]["runs_read"]) == len(COUNTS)  # every daily run the two days read
+    assert page.get("/week", params={"week": "2025-44"}).status_code == 400
+    assert page.get("/week", params={"week": "2025-W45"}).status_code == 404
+
+
+def _reader(dsn: str) -> Callable[[], AbstractContextManager[psycopg.Connection[Any]]]:
+    @contextmanager
+    def reader() -> Iterator[psycopg.Connection[Any]]:
+        with psycopg.connect(dsn) as conn:
+            read_only_as(conn, None)
+            yield conn
+
+    return reader
+
+
+async def _anyone(request: Request) -> None:
+    """Authentication is Airflow's (tested with the campaign pages); not what this test is about."""
