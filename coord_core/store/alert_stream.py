@@ -34,11 +34,11 @@ SENT_TTL_SECONDS = 30 * 24 * 3600
 FIELD = "alert"
 _EVENT_ID = re.compile(r"^\d{1,20}-\d{1,20}$")
 
-# KEYS: marker, stream, channel. ARGV: marker TTL, stream max length, alert JSON.
+# KEYS: marker, stream. ARGV: marker TTL, stream max length, alert JSON, channel (not a key).
 _PUBLISH_ONCE = """
 if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then
   local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', 'alert', ARGV[3])
-  redis.call('PUBLISH', KEYS[3], ARGV[3])
+  redis.call('PUBLISH', ARGV[4], ARGV[3])
   return id
 end
 return false
@@ -58,7 +58,7 @@ def publish_once(
     body = alert.encode()
 
     def run(r: Any) -> str | None:
-        entry = r.eval(_PUBLISH_ONCE, 3, marker, stream, channel, SENT_TTL_SECONDS, STREAM_MAXLEN, body)
+        entry = r.eval(_PUBLISH_ONCE, 2, marker, stream, SENT_TTL_SECONDS, STREAM_MAXLEN, body, channel)
         if entry is None:
             return None
         return entry.decode() if isinstance(entry, bytes) else str(entry)
