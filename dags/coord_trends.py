@@ -1,7 +1,9 @@
-"""Campaign trends: after each load of campaigns, the daily report (activity, spikes, indicators).
+"""Campaign trends: after each load of campaigns, the daily report (activity, spikes, indicators)
+and its ISO week's report.
 
 Runs when ``dshield_coordination`` updates the campaigns asset; or trigger it with ``day``
-(YYYY-MM-DD) to (re)build one day's report. Wiring only; the work is in ``coord_core.pipeline.trends``.
+(YYYY-MM-DD) to (re)build one day's report. Spikes found for the first time are alerted (Redis
+alert channel and stream, webhook). Wiring only; the work is in ``coord_core.pipeline.trends``.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Unpack
 
 from airflow.sdk import Asset, Param, dag, task
+from coord_airflow.notifiers import SpikesWebhook
 
 if TYPE_CHECKING:  # the task context's type; Airflow evaluates only the return annotations
     from airflow.sdk import Context
@@ -17,6 +20,10 @@ if TYPE_CHECKING:  # the task context's type; Airflow evaluates only the return 
 # The asset dshield_coordination's load task updates (same URI as CAMPAIGNS there).
 CAMPAIGNS = Asset("postgres://coord-results:5432/coord/coord/campaigns")
 TREND_REPORTS = Asset("postgres://coord-results:5432/coord/coord/trend_reports")
+TREND_WEEKLY_REPORTS = Asset("postgres://coord-results:5432/coord/coord/trend_weekly_reports")
+# The spikes the task alerted for the first time (also on the Redis alert channel and stream) go to
+# the coord_webhook receiver, when one is configured.
+SPIKES_WEBHOOK = SpikesWebhook()
 
 
 @dag(
@@ -38,7 +45,7 @@ TREND_REPORTS = Asset("postgres://coord-results:5432/coord/coord/trend_reports")
     doc_md=__doc__,
 )
 def coord_trends() -> None:
-    @task(outlets=[TREND_REPORTS])
+    @task(outlets=[TREND_REPORTS, TREND_WEEKLY_REPORTS], on_success_callback=SPIKES_WEBHOOK)
     def build_trend_reports(**context: Unpack[Context]) -> list[dict[str, Any]]:
         from coord_airflow import trend_tasks
 

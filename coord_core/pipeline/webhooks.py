@@ -1,4 +1,5 @@
-"""Webhook callbacks of a run: new high-confidence campaigns, a failed data-quality gate, a failed run.
+"""Webhook callbacks of a run: new high-confidence campaigns, spikes found by the trend DAG, a failed
+data-quality gate, a failed run.
 
 Payloads are bounded JSON: free text (failure reasons, which may quote attacker data) is cut to
 ``MAX_TEXT_CHARS``, URL credentials in it are masked, and ``json.dumps`` escapes the rest
@@ -15,6 +16,8 @@ import logging
 import re
 import time
 from collections.abc import Callable, Iterable
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as time_of_day
 from typing import Any
 
 from coord_core.adapters.webhook import (
@@ -29,8 +32,10 @@ from coord_core.adapters.webhook import (
     sign,
     verify,
 )
+from coord_core.contracts.alerts import spike_alert
 from coord_core.contracts.window import DataWindow
 from coord_core.store.results import ResultsStore
+from coord_core.store.trends import load_trend_report
 
 __all__ = [
     "DELIVERY_HEADER",
@@ -45,17 +50,20 @@ __all__ = [
     "new_campaigns_payload",
     "run_failed_payload",
     "sign",
+    "spikes_payload",
     "verify",
 ]
 
 log = logging.getLogger(__name__)
 
 NEW_CAMPAIGNS = "new_campaigns"
+SPIKES = "spikes"
 GATE_FAILED = "dq_gate_failed"
 RUN_FAILED = "run_failed"
 SCHEMA_VERSION = 1
 MAX_TEXT_CHARS = 2000
 MAX_CAMPAIGNS = 50
+MAX_SPIKES = 100
 MAX_BODY_BYTES = 64 * 1024
 AUDIT_ACTION = "webhook_delivery"
 AUDIT_ACTOR = "airflow:webhook"
@@ -125,6 +133,46 @@ def new_campaigns_payload(
         "campaigns": campaigns,
     }
     return _envelope(NEW_CAMPAIGNS, dag_id, run_id, window, data)
+
+
+def spikes_payload(
+    store: ResultsStore,
+    report_day: date,
+    alert_ids: Iterable[str],
+    *,
+    dag_id: str,
+    run_id: str,
+) -> tuple[dict[str, Any], DataWindow] | None:
+    """The spikes of ``report_day``'s stored trend report that were just alerted (``alert_ids``, the
+    trend task's answer), with each method's baseline and threshold; the first ``MAX_SPIKES`` by
+    campaign, and how many there were. None when there are none. The window is the UTC day."""
+    wanted = set(alert_ids)
+    if not wanted:
+        return None
+    stored = load_trend_report(store.conn, report_day)
+    if stored is None:
+        raise LookupError(f"no stored trend report of {report_day}")
+    alerts = [
+        spike_alert(report_day, row, emitted_at=datetime.now(UTC)) for row in stored["report"]["spikes"]
+    ]
+    found = [a for a in alerts if a.alert_id in wanted]
+    if len(found) != len(wanted):
+        raise LookupError(
+            f"{len(wanted) - len(found)} alerted spike(s) are not in the report of {report_day}"
+        )
+    spikes = [
+        {"alert_id": a.alert_id, "campaign_id": a.campaign_id, **a.facts.model_dump(mode="json")}
+        for a in found[:MAX_SPIKES]
+    ]
+    data = {
+        "day": report_day.isoformat(),
+        "total": len(found),
+        "truncated": len(found) > MAX_SPIKES,
+        "spikes": spikes,
+    }
+    start = datetime.combine(report_day, time_of_day(), UTC)
+    window = DataWindow(start=start, end=start + timedelta(days=1))
+    return _envelope(SPIKES, dag_id, run_id, window, data), window
 
 
 def gate_failed_payload(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import random
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -61,6 +61,22 @@ def campaign_intervals(
         )
         result = AnalysisResult(run=run, campaigns=sorted(found, key=lambda c: (c.first_seen, c.campaign_id)))
         yield StoredInterval(window, sessions, result)
+
+
+def daily_campaign(counts: Sequence[int], *, index: int, seed: int) -> Iterator[StoredInterval]:
+    """One campaign over ``len(counts)`` daily intervals from ``START`` with ``counts[day]`` sessions
+    (each from its own address) on each day; one signature, so identity makes it one campaign:
+    a series whose spikes are known, for the trend stage's alerts."""
+    draws = random.Random(seed)
+    for day, count in enumerate(counts):
+        window = DataWindow(start=START + timedelta(days=day), end=START + timedelta(days=day + 1))
+        members = [_session(draws, window, index, day, n) for n in range(count)]
+        span = {"window_start": window.start, "window_end": window.end, "session_count": len(members)}
+        run = RunInfo(
+            input_fingerprint=f"daily-{seed}-{index}-{day}", parameters={}, code_version="synthetic", **span
+        )
+        campaigns = [_campaign(draws, index, members)] if members else []
+        yield StoredInterval(window, members, AnalysisResult(run=run, campaigns=campaigns))
 
 
 def _session(

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import json
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from typing import Any
 
+from coord_core.contracts.alerts import new_campaign_alert
 from coord_core.store import redis_keys
+from coord_core.store.alert_stream import publish_once
 from coord_core.store.redis_resilience import BestEffortRedis
 
 log = logging.getLogger(__name__)
 
 CAMPAIGN_TTL_SECONDS = 7 * 24 * 3600
-ALERTED_TTL_SECONDS = 30 * 24 * 3600
 ACTIVE_HORIZON_SECONDS = 7 * 24 * 3600
 
 
@@ -33,7 +32,8 @@ class TrackedCampaign:
 def track_campaigns(
     redis: BestEffortRedis, campaigns: list[TrackedCampaign], *, alert_confidence: float
 ) -> dict[str, Any]:
-    """Update the active-campaign index; publish one alert per new campaign above the threshold."""
+    """Update the active-campaign index; publish one alert (``contracts.alerts``, to the channel and
+    the stream) per new campaign at or above the threshold."""
     alerts: list[str] = []
     for c in campaigns:
         record = {
@@ -54,10 +54,13 @@ def track_campaigns(
             pipe.execute()
 
         redis.call("track campaign", write, None)
-        if c.confidence >= alert_confidence and _first_alert(redis, c.campaign_id):
-            payload = json.dumps({"type": "new_campaign", **record}, sort_keys=True)
-            redis.call("publish alert", _publisher(payload), 0)
-            alerts.append(c.campaign_id)
+        if c.confidence >= alert_confidence:
+            facts = {k: v for k, v in asdict(c).items() if k != "campaign_id"}
+            alert = new_campaign_alert(
+                c.campaign_id, facts, alert_confidence=alert_confidence, emitted_at=datetime.now(UTC)
+            )
+            if publish_once(redis, alert, redis_keys.alerted(c.campaign_id)) is not None:
+                alerts.append(c.campaign_id)
     if campaigns:
         newest = max(c.last_seen for c in campaigns).timestamp()
         redis.call(
@@ -68,19 +71,3 @@ def track_campaigns(
             None,
         )
     return {"tracked": len(campaigns), "alerts": alerts, "redis_failures": list(redis.failures)}
-
-
-def _first_alert(redis: BestEffortRedis, campaign_id: str) -> bool:
-    """True once per campaign: the marker key is set only if absent."""
-
-    def mark(r: Any) -> bool:
-        return bool(r.set(redis_keys.alerted(campaign_id), "1", nx=True, ex=ALERTED_TTL_SECONDS))
-
-    return redis.call("mark alert", mark, False)
-
-
-def _publisher(payload: str) -> Callable[[Any], int]:
-    def publish(r: Any) -> int:
-        return int(r.publish(redis_keys.ALERT_CHANNEL, payload))
-
-    return publish

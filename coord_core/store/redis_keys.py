@@ -7,8 +7,10 @@
 | ``coord:workflow:{thread}`` | hash (node -> status JSON) | 1 h | analysis workflow |
 | ``coord:campaigns:active`` | sorted set (campaign id, score = last seen epoch) | trimmed | publish step |
 | ``coord:campaign:{id}`` | hash (verdict, confidence, first/last seen, intervals) | 7 d | publish step |
-| ``coord:alerted:{id}`` | string (marker: alert sent once) | 30 d | publish step |
-| ``coord:alerts`` | pub/sub channel (JSON alert) | — | publish step |
+| ``coord:alerted:{id}`` | string (marker: new-campaign alert sent once) | 30 d | publish step |
+| ``coord:alert-sent:{alert id}`` | string (marker: spike alert sent once) | 30 d | trend step |
+| ``coord:alerts`` | pub/sub channel (JSON alert, ``contracts.alerts``) | — | publish and trend steps |
+| ``coord:alerts:stream`` | stream (the same alerts, newest ~1000) | trimmed | publish and trend steps |
 | ``coord:ratelimit:{name}`` | sorted set (sliding window) | window | outbound lookups |
 | ``coord:ti:{source}:{kind}:{value}`` | string (threat-intel lookup JSON) | configurable | MISP lookups |
 
@@ -27,6 +29,7 @@ from coord_core.contracts.window import DataWindow
 
 NAMESPACE = "coord"
 ALERT_CHANNEL = f"{NAMESPACE}:alerts"
+ALERT_STREAM = f"{NAMESPACE}:alerts:stream"
 ACTIVE_CAMPAIGNS = f"{NAMESPACE}:campaigns:active"
 
 
@@ -62,6 +65,11 @@ def campaign(campaign_id: str) -> str:
 
 def alerted(campaign_id: str) -> str:
     return f"{NAMESPACE}:alerted:{campaign_id}"
+
+
+def alert_sent(alert_id: str) -> str:
+    """Marker of an alert other than a new campaign's (those keep ``alerted``), by its alert id."""
+    return f"{NAMESPACE}:alert-sent:{alert_id}"
 
 
 def rate_limit(name: str) -> str:

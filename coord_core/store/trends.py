@@ -160,3 +160,50 @@ def campaign_feature_days(
             (since, until),
         )
     ]
+
+
+def daily_reports_between(
+    conn: psycopg.Connection[Any], first: date, last: date
+) -> dict[date, dict[str, Any]]:
+    """The stored daily reports of ``first`` to ``last`` (inclusive), by day, with their lineage."""
+    return {
+        day: {"report": report, "lineage": lineage}
+        for day, report, lineage in conn.execute(
+            "SELECT day, report, lineage FROM coord.trend_reports WHERE day BETWEEN %s AND %s ORDER BY day",
+            (first, last),
+        )
+    }
+
+
+def save_weekly_report(
+    conn: psycopg.Connection[Any], week: str, first_day: date, report: dict[str, Any], lineage: dict[str, Any]
+) -> None:
+    """Upsert the ISO week's report: a rebuild of the same week replaces it."""
+    with conn.transaction():
+        conn.execute(
+            """INSERT INTO coord.trend_weekly_reports (week, first_day, report, lineage, updated_at)
+               VALUES (%s, %s, %s, %s, now())
+               ON CONFLICT (week) DO UPDATE SET report = EXCLUDED.report, lineage = EXCLUDED.lineage,
+                   first_day = EXCLUDED.first_day, updated_at = now()""",
+            (week, first_day, Json(report), Json(lineage)),
+        )
+
+
+def load_weekly_report(conn: psycopg.Connection[Any], week: str) -> dict[str, Any] | None:
+    """The stored report of ISO ``week`` (``YYYY-Www``) with its lineage, or None."""
+    row = conn.execute(
+        "SELECT week, report, lineage FROM coord.trend_weekly_reports WHERE week = %s", (week,)
+    ).fetchone()
+    return None if row is None else {"week": row[0], "report": row[1], "lineage": row[2]}
+
+
+def recent_weekly_totals(conn: psycopg.Connection[Any], limit: int) -> list[tuple[str, dict[str, Any]]]:
+    """(ISO week, the report's totals) of the newest ``limit`` stored weekly reports, newest first."""
+    return [
+        (str(week), dict(totals or {}))
+        for week, totals in conn.execute(
+            """SELECT week, report -> 'totals' FROM coord.trend_weekly_reports
+               ORDER BY first_day DESC LIMIT %s""",
+            (limit,),
+        )
+    ]

@@ -32,6 +32,15 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
 }
+# A page with a live part: its own scripts (served by its app, never inline) and event streams of
+# its own origin; nothing else may run or be fetched.
+LIVE_PAGE_HEADERS = {
+    **SECURITY_HEADERS,
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src 'self'; "
+        "connect-src 'self'; frame-ancestors 'self'; base-uri 'none'"
+    ),
+}
 PAGE_STYLE = (
     "body{font-family:system-ui,sans-serif;margin:1.5rem;color:#1f2933}"
     "table{border-collapse:collapse;font-size:.85rem}td,th{border:1px solid #d9e2ec;padding:.3rem .5rem;"
@@ -93,8 +102,9 @@ def reader_db() -> Iterator["psycopg.Connection[Any]"]:
         conn.close()
 
 
-def html_page(title: str, body: str, status: int = 200, *, style: str = "") -> Any:
-    """A whole HTML page (title escaped here; ``body`` must be escaped by the caller)."""
+def html_page(title: str, body: str, status: int = 200, *, style: str = "", live: bool = False) -> Any:
+    """A whole HTML page (title escaped here; ``body`` must be escaped by the caller); ``live``: its
+    own scripts and event streams are allowed (``LIVE_PAGE_HEADERS``)."""
     from fastapi.responses import HTMLResponse
 
     doc = (
@@ -102,7 +112,7 @@ def html_page(title: str, body: str, status: int = 200, *, style: str = "") -> A
         f"<title>{html.escape(title)}</title><style>{PAGE_STYLE}{style}</style></head>"
         f"<body><h1>{html.escape(title)}</h1>{body}</body></html>"
     )
-    return HTMLResponse(doc, status_code=status, headers=SECURITY_HEADERS)
+    return HTMLResponse(doc, status_code=status, headers=LIVE_PAGE_HEADERS if live else SECURITY_HEADERS)
 
 
 def guarded_app(title: str, authorize: Authorizer) -> "FastAPI":

@@ -72,6 +72,21 @@ def _table(headers: Sequence[str], rows: Sequence[str]) -> str:
 
 # -- the list ---------------------------------------------------------------------------------
 
+LIVE_SCRIPT = "live-alerts.js"
+
+
+def live_alerts_panel() -> str:
+    """Where the list page's script (``LIVE_SCRIPT``) adds each alert of the results API's alert
+    stream as it arrives; without the script the panel only says so."""
+    return (
+        f'<section id="live-alerts" data-stream="{_UP[0]}coord-api/v1/alerts/stream" '
+        'data-campaign-base="campaign/"><h2>Live alerts</h2>'
+        '<p class="muted" id="live-alerts-status">live alerts need JavaScript and the '
+        "coord_redis connection</p>"
+        "<table><thead><tr><th>emitted</th><th>alert</th><th>campaign</th><th>what</th></tr></thead>"
+        f'<tbody id="live-alerts-list"></tbody></table></section><script src="{LIVE_SCRIPT}" defer></script>'
+    )
+
 
 def list_body(
     rows: Sequence[Mapping[str, Any]],
@@ -82,8 +97,8 @@ def list_body(
     query: Mapping[str, str],
     verdicts: Sequence[str],
 ) -> str:
-    """The filter form, one page of campaigns with sortable columns, and the pager."""
-    form = _filter_form(query, verdicts)
+    """The live alerts, the filter form, one page of campaigns with sortable columns, and the pager."""
+    form = live_alerts_panel() + _filter_form(query, verdicts)
     pages = max(1, math.ceil(total / page_size))
     if not rows:
         if total:

@@ -7,6 +7,8 @@ Routes (all read-only, all authenticated by Airflow):
   (``last_seen`` | ``confidence``), ``order`` (``desc`` | ``asc``), ``page``, ``page_size``.
 - ``GET /campaign/{id}``: one campaign (id, occurrence id or retired id).
 - ``GET /run?dag_id=..&run_id=..``: the campaigns of a run's interval (the run's "Campaigns" tab).
+- ``GET /live-alerts.js``: the list's script: it follows the results API's alert stream
+  (``/coord-api/v1/alerts/stream``) and adds each new alert to the page without a reload.
 
 The database session (``reader``) and the check of the caller (``authorize``) are injected, so
 tests use a real PostgreSQL and Airflow the ``coord_postgres`` connection as the reader role.
@@ -18,6 +20,7 @@ import html
 import logging
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from coord_airflow import app_support as web
@@ -39,8 +42,11 @@ class BadFilter(ValueError):
     """A filter value the list cannot use; the page says which and why."""
 
 
-def _page(title: str, body: str, status: int = 200) -> Any:
-    return web.html_page(title, body, status, style=campaign_pages.STYLE)
+LIVE_SCRIPT_PATH = Path(__file__).with_name("live_alerts.js")
+
+
+def _page(title: str, body: str, status: int = 200, *, live: bool = False) -> Any:
+    return web.html_page(title, body, status, style=campaign_pages.STYLE, live=live)
 
 
 def create_app(
@@ -89,7 +95,16 @@ def create_app(
         body = campaign_pages.list_body(
             rows, total=total, page=page, page_size=page_size, query=query, verdicts=results.VERDICTS
         )
-        return _page("Campaigns", body)
+        return _page("Campaigns", body, live=True)
+
+    script = LIVE_SCRIPT_PATH.read_text(encoding="utf-8")
+
+    @app.get("/" + campaign_pages.LIVE_SCRIPT, response_model=None)
+    def live_script() -> Any:
+        from fastapi.responses import Response
+
+        headers = {**web.SECURITY_HEADERS, "Cache-Control": "no-cache"}
+        return Response(script, media_type="text/javascript", headers=headers)
 
     @app.get("/campaign/{campaign_id}", response_model=None)
     def campaign(campaign_id: str) -> Any:

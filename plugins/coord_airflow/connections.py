@@ -5,6 +5,7 @@ Secrets stay in the connections; nothing here logs a password or key.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any, cast
@@ -13,6 +14,7 @@ if TYPE_CHECKING:
     import ollama
     import psycopg
     import redis
+    import redis.asyncio
     from airflow.sdk import Connection
     from elasticsearch import Elasticsearch
     from pymisp import PyMISP
@@ -20,8 +22,10 @@ if TYPE_CHECKING:
     from coord_core.contracts.threat_intel import ThreatIntelSource
     from coord_core.pipeline.misp import MispConnection
     from coord_core.pipeline.narrate import NarratorConfig
-    from coord_core.pipeline.stores import CacheSigner
+    from coord_core.pipeline.stores import BestEffortRedis, CacheSigner
     from coord_core.pipeline.webhooks import WebhookTarget
+
+log = logging.getLogger(__name__)
 
 POSTGRES_CONN_ID = "coord_postgres"
 REDIS_CONN_ID = "coord_redis"
@@ -79,6 +83,49 @@ def redis_client() -> redis.Redis[Any]:
     return client
 
 
+def best_effort_redis() -> BestEffortRedis:
+    """Redis as a cache and alert channel: not configured or unreachable means a warning, never a
+    failed run."""
+    from coord_core.pipeline.stores import BestEffortRedis
+
+    if not connection_is_defined(REDIS_CONN_ID):
+        log.warning("no %s connection: Redis cache, tracking and alerts are off", REDIS_CONN_ID)
+        return BestEffortRedis(client=None)
+    return BestEffortRedis(client=redis_client())
+
+
+def async_redis_client() -> redis.asyncio.Redis[Any]:
+    """``coord_redis`` as an asyncio client (what a long-lived stream reader needs: it waits on Redis
+    without holding a worker thread), with the same host, database, credentials and TLS extras as
+    ``RedisHook``'s; a cluster connection is refused (the alert stream lives on one node)."""
+    import redis.asyncio
+    from airflow.sdk import BaseHook
+
+    conn = BaseHook.get_connection(REDIS_CONN_ID)
+    extra = conn.extra_dejson
+    if extra.get("cluster"):
+        raise ValueError(f"{REDIS_CONN_ID} is a cluster connection; the alert stream needs a single node")
+    password = None if str(conn.password).lower() in ("none", "false", "") else conn.password
+    tls = {name: value for name, value in extra.items() if name in _REDIS_TLS_EXTRAS}
+    return redis.asyncio.Redis(
+        host=conn.host or "localhost",
+        port=conn.port or 6379,
+        username=conn.login or None,
+        password=password,
+        db=int(extra.get("db") or 0),
+        **tls,
+    )
+
+
+# The TLS extras ``RedisHook`` passes to its client.
+_REDIS_TLS_EXTRAS = (
+    "ssl",
+    "ssl_cert_reqs",
+    "ssl_ca_certs",
+    "ssl_keyfile",
+    "ssl_certfile",
+    "ssl_check_hostname",
+)
 CACHE_SIGNING_EXTRA = "cache_hmac_secret"
 
 
@@ -86,13 +133,10 @@ def cache_signer() -> CacheSigner | None:
     """The signer of Redis cache entries, keyed by ``coord_redis``'s extra ``cache_hmac_secret``
     (32+ characters; Airflow masks extras named ``*secret*``). Without a usable one, ``None``:
     nothing is cached, because nothing read back could be verified."""
-    import logging
-
     from airflow.sdk import BaseHook
 
     from coord_core.pipeline.stores import CacheSigner
 
-    log = logging.getLogger(__name__)
     if not connection_is_defined(REDIS_CONN_ID):
         return None
     secret = BaseHook.get_connection(REDIS_CONN_ID).extra_dejson.get(CACHE_SIGNING_EXTRA)

@@ -1,7 +1,8 @@
 """Airflow notifiers that send the run's signed webhooks through the ``coord_webhook`` connection.
 
 ``NewCampaignsWebhook`` (publish_redis's success callback) reports the campaigns that Redis
-tracking flagged as new at or above ``alert_confidence``; ``GateFailedWebhook`` (validate's
+tracking flagged as new at or above ``alert_confidence``; ``SpikesWebhook`` (the trend task's
+success callback) the spikes it alerted for the first time; ``GateFailedWebhook`` (validate's
 failure callback) the data-quality gate stopping the run; ``RunFailedWebhook`` (the DAG's failure
 callback) a failed run. Without the connection webhooks are off, said once per process. Light to
 import (the DAG file instantiates them at parse time): everything else is imported when one fires.
@@ -79,6 +80,10 @@ class CoordWebhook(BaseNotifier):
         """The payload and its interval, or None when this callback has nothing to report."""
         raise NotImplementedError
 
+    def build_all(self, context: Context, store: ResultsStore | None, target: WebhookTarget) -> list[Built]:
+        """Every payload this callback sends (one, by default: ``build``'s)."""
+        return [self.build(context, store, target)]
+
     def render_template_fields(self, context: Context, jinja_env: Any = None) -> None:
         """Nothing is templated; skipping the render also spares the DAG callback of `dags test`,
         whose context holds a serialized DAG without a template environment."""
@@ -92,19 +97,21 @@ class CoordWebhook(BaseNotifier):
         if target is None:
             return
         with _audit_store() as store:
-            built = self.build(context, store, target)
-            if built is None:
-                return
-            payload, window = built
-            delivery = deliver(target, payload, store=store, window=window, sleep=self.sleep or time.sleep)
-        if not delivery.delivered:
-            log.error(
-                "webhook %s to %s not delivered after %d attempt(s) (last status %s)",
-                self.event,
-                target.location,
-                len(delivery.attempts),
-                delivery.status,
-            )
+            for built in self.build_all(context, store, target):
+                if built is None:
+                    continue
+                payload, window = built
+                delivery = deliver(
+                    target, payload, store=store, window=window, sleep=self.sleep or time.sleep
+                )
+                if not delivery.delivered:
+                    log.error(
+                        "webhook %s to %s not delivered after %d attempt(s) (last status %s)",
+                        self.event,
+                        target.location,
+                        len(delivery.attempts),
+                        delivery.status,
+                    )
 
 
 def _run_ids(context: Context) -> tuple[str, str]:
@@ -142,6 +149,37 @@ class NewCampaignsWebhook(CoordWebhook):
             alert_confidence=pipeline_tasks._params(context).alert_confidence,
         )
         return (payload, window) if payload is not None else None
+
+
+class SpikesWebhook(CoordWebhook):
+    """Success callback of the trend task: per report day, the spikes it alerted for the first time
+    (their alert ids from the task's XCom; the facts from the stored report)."""
+
+    event = "spikes"
+
+    def build_all(self, context: Context, store: ResultsStore | None, target: WebhookTarget) -> list[Built]:
+        from datetime import date
+
+        from coord_core.pipeline.webhooks import spikes_payload
+
+        ti = context["ti"]
+        outcome = ti.xcom_pull(task_ids=ti.task_id)
+        days = (
+            [d for d in outcome if isinstance(d, dict) and d.get("spike_alerts")]
+            if isinstance(outcome, list)
+            else []
+        )
+        if not days:
+            return []
+        if store is None:
+            raise RuntimeError("the results database is needed to describe the spikes")
+        dag_id, run_id = _run_ids(context)
+        return [
+            spikes_payload(
+                store, date.fromisoformat(d["day"]), d["spike_alerts"], dag_id=dag_id, run_id=run_id
+            )
+            for d in days
+        ]
 
 
 class GateFailedWebhook(CoordWebhook):

@@ -410,7 +410,13 @@ def _elasticsearch_source(context: Context, params: PipelineParams) -> _Elastics
     return _ElasticsearchSource(connections.elasticsearch_client(), _window(context), params, patterns)
 
 
-PUBLISHED_REDIS_KEYS = ("coord:run:*", "coord:campaigns:active", "coord:campaign:*", "coord:alerts")
+PUBLISHED_REDIS_KEYS = (
+    "coord:run:*",
+    "coord:campaigns:active",
+    "coord:campaign:*",
+    "coord:alerts",
+    "coord:alerts:stream",
+)
 LOAD_TABLES = ("campaigns", "campaign_members", "evidence", "evidence_links", "campaign_features")
 
 
@@ -427,16 +433,6 @@ def _redis_keys(redis: BestEffortRedis, *patterns: str) -> list[str]:
 def _report_lineage(context: Context, *, inputs: list[str], outputs: list[str]) -> None:
     """Hand the task's real inputs/outputs to Airflow's lineage collector (OpenLineage)."""
     lineage.report(context["ti"], inputs=inputs, outputs=outputs)
-
-
-def _best_effort_redis() -> BestEffortRedis:
-    """Redis as a cache: not configured or unreachable means a warning, never a failed run."""
-    from coord_core.pipeline.stores import BestEffortRedis
-
-    if not connections.connection_is_defined(connections.REDIS_CONN_ID):
-        log.warning("no %s connection: Redis cache and tracking are off", connections.REDIS_CONN_ID)
-        return BestEffortRedis(client=None)
-    return BestEffortRedis(client=connections.redis_client())
 
 
 def validate(context: Context) -> dict[str, Any]:
@@ -487,7 +483,7 @@ def analyze(context: Context) -> dict[str, Any]:
 
     params = _params(context)
     window = _window(context)
-    redis = _best_effort_redis()
+    redis = connections.best_effort_redis()
     signer = connections.cache_signer() if redis.client is not None else None
     intel = connections.threat_intel_source(redis.client)
     checkpoint_conn = connections.results_db()
@@ -556,7 +552,7 @@ def publish_redis(context: Context) -> dict[str, Any]:
 
     params = _params(context)
     window = _window(context)
-    redis = _best_effort_redis()
+    redis = connections.best_effort_redis()
     with _store() as store:
         outcome = publish_interval(
             redis, store, context["dag_run"].dag_id, window, alert_confidence=params.alert_confidence

@@ -11,6 +11,8 @@ and counts against the caller's sliding-window rate limit, 429 past it):
 - ``GET /campaigns/{id}/lineage``: the provenance chain (``coord lineage``).
 - ``GET /runs``: the latest run of each interval; ``dag_id``, ``status``, ``limit``, ``cursor``.
 - ``GET /indicators/{value}``: the campaigns an IP, file hash or URL (percent-encoded) belongs to.
+- ``GET /alerts/stream``: live alerts (new high-confidence campaigns, spikes) as server-sent
+  events, resumable by ``Last-Event-ID`` (``alert_events``).
 - ``GET /openapi.json``: this API's OpenAPI document.
 
 Limits come from the Airflow configuration: ``[coord_api] rate_limit`` calls per
@@ -31,10 +33,12 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from coord_airflow import alert_events
 from coord_airflow.app_support import CONFIG_SECTION, airflow_caller, parse_time, reader_db
 
 if TYPE_CHECKING:
     import psycopg
+    import redis.asyncio
     from fastapi import FastAPI, Request
 
     from coord_core.pipeline.results_access import RateDecision
@@ -113,8 +117,11 @@ def create_app(
     reader: ConnectionFactory = reader_db,
     authenticate: Authenticator = airflow_caller,
     limiter: Limiter | None = None,
+    alert_redis: Callable[[], "redis.asyncio.Redis[Any] | None"] = alert_events.configured_redis,
+    alert_settings: alert_events.StreamSettings | None = None,
 ) -> "FastAPI":
-    """Build the API app; Airflow mounts it, tests call it with a ``TestClient``."""
+    """Build the API app; Airflow mounts it, tests call it with a ``TestClient`` (or uvicorn, for
+    the alert stream)."""
     from typing import Literal
 
     from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request
@@ -308,4 +315,7 @@ def create_app(
             matches = results.campaigns_of_indicator(conn, found_kind, normal, limit=limit)
         return {"indicator": normal, "kind": found_kind, "campaigns": matches}
 
+    app.state.alert_streams = alert_events.add_stream_route(
+        app, alert_redis, alert_settings or alert_events.configured_settings()
+    )
     return app

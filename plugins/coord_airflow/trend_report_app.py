@@ -6,6 +6,9 @@ Routes (all read-only, all authenticated, reading as the reader role):
   baseline and threshold), new, returned and dormant campaigns, movers, top campaigns, indicator
   movement, and the runs it read.
 - ``GET /report.json?day=...``: the stored report and its lineage as JSON.
+- ``GET /week?week=YYYY-Www``: one ISO week's report (its days' reports aggregated): per day,
+  against the previous week, spikes, new, returned and dormant campaigns, top campaigns, lineage.
+- ``GET /week.json?week=...``: the stored weekly report and its lineage as JSON.
 
 Campaign ids link to the campaign pages (``/coord-campaigns``). Feature values in the indicator
 section are attacker text: escaped, and the page's policy lets nothing run. Importing this
@@ -14,6 +17,7 @@ module imports neither FastAPI nor Airflow.
 
 # No ``from __future__ import annotations``: FastAPI reads annotations at runtime.
 import html
+import re
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import date
@@ -37,6 +41,8 @@ if TYPE_CHECKING:
 
 DbFactory = Callable[[], AbstractContextManager["psycopg.Connection[Any]"]]
 _INDEX_LIMIT = 120
+_WEEKS_LIMIT = 26
+WEEK_PATTERN = re.compile(r"^[0-9]{4}-W[0-9]{2}$")
 _STYLE = ".spike{color:#c53030;font-weight:700}.muted{color:#627d98}section{margin-top:1.2rem}"
 CAMPAIGN_PAGE = "../coord-campaigns/campaign/{}"
 
@@ -203,6 +209,98 @@ def render_report(day: str, report: dict[str, Any], lineage: dict[str, Any]) -> 
     return "".join(parts)
 
 
+def render_weekly(week: str, report: dict[str, Any], lineage: dict[str, Any]) -> str:
+    """The body of one ISO week's report page (every value escaped)."""
+    totals = report.get("totals", {})
+    growth = totals.get("growth")
+    missing = report.get("days_missing", [])
+    parts = [
+        f"<p>ISO week <b>{_esc(week)}</b> ({_esc(report.get('first_day'))} – {_esc(report.get('last_day'))}, "
+        f"UTC): {_esc(totals.get('sessions', 0))} campaign sessions against "
+        f"{_esc(totals.get('previous_week_sessions', 0))} the week before"
+        + (f" (×{_esc(growth)})" if growth is not None else "")
+        + f", {_esc(totals.get('new_campaigns', 0))} new campaigns, "
+        f'<span class="spike">{_esc(totals.get("spikes", 0))} spikes</span>. '
+        + (f'<span class="muted">No daily report for {_esc(", ".join(missing))}.</span> ' if missing else "")
+        + f'<a href="week.json?week={_esc(week)}">JSON</a></p>'
+    ]
+    day_rows = [
+        [
+            f'<a href="report?day={_esc(d["day"])}">{_esc(d["day"])}</a>',
+            _esc(d["sessions"]),
+            _esc(d["campaigns_active"]),
+            _esc(d["new_campaigns"]),
+            _esc(d["spikes"]),
+        ]
+        for d in report.get("per_day", [])
+    ]
+    parts.append(
+        '<section id="days"><h2>Days</h2>'
+        + _table(["day", "sessions", "campaigns active", "new", "spikes"], day_rows, "No daily report.")
+        + "</section>"
+    )
+    spike_rows = [
+        [
+            _esc(sp["day"]),
+            _campaign_link(sp["campaign_id"]),
+            _esc(sp["metric"]),
+            _esc(sp["method"]),
+            _esc(f"{sp['hour']:02d}:00" if "hour" in sp else "day"),
+            f'<span class="spike">{_esc(sp["value"])}</span>',
+            _esc(sp["baseline"]),
+            _esc(sp["threshold"]),
+        ]
+        for sp in report.get("spikes", [])
+    ]
+    more = report.get("spikes_truncated", 0)
+    parts.append(
+        '<section id="spikes"><h2>Spikes</h2>'
+        + _table(
+            ["day", "campaign", "metric", "method", "when", "value", "baseline", "threshold"],
+            spike_rows,
+            "No spike this week.",
+        )
+        + (f'<p class="muted">{_esc(more)} more not listed.</p>' if more else "")
+        + "</section>"
+    )
+    for key, title in (
+        ("new_campaigns", "New campaigns"),
+        ("returned_campaigns", "Returned campaigns"),
+        ("dormant_campaigns", "Gone dormant"),
+    ):
+        entries = report.get(key, [])
+        listed = (
+            ", ".join(f"{_campaign_link(e['campaign_id'])} ({_esc(e['day'])})" for e in entries)
+            if entries
+            else '<span class="muted">none</span>'
+        )
+        parts.append(f'<section id="{key}"><h2>{title}</h2><p>{listed}</p></section>')
+    top_rows = [
+        [
+            _campaign_link(c["campaign_id"]),
+            _esc(", ".join(c["verdicts"])),
+            _esc(c["sessions"]),
+            _esc(c["days_active"]),
+            f'<span title="sessions a day">{_esc(_spark(c.get("daily_sessions") or {}))}</span>',
+        ]
+        for c in report.get("top_campaigns", [])
+    ]
+    parts.append(
+        '<section id="campaigns"><h2>Top campaigns</h2><p class="muted">By the week\'s sessions, among the '
+        "campaigns a day's report listed (each lists its 50 busiest).</p>"
+        + _table(["campaign", "verdicts", "sessions", "days active", "days"], top_rows, "No campaign active.")
+        + "</section>"
+    )
+    daily = lineage.get("daily_reports", [])
+    parts.append(
+        '<section id="lineage"><h2>Lineage</h2>'
+        f"<p>Built by {_esc(lineage.get('dag_id'))} / {_esc(lineage.get('run_id'))}, code "
+        f"{_esc(lineage.get('code_version'))}, from {_esc(len(daily))} daily reports (this week and the one "
+        f"before) and the {_esc(len(lineage.get('runs_read', [])))} runs this week's read.</p></section>"
+    )
+    return "".join(parts)
+
+
 def create_app(db: DbFactory = reader_db, authorize: Authorizer = airflow_authorize) -> "FastAPI":
     """Build the trend report app; Airflow mounts it, tests call it with a ``TestClient``."""
     from fastapi import HTTPException
@@ -244,10 +342,49 @@ def create_app(db: DbFactory = reader_db, authorize: Authorizer = airflow_author
             raise HTTPException(status_code=404, detail=f"no trend report for {day}")
         return JSONResponse(found, headers=SECURITY_HEADERS)
 
+    def stored_week(week: str) -> dict[str, Any] | None:
+        if not WEEK_PATTERN.match(week):
+            raise HTTPException(status_code=400, detail="week must be an ISO week, YYYY-Www")
+        with db() as conn:
+            return trend_reports.stored_weekly_report(conn, week)
+
+    @app.get("/week", response_model=None)
+    def week_page(week: str) -> Any:
+        found = stored_week(week)
+        if found is None:
+            return html_page(
+                "No weekly trend report",
+                f"<p>No weekly report is stored for {_esc(week)}: the coord_trends DAG has not reported a "
+                "day of it.</p>",
+                404,
+            )
+        body = render_weekly(found["week"], found["report"], found["lineage"])
+        return html_page(
+            f"Weekly trend report {found['week']}", '<p><a href="./">All reports</a></p>' + body, style=_STYLE
+        )
+
+    @app.get("/week.json", response_model=None)
+    def week_json(week: str) -> Any:
+        found = stored_week(week)
+        if found is None:
+            raise HTTPException(status_code=404, detail=f"no weekly trend report for {week}")
+        return JSONResponse(found, headers=SECURITY_HEADERS)
+
     @app.get("/", response_model=None)
     def index() -> Any:
         with db() as conn:
+            weeks = trend_reports.stored_weekly_totals(conn, _WEEKS_LIMIT)
             listings = trend_reports.stored_report_totals(conn, _INDEX_LIMIT)
+        week_rows = [
+            [
+                f'<a href="week?week={_esc(week)}">{_esc(week)}</a>',
+                _esc(totals.get("sessions", 0)),
+                _esc("" if totals.get("growth") is None else totals["growth"]),
+                _esc(totals.get("new_campaigns", 0)),
+                _esc(totals.get("spikes", 0)),
+            ]
+            for week, totals in weeks
+        ]
         rows = [
             [
                 f'<a href="report?day={_esc(day)}">{_esc(day)}</a>',
@@ -260,9 +397,17 @@ def create_app(db: DbFactory = reader_db, authorize: Authorizer = airflow_author
         ]
         return html_page(
             "Trend reports",
-            _table(
+            '<section id="weeks"><h2>Weeks</h2>'
+            + _table(
+                ["ISO week", "sessions", "against the week before", "new", "spikes"],
+                week_rows,
+                "No weekly report stored yet.",
+            )
+            + '</section><section id="days"><h2>Days</h2>'
+            + _table(
                 ["day", "campaigns active", "sessions", "new", "spikes"], rows, "No trend report stored yet."
-            ),
+            )
+            + "</section>",
             style=_STYLE,
         )
 

@@ -1,11 +1,15 @@
-"""Glue for the trend DAG: which days to report, the results connection, then the trend stage."""
+"""Glue for the trend DAG: which days to report, the results connection and Redis (the spike
+alerts), then the trend stage: each day's report, then its ISO week's."""
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from coord_airflow import connections
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -33,18 +37,30 @@ def report_days(context: Context) -> list[date]:
 
 def build_reports(context: Context) -> list[dict[str, Any]]:
     from coord_core.pipeline.stores import migrate
-    from coord_core.pipeline.trends import build_and_store_report
+    from coord_core.pipeline.trends import build_and_store_report, build_and_store_weekly_report, iso_week
 
     dag_run = context["dag_run"]
+    alerts = connections.best_effort_redis()
     conn = connections.results_db()
     # Autocommit: each report is saved in its own transaction block; an implicit transaction left
     # open by the reads would turn that block into a savepoint that close() rolls back.
     conn.autocommit = True
     try:
         migrate(conn)
-        return [
-            build_and_store_report(conn, day, dag_id=dag_run.dag_id, run_id=dag_run.run_id)
-            for day in report_days(context)
+        days = report_days(context)
+        built = [
+            build_and_store_report(conn, day, dag_id=dag_run.dag_id, run_id=dag_run.run_id, alerts=alerts)
+            for day in days
         ]
+        # Then each ISO week a rebuilt day lies in, from the stored daily reports.
+        weekly = {
+            week: build_and_store_weekly_report(conn, week, dag_id=dag_run.dag_id, run_id=dag_run.run_id)
+            for week in sorted({iso_week(day) for day in days})
+        }
+        for day, outcome in zip(days, built, strict=True):
+            outcome["weekly"] = weekly[iso_week(day)]
     finally:
         conn.close()
+    if alerts.failures:  # the reports are stored; only their live alerts are missing
+        log.warning("spike alerts not published (Redis unavailable): %s", alerts.failures)
+    return built

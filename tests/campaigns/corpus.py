@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import psycopg
 
 from coord_core.contracts.window import DataWindow
-from coord_core.scenarios.stored_campaigns import campaign_intervals
+from coord_core.scenarios.stored_campaigns import StoredInterval, campaign_intervals
 from coord_core.store.campaign_identity import rebuild_campaign_identity
 from coord_core.store.migrations import migrate
 from coord_core.store.results import ResultsStore, RunRecord
@@ -24,10 +25,15 @@ def store_corpus(
     conn: psycopg.Connection[Any], campaigns: int, *, intervals: int, seed: int
 ) -> list[DataWindow]:
     """Migrate, then store each interval's run, sessions, result and campaigns; identity once at the end."""
+    return store_intervals(conn, campaign_intervals(campaigns, intervals=intervals, seed=seed))
+
+
+def store_intervals(conn: psycopg.Connection[Any], items: Iterable[StoredInterval]) -> list[DataWindow]:
+    """Migrate, then store each interval as a successful run of the main DAG; identity at the end."""
     migrate(conn)
     store = ResultsStore(conn)
     windows = []
-    for item in campaign_intervals(campaigns, intervals=intervals, seed=seed):
+    for item in items:
         run = RunRecord(DAG_ID, run_id_of(item.window), 1, "files", ["synthetic"], None, "synthetic", {})
         store.start_run(item.window, run)
         store.replace_sessions(item.window, item.sessions)

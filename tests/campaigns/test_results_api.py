@@ -183,8 +183,11 @@ def test_the_openapi_document_describes_every_endpoint_and_the_bearer_scheme(
     document = _client(corpus, limited).get("/openapi.json").json()
     assert set(document["paths"]) == {
         "/campaigns", "/campaigns/{campaign_id}", "/campaigns/{campaign_id}/lineage", "/runs",
-        "/indicators/{value}",
+        "/indicators/{value}", "/alerts/stream",
     }  # fmt: skip
+    stream = document["paths"]["/alerts/stream"]["get"]
+    assert "text/event-stream" in stream["responses"]["200"]["content"]
+    assert {p["name"] for p in stream["parameters"]} == {"Last-Event-ID", "last_event_id"}
     assert document["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
     listing = document["paths"]["/campaigns"]["get"]
     assert {p["name"] for p in listing["parameters"]} >= {"verdict", "min_confidence", "cursor", "sort"}

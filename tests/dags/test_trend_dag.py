@@ -19,4 +19,7 @@ def test_trend_dag_is_scheduled_on_the_campaigns_asset_of_the_load_task() -> Non
     assert [a.uri for a in condition.objects if isinstance(a, Asset)] == [load_outlet.uri]
     (task,) = trends.tasks
     assert task.task_id == "build_trend_reports" and (task.retries or 0) >= 1
-    assert [a.uri for a in task.outlets] == ["postgres://coord-results:5432/coord/coord/trend_reports"]
+    assert [a.uri for a in task.outlets] == [
+        "postgres://coord-results:5432/coord/coord/trend_reports",
+        "postgres://coord-results:5432/coord/coord/trend_weekly_reports",
+    ]

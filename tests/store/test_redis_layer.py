@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import redis
 
+from coord_core.contracts.alerts import Alert
 from coord_core.contracts.campaigns import AnalysisResult, RunInfo
 from coord_core.contracts.window import DataWindow
 from coord_core.embedded_services import _free_port
@@ -62,6 +63,12 @@ def test_new_high_confidence_campaign_alerts_once(redis_client: redis.Redis[byte
     message = pubsub.get_message(timeout=2)
     assert message is not None and json.loads(message["data"])["campaign_id"] == cid
     assert pubsub.get_message(timeout=0.5) is None
+    # The same versioned document is in the stream a reader resumes from (the SSE endpoint).
+    alert = Alert.decode(message["data"])
+    assert alert.kind == "new_campaign" and alert.facts.confidence == 0.95  # type: ignore[union-attr]
+    assert alert.facts.alert_confidence == 0.8 and alert.facts.sessions == 3  # type: ignore[union-attr]
+    newest = redis_client.xrevrange(redis_keys.ALERT_STREAM, count=50)  # others' too, on a shared Redis
+    assert [a for a in (Alert.decode(f[b"alert"]) for _, f in newest) if a.campaign_id == cid] == [alert]
     assert redis_client.zscore(redis_keys.ACTIVE_CAMPAIGNS, cid) is not None
     assert redis_client.hget(redis_keys.campaign(cid), "confidence") == b"0.97"
     for key in (redis_keys.campaign(cid), redis_keys.campaign(low), redis_keys.alerted(cid)):
