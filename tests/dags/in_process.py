@@ -12,7 +12,9 @@ task's process: Airflow 3 enforces it there, in ``task_runner._execute_task``, n
 a failed try followed by the task's ``on_retry_callback`` and, ``retry_delay`` after the failure,
 the next try (the callback does not delay it: Airflow reports the state before running callbacks),
 the last failed try by ``on_failure_callback``. Each try is reported on stdout as a ``TRY_EVENT``
-line (JSON with wall-clock times) for the caller to time.
+line (JSON with wall-clock times) for the caller to time. Without ``tries`` each task's wall time is
+reported as a ``TASK_TIME`` line (JSON: interval index, task id, seconds), e.g. for a backfill's
+per-interval time curve (``task_times``).
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ class _TaskInstance:
 
 TRENDS_DAG_ID = "coord_trends"
 TRY_EVENT = "coord-try-event "
+TASK_TIME = "coord-task-time "
 
 
 def _request(
@@ -88,6 +91,18 @@ def run_intervals_in_process(
         raise ValueError("interval_confs needs one entry per interval")
     extra = {"interval_confs": [dict(c) for c in interval_confs]}
     return _run(airflow, _request(intervals, conf, tasks, **extra), timeout_s)
+
+
+def task_times(output: str) -> list[dict[str, float]]:
+    """Per interval (in run order) each task's wall seconds, read from the ``TASK_TIME`` lines."""
+    times: list[dict[str, float]] = []
+    for line in output.splitlines():
+        if line.startswith(TASK_TIME):
+            event = json.loads(line[len(TASK_TIME) :])
+            while len(times) <= event["interval"]:
+                times.append({})
+            times[event["interval"]][event["task"]] = event["seconds"]
+    return times
 
 
 def run_trend_days_in_process(airflow: AirflowEnv, days: Sequence[date]) -> str:
@@ -207,7 +222,7 @@ def main() -> None:
     tasks = [t for t in dag.topological_sort() if t.task_id in request["tasks"] or not request["tasks"]]
     assert {t.task_id for t in tasks} >= set(request["tasks"]), request["tasks"]
     overlays = request.get("interval_confs") or [{}] * len(request["intervals"])
-    for (start, end), overlay in zip(request["intervals"], overlays, strict=True):
+    for number, ((start, end), overlay) in enumerate(zip(request["intervals"], overlays, strict=True)):
         conf = {**request["conf"], **overlay, "window_start": start, "window_end": end}
         run = _DagRun(DAG_ID, f"manual__{end}", conf)
         params = {**dag.params.dump(), **conf}
@@ -222,7 +237,13 @@ def main() -> None:
             if request.get("tries"):
                 run_with_tries(task, context, request.get("retry_delay_s"))
             else:
+                started = time.perf_counter()
                 _call(task, context)
+                seconds = round(time.perf_counter() - started, 4)
+                print(
+                    TASK_TIME + json.dumps({"interval": number, "task": task.task_id, "seconds": seconds}),
+                    flush=True,
+                )
 
 
 def _trend_days(days: Sequence[str]) -> None:
