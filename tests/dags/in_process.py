@@ -105,9 +105,10 @@ def task_times(output: str) -> list[dict[str, float]]:
     return times
 
 
-def run_trend_days_in_process(airflow: AirflowEnv, days: Sequence[date]) -> str:
+def run_trend_days_in_process(airflow: AirflowEnv, days: Sequence[date], *, timeout_s: int = 900) -> str:
     """Run the trend DAG's tasks once per day in ``days`` (its ``day`` param), in order."""
-    return _run(airflow, json.dumps({"dag_id": TRENDS_DAG_ID, "days": [d.isoformat() for d in days]}))
+    request = json.dumps({"dag_id": TRENDS_DAG_ID, "days": [d.isoformat() for d in days]})
+    return _run(airflow, request, timeout_s)
 
 
 def _run(airflow: AirflowEnv, request: str, timeout_s: int = 900) -> str:
