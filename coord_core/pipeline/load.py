@@ -9,6 +9,7 @@ from typing import Any
 from coord_core.contracts.window import DataWindow
 from coord_core.store.campaign_identity import (
     DEFAULT_MAX_GAP,
+    interval_inputs,
     lock_campaign_identity,
     update_campaign_identity,
 )
@@ -27,8 +28,10 @@ def load_interval(
         raise LookupError(f"no analysis result stored for {window.label}; run the analyze step first")
     with store.conn.transaction():
         lock_campaign_identity(store.conn)  # before the campaign rows: concurrent loads queue here
+        interval = (window.start, window.end)
+        before = interval_inputs(store.conn, interval)
         campaigns = store.replace_campaigns(window, result)
-        identity = update_campaign_identity(store.conn, (window.start, window.end), identity_max_gap)
+        identity = update_campaign_identity(store.conn, interval, identity_max_gap, before=before)
     members = sum(len(c.session_ids) for c in result.campaigns)
     log.info("loaded %s: %d campaigns, %d member sessions", window.label, campaigns, members)
     return {

@@ -31,6 +31,7 @@ DEFAULT_MAX_GAP = timedelta(hours=24)
 _LOCK_ID = 0x434F4F5249  # serialises concurrent loads' identity updates
 
 _Key = tuple[datetime, datetime, str]  # interval start, interval end, occurrence id
+_LOADED_BEFORE = "the interval was loaded before (its earlier occurrences may have joined campaigns)"
 
 
 @dataclass(frozen=True, order=True)
@@ -186,18 +187,43 @@ def _record_aliases(conn: psycopg.Connection[Any], rekeyed: dict[str, str]) -> N
         )
 
 
+_IntervalInputs = list[tuple[str, datetime, datetime, list[str]]]
+
+
+def interval_inputs(conn: psycopg.Connection[Any], interval: tuple[datetime, datetime]) -> _IntervalInputs:
+    """What identity reads of the interval's stored occurrences (id, first and last seen, features),
+    sorted: a reload that leaves them as they were leaves identity as it was."""
+    rows = conn.execute(
+        """SELECT c.campaign_id, c.first_seen, c.last_seen,
+                  coalesce(array_agg(f.feature ORDER BY f.feature) FILTER (WHERE f.feature IS NOT NULL), '{}')
+           FROM coord.campaigns c LEFT JOIN coord.campaign_features f
+             ON f.interval_start = c.interval_start AND f.interval_end = c.interval_end
+            AND f.campaign_id = c.campaign_id
+           WHERE c.interval_start = %s AND c.interval_end = %s
+           GROUP BY 1, 2, 3 ORDER BY 1, 2, 3""",
+        interval,
+    ).fetchall()
+    return [(str(c), first, last, list(features)) for c, first, last, features in rows]
+
+
 def update_campaign_identity(
     conn: psycopg.Connection[Any],
     interval: tuple[datetime, datetime],
     max_gap: timedelta = DEFAULT_MAX_GAP,
+    *,
+    before: _IntervalInputs | None = None,
 ) -> IdentityUpdate:
     """Bring ``coord.campaign_identity`` up to date after ``interval``'s occurrences were (re)placed.
 
     Call it in the transaction that wrote them, so the stored identity never lags the stored
-    occurrences. Its result is always ``rebuild_campaign_identity``'s; it only costs less."""
+    occurrences; ``before`` is ``interval_inputs`` read before they were replaced (a rerun that
+    changed nothing then costs two reads). Its result is always ``rebuild_campaign_identity``'s;
+    it only costs less."""
     with conn.transaction():
         lock_campaign_identity(conn)
         reason = _why_not_extend(conn, interval, max_gap)
+        if reason == _LOADED_BEFORE and before is not None and before == interval_inputs(conn, interval):
+            return IdentityUpdate(rekeyed=0, rebuilt=False, reason="the interval's occurrences are unchanged")
         if reason is None:
             rekeyed = _extension(conn, interval, max_gap)
             if rekeyed is not None:
@@ -221,7 +247,7 @@ def _why_not_extend(
         "SELECT 1 FROM coord.campaign_identity WHERE interval_start = %s AND interval_end = %s LIMIT 1",
         interval,
     ).fetchone():
-        return "the interval was loaded before (its earlier occurrences may have joined campaigns)"
+        return _LOADED_BEFORE
     return None
 
 

@@ -16,6 +16,7 @@ from coord_core.store.campaign_identity import (
     IdentityUpdate,
     Occurrence,
     assign_campaign_ids,
+    interval_inputs,
     rebuild_campaign_identity,
     resolve_campaign_id,
     update_campaign_identity,
@@ -208,33 +209,33 @@ def _identity(conn: psycopg.Connection) -> tuple[list[tuple[Any, ...]], list[tup
 
 def _load_in_order(
     conn: psycopg.Connection,
-    order: list[Interval],
+    order: list[tuple[Interval, Features]],
     by_interval: dict[Interval, list[Occurrence]],
-    features: Features,
     per_load: Any,
-) -> int:
-    """Load the intervals in ``order`` from empty, each with ``per_load``; returns the loads that extended."""
+) -> list[IdentityUpdate | int]:
+    """Load the intervals in ``order`` (each with the features it has then) from empty, each followed
+    by ``per_load(conn, interval, before)`` as the load step does; returns what each returned."""
     for table in ("campaign_identity", "campaign_features", "campaigns", "campaign_aliases",
                   "campaign_identity_state"):  # fmt: skip
         conn.execute(f"DELETE FROM coord.{table}")
-    extended = 0
-    for interval in order:
+    updates = []
+    for interval, features in order:
         with conn.transaction():
+            before = interval_inputs(conn, interval)
             for table in ("campaign_features", "campaigns"):
                 conn.execute(
                     f"DELETE FROM coord.{table} WHERE interval_start = %s AND interval_end = %s", interval
                 )
             for occ in by_interval[interval]:
                 _store_occurrence(conn, occ, features[occ.key])
-            update = per_load(conn, interval)
-        extended += isinstance(update, IdentityUpdate) and not update.rebuilt
-    return extended
+            updates.append(per_load(conn, interval, before))
+    return updates
 
 
 def test_updating_per_load_gives_the_full_recomputation(pg_conn: psycopg.Connection) -> None:
-    """Intervals loaded one at a time, in time order, backwards and shuffled, some loaded twice: the
-    per-load update leaves the identity and aliases that recomputing everything after each load
-    leaves, and mostly extends (bounded work)."""
+    """Intervals loaded one at a time, in time order, backwards and shuffled, some loaded again as
+    they were or with other features: the per-load update leaves the identity and aliases that
+    recomputing everything after each load leaves, and mostly extends (bounded work)."""
     migrate(pg_conn)
     pg_conn.autocommit = True
     rng = random.Random(5)
@@ -248,13 +249,29 @@ def test_updating_per_load_gives_the_full_recomputation(pg_conn: psycopg.Connect
     expected = sorted(
         (o.interval_start, o.occurrence_id, c) for o, c in assign_campaign_ids(occurrences, features).items()
     )
-    orders = {"forward": forward, "backward": forward[::-1], "shuffled": shuffled + shuffled[:5]}
+    # The first hours reloaded with every feature renamed: their occurrences now join nothing.
+    renamed = {key: {f"other-{f}" for f in held} for key, held in features.items()}
+    orders = {
+        "forward": [(i, features) for i in forward],
+        "backward": [(i, features) for i in forward[::-1]],
+        "shuffled": [(i, features) for i in shuffled + shuffled[:5]],
+        "reloaded": [(i, features) for i in forward] + [(i, renamed) for i in forward[:6]],
+    }
     for name, order in orders.items():
-        extended = _load_in_order(pg_conn, order, by_interval, features, update_campaign_identity)
+        updates = _load_in_order(
+            pg_conn, order, by_interval, lambda c, i, b: update_campaign_identity(c, i, before=b)
+        )
         updated = _identity(pg_conn)
-        _load_in_order(pg_conn, order, by_interval, features, lambda c, _: rebuild_campaign_identity(c))
+        _load_in_order(pg_conn, order, by_interval, lambda c, i, b: rebuild_campaign_identity(c))
         assert updated == _identity(pg_conn), name
-        assert updated[0] == expected, name
+        if name != "reloaded":
+            assert updated[0] == expected, name
+        extended = sum(isinstance(u, IdentityUpdate) and not u.rebuilt for u in updates)
         assert extended >= len(forward) // 2, (name, extended, len(order))
+        reasons = [u.reason for u in updates if isinstance(u, IdentityUpdate)]
+        unchanged = reasons.count("the interval's occurrences are unchanged")
+        # Reloaded as they were: the repeats; renamed: only hours whose occurrences hold no feature.
+        featureless = sum(all(not features[o.key] for o in by_interval[i]) for i in forward[:6])
+        assert unchanged == {"shuffled": 5, "reloaded": featureless}.get(name, 0), (name, unchanged)
         if name == "backward":
             assert updated[1], "loading backwards re-keys campaigns: their old ids are aliases"
