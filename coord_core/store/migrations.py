@@ -35,6 +35,18 @@ def discover(sql_dir: Path = SQL_DIR) -> list[Migration]:
     return [Migration(version=f.stem, path=f) for f in files]
 
 
+def _up_to_date(conn: psycopg.Connection, migrations: list[Migration]) -> bool:
+    """Every migration is already recorded with its content: one query, no lock and no DDL (what
+    every run pays once the deployment is migrated). A changed one is left to ``migrate`` to refuse."""
+    try:
+        with conn.transaction():
+            rows = conn.execute("SELECT version, checksum FROM coord.schema_migrations").fetchall()
+    except (psycopg.errors.UndefinedTable, psycopg.errors.InvalidSchemaName):
+        return False  # a fresh database
+    done: dict[str, str] = dict(rows)
+    return all(done.get(m.version) == m.checksum for m in migrations)
+
+
 def migrate(conn: psycopg.Connection, sql_dir: Path = SQL_DIR, until: str | None = None) -> list[str]:
     """Apply pending migrations in order (up to and including ``until`` if given); return those applied.
 
@@ -46,6 +58,8 @@ def migrate(conn: psycopg.Connection, sql_dir: Path = SQL_DIR, until: str | None
         if until not in versions:
             raise ValueError(f"unknown migration {until!r}; this code knows {', '.join(versions)}")
         migrations = migrations[: versions.index(until) + 1]
+    if _up_to_date(conn, migrations):
+        return []
     applied_now: list[str] = []
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (_ADVISORY_LOCK_ID,))

@@ -33,13 +33,15 @@ def apply_session_limits(
     """
     if conn.info.transaction_status != TransactionStatus.IDLE:
         raise RuntimeError("session limits must be set on a connection with no transaction open")
+    # One round trip (every task opens connections): a limit the session has is set to itself.
     with conn.cursor() as cur:
-        for name, default in (("statement_timeout", statement_timeout), ("lock_timeout", lock_timeout)):
-            cur.execute("SELECT current_setting(%s)", (name,))
-            row = cur.fetchone()
-            if row is not None and row[0] == "0":
-                cur.execute("SELECT set_config(%s, %s, false)", (name, default))
-        cur.execute("SELECT current_setting('statement_timeout'), current_setting('lock_timeout')")
+        cur.execute(
+            """SELECT set_config('statement_timeout', CASE current_setting('statement_timeout')
+                                 WHEN '0' THEN %s ELSE current_setting('statement_timeout') END, false),
+                      set_config('lock_timeout', CASE current_setting('lock_timeout')
+                                 WHEN '0' THEN %s ELSE current_setting('lock_timeout') END, false)""",
+            (statement_timeout, lock_timeout),
+        )
         limits = cur.fetchone()
     if not conn.autocommit:
         conn.commit()

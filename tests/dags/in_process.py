@@ -14,7 +14,9 @@ task's process: Airflow 3 enforces it there, in ``task_runner._execute_task``, n
 a failed try followed by the task's ``on_retry_callback`` and, ``retry_delay`` after the failure,
 the next try (the callback does not delay it: Airflow reports the state before running callbacks),
 the last failed try by ``on_failure_callback``. Each try is reported on stdout as a ``TRY_EVENT``
-line (JSON with wall-clock times) for the caller to time.
+line (JSON with wall-clock times) for the caller to time. Without ``tries`` each task's wall time is
+reported as a ``TASK_TIME`` line (JSON: interval index, task id, seconds), e.g. for a backfill's
+per-interval time curve (``task_times``).
 """
 
 from __future__ import annotations
@@ -62,6 +64,7 @@ class _TaskInstance:
 
 TRENDS_DAG_ID = "coord_trends"
 TRY_EVENT = "coord-try-event "
+TASK_TIME = "coord-task-time "
 
 
 def _request(
@@ -99,18 +102,37 @@ def run_intervals_in_process(
     return _run(airflow, _request(intervals, conf, tasks, **extra), timeout_s)
 
 
-def run_trend_days_in_process(airflow: AirflowEnv, days: Sequence[date]) -> str:
+def task_times(output: str) -> list[dict[str, float]]:
+    """Per interval (in run order) each task's wall seconds, read from the ``TASK_TIME`` lines."""
+    times: list[dict[str, float]] = []
+    for line in output.splitlines():
+        if line.startswith(TASK_TIME):
+            event = json.loads(line[len(TASK_TIME) :])
+            while len(times) <= event["interval"]:
+                times.append({})
+            times[event["interval"]][event["task"]] = event["seconds"]
+    return times
+
+
+def run_trend_days_in_process(airflow: AirflowEnv, days: Sequence[date], *, timeout_s: int = 900) -> str:
     """Run the trend DAG's tasks once per day in ``days`` (its ``day`` param), in order."""
     confs = [{"day": d.isoformat()} for d in days]
-    return run_dag_in_process(airflow, TRENDS_DAG_ID, confs, [f"manual__{d.isoformat()}" for d in days])
+    run_ids = [f"manual__{d.isoformat()}" for d in days]
+    return run_dag_in_process(airflow, TRENDS_DAG_ID, confs, run_ids, timeout_s=timeout_s)
 
 
 def run_dag_in_process(
-    airflow: AirflowEnv, dag_id: str, confs: Sequence[Mapping[str, Any]], run_ids: Sequence[str] = ()
+    airflow: AirflowEnv,
+    dag_id: str,
+    confs: Sequence[Mapping[str, Any]],
+    run_ids: Sequence[str] = (),
+    *,
+    timeout_s: int = 900,
 ) -> str:
     """Run every task of a DAG without data intervals (trends, maintenance) once per conf, in order."""
     ids = list(run_ids) or [f"manual__{number}" for number in range(len(confs))]
-    return _run(airflow, json.dumps({"dag_id": dag_id, "confs": [dict(c) for c in confs], "run_ids": ids}))
+    request = json.dumps({"dag_id": dag_id, "confs": [dict(c) for c in confs], "run_ids": ids})
+    return _run(airflow, request, timeout_s)
 
 
 def _run(airflow: AirflowEnv, request: str, timeout_s: int = 900) -> str:
@@ -234,7 +256,7 @@ def main() -> None:
     tasks = [t for t in dag.topological_sort() if t.task_id in request["tasks"] or not request["tasks"]]
     assert {t.task_id for t in tasks} >= set(request["tasks"]), request["tasks"]
     overlays = request.get("interval_confs") or [{}] * len(request["intervals"])
-    for (start, end), overlay in zip(request["intervals"], overlays, strict=True):
+    for number, ((start, end), overlay) in enumerate(zip(request["intervals"], overlays, strict=True)):
         conf = {**request["conf"], **overlay, "window_start": start, "window_end": end}
         run = _DagRun(DAG_ID, f"manual__{end}", conf)
         params = {**dag.params.dump(), **conf}
@@ -250,7 +272,13 @@ def main() -> None:
             if request.get("tries"):
                 returned[task.task_id] = run_with_tries(task, context, request.get("retry_delay_s"))
             else:
+                started = time.perf_counter()
                 returned[task.task_id] = _call(task, context)
+                seconds = round(time.perf_counter() - started, 4)
+                print(
+                    TASK_TIME + json.dumps({"interval": number, "task": task.task_id, "seconds": seconds}),
+                    flush=True,
+                )
 
 
 def _runs_of(dag_id: str, confs: Sequence[dict[str, Any]], run_ids: Sequence[str]) -> None:
