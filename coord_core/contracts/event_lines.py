@@ -232,9 +232,8 @@ _FINISH_BY_MODEL: dict[type[CowrieEvent], dict[str, Callable[[Any], Any]]] = {Se
 
 class _Layout(NamedTuple):
     eventid: str
-    own: tuple[str, ...]  # the model's own fields
-    values: Callable[[Any], Any]  # the struct's values of ``own``, as a tuple
-    finish: tuple[tuple[int, Callable[[Any], Any]], ...]  # (position in ``own``, finisher)
+    values: Callable[[Any], dict[str, Any]]  # the model's own fields of a decoded line
+    finish: tuple[tuple[str, Callable[[Any], Any]], ...]  # (own field, finisher)
 
 
 def _layout(struct: type[_Line]) -> _Layout:
@@ -244,11 +243,15 @@ def _layout(struct: type[_Line]) -> _Layout:
         raise TypeError(f"{struct.__name__} lacks fields of {model.__name__}")
     finish = _FINISH | _FINISH_BY_MODEL.get(model, {})
     getter = operator.attrgetter(*own)
-    values = getter if len(own) > 1 else lambda line: (getter(line),)
+    if len(own) == 1:
+        (name,) = own
+        values: Callable[[Any], dict[str, Any]] = lambda line: {name: getter(line)}  # noqa: E731
+    else:
+        values = lambda line: dict(zip(own, getter(line), strict=False))  # noqa: E731  (equal lengths)
     tag = struct.__struct_config__.tag
     if not isinstance(tag, str):
         raise TypeError(f"{struct.__name__} has no event id")
-    return _Layout(tag, own, values, tuple((i, finish[n]) for i, n in enumerate(own) if n in finish))
+    return _Layout(tag, values, tuple((n, finish[n]) for n in own if n in finish))
 
 
 _LAYOUTS = {struct: _layout(struct) for struct in _STRUCTS}
@@ -271,19 +274,15 @@ def line_record(line: _Line, timestamp: datetime, source: str) -> EventRecord | 
     line's text (the model is rebuilt from it when one is needed).
     """
     session, sensor = line.session, line.sensor
-    if "\x00" in session or "\x00" in sensor:
+    # JSON writes a NUL only as the escape \u0000: a line without one has no NUL in any value.
+    if "\\u0000" in source and ("\x00" in session or "\x00" in sensor):
         return None
     layout = _LAYOUTS[type(line)]
     try:
         src_ip = canonical_ip(line.src_ip)
         values = layout.values(line)
-        if layout.finish:
-            finished = list(values)
-            for i, finish in layout.finish:
-                finished[i] = finish(finished[i])
-            values = finished
+        for name, finish in layout.finish:
+            values[name] = finish(values[name])
     except (ValueError, NotPlain):
         return None
-    return EventRecord(
-        layout.eventid, timestamp, session, sensor, src_ip, dict(zip(layout.own, values, strict=True)), source
-    )
+    return EventRecord(layout.eventid, timestamp, session, sensor, src_ip, values, source)

@@ -99,26 +99,6 @@ def _line_of(ref: str, text: str, decode_error: str | None, parse: EventParser[E
     return ReadRecord(ref, text, ts, event, error)
 
 
-def _typed_line(ref: str, data: bytes) -> ReadRecord[EventRecord] | None:
-    """The line as the compiled schema reads it (see ``event_lines``), or None: read it in general."""
-    decoded = decode_line(data)
-    if decoded is None:
-        return None
-    text, decode_error = decode(data)
-    ts = _timestamp_text(decoded.timestamp)
-    if decode_error is not None or ts is None:
-        return None
-    event = line_record(decoded, ts, text)
-    return None if event is None else ReadRecord(ref, text, ts, event, None)
-
-
-def _timestamp_text(value: str) -> datetime | None:
-    try:
-        return parse_timestamp(value)
-    except ValueError:
-        return None
-
-
 def _lines(path: Path, max_line_bytes: int, parse: EventParser[E]) -> Iterator[ReadRecord[E]]:
     """Every non-blank line of ``path`` as an event or an error; nothing in one line can escape.
 
@@ -139,14 +119,20 @@ def _lines(path: Path, max_line_bytes: int, parse: EventParser[E]) -> Iterator[R
             if not data.strip():
                 continue
             data = data.rstrip(b"\r\n")
-            try:
-                read = _typed_line(ref, data) if typed else None
-                if read is not None:
-                    yield read  # type: ignore[misc]  # E is EventRecord when typed
+            if typed and (decoded := decode_line(data)) is not None:
+                # The compiled schema took the line (every byte of it decoded: valid UTF-8).
+                text = data.decode("utf-8", "backslashreplace")
+                try:
+                    ts = parse_timestamp(decoded.timestamp)
+                    event = line_record(decoded, ts, text)
+                except ValueError:
+                    event = None  # a timestamp the model words the error for: read in general
+                except Exception as exc:  # the reader's guard: any failure of one line is its quarantine
+                    yield ReadRecord(ref, text, None, None, failure_reason(exc))
                     continue
-            except Exception as exc:  # the reader's guard: any failure of one line is its quarantine
-                yield ReadRecord(ref, decode(data)[0], None, None, failure_reason(exc))
-                continue
+                if event is not None:
+                    yield ReadRecord(ref, text, ts, event, None)  # type: ignore[arg-type]  # E is EventRecord
+                    continue
             text, decode_error = decode(data)
             try:
                 yield _line_of(ref, text, decode_error, parse)

@@ -136,10 +136,16 @@ class SessionCloser:
 
     def add(self, event: CowrieEvent | EventRecord) -> list[AttackSession]:
         """Take one event; return the sessions it completes (usually none, at most its own slot)."""
-        record = as_record(event)
+        record = event if type(event) is EventRecord else as_record(event)
         key = (record.sensor, record.session)
-        slot = _slot(key)
-        self._open.setdefault(slot, {}).setdefault(key, []).append(record)
+        slot = hash(key)  # _slot(key), inlined: this runs once per event
+        keys = self._open.get(slot)
+        if keys is None:
+            self._open[slot] = {key: [record]}
+        elif (events := keys.get(key)) is None:
+            keys[key] = [record]
+        else:
+            events.append(record)
         left = self._remaining.get(slot)
         if left is None:
             return []  # not counted by the first pass: held until the end of the input
