@@ -13,6 +13,7 @@ the caller reads it the general way, which takes or rejects it, with its reason.
 
 from __future__ import annotations
 
+import functools
 import operator
 from collections.abc import Callable
 from datetime import datetime
@@ -206,9 +207,8 @@ _STRUCTS: tuple[type[_Line], ...] = (
     _Closed,
     _LogClosed,
 )
-_DECODER = msgspec.json.Decoder(_Connect | _Version | _Kex | _Size | _Var | _LoginFailed | _LoginSuccess
-                                | _CommandInput | _CommandFailed | _Download | _DownloadFailed | _Upload
-                                | _Params | _TcpipRequest | _TcpipData | _Closed | _LogClosed)  # fmt: skip
+# One decoder for all of them: the line's ``eventid`` picks its struct.
+_DECODER = msgspec.json.Decoder(functools.reduce(operator.or_, _STRUCTS))
 
 
 def _ip(value: Any) -> Any:
