@@ -2,7 +2,7 @@
 
 Input files need not be time-ordered, and a session's lines may be spread over several files,
 so no timestamp can tell that a session is complete. Instead a first, cheap pass counts the
-lines of every (sensor, session) (Cowrie lines: JSON only, no event model), and the second,
+lines of every (sensor, session) (Cowrie lines: only those two ids are read), and the second,
 full pass closes a session when all its counted lines have arrived. Memory is then one integer
 per session plus the events of the sessions still open (for time-ordered logs, the concurrent
 ones), instead of every event of the input.

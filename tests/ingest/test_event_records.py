@@ -137,6 +137,20 @@ def test_real_lines_take_the_plain_path_and_make_the_same_sessions() -> None:
     assert _sessions_json(streamed) == _sessions_json(from_models)
 
 
+def test_copies_of_schema_lines_count_once_as_with_the_models(tmp_path: Path) -> None:
+    # Copies are told apart by the digest of their models, rebuilt from the lines' text.
+    lines = REAL_SAMPLE.read_text(encoding="utf-8").splitlines()[:300]
+    altered = [line.replace('"message":"', '"message":"x', 1) for line in lines[::7]]
+    path = tmp_path / "cowrie.json"
+    path.write_text("\n".join(lines + lines + altered) + "\n", encoding="utf-8")
+    records = _same_reading(path)
+    assert all(isinstance(r.source, str) for r in records)
+    from_models = sessionize(r.event for r in read_file(path) if r.event is not None)
+    streamed = list(stream_sessions(read_file_records(path), count_lines(cowrie_line_keys(path))))
+    assert _sessions_json(streamed) == _sessions_json(from_models)
+    assert len(lines) < sum(s.event_count for s in streamed) < 2 * len(lines)  # the copies counted once
+
+
 def test_odd_values_read_as_the_model_reads_them(tmp_path: Path) -> None:
     base = {"timestamp": "2025-10-24T04:00:00Z", "session": "s1", "src_ip": "10.0.0.1"}
     odd: list[dict[str, Any]] = [
