@@ -19,7 +19,6 @@ import argparse
 import json
 import resource
 import time
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -52,12 +51,12 @@ def _records(target: int) -> list[ReadRecord]:
         copy += 1
     # Defects the gate must find: 0.5% duplicated records, 0.2% events a year in the future.
     for i in range(0, len(records), 200):
-        records.append(replace(records[i], ref=records[i].ref + "#dup"))
+        records.append(records[i]._replace(ref=records[i].ref + "#dup"))
     for i in range(100, len(records), 500):
         r = records[i]
         assert r.event is not None
         later = r.event.model_copy(update={"timestamp": r.event.timestamp + timedelta(days=365)})
-        records[i] = replace(r, event=later)
+        records[i] = r._replace(event=later)
     return records
 
 

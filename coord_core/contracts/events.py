@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+import json
 import math
 import re
 from collections.abc import Callable
@@ -59,11 +60,11 @@ def _from_epoch_seconds(value: float) -> datetime:
 def _check_ip(value: Any) -> str:
     if not isinstance(value, str):
         raise ValueError(f"IP address must be a string, got {type(value).__name__}")
-    return _canonical_ip(value)
+    return canonical_ip(value)
 
 
 @functools.lru_cache(maxsize=1 << 16)
-def _canonical_ip(value: str) -> str:
+def canonical_ip(value: str) -> str:
     """The address in its canonical text (cached: a session repeats its source in every event)."""
     address = ipaddress.ip_address(value.strip())
     if isinstance(address, ipaddress.IPv6Address) and address.scope_id is not None:
@@ -78,7 +79,7 @@ def _check_identifier(value: Any) -> Any:
     return value
 
 
-def _check_sha256(value: Any) -> Any:
+def check_sha256(value: Any) -> Any:
     """A Cowrie ``shasum`` is a SHA-256 in hex; an empty one means none."""
     if value is None or value == "":
         return None
@@ -93,7 +94,7 @@ Bounded = Field(default="", max_length=MAX_FIELD_CHARS)
 # An IP address in canonical text (``_check_ip``): how sources and destinations are compared.
 IpAddress = Annotated[str, BeforeValidator(_check_ip)]
 # A file's SHA-256 as Cowrie logs it (``shasum``): 64 hex digits, lower-cased; empty means none.
-Sha256 = Annotated[str | None, BeforeValidator(_check_sha256)]
+Sha256 = Annotated[str | None, BeforeValidator(check_sha256)]
 
 
 def _number_as_text(value: Any) -> Any:
@@ -336,8 +337,9 @@ class EventRecord(NamedTuple):
 
     ``values`` holds the event kind's own fields (those its model adds to :class:`CowrieEvent`),
     validated and with defaults filled, exactly as the model would hold them. ``source`` is the
-    decoded object the record was made from, or the model itself: :func:`event_model` rebuilds
-    the model from it when one is needed (the digest of identical copies).
+    decoded object or the line's text the record was made from, or the model itself:
+    :func:`event_model` rebuilds the model from it when one is needed (the digest of identical
+    copies).
     """
 
     eventid: str
@@ -346,7 +348,7 @@ class EventRecord(NamedTuple):
     sensor: str
     src_ip: str
     values: dict[str, Any]
-    source: dict[str, Any] | CowrieEvent
+    source: dict[str, Any] | str | CowrieEvent
 
 
 _BASE_FIELDS = frozenset(CowrieEvent.model_fields)
@@ -367,10 +369,13 @@ def event_record(event: CowrieEvent) -> EventRecord:
 def event_model(record: EventRecord) -> CowrieEvent:
     """The event model of a record (the one it was made from, or validated again from its source)."""
     source = record.source
-    return source if isinstance(source, CowrieEvent) else parse_event(source)
+    if isinstance(source, CowrieEvent):
+        return source
+    # A line's text: read as json reads it (integers exact), as the line reader did.
+    return parse_event(json.loads(source) if isinstance(source, str) else source)
 
 
-class _NotPlain(Exception):
+class NotPlain(Exception):
     """A value the fast check does not take as is: the event model decides (and words any error)."""
 
 
@@ -378,7 +383,7 @@ def _text(max_length: int, min_length: int = 0) -> Callable[[Any], Any]:
     def check(value: Any) -> Any:
         if type(value) is str and min_length <= len(value) <= max_length:
             return value
-        raise _NotPlain
+        raise NotPlain
 
     return check
 
@@ -387,7 +392,7 @@ def _optional_text(max_length: int) -> Callable[[Any], Any]:
     def check(value: Any) -> Any:
         if value is None or (type(value) is str and len(value) <= max_length):
             return value
-        raise _NotPlain
+        raise NotPlain
 
     return check
 
@@ -396,7 +401,7 @@ def _integer(low: int, high: int, optional: bool = False) -> Callable[[Any], Any
     def check(value: Any) -> Any:
         if (type(value) is int and low <= value <= high) or (optional and value is None):
             return value
-        raise _NotPlain
+        raise NotPlain
 
     return check
 
@@ -404,7 +409,7 @@ def _integer(low: int, high: int, optional: bool = False) -> Callable[[Any], Any
 def _text_list(value: Any) -> Any:
     if type(value) is list and all(type(item) is str for item in value):
         return list(value)
-    raise _NotPlain
+    raise NotPlain
 
 
 def _credential(max_length: int, optional: bool) -> Callable[[Any], Any]:
@@ -413,29 +418,29 @@ def _credential(max_length: int, optional: bool) -> Callable[[Any], Any]:
             value = str(value)  # as LoginAttempt._credential_text does
         if (type(value) is str and len(value) <= max_length) or (optional and value is None):
             return value
-        raise _NotPlain
+        raise NotPlain
 
     return check
 
 
 def _plain_sha256(value: Any) -> Any:
     try:
-        return _check_sha256(value)
+        return check_sha256(value)
     except ValueError:
-        raise _NotPlain from None
+        raise NotPlain from None
 
 
 def _plain_ip(value: Any) -> Any:
     try:
         return _check_ip(value)
     except ValueError:
-        raise _NotPlain from None
+        raise NotPlain from None
 
 
 _DECIMAL = re.compile(r"[0-9]{1,15}(?:\.[0-9]{1,15})?")
 
 
-def _duration(value: Any) -> Any:
+def plain_duration(value: Any) -> Any:
     """``duration`` as SessionClosed keeps it: a float >= 0 (Cowrie writes "1.6" on SSH)."""
     if value is None:
         return None
@@ -445,7 +450,7 @@ def _duration(value: Any) -> Any:
         return float(value)
     if type(value) is str and _DECIMAL.fullmatch(value):
         return float(value)
-    raise _NotPlain
+    raise NotPlain
 
 
 _MISSING: Any = object()
@@ -494,7 +499,7 @@ _PLAIN_FIELDS: dict[type[CowrieEvent], tuple[tuple[str, Callable[[Any], Any], An
         ("dst_port", _integer(0, 65535), 0),
         ("data", _text(MAX_FIELD_CHARS), ""),
     ),
-    SessionClosed: (("duration", _duration, None),),
+    SessionClosed: (("duration", plain_duration, None),),
     LogClosed: (
         ("ttylog", _optional_text(4096), None),
         ("size", _integer(0, 2**63 - 1, optional=True), None),
@@ -514,11 +519,11 @@ def _texts(value: Any) -> bool:
 def _plain_record(raw: dict[str, Any], timestamp: datetime) -> EventRecord:
     eventid = raw.get("eventid")
     if type(eventid) is not str:
-        raise _NotPlain
+        raise NotPlain
     fields = _PLAIN_FIELDS_BY_ID.get(eventid)
     if fields is None:
         if eventid in EVENT_MODELS:
-            raise _NotPlain  # a kind only its model checks (SIEM web requests, firewall hits)
+            raise NotPlain  # a kind only its model checks (SIEM web requests, firewall hits)
         fields = ()  # an unknown event id: the common fields only
     session = raw.get("session")
     if type(session) is int:
@@ -540,17 +545,17 @@ def _plain_record(raw: dict[str, Any], timestamp: datetime) -> EventRecord:
         and type(src_ip) is str
         and ((type(message) is str and len(message) <= MAX_FIELD_CHARS) or _texts(message))
     ):
-        raise _NotPlain
+        raise NotPlain
     try:
-        src_ip = _canonical_ip(src_ip)
+        src_ip = canonical_ip(src_ip)
     except ValueError:
-        raise _NotPlain from None
+        raise NotPlain from None
     values: dict[str, Any] = {}
     for name, check, default in fields:
         value = raw.get(name, _MISSING)
         if value is _MISSING:
             if default is _REQUIRED:
-                raise _NotPlain
+                raise NotPlain
             values[name] = [] if default is _MISSING else default
         else:
             values[name] = check(value)
@@ -570,6 +575,6 @@ def parse_event_record(raw: Any, timestamp: datetime | None = None, *, plain: bo
     if plain and timestamp is not None and type(raw) is dict:
         try:
             return _plain_record(raw, timestamp)
-        except _NotPlain:
+        except NotPlain:
             pass
     return event_record(parse_event(raw))

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Generic, NamedTuple, TypeVar
+from typing import TypeVar
 
+from coord_core.contracts.event_lines import decode_line, line_record
 from coord_core.contracts.events import (
     CowrieEvent,
     EventParseError,
@@ -85,17 +86,7 @@ def _record_of(obj: object, ts: datetime | None, plain: bool) -> EventRecord:
     return parse_event_record(obj, ts, plain=plain)
 
 
-class _Line(NamedTuple, Generic[E]):
-    ref: str
-    text: str
-    ts: datetime | None
-    event: E | None
-    error: str | None
-    full_sha256: str | None = None
-    full_length: int | None = None
-
-
-def _line_of(ref: str, text: str, decode_error: str | None, parse: EventParser[E]) -> _Line[E]:
+def _line_of(ref: str, text: str, decode_error: str | None, parse: EventParser[E]) -> ReadRecord[E]:
     obj, plain, json_error = parse_json_line_checked(text)
     error = decode_error or json_error
     ts = _timestamp_of(obj)
@@ -105,29 +96,50 @@ def _line_of(ref: str, text: str, decode_error: str | None, parse: EventParser[E
             event = parse(obj, ts, plain)
         except EventParseError as exc:
             error = bounded_reason(exc.reason)
-    return _Line(ref, text, ts, event, error)
+    return ReadRecord(ref, text, ts, event, error)
 
 
-def _lines(path: Path, max_line_bytes: int, parse: EventParser[E]) -> Iterator[_Line[E]]:
-    """Every non-blank line of ``path`` as an event or an error; nothing in one line can escape."""
+def _lines(path: Path, max_line_bytes: int, parse: EventParser[E]) -> Iterator[ReadRecord[E]]:
+    """Every non-blank line of ``path`` as an event or an error; nothing in one line can escape.
+
+    Each is a record whose ``time`` is still the line's own timestamp (None where it has none
+    usable); :func:`_read_file` decides the time, and most lines become their record unchanged.
+    """
     prefix = f"{path}:"
+    typed = parse is _record_of  # plain records: lines the compiled schema takes need no other reading
     try:
         for line in physical_lines(path, max_line_bytes):
             ref = prefix + str(line.number)
             if line.full_length is not None:
                 text, _ = decode(line.data)
                 reason = oversized_reason(line.full_length, max_line_bytes)
-                yield _Line(ref, text, None, None, reason, line.full_sha256, line.full_length)
+                yield ReadRecord(ref, text, None, None, reason, line.full_sha256, line.full_length)
                 continue
-            if not line.data.strip():
+            data = line.data
+            if not data.strip():
                 continue
-            text, decode_error = decode(line.data.rstrip(b"\r\n"))
+            data = data.rstrip(b"\r\n")
+            if typed and (decoded := decode_line(data)) is not None:
+                # The compiled schema took the line (every byte of it decoded: valid UTF-8).
+                text = data.decode("utf-8", "backslashreplace")
+                try:
+                    ts = parse_timestamp(decoded.timestamp)
+                    event = line_record(decoded, ts, text)
+                except ValueError:
+                    event = None  # a timestamp the model words the error for: read in general
+                except Exception as exc:  # the reader's guard: any failure of one line is its quarantine
+                    yield ReadRecord(ref, text, None, None, failure_reason(exc))
+                    continue
+                if event is not None:
+                    yield ReadRecord(ref, text, ts, event, None)  # type: ignore[arg-type]  # E is EventRecord
+                    continue
+            text, decode_error = decode(data)
             try:
                 yield _line_of(ref, text, decode_error, parse)
             except Exception as exc:  # the reader's guard: any failure of one line is its quarantine
-                yield _Line(ref, text, None, None, failure_reason(exc))
+                yield ReadRecord(ref, text, None, None, failure_reason(exc))
     except UnreadableRestError as exc:
-        yield _Line(f"{path}:{exc.number}", "", None, None, exc.reason)
+        yield ReadRecord(f"{path}:{exc.number}", "", None, None, exc.reason)
 
 
 def _plausible(ts: datetime, before: datetime | None, after: datetime | None, max_skew: timedelta) -> bool:
@@ -137,10 +149,10 @@ def _plausible(ts: datetime, before: datetime | None, after: datetime | None, ma
     return abs(ts - before) <= max_skew or abs(ts - after) <= max_skew
 
 
-def _record(line: _Line[E], time: datetime | None, error: str | None = None) -> ReadRecord[E]:
+def _record(line: ReadRecord[E], time: datetime | None, error: str | None = None) -> ReadRecord[E]:
     event = None if error is not None else line.event
     return ReadRecord(
-        line.ref, line.text, time, event, error or line.error, line.full_sha256, line.full_length
+        line.ref, line.raw, time, event, error or line.error, line.full_sha256, line.full_length
     )
 
 
@@ -170,40 +182,32 @@ def _read_file(
     record before it (after it, at the start of the file). Implausible timestamps are errors.
     """
     accepted: datetime | None = None  # the last timestamp taken as real
-    candidate: _Line[E] | None = None  # a timestamped line waiting to see the next timestamp
-    waiting: list[_Line[E]] = []  # lines without a timestamp after the candidate
+    candidate: ReadRecord[E] | None = None  # a timestamped line waiting to see the next timestamp
+    waiting: list[ReadRecord[E]] = []  # lines without a timestamp after the candidate
 
-    def decide(line: _Line[E], after: datetime | None) -> tuple[ReadRecord[E], bool]:
-        assert line.ts is not None
-        if _plausible(line.ts, accepted, after, max_skew):
-            return _record(line, line.ts), True
+    def decide(line: ReadRecord[E], after: datetime | None) -> tuple[ReadRecord[E], bool]:
+        assert line.time is not None
+        if _plausible(line.time, accepted, after, max_skew):
+            return line, True
         around = (
             f"{accepted.isoformat() if accepted else '-'} before, {after.isoformat() if after else '-'} after"
         )
         reason = (
-            f"timestamp {line.ts.isoformat()} is more than {max_skew} from the records around it ({around})"
+            f"timestamp {line.time.isoformat()} is more than {max_skew} from the records around it ({around})"
         )
         return _record(line, accepted or after, reason), False
 
     for line in _lines(path, max_line_bytes, parse):
-        ts = line.ts
+        ts = line.time
         if ts is None:
             waiting.append(line)
             continue
         if candidate is not None:
-            seen = candidate.ts
+            seen = candidate.time
             assert seen is not None
             if accepted is None or abs(seen - accepted) <= max_skew or abs(seen - ts) <= max_skew:
-                accepted = seen  # plausible (the common case, decided inline)
-                yield ReadRecord(
-                    candidate.ref,
-                    candidate.text,
-                    seen,
-                    candidate.event,
-                    candidate.error,
-                    candidate.full_sha256,
-                    candidate.full_length,
-                )
+                accepted = seen  # plausible (the common case, decided inline): the line is its record
+                yield candidate
             else:
                 yield decide(candidate, ts)[0]
         if waiting:
@@ -214,7 +218,7 @@ def _read_file(
     if candidate is not None:
         decided, plausible = decide(candidate, None)
         if plausible:
-            accepted = candidate.ts
+            accepted = candidate.time
         yield decided
     if waiting:
         # A file with no usable timestamp at all belongs to the interval of its modification time,

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Generic
+from typing import Generic, NamedTuple
 
 from typing_extensions import TypeVar
 
@@ -20,9 +19,8 @@ E = TypeVar("E", default=CowrieEvent)
 MAX_REASON_CHARS = 500
 
 
-@dataclass(frozen=True, slots=True)
-class ReadRecord(Generic[E]):
-    """One raw input record and what became of it.
+class ReadRecord(NamedTuple, Generic[E]):
+    """One raw input record and what became of it (a named tuple: one is made per input line).
 
     ``ref`` locates the record in its source (``path:line`` or ``index/_id``). ``time`` is the
     event's own timestamp, or for a record that has none usable, the timestamp of its nearest

@@ -2,7 +2,7 @@
 
 Input files need not be time-ordered, and a session's lines may be spread over several files,
 so no timestamp can tell that a session is complete. Instead a first, cheap pass counts the
-lines of every (sensor, session) (Cowrie lines: JSON only, no event model), and the second,
+lines of every (sensor, session) (Cowrie lines: only those two ids are read), and the second,
 full pass closes a session when all its counted lines have arrived. Memory is then one integer
 per session plus the events of the sessions still open (for time-ordered logs, the concurrent
 ones), instead of every event of the input.
@@ -17,6 +17,8 @@ import json
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
+
+import msgspec
 
 from coord_core.contracts.events import CowrieEvent, EventRecord
 from coord_core.contracts.sessions import AttackSession
@@ -40,7 +42,17 @@ def _identifier(value: object) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _raw_ids(data: bytes) -> tuple[object, object] | None:
+class _Ids(msgspec.Struct):
+    """A line's ids as the count pass reads them: every other field is skipped, not decoded."""
+
+    session: str | int | None = None
+    sensor: str | int | None = ""
+
+
+_IDS = msgspec.json.Decoder(_Ids)
+
+
+def _json_ids(data: bytes) -> tuple[object, object] | None:
     """A line's ``sensor`` and ``session`` values as json reads them; None for a line that is not a
     JSON object."""
     obj = orjson_loads(data)
@@ -63,15 +75,33 @@ def cowrie_line_keys(path: Path, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -
 
     A line that cannot (not UTF-8, not JSON, no usable ids) is left out: the full pass rejects
     it too, and reports why; so is the rest of a file that cannot be read.
+
+    msgspec reads only the two ids (the last of repeated keys, as json does; integers exactly) and
+    skips the other values with less care than the full pass (a bad byte in a skipped string, a
+    deep list): a line it counts may still be rejected, which only keeps its session open until
+    the end. Whatever it refuses (a bool or float id, a lone surrogate, malformed JSON) is read
+    again as json reads it.
     """
+    decode = _IDS.decode
     try:
         for line in physical_lines(path, max_line_bytes):
-            if line.full_length is not None or not line.data.strip():
+            data = line.data
+            if line.full_length is not None or not data.strip():
                 continue
-            ids = _raw_ids(line.data)
-            if ids is None:
-                continue  # the full pass quarantines this line with its reason
-            sensor, session = _identifier(ids[0]), _identifier(ids[1])
+            sensor: object
+            session: object
+            try:
+                ids = decode(data)
+                sensor, session = ids.sensor, ids.session
+            except (msgspec.DecodeError, ValueError, RecursionError):
+                found = _json_ids(data)
+                if found is None:
+                    continue  # the full pass quarantines this line with its reason
+                sensor, session = found
+            if type(sensor) is not str:
+                sensor = _identifier(sensor)
+            if type(session) is not str:
+                session = _identifier(session)
             if sensor is not None and session is not None:
                 yield sensor, session
     except UnreadableRestError:
@@ -106,10 +136,16 @@ class SessionCloser:
 
     def add(self, event: CowrieEvent | EventRecord) -> list[AttackSession]:
         """Take one event; return the sessions it completes (usually none, at most its own slot)."""
-        record = as_record(event)
+        record = event if type(event) is EventRecord else as_record(event)
         key = (record.sensor, record.session)
-        slot = _slot(key)
-        self._open.setdefault(slot, {}).setdefault(key, []).append(record)
+        slot = hash(key)  # _slot(key), inlined: this runs once per event
+        keys = self._open.get(slot)
+        if keys is None:
+            self._open[slot] = {key: [record]}
+        elif (events := keys.get(key)) is None:
+            keys[key] = [record]
+        else:
+            events.append(record)
         left = self._remaining.get(slot)
         if left is None:
             return []  # not counted by the first pass: held until the end of the input
@@ -134,9 +170,10 @@ class SessionCloser:
 def count_lines(keys: Iterable[SessionKey]) -> dict[int, int]:
     """Lines per key slot, for :class:`SessionCloser`."""
     counts: dict[int, int] = {}
+    get = counts.get
     for key in keys:
-        slot = _slot(key)
-        counts[slot] = counts.get(slot, 0) + 1
+        slot = hash(key)  # _slot(key), inlined
+        counts[slot] = get(slot, 0) + 1
     return counts
 
 

@@ -29,6 +29,9 @@ if TYPE_CHECKING:  # the stores (redis, psycopg) are imported where an interval 
 log = logging.getLogger(__name__)
 
 
+_SESSION_JSON = AttackSession.__pydantic_serializer__.to_json
+
+
 class InputFingerprint:
     """Order-independent digest of the exact analysis input, taken as the sessions stream by."""
 
@@ -36,7 +39,8 @@ class InputFingerprint:
         self._digests: list[bytes] = []
 
     def add(self, session: AttackSession) -> None:
-        self._digests.append(hashlib.sha256(session.model_dump_json().encode()).digest())
+        # The bytes of ``session.model_dump_json()``, without decoding and encoding them again.
+        self._digests.append(hashlib.sha256(_SESSION_JSON(session)).digest())
 
     def observe(self, sessions: Iterable[AttackSession]) -> Iterator[AttackSession]:
         for session in sessions:

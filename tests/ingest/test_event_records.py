@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import msgspec
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -24,9 +25,42 @@ from coord_core.ingest.line_reader import parse_json_line, parse_json_line_check
 from coord_core.ingest.session_stream import count_lines, cowrie_line_keys, stream_sessions
 from coord_core.ingest.sessionize import EVENT_ROLES, event_digest, session_from_events, sessionize
 from tests.conftest import REAL_SAMPLE
+from tests.ingest.near_schema import near_schema_lines
 from tests.ingest.test_fuzz_readers import BUDGET, REAL_LINES, _lines, _write, events, mutated
 
 HOSTILE = Path(__file__).resolve().parents[1] / "data" / "hostile"
+_BASE: dict[str, Any] = {
+    "timestamp": "2025-10-24T04:00:00Z",
+    "session": "s1",
+    "src_ip": "10.0.0.1",
+    "sensor": "x",
+    "message": "",
+}
+_KINDS: list[tuple[str, dict[str, Any]]] = [
+    ("cowrie.session.connect", {"src_port": 1, "dst_ip": "10.0.0.2", "dst_port": 22, "protocol": "ssh"}),
+    ("cowrie.client.version", {"version": "SSH-2.0-Go"}),
+    ("cowrie.client.kex", {"hassh": "h", "hasshAlgorithms": "a;b", "kexAlgs": ["k"], "keyAlgs": [],
+                           "encCS": ["e"], "macCS": ["m"], "compCS": ["none"], "langCS": [""]}),
+    ("cowrie.client.size", {"width": 80, "height": 24}),
+    ("cowrie.client.var", {"name": "LANG", "value": "C"}),
+    ("cowrie.login.failed", {"username": "root", "password": "x", "fingerprint": None, "key": None,
+                             "type": None}),
+    ("cowrie.login.success", {"username": "root", "password": None, "fingerprint": "f", "key": "k",
+                              "type": "ssh-rsa"}),
+    ("cowrie.command.input", {"input": "uname -a"}),
+    ("cowrie.command.failed", {"input": "foo"}),
+    ("cowrie.session.file_download", {"url": "http://x/a", "outfile": "o", "shasum": "AB" * 32,
+                                      "destfile": "d", "duplicate": False}),
+    ("cowrie.session.file_download.failed", {"url": "http://x/a", "error": "timeout"}),
+    ("cowrie.session.file_upload", {"filename": "f", "shasum": "", "outfile": "o"}),
+    ("cowrie.session.params", {"arch": "linux-x64-lsb", "message": ["a", "b"]}),
+    ("cowrie.direct-tcpip.request", {"dst_ip": "example.com", "dst_port": 80, "src_port": 5}),
+    ("cowrie.direct-tcpip.data", {"dst_ip": "example.com", "dst_port": 80, "data": "b'GET /'", "id": 1}),
+    ("cowrie.session.closed", {"duration": "1.6"}),
+    ("cowrie.log.closed", {"ttylog": "t", "size": 5, "shasum": "ab" * 32, "duplicate": True,
+                           "duration": 3.5}),
+]  # fmt: skip
+_EVERY_KIND = [{**_BASE, "eventid": eventid, **fields} for eventid, fields in _KINDS]
 
 
 def _same_reading(path: Path) -> list[EventRecord]:
@@ -68,6 +102,23 @@ def test_plain_records_hold_and_reject_what_the_models_do(
     _same_reading(path)
 
 
+@BUDGET
+@given(st.lists(near_schema_lines(), min_size=1, max_size=10))
+def test_lines_near_the_schema_read_as_the_models_read_them(lines: list[bytes]) -> None:
+    path, _ = _write(lines, "cowrie.json")
+    _same_reading(path)
+
+
+def test_the_compiled_schema_takes_lines_of_every_modelled_cowrie_event(tmp_path: Path) -> None:
+    # The real log has no line of some kinds: one valid line each, every own field set.
+    lines = [json.dumps(line) for line in _EVERY_KIND]
+    path = tmp_path / "cowrie.json"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    records = _same_reading(path)
+    assert len(records) == len(lines) and all(isinstance(r.source, str) for r in records)
+    assert {r.eventid for r in records} == {e for e in KNOWN_EVENT_IDS if e.startswith("cowrie.")}
+
+
 def test_the_hostile_corpus_reads_the_same_both_ways() -> None:
     files = sorted(p for p in HOSTILE.iterdir() if p.is_file() and p.suffix in {".json", ".gz"})
     assert len(files) >= 5
@@ -77,13 +128,27 @@ def test_the_hostile_corpus_reads_the_same_both_ways() -> None:
 
 def test_real_lines_take_the_plain_path_and_make_the_same_sessions() -> None:
     records = _same_reading(REAL_SAMPLE)
-    # No model was needed for any line of the real log: the fast path is the one taken.
-    assert records and all(isinstance(r.source, dict) for r in records)
+    # Every line of the real log is taken by the compiled schema (the record keeps the line's text).
+    assert records and all(isinstance(r.source, str) for r in records)
     from_models = sessionize(r.event for r in read_file(REAL_SAMPLE) if r.event is not None)
     streamed = list(
         stream_sessions(read_file_records(REAL_SAMPLE), count_lines(cowrie_line_keys(REAL_SAMPLE)))
     )
     assert _sessions_json(streamed) == _sessions_json(from_models)
+
+
+def test_copies_of_schema_lines_count_once_as_with_the_models(tmp_path: Path) -> None:
+    # Copies are told apart by the digest of their models, rebuilt from the lines' text.
+    lines = REAL_SAMPLE.read_text(encoding="utf-8").splitlines()[:300]
+    altered = [line.replace('"message":"', '"message":"x', 1) for line in lines[::7]]
+    path = tmp_path / "cowrie.json"
+    path.write_text("\n".join(lines + lines + altered) + "\n", encoding="utf-8")
+    records = _same_reading(path)
+    assert all(isinstance(r.source, str) for r in records)
+    from_models = sessionize(r.event for r in read_file(path) if r.event is not None)
+    streamed = list(stream_sessions(read_file_records(path), count_lines(cowrie_line_keys(path))))
+    assert _sessions_json(streamed) == _sessions_json(from_models)
+    assert len(lines) < sum(s.event_count for s in streamed) < 2 * len(lines)  # the copies counted once
 
 
 def test_odd_values_read_as_the_model_reads_them(tmp_path: Path) -> None:
@@ -145,6 +210,11 @@ def test_orjson_reading_is_json_reading() -> None:
         assert error is None
         expected = json.loads(text)
         assert repr(obj) == repr(expected), text
+        try:  # the compiled line schema decodes numbers with msgspec: where it takes them, as json does
+            taken = msgspec.json.decode(text)
+        except msgspec.DecodeError:
+            continue
+        assert repr(taken) == repr(expected), text
         if isinstance(expected, dict) and any(
             isinstance(v, float) and not math.isfinite(v) for v in expected.values()
         ):

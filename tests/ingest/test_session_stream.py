@@ -9,18 +9,23 @@ from __future__ import annotations
 import gzip
 import json
 import random
+import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from coord_core.cli import main
 from coord_core.cli.analyze import read_inputs, read_sessions
 from coord_core.contracts.events import parse_event
 from coord_core.contracts.sessions import AttackSession
-from coord_core.ingest.cowrie_files import read_file
+from coord_core.ingest.cowrie_files import read_file, read_file_records
 from coord_core.ingest.session_stream import SessionCloser, count_lines, cowrie_line_keys, stream_sessions
 from coord_core.ingest.sessionize import sessionize
 from tests.conftest import REAL_SAMPLE
+from tests.ingest.near_schema import near_schema_lines
+from tests.ingest.test_fuzz_readers import BUDGET, REAL_LINES, mutated
 
 
 def _dumped(sessions: list[AttackSession]) -> list[str]:
@@ -107,6 +112,35 @@ def test_a_session_with_a_rejected_line_is_kept_open_and_still_delivered(tmp_pat
     by_id = {s.session_id: s for s in sessions}
     assert by_id["a"].event_count == 2 and by_id["b"].event_count == 1
     assert [s.session_id for s in sessions] == ["b", "a"]  # "a" waited for its rejected line
+
+
+_ODD_ID_LINES = [
+    b'{"eventid":"x","timestamp":"2025-10-24T04:00:00Z","src_ip":"1.1.1.1","session":"a","session":"b"}',
+    b'{"eventid":"x","timestamp":"2025-10-24T04:00:00Z","src_ip":"1.1.1.1","sess\\u0069on":"c"}',
+    b'{"eventid":"x","timestamp":"2025-10-24T04:00:00Z","src_ip":"1.1.1.1","session":"d","x":{"sensor":"z"}}',
+    b'{"eventid":"x","timestamp":"2025-10-24T04:00:00Z","src_ip":"1.1.1.1","session":123456789012345678901234}',
+    b'{"eventid":"x","timestamp":"2025-10-24T04:00:00Z","src_ip":"1.1.1.1","session":true}',
+    b'{"eventid":"x","timestamp":"2025-10-24T04:00:00Z","src_ip":"1.1.1.1","session":"e","sensor":1.0}',
+    b'{"eventid":"x","timestamp":"2025-10-24T04:00:00Z","src_ip":"1.1.1.1","session":"\\ud800"}',
+    b'{"eventid":"x","timestamp":"2025-10-24T04:00:00Z","src_ip":"1.1.1.1","session":"f","n":NaN}',
+    b'{"eventid":"x","timestamp":"2025-10-24T04:00:00Z","src_ip":"1.1.1.1","session":"g","m":"\xff"}',
+    b'{"eventid":"x","timestamp":"2025-10-24T04:00:00Z","src_ip":"1.1.1.1","session":"h","sensor":"s\\u00e9"}',
+]
+
+
+@BUDGET
+@given(st.lists(near_schema_lines() | mutated(REAL_LINES) | st.sampled_from(_ODD_ID_LINES), max_size=8))
+def test_the_count_pass_counts_each_line_read_as_an_event_under_its_key(lines: list[bytes]) -> None:
+    # Counted under another key, a line would close its own session early (an error) and hold another.
+    folder = Path(tempfile.mkdtemp(prefix="coord-count-"))
+    physical = [part for line in lines for part in line.split(b"\n") if part.strip()]
+    for n, line in enumerate(physical):
+        path = folder / f"{n}.json"
+        path.write_bytes(line + b"\n")
+        (record,) = read_file_records(path)
+        counted = list(cowrie_line_keys(path))
+        if record.event is not None:
+            assert counted == [(record.event.sensor, record.event.session)], line
 
 
 def test_an_event_after_its_session_closed_is_an_error_not_a_wrong_session() -> None:

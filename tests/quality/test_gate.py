@@ -59,7 +59,7 @@ def test_real_sample_passes_with_zero_critical_failures(baseline_outcome: Qualit
 def test_input_read_twice_fails_the_gate_naming_expectation_column_counts_examples(
     real: list[ReadRecord],
 ) -> None:
-    doubled = real + [replace(r, ref=r.ref + "#copy") for r in real]
+    doubled = real + [r._replace(ref=r.ref + "#copy") for r in real]
     outcome = validate_interval(doubled, sessions_of(real), START, END)
     assert not outcome.gate.passed
     assert outcome.gate.critical_failures == ("events.record_not_duplicated",)
@@ -75,7 +75,7 @@ def test_input_read_twice_fails_the_gate_naming_expectation_column_counts_exampl
 
 
 def test_thresholds_are_configurable_per_expectation(real: list[ReadRecord]) -> None:
-    doubled = real + [replace(r, ref=r.ref + "#copy") for r in real[:500]]
+    doubled = real + [r._replace(ref=r.ref + "#copy") for r in real[:500]]
     strict = validate_interval(doubled, sessions_of(real), START, END)
     assert strict.gate.critical_failures == ("events.record_not_duplicated",)  # 19.6% > 5%
     lenient = validate_interval(

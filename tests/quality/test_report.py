@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from datetime import timedelta
 
 from coord_core.ingest.records import ReadRecord
@@ -78,7 +77,7 @@ def test_same_outcome_same_bytes_and_validation_is_reproducible() -> None:
 
 def test_report_sections_show_results_quarantine_and_baseline() -> None:
     real = read(REAL_SAMPLE)
-    dup = [*real, replace(real[5], ref="dup:1")]
+    dup = [*real, real[5]._replace(ref="dup:1")]
     baseline = steady_profile(START, 5, events=90, sessions_by_sensor={"37e2115ebaeb": 17}, login_events=14)
     outcome = validate_interval(dup, sessions_of(real), START, END, baseline=baseline)
     page = render_report(outcome)
@@ -126,7 +125,7 @@ def test_trend_is_rendered_at_view_time_from_stored_summaries() -> None:
 
 def test_failed_gate_page_names_the_failure() -> None:
     real = read(REAL_SAMPLE)
-    doubled = real + [replace(r, ref=r.ref + "#2") for r in real]
+    doubled = real + [r._replace(ref=r.ref + "#2") for r in real]
     page = render_report(validate_interval(doubled, sessions_of(real), START, END))
     assert "Gate FAILED" in page and "Analysis does not run for this interval." in page
     assert "events.record_not_duplicated failed on column &#x27;record_copy&#x27;" in page

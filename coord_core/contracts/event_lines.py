@@ -1,0 +1,288 @@
+"""Cowrie lines decoded by a compiled schema straight into plain event records.
+
+The event models (``coord_core.contracts.events``) are the rules; this is the same rules for the
+lines real sensors write, checked in C by msgspec while the JSON is decoded, so that a valid line
+costs no Python check per field and no dict of its own. Each modelled Cowrie event id has a
+struct with the model's fields and bounds, plus the few extra fields Cowrie itself writes
+(``duplicate``, ``id``, ...), and no other field is allowed: every value of a line taken here is
+decoded and checked, none skipped, so nothing beyond its fields (a deep list, a bad byte, a
+number json reads otherwise) can hide in it. A line the schema refuses (an unknown event id or
+field, a number where text is usual, a lone surrogate, anything malformed) is not an error here:
+the caller reads it the general way, which takes or rejects it, with its reason.
+"""
+
+from __future__ import annotations
+
+import functools
+import operator
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated, Any, ClassVar, NamedTuple
+
+import msgspec
+from msgspec import Meta
+
+from coord_core.contracts.events import (
+    MAX_FIELD_CHARS,
+    ClientKex,
+    ClientSize,
+    ClientVar,
+    ClientVersion,
+    CommandInput,
+    CowrieEvent,
+    DirectTcpipData,
+    DirectTcpipRequest,
+    EventRecord,
+    FileDownload,
+    FileDownloadFailed,
+    FileUpload,
+    LogClosed,
+    LoginAttempt,
+    NotPlain,
+    SessionClosed,
+    SessionConnect,
+    SessionParams,
+    canonical_ip,
+    check_sha256,
+    plain_duration,
+)
+
+Text = Annotated[str, Meta(max_length=MAX_FIELD_CHARS)]
+Port = Annotated[int, Meta(ge=0, le=65535)]
+# An extra field Cowrie writes that no model reads: any JSON scalar (kept only in the source line).
+Scalar = str | int | float | bool | None
+
+
+class _Line(msgspec.Struct, tag_field="eventid", forbid_unknown_fields=True, kw_only=True):
+    """The fields of every event (``CowrieEvent``); ``timestamp`` is parsed by the caller."""
+
+    timestamp: str
+    session: Annotated[str, Meta(min_length=1, max_length=128)]
+    src_ip: str
+    sensor: Annotated[str, Meta(max_length=256)] = ""
+    message: Text | Annotated[list[str], Meta(max_length=MAX_FIELD_CHARS)] = ""
+
+    MODEL: ClassVar[type[CowrieEvent]] = CowrieEvent
+
+
+class _Connect(_Line, tag="cowrie.session.connect"):
+    src_port: Port
+    dst_ip: str
+    dst_port: Port
+    protocol: Annotated[str, Meta(max_length=32)] = "ssh"
+    MODEL = SessionConnect
+
+
+class _Version(_Line, tag="cowrie.client.version"):
+    version: Text = ""
+    MODEL = ClientVersion
+
+
+class _Kex(_Line, tag="cowrie.client.kex"):
+    hassh: Annotated[str, Meta(max_length=128)] = ""
+    hasshAlgorithms: Text = ""
+    kexAlgs: list[str] = msgspec.field(default_factory=list)
+    keyAlgs: list[str] = msgspec.field(default_factory=list)
+    encCS: list[str] = msgspec.field(default_factory=list)
+    macCS: list[str] = msgspec.field(default_factory=list)
+    compCS: list[str] = msgspec.field(default_factory=list)
+    langCS: list[str] = msgspec.field(default_factory=list)
+    MODEL = ClientKex
+
+
+class _Size(_Line, tag="cowrie.client.size"):
+    width: Port = 0
+    height: Port = 0
+    MODEL = ClientSize
+
+
+class _Var(_Line, tag="cowrie.client.var"):
+    name: Annotated[str, Meta(max_length=256)] = ""
+    value: Annotated[str, Meta(max_length=1024)] = ""
+    MODEL = ClientVar
+
+
+class _Login(_Line):
+    username: Text = ""
+    password: Text | None = None
+    fingerprint: Annotated[str, Meta(max_length=256)] | None = None
+    key: Text | None = None
+    type: Annotated[str, Meta(max_length=64)] | None = None
+    MODEL = LoginAttempt
+
+
+class _LoginFailed(_Login, tag="cowrie.login.failed"):
+    pass
+
+
+class _LoginSuccess(_Login, tag="cowrie.login.success"):
+    pass
+
+
+class _Command(_Line):
+    input: Text = ""
+    MODEL = CommandInput
+
+
+class _CommandInput(_Command, tag="cowrie.command.input"):
+    pass
+
+
+class _CommandFailed(_Command, tag="cowrie.command.failed"):
+    pass
+
+
+class _Download(_Line, tag="cowrie.session.file_download"):
+    url: Text = ""
+    outfile: Annotated[str, Meta(max_length=4096)] | None = None
+    shasum: str | None = None
+    destfile: Annotated[str, Meta(max_length=4096)] | None = None
+    duplicate: Scalar = None
+    MODEL = FileDownload
+
+
+class _DownloadFailed(_Line, tag="cowrie.session.file_download.failed"):
+    url: Text = ""
+    error: Text | None = None
+    MODEL = FileDownloadFailed
+
+
+class _Upload(_Line, tag="cowrie.session.file_upload"):
+    filename: Annotated[str, Meta(max_length=4096)] = ""
+    shasum: str | None = None
+    outfile: Scalar = None
+    MODEL = FileUpload
+
+
+class _Params(_Line, tag="cowrie.session.params"):
+    arch: Annotated[str, Meta(max_length=128)] = ""
+    MODEL = SessionParams
+
+
+class _TcpipRequest(_Line, tag="cowrie.direct-tcpip.request"):
+    dst_ip: Annotated[str, Meta(max_length=512)] = ""
+    dst_port: Port = 0
+    src_port: Scalar = None
+    MODEL = DirectTcpipRequest
+
+
+class _TcpipData(_Line, tag="cowrie.direct-tcpip.data"):
+    dst_ip: Annotated[str, Meta(max_length=512)] = ""
+    dst_port: Port = 0
+    data: Text = ""
+    id: Scalar = None
+    MODEL = DirectTcpipData
+
+
+class _Closed(_Line, tag="cowrie.session.closed"):
+    duration: float | int | str | None = None
+    MODEL = SessionClosed
+
+
+class _LogClosed(_Line, tag="cowrie.log.closed"):
+    ttylog: Annotated[str, Meta(max_length=4096)] | None = None
+    size: Annotated[int, Meta(ge=0, le=2**63 - 1)] | None = None
+    shasum: str | None = None
+    duplicate: Scalar = None
+    duration: Scalar = None
+    MODEL = LogClosed
+
+
+_STRUCTS: tuple[type[_Line], ...] = (
+    _Connect,
+    _Version,
+    _Kex,
+    _Size,
+    _Var,
+    _LoginFailed,
+    _LoginSuccess,
+    _CommandInput,
+    _CommandFailed,
+    _Download,
+    _DownloadFailed,
+    _Upload,
+    _Params,
+    _TcpipRequest,
+    _TcpipData,
+    _Closed,
+    _LogClosed,
+)
+# One decoder for all of them: the line's ``eventid`` picks its struct.
+_DECODER = msgspec.json.Decoder(functools.reduce(operator.or_, _STRUCTS))
+
+
+def _ip(value: Any) -> Any:
+    try:
+        return canonical_ip(value)
+    except ValueError:
+        raise NotPlain from None
+
+
+def _sha256(value: Any) -> Any:
+    try:
+        return check_sha256(value)
+    except ValueError:
+        raise NotPlain from None
+
+
+# Values the schema cannot finish: converted as the model converts them (or NotPlain).
+_FINISH: dict[str, Callable[[Any], Any]] = {"shasum": _sha256, "duration": plain_duration}
+_FINISH_BY_MODEL: dict[type[CowrieEvent], dict[str, Callable[[Any], Any]]] = {SessionConnect: {"dst_ip": _ip}}
+
+
+class _Layout(NamedTuple):
+    eventid: str
+    values: Callable[[Any], dict[str, Any]]  # the model's own fields of a decoded line
+    finish: tuple[tuple[str, Callable[[Any], Any]], ...]  # (own field, finisher)
+
+
+def _layout(struct: type[_Line]) -> _Layout:
+    model = struct.MODEL
+    own = tuple(name for name in model.model_fields if name not in CowrieEvent.model_fields)
+    if set(own) - set(struct.__struct_fields__):
+        raise TypeError(f"{struct.__name__} lacks fields of {model.__name__}")
+    finish = _FINISH | _FINISH_BY_MODEL.get(model, {})
+    getter = operator.attrgetter(*own)
+    if len(own) == 1:
+        (name,) = own
+        values: Callable[[Any], dict[str, Any]] = lambda line: {name: getter(line)}  # noqa: E731
+    else:
+        values = lambda line: dict(zip(own, getter(line), strict=False))  # noqa: E731  (equal lengths)
+    tag = struct.__struct_config__.tag
+    if not isinstance(tag, str):
+        raise TypeError(f"{struct.__name__} has no event id")
+    return _Layout(tag, values, tuple((n, finish[n]) for n in own if n in finish))
+
+
+_LAYOUTS = {struct: _layout(struct) for struct in _STRUCTS}
+
+
+def decode_line(data: bytes) -> _Line | None:
+    """The line as its event id's struct, or None where the schema refuses it."""
+    try:
+        line: _Line = _DECODER.decode(data)
+    except (msgspec.DecodeError, ValueError, RecursionError):
+        return None
+    return line
+
+
+def line_record(line: _Line, timestamp: datetime, source: str) -> EventRecord | None:
+    """The plain record of a decoded line, as ``parse_event_record`` makes it from the same line; None
+    where a value needs the model (a NUL in an id, an address to check, a hash or duration to convert).
+
+    ``timestamp`` is the line's ``timestamp`` parsed with ``parse_timestamp``; ``source`` is the
+    line's text (the model is rebuilt from it when one is needed).
+    """
+    session, sensor = line.session, line.sensor
+    # JSON writes a NUL only as the escape \u0000: a line without one has no NUL in any value.
+    if "\\u0000" in source and ("\x00" in session or "\x00" in sensor):
+        return None
+    layout = _LAYOUTS[type(line)]
+    try:
+        src_ip = canonical_ip(line.src_ip)
+        values = layout.values(line)
+        for name, finish in layout.finish:
+            values[name] = finish(values[name])
+    except (ValueError, NotPlain):
+        return None
+    return EventRecord(layout.eventid, timestamp, session, sensor, src_ip, values, source)
