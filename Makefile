@@ -66,9 +66,9 @@ security: $(VENV)/.synced
 # Tiers are marked automatically from the fixtures a test uses (tests/conftest.py): `integration`
 # needs PostgreSQL/Redis, `e2e` starts Airflow processes. Every test has its own database, Redis key
 # prefix, AIRFLOW_HOME and free ports, and each pytest-xdist worker its own embedded servers, so
-# tests run on several workers; `--dist loadgroup` keeps each Airflow test module on one worker
-# and the tests that keep Airflow servers running on one worker together; `--no-loadscope-reorder`
-# hands the groups out in collection order, which puts the longest first (tests/conftest.py).
+# tests run on several workers; `--dist loadscope` runs each module on one worker (its module-scoped
+# servers start once); `--no-loadscope-reorder` hands the modules out in collection order, which
+# puts the longest first (tests/conftest.py).
 UNIT_WORKERS ?= auto
 TEST_WORKERS ?= 3
 
@@ -76,7 +76,7 @@ unit: $(VENV)/.synced
 	$(BIN)/pytest -q -m "not integration and not e2e" -n $(UNIT_WORKERS)
 
 test: lint typecheck security
-	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder --durations=25
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder --durations=25
 
 # Fault drills, by hand: PostgreSQL frozen (SIGSTOP) for 90 s mid-run; prints the measured times.
 drill: $(VENV)/.synced

@@ -45,11 +45,14 @@ sys.path.insert(0, str(REPO / "plugins"))
 INTEGRATION_FIXTURES = frozenset({"postgres_server_dsn", "redis_server_url"})
 E2E_FIXTURES = frozenset({"airflow_processes"})
 # Tests that keep Airflow servers running (standalone, a Celery cluster, an API server) often share
-# them through module-scoped fixtures: with `--dist loadgroup` each such module runs on one worker.
+# them through module-scoped fixtures: `make test` runs each module on one worker (`--dist
+# loadscope`), so such a fixture starts once. (`--dist loadgroup` with `xdist_group` marks did not
+# group anything with pytest 9: xdist renames `item._nodeid`, which pytest 9 no longer reads, and
+# every worker that got one of a module's tests started the module's servers again.)
 SERVER_FIXTURES = frozenset({"airflow_servers"})
-# The longest of those groups (backfills and REST-triggered runs on `airflow standalone`: 7-8 min
-# on the busy 2-core machine). `make test` hands groups to workers in collection order
-# (`--no-loadscope-reorder`) and this one comes first, so it never starts late and holds up the tail.
+# The longest module (a backfill and a REST-triggered run on `airflow standalone`). `make test`
+# hands modules to workers in collection order (`--no-loadscope-reorder`): this one first, then the
+# other server modules, so none starts late and holds up the tail.
 STARTS_FIRST = frozenset({"tests/dags/test_airflow_stack.py"})
 # pytest-timeout per tier (seconds, setup and teardown included); the default is in pyproject.toml.
 # These catch hangs, not slowness: they hold on a busy two-core machine.
@@ -64,19 +67,21 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.integration)
         if used & E2E_FIXTURES:
             item.add_marker(pytest.mark.e2e)
-            if used & SERVER_FIXTURES:
-                item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))
             if item.get_closest_marker("timeout") is None:
                 item.add_marker(pytest.mark.timeout(E2E_TIMEOUT_S))
-    items.sort(key=_start_order)  # stable: the order inside each group is kept
+    server_modules = {_module(i) for i in items if set(getattr(i, "fixturenames", ())) & SERVER_FIXTURES}
+    items.sort(key=lambda item: _start_order(_module(item), server_modules))  # stable
 
 
-def _start_order(item: pytest.Item) -> int:
-    """The longest group first, then the other server groups, then every other test."""
-    module = item.nodeid.split("::", 1)[0]
+def _module(item: pytest.Item) -> str:
+    return item.nodeid.split("::", 1)[0]
+
+
+def _start_order(module: str, server_modules: set[str]) -> int:
+    """The longest module first, then the other modules that keep servers running, then the rest."""
     if module in STARTS_FIRST:
         return 0
-    return 1 if item.get_closest_marker("xdist_group") else 2
+    return 1 if module in server_modules else 2
 
 
 @pytest.fixture(scope="session")
