@@ -54,6 +54,7 @@ class Cockpit:
     password: str
     token: str
     campaign_run: str  # a run whose interval holds stored campaigns
+    results_dsn: str
 
     def api(self, path: str) -> httpx.Response:
         headers = {"Authorization": f"Bearer {self.token}"}
@@ -120,7 +121,7 @@ def cockpit(
                     f"{base}/api/v2/dags/{DAG_ID}/dagRuns", json=body, headers=bearer, timeout=60
                 )
                 assert made.status_code == 200, made.text[:500]
-            yield Cockpit(base, password, token, run_id_of(windows[0]))
+            yield Cockpit(base, password, token, run_id_of(windows[0]), results)
 
 
 @pytest.fixture(scope="module")
@@ -325,14 +326,14 @@ def test_campaign_pages_render_and_link_in_a_real_browser(browser: Browser, cock
 
 
 def test_a_daily_trend_report_renders_in_a_real_browser_beside_the_campaign_pages(
-    served: tuple[str, str, str, str], postgres_dsn: str, browser: Browser
+    cockpit: Cockpit, browser: Browser
 ) -> None:
     """The trend report of a day of the served corpus, built by the trend stage, from Browse's list
     to the day's page, whose campaign links lead to the campaign pages."""
     from coord_core.pipeline.trends import build_and_store_report
 
-    base, token, _key, _run_id = served
-    with psycopg.connect(postgres_dsn, autocommit=True) as conn:
+    base, token = cockpit.base, cockpit.token
+    with psycopg.connect(cockpit.results_dsn, autocommit=True) as conn:
         row = conn.execute("SELECT min(interval_start) FROM coord.campaign_identity").fetchone()
         assert row is not None and row[0] is not None
         start = row[0]
