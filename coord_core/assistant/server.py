@@ -152,17 +152,7 @@ def build_server(
                 raise ToolError("give dag_id and run_id, or interval_start and interval_end")
         if found is None:
             raise ToolError(f"no data-quality report stored for {what}")
-        return inert(
-            {
-                "interval_start": found.interval_start.isoformat(),
-                "interval_end": found.interval_end.isoformat(),
-                "gate_passed": found.gate_passed,
-                "gate_outcome": found.gate_outcome,
-                "gate_reason": found.gate_reason,
-                "summary": found.summary,
-                "runs": [{"dag_id": d, "run_id": r} for d, r in found.latest_runs],
-            }
-        )
+        return inert(found.summary_document())
 
     @server.tool()
     def trigger_analysis(window_start: str, window_end: str, note: str | None = None) -> str:

@@ -31,6 +31,19 @@ class StoredReport:
     def gate_outcome(self) -> str:
         return _outcome(self.summary.get("gate_outcome"), self.gate_passed)
 
+    def summary_document(self) -> dict[str, Any]:
+        """The report's gate and summary without its page: what the DQ summary endpoint and the
+        assistant's tool answer."""
+        return {
+            "interval_start": self.interval_start.isoformat(),
+            "interval_end": self.interval_end.isoformat(),
+            "gate_passed": self.gate_passed,
+            "gate_outcome": self.gate_outcome,
+            "gate_reason": self.gate_reason,
+            "summary": self.summary,
+            "runs": [{"dag_id": d, "run_id": r} for d, r in self.latest_runs],
+        }
+
 
 @dataclass(frozen=True)
 class ReportListing:

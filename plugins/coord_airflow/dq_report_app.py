@@ -144,18 +144,7 @@ def create_app(
         found, what, _ = lookup(query)
         if found is None:
             raise HTTPException(status_code=404, detail=f"no data-quality report for {what}")
-        return JSONResponse(
-            {
-                "interval_start": found.interval_start.isoformat(),
-                "interval_end": found.interval_end.isoformat(),
-                "gate_passed": found.gate_passed,
-                "gate_outcome": found.gate_outcome,
-                "gate_reason": found.gate_reason,
-                "summary": found.summary,
-                "runs": [{"dag_id": d, "run_id": r} for d, r in found.latest_runs],
-            },
-            headers={"Cache-Control": "no-store"},
-        )
+        return JSONResponse(found.summary_document(), headers={"Cache-Control": "no-store"})
 
     @app.get("/", response_model=None)
     def index() -> Any:
