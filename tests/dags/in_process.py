@@ -185,17 +185,26 @@ def _dag(dag_id: str = DAG_ID) -> Any:
 
 
 def _call(task: Any, context: dict[str, Any]) -> Any:
-    """The task's callable, then (as the task runner does after a success) its success callbacks."""
+    """The task's callable, then its success callbacks: a task run without tries."""
+    value = _execute(task, context)
+    _succeeded(task, context, value)
+    return value
+
+
+def _execute(task: Any, context: dict[str, Any]) -> Any:
     if inspect.signature(task.python_callable).parameters:
-        value = task.python_callable(**context)
-    else:
-        value = task.python_callable()
+        return task.python_callable(**context)
+    return task.python_callable()
+
+
+def _succeeded(task: Any, context: dict[str, Any], value: Any) -> None:
+    """The task's success callbacks, as the task runner runs them after the task (outside its
+    timeout), with the returned value as the task's XCom."""
     ti = context["ti"]
     returned = {**ti.returned, task.task_id: value}
     context = {**context, "ti": _TaskInstance(ti.task_id, ti.dag_id, ti.try_number, returned)}
     for callback in _callbacks(task, "on_success_callback"):
         callback(context)
-    return value
 
 
 def _callbacks(task: Any, name: str) -> list[Any]:
@@ -224,9 +233,9 @@ def run_with_tries(task: Any, context: dict[str, Any], retry_delay_s: float | No
         try:
             if task.execution_timeout:
                 with timeout(task.execution_timeout.total_seconds()):  # type: ignore[no-untyped-call]
-                    value = _call(task, this_try)
+                    value = _execute(task, this_try)
             else:
-                value = _call(task, this_try)
+                value = _execute(task, this_try)
         except Exception as exc:
             failed = time.time()
             _report(
@@ -242,6 +251,7 @@ def run_with_tries(task: Any, context: dict[str, Any], retry_delay_s: float | No
             time.sleep(max(0.0, failed + delay - time.time()))
             continue
         _report(task=task.task_id, try_number=number, event="succeeded", at=time.time())
+        _succeeded(task, this_try, value)
         return value
     raise AssertionError("unreachable: the last try returns or raises")
 
