@@ -34,6 +34,16 @@ def _serve(args: argparse.Namespace) -> int:
     )
     from coord_core.assistant.server import build_server
 
+    if args.transport == "streamable-http":  # checked before anything is opened
+        try:
+            loopback = ipaddress.ip_address(args.host).is_loopback
+        except ValueError:
+            loopback = False
+        if not loopback:
+            raise SystemExit(
+                f"coord mcp: --host {args.host} is not a loopback address; the MCP transport has no "
+                "login, so serve it on 127.0.0.1 behind a proxy that authenticates"
+            )
     try:
         dsn = dsn_from_environment()
         # Fail at start, not at the first tool call, when the database or role is unusable.
@@ -43,15 +53,6 @@ def _serve(args: argparse.Namespace) -> int:
     server = build_server(lambda: connect_read_only(dsn, args.role or None))
     if args.transport == "stdio":
         server.run("stdio")
-        return 0
-    try:
-        loopback = ipaddress.ip_address(args.host).is_loopback
-    except ValueError:
-        loopback = False
-    if not loopback:
-        raise SystemExit(
-            f"coord mcp: --host {args.host} is not a loopback address; the MCP transport has no "
-            "login, so serve it on 127.0.0.1 behind a proxy that authenticates"
-        )
-    server.run("streamable-http", host=args.host, port=args.port)
+    else:
+        server.run("streamable-http", host=args.host, port=args.port)
     return 0
