@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import shutil
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 import pytest
@@ -24,6 +25,13 @@ from tests.campaigns.corpus import run_id_of, store_corpus
 from tests.conftest import temporary_database
 from tests.dags.airflow_stack import api_server_for
 
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
+
+CHROMIUM = shutil.which("chromium")
+NEEDS_CHROMIUM = pytest.mark.skipif(
+    CHROMIUM is None, reason="needs Debian's chromium package (.ci/run installs it)"
+)
 CAMPAIGNS = 60
 INTERVALS = 4
 EVENT_UUID = "5f0c3a52-0000-4000-8000-00000000beef"
@@ -114,3 +122,16 @@ def served(
             yield (*served, key, run_id_of(windows[0]))
     finally:
         redis.Redis.from_url(redis_server_url).delete(key)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's headless Chromium through Playwright, one per module (the browser tests)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            yield launched
+        finally:
+            launched.close()

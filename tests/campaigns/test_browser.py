@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -26,6 +25,7 @@ from coord_core.ingest.cowrie_files import read_paths
 from coord_core.pipeline.extract import extract_interval
 from coord_core.quality.stage import validate_stage
 from coord_core.store.results import ResultsStore, RunRecord
+from tests.campaigns.conftest import NEEDS_CHROMIUM
 from tests.campaigns.corpus import DAG_ID, run_id_of, store_corpus
 from tests.conftest import REAL_SAMPLE, REPO, temporary_database
 from tests.dags.airflow_env import home_from_template, make_airflow_env
@@ -35,10 +35,7 @@ from tests.quality.support import END, START
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Locator, Page
 
-CHROMIUM = shutil.which("chromium")
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None, reason="needs Debian's chromium package (.ci/run installs it)"
-)
+pytestmark = NEEDS_CHROMIUM
 
 USER = "coord-engineer"
 LINK = re.compile(r'<a href="campaign/([^"]+)">')
@@ -122,18 +119,6 @@ def cockpit(
                 )
                 assert made.status_code == 200, made.text[:500]
             yield Cockpit(base, password, token, run_id_of(windows[0]), results)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 def _signed_in(browser: Browser, cockpit: Cockpit) -> Page:

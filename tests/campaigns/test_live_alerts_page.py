@@ -7,14 +7,11 @@ screenshot is kept as ``live-alerts.png`` beside the other browser tests' (``COO
 from __future__ import annotations
 
 import os
-import shutil
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import pytest
 import redis
 import redis.asyncio
 from coord_airflow import campaigns_app
@@ -27,17 +24,14 @@ from starlette.routing import Mount
 from coord_core.contracts.alerts import new_campaign_alert, spike_alert
 from coord_core.store.alert_stream import publish_once
 from coord_core.store.redis_resilience import BestEffortRedis
-from tests.campaigns.conftest import Corpus
+from tests.campaigns.conftest import NEEDS_CHROMIUM, Corpus
 from tests.campaigns.test_alert_stream import _served
 from tests.conftest import REPO
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
 
-CHROMIUM = shutil.which("chromium")
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None, reason="needs Debian's chromium package (.ci/run installs it)"
-)
+pytestmark = NEEDS_CHROMIUM
 TOKEN = "ui-session-token"
 
 
@@ -57,18 +51,6 @@ async def _caller(request: Request) -> str:
 
 async def _authorize(request: Request) -> None:
     _user_of(request)
-
-
-@pytest.fixture
-def browser() -> Iterator[Browser]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 def test_an_alert_published_while_the_list_is_open_appears_without_a_reload(
