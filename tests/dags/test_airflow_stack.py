@@ -45,13 +45,12 @@ class Scheduled:
     results_dsn: str
     backfill_runs: list[dict[str, Any]]
     rest_run_id: str
-    # The backfill's intervals run one at a time, each alone, in one interpreter into another
+    # The backfill's intervals ran one at a time, each alone, in one interpreter into another
     # database while the scheduler ran them (what both write to besides, the feed folder and the
     # Redis cache, holds the same bytes whichever writes first).
-    alone: AirflowEnv
     alone_dsn: str
-    redis_url: str
-    outputs: Path
+    # The same in-process runs, writing into the scheduler's results database.
+    rerun: AirflowEnv
 
 
 def _shared_config(folder: Path) -> dict[str, str]:
@@ -98,7 +97,12 @@ def scheduled(
         stack.wait_for_runs(DAG_ID, [rest_run_id])
         alone_runs.result()
         yield Scheduled(
-            stack, results_dsn, backfill_runs, rest_run_id, alone, alone_dsn, redis_server_url, home.parent
+            stack,
+            results_dsn,
+            backfill_runs,
+            rest_run_id,
+            alone_dsn,
+            make_airflow_env(alone.home, results_dsn, redis_server_url, **_shared_config(home.parent)),
         )
 
 
@@ -122,10 +126,7 @@ def test_backfill_equals_intervals_alone_and_is_idempotent(scheduled: Scheduled)
 
     # Rerunning a backfilled interval (the DAG's tasks, as a reprocessing backfill runs them) over
     # what the scheduler wrote changes no row (the busiest one: every interval runs the same code).
-    rerun = make_airflow_env(
-        scheduled.alone.home, scheduled.results_dsn, scheduled.redis_url, **_shared_config(scheduled.outputs)
-    )
-    run_intervals_in_process(rerun, INTERVALS[:1], {"input_paths": [str(REAL_SAMPLE)]})
+    run_intervals_in_process(scheduled.rerun, INTERVALS[:1], {"input_paths": [str(REAL_SAMPLE)]})
     assert snapshot(scheduled.results_dsn, since, until) == backfilled
 
 
