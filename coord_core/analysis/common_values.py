@@ -36,6 +36,22 @@ COMMON_PASSWORDS: frozenset[str] = frozenset(
     )
 )
 
+# The recon one-liners every toolkit and every hand at a shell types first (the head of the
+# public honeypot command tops: DShield, Cowrie and T-Pot reports), as command templates write
+# them (``coord_core.analysis.normalise``: numbers as ``<n>``, quoted text as ``<s>``).
+COMMON_COMMANDS: frozenset[str] = frozenset(
+    {
+        "uname", "uname -a", "uname -m", "uname -r", "uname -s", "uname -n", "uname -s -v -n -r -m",
+        "whoami", "id", "w", "who", "uptime", "hostname", "pwd", "ls", "ls -l", "ls -la", "ls -al",
+        "ls -lh $(which ls)", "which ls", "nproc", "free", "free -m", "free -h", "df", "df -h", "top",
+        "ps", "ps aux", "ps -ef", "ifconfig", "ip a", "ip addr", "last", "history", "crontab -l",
+        "lscpu", "lscpu | grep Model", "cat /proc/cpuinfo", "cat /proc/meminfo", "cat /etc/issue",
+        "cat /etc/os-release", "cat /etc/passwd", "cat /proc/version", "cat /proc/mounts",
+        "cat /proc/cpuinfo | grep name | wc -l", "cat /proc/cpuinfo | grep model | grep name | wc -l",
+        "cd /tmp", "cd ~", "cd /", "exit", "logout", "clear", "echo ok", "echo <n>", "echo test",
+    }
+)  # fmt: skip
+
 PUBLIC_HOSTS: frozenset[str] = frozenset(
     _words(
         """

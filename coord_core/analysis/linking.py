@@ -18,6 +18,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
 from coord_core.analysis import features as fk
+from coord_core.analysis.common_values import COMMON_COMMANDS
 from coord_core.analysis.credentials import (
     CredentialModel,
     credential_model,
@@ -77,6 +78,8 @@ def rarity_weights(frame: SessionFrame) -> np.ndarray:
 # Templates that open with the same lines are one toolkit's variants (METHODOLOGY 2.2): a toolkit
 # keeps its opening and varies later (optional steps, a loader per CPU, random file names).
 OPENING_LINES = 3
+# A line every toolkit runs: in the window's count, or known before it (``COMMON_COMMANDS``).
+COMMON_LINE_FACTOR = 0.15
 
 
 def _literal_tokens(line: str) -> set[str]:
@@ -106,7 +109,9 @@ def line_information(distinct: dict[int, tuple[str, ...]]) -> dict[str, float]:
     return {
         line: (0.5 * len(_literal_tokens(line)) + 1.0)
         * (
-            float(np.clip(math.log(n_toolkits / count) / math.log(20.0), 0.15, 1.0))
+            COMMON_LINE_FACTOR
+            if line in COMMON_COMMANDS
+            else float(np.clip(math.log(n_toolkits / count) / math.log(20.0), COMMON_LINE_FACTOR, 1.0))
             if n_toolkits >= 20
             else 1.0
         )
@@ -190,6 +195,32 @@ def script_supersets(frame: SessionFrame, fids: np.ndarray) -> dict[int, list[in
     return out
 
 
+def _family_holders(frame: SessionFrame, tids: np.ndarray, weak: np.ndarray) -> np.ndarray:
+    """Per template, the sources that ran all its lines in its order within its own toolkit.
+
+    A template that goes past its toolkit's opening (METHODOLOGY 2.2) is held, for the group
+    test, by every source whose script has the same opening and contains its lines in order: the
+    toolkit running more of its script. A template that is only an opening counts its exact
+    holders (an opening is what every variant of a toolkit family types), and so does any
+    template outside its toolkit's variants: recon lines that unrelated scripts share are never
+    counted.
+    """
+    counts: np.ndarray = np.array(frame.feature_sources[tids], dtype=np.int64)
+    distinct = _distinct_templates(frame)
+    longer = np.array([len(distinct.get(int(f), ())) > OPENING_LINES for f in tids.tolist()], dtype=bool)
+    candidates = tids[weak & longer]
+    if len(candidates) == 0:
+        return counts
+    position = {int(f): k for k, f in enumerate(tids.tolist())}
+    for fid, wider in script_supersets(frame, candidates).items():
+        opening = distinct[fid][:OPENING_LINES]
+        family = [f for f in wider if distinct[f][:OPENING_LINES] == opening]
+        if family:
+            holders = np.concatenate([frame.holders(fid), *(frame.holders(f) for f in family)])
+            counts[position[fid]] = len(distinct_sorted(holders))
+    return counts
+
+
 def split_by_build(frame: SessionFrame, holders: np.ndarray) -> list[np.ndarray]:
     """A script's holders, one part per build: sources joined through the markers they typed (see
     ``fk.MARKER``) form a build, and those who typed none go with every part. Two Mirai-family
@@ -224,21 +255,22 @@ def template_proposals(
     tmask = frame.feature_kind == fk.KIND_INDEX[fk.TEMPLATE.name]
     tids = np.flatnonzero(tmask)
     command_sources = max(int((frame.source_commands > 0).sum()), 1)
-    held = frame.feature_sources[tids]
     info = weights[tids]
     # Too little in it for one pair, but are this many holders beyond chance? Under the null each
     # command-running source runs it with probability exp(-weight) (history already says an
     # endemic template is common: it is not tested). Binomial tail, Bonferroni over templates.
-    tested = (held >= 3) & (info < threshold) & ~frame.endemic_mask()[tids]
+    weak = (info < threshold) & ~frame.endemic_mask()[tids]
+    in_family = _family_holders(frame, tids, weak)
+    tested = weak & (in_family >= 3)
     group_weight = np.zeros(len(tids))
     group_p = np.ones(len(tids))
     if tested.any():
         rate = np.minimum(np.exp(-info[tested]), 1.0)
-        log_p = binom_logsf(held[tested] - 1, command_sources, rate) + math.log(max(len(tids), 1))
+        log_p = binom_logsf(in_family[tested] - 1, command_sources, rate) + math.log(max(len(tids), 1))
         group_weight[tested] = np.minimum(-log_p, TEMPLATE_CAP)
         group_p[tested] = np.exp(np.clip(log_p, -690.0, 0.0))
     strong = info >= threshold
-    linked = np.flatnonzero(strong | ((held >= 2) & (group_weight >= threshold)))
+    linked = np.flatnonzero(strong | ((in_family >= 2) & (group_weight >= threshold)))
     # A toolkit with optional steps types a subset of its script per session: a script that links
     # (strong, or held beyond chance) covers the sources that ran it inside a bigger script, and
     # one held by a single source may still link through those.
@@ -393,7 +425,7 @@ _PAIR_KINDS = (
     fk.CRED_SEQUENCE,
 )
 SEQUENCE_CAP = 15.0
-ENDEMIC_TEMPLATE_FACTOR = 0.15  # as a line every toolkit in the window runs
+ENDEMIC_TEMPLATE_FACTOR = COMMON_LINE_FACTOR  # as a line every toolkit runs
 
 
 def score_pairs(

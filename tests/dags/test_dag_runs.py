@@ -71,10 +71,10 @@ def test_real_tpot_sample_end_to_end_and_rerun_is_identical(
     #   (Telegram/SMS-modem hunting, "locate D877F783D5D3EF8Cs"): a toolkit fingerprint.
     # * 176.65.149.208, 45.134.225.119, 79.124.8.120 each tried one or few passwords, all
     #   including the uncommon root/adminHW: one list's bots, no other source tries it.
-    # * 103.146.202.84 + 193.32.162.146 (heavy Go brute-forcers, both ran `uname -s -v -n -r -m`)
-    #   look alike only through common tooling and one recon line: grouped but coincidental.
+    # 103.146.202.84 + 193.32.162.146 (heavy Go brute-forcers, both ran `uname -s -v -n -r -m`) share
+    # only common tooling and a recon line everyone types (COMMON_COMMANDS): in no campaign.
     # The Censys and Shadowserver sources are benign scanners, in no campaign.
-    assert campaigns == 3
+    assert campaigns == 2
     with psycopg.connect(postgres_dsn) as conn:
         groups = {
             tuple(ips): verdict
@@ -92,7 +92,6 @@ def test_real_tpot_sample_end_to_end_and_rerun_is_identical(
     assert groups == {
         ("39.114.14.2", "61.80.142.115"): "coordinated_campaign",
         ("176.65.149.208", "45.134.225.119", "79.124.8.120"): "coordinated_campaign",
-        ("103.146.202.84", "193.32.162.146"): "coincidental",
     }
     assert {"command_similarity", "shared_credential", "temporal_synchronisation", "confidence"} <= factors
     assert stored_result is not None
