@@ -35,52 +35,36 @@ def print_summary(
     from coord_core.quality.stored_reports import StoredReportReader
     from coord_core.store.results import ResultsStore
     from coord_core.store.session_limits import connect
+    from coord_core.store.window_summary import window_summary
 
     with connect(dsn) as conn:
         store = ResultsStore(conn)
-        span = (window.start, window.end)
-        staged = _scalar(conn, "staged_events", span)
-        sessions = _scalar(conn, "sessions", span)
+        held = window_summary(conn, window)
         quarantine = store.quarantine_counts(window)
-        campaigns = conn.execute(
-            "SELECT campaign_id, verdict, confidence, session_count, source_ip_count FROM coord.campaigns "
-            "WHERE interval_start = %s AND interval_end = %s ORDER BY confidence DESC, campaign_id",
-            span,
-        ).fetchall()
         reports = StoredReportReader(conn)
         stored = reports.for_interval(window.start, window.end)
         # The exported page carries the trend against the runs stored now, as the UI page does.
         page = reports.page_with_trend(stored) if stored is not None else None
         result = store.load_analysis_result(window)
-        misp_exports = conn.execute(
-            "SELECT target, location, items FROM coord.exports WHERE interval_start = %s "
-            "AND interval_end = %s AND target IN ('misp', 'misp_feed') ORDER BY target",
-            span,
-        ).fetchall()
-        runs = conn.execute(
-            "SELECT dag_id, run_id FROM coord.runs WHERE interval_start = %s AND interval_end = %s "
-            "ORDER BY dag_id",
-            span,
-        ).fetchall()
     quarantined = sum(quarantine.values())
     print(f"\n== {window.label}")
-    print(f"events read:        {staged + quarantine.get('parse', 0)}")
-    print(f"  staged (valid):   {staged}")
+    print(f"events read:        {held.staged_events + quarantine.get('parse', 0)}")
+    print(f"  staged (valid):   {held.staged_events}")
     print(f"  quarantined:      {quarantined} {json.dumps(quarantine, sort_keys=True)}")
-    print(f"sessions:           {sessions}")
-    print(f"campaigns:          {len(campaigns)}")
-    for campaign_id, verdict, confidence, n_sessions, n_ips in campaigns:
+    print(f"sessions:           {held.sessions}")
+    print(f"campaigns:          {len(held.campaigns)}")
+    for campaign_id, verdict, confidence, n_sessions, n_ips in held.campaigns:
         print(
             f"  {campaign_id}  {verdict:<26} confidence {confidence:.2f}  {n_sessions} sessions, {n_ips} IPs"
         )
     if stored is not None:
         print(f"data quality gate:  {stored.gate_reason}")  # begins with passed, no data or gate failed
-    for dag_id, run_id in runs:
+    for dag_id, run_id in held.runs:
         query = urlencode({"dag_id": dag_id, "run_id": run_id})
         base = (ui_url or _airflow_base_url()).rstrip("/")
         print(f"data-quality page:  {base}{DQ_REPORT_ROUTE}?{query} (Airflow UI, API server)")
         print(f"campaigns page:     {base}{CAMPAIGNS_RUN_ROUTE}?{query}")
-    for target, location, items in misp_exports:
+    for target, location, items in held.misp_exports:
         label = "MISP feed folder" if target == "misp_feed" else "MISP"
         print(f"{label + ':':<20}{len(items.get('events', {}))} event(s) -> {location}")
     where = "tables coord.campaigns, coord.campaign_members, coord.evidence (results database)"
@@ -106,10 +90,3 @@ CAMPAIGNS_RUN_ROUTE = "/coord-campaigns/run"
 
 def _airflow_base_url() -> str:
     return os.environ.get("AIRFLOW__API__BASE_URL", "http://localhost:8080").rstrip("/")
-
-
-def _scalar(conn: Any, table: str, span: tuple[Any, Any]) -> int:
-    row = conn.execute(
-        f"SELECT count(*) FROM coord.{table} WHERE interval_start = %s AND interval_end = %s", span
-    ).fetchone()
-    return int(row[0]) if row else 0

@@ -43,8 +43,9 @@ from coord_core.contracts.events import (
     SessionConnect,
     SessionParams,
     canonical_ip,
-    check_sha256,
     plain_duration,
+    plain_ip,
+    plain_sha256,
 )
 
 Text = Annotated[str, Meta(max_length=MAX_FIELD_CHARS)]
@@ -211,23 +212,11 @@ _STRUCTS: tuple[type[_Line], ...] = (
 _DECODER = msgspec.json.Decoder(functools.reduce(operator.or_, _STRUCTS))
 
 
-def _ip(value: Any) -> Any:
-    try:
-        return canonical_ip(value)
-    except ValueError:
-        raise NotPlain from None
-
-
-def _sha256(value: Any) -> Any:
-    try:
-        return check_sha256(value)
-    except ValueError:
-        raise NotPlain from None
-
-
 # Values the schema cannot finish: converted as the model converts them (or NotPlain).
-_FINISH: dict[str, Callable[[Any], Any]] = {"shasum": _sha256, "duration": plain_duration}
-_FINISH_BY_MODEL: dict[type[CowrieEvent], dict[str, Callable[[Any], Any]]] = {SessionConnect: {"dst_ip": _ip}}
+_FINISH: dict[str, Callable[[Any], Any]] = {"shasum": plain_sha256, "duration": plain_duration}
+_FINISH_BY_MODEL: dict[type[CowrieEvent], dict[str, Callable[[Any], Any]]] = {
+    SessionConnect: {"dst_ip": plain_ip}
+}
 
 
 class _Layout(NamedTuple):

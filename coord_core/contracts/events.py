@@ -423,14 +423,16 @@ def _credential(max_length: int, optional: bool) -> Callable[[Any], Any]:
     return check
 
 
-def _plain_sha256(value: Any) -> Any:
+def plain_sha256(value: Any) -> Any:
+    """A digest as the event model keeps it (lower-case hex, or None); the model words any error."""
     try:
         return check_sha256(value)
     except ValueError:
         raise NotPlain from None
 
 
-def _plain_ip(value: Any) -> Any:
+def plain_ip(value: Any) -> Any:
+    """An address as the event model keeps it (canonical text); the model words any error."""
     try:
         return _check_ip(value)
     except ValueError:
@@ -460,7 +462,7 @@ _REQUIRED: Any = object()
 _PLAIN_FIELDS: dict[type[CowrieEvent], tuple[tuple[str, Callable[[Any], Any], Any], ...]] = {
     SessionConnect: (
         ("src_port", _integer(0, 65535), _REQUIRED),
-        ("dst_ip", _plain_ip, _REQUIRED),
+        ("dst_ip", plain_ip, _REQUIRED),
         ("dst_port", _integer(0, 65535), _REQUIRED),
         ("protocol", _text(32), "ssh"),
     ),
@@ -484,14 +486,14 @@ _PLAIN_FIELDS: dict[type[CowrieEvent], tuple[tuple[str, Callable[[Any], Any], An
     FileDownload: (
         ("url", _text(MAX_FIELD_CHARS), ""),
         ("outfile", _optional_text(4096), None),
-        ("shasum", _plain_sha256, None),
+        ("shasum", plain_sha256, None),
         ("destfile", _optional_text(4096), None),
     ),
     FileDownloadFailed: (
         ("url", _text(MAX_FIELD_CHARS), ""),
         ("error", _optional_text(MAX_FIELD_CHARS), None),
     ),
-    FileUpload: (("filename", _text(4096), ""), ("shasum", _plain_sha256, None)),
+    FileUpload: (("filename", _text(4096), ""), ("shasum", plain_sha256, None)),
     SessionParams: (("arch", _text(128), ""),),
     DirectTcpipRequest: (("dst_ip", _text(512), ""), ("dst_port", _integer(0, 65535), 0)),
     DirectTcpipData: (
@@ -503,7 +505,7 @@ _PLAIN_FIELDS: dict[type[CowrieEvent], tuple[tuple[str, Callable[[Any], Any], An
     LogClosed: (
         ("ttylog", _optional_text(4096), None),
         ("size", _integer(0, 2**63 - 1, optional=True), None),
-        ("shasum", _plain_sha256, None),
+        ("shasum", plain_sha256, None),
     ),
 }
 _PLAIN_FIELDS_BY_ID = {

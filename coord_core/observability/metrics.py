@@ -9,7 +9,7 @@ an IP, a session, a campaign id or a run id.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -39,6 +39,16 @@ def _ts(moment: datetime | None) -> float | None:
 
 def _gauge(name: str, doc: str, labels: list[str]) -> GaugeMetricFamily:
     return GaugeMetricFamily(name, doc, labels=labels)
+
+
+def _row_counts(
+    name: str, doc: str, labels: list[str], count: str, rows: Iterable[Mapping[str, Any]]
+) -> GaugeMetricFamily:
+    """A gauge of counts the database grouped: a sample per row, labelled by its ``labels`` columns."""
+    gauge = _gauge(name, doc, labels)
+    for row in rows:
+        gauge.add_metric([row[label] for label in labels], float(row[count]))
+    return gauge
 
 
 def run_metrics(rows: MetricRows) -> list[Metric]:
@@ -81,11 +91,13 @@ def run_metrics(rows: MetricRows) -> list[Metric]:
         finished.add_metric([row["dag_id"]], row["finished_at"].timestamp())
         if row["started_at"] is not None:
             duration.add_metric([row["dag_id"]], (row["finished_at"] - row["started_at"]).total_seconds())
-    intervals = _gauge(
-        "coord_intervals", "Stored intervals by the status of their latest run", ["dag_id", "status"]
+    intervals = _row_counts(
+        "coord_intervals",
+        "Stored intervals by the status of their latest run",
+        ["dag_id", "status"],
+        "intervals",
+        rows.runs_by_status,
     )
-    for row in rows.runs_by_status:
-        intervals.add_metric([row["dag_id"], row["status"]], float(row["intervals"]))
     started = CounterMetricFamily(
         "coord_runs_started", "Run starts (every try) in the audit log", labels=["dag_id"]
     )
@@ -211,13 +223,13 @@ def stored_metrics(rows: MetricRows) -> list[Metric]:
     )
     for row in rows.cache_counts:
         cache.add_metric([row["dag_id"], "hit" if row["hit"] else "miss"], float(row["intervals"]))
-    rejected = _gauge(
+    rejected = _row_counts(
         "coord_cache_rejected_entries",
         "Cache entries rejected on verification by the stored intervals' latest analyses",
         ["dag_id"],
+        "entries",
+        rows.cache_rejected,
     )
-    for row in rows.cache_rejected:
-        rejected.add_metric([row["dag_id"]], float(row["entries"]))
     fresh_event = _gauge(
         "coord_newest_analysed_event_timestamp_seconds",
         "Time of the newest event of an analysed interval",
@@ -290,16 +302,20 @@ def llm_metrics(rows: MetricRows) -> list[Metric]:
         generation.add_metric([dag], float(usage.get("generation_ms", 0)) / 1000.0)
         calls.add_metric([dag], float(usage.get("calls", 0)))
         updated.add_metric([dag], run["updated_at"].timestamp())
-    intervals = _gauge("coord_llm_intervals", "Stored narrative runs by status", ["dag_id", "status"])
-    for row in rows.llm_runs_by_status:
-        intervals.add_metric([row["dag_id"], row["status"]], float(row["intervals"]))
-    narratives = _gauge(
+    intervals = _row_counts(
+        "coord_llm_intervals",
+        "Stored narrative runs by status",
+        ["dag_id", "status"],
+        "intervals",
+        rows.llm_runs_by_status,
+    )
+    narratives = _row_counts(
         "coord_narratives",
         "Stored narratives by LLM status (unavailable and rejected are fallbacks)",
         ["llm_status"],
+        "narratives",
+        rows.narratives_by_status,
     )
-    for row in rows.narratives_by_status:
-        narratives.add_metric([row["llm_status"]], float(row["narratives"]))
     return [status, generation, calls, updated, intervals, narratives]
 
 

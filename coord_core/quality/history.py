@@ -43,6 +43,18 @@ class PastRun:
     def hours(self) -> float:
         return hours_between(self.interval_start, self.interval_end)
 
+    @property
+    def label(self) -> str:
+        return f"{self.interval_start.isoformat()} – {self.interval_end.isoformat()}"
+
+    @property
+    def events_per_hour(self) -> float:
+        return self.events / self.hours
+
+    @property
+    def sessions_per_hour(self) -> float:
+        return self.sessions / self.hours
+
 
 def parse_history(history: Sequence[Mapping[str, Any]]) -> tuple[list[PastRun], list[str]]:
     """Readable earlier runs, newest first, and a note for each entry that could not be read."""

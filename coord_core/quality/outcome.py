@@ -6,7 +6,7 @@ the store's own row types, so the integrator writes them without translation.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
@@ -61,17 +61,9 @@ class ExpectationResult:
         return doc
 
     def as_row(self) -> DQExpectationRow:
-        return DQExpectationRow(
-            suite=self.suite,
-            expectation=self.expectation,
-            column=self.column,
-            success=self.success,
-            critical=self.critical,
-            element_count=self.element_count,
-            unexpected_count=self.unexpected_count,
-            unexpected_percent=self.unexpected_percent,
-            details=self.details(),
-        )
+        """The stored row: the row's columns read off this result, the rest in ``details``."""
+        columns = {f.name: getattr(self, f.name) for f in fields(DQExpectationRow) if f.name != "details"}
+        return DQExpectationRow(**columns, details=self.details())
 
 
 NO_DATA = "no data"

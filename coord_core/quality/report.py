@@ -13,8 +13,6 @@ from __future__ import annotations
 import html
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime
 
 from coord_core.contracts.data_quality import QuarantineEntry
 from coord_core.contracts.events import KNOWN_EVENT_IDS
@@ -59,20 +57,6 @@ def _num(value: float | int | None, digits: int = 2) -> str:
     if isinstance(value, int):
         return f"{value:,}"
     return f"{value:,.{digits}f}"
-
-
-@dataclass(frozen=True)
-class _TrendPoint:
-    label: str
-    events_per_hour: float
-    sessions_per_hour: float
-    events: int
-    sessions: int
-    login_events: int
-    quarantined: int
-    gate_passed: bool
-    current: bool
-    gate_outcome: str = ""
 
 
 def render_report(outcome: QualityOutcome, *, title: str = "Data quality report") -> str:
@@ -276,25 +260,6 @@ def _baseline(outcome: QualityOutcome) -> str:
     return _section("baseline", "Drift baseline", f"{intro}<table>{head}{rows}</table>")
 
 
-def _label(start: datetime, end: datetime) -> str:
-    return f"{start.isoformat()} – {end.isoformat()}"
-
-
-def _trend_point(run: PastRun, current: bool) -> _TrendPoint:
-    return _TrendPoint(
-        label=_label(run.interval_start, run.interval_end),
-        events_per_hour=run.events / run.hours,
-        sessions_per_hour=run.sessions / run.hours,
-        events=run.events,
-        sessions=run.sessions,
-        login_events=run.login_events,
-        quarantined=run.quarantined,
-        gate_passed=run.gate_passed,
-        current=current,
-        gate_outcome=run.gate_outcome,
-    )
-
-
 def render_trend(current: Mapping[str, object], earlier: Sequence[Mapping[str, object]]) -> str:
     """The trend section: this run's stored summary and earlier runs' summaries (newest first).
 
@@ -305,7 +270,7 @@ def render_trend(current: Mapping[str, object], earlier: Sequence[Mapping[str, o
     if not this_run:
         return ""
     older = sorted(past, key=lambda r: (r.interval_start, r.interval_end))[-(TREND_RUNS - 1) :]
-    return _trend([*(_trend_point(r, False) for r in older), _trend_point(this_run[0], True)])
+    return _trend([*((r, False) for r in older), (this_run[0], True)])
 
 
 def with_trend(page: str, section: str) -> str:
@@ -313,16 +278,17 @@ def with_trend(page: str, section: str) -> str:
     return page.replace(TREND_SLOT, section, 1)
 
 
-def _trend(points: Sequence[_TrendPoint]) -> str:
+def _trend(points: Sequence[tuple[PastRun, bool]]) -> str:
+    """The chart and table of the runs, oldest first, each flagged when it is the report's own run."""
     width, height, pad = 720, 140, 24
-    top = max((p.events_per_hour for p in points), default=0.0) or 1.0
+    top = max((p.events_per_hour for p, _ in points), default=0.0) or 1.0
     slot = (width - 2 * pad) / max(len(points), 1)
     bars = []
-    for i, p in enumerate(points):
+    for i, (p, current) in enumerate(points):
         bar_h = (height - 2 * pad) * p.events_per_hour / top
         x = pad + i * slot + slot * 0.15
         y = height - pad - bar_h
-        colour = "#c53030" if not p.gate_passed else ("#2b6cb0" if p.current else "#90cdf4")
+        colour = "#c53030" if not p.gate_passed else ("#2b6cb0" if current else "#90cdf4")
         if p.gate_outcome == NO_DATA:
             colour = "#9fb3c8"
         tip = f"{p.label}: {p.events_per_hour:.1f} events/h, {p.sessions_per_hour:.1f} sessions/h"
@@ -338,13 +304,13 @@ def _trend(points: Sequence[_TrendPoint]) -> str:
         f"red = gate failed</text>{''.join(bars)}</svg>"
     )
     rows = "".join(
-        ('<tr class="cur">' if p.current else "<tr>")
-        + f'<td class="mono">{_e(p.label)}{" (this run)" if p.current else ""}</td>'
+        ('<tr class="cur">' if current else "<tr>")
+        + f'<td class="mono">{_e(p.label)}{" (this run)" if current else ""}</td>'
         f"<td>{_e(_gate_label(p.gate_outcome, p.gate_passed))}</td>"
         f'<td class="n">{_num(p.events)}</td><td class="n">{_num(p.events_per_hour, 1)}</td>'
         f'<td class="n">{_num(p.sessions)}</td><td class="n">{_num(p.login_events)}</td>'
         f'<td class="n">{_num(p.quarantined)}</td></tr>'
-        for p in reversed(points)
+        for p, current in reversed(points)
     )
     head = (
         "<tr><th>interval</th><th>gate</th><th>events</th><th>events/h</th><th>sessions</th>"

@@ -97,37 +97,34 @@ class CampaignOrder:
     descending: bool = True
 
 
-def _filter_sql(where: CampaignFilter) -> tuple[list[str], dict[str, Any]]:
-    clauses: list[str] = []
-    args: dict[str, Any] = {}
-    if where.verdict is not None:
-        clauses.append("%(verdict)s = ANY(t.verdicts)")
-        args["verdict"] = where.verdict
-    if where.min_confidence is not None:
-        clauses.append("t.max_confidence >= %(min_confidence)s")
-        args["min_confidence"] = where.min_confidence
-    if where.seen_since is not None:
-        clauses.append("t.last_seen >= %(seen_since)s")
-        args["seen_since"] = where.seen_since
-    if where.seen_until is not None:
-        clauses.append("t.first_seen < %(seen_until)s")
-        args["seen_until"] = where.seen_until
-    if where.source_ip is not None:
-        clauses.append(_member_source("m.src_ip = %(source_ip)s::inet"))
-        args["source_ip"] = where.source_ip
-    if where.network is not None:
-        clauses.append(_member_source("m.src_ip <<= %(network)s::inet"))
-        args["network"] = where.network
-    if where.campaign_ids is not None:
-        clauses.append("t.campaign_id IN (SELECT unnest(%(campaign_ids)s::text[]))")
-        args["campaign_ids"] = list(where.campaign_ids)
-    return clauses, args
-
-
 def _member_source(condition: str) -> str:
     """A clause on ``coord.campaign_tracks t``: one of its member sources meets ``condition`` (a
     literal test of ``m.src_ip``; its value is a parameter)."""
     return f"EXISTS (SELECT 1 FROM {_OCCURRENCE_JOIN} WHERE i.campaign_id = t.campaign_id AND {condition})"
+
+
+# Each ``CampaignFilter`` field's condition; the field's value binds to the parameter of its name.
+_FILTER_CONDITIONS = {
+    "verdict": "%(verdict)s = ANY(t.verdicts)",
+    "min_confidence": "t.max_confidence >= %(min_confidence)s",
+    "seen_since": "t.last_seen >= %(seen_since)s",
+    "seen_until": "t.first_seen < %(seen_until)s",
+    "source_ip": _member_source("m.src_ip = %(source_ip)s::inet"),
+    "network": _member_source("m.src_ip <<= %(network)s::inet"),
+    "campaign_ids": "t.campaign_id IN (SELECT unnest(%(campaign_ids)s::text[]))",
+}
+
+
+def _filter_sql(where: CampaignFilter) -> tuple[list[str], dict[str, Any]]:
+    """The conditions of the fields ``where`` sets, and their values (a tuple binds as a list)."""
+    clauses: list[str] = []
+    args: dict[str, Any] = {}
+    for name, condition in _FILTER_CONDITIONS.items():
+        value = getattr(where, name)
+        if value is not None:
+            clauses.append(condition)
+            args[name] = list(value) if isinstance(value, tuple) else value
+    return clauses, args
 
 
 def list_campaigns(

@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any
 
 import psycopg
+from psycopg import sql
 from psycopg.types.json import Json, Jsonb
 
 from coord_core.contracts.campaigns import AnalysisResult
@@ -59,6 +60,16 @@ _SCORED = (
 
 def _window_args(window: DataWindow) -> tuple[datetime, datetime]:
     return (window.start, window.end)
+
+
+def _clear_interval(conn: psycopg.Connection[Any], table: str, window: DataWindow) -> None:
+    """Delete the interval's rows of ``coord.<table>``: the first half of every keyed replace."""
+    conn.execute(
+        sql.SQL("DELETE FROM coord.{} WHERE interval_start = %s AND interval_end = %s").format(
+            sql.Identifier(table)
+        ),
+        _window_args(window),
+    )
 
 
 class ResultsStore:
@@ -257,10 +268,7 @@ class ResultsStore:
         """Stage the parsed events of the interval (COPY); returns how many were staged."""
         count = 0
         with self.conn.transaction():
-            self.conn.execute(
-                "DELETE FROM coord.staged_events WHERE interval_start = %s AND interval_end = %s",
-                _window_args(window),
-            )
+            _clear_interval(self.conn, "staged_events", window)
             with self.conn.cursor().copy(
                 "COPY coord.staged_events (interval_start, interval_end, ref, record_key, ts, eventid, "
                 "sensor, session, src_ip, raw) FROM STDIN"
@@ -417,10 +425,7 @@ class ResultsStore:
         """Stage the interval's sessions (none quarantined yet: validation marks them later)."""
         count = 0
         with self.conn.transaction():
-            self.conn.execute(
-                "DELETE FROM coord.sessions WHERE interval_start = %s AND interval_end = %s",
-                _window_args(window),
-            )
+            _clear_interval(self.conn, "sessions", window)
             # Batches: ``sessions`` may stream from a cursor on this same connection, which must
             # not be read while a COPY holds it.
             for batch in _batches(sessions, 2000):
@@ -521,9 +526,7 @@ class ResultsStore:
     ) -> None:
         with self.conn.transaction():
             args = _window_args(window)
-            self.conn.execute(
-                "DELETE FROM coord.dq_results WHERE interval_start = %s AND interval_end = %s", args
-            )
+            _clear_interval(self.conn, "dq_results", window)
             with self.conn.cursor() as cur:
                 cur.executemany(
                     """INSERT INTO coord.dq_results (interval_start, interval_end, suite, expectation,
@@ -577,10 +580,7 @@ class ResultsStore:
     def clear_source_profile(self, window: DataWindow) -> None:
         """No baseline for the interval (lookback switched off): drift checks are not judged."""
         with self.conn.transaction():
-            self.conn.execute(
-                "DELETE FROM coord.dq_baselines WHERE interval_start = %s AND interval_end = %s",
-                _window_args(window),
-            )
+            _clear_interval(self.conn, "dq_baselines", window)
 
     def load_source_profile(self, window: DataWindow) -> SourceProfile | None:
         row = self.conn.execute(

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -34,9 +34,6 @@ class CorrelationRules:
     succession_days: int = 3
     max_hypotheses: int = 20
     max_features_shown: int = 10
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 DEFAULT_CORRELATION = CorrelationRules()

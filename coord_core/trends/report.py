@@ -65,10 +65,10 @@ def build_daily_report(
         "schema_version": REPORT_SCHEMA_VERSION,
         "day": report_day.isoformat(),
         "parameters": {
-            "spikes": spikes.as_dict(),
-            "seasonal": seasonal.as_dict(),
+            "spikes": asdict(spikes),
+            "seasonal": asdict(seasonal),
             "indicators": asdict(rules),
-            "correlation": correlation.as_dict(),
+            "correlation": asdict(correlation),
         },
         "totals": {
             "campaigns_active": sum(1 for c in campaigns if c["today"]["sessions"] > 0),

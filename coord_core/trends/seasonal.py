@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -31,9 +31,6 @@ class SeasonalParameters:
     min_history_days: int = 7
     min_count: float = 3.0
     max_interval_hours: float = 6.0
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 DEFAULT_SEASONAL = SeasonalParameters()

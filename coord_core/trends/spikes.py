@@ -11,8 +11,7 @@ baseline) and its count is at least ``min_count`` (a jump from 0 to 1 is not a s
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -28,9 +27,6 @@ class SpikeParameters:
     sigma_k: float = 2.0
     min_history_days: int = 7
     min_count: float = 3.0
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 DEFAULT_SPIKES = SpikeParameters()

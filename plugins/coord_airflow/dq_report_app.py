@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 from coord_airflow.app_support import (
     SECURITY_HEADERS,
     Authorizer,
-    LazyApp,
     airflow_authorize,
     answer_missing_schema,
     guarded_app,
@@ -183,10 +182,3 @@ def _page_of(source: "StoredReportReader", found: "StoredReport | None", with_tr
     if found is None:
         return ""
     return source.page_with_trend(found) if with_trend else found.html
-
-
-class LazyReportApp(LazyApp):
-    """The report app, built on its first request."""
-
-    def __init__(self, factory: Callable[[], Any] = create_app) -> None:
-        super().__init__(factory)

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import TYPE_CHECKING, Any
 
-from coord_airflow.app_support import Authorizer, LazyApp, airflow_authorize, guarded_app
+from coord_airflow.app_support import Authorizer, airflow_authorize, guarded_app
 
 if TYPE_CHECKING:
     import psycopg
@@ -86,10 +86,3 @@ def create_app(
         )
 
     return app
-
-
-class LazyMetricsApp(LazyApp):
-    """The metrics app, built on its first request."""
-
-    def __init__(self, factory: Callable[[], Any] = create_app) -> None:
-        super().__init__(factory)

@@ -6,7 +6,8 @@ from typing import Any
 
 from airflow.plugins_manager import AirflowPlugin
 
-from coord_airflow.metrics_app import LazyMetricsApp
+from coord_airflow import metrics_app
+from coord_airflow.plugin_entries import mounted_app
 
 URL_PREFIX = "/coord-metrics"
 
@@ -14,5 +15,5 @@ URL_PREFIX = "/coord-metrics"
 class CoordMetricsPlugin(AirflowPlugin):
     name = "coord_metrics"
     fastapi_apps: list[Any] = [  # noqa: RUF012 (Airflow reads these class attributes)
-        {"app": LazyMetricsApp(), "url_prefix": URL_PREFIX, "name": "Coordination metrics for Prometheus"}
+        mounted_app(metrics_app.create_app, URL_PREFIX, "Coordination metrics for Prometheus")
     ]

@@ -20,6 +20,7 @@ import html
 import re
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -27,7 +28,6 @@ from urllib.parse import quote
 from coord_airflow.app_support import (
     SECURITY_HEADERS,
     Authorizer,
-    LazyApp,
     airflow_authorize,
     answer_missing_schema,
     guarded_app,
@@ -40,11 +40,13 @@ if TYPE_CHECKING:
     from fastapi import FastAPI
 
 DbFactory = Callable[[], AbstractContextManager["psycopg.Connection[Any]"]]
+ReportRenderer = Callable[[str, dict[str, Any], dict[str, Any]], str]
 _INDEX_LIMIT = 120
 _WEEKS_LIMIT = 26
 WEEK_PATTERN = re.compile(r"^[0-9]{4}-W[0-9]{2}$")
 _STYLE = ".spike{color:#c53030;font-weight:700}.muted{color:#627d98}section{margin-top:1.2rem}"
 CAMPAIGN_PAGE = "../coord-campaigns/campaign/{}"
+_SPIKE_HEADERS = ["campaign", "metric", "method", "when", "value", "baseline", "threshold"]
 
 
 def _esc(value: object) -> str:
@@ -73,6 +75,48 @@ def _spark(daily: dict[str, int]) -> str:
     return "".join(bars[min(len(bars) - 1, (v * (len(bars) - 1)) // top)] if v else " " for v in values)
 
 
+def _section(key: str, title: str, body: str) -> str:
+    """A titled part of a report page; ``key`` is its anchor."""
+    return f'<section id="{key}"><h2>{title}</h2>{body}</section>'
+
+
+def _campaign_state_sections(report: dict[str, Any], describe: Callable[[Any], str]) -> list[str]:
+    """The new, returned and dormant campaigns, each entry drawn by ``describe``."""
+    sections = []
+    for key, title in (
+        ("new_campaigns", "New campaigns"),
+        ("returned_campaigns", "Returned campaigns"),
+        ("dormant_campaigns", "Gone dormant"),
+    ):
+        entries = report.get(key, [])
+        listed = ", ".join(describe(e) for e in entries) if entries else '<span class="muted">none</span>'
+        sections.append(_section(key, title, f"<p>{listed}</p>"))
+    return sections
+
+
+def _lineage_section(lineage: dict[str, Any], read_from: str) -> str:
+    """Which run built a report, with which code, and from what it read (``read_from``, escaped)."""
+    return _section(
+        "lineage",
+        "Lineage",
+        f"<p>Built by {_esc(lineage.get('dag_id'))} / {_esc(lineage.get('run_id'))}, code "
+        f"{_esc(lineage.get('code_version'))}, from {read_from}.</p>",
+    )
+
+
+def _spike_cells(spike: dict[str, Any]) -> list[str]:
+    """One spike's table cells, the same on the day's and the week's page."""
+    return [
+        _campaign_link(spike["campaign_id"]),
+        _esc(spike["metric"]),
+        _esc(spike["method"]),
+        _esc(f"{spike['hour']:02d}:00" if "hour" in spike else "day"),
+        f'<span class="spike">{_esc(spike["value"])}</span>',
+        _esc(spike["baseline"]),
+        _esc(spike["threshold"]),
+    ]
+
+
 def render_report(day: str, report: dict[str, Any], lineage: dict[str, Any]) -> str:
     """The body of one day's report page (every value escaped)."""
     totals = report.get("totals", {})
@@ -84,18 +128,7 @@ def render_report(day: str, report: dict[str, Any], lineage: dict[str, Any]) -> 
         f'<span class="spike">{_esc(totals.get("spikes", 0))} spikes</span>. '
         '<a href="report.json?day=' + _esc(day) + '">JSON</a></p>'
     ]
-    spike_rows = [
-        [
-            _campaign_link(s["campaign_id"]),
-            _esc(s["metric"]),
-            _esc(s["method"]),
-            _esc(f"{s['hour']:02d}:00" if "hour" in s else "day"),
-            f'<span class="spike">{_esc(s["value"])}</span>',
-            _esc(s["baseline"]),
-            _esc(s["threshold"]),
-        ]
-        for s in report.get("spikes", [])
-    ]
+    spike_rows = [_spike_cells(s) for s in report.get("spikes", [])]
     method_note = (
         f"median_iqr: above median + {_esc(params.get('iqr_k'))}·IQR; mean_sigma: above mean + "
         f"{_esc(params.get('sigma_k'))}·σ; of the previous {_esc(params.get('window_days'))} days "
@@ -105,27 +138,21 @@ def render_report(day: str, report: dict[str, Any], lineage: dict[str, Any]) -> 
         f"{_esc(seasonal.get('window_days'))} days."
     )
     parts.append(
-        '<section id="spikes"><h2>Spikes</h2>'
-        f'<p class="muted">{method_note}</p>'
-        + _table(
-            ["campaign", "metric", "method", "value", "baseline", "threshold"],
-            spike_rows,
-            "No spike this day.",
+        _section(
+            "spikes",
+            "Spikes",
+            f'<p class="muted">{method_note}</p>' + _table(_SPIKE_HEADERS, spike_rows, "No spike this day."),
         )
-        + "</section>"
     )
-    for key, title in (
-        ("new_campaigns", "New campaigns"),
-        ("returned_campaigns", "Returned campaigns"),
-        ("dormant_campaigns", "Gone dormant"),
-    ):
-        ids = report.get(key, [])
-        listed = ", ".join(_campaign_link(c) for c in ids) if ids else '<span class="muted">none</span>'
-        parts.append(f'<section id="{key}"><h2>{title}</h2><p>{listed}</p></section>')
+    parts.extend(_campaign_state_sections(report, _campaign_link))
     mover_rows = [[_campaign_link(m["campaign_id"]), _esc(m["growth"])] for m in report.get("movers", [])]
     parts.append(
-        '<section id="movers"><h2>Movers</h2><p class="muted">Growth: the day\'s sessions over the '
-        "previous 7 days' mean.</p>" + _table(["campaign", "growth"], mover_rows, "No mover.") + "</section>"
+        _section(
+            "movers",
+            "Movers",
+            "<p class=\"muted\">Growth: the day's sessions over the previous 7 days' mean.</p>"
+            + _table(["campaign", "growth"], mover_rows, "No mover."),
+        )
     )
     top_rows = [
         [
@@ -143,24 +170,26 @@ def render_report(day: str, report: dict[str, Any], lineage: dict[str, Any]) -> 
     ]
     more = report.get("campaigns_truncated", 0)
     parts.append(
-        '<section id="campaigns"><h2>Top campaigns</h2>'
-        + _table(
-            [
-                "campaign",
-                "state",
-                "verdicts",
-                "sessions",
-                "sources",
-                "new sources",
-                "sensors",
-                "growth",
-                "28 days",
-            ],
-            top_rows,
-            "No campaign active.",
+        _section(
+            "campaigns",
+            "Top campaigns",
+            _table(
+                [
+                    "campaign",
+                    "state",
+                    "verdicts",
+                    "sessions",
+                    "sources",
+                    "new sources",
+                    "sensors",
+                    "growth",
+                    "28 days",
+                ],
+                top_rows,
+                "No campaign active.",
+            )
+            + (f'<p class="muted">{_esc(more)} more not listed.</p>' if more else ""),
         )
-        + (f'<p class="muted">{_esc(more)} more not listed.</p>' if more else "")
-        + "</section>"
     )
     indicator_rows = [
         [
@@ -175,11 +204,14 @@ def render_report(day: str, report: dict[str, Any], lineage: dict[str, Any]) -> 
         for e in entries
     ]
     parts.append(
-        '<section id="indicators"><h2>Indicators</h2><p class="muted">Values are attacker data.</p>'
-        + _table(
-            ["class", "movement", "feature", "campaign-days", "previous"], indicator_rows, "No movement."
+        _section(
+            "indicators",
+            "Indicators",
+            '<p class="muted">Values are attacker data.</p>'
+            + _table(
+                ["class", "movement", "feature", "campaign-days", "previous"], indicator_rows, "No movement."
+            ),
         )
-        + "</section>"
     )
     correlation_rows = [
         [
@@ -192,19 +224,21 @@ def render_report(day: str, report: dict[str, Any], lineage: dict[str, Any]) -> 
         for h in report.get("correlations", [])
     ]
     parts.append(
-        '<section id="correlations"><h2>Correlation hypotheses</h2><p class="muted">Campaigns kept apart '
-        "that share indicators: side by side (shared_indicators) or one after the other (succession). "
-        "Hypotheses with their evidence; nothing is merged.</p>"
-        + _table(["kind", "campaigns", "shared", "features", "gap (days)"], correlation_rows, "None.")
-        + "</section>"
+        _section(
+            "correlations",
+            "Correlation hypotheses",
+            '<p class="muted">Campaigns kept apart that share indicators: side by side (shared_indicators) '
+            "or one after the other (succession). Hypotheses with their evidence; nothing is merged.</p>"
+            + _table(["kind", "campaigns", "shared", "features", "gap (days)"], correlation_rows, "None."),
+        )
     )
     runs = lineage.get("runs_read", [])
     parts.append(
-        '<section id="lineage"><h2>Lineage</h2>'
-        f"<p>Built by {_esc(lineage.get('dag_id'))} / {_esc(lineage.get('run_id'))}, code "
-        f"{_esc(lineage.get('code_version'))}, from {_esc(len(runs))} runs' intervals "
-        f"{_esc(lineage.get('read', {}).get('since'))} – {_esc(lineage.get('read', {}).get('until'))}.</p>"
-        "</section>"
+        _lineage_section(
+            lineage,
+            f"{_esc(len(runs))} runs' intervals {_esc(lineage.get('read', {}).get('since'))} – "
+            f"{_esc(lineage.get('read', {}).get('until'))}",
+        )
     )
     return "".join(parts)
 
@@ -235,46 +269,27 @@ def render_weekly(week: str, report: dict[str, Any], lineage: dict[str, Any]) ->
         for d in report.get("per_day", [])
     ]
     parts.append(
-        '<section id="days"><h2>Days</h2>'
-        + _table(["day", "sessions", "campaigns active", "new", "spikes"], day_rows, "No daily report.")
-        + "</section>"
+        _section(
+            "days",
+            "Days",
+            _table(["day", "sessions", "campaigns active", "new", "spikes"], day_rows, "No daily report."),
+        )
     )
-    spike_rows = [
-        [
-            _esc(sp["day"]),
-            _campaign_link(sp["campaign_id"]),
-            _esc(sp["metric"]),
-            _esc(sp["method"]),
-            _esc(f"{sp['hour']:02d}:00" if "hour" in sp else "day"),
-            f'<span class="spike">{_esc(sp["value"])}</span>',
-            _esc(sp["baseline"]),
-            _esc(sp["threshold"]),
-        ]
-        for sp in report.get("spikes", [])
-    ]
+    spike_rows = [[_esc(sp["day"]), *_spike_cells(sp)] for sp in report.get("spikes", [])]
     more = report.get("spikes_truncated", 0)
     parts.append(
-        '<section id="spikes"><h2>Spikes</h2>'
-        + _table(
-            ["day", "campaign", "metric", "method", "when", "value", "baseline", "threshold"],
-            spike_rows,
-            "No spike this week.",
+        _section(
+            "spikes",
+            "Spikes",
+            _table(["day", *_SPIKE_HEADERS], spike_rows, "No spike this week.")
+            + (f'<p class="muted">{_esc(more)} more not listed.</p>' if more else ""),
         )
-        + (f'<p class="muted">{_esc(more)} more not listed.</p>' if more else "")
-        + "</section>"
     )
-    for key, title in (
-        ("new_campaigns", "New campaigns"),
-        ("returned_campaigns", "Returned campaigns"),
-        ("dormant_campaigns", "Gone dormant"),
-    ):
-        entries = report.get(key, [])
-        listed = (
-            ", ".join(f"{_campaign_link(e['campaign_id'])} ({_esc(e['day'])})" for e in entries)
-            if entries
-            else '<span class="muted">none</span>'
+    parts.extend(
+        _campaign_state_sections(
+            report, lambda entry: f"{_campaign_link(entry['campaign_id'])} ({_esc(entry['day'])})"
         )
-        parts.append(f'<section id="{key}"><h2>{title}</h2><p>{listed}</p></section>')
+    )
     top_rows = [
         [
             _campaign_link(c["campaign_id"]),
@@ -286,25 +301,72 @@ def render_weekly(week: str, report: dict[str, Any], lineage: dict[str, Any]) ->
         for c in report.get("top_campaigns", [])
     ]
     parts.append(
-        '<section id="campaigns"><h2>Top campaigns</h2><p class="muted">By the week\'s sessions, among the '
-        "campaigns a day's report listed (each lists its 50 busiest).</p>"
-        + _table(["campaign", "verdicts", "sessions", "days active", "days"], top_rows, "No campaign active.")
-        + "</section>"
+        _section(
+            "campaigns",
+            "Top campaigns",
+            "<p class=\"muted\">By the week's sessions, among the campaigns a day's report listed (each "
+            "lists its 50 busiest).</p>"
+            + _table(
+                ["campaign", "verdicts", "sessions", "days active", "days"], top_rows, "No campaign active."
+            ),
+        )
     )
     daily = lineage.get("daily_reports", [])
     parts.append(
-        '<section id="lineage"><h2>Lineage</h2>'
-        f"<p>Built by {_esc(lineage.get('dag_id'))} / {_esc(lineage.get('run_id'))}, code "
-        f"{_esc(lineage.get('code_version'))}, from {_esc(len(daily))} daily reports (this week and the one "
-        f"before) and the {_esc(len(lineage.get('runs_read', [])))} runs this week's read.</p></section>"
+        _lineage_section(
+            lineage,
+            f"{_esc(len(daily))} daily reports (this week and the one before) and the "
+            f"{_esc(len(lineage.get('runs_read', [])))} runs this week's read",
+        )
     )
     return "".join(parts)
+
+
+@dataclass(frozen=True)
+class _ReportKind:
+    """How one kind of stored report (a day's, an ISO week's) is keyed, named and drawn."""
+
+    key: str
+    title: str
+    render: ReportRenderer
+    missing: str  # the 404 page's text; ``{}``: what was asked for, escaped
+
+    def page(self, asked: str, found: dict[str, Any] | None) -> Any:
+        """The report's page, or a 404 page that says why there is none."""
+        if found is None:
+            return html_page(f"No {self.title.lower()}", self.missing.format(_esc(asked)), 404)
+        body = self.render(found[self.key], found["report"], found["lineage"])
+        return html_page(
+            f"{self.title} {found[self.key]}", '<p><a href="./">All reports</a></p>' + body, style=_STYLE
+        )
+
+    def json(self, asked: str, found: dict[str, Any] | None) -> Any:
+        """The report and its lineage as JSON, or a 404 that says which report is missing."""
+        from fastapi import HTTPException
+        from fastapi.responses import JSONResponse
+
+        if found is None:
+            raise HTTPException(status_code=404, detail=f"no {self.title.lower()} for {asked}")
+        return JSONResponse(found, headers=SECURITY_HEADERS)
+
+
+DAILY_REPORT = _ReportKind(
+    "day",
+    "Trend report",
+    render_report,
+    "<p>No trend report is stored for {}: the coord_trends DAG has not run for it.</p>",
+)
+WEEKLY_REPORT = _ReportKind(
+    "week",
+    "Weekly trend report",
+    render_weekly,
+    "<p>No weekly report is stored for {}: the coord_trends DAG has not reported a day of it.</p>",
+)
 
 
 def create_app(db: DbFactory = reader_db, authorize: Authorizer = airflow_authorize) -> "FastAPI":
     """Build the trend report app; Airflow mounts it, tests call it with a ``TestClient``."""
     from fastapi import HTTPException
-    from fastapi.responses import JSONResponse
 
     from coord_core.pipeline import trends as trend_reports
 
@@ -323,24 +385,11 @@ def create_app(db: DbFactory = reader_db, authorize: Authorizer = airflow_author
 
     @app.get("/report", response_model=None)
     def report(day: str) -> Any:
-        found = stored(day)
-        if found is None:
-            return html_page(
-                "No trend report",
-                f"<p>No trend report is stored for {_esc(day)}: the coord_trends DAG has not run for it.</p>",
-                404,
-            )
-        body = render_report(found["day"], found["report"], found["lineage"])
-        return html_page(
-            f"Trend report {found['day']}", '<p><a href="./">All reports</a></p>' + body, style=_STYLE
-        )
+        return DAILY_REPORT.page(day, stored(day))
 
     @app.get("/report.json", response_model=None)
     def report_json(day: str) -> Any:
-        found = stored(day)
-        if found is None:
-            raise HTTPException(status_code=404, detail=f"no trend report for {day}")
-        return JSONResponse(found, headers=SECURITY_HEADERS)
+        return DAILY_REPORT.json(day, stored(day))
 
     def stored_week(week: str) -> dict[str, Any] | None:
         if not WEEK_PATTERN.match(week):
@@ -350,25 +399,11 @@ def create_app(db: DbFactory = reader_db, authorize: Authorizer = airflow_author
 
     @app.get("/week", response_model=None)
     def week_page(week: str) -> Any:
-        found = stored_week(week)
-        if found is None:
-            return html_page(
-                "No weekly trend report",
-                f"<p>No weekly report is stored for {_esc(week)}: the coord_trends DAG has not reported a "
-                "day of it.</p>",
-                404,
-            )
-        body = render_weekly(found["week"], found["report"], found["lineage"])
-        return html_page(
-            f"Weekly trend report {found['week']}", '<p><a href="./">All reports</a></p>' + body, style=_STYLE
-        )
+        return WEEKLY_REPORT.page(week, stored_week(week))
 
     @app.get("/week.json", response_model=None)
     def week_json(week: str) -> Any:
-        found = stored_week(week)
-        if found is None:
-            raise HTTPException(status_code=404, detail=f"no weekly trend report for {week}")
-        return JSONResponse(found, headers=SECURITY_HEADERS)
+        return WEEKLY_REPORT.json(week, stored_week(week))
 
     @app.get("/", response_model=None)
     def index() -> Any:
@@ -397,25 +432,25 @@ def create_app(db: DbFactory = reader_db, authorize: Authorizer = airflow_author
         ]
         return html_page(
             "Trend reports",
-            '<section id="weeks"><h2>Weeks</h2>'
-            + _table(
-                ["ISO week", "sessions", "against the week before", "new", "spikes"],
-                week_rows,
-                "No weekly report stored yet.",
+            _section(
+                "weeks",
+                "Weeks",
+                _table(
+                    ["ISO week", "sessions", "against the week before", "new", "spikes"],
+                    week_rows,
+                    "No weekly report stored yet.",
+                ),
             )
-            + '</section><section id="days"><h2>Days</h2>'
-            + _table(
-                ["day", "campaigns active", "sessions", "new", "spikes"], rows, "No trend report stored yet."
-            )
-            + "</section>",
+            + _section(
+                "days",
+                "Days",
+                _table(
+                    ["day", "campaigns active", "sessions", "new", "spikes"],
+                    rows,
+                    "No trend report stored yet.",
+                ),
+            ),
             style=_STYLE,
         )
 
     return app
-
-
-class LazyTrendReportApp(LazyApp):
-    """The trend report app, built on its first request."""
-
-    def __init__(self, factory: Callable[[], Any] = create_app) -> None:
-        super().__init__(factory)

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from coord_airflow.dq_report_app import LazyReportApp, create_app
+from coord_airflow.app_support import LazyApp
+from coord_airflow.dq_report_app import create_app
 from fastapi import HTTPException, Request
 from fastapi.testclient import TestClient
 
@@ -201,7 +202,7 @@ def test_lazy_app_builds_once(stored: tuple[str, str]) -> None:
         built.append(1)
         return inner
 
-    client = TestClient(LazyReportApp(factory), headers={"X-Test-User": "engineer"})
+    client = TestClient(LazyApp(factory), headers={"X-Test-User": "engineer"})
     assert client.get("/").status_code == 200
     assert client.get("/summary", params={"dag_id": DAG_ID, "run_id": RUN_ID}).status_code == 200
     assert built == [1]
