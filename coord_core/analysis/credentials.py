@@ -181,14 +181,17 @@ def dictionary_groups(
     uncommon_of = dict(zip(client_cols.tolist(), uncommon_client.tolist(), strict=True))
     unchained: dict[tuple[int, ...], np.ndarray] = {}
     for key, sources in sorted(of_client.items()):
+        rare_only = np.asarray([src for src in sources if eligible[src]], dtype=np.int64)
+        one_tool = bool(key) and all(uncommon_of[f] for f in key)
         walking = np.asarray([src for src in sources if eligible[src] and repeats[src]], dtype=np.int64)
         if len(walking) >= params.dictionary_min_sources:
             chain = _largest_stem_chain(frame, walking)
             if len(chain) >= params.dictionary_min_sources:
-                chains[key] = chain
+                # An uncommon client's stratum is one tool: a list walked there breaks into
+                # pieces wherever a slice ends on a word boundary, and every piece walks it.
+                chains[key] = walking if one_tool else chain
                 continue
-        rare_only = np.asarray([src for src in sources if eligible[src]], dtype=np.int64)
-        if key and all(uncommon_of[f] for f in key) and len(rare_only) >= params.dictionary_min_sources:
+        if one_tool and len(rare_only) >= params.dictionary_min_sources:
             unchained[key] = rare_only
     test = _DictionaryTest(frame, low, eligible, repeats, tried)
     test.strata = (

@@ -601,3 +601,33 @@ def test_unrelated_intruders_opening_with_the_same_recon_one_liners_stay_apart()
         ]  # fmt: skip
         result = analyze_sessions(sessions + background(rng, 60, span_s=86400), {})
         assert _merged_with(result, set(intruders)) == 0
+
+
+def test_an_ordered_list_walked_by_one_uncommon_tool_is_one_campaign_where_its_slices_break_on_words() -> (
+    None
+):
+    """Sources hand each other slices of one rule-expanded list; a slice that ends on a word
+    boundary shares no base word with the next, so the walkers chained through shared words fall
+    into pieces. Under an uncommon client (one tool) every walker of the list is the campaign's,
+    not only the biggest piece's."""
+    rng = random.Random(71)
+    words = ["quasar", "helix", "orchid", "tundra", "falcon", "juniper", "cobalt", "mistral"]
+    rules = ["{w}123", "{W}!", "{w}2024", "{w}#1"]
+    accounts = ["deploy", "jenkins", "steam"]  # the list cycles its accounts word by word
+    entries = [
+        (accounts[n % 3], rule.format(w=w, W=w.capitalize())) for n, w in enumerate(words) for rule in rules
+    ]
+    sizes = [3, 3, 3, 3, 3, 3, 3, 3, 4, 4]  # chained 1-4 and 5-8; a slice ends on a word after 4, 8, 9
+    walkers = [random_ip(rng) for _ in sizes]
+    sessions, start = [], 0
+    for k, (ip, size) in enumerate(zip(walkers, sizes, strict=True)):
+        tried = entries[start : start + size]
+        start += size
+        sessions.append(
+            session(
+                ip, 1800.0 * k + rng.uniform(0, 600), logins=tried,
+                client="SSH-2.0-libssh_0.9.6", hassh="5c" * 16,
+            )
+        )  # fmt: skip
+    result = analyze_sessions(sessions + background(rng, 120, span_s=6 * 3600), {})
+    assert any(set(walkers) <= group for group in _linked(result))
