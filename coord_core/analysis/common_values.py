@@ -12,6 +12,7 @@ import itertools
 import json
 import math
 import re
+import string
 from pathlib import Path
 
 
@@ -201,13 +202,71 @@ def _class_changes(text: str) -> int:
 
 
 _CONSONANT_RUN = re.compile(r"[bcdfghjklmnpqrstvwxz]{5,}")
+_LETTER_RUN = re.compile(r"[a-z]+")
+_WORD_EDGE = "^"  # a run's start and end, one more symbol of the bigram model
 
 
-def _wordlike(stem: str) -> bool:
-    """Whether a letters-only stem reads as a word (vowels, short consonant runs): a base word a
-    person picked, not letters drawn at random (``vlbgfedymgbhffpw``)."""
-    vowels = sum(c in "aeiouy" for c in stem)
-    return vowels >= 0.2 * len(stem) and not _CONSONANT_RUN.search(stem)
+@functools.cache
+def _letter_bigrams() -> dict[tuple[str, str], float] | None:
+    """log2 P(next letter | letter) in words people and sites pick (the Tranco top-10k domains'
+    labels and the common passwords), add-half smoothed; None when the Tranco list is missing."""
+    domains = tranco_top()
+    if not domains:
+        return None
+    counts: dict[tuple[str, str], int] = {}
+    for text in itertools.chain((label for d in domains for label in d.split(".")[:-1]), COMMON_PASSWORDS):
+        for run in _LETTER_RUN.findall(text.lower()):
+            if len(run) >= 3:
+                edged = _WORD_EDGE + run + _WORD_EDGE
+                for pair in itertools.pairwise(edged):
+                    counts[pair] = counts.get(pair, 0) + 1
+    symbols = string.ascii_lowercase + _WORD_EDGE
+    out: dict[tuple[str, str], float] = {}
+    for a in symbols:
+        total = sum(counts.get((a, b), 0) for b in symbols) + 0.5 * len(symbols)
+        for b in symbols:
+            out[a, b] = math.log2((counts.get((a, b), 0) + 0.5) / total)
+    return out
+
+
+def _off_keyboard(run: str) -> str:
+    """A letter run without a walk along the keyboard of 4 keys or more at its start or end, where
+    people put one (``zxcv``phoenix, dragon``qwerty``); a walk inside a run is letters like others."""
+
+    def walk(text: str) -> int:
+        length = 1
+        while length < len(text) and text[length - 1] + text[length] in _KEY_NEIGHBOURS:
+            length += 1
+        return length if length >= 4 else 0
+
+    run = run[walk(run) :]
+    return run[: len(run) - walk(run[::-1])]
+
+
+# Prior odds that a shared password's letters are a word (a list's entry) against a fresh draw:
+# letters are taken for a draw only when the draw explains them 2^6 = 64 times better.
+DRAW_PRIOR_BITS = 6.0
+
+
+def _wordlike(letters: str) -> bool:
+    """Whether letters read as words rather than a draw: the log2 likelihood ratio of letters
+    drawn uniformly against a letter-bigram model of words, over the letter runs, stays within
+    the prior's ``DRAW_PRIOR_BITS``; a run along the keyboard (``asdfgh``) is a word too.
+
+    Without the word model, vowels and short consonant runs decide (``vlbgfedymgbhffpw``).
+    """
+    text = letters.lower()
+    runs = _LETTER_RUN.findall(text)
+    model = _letter_bigrams()
+    if model is None:
+        vowels = sum(c in "aeiouy" for c in text)
+        return vowels >= 0.2 * len(text) and not _CONSONANT_RUN.search(text)
+    runs = [piece for run in runs if (piece := _off_keyboard(run))]
+    uniform = math.log2(1.0 / (len(string.ascii_lowercase) + 1))
+    draw_bits = sum(
+        uniform - model[pair] for run in runs for pair in itertools.pairwise(_WORD_EDGE + run + _WORD_EDGE)
+    )
+    return draw_bits <= DRAW_PRIOR_BITS
 
 
 @functools.lru_cache(maxsize=1 << 18)
@@ -238,7 +297,7 @@ def secret_bits(text: str) -> float:
             break
         core = stripped
     core = core[:1].lower() + core[1:]
-    if len(core) < 8 or _class_changes(core) < 3:
+    if len(core) < 8 or (_class_changes(core) < 3 and _wordlike(_unleet(core.lower()))):
         return 0.0  # a word with rules applied (``m@$tfr33d0m1``, ``Linux742025``), not drawn at random
     alphabet = 26 * classes[0] + 26 * classes[1] + 10 * classes[2] + 33 * classes[3]
     return round(len(text) * math.log2(alphabet), 3)

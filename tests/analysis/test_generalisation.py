@@ -458,6 +458,14 @@ def test_a_file_name_is_never_a_host_so_waves_with_new_script_names_stay_one_cam
     [
         ("vLBgfEDyMgBHFfpw", True),
         ("mD7kLp2QxZw4", True),
+        # drawn, though their letters have vowels and no long consonant run: a letter-bigram model
+        # of words explains them far worse than a uniform draw
+        ("oluNlReDVYS5bz", True),
+        ("9rsytjtxdkubgs", True),
+        ("ds4vek8xuekqjo", True),
+        ("zhangwei123456", False),  # a pinyin name: the model fits it worse, within the prior odds
+        ("Zxcvphoenix36!", False),  # a keyboard walk before a word
+        ("dragonqwerty2024", False),
         ("kAtHeRiNe", False),  # a name in alternating case
         ("ThisIsMyPassword", False),
         ("Strength2024!", False),
