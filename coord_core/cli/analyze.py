@@ -96,8 +96,8 @@ class Tally:
 
 
 def stream_input_sessions(inputs: list[str], tally: Tally) -> Iterator[Any]:
-    """Sessions of all inputs, each as soon as it is complete, in bounded memory (two passes:
-    see ``coord_core.ingest.session_stream``); ``tally`` counts the records read and rejected."""
+    """Sessions of all inputs (plain records), each as soon as it is complete, in bounded memory (two
+    passes: see ``coord_core.ingest.session_stream``); ``tally`` counts the records read and rejected."""
     from coord_core.ingest.session_stream import count_lines, cowrie_line_keys, event_keys, stream_sessions
     from coord_core.ingest.siem_files import read_siem_file
 
@@ -123,9 +123,11 @@ def _plain_records(files: list[tuple[Path, bool]]) -> Iterator[Any]:
 def read_sessions(inputs: list[str]) -> tuple[list[Any], int]:
     """Sessions of all inputs, by (start, sensor, session id), and how many records could not be
     used (each logged with why)."""
+    from coord_core.contracts.sessions import session_model
+
     tally = Tally()
     sessions = sorted(stream_input_sessions(inputs, tally), key=lambda s: (s.start, s.sensor, s.session_id))
-    return sessions, tally.rejected
+    return [session_model(s) for s in sessions], tally.rejected
 
 
 def parse_params(text: str, command: str) -> dict[str, Any]:

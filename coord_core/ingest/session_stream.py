@@ -21,7 +21,7 @@ from typing import Any
 import msgspec
 
 from coord_core.contracts.events import CowrieEvent, EventRecord
-from coord_core.contracts.sessions import AttackSession
+from coord_core.contracts.sessions import SessionRecord
 from coord_core.ingest.line_reader import (
     DEFAULT_MAX_LINE_BYTES,
     NOT_PLAIN,
@@ -30,7 +30,7 @@ from coord_core.ingest.line_reader import (
     physical_lines,
 )
 from coord_core.ingest.records import ReadRecord
-from coord_core.ingest.sessionize import as_record, session_from_events
+from coord_core.ingest.sessionize import as_record, records_session
 
 SessionKey = tuple[str, str]
 
@@ -134,7 +134,7 @@ class SessionCloser:
     def open_sessions(self) -> int:
         return sum(len(keys) for keys in self._open.values())
 
-    def add(self, event: CowrieEvent | EventRecord) -> list[AttackSession]:
+    def add(self, event: CowrieEvent | EventRecord) -> list[SessionRecord]:
         """Take one event; return the sessions it completes (usually none, at most its own slot)."""
         record = event if type(event) is EventRecord else as_record(event)
         key = (record.sensor, record.session)
@@ -157,14 +157,14 @@ class SessionCloser:
         self._remaining[slot] = left - 1
         if left > 1:
             return []
-        return [session_from_events(events) for events in self._open.pop(slot).values()]
+        return [records_session(events) for events in self._open.pop(slot).values()]
 
-    def rest(self) -> Iterator[AttackSession]:
+    def rest(self) -> Iterator[SessionRecord]:
         """The sessions still open at the end of the input (some counted line was rejected)."""
         while self._open:
             _, keys = self._open.popitem()
             for events in keys.values():
-                yield session_from_events(events)
+                yield records_session(events)
 
 
 def count_lines(keys: Iterable[SessionKey]) -> dict[int, int]:
@@ -181,7 +181,7 @@ def stream_sessions(
     records: Iterable[ReadRecord[CowrieEvent] | ReadRecord[EventRecord]],
     expected: dict[int, int],
     on_record: Callable[[ReadRecord[Any]], Any] | None = None,
-) -> Iterator[AttackSession]:
+) -> Iterator[SessionRecord]:
     """Sessions of the records, each as soon as it is complete (in no particular order).
 
     ``on_record`` sees every record first (to count and report rejected ones).

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from coord_core.cli import main
 from coord_core.cli.analyze import read_inputs, read_sessions
 from coord_core.contracts.events import parse_event
-from coord_core.contracts.sessions import AttackSession
+from coord_core.contracts.sessions import AttackSession, SessionRecord
 from coord_core.ingest.cowrie_files import read_file, read_file_records
 from coord_core.ingest.session_stream import SessionCloser, count_lines, cowrie_line_keys, stream_sessions
 from coord_core.ingest.sessionize import sessionize
@@ -78,7 +78,7 @@ def _line(session: str | int, second: int, eventid: str = "cowrie.command.input"
     return json.dumps(record)
 
 
-def _max_open(path: Path) -> tuple[int, list[AttackSession]]:
+def _max_open(path: Path) -> tuple[int, list[SessionRecord]]:
     closer = SessionCloser(count_lines(cowrie_line_keys(path)))
     most, sessions = 0, []
     for record in read_file(path):
