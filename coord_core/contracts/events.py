@@ -36,6 +36,8 @@ def parse_timestamp(value: Any) -> datetime:
     """A timezone-aware UTC datetime, or :class:`ValueError` (never an overflow) for anything else."""
     if isinstance(value, str):  # the usual case first
         ts = datetime.fromisoformat(value.strip())
+        if ts.tzinfo is UTC:
+            return ts  # what astimezone(UTC) returns for it (itself): a line's usual "...Z"
     elif isinstance(value, datetime):
         ts = value
     elif isinstance(value, (int, float)) and not isinstance(value, bool):

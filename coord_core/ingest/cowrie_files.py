@@ -27,6 +27,7 @@ from coord_core.ingest.line_reader import (
 )
 from coord_core.ingest.records import ReadRecord, bounded_reason, failure_reason
 
+_new_tuple = tuple.__new__
 # A timestamp this far from the records on both sides of it is treated as a clock error.
 DEFAULT_MAX_SKEW = timedelta(days=1)
 _LOG_SUFFIXES = (".json", ".jsonl", ".ndjson", ".log", ".gz")
@@ -115,10 +116,9 @@ def _lines(path: Path, max_line_bytes: int, parse: EventParser[E]) -> Iterator[R
                 reason = oversized_reason(line.full_length, max_line_bytes)
                 yield ReadRecord(ref, text, None, None, reason, line.full_sha256, line.full_length)
                 continue
-            data = line.data
-            if not data.strip():
-                continue
-            data = data.rstrip(b"\r\n")
+            data = line.data.rstrip(b"\r\n")
+            if not data or data.isspace():
+                continue  # a blank line
             if typed and (decoded := decode_line(data)) is not None:
                 # The compiled schema took the line (every byte of it decoded: valid UTF-8).
                 text = data.decode("utf-8", "backslashreplace")
@@ -131,7 +131,8 @@ def _lines(path: Path, max_line_bytes: int, parse: EventParser[E]) -> Iterator[R
                     yield ReadRecord(ref, text, None, None, failure_reason(exc))
                     continue
                 if event is not None:
-                    yield ReadRecord(ref, text, ts, event, None)  # type: ignore[arg-type]  # E is EventRecord
+                    # tuple.__new__ skips the named tuple's Python-level __new__ (one per line)
+                    yield _new_tuple(ReadRecord, (ref, text, ts, event, None, None, None))
                     continue
             text, decode_error = decode(data)
             try:

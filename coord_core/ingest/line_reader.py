@@ -22,6 +22,7 @@ MAX_NESTING = 64
 _OVERSIZED_HEAD_BYTES = 4096
 _UTF8_BOM = b"\xef\xbb\xbf"
 _READ_BUFFER = 1 << 20
+_new_tuple = tuple.__new__
 
 
 class PhysicalLine(NamedTuple):
@@ -66,7 +67,8 @@ def physical_lines(path: Path, max_line_bytes: int) -> Iterator[PhysicalLine]:
                 if number == 1:
                     chunk = chunk.removeprefix(_UTF8_BOM)
                 if len(chunk) <= max_line_bytes or chunk.endswith(b"\n"):
-                    yield PhysicalLine(number, chunk)
+                    # tuple.__new__ skips the named tuple's Python-level __new__ (one per line)
+                    yield _new_tuple(PhysicalLine, (number, chunk, None, None))
                     continue
                 head = chunk[:_OVERSIZED_HEAD_BYTES]
                 digest, length = hashlib.sha256(), 0

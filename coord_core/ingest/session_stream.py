@@ -86,7 +86,7 @@ def cowrie_line_keys(path: Path, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -
     try:
         for line in physical_lines(path, max_line_bytes):
             data = line.data
-            if line.full_length is not None or not data.strip():
+            if line.full_length is not None or not data or data.isspace():
                 continue
             sensor: object
             session: object
