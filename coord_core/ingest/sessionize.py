@@ -13,7 +13,8 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from operator import attrgetter
+from itertools import islice
+from operator import attrgetter, eq
 
 from coord_core.contracts.events import (
     CowrieEvent,
@@ -69,6 +70,9 @@ def _without_copies(ordered: list[EventRecord]) -> list[EventRecord]:
     distinct times cost one comparison. Dropping copies after a stable sort keeps the same
     events in the same order as dropping them before it.
     """
+    times = list(map(_by_time, ordered))
+    if not any(map(eq, times, islice(times, 1, None))):
+        return ordered  # no two events share a time (the usual case, checked in C)
     kept: list[EventRecord] = []
     i, n = 0, len(ordered)
     while i < n:
@@ -189,24 +193,8 @@ def records_session(records: list[EventRecord]) -> SessionRecord:
         counts[eventid] = counts.get(eventid, 0) + 1
         role = EVENT_ROLES.get(eventid)
         values = event.values
-        if role is None:
-            unknown.append(eventid)
-        elif role == _LOGIN:
-            logins.append(
-                LoginRecord(
-                    values["username"],
-                    values["password"],
-                    eventid == "cowrie.login.success",
-                    values["fingerprint"],
-                )
-            )
-        elif role == _COMMAND:
-            commands.append(values["input"])
-        elif role == _FAILED_COMMAND:
-            # Cowrie logs an unknown command twice, as command.input then command.failed.
-            if commands[-1:] != [values["input"]]:
-                commands.append(values["input"])
-        elif role == _CONNECT:
+        # the roles by how often real logs hold them
+        if role == _CONNECT:
             src_ip = event.src_ip
             src_port = values["src_port"]
             dst_ip = values["dst_ip"]
@@ -217,31 +205,48 @@ def records_session(records: list[EventRecord]) -> SessionRecord:
             has_close = True
             if values["duration"] is not None:
                 duration = values["duration"]
+        elif role == _LOGIN:
+            logins.append(
+                LoginRecord(
+                    values["username"],
+                    values["password"],
+                    eventid == "cowrie.login.success",
+                    values["fingerprint"],
+                )
+            )
         elif role == _VERSION:
             client_version = values["version"]
         elif role == _KEX:
             hassh = values["hassh"] or None
             hassh_algorithms = values["hasshAlgorithms"] or None
             kex_algs = list(values["kexAlgs"])
-        elif role == _SIZE:
-            terminal = f"{values['width']}x{values['height']}"
-        elif role == _VAR:
-            if len(env) < MAX_ENV_REQUESTS:
-                env.append(f"{values['name']}={values['value']}")
+        elif role == _COMMAND:
+            commands.append(values["input"])
+        elif role == _LOG_CLOSED:
+            ttylog_shasum = values["shasum"]
+        elif role == _PARAMS:
+            arch = values["arch"]
+        elif role == _FAILED_COMMAND:
+            # Cowrie logs an unknown command twice, as command.input then command.failed.
+            if commands[-1:] != [values["input"]]:
+                commands.append(values["input"])
         elif role == _DOWNLOAD:
             downloads.append(DownloadRecord(values["url"], values["shasum"], False))
         elif role == _DOWNLOAD_FAILED:
             downloads.append(DownloadRecord(values["url"], None, True))
         elif role == _UPLOAD:
             uploads.append(UploadRecord(values["filename"], values["shasum"]))
-        elif role == _PARAMS:
-            arch = values["arch"]
         elif role == _TCPIP:
             tcpip.append(TunnelRecord(values["dst_ip"], values["dst_port"]))
         elif role == _TCPIP_DATA:
             tcpip.append(tunnel_record(values["dst_ip"], values["dst_port"], values["data"]))
-        elif role == _LOG_CLOSED:
-            ttylog_shasum = values["shasum"]
+        elif role == _SIZE:
+            terminal = f"{values['width']}x{values['height']}"
+        elif role == _VAR:
+            if len(env) < MAX_ENV_REQUESTS:
+                env.append(f"{values['name']}={values['value']}")
+        elif role is None:
+            unknown.append(eventid)
         elif values["dst_port"] is not None:  # _PORT: a web request or firewall hit
             dst_port = values["dst_port"]
     if duration is None:
