@@ -108,16 +108,21 @@ def stream_input_sessions(inputs: list[str], tally: Tally) -> Iterator[Any]:
             yield from event_keys(read_siem_file(path)) if siem else cowrie_line_keys(path)
 
     expected = count_lines(keys())
-    return stream_sessions(_plain_records(files), expected, on_record=tally)
+    return stream_sessions(_plain_records(files, tally), expected, on_record=tally)
 
 
-def _plain_records(files: list[tuple[Path, bool]]) -> Iterator[Any]:
-    """The records of ``files``; Cowrie events as plain records (no event model per line)."""
-    from coord_core.ingest.cowrie_files import read_file_records
+def _plain_records(files: list[tuple[Path, bool]], tally: Tally) -> Iterator[Any]:
+    """The records of ``files``; Cowrie events as plain records (no event model per line), those of
+    lines the compiled schema takes as bare events, counted into ``tally`` here."""
+    from coord_core.ingest.cowrie_files import read_file_events
     from coord_core.ingest.siem_files import read_siem_file
 
     for path, siem in files:
-        yield from read_siem_file(path) if siem else read_file_records(path)
+        if siem:
+            yield from read_siem_file(path)
+        else:
+            bare = yield from read_file_events(path)
+            tally.read += bare  # not `tally.read += yield from`: that reads tally.read before the file
 
 
 def read_sessions(inputs: list[str]) -> tuple[list[Any], int]:

@@ -178,20 +178,27 @@ def count_lines(keys: Iterable[SessionKey]) -> dict[int, int]:
 
 
 def stream_sessions(
-    records: Iterable[ReadRecord[CowrieEvent] | ReadRecord[EventRecord]],
+    records: Iterable[ReadRecord[CowrieEvent] | ReadRecord[EventRecord] | EventRecord],
     expected: dict[int, int],
     on_record: Callable[[ReadRecord[Any]], Any] | None = None,
 ) -> Iterator[SessionRecord]:
     """Sessions of the records, each as soon as it is complete (in no particular order).
 
-    ``on_record`` sees every record first (to count and report rejected ones).
+    A record may also come as its bare event (``read_file_events``). ``on_record`` sees every
+    record first (to count and report rejected ones), not the bare events.
     """
     closer = SessionCloser(expected)
+    add = closer.add
     for record in records:
-        if on_record is not None:
-            on_record(record)
-        if record.event is not None:
-            done = closer.add(record.event)
-            if done:
-                yield from done
+        if isinstance(record, EventRecord):
+            event: CowrieEvent | EventRecord = record
+        else:
+            if on_record is not None:
+                on_record(record)
+            if record.event is None:
+                continue
+            event = record.event
+        done = add(event)
+        if done:
+            yield from done
     yield from closer.rest()

@@ -36,8 +36,9 @@ from coord_core.contracts.sessions import (
     session_json,
     session_model,
 )
-from coord_core.ingest.cowrie_files import read_file, read_file_records
+from coord_core.ingest.cowrie_files import read_file, read_file_events, read_file_records
 from coord_core.ingest.line_reader import parse_json_line, parse_json_line_checked
+from coord_core.ingest.records import ReadRecord
 from coord_core.ingest.session_stream import count_lines, cowrie_line_keys, stream_sessions
 from coord_core.ingest.sessionize import EVENT_ROLES, event_digest, session_from_events, sessionize
 from tests.conftest import REAL_SAMPLE
@@ -98,7 +99,27 @@ def _same_reading(path: Path) -> list[EventRecord]:
         expected = event_record(model.event)
         assert record.event[:6] == expected[:6]  # all but the source each was made from
         assert record.event.timestamp.utcoffset() == expected.timestamp.utcoffset()
+    _same_as_bare_events(path, plain)
     return [r.event for r in plain if r.event is not None]
+
+
+def _same_as_bare_events(path: Path, plain: list[ReadRecord[EventRecord]]) -> None:
+    """``read_file_events`` gives the records in the same order, a valid line's as its bare event."""
+    items: list[EventRecord | ReadRecord[EventRecord]] = []
+    reader = read_file_events(path)
+    try:
+        while True:
+            items.append(next(reader))
+    except StopIteration as stop:
+        bare = stop.value
+    assert len(items) == len(plain)
+    for item, record in zip(items, plain, strict=True):
+        if isinstance(item, EventRecord):
+            assert (item, record.error, record.time) == (record.event, None, item.timestamp)
+            assert item.source == record.raw  # the line's text, as its record would keep it
+        else:
+            assert item == record
+    assert bare == sum(isinstance(item, EventRecord) for item in items)
 
 
 def _sessions_json(sessions: list[Any]) -> list[str]:
