@@ -102,12 +102,9 @@ def stream_input_sessions(inputs: list[str], tally: Tally) -> Iterator[Any]:
     from coord_core.ingest.siem_files import read_siem_file
 
     files = _input_files(inputs)
-
-    def keys() -> Iterator[tuple[str, str]]:
-        for path, siem in files:
-            yield from event_keys(read_siem_file(path)) if siem else cowrie_line_keys(path)
-
-    expected = count_lines(keys())
+    expected: dict[int, int] = {}
+    for path, siem in files:
+        count_lines(event_keys(read_siem_file(path)) if siem else cowrie_line_keys(path), expected)
     return stream_sessions(_plain_records(files, tally), expected, on_record=tally)
 
 

@@ -335,12 +335,12 @@ def decode_line(data: bytes) -> _Line | None:
     return line
 
 
-def line_record(line: _Line, timestamp: datetime, source: str) -> EventRecord | None:
+def line_record(line: _Line, timestamp: datetime, source: str | bytes) -> EventRecord | None:
     """The plain record of a decoded line, as ``parse_event_record`` makes it from the same line; None
     where a value needs the model (a NUL in an id, an address to check, a hash or duration to convert).
 
     ``timestamp`` is the line's ``timestamp`` parsed with ``parse_timestamp``; ``source`` is the
-    line's text (the model is rebuilt from it when one is needed).
+    line's text or bytes (the model is rebuilt from it when one is needed).
     """
     session, sensor = line.session, line.sensor
     if "\x00" in session or "\x00" in sensor:

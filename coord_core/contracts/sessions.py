@@ -174,16 +174,20 @@ class SessionRecord(NamedTuple):
 # A session as the analysis reads it: the model, or its plain record (the same attributes).
 SessionLike = AttackSession | SessionRecord
 
-_PARTS = ("logins", "downloads", "uploads", "tcpip_requests")
+_FIELDS = SessionRecord._fields
 
 
 def session_fields(record: SessionRecord) -> dict[str, Any]:
     """The record as the model's fields, in the model's order (parts as dicts)."""
-    fields = record._asdict()
-    for name in _PARTS:
-        parts = fields[name]
-        if parts:
-            fields[name] = [part._asdict() for part in parts]
+    fields: dict[str, Any] = dict(zip(_FIELDS, record, strict=True))
+    if record.logins:
+        fields["logins"] = [part._asdict() for part in record.logins]
+    if record.downloads:
+        fields["downloads"] = [part._asdict() for part in record.downloads]
+    if record.uploads:
+        fields["uploads"] = [part._asdict() for part in record.uploads]
+    if record.tcpip_requests:
+        fields["tcpip_requests"] = [part._asdict() for part in record.tcpip_requests]
     return fields
 
 

@@ -99,6 +99,11 @@ def _line_of(ref: str, text: str, decode_error: str | None, parse: EventParser[E
     return ReadRecord(ref, text, ts, event, error)
 
 
+def _text(data: bytes) -> str:
+    """A line the compiled schema took as text (valid UTF-8: the replacement never happens)."""
+    return data.decode("utf-8", "backslashreplace")
+
+
 def _plausible(ts: datetime, before: datetime | None, after: datetime | None, max_skew: timedelta) -> bool:
     """A timestamp far from the records on both sides of it is a clock error, not a time."""
     if before is None or after is None:
@@ -166,7 +171,10 @@ def _read_file(
 
     def as_read(item: ReadRecord[E] | EventRecord, number: int) -> ReadRecord[E]:
         if type(item) is EventRecord:
-            return ReadRecord(prefix + str(number), item.source, item.timestamp, item, None)  # type: ignore[arg-type]
+            source = item.source
+            text = _text(source) if isinstance(source, bytes) else source
+            event = item._replace(source=text)
+            return ReadRecord(prefix + str(number), text, item.timestamp, event, None)  # type: ignore[arg-type]
         return item  # type: ignore[return-value]
 
     def decide(line: ReadRecord[E], after: datetime | None) -> tuple[ReadRecord[E], bool]:
@@ -197,13 +205,14 @@ def _read_file(
             item: ReadRecord[E] | EventRecord | None = None
             if typed and (decoded := decode_line(data)) is not None:
                 # The compiled schema took the line (every byte of it decoded: valid UTF-8).
-                text = data.decode("utf-8", "backslashreplace")
                 try:
                     ts = parse_timestamp(decoded.timestamp)
-                    item = line_record(decoded, ts, text)
+                    # A bare event keeps the line's bytes (its text is decoded only if ever needed).
+                    item = line_record(decoded, ts, data if bare else _text(data))
                 except ValueError:
                     pass  # a timestamp the model words the error for: read in general
                 except Exception as exc:  # the reader's guard: any failure of one line is its quarantine
+                    text = _text(data)
                     waiting.append(ReadRecord(prefix + str(number), text, None, None, failure_reason(exc)))
                     continue
             if item is None:

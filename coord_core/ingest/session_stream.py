@@ -14,7 +14,7 @@ only keeps its session open until the end of the input; no session is ever close
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -134,30 +134,33 @@ class SessionCloser:
     def open_sessions(self) -> int:
         return sum(len(keys) for keys in self._open.values())
 
-    def add(self, event: CowrieEvent | EventRecord) -> list[SessionRecord]:
+    def add(self, event: CowrieEvent | EventRecord) -> Sequence[SessionRecord]:
         """Take one event; return the sessions it completes (usually none, at most its own slot)."""
         record = event if type(event) is EventRecord else as_record(event)
         key = (record.sensor, record.session)
         slot = hash(key)  # _slot(key), inlined: this runs once per event
-        keys = self._open.get(slot)
+        opened = self._open
+        keys = opened.get(slot)
         if keys is None:
-            self._open[slot] = {key: [record]}
+            opened[slot] = {key: [record]}
         elif (events := keys.get(key)) is None:
             keys[key] = [record]
         else:
             events.append(record)
-        left = self._remaining.get(slot)
+        remaining = self._remaining
+        left = remaining.get(slot)
         if left is None:
-            return []  # not counted by the first pass: held until the end of the input
+            return ()  # not counted by the first pass: held until the end of the input
+        if left > 1:
+            remaining[slot] = left - 1
+            return ()
         if left <= 0:
             raise RuntimeError(
                 f"session {key!r} received an event after it was closed: the line count of the "
                 "first pass disagrees with the full read"
             )
-        self._remaining[slot] = left - 1
-        if left > 1:
-            return []
-        return [records_session(events) for events in self._open.pop(slot).values()]
+        remaining[slot] = 0
+        return [records_session(events) for events in opened.pop(slot).values()]
 
     def rest(self) -> Iterator[SessionRecord]:
         """The sessions still open at the end of the input (some counted line was rejected)."""
@@ -167,9 +170,10 @@ class SessionCloser:
                 yield records_session(events)
 
 
-def count_lines(keys: Iterable[SessionKey]) -> dict[int, int]:
-    """Lines per key slot, for :class:`SessionCloser`."""
-    counts: dict[int, int] = {}
+def count_lines(keys: Iterable[SessionKey], counts: dict[int, int] | None = None) -> dict[int, int]:
+    """Lines per key slot, for :class:`SessionCloser` (added to ``counts``, one file after another)."""
+    if counts is None:
+        counts = {}
     get = counts.get
     for key in keys:
         slot = hash(key)  # _slot(key), inlined

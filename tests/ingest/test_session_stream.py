@@ -80,7 +80,7 @@ def _line(session: str | int, second: int, eventid: str = "cowrie.command.input"
 
 def _max_open(path: Path) -> tuple[int, list[SessionRecord]]:
     closer = SessionCloser(count_lines(cowrie_line_keys(path)))
-    most, sessions = 0, []
+    most, sessions = 0, list[SessionRecord]()
     for record in read_file(path):
         assert record.event is not None, record.error
         sessions += closer.add(record.event)
