@@ -119,6 +119,25 @@ def _slot(key: SessionKey) -> int:
     return hash(key)
 
 
+class _Slot:
+    """The open session(s) of one key slot: the first key's events, and any other key's (a hash
+    collision: rare, kept apart all the same); ``left`` lines still to come, None if uncounted."""
+
+    __slots__ = ("key", "left", "others", "records")
+
+    def __init__(self, key: SessionKey, left: int | None, record: EventRecord) -> None:
+        self.key = key
+        self.left = left
+        self.records = [record]
+        self.others: dict[SessionKey, list[EventRecord]] | None = None
+
+    def sessions(self) -> list[SessionRecord]:
+        done = [records_session(self.records)]
+        if self.others:
+            done += [records_session(records) for records in self.others.values()]
+        return done
+
+
 class SessionCloser:
     """Groups events by (sensor, session) and hands each session over once all its lines arrived.
 
@@ -127,47 +146,53 @@ class SessionCloser:
     """
 
     def __init__(self, expected: dict[int, int]) -> None:
-        self._remaining = expected
-        self._open: dict[int, dict[SessionKey, list[EventRecord]]] = {}
+        self._remaining = expected  # lines per slot not yet opened; 0 once closed
+        self._open: dict[int, _Slot] = {}
 
     @property
     def open_sessions(self) -> int:
-        return sum(len(keys) for keys in self._open.values())
+        return sum(1 + len(slot.others or ()) for slot in self._open.values())
 
     def add(self, event: CowrieEvent | EventRecord) -> Sequence[SessionRecord]:
         """Take one event; return the sessions it completes (usually none, at most its own slot)."""
         record = event if type(event) is EventRecord else as_record(event)
         key = (record.sensor, record.session)
         slot = hash(key)  # _slot(key), inlined: this runs once per event
-        opened = self._open
-        keys = opened.get(slot)
-        if keys is None:
-            opened[slot] = {key: [record]}
-        elif (events := keys.get(key)) is None:
-            keys[key] = [record]
-        else:
-            events.append(record)
-        remaining = self._remaining
-        left = remaining.get(slot)
+        opened = self._open.get(slot)
+        if opened is None:
+            left = self._remaining.get(slot)
+            if left is not None and left <= 0:
+                raise RuntimeError(
+                    f"session {key!r} received an event after it was closed: the line count of the "
+                    "first pass disagrees with the full read"
+                )
+            opened = self._open[slot] = _Slot(key, left, record)
+        elif opened.key == key:
+            opened.records.append(record)
+            left = opened.left
+        else:  # another key in the slot
+            others = opened.others
+            if others is None:
+                opened.others = {key: [record]}
+            elif (records := others.get(key)) is None:
+                others[key] = [record]
+            else:
+                records.append(record)
+            left = opened.left
         if left is None:
             return ()  # not counted by the first pass: held until the end of the input
         if left > 1:
-            remaining[slot] = left - 1
+            opened.left = left - 1
             return ()
-        if left <= 0:
-            raise RuntimeError(
-                f"session {key!r} received an event after it was closed: the line count of the "
-                "first pass disagrees with the full read"
-            )
-        remaining[slot] = 0
-        return [records_session(events) for events in opened.pop(slot).values()]
+        del self._open[slot]
+        self._remaining[slot] = 0
+        return opened.sessions()
 
     def rest(self) -> Iterator[SessionRecord]:
         """The sessions still open at the end of the input (some counted line was rejected)."""
         while self._open:
-            _, keys = self._open.popitem()
-            for events in keys.values():
-                yield records_session(events)
+            _, opened = self._open.popitem()
+            yield from opened.sessions()
 
 
 def count_lines(keys: Iterable[SessionKey], counts: dict[int, int] | None = None) -> dict[int, int]:
