@@ -19,11 +19,12 @@ from coord_core.contracts.events import (
 from coord_core.ingest.input_paths import InputPathRefused, is_under, shown
 from coord_core.ingest.line_reader import (
     DEFAULT_MAX_LINE_BYTES,
+    PhysicalLine,
     UnreadableRestError,
     decode,
+    line_chunks,
     oversized_reason,
     parse_json_line_checked,
-    physical_lines,
 )
 from coord_core.ingest.records import ReadRecord, bounded_reason, failure_reason
 
@@ -190,12 +191,14 @@ def _read_file(
         return _record(line, accepted or after, reason), False
 
     try:
-        for number, chunk, full_sha256, full_length in physical_lines(path, max_line_bytes):
-            if full_length is not None:
-                text, _ = decode(chunk)
-                reason = oversized_reason(full_length, max_line_bytes)
+        for number, chunk in enumerate(line_chunks(path, max_line_bytes), 1):
+            if type(chunk) is not bytes:  # a line over the cap: its start and digest (always set)
+                over = cast(PhysicalLine, chunk)
+                length = cast(int, over.full_length)
+                text, _ = decode(over.data)
+                reason = oversized_reason(length, max_line_bytes)
                 record: ReadRecord[E] = ReadRecord(
-                    prefix + str(number), text, None, None, reason, full_sha256, full_length
+                    prefix + str(number), text, None, None, reason, over.full_sha256, length
                 )
                 waiting.append(record)
                 continue

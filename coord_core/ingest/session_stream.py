@@ -26,8 +26,8 @@ from coord_core.ingest.line_reader import (
     DEFAULT_MAX_LINE_BYTES,
     NOT_PLAIN,
     UnreadableRestError,
+    line_chunks,
     orjson_loads,
-    physical_lines,
 )
 from coord_core.ingest.records import ReadRecord
 from coord_core.ingest.sessionize import as_record, records_session
@@ -84,10 +84,9 @@ def cowrie_line_keys(path: Path, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -
     """
     decode = _IDS.decode
     try:
-        for line in physical_lines(path, max_line_bytes):
-            data = line.data
-            if line.full_length is not None or not data or data.isspace():
-                continue
+        for data in line_chunks(path, max_line_bytes):
+            if type(data) is not bytes or not data or data.isspace():
+                continue  # a line over the cap (never parsed), or a blank one
             sensor: object
             session: object
             try:
