@@ -100,6 +100,9 @@ def _line_of(ref: str, text: str, decode_error: str | None, parse: EventParser[E
     return ReadRecord(ref, text, ts, event, error)
 
 
+_from_iso = datetime.fromisoformat
+
+
 def _text(data: bytes) -> str:
     """A line the compiled schema took as text (valid UTF-8: the replacement never happens)."""
     return data.decode("utf-8", "backslashreplace")
@@ -209,7 +212,13 @@ def _read_file(
             if typed and (decoded := decode_line(data)) is not None:
                 # The compiled schema took the line (every byte of it decoded: valid UTF-8).
                 try:
-                    ts = parse_timestamp(decoded.timestamp)
+                    stamp = decoded.timestamp
+                    try:  # parse_timestamp's usual case ("...Z" as is), without its call
+                        ts = _from_iso(stamp)
+                    except ValueError:
+                        ts = parse_timestamp(stamp)
+                    if ts.tzinfo is not UTC:
+                        ts = parse_timestamp(stamp)
                     # A bare event keeps the line's bytes (its text is decoded only if ever needed).
                     item = line_record(decoded, ts, data if bare else _text(data))
                 except ValueError:

@@ -110,6 +110,8 @@ def _unique_in_run(run: list[EventRecord]) -> list[EventRecord]:
 
 
 _by_time = attrgetter("timestamp")
+_new_tuple = tuple.__new__
+_SUCCESS = "cowrie.login.success"
 # How each modelled event id adds to its session (a test keeps this in step with the models);
 # any other id is only counted, and listed as unknown.
 _CONNECT, _CLOSED, _VERSION, _KEX, _LOGIN, _COMMAND, _FAILED_COMMAND = range(7)
@@ -206,14 +208,8 @@ def records_session(records: list[EventRecord]) -> SessionRecord:
             if values["duration"] is not None:
                 duration = values["duration"]
         elif role == _LOGIN:
-            logins.append(
-                LoginRecord(
-                    values["username"],
-                    values["password"],
-                    eventid == "cowrie.login.success",
-                    values["fingerprint"],
-                )
-            )
+            login = (values["username"], values["password"], eventid == _SUCCESS, values["fingerprint"])
+            logins.append(_new_tuple(LoginRecord, login))
         elif role == _VERSION:
             client_version = values["version"]
         elif role == _KEX:
@@ -251,36 +247,40 @@ def records_session(records: list[EventRecord]) -> SessionRecord:
             dst_port = values["dst_port"]
     if duration is None:
         duration = (end - start).total_seconds()
-    return SessionRecord(
-        first.session,
-        first.sensor,
-        src_ip,
-        src_port,
-        dst_ip,
-        dst_port,
-        protocol,
-        start,
-        end,
-        duration,
-        client_version,
-        hassh,
-        hassh_algorithms,
-        kex_algs,
-        terminal,
-        env,
-        arch,
-        logins,
-        commands,
-        downloads,
-        uploads,
-        tcpip,
-        ttylog_shasum,
-        len(ordered),
-        dict(sorted(counts.items())),
-        sorted(set(unknown)),
-        has_connect,
-        has_close,
-        _KIND_BY_EVENT.get(first.eventid, "cowrie"),
+    # tuple.__new__ skips the named tuple's Python-level __new__ (29 arguments, once per session)
+    return _new_tuple(
+        SessionRecord,
+        (
+            first.session,
+            first.sensor,
+            src_ip,
+            src_port,
+            dst_ip,
+            dst_port,
+            protocol,
+            start,
+            end,
+            duration,
+            client_version,
+            hassh,
+            hassh_algorithms,
+            kex_algs,
+            terminal,
+            env,
+            arch,
+            logins,
+            commands,
+            downloads,
+            uploads,
+            tcpip,
+            ttylog_shasum,
+            len(ordered),
+            dict(sorted(counts.items())),
+            sorted(set(unknown)),
+            has_connect,
+            has_close,
+            _KIND_BY_EVENT.get(first.eventid, "cowrie"),
+        ),
     )
 
 
