@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from itertools import islice
-from operator import attrgetter, eq
+from operator import attrgetter, eq, lt
 
 from coord_core.contracts.events import (
     CowrieEvent,
@@ -164,8 +164,12 @@ def session_record(events: Sequence[CowrieEvent | EventRecord]) -> SessionRecord
 def records_session(records: list[EventRecord]) -> SessionRecord:
     """:func:`session_record` of plain records (sorted in place): the values of validated events,
     so the session needs no model (its values are what the model would hold; tests hold it to it)."""
-    records.sort(key=_by_time)
-    ordered = _without_copies(records)
+    times = list(map(_by_time, records))
+    if all(map(lt, times, islice(times, 1, None))):
+        ordered = records  # in time order, no two at one time: no sort, no copies (checked in C)
+    else:
+        records.sort(key=_by_time)
+        ordered = _without_copies(records)
     first = ordered[0]
     start, end = first.timestamp, ordered[-1].timestamp
     src_ip = first.src_ip
