@@ -35,7 +35,7 @@ from coord_core.analysis.common_values import (
     secret_bits,
 )
 from coord_core.analysis.normalise import CommandProfile, normalise_host, normalise_url, profile_commands
-from coord_core.contracts.sessions import AttackSession, TcpipRequest
+from coord_core.contracts.sessions import SessionLike, TcpipRequest, TunnelRecord
 
 
 @dataclass
@@ -229,7 +229,7 @@ def _artefact_features(
 TUNNEL_PAYLOAD_MIN_CHARS = 24  # a few bytes (an SMTP ``E``, a TLS record header) say nothing
 
 
-def _specific_tunnel(request: TcpipRequest) -> bool:
+def _specific_tunnel(request: TcpipRequest | TunnelRecord) -> bool:
     """Identical tunnelled bytes are a shared value only towards a non-public destination:
     every proxy checker sends the same request to the same popular site, and when it tunnels to
     the site's address the request still names the site (``Host: ip-api.com``)."""
@@ -294,7 +294,7 @@ def terminal_request(size: str | None, env: Sequence[str]) -> str:
     return " ".join((size or "-", *env))
 
 
-def _tool_features(s: AttackSession, intern: _Interner) -> tuple[int, ...]:
+def _tool_features(s: SessionLike, intern: _Interner) -> tuple[int, ...]:
     ids: list[int] = []
     if s.client_version:
         ids.append(intern(fk.feature_name(fk.CLIENT, s.client_version)))
@@ -309,7 +309,7 @@ def _tool_features(s: AttackSession, intern: _Interner) -> tuple[int, ...]:
     return tuple(ids)
 
 
-def build_frame(sessions: Iterable[AttackSession]) -> SessionFrame:
+def build_frame(sessions: Iterable[SessionLike]) -> SessionFrame:
     """Intern the sessions into a frame; the order is canonical whatever order they came in."""
     builder = FrameBuilder()
     for session in sessions:
@@ -350,7 +350,7 @@ class FrameBuilder:
         self._tcpip_features = array("q")
         self.n_events = 0
 
-    def add(self, s: AttackSession) -> None:
+    def add(self, s: SessionLike) -> None:
         intern = self._intern
         self._session_ids.append(s.session_id)
         self._sensors.append(s.sensor)

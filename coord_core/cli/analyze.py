@@ -96,36 +96,40 @@ class Tally:
 
 
 def stream_input_sessions(inputs: list[str], tally: Tally) -> Iterator[Any]:
-    """Sessions of all inputs, each as soon as it is complete, in bounded memory (two passes:
-    see ``coord_core.ingest.session_stream``); ``tally`` counts the records read and rejected."""
+    """Sessions of all inputs (plain records), each as soon as it is complete, in bounded memory (two
+    passes: see ``coord_core.ingest.session_stream``); ``tally`` counts the records read and rejected."""
     from coord_core.ingest.session_stream import count_lines, cowrie_line_keys, event_keys, stream_sessions
     from coord_core.ingest.siem_files import read_siem_file
 
     files = _input_files(inputs)
-
-    def keys() -> Iterator[tuple[str, str]]:
-        for path, siem in files:
-            yield from event_keys(read_siem_file(path)) if siem else cowrie_line_keys(path)
-
-    expected = count_lines(keys())
-    return stream_sessions(_plain_records(files), expected, on_record=tally)
+    expected: dict[int, int] = {}
+    for path, siem in files:
+        count_lines(event_keys(read_siem_file(path)) if siem else cowrie_line_keys(path), expected)
+    return stream_sessions(_plain_records(files, tally), expected, on_record=tally)
 
 
-def _plain_records(files: list[tuple[Path, bool]]) -> Iterator[Any]:
-    """The records of ``files``; Cowrie events as plain records (no event model per line)."""
-    from coord_core.ingest.cowrie_files import read_file_records
+def _plain_records(files: list[tuple[Path, bool]], tally: Tally) -> Iterator[Any]:
+    """The records of ``files``; Cowrie events as plain records (no event model per line), those of
+    lines the compiled schema takes as bare events, counted into ``tally`` here."""
+    from coord_core.ingest.cowrie_files import read_file_events
     from coord_core.ingest.siem_files import read_siem_file
 
     for path, siem in files:
-        yield from read_siem_file(path) if siem else read_file_records(path)
+        if siem:
+            yield from read_siem_file(path)
+        else:
+            bare = yield from read_file_events(path)
+            tally.read += bare  # not `tally.read += yield from`: that reads tally.read before the file
 
 
 def read_sessions(inputs: list[str]) -> tuple[list[Any], int]:
     """Sessions of all inputs, by (start, sensor, session id), and how many records could not be
     used (each logged with why)."""
+    from coord_core.contracts.sessions import session_model
+
     tally = Tally()
     sessions = sorted(stream_input_sessions(inputs, tally), key=lambda s: (s.start, s.sensor, s.session_id))
-    return sessions, tally.rejected
+    return [session_model(s) for s in sessions], tally.rejected
 
 
 def parse_params(text: str, command: str) -> dict[str, Any]:

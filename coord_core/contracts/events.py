@@ -36,6 +36,8 @@ def parse_timestamp(value: Any) -> datetime:
     """A timezone-aware UTC datetime, or :class:`ValueError` (never an overflow) for anything else."""
     if isinstance(value, str):  # the usual case first
         ts = datetime.fromisoformat(value.strip())
+        if ts.tzinfo is UTC:
+            return ts  # what astimezone(UTC) returns for it (itself): a line's usual "...Z"
     elif isinstance(value, datetime):
         ts = value
     elif isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -337,7 +339,7 @@ class EventRecord(NamedTuple):
 
     ``values`` holds the event kind's own fields (those its model adds to :class:`CowrieEvent`),
     validated and with defaults filled, exactly as the model would hold them. ``source`` is the
-    decoded object or the line's text the record was made from, or the model itself:
+    decoded object or the line's text (or bytes) the record was made from, or the model itself:
     :func:`event_model` rebuilds the model from it when one is needed (the digest of identical
     copies).
     """
@@ -348,7 +350,7 @@ class EventRecord(NamedTuple):
     sensor: str
     src_ip: str
     values: dict[str, Any]
-    source: dict[str, Any] | str | CowrieEvent
+    source: dict[str, Any] | str | bytes | CowrieEvent
 
 
 _BASE_FIELDS = frozenset(CowrieEvent.model_fields)
@@ -371,7 +373,9 @@ def event_model(record: EventRecord) -> CowrieEvent:
     source = record.source
     if isinstance(source, CowrieEvent):
         return source
-    # A line's text: read as json reads it (integers exact), as the line reader did.
+    # A line's text (or its UTF-8 bytes): read as json reads it (integers exact), as the reader did.
+    if isinstance(source, bytes):
+        source = source.decode("utf-8", "backslashreplace")
     return parse_event(json.loads(source) if isinstance(source, str) else source)
 
 

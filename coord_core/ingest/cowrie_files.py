@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from coord_core.contracts.event_lines import decode_line, line_record
 from coord_core.contracts.events import (
@@ -19,11 +19,12 @@ from coord_core.contracts.events import (
 from coord_core.ingest.input_paths import InputPathRefused, is_under, shown
 from coord_core.ingest.line_reader import (
     DEFAULT_MAX_LINE_BYTES,
+    PhysicalLine,
     UnreadableRestError,
     decode,
+    line_chunks,
     oversized_reason,
     parse_json_line_checked,
-    physical_lines,
 )
 from coord_core.ingest.records import ReadRecord, bounded_reason, failure_reason
 
@@ -99,47 +100,12 @@ def _line_of(ref: str, text: str, decode_error: str | None, parse: EventParser[E
     return ReadRecord(ref, text, ts, event, error)
 
 
-def _lines(path: Path, max_line_bytes: int, parse: EventParser[E]) -> Iterator[ReadRecord[E]]:
-    """Every non-blank line of ``path`` as an event or an error; nothing in one line can escape.
+_from_iso = datetime.fromisoformat
 
-    Each is a record whose ``time`` is still the line's own timestamp (None where it has none
-    usable); :func:`_read_file` decides the time, and most lines become their record unchanged.
-    """
-    prefix = f"{path}:"
-    typed = parse is _record_of  # plain records: lines the compiled schema takes need no other reading
-    try:
-        for line in physical_lines(path, max_line_bytes):
-            ref = prefix + str(line.number)
-            if line.full_length is not None:
-                text, _ = decode(line.data)
-                reason = oversized_reason(line.full_length, max_line_bytes)
-                yield ReadRecord(ref, text, None, None, reason, line.full_sha256, line.full_length)
-                continue
-            data = line.data
-            if not data.strip():
-                continue
-            data = data.rstrip(b"\r\n")
-            if typed and (decoded := decode_line(data)) is not None:
-                # The compiled schema took the line (every byte of it decoded: valid UTF-8).
-                text = data.decode("utf-8", "backslashreplace")
-                try:
-                    ts = parse_timestamp(decoded.timestamp)
-                    event = line_record(decoded, ts, text)
-                except ValueError:
-                    event = None  # a timestamp the model words the error for: read in general
-                except Exception as exc:  # the reader's guard: any failure of one line is its quarantine
-                    yield ReadRecord(ref, text, None, None, failure_reason(exc))
-                    continue
-                if event is not None:
-                    yield ReadRecord(ref, text, ts, event, None)  # type: ignore[arg-type]  # E is EventRecord
-                    continue
-            text, decode_error = decode(data)
-            try:
-                yield _line_of(ref, text, decode_error, parse)
-            except Exception as exc:  # the reader's guard: any failure of one line is its quarantine
-                yield ReadRecord(ref, text, None, None, failure_reason(exc))
-    except UnreadableRestError as exc:
-        yield ReadRecord(f"{path}:{exc.number}", "", None, None, exc.reason)
+
+def _text(data: bytes) -> str:
+    """A line the compiled schema took as text (valid UTF-8: the replacement never happens)."""
+    return data.decode("utf-8", "backslashreplace")
 
 
 def _plausible(ts: datetime, before: datetime | None, after: datetime | None, max_skew: timedelta) -> bool:
@@ -160,7 +126,7 @@ def read_file(
     path: Path, *, max_skew: timedelta = DEFAULT_MAX_SKEW, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
 ) -> Iterator[ReadRecord]:
     """Yield one :class:`ReadRecord` per non-blank line of ``path``, streaming (see :func:`_read_file`)."""
-    return _read_file(path, _model_of, max_skew, max_line_bytes)
+    return cast(Iterator[ReadRecord], _read_file(path, _model_of, max_skew, max_line_bytes, bare=False))
 
 
 def read_file_records(
@@ -168,22 +134,52 @@ def read_file_records(
 ) -> Iterator[ReadRecord[EventRecord]]:
     """As :func:`read_file`, each valid event as a plain :class:`EventRecord` (same records, same
     rejections and reasons; no event model per line: what sessionizing alone needs)."""
-    return _read_file(path, _record_of, max_skew, max_line_bytes)
+    records = _read_file(path, _record_of, max_skew, max_line_bytes, bare=False)
+    return cast(Iterator[ReadRecord[EventRecord]], records)
+
+
+def read_file_events(
+    path: Path, *, max_skew: timedelta = DEFAULT_MAX_SKEW, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
+) -> Generator[EventRecord | ReadRecord[EventRecord], None, int]:
+    """As :func:`read_file_records`, but a line the compiled schema takes comes as its bare event
+    (the ``event`` of the record it would be), with no record made for it; returns how many.
+
+    The streaming read's path: the same events and records in the same order, a few tenths of a
+    microsecond less per line.
+    """
+    return _read_file(path, _record_of, max_skew, max_line_bytes, bare=True)
 
 
 def _read_file(
-    path: Path, parse: EventParser[E], max_skew: timedelta, max_line_bytes: int
-) -> Iterator[ReadRecord[E]]:
-    """Yield one :class:`ReadRecord` per non-blank line of ``path``, streaming.
+    path: Path, parse: EventParser[E], max_skew: timedelta, max_line_bytes: int, bare: bool
+) -> Generator[ReadRecord[E] | EventRecord, None, int]:
+    """Yield one :class:`ReadRecord` per non-blank line of ``path``, streaming (with ``bare``, a line
+    the compiled schema takes as its bare event instead); return the number of bare events.
 
-    Every record gets a time that decides which interval owns it: its own timestamp, or, for a
-    record without a usable one (unparseable line) or with an implausible one (far from the
-    records on both sides, e.g. 1970 or 2099 inside a 2025 log), the time of the nearest accepted
-    record before it (after it, at the start of the file). Implausible timestamps are errors.
+    Nothing in one line can escape: each becomes an event or an error. Every record gets a time
+    that decides which interval owns it: its own timestamp, or, for a record without a usable one
+    (unparseable line) or with an implausible one (far from the records on both sides, e.g. 1970
+    or 2099 inside a 2025 log), the time of the nearest accepted record before it (after it, at
+    the start of the file). Implausible timestamps are errors.
     """
+    prefix = f"{path}:"
+    typed = parse is _record_of  # plain records: lines the compiled schema takes need no other reading
     accepted: datetime | None = None  # the last timestamp taken as real
-    candidate: ReadRecord[E] | None = None  # a timestamped line waiting to see the next timestamp
+    # A timestamped line waiting to see the next timestamp: its record, or a line the schema took
+    # as its event (the record is made only where one is needed, from its number and text).
+    candidate: ReadRecord[E] | EventRecord | None = None
+    candidate_time: datetime | None = None
+    candidate_number = 0
     waiting: list[ReadRecord[E]] = []  # lines without a timestamp after the candidate
+    bare_events = 0
+
+    def as_read(item: ReadRecord[E] | EventRecord, number: int) -> ReadRecord[E]:
+        if type(item) is EventRecord:
+            source = item.source
+            text = _text(source) if isinstance(source, bytes) else source
+            event = item._replace(source=text)
+            return ReadRecord(prefix + str(number), text, item.timestamp, event, None)  # type: ignore[arg-type]
+        return item  # type: ignore[return-value]
 
     def decide(line: ReadRecord[E], after: datetime | None) -> tuple[ReadRecord[E], bool]:
         assert line.time is not None
@@ -197,28 +193,77 @@ def _read_file(
         )
         return _record(line, accepted or after, reason), False
 
-    for line in _lines(path, max_line_bytes, parse):
-        ts = line.time
-        if ts is None:
-            waiting.append(line)
-            continue
-        if candidate is not None:
-            seen = candidate.time
-            assert seen is not None
-            if accepted is None or abs(seen - accepted) <= max_skew or abs(seen - ts) <= max_skew:
-                accepted = seen  # plausible (the common case, decided inline): the line is its record
-                yield candidate
-            else:
-                yield decide(candidate, ts)[0]
-        if waiting:
-            for pending in waiting:
-                yield _record(pending, accepted or ts)
-            waiting = []
-        candidate = line
+    try:
+        for number, chunk in enumerate(line_chunks(path, max_line_bytes), 1):
+            if type(chunk) is not bytes:  # a line over the cap: its start and digest (always set)
+                over = cast(PhysicalLine, chunk)
+                length = cast(int, over.full_length)
+                text, _ = decode(over.data)
+                reason = oversized_reason(length, max_line_bytes)
+                record: ReadRecord[E] = ReadRecord(
+                    prefix + str(number), text, None, None, reason, over.full_sha256, length
+                )
+                waiting.append(record)
+                continue
+            data = chunk.rstrip(b"\r\n")
+            if not data or data.isspace():
+                continue  # a blank line
+            item: ReadRecord[E] | EventRecord | None = None
+            if typed and (decoded := decode_line(data)) is not None:
+                # The compiled schema took the line (every byte of it decoded: valid UTF-8).
+                try:
+                    stamp = decoded.timestamp
+                    try:  # parse_timestamp's usual case ("...Z" as is), without its call
+                        ts = _from_iso(stamp)
+                    except ValueError:
+                        ts = parse_timestamp(stamp)
+                    if ts.tzinfo is not UTC:
+                        ts = parse_timestamp(stamp)
+                    # A bare event keeps the line's bytes (its text is decoded only if ever needed).
+                    item = line_record(decoded, ts, data if bare else _text(data))
+                except ValueError:
+                    pass  # a timestamp the model words the error for: read in general
+                except Exception as exc:  # the reader's guard: any failure of one line is its quarantine
+                    text = _text(data)
+                    waiting.append(ReadRecord(prefix + str(number), text, None, None, failure_reason(exc)))
+                    continue
+            if item is None:
+                text, decode_error = decode(data)
+                try:
+                    item = _line_of(prefix + str(number), text, decode_error, parse)
+                except Exception as exc:  # the reader's guard: any failure of one line is its quarantine
+                    item = ReadRecord(prefix + str(number), text, None, None, failure_reason(exc))
+                if item.time is None:
+                    waiting.append(item)
+                    continue
+                ts = item.time
+            # A timestamped line: the candidate before it is decided by it.
+            if candidate is not None:
+                seen = candidate_time
+                assert seen is not None
+                if accepted is None or abs(seen - accepted) <= max_skew or abs(seen - ts) <= max_skew:
+                    accepted = seen  # plausible (the common case, decided inline): the line is its record
+                    if bare and type(candidate) is EventRecord:
+                        bare_events += 1
+                        yield candidate
+                    else:
+                        yield as_read(candidate, candidate_number)
+                else:
+                    yield decide(as_read(candidate, candidate_number), ts)[0]
+            if waiting:
+                for pending in waiting:
+                    yield _record(pending, accepted or ts)
+                waiting = []
+            candidate, candidate_time, candidate_number = item, ts, number
+    except UnreadableRestError as exc:
+        waiting.append(ReadRecord(f"{path}:{exc.number}", "", None, None, exc.reason))
     if candidate is not None:
-        decided, plausible = decide(candidate, None)
+        decided, plausible = decide(as_read(candidate, candidate_number), None)
         if plausible:
-            accepted = candidate.time
+            accepted = candidate_time
+            if bare and type(candidate) is EventRecord:
+                bare_events += 1
+                decided = candidate  # type: ignore[assignment]
         yield decided
     if waiting:
         # A file with no usable timestamp at all belongs to the interval of its modification time,
@@ -226,6 +271,7 @@ def _read_file(
         fallback = accepted or datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
         for pending in waiting:
             yield _record(pending, fallback)
+    return bare_events
 
 
 def read_paths(

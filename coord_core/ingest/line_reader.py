@@ -57,6 +57,13 @@ def _open_buffered(path: Path, mode: str) -> IO[bytes]:
 
 def physical_lines(path: Path, max_line_bytes: int) -> Iterator[PhysicalLine]:
     """The file's lines, never holding more than ``max_line_bytes`` of one line in memory."""
+    for number, line in enumerate(line_chunks(path, max_line_bytes), 1):
+        yield line if type(line) is PhysicalLine else PhysicalLine(number, line)  # type: ignore[arg-type]
+
+
+def line_chunks(path: Path, max_line_bytes: int) -> Iterator[bytes | PhysicalLine]:
+    """:func:`physical_lines` without a tuple per line (the n-th is line n): a line within the cap
+    as its bytes, one over it as its :class:`PhysicalLine` (its start and digest)."""
     number = 0
     try:
         opener = gzip.open if path.suffix == ".gz" else _open_buffered
@@ -66,7 +73,7 @@ def physical_lines(path: Path, max_line_bytes: int) -> Iterator[PhysicalLine]:
                 if number == 1:
                     chunk = chunk.removeprefix(_UTF8_BOM)
                 if len(chunk) <= max_line_bytes or chunk.endswith(b"\n"):
-                    yield PhysicalLine(number, chunk)
+                    yield chunk
                     continue
                 head = chunk[:_OVERSIZED_HEAD_BYTES]
                 digest, length = hashlib.sha256(), 0

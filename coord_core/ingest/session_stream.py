@@ -14,23 +14,23 @@ only keeps its session open until the end of the input; no session is ever close
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import msgspec
 
 from coord_core.contracts.events import CowrieEvent, EventRecord
-from coord_core.contracts.sessions import AttackSession
+from coord_core.contracts.sessions import SessionRecord
 from coord_core.ingest.line_reader import (
     DEFAULT_MAX_LINE_BYTES,
     NOT_PLAIN,
     UnreadableRestError,
+    line_chunks,
     orjson_loads,
-    physical_lines,
 )
 from coord_core.ingest.records import ReadRecord
-from coord_core.ingest.sessionize import as_record, session_from_events
+from coord_core.ingest.sessionize import as_record, records_session
 
 SessionKey = tuple[str, str]
 
@@ -84,10 +84,9 @@ def cowrie_line_keys(path: Path, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -
     """
     decode = _IDS.decode
     try:
-        for line in physical_lines(path, max_line_bytes):
-            data = line.data
-            if line.full_length is not None or not data.strip():
-                continue
+        for data in line_chunks(path, max_line_bytes):
+            if type(data) is not bytes or not data or data.isspace():
+                continue  # a line over the cap (never parsed), or a blank one
             sensor: object
             session: object
             try:
@@ -119,6 +118,25 @@ def _slot(key: SessionKey) -> int:
     return hash(key)
 
 
+class _Slot:
+    """The open session(s) of one key slot: the first key's events, and any other key's (a hash
+    collision: rare, kept apart all the same); ``left`` lines still to come, None if uncounted."""
+
+    __slots__ = ("key", "left", "others", "records")
+
+    def __init__(self, key: SessionKey, left: int | None, record: EventRecord) -> None:
+        self.key = key
+        self.left = left
+        self.records = [record]
+        self.others: dict[SessionKey, list[EventRecord]] | None = None
+
+    def sessions(self) -> list[SessionRecord]:
+        done = [records_session(self.records)]
+        if self.others:
+            done += [records_session(records) for records in self.others.values()]
+        return done
+
+
 class SessionCloser:
     """Groups events by (sensor, session) and hands each session over once all its lines arrived.
 
@@ -127,49 +145,59 @@ class SessionCloser:
     """
 
     def __init__(self, expected: dict[int, int]) -> None:
-        self._remaining = expected
-        self._open: dict[int, dict[SessionKey, list[EventRecord]]] = {}
+        self._remaining = expected  # lines per slot not yet opened; 0 once closed
+        self._open: dict[int, _Slot] = {}
 
     @property
     def open_sessions(self) -> int:
-        return sum(len(keys) for keys in self._open.values())
+        return sum(1 + len(slot.others or ()) for slot in self._open.values())
 
-    def add(self, event: CowrieEvent | EventRecord) -> list[AttackSession]:
+    def add(self, event: CowrieEvent | EventRecord) -> Sequence[SessionRecord]:
         """Take one event; return the sessions it completes (usually none, at most its own slot)."""
         record = event if type(event) is EventRecord else as_record(event)
         key = (record.sensor, record.session)
         slot = hash(key)  # _slot(key), inlined: this runs once per event
-        keys = self._open.get(slot)
-        if keys is None:
-            self._open[slot] = {key: [record]}
-        elif (events := keys.get(key)) is None:
-            keys[key] = [record]
-        else:
-            events.append(record)
-        left = self._remaining.get(slot)
+        opened = self._open.get(slot)
+        if opened is None:
+            left = self._remaining.get(slot)
+            if left is not None and left <= 0:
+                raise RuntimeError(
+                    f"session {key!r} received an event after it was closed: the line count of the "
+                    "first pass disagrees with the full read"
+                )
+            opened = self._open[slot] = _Slot(key, left, record)
+        elif opened.key == key:
+            opened.records.append(record)
+            left = opened.left
+        else:  # another key in the slot
+            others = opened.others
+            if others is None:
+                opened.others = {key: [record]}
+            elif (records := others.get(key)) is None:
+                others[key] = [record]
+            else:
+                records.append(record)
+            left = opened.left
         if left is None:
-            return []  # not counted by the first pass: held until the end of the input
-        if left <= 0:
-            raise RuntimeError(
-                f"session {key!r} received an event after it was closed: the line count of the "
-                "first pass disagrees with the full read"
-            )
-        self._remaining[slot] = left - 1
+            return ()  # not counted by the first pass: held until the end of the input
         if left > 1:
-            return []
-        return [session_from_events(events) for events in self._open.pop(slot).values()]
+            opened.left = left - 1
+            return ()
+        del self._open[slot]
+        self._remaining[slot] = 0
+        return opened.sessions()
 
-    def rest(self) -> Iterator[AttackSession]:
+    def rest(self) -> Iterator[SessionRecord]:
         """The sessions still open at the end of the input (some counted line was rejected)."""
         while self._open:
-            _, keys = self._open.popitem()
-            for events in keys.values():
-                yield session_from_events(events)
+            _, opened = self._open.popitem()
+            yield from opened.sessions()
 
 
-def count_lines(keys: Iterable[SessionKey]) -> dict[int, int]:
-    """Lines per key slot, for :class:`SessionCloser`."""
-    counts: dict[int, int] = {}
+def count_lines(keys: Iterable[SessionKey], counts: dict[int, int] | None = None) -> dict[int, int]:
+    """Lines per key slot, for :class:`SessionCloser` (added to ``counts``, one file after another)."""
+    if counts is None:
+        counts = {}
     get = counts.get
     for key in keys:
         slot = hash(key)  # _slot(key), inlined
@@ -178,20 +206,27 @@ def count_lines(keys: Iterable[SessionKey]) -> dict[int, int]:
 
 
 def stream_sessions(
-    records: Iterable[ReadRecord[CowrieEvent] | ReadRecord[EventRecord]],
+    records: Iterable[ReadRecord[CowrieEvent] | ReadRecord[EventRecord] | EventRecord],
     expected: dict[int, int],
     on_record: Callable[[ReadRecord[Any]], Any] | None = None,
-) -> Iterator[AttackSession]:
+) -> Iterator[SessionRecord]:
     """Sessions of the records, each as soon as it is complete (in no particular order).
 
-    ``on_record`` sees every record first (to count and report rejected ones).
+    A record may also come as its bare event (``read_file_events``). ``on_record`` sees every
+    record first (to count and report rejected ones), not the bare events.
     """
     closer = SessionCloser(expected)
+    add = closer.add
     for record in records:
-        if on_record is not None:
-            on_record(record)
-        if record.event is not None:
-            done = closer.add(record.event)
-            if done:
-                yield from done
+        if isinstance(record, EventRecord):
+            event: CowrieEvent | EventRecord = record
+        else:
+            if on_record is not None:
+                on_record(record)
+            if record.event is None:
+                continue
+            event = record.event
+        done = add(event)
+        if done:
+            yield from done
     yield from closer.rest()

@@ -13,8 +13,8 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from operator import attrgetter
-from typing import Any
+from itertools import islice
+from operator import attrgetter, eq, lt
 
 from coord_core.contracts.events import (
     CowrieEvent,
@@ -24,7 +24,13 @@ from coord_core.contracts.events import (
 )
 from coord_core.contracts.sessions import (
     AttackSession,
+    DownloadRecord,
+    LoginRecord,
+    SessionRecord,
     TcpipRequest,
+    TunnelRecord,
+    UploadRecord,
+    session_model,
 )
 
 _KIND_BY_EVENT = {"dshield.web.request": "web", "dshield.firewall": "firewall"}
@@ -64,6 +70,9 @@ def _without_copies(ordered: list[EventRecord]) -> list[EventRecord]:
     distinct times cost one comparison. Dropping copies after a stable sort keeps the same
     events in the same order as dropping them before it.
     """
+    times = list(map(_by_time, ordered))
+    if not any(map(eq, times, islice(times, 1, None))):
+        return ordered  # no two events share a time (the usual case, checked in C)
     kept: list[EventRecord] = []
     i, n = 0, len(ordered)
     while i < n:
@@ -101,6 +110,8 @@ def _unique_in_run(run: list[EventRecord]) -> list[EventRecord]:
 
 
 _by_time = attrgetter("timestamp")
+_new_tuple = tuple.__new__
+_SUCCESS = "cowrie.login.success"
 # How each modelled event id adds to its session (a test keeps this in step with the models);
 # any other id is only counted, and listed as unknown.
 _CONNECT, _CLOSED, _VERSION, _KEX, _LOGIN, _COMMAND, _FAILED_COMMAND = range(7)
@@ -133,6 +144,12 @@ EVENT_ROLES: dict[str, int] = {
 
 
 def session_from_events(events: Sequence[CowrieEvent | EventRecord]) -> AttackSession:
+    """Aggregate the events of one (sensor, session) into its validated model (see
+    :func:`session_record`)."""
+    return session_model(session_record(events))
+
+
+def session_record(events: Sequence[CowrieEvent | EventRecord]) -> SessionRecord:
     """Aggregate the events of one (sensor, session); order is by timestamp, then input order.
 
     Identical events count once (DESIGN: "Identical events count once"), whichever path
@@ -141,24 +158,39 @@ def session_from_events(events: Sequence[CowrieEvent | EventRecord]) -> AttackSe
     the same session from the same distinct events. Event models and plain records give the
     same session.
     """
-    ordered = _without_copies(sorted((as_record(event) for event in events), key=_by_time))
+    return records_session([as_record(event) for event in events])
+
+
+def records_session(records: list[EventRecord]) -> SessionRecord:
+    """:func:`session_record` of plain records (sorted in place): the values of validated events,
+    so the session needs no model (its values are what the model would hold; tests hold it to it)."""
+    times = list(map(_by_time, records))
+    if all(map(lt, times, islice(times, 1, None))):
+        ordered = records  # in time order, no two at one time: no sort, no copies (checked in C)
+    else:
+        records.sort(key=_by_time)
+        ordered = _without_copies(records)
     first = ordered[0]
     start, end = first.timestamp, ordered[-1].timestamp
-    fields: dict[str, object] = {
-        "session_id": first.session,
-        "sensor": first.sensor,
-        "src_ip": first.src_ip,
-        "start": start,
-        "end": end,
-        "event_count": len(ordered),
-        "kind": _KIND_BY_EVENT.get(first.eventid, "cowrie"),
-    }
-    # The parts are validated into their models with the session, in one call.
-    logins: list[dict[str, Any]] = []
+    src_ip = first.src_ip
+    src_port: int | None = None
+    dst_ip: str | None = None
+    dst_port: int | None = None
+    protocol: str | None = None
+    duration: float | None = None
+    client_version: str | None = None
+    hassh: str | None = None
+    hassh_algorithms: str | None = None
+    kex_algs: list[str] = []
+    terminal: str | None = None
+    arch: str | None = None
+    ttylog_shasum: str | None = None
+    has_connect = has_close = False
+    logins: list[LoginRecord] = []
     commands: list[str] = []
-    downloads: list[dict[str, Any]] = []
-    uploads: list[dict[str, Any]] = []
-    tcpip: list[dict[str, Any] | TcpipRequest] = []
+    downloads: list[DownloadRecord] = []
+    uploads: list[UploadRecord] = []
+    tcpip: list[TunnelRecord] = []
     env: list[str] = []
     unknown: list[str] = []
     counts: dict[str, int] = {}
@@ -167,79 +199,92 @@ def session_from_events(events: Sequence[CowrieEvent | EventRecord]) -> AttackSe
         counts[eventid] = counts.get(eventid, 0) + 1
         role = EVENT_ROLES.get(eventid)
         values = event.values
-        if role is None:
-            unknown.append(eventid)
+        # the roles by how often real logs hold them
+        if role == _CONNECT:
+            src_ip = event.src_ip
+            src_port = values["src_port"]
+            dst_ip = values["dst_ip"]
+            dst_port = values["dst_port"]
+            protocol = values["protocol"]
+            has_connect = True
+        elif role == _CLOSED:
+            has_close = True
+            if values["duration"] is not None:
+                duration = values["duration"]
         elif role == _LOGIN:
-            logins.append(
-                {
-                    "username": values["username"],
-                    "password": values["password"],
-                    "success": eventid == "cowrie.login.success",
-                    "key_fingerprint": values["fingerprint"],
-                }
-            )
+            login = (values["username"], values["password"], eventid == _SUCCESS, values["fingerprint"])
+            logins.append(_new_tuple(LoginRecord, login))
+        elif role == _VERSION:
+            client_version = values["version"]
+        elif role == _KEX:
+            hassh = values["hassh"] or None
+            hassh_algorithms = values["hasshAlgorithms"] or None
+            kex_algs = list(values["kexAlgs"])
         elif role == _COMMAND:
             commands.append(values["input"])
+        elif role == _LOG_CLOSED:
+            ttylog_shasum = values["shasum"]
+        elif role == _PARAMS:
+            arch = values["arch"]
         elif role == _FAILED_COMMAND:
             # Cowrie logs an unknown command twice, as command.input then command.failed.
             if commands[-1:] != [values["input"]]:
                 commands.append(values["input"])
-        elif role == _CONNECT:
-            fields.update(
-                src_ip=event.src_ip,
-                src_port=values["src_port"],
-                dst_ip=values["dst_ip"],
-                dst_port=values["dst_port"],
-                protocol=values["protocol"],
-                has_connect=True,
-            )
-        elif role == _CLOSED:
-            fields["has_close"] = True
-            if values["duration"] is not None:
-                fields["duration"] = values["duration"]
-        elif role == _VERSION:
-            fields["client_version"] = values["version"]
-        elif role == _KEX:
-            fields.update(
-                hassh=values["hassh"] or None,
-                hassh_algorithms=values["hasshAlgorithms"] or None,
-                kex_algs=list(values["kexAlgs"]),
-            )
+        elif role == _DOWNLOAD:
+            downloads.append(DownloadRecord(values["url"], values["shasum"], False))
+        elif role == _DOWNLOAD_FAILED:
+            downloads.append(DownloadRecord(values["url"], None, True))
+        elif role == _UPLOAD:
+            uploads.append(UploadRecord(values["filename"], values["shasum"]))
+        elif role == _TCPIP:
+            tcpip.append(TunnelRecord(values["dst_ip"], values["dst_port"]))
+        elif role == _TCPIP_DATA:
+            tcpip.append(tunnel_record(values["dst_ip"], values["dst_port"], values["data"]))
         elif role == _SIZE:
-            fields["terminal"] = f"{values['width']}x{values['height']}"
+            terminal = f"{values['width']}x{values['height']}"
         elif role == _VAR:
             if len(env) < MAX_ENV_REQUESTS:
                 env.append(f"{values['name']}={values['value']}")
-        elif role == _DOWNLOAD:
-            downloads.append({"url": values["url"], "shasum": values["shasum"]})
-        elif role == _DOWNLOAD_FAILED:
-            downloads.append({"url": values["url"], "failed": True})
-        elif role == _UPLOAD:
-            uploads.append({"filename": values["filename"], "shasum": values["shasum"]})
-        elif role == _PARAMS:
-            fields["arch"] = values["arch"]
-        elif role == _TCPIP:
-            tcpip.append({"dst_ip": values["dst_ip"], "dst_port": values["dst_port"]})
-        elif role == _TCPIP_DATA:
-            tcpip.append(tunnel_data(values["dst_ip"], values["dst_port"], values["data"]))
-        elif role == _LOG_CLOSED:
-            fields["ttylog_shasum"] = values["shasum"]
+        elif role is None:
+            unknown.append(eventid)
         elif values["dst_port"] is not None:  # _PORT: a web request or firewall hit
-            fields["dst_port"] = values["dst_port"]
-    if fields.get("duration") is None:
-        fields["duration"] = (end - start).total_seconds()
-    return AttackSession.model_validate(
-        {
-            **fields,
-            "logins": logins,
-            "commands": commands,
-            "downloads": downloads,
-            "uploads": uploads,
-            "tcpip_requests": tcpip,
-            "env": env,
-            "unknown_event_ids": sorted(set(unknown)),
-            "event_ids": dict(sorted(counts.items())),
-        }
+            dst_port = values["dst_port"]
+    if duration is None:
+        duration = (end - start).total_seconds()
+    # tuple.__new__ skips the named tuple's Python-level __new__ (29 arguments, once per session)
+    return _new_tuple(
+        SessionRecord,
+        (
+            first.session,
+            first.sensor,
+            src_ip,
+            src_port,
+            dst_ip,
+            dst_port,
+            protocol,
+            start,
+            end,
+            duration,
+            client_version,
+            hassh,
+            hassh_algorithms,
+            kex_algs,
+            terminal,
+            env,
+            arch,
+            logins,
+            commands,
+            downloads,
+            uploads,
+            tcpip,
+            ttylog_shasum,
+            len(ordered),
+            dict(sorted(counts.items())),
+            sorted(set(unknown)),
+            has_connect,
+            has_close,
+            _KIND_BY_EVENT.get(first.eventid, "cowrie"),
+        ),
     )
 
 
@@ -249,18 +294,17 @@ _HOST_HEADER = re.compile(r"(?:^|\\n)Host:[ \t]*([A-Za-z0-9.-]{1,253})", re.IGNO
 
 
 def tunnel_data(dst_ip: str, dst_port: int, data: str) -> TcpipRequest:
+    """The model of :func:`tunnel_record`."""
+    return TcpipRequest(**tunnel_record(dst_ip, dst_port, data)._asdict())
+
+
+def tunnel_record(dst_ip: str, dst_port: int, data: str) -> TunnelRecord:
     """Tunnelled bytes (Cowrie's ``repr``) as a digest of their bounded prefix: identical payloads
     compare equal, and no attacker-sized blob is kept; with the host an HTTP request names."""
     prefix = data[:TUNNEL_PAYLOAD_PREFIX_CHARS]
     digest = hashlib.sha256(prefix.encode("utf-8", "backslashreplace")).hexdigest()[:32]
     named = _HOST_HEADER.search(prefix)
-    return TcpipRequest(
-        dst_ip=dst_ip,
-        dst_port=dst_port,
-        payload=digest,
-        payload_chars=len(data),
-        payload_host=named.group(1).lower() if named else None,
-    )
+    return TunnelRecord(dst_ip, dst_port, digest, len(data), named.group(1).lower() if named else None)
 
 
 def in_window(session: AttackSession, start: datetime, end: datetime) -> bool:

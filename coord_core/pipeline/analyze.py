@@ -14,7 +14,7 @@ from coord_core.analysis.frame import SessionFrame, build_frame
 from coord_core.analysis.parameters import AnalysisParameters
 from coord_core.analysis.prevalence import Prevalence
 from coord_core.contracts.campaigns import AnalysisResult, RunInfo
-from coord_core.contracts.sessions import AttackSession
+from coord_core.contracts.sessions import AttackSession, SessionLike, session_json
 from coord_core.contracts.threat_intel import ThreatIntelSource
 from coord_core.contracts.window import DataWindow
 from coord_core.version import code_version
@@ -29,18 +29,15 @@ if TYPE_CHECKING:  # the stores (redis, psycopg) are imported where an interval 
 log = logging.getLogger(__name__)
 
 
-_SESSION_JSON = AttackSession.__pydantic_serializer__.to_json
-
-
 class InputFingerprint:
     """Order-independent digest of the exact analysis input, taken as the sessions stream by."""
 
     def __init__(self) -> None:
         self._digests: list[bytes] = []
 
-    def add(self, session: AttackSession) -> None:
-        # The bytes of ``session.model_dump_json()``, without decoding and encoding them again.
-        self._digests.append(hashlib.sha256(_SESSION_JSON(session)).digest())
+    def add(self, session: SessionLike) -> None:
+        # The bytes of the model's ``model_dump_json()``, without decoding and encoding them again.
+        self._digests.append(hashlib.sha256(session_json(session)).digest())
 
     def observe(self, sessions: Iterable[AttackSession]) -> Iterator[AttackSession]:
         for session in sessions:

@@ -18,10 +18,27 @@ from typing import Any
 import msgspec
 from hypothesis import given
 from hypothesis import strategies as st
+from pydantic import BaseModel
 
+from coord_core.cli import main
 from coord_core.contracts.events import KNOWN_EVENT_IDS, CowrieEvent, EventRecord, event_record, parse_event
-from coord_core.ingest.cowrie_files import read_file, read_file_records
+from coord_core.contracts.sessions import (
+    AttackSession,
+    Download,
+    DownloadRecord,
+    LoginAttempt,
+    LoginRecord,
+    SessionRecord,
+    TcpipRequest,
+    TunnelRecord,
+    Upload,
+    UploadRecord,
+    session_json,
+    session_model,
+)
+from coord_core.ingest.cowrie_files import read_file, read_file_events, read_file_records
 from coord_core.ingest.line_reader import parse_json_line, parse_json_line_checked
+from coord_core.ingest.records import ReadRecord
 from coord_core.ingest.session_stream import count_lines, cowrie_line_keys, stream_sessions
 from coord_core.ingest.sessionize import EVENT_ROLES, event_digest, session_from_events, sessionize
 from tests.conftest import REAL_SAMPLE
@@ -82,11 +99,40 @@ def _same_reading(path: Path) -> list[EventRecord]:
         expected = event_record(model.event)
         assert record.event[:6] == expected[:6]  # all but the source each was made from
         assert record.event.timestamp.utcoffset() == expected.timestamp.utcoffset()
+    _same_as_bare_events(path, plain)
     return [r.event for r in plain if r.event is not None]
 
 
+def _same_as_bare_events(path: Path, plain: list[ReadRecord[EventRecord]]) -> None:
+    """``read_file_events`` gives the records in the same order, a valid line's as its bare event."""
+    items: list[EventRecord | ReadRecord[EventRecord]] = []
+    reader = read_file_events(path)
+    try:
+        while True:
+            items.append(next(reader))
+    except StopIteration as stop:
+        bare = stop.value
+    assert len(items) == len(plain)
+    for item, record in zip(items, plain, strict=True):
+        if isinstance(item, EventRecord):
+            assert record.event is not None
+            assert (item[:6], record.error, record.time) == (record.event[:6], None, item.timestamp)
+            assert isinstance(item.source, bytes)  # the line's bytes: its text is decoded only if needed
+            assert item.source.decode() == record.raw == record.event.source
+        else:
+            assert item == record
+    assert bare == sum(isinstance(item, EventRecord) for item in items)
+
+
 def _sessions_json(sessions: list[Any]) -> list[str]:
-    return sorted(s.model_dump_json() for s in sessions)
+    """Each session's model JSON, sorted; a plain record's JSON written directly must be its model's."""
+    texts = []
+    for session in sessions:
+        model = session_model(session) if isinstance(session, SessionRecord) else session
+        text = model.model_dump_json()
+        assert session_json(session) == text.encode()
+        texts.append(text)
+    return sorted(texts)
 
 
 def test_every_modelled_event_id_adds_to_a_session_in_its_own_way() -> None:
@@ -100,6 +146,7 @@ def test_plain_records_hold_and_reject_what_the_models_do(
 ) -> None:
     path, _ = _write([*REAL_LINES[:3], *_lines(event_dicts, raw)], "cowrie.json")
     _same_reading(path)
+    _same_sessions(path)
 
 
 @BUDGET
@@ -107,6 +154,7 @@ def test_plain_records_hold_and_reject_what_the_models_do(
 def test_lines_near_the_schema_read_as_the_models_read_them(lines: list[bytes]) -> None:
     path, _ = _write(lines, "cowrie.json")
     _same_reading(path)
+    _same_sessions(path)
 
 
 def test_the_compiled_schema_takes_lines_of_every_modelled_cowrie_event(tmp_path: Path) -> None:
@@ -119,22 +167,51 @@ def test_the_compiled_schema_takes_lines_of_every_modelled_cowrie_event(tmp_path
     assert {r.eventid for r in records} == {e for e in KNOWN_EVENT_IDS if e.startswith("cowrie.")}
 
 
+def _same_sessions(path: Path) -> list[SessionRecord]:
+    """The streamed plain sessions of ``path`` are the model path's, their JSON byte for byte."""
+    from_models = sessionize(r.event for r in read_file(path) if r.event is not None)
+    streamed = list(stream_sessions(read_file_records(path), count_lines(cowrie_line_keys(path))))
+    assert _sessions_json(streamed) == _sessions_json(from_models)
+    # as the CLI streams them: valid lines as bare events, which keep the line's bytes
+    bare = list(stream_sessions(read_file_events(path), count_lines(cowrie_line_keys(path))))
+    assert _sessions_json(bare) == _sessions_json(from_models)
+    return streamed
+
+
 def test_the_hostile_corpus_reads_the_same_both_ways() -> None:
     files = sorted(p for p in HOSTILE.iterdir() if p.is_file() and p.suffix in {".json", ".gz"})
     assert len(files) >= 5
     for path in files:
         _same_reading(path)
+        _same_sessions(path)
+
+
+def test_plain_sessions_have_the_models_fields_in_their_order() -> None:
+    # The direct JSON writes a record's fields in its own order: it must be the model's.
+    pairs: list[tuple[Any, type[BaseModel]]] = [
+        (SessionRecord, AttackSession),
+        (LoginRecord, LoginAttempt),
+        (DownloadRecord, Download),
+        (UploadRecord, Upload),
+        (TunnelRecord, TcpipRequest),
+    ]
+    for record, model in pairs:
+        assert record._fields == tuple(model.model_fields)
+
+
+def test_generated_sessions_write_the_models_json(tmp_path: Path) -> None:
+    options = ["--scenario", "mixed", "--seed", "5", "--sessions", "400", "--out", str(tmp_path)]
+    assert main(["generate", *options]) == 0
+    streamed = _same_sessions(tmp_path / "cowrie.json")
+    assert len(streamed) >= 400
+    assert any(s.logins for s in streamed) and any(s.downloads for s in streamed)
 
 
 def test_real_lines_take_the_plain_path_and_make_the_same_sessions() -> None:
     records = _same_reading(REAL_SAMPLE)
     # Every line of the real log is taken by the compiled schema (the record keeps the line's text).
     assert records and all(isinstance(r.source, str) for r in records)
-    from_models = sessionize(r.event for r in read_file(REAL_SAMPLE) if r.event is not None)
-    streamed = list(
-        stream_sessions(read_file_records(REAL_SAMPLE), count_lines(cowrie_line_keys(REAL_SAMPLE)))
-    )
-    assert _sessions_json(streamed) == _sessions_json(from_models)
+    _same_sessions(REAL_SAMPLE)
 
 
 def test_copies_of_schema_lines_count_once_as_with_the_models(tmp_path: Path) -> None:
@@ -145,9 +222,7 @@ def test_copies_of_schema_lines_count_once_as_with_the_models(tmp_path: Path) ->
     path.write_text("\n".join(lines + lines + altered) + "\n", encoding="utf-8")
     records = _same_reading(path)
     assert all(isinstance(r.source, str) for r in records)
-    from_models = sessionize(r.event for r in read_file(path) if r.event is not None)
-    streamed = list(stream_sessions(read_file_records(path), count_lines(cowrie_line_keys(path))))
-    assert _sessions_json(streamed) == _sessions_json(from_models)
+    streamed = _same_sessions(path)  # the bare events' copies are told apart from the lines' bytes
     assert len(lines) < sum(s.event_count for s in streamed) < 2 * len(lines)  # the copies counted once
 
 

@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 
 from coord_core.cli import main
 from coord_core.cli.analyze import read_inputs, read_sessions
-from coord_core.contracts.events import parse_event
-from coord_core.contracts.sessions import AttackSession
+from coord_core.contracts.events import event_record, parse_event
+from coord_core.contracts.sessions import AttackSession, SessionRecord, session_json
 from coord_core.ingest.cowrie_files import read_file, read_file_records
 from coord_core.ingest.session_stream import SessionCloser, count_lines, cowrie_line_keys, stream_sessions
 from coord_core.ingest.sessionize import sessionize
@@ -78,9 +78,9 @@ def _line(session: str | int, second: int, eventid: str = "cowrie.command.input"
     return json.dumps(record)
 
 
-def _max_open(path: Path) -> tuple[int, list[AttackSession]]:
+def _max_open(path: Path) -> tuple[int, list[SessionRecord]]:
     closer = SessionCloser(count_lines(cowrie_line_keys(path)))
-    most, sessions = 0, []
+    most, sessions = 0, list[SessionRecord]()
     for record in read_file(path):
         assert record.event is not None, record.error
         sessions += closer.add(record.event)
@@ -149,3 +149,31 @@ def test_an_event_after_its_session_closed_is_an_error_not_a_wrong_session() -> 
     assert len(closer.add(event)) == 1
     with pytest.raises(RuntimeError, match="after it was closed"):
         closer.add(event)
+
+
+class _OneHash(str):
+    """An id whose hash is fixed: keys made of them share one slot (a hash collision, forced)."""
+
+    def __hash__(self) -> int:
+        return 7
+
+
+def test_keys_that_share_a_slot_close_together_each_its_own_session() -> None:
+    events = [
+        event_record(parse_event(json.loads(_line(session, second, input=f"{session}-{second}"))))
+        for second, session in enumerate(["a", "b", "a", "c", "b", "a"])
+    ]
+    records = [r._replace(session=_OneHash(r.session), sensor=_OneHash(r.sensor)) for r in events]
+    keys = [(r.sensor, r.session) for r in records]
+    assert len({hash(key) for key in keys}) == 1  # a, b and c share one slot
+    closer = SessionCloser(count_lines(keys))
+    for n, record in enumerate(records[:-1]):
+        assert closer.add(record) == ()  # the slot closes with its last line, whichever key's
+        assert closer.open_sessions == len({r.session for r in records[: n + 1]})
+    handed = closer.add(records[-1])
+    assert [s.session_id for s in handed] == ["a", "b", "c"] and closer.open_sessions == 0
+    expected = {s.session_id: s for s in sessionize(events)}
+    for session in handed:
+        assert session_json(session) == session_json(expected[str(session.session_id)])
+    with pytest.raises(RuntimeError, match="after it was closed"):
+        closer.add(records[0])
