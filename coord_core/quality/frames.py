@@ -19,11 +19,16 @@ import pandas as pd
 from coord_core.contracts import events as ev
 from coord_core.contracts.sessions import AttackSession
 from coord_core.ingest.records import ReadRecord
+from coord_core.store.staged_validation import EventRow
 
 EVENTS = "events"
 SESSIONS = "sessions"
 VOLUME = "volume"
 SENSORS = "sensors"
+
+# Frames that arrive in parts (validated part by part) and the columns each row is unique by: the
+# staging tables' primary keys, so a uniqueness check on them cannot miss a copy in another part.
+PART_KEYS: dict[str, tuple[str, ...]] = {EVENTS: ("ref",), SESSIONS: ("sensor", "session_id")}
 
 # Event fields whose length the suites bound, by the event models that carry them.
 LENGTH_FIELDS: dict[str, tuple[type[ev.CowrieEvent], ...]] = {
@@ -89,22 +94,37 @@ def _port(event: ev.CowrieEvent, field: str) -> int | None:
     return int(value) if isinstance(value, int) else None
 
 
-def events_frame(records: Sequence[ReadRecord]) -> Frame:
-    """One row per parsed record, in input order (row ``i`` is ``records[i]``)."""
-    columns: dict[str, list[object]] = defaultdict(list)
+def event_rows(records: Sequence[ReadRecord]) -> list[EventRow]:
+    """Parsed records in memory as event rows: their copies and sessions' sources counted here
+    (from staging, PostgreSQL counts them: ``coord_core.store.staged_validation``)."""
     ref_seen: Counter[str] = Counter()
     key_seen: Counter[str] = Counter()
     sources: dict[tuple[str, str], set[str]] = defaultdict(set)
+    copies: list[tuple[int, int]] = []
     for record in records:
         event = record.event
         if event is None:
             raise ValueError(f"{record.ref}: only parsed records belong in the events frame")
-        key = record.record_key
         ref_seen[record.ref] += 1
-        key_seen[key] += 1
+        key_seen[record.record_key] += 1
         sources[(event.sensor, event.session)].add(event.src_ip)
+        copies.append((ref_seen[record.ref], key_seen[record.record_key]))
+    return [
+        EventRow(r, ref_copy, record_copy, len(sources[(r.event.sensor, r.event.session)]))
+        for r, (ref_copy, record_copy) in zip(records, copies, strict=True)
+        if r.event is not None
+    ]
+
+
+def events_frame(rows: Sequence[EventRow]) -> Frame:
+    """One row per event row, in their order (row ``i`` is ``rows[i]``)."""
+    columns: dict[str, list[object]] = defaultdict(list)
+    for record, ref_copy, record_copy, session_src_ips in rows:
+        event = record.event
+        if event is None:
+            raise ValueError(f"{record.ref}: only parsed records belong in the events frame")
         columns["ref"].append(record.ref)
-        columns["record_key"].append(key)
+        columns["record_key"].append(record.record_key)
         columns["eventid"].append(event.eventid)
         columns["ts"].append(event.timestamp)
         columns["sensor"].append(event.sensor or None)
@@ -115,11 +135,9 @@ def events_frame(records: Sequence[ReadRecord]) -> Frame:
             columns[field].append(_port(event, field))
         for field in LENGTH_FIELDS:
             columns[f"{field}_len"].append(_length(event, field))
-        columns["ref_copy"].append(ref_seen[record.ref])
-        columns["record_copy"].append(key_seen[key])
-    columns["session_src_ips"] = [
-        len(sources[(r.event.sensor, r.event.session)]) for r in records if r.event is not None
-    ]
+        columns["ref_copy"].append(ref_copy)
+        columns["record_copy"].append(record_copy)
+        columns["session_src_ips"].append(session_src_ips)
     data = pd.DataFrame(
         {
             "ref": pd.Series(columns["ref"], dtype="str"),

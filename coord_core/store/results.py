@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import json
 import logging
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -24,12 +23,12 @@ from psycopg.types.json import Json, Jsonb
 
 from coord_core.contracts.campaigns import AnalysisResult
 from coord_core.contracts.data_quality import DQExpectationRow, QuarantineEntry
-from coord_core.contracts.events import EventParseError, parse_event
 from coord_core.contracts.sessions import AttackSession
 from coord_core.contracts.source_profile import SourceProfile
 from coord_core.contracts.window import DataWindow
 from coord_core.ingest.records import ReadRecord, bounded_reason
 from coord_core.store.pg_text import pg_text, pg_text_opt
+from coord_core.store.staged_validation import staged_record
 
 log = logging.getLogger(__name__)
 
@@ -317,12 +316,7 @@ class ResultsStore:
                 _window_args(window),
             )
             for ref, raw, ts in cur:
-                try:
-                    event = parse_event(json.loads(raw))
-                except (EventParseError, json.JSONDecodeError) as exc:
-                    # Staged rows parsed once already; a failure now means the code changed.
-                    raise RuntimeError(f"staged record {ref} no longer parses: {exc}") from exc
-                yield ReadRecord(ref=ref, raw=raw, time=ts, event=event)
+                yield staged_record(ref, raw, ts)
 
     def drop_staged_sessions_starting_outside(self, window: DataWindow) -> None:
         """Keep only the staged events of sessions whose first event lies inside the window."""

@@ -16,7 +16,7 @@ from coord_core.quality.config import QualityConfig
 from coord_core.quality.stage import validate_stage
 from coord_core.store.migrations import migrate
 from coord_core.store.results import ResultsStore
-from tests.quality.support import CORPUS, END, REAL_SAMPLE, START, expected_corpus, read
+from tests.quality.support import CORPUS, END, REAL_SAMPLE, START, expected_corpus, read, valid_records
 
 
 def _state(conn: psycopg.Connection) -> dict[str, Any]:
@@ -70,7 +70,8 @@ def test_extract_then_validate_accounts_for_every_record_and_is_idempotent(
     assert state["report"][0][2]["events_valid"] == outcome.counts.valid
     # Sessions that failed a session-level check are excluded; a bad row only costs its row:
     # the duplicated login's session is rebuilt from its valid events and stays in the analysis.
-    valid_keys = {(r.event.sensor, r.event.session) for r in outcome.valid_records if r.event}
+    staged = list(store.iter_staged_records(window))
+    valid_keys = {(r.event.sensor, r.event.session) for r in valid_records(staged, outcome) if r.event}
     excluded = outcome.failed_session_keys | (outcome.quarantined_session_keys - valid_keys)
     assert sorted(state["marked"]) == sorted(s for _, s in excluded)
     assert "c7a000000001" not in state["marked"]
