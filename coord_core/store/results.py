@@ -506,6 +506,16 @@ class ResultsStore:
             for (doc,) in cur:
                 yield AttackSession.model_validate_json(doc)
 
+    def sessions_with_ids(self, window: DataWindow, session_ids: Sequence[str]) -> list[AttackSession]:
+        """The interval's (not quarantined) sessions with these Cowrie session ids, in canonical
+        order: one set-based read for a batch of campaign members."""
+        rows = self.conn.execute(
+            "SELECT doc::text FROM coord.sessions WHERE interval_start = %s AND interval_end = %s "
+            "AND session_id = ANY(%s) AND NOT quarantined ORDER BY start_ts, sensor, session_id",
+            (*_window_args(window), list(session_ids)),
+        ).fetchall()
+        return [AttackSession.model_validate_json(doc) for (doc,) in rows]
+
     # -- data quality -----------------------------------------------------------------------
 
     def save_data_quality(
