@@ -27,6 +27,7 @@ from coord_core.contracts.source_profile import SourceProfile
 from coord_core.contracts.window import DataWindow
 from coord_core.ingest.records import ReadRecord
 from coord_core.ingest.sessionize import session_from_events
+from coord_core.quality.frames import event_checks
 from coord_core.quality.source_profile import ProfileCounter
 from coord_core.store.results import ResultsStore
 
@@ -86,7 +87,7 @@ def extract_interval(
     counter = ProfileCounter(window.start, profile_lookback) if profile_lookback is not None else None
     splitter = _Splitter(window, slack)
     stream = counter.observe(records) if counter is not None else records
-    store.replace_staged_events(window, splitter.good(stream))
+    store.replace_staged_events(window, splitter.good(stream), checks=event_checks)
     if counter is not None:
         profile = counter.profile()
     if profile is not None:

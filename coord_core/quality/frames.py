@@ -19,7 +19,7 @@ import pandas as pd
 from coord_core.contracts import events as ev
 from coord_core.contracts.sessions import AttackSession
 from coord_core.ingest.records import ReadRecord
-from coord_core.store.staged_validation import EventRow
+from coord_core.store.staged_validation import EventChecks, EventRow
 
 EVENTS = "events"
 SESSIONS = "sessions"
@@ -94,9 +94,19 @@ def _port(event: ev.CowrieEvent, field: str) -> int | None:
     return int(value) if isinstance(value, int) else None
 
 
+def event_checks(event: ev.CowrieEvent) -> EventChecks:
+    """What the event checks read of an event beyond its staged columns (staged by extract)."""
+    return EventChecks(
+        event.src_ip,
+        *(_port(event, field) for field in _PORT_FIELDS),
+        *(_length(event, field) for field in LENGTH_FIELDS),
+    )
+
+
 def event_rows(records: Sequence[ReadRecord]) -> list[EventRow]:
-    """Parsed records in memory as event rows: their copies and sessions' sources counted here
-    (from staging, PostgreSQL counts them: ``coord_core.store.staged_validation``)."""
+    """Parsed records in memory as event rows: their checks, copies and sessions' sources computed
+    here (from staging, extract computed the checks and PostgreSQL counts the rest:
+    ``coord_core.store.staged_validation``)."""
     ref_seen: Counter[str] = Counter()
     key_seen: Counter[str] = Counter()
     sources: dict[tuple[str, str], set[str]] = defaultdict(set)
@@ -109,35 +119,52 @@ def event_rows(records: Sequence[ReadRecord]) -> list[EventRow]:
         key_seen[record.record_key] += 1
         sources[(event.sensor, event.session)].add(event.src_ip)
         copies.append((ref_seen[record.ref], key_seen[record.record_key]))
-    return [
-        EventRow(r, ref_copy, record_copy, len(sources[(r.event.sensor, r.event.session)]))
-        for r, (ref_copy, record_copy) in zip(records, copies, strict=True)
-        if r.event is not None
-    ]
+    rows = []
+    for record, (ref_copy, record_copy) in zip(records, copies, strict=True):
+        event = record.event
+        assert event is not None
+        rows.append(
+            EventRow(
+                record.ref,
+                record.record_key,
+                record.raw,
+                event.timestamp,
+                event.eventid,
+                event.sensor,
+                event.session,
+                event_checks(event),
+                ref_copy,
+                record_copy,
+                len(sources[(event.sensor, event.session)]),
+                event,
+            )
+        )
+    return rows
 
 
 def events_frame(rows: Sequence[EventRow]) -> Frame:
     """One row per event row, in their order (row ``i`` is ``rows[i]``)."""
     columns: dict[str, list[object]] = defaultdict(list)
-    for record, ref_copy, record_copy, session_src_ips in rows:
-        event = record.event
-        if event is None:
-            raise ValueError(f"{record.ref}: only parsed records belong in the events frame")
-        columns["ref"].append(record.ref)
-        columns["record_key"].append(record.record_key)
-        columns["eventid"].append(event.eventid)
-        columns["ts"].append(event.timestamp)
-        columns["sensor"].append(event.sensor or None)
-        columns["session"].append(event.session or None)
-        columns["src_ip"].append(event.src_ip or None)
-        columns["src_ip_scope"].append(ip_scope(event.src_ip))
-        for field in _PORT_FIELDS:
-            columns[field].append(_port(event, field))
-        for field in LENGTH_FIELDS:
-            columns[f"{field}_len"].append(_length(event, field))
-        columns["ref_copy"].append(ref_copy)
-        columns["record_copy"].append(record_copy)
-        columns["session_src_ips"].append(session_src_ips)
+    for row in rows:
+        checks = row.checks if row.checks is not None else event_checks(row.parsed_event())
+        columns["ref"].append(row.ref)
+        columns["record_key"].append(row.record_key)
+        columns["eventid"].append(row.eventid)
+        columns["ts"].append(row.ts)
+        columns["sensor"].append(row.sensor or None)
+        columns["session"].append(row.session or None)
+        columns["src_ip"].append(checks.src_ip or None)
+        columns["src_ip_scope"].append(ip_scope(checks.src_ip))
+        columns["src_port"].append(checks.src_port)
+        columns["dst_port"].append(checks.dst_port)
+        columns["username_len"].append(checks.username_len)
+        columns["password_len"].append(checks.password_len)
+        columns["input_len"].append(checks.input_len)
+        columns["url_len"].append(checks.url_len)
+        columns["user_agent_len"].append(checks.user_agent_len)
+        columns["ref_copy"].append(row.ref_copy)
+        columns["record_copy"].append(row.record_copy)
+        columns["session_src_ips"].append(row.session_src_ips)
     data = pd.DataFrame(
         {
             "ref": pd.Series(columns["ref"], dtype="str"),

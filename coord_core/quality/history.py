@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from coord_core.contracts.events import KNOWN_EVENT_IDS, CowrieEvent, LoginAttempt, parse_timestamp
+from coord_core.contracts.events import KNOWN_EVENT_IDS, LoginAttempt, parse_timestamp
 from coord_core.contracts.sessions import AttackSession
 from coord_core.quality.frames import hours_between
 
@@ -123,11 +123,11 @@ class IntervalTally:
         self.cowrie: Counter[str] = Counter()
         self.src_ips: set[str] = set()
 
-    def add_event(self, event: CowrieEvent) -> None:
+    def add_event(self, eventid: str, sensor: str, src_ip: str) -> None:
         self.events += 1
-        self.by_id[event.eventid] += 1
-        self.events_by_sensor[event.sensor] += 1
-        self.src_ips.add(event.src_ip)
+        self.by_id[eventid] += 1
+        self.events_by_sensor[sensor] += 1
+        self.src_ips.add(src_ip)
 
     def add_session(self, session: AttackSession) -> None:
         self.sessions += 1

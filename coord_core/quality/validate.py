@@ -166,15 +166,14 @@ def validate_rows(
     quarantined_keys: set[tuple[str, str]] = set()
     event_count = 0
     for row_part in _parts(rows, part_rows):
-        records = [row.record for row in row_part]
-        for record in records:
-            assert record.event is not None  # event rows are parsed records
-            tally.add_event(record.event)
-        event_count += len(records)
+        for row in row_part:
+            src_ip = row.checks.src_ip if row.checks is not None else row.parsed_event().src_ip
+            tally.add_event(row.eventid, row.sensor, src_ip)
+        event_count += len(row_part)
         frame = fr.events_frame(row_part)
 
-        def event_field(index: int, field: str, records: list[ReadRecord] = records) -> Any:
-            return getattr(records[index].event, field, None)
+        def event_field(index: int, field: str, part: list[EventRow] = row_part) -> Any:
+            return getattr(part[index].parsed_event(), field, None)
 
         row_reasons: dict[int, list[tuple[str, str]]] = defaultdict(list)
         for raw in judged.validate(frame, event_field):
@@ -182,15 +181,13 @@ def validate_rows(
                 text = f"{raw.spec.reason} ({raw.spec.column}={_value(frame, raw.spec.column, index)})"
                 row_reasons[index].append((raw.suite.key(raw.spec), text))
         if session_reasons:
-            for index, record in enumerate(records):
-                event = record.event
-                if event is not None and (event.sensor, event.session) in session_reasons:
-                    row_reasons[index].extend(session_reasons[(event.sensor, event.session)])
+            for index, row in enumerate(row_part):
+                if (row.sensor, row.session) in session_reasons:
+                    row_reasons[index].extend(session_reasons[(row.sensor, row.session)])
         for index in sorted(row_reasons):
-            record = records[index]
-            quarantine.append(_entry(record, row_reasons[index]))
-            if record.event is not None:
-                quarantined_keys.add((record.event.sensor, record.event.session))
+            row = row_part[index]
+            quarantine.append(_entry(row.record(), row_reasons[index]))
+            quarantined_keys.add((row.sensor, row.session))
     parts_done = time.perf_counter()
 
     read = event_count + len(parse_quarantine)

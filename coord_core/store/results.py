@@ -11,7 +11,7 @@ import hashlib
 import itertools
 import logging
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,12 +23,13 @@ from psycopg.types.json import Json, Jsonb
 
 from coord_core.contracts.campaigns import AnalysisResult
 from coord_core.contracts.data_quality import DQExpectationRow, QuarantineEntry
+from coord_core.contracts.events import CowrieEvent
 from coord_core.contracts.sessions import AttackSession
 from coord_core.contracts.source_profile import SourceProfile
 from coord_core.contracts.window import DataWindow
 from coord_core.ingest.records import ReadRecord, bounded_reason
 from coord_core.store.pg_text import pg_text, pg_text_opt
-from coord_core.store.staged_validation import staged_record
+from coord_core.store.staged_validation import CHECK_COLUMNS, EventChecks, staged_record
 
 log = logging.getLogger(__name__)
 
@@ -263,14 +264,22 @@ class ResultsStore:
 
     # -- staging ----------------------------------------------------------------------------
 
-    def replace_staged_events(self, window: DataWindow, records: Iterable[ReadRecord]) -> int:
-        """Stage the parsed events of the interval (COPY); returns how many were staged."""
+    def replace_staged_events(
+        self,
+        window: DataWindow,
+        records: Iterable[ReadRecord],
+        checks: Callable[[CowrieEvent], EventChecks] | None = None,
+    ) -> int:
+        """Stage the parsed events of the interval (COPY), with what ``checks`` computes of each
+        event for validation (without it those columns stay NULL and validation parses the rows);
+        returns how many were staged."""
         count = 0
+        unchecked = (None,) * len(CHECK_COLUMNS)
         with self.conn.transaction():
             _clear_interval(self.conn, "staged_events", window)
             with self.conn.cursor().copy(
                 "COPY coord.staged_events (interval_start, interval_end, ref, record_key, ts, eventid, "
-                "sensor, session, src_ip, raw) FROM STDIN"
+                f"sensor, session, src_ip, raw, {', '.join(CHECK_COLUMNS)}) FROM STDIN"
             ) as copy:
                 for record in records:
                     event = record.event
@@ -288,6 +297,7 @@ class ResultsStore:
                             event.session,
                             event.src_ip,
                             pg_text(record.raw),
+                            *(checks(event) if checks is not None else unchecked),
                         )
                     )
                     count += 1

@@ -1,36 +1,87 @@
-"""What the validate step reads from staging: the interval's events with the counts across the
-interval that its row checks need, streamed in order, and the events of the few sessions it
-rebuilds. The counts come from PostgreSQL so validation never holds the interval in memory.
+"""What the validate step reads from staging: the interval's events as its row checks see them
+(staged columns, the values extract computed for the checks, and the counts across the interval
+that PostgreSQL takes), streamed in order, and the events of the few sessions it rebuilds. Nothing
+here holds the interval in memory or parses it again.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Collection, Iterator
+from datetime import datetime
 from typing import Any, NamedTuple
 
 import psycopg
 
-from coord_core.contracts.events import EventParseError, parse_event
+from coord_core.contracts.events import CowrieEvent, EventParseError, parse_event
 from coord_core.contracts.window import DataWindow
 from coord_core.ingest.records import ReadRecord
 
 
-class EventRow(NamedTuple):
-    """A parsed event and how often the interval holds it: ``ref_copy`` / ``record_copy`` number the
-    copies of its ref / record key in row order (1 = the first), ``session_src_ips`` counts the
-    distinct source addresses of its (sensor, session)."""
+class EventChecks(NamedTuple):
+    """What the event checks read of an event beyond its staged columns: computed once, where the
+    event is parsed (``coord_core.quality.frames.event_checks``), and staged with it."""
 
-    record: ReadRecord
+    src_ip: str
+    src_port: int | None
+    dst_port: int | None
+    username_len: int | None
+    password_len: int | None
+    input_len: int | None
+    url_len: int | None
+    user_agent_len: int | None
+
+
+# The staged_events columns of EventChecks, in its order (sql/015_staged_event_checks.sql).
+CHECK_COLUMNS = (
+    "src_ip_text",
+    "src_port",
+    "dst_port",
+    "username_len",
+    "password_len",
+    "input_len",
+    "url_len",
+    "user_agent_len",
+)
+
+
+class EventRow(NamedTuple):
+    """One event as the row checks see it. ``checks`` is ``None`` for a row staged before extract
+    computed them (``parsed_event`` then gives what to compute them from); ``ref_copy`` /
+    ``record_copy`` number the copies of its ref / record key in row order (1 = the first);
+    ``session_src_ips`` counts the distinct source addresses of its (sensor, session)."""
+
+    ref: str
+    record_key: str
+    raw: str
+    ts: datetime
+    eventid: str
+    sensor: str
+    session: str
+    checks: EventChecks | None
     ref_copy: int
     record_copy: int
     session_src_ips: int
+    event: CowrieEvent | None = None  # when already parsed (records validated in memory)
+
+    def parsed_event(self) -> CowrieEvent:
+        """The event (parsed from its staged text when not at hand: only for the rare row shown)."""
+        if self.event is not None:
+            return self.event
+        event = staged_record(self.ref, self.raw, self.ts).event
+        assert event is not None
+        return event
+
+    def record(self) -> ReadRecord:
+        """The row as the record it was read as (what a quarantine entry is made from)."""
+        return ReadRecord(ref=self.ref, raw=self.raw, time=self.ts, event=self.event)
 
 
 # Row order is (ts, ref), as ``ResultsStore.iter_staged_records`` reads the interval. The primary key
 # (interval, ref) makes every staged ref unique: ref_copy is 1 for every staged row.
-_EVENT_ROWS = """
-SELECT e.ref, e.raw, e.ts, 1 AS ref_copy,
+_EVENT_ROWS = f"""
+SELECT e.ref, e.record_key, e.raw, e.ts, e.eventid, e.sensor, e.session,
+       {", ".join(f"e.{c}" for c in CHECK_COLUMNS)},
        row_number() OVER (PARTITION BY e.record_key ORDER BY e.ts, e.ref) AS record_copy,
        s.src_ips
 FROM coord.staged_events e
@@ -58,13 +109,29 @@ def staged_record(ref: str, raw: str, ts: Any) -> ReadRecord:
 def iter_event_rows(
     conn: psycopg.Connection[Any], window: DataWindow, *, batch_size: int = 5000
 ) -> Iterator[EventRow]:
-    """The interval's staged events in (ts, ref) order with their copy and source counts, through a
+    """The interval's staged events in (ts, ref) order with their checks and counts, through a
     server-side cursor (flat memory)."""
+    width = len(CHECK_COLUMNS)
     with conn.transaction(), conn.cursor(name="staged_event_rows") as cur:
         cur.itersize = batch_size
         cur.execute(_EVENT_ROWS, {"s": window.start, "e": window.end})
-        for ref, raw, ts, ref_copy, record_copy, src_ips in cur:
-            yield EventRow(staged_record(ref, raw, ts), int(ref_copy), int(record_copy), int(src_ips))
+        for row in cur:
+            ref, record_key, raw, ts, eventid, sensor, session = row[:7]
+            checks = row[7 : 7 + width]
+            record_copy, src_ips = row[7 + width :]
+            yield EventRow(
+                ref,
+                record_key,
+                raw,
+                ts,
+                eventid,
+                sensor,
+                session,
+                EventChecks(*checks) if checks[0] is not None else None,
+                1,
+                int(record_copy),
+                int(src_ips),
+            )
 
 
 def staged_records_of_sessions(

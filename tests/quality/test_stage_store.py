@@ -16,6 +16,7 @@ from coord_core.quality.config import QualityConfig
 from coord_core.quality.stage import validate_stage
 from coord_core.store.migrations import migrate
 from coord_core.store.results import ResultsStore
+from coord_core.store.staged_validation import CHECK_COLUMNS
 from tests.quality.support import CORPUS, END, REAL_SAMPLE, START, expected_corpus, read, valid_records
 
 
@@ -86,6 +87,12 @@ def test_extract_then_validate_accounts_for_every_record_and_is_idempotent(
     again = validate_stage(store, window, QualityConfig(timestamp_slack=timedelta(minutes=30)))
     assert again.counts == outcome.counts
     assert _state(pg_conn) == state  # a rerun leaves exactly the same rows and the same report bytes
+
+    # Rows staged before extract computed the checks' columns are parsed instead: the same verdicts.
+    columns = ", ".join(f"{c} = NULL" for c in CHECK_COLUMNS)
+    pg_conn.execute(f"UPDATE coord.staged_events SET {columns}")
+    validate_stage(store, window, QualityConfig(timestamp_slack=timedelta(minutes=30)))
+    assert _state(pg_conn) == state
 
 
 def _assert_each_case_accounted(conn: psycopg.Connection, state: dict[str, Any]) -> None:
