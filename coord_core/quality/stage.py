@@ -20,7 +20,7 @@ from coord_core.quality.outcome import QualityOutcome
 from coord_core.quality.report import render_report
 from coord_core.quality.validate import validate_rows
 from coord_core.store.results import ResultsStore
-from coord_core.store.staged_validation import iter_event_rows, staged_records_of_sessions
+from coord_core.store.staged_validation import iter_event_rows, staged_raw_text, staged_records_of_sessions
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +37,7 @@ def validate_stage(
         baseline=store.load_source_profile(window),
         config=config,
         parse_quarantine=store.load_quarantine(window, "parse"),
+        raw_text=lambda refs: staged_raw_text(store.conn, window, refs),
     )
     store.replace_quarantine(window, "validate", outcome.quarantine)
     excluded = _rebuild_sessions_without_quarantined_events(store, window, outcome)

@@ -15,7 +15,7 @@ import math
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -108,12 +108,14 @@ def validate_rows(
     config: QualityConfig | None = None,
     parse_quarantine: Sequence[QuarantineEntry] = (),
     part_rows: int | None = PART_ROWS,
+    raw_text: RawTextReader | None = None,
 ) -> QualityOutcome:
     """Validate ``[window_start, window_end)`` from its event rows and sessions, streamed: each of the
     two frames is built and validated ``part_rows`` rows at a time (``None``: in one part), so only a
     part is ever held. Sessions come first: a session that fails a session-level check quarantines
     its events. The rows' copy and source counts must cover the whole interval (staging counts them);
-    the sessions' key must be unique across parts (staging's primary key)."""
+    the sessions' key must be unique across parts (staging's primary key). Rows without their raw
+    text get it from ``raw_text`` when they are quarantined or shown as an example."""
     cfg = config or QualityConfig()
     if window_start.tzinfo is None or window_end.tzinfo is None:
         raise ValueError("window bounds must carry a timezone")
@@ -173,6 +175,7 @@ def validate_rows(
         frame = fr.events_frame(row_part)
 
         def event_field(index: int, field: str, part: list[EventRow] = row_part) -> Any:
+            _read_raw_text(part, [index], raw_text)
             return getattr(part[index].parsed_event(), field, None)
 
         row_reasons: dict[int, list[tuple[str, str]]] = defaultdict(list)
@@ -184,6 +187,7 @@ def validate_rows(
             for index, row in enumerate(row_part):
                 if (row.sensor, row.session) in session_reasons:
                     row_reasons[index].extend(session_reasons[(row.sensor, row.session)])
+        _read_raw_text(row_part, row_reasons, raw_text)
         for index in sorted(row_reasons):
             row = row_part[index]
             quarantine.append(_entry(row.record(), row_reasons[index]))
@@ -272,6 +276,20 @@ def validate_rows(
 
 
 T = TypeVar("T")
+# Reads the raw text of staged events by ref (``coord_core.store.staged_validation.staged_raw_text``).
+RawTextReader = Callable[[Collection[str]], Mapping[str, str]]
+
+
+def _read_raw_text(part: list[EventRow], indices: Iterable[int], raw_text: RawTextReader | None) -> None:
+    """Fill in, in place, the raw text of these rows of a part that came without it (one read)."""
+    missing = [i for i in indices if part[i].raw is None]
+    if not missing:
+        return
+    if raw_text is None:
+        raise ValueError("event rows without their raw text need a raw_text reader")
+    found = raw_text([part[i].ref for i in missing])
+    for i in missing:
+        part[i] = part[i]._replace(raw=found[part[i].ref])
 
 
 def _parts(items: Iterable[T], size: int | None) -> Iterator[list[T]]:

@@ -29,7 +29,14 @@ from coord_core.contracts.source_profile import SourceProfile
 from coord_core.contracts.window import DataWindow
 from coord_core.ingest.records import ReadRecord, bounded_reason
 from coord_core.store.pg_text import pg_text, pg_text_opt
-from coord_core.store.staged_validation import CHECK_COLUMNS, EventChecks, staged_record
+from coord_core.store.staged_validation import EventChecks, staged_record
+from coord_core.store.staging_sql import (
+    CHECK_COLUMNS,
+    DROP_SESSIONS_STARTING_OUTSIDE,
+    STAGED_BY_SESSION,
+    STAGED_BY_TIME,
+    STAGED_SUMMARY,
+)
 
 log = logging.getLogger(__name__)
 
@@ -317,13 +324,10 @@ class ResultsStore:
 
         ``by_session`` orders by (sensor, session, ts) so callers can build sessions one by one.
         """
-        order = "sensor, session, ts, ref" if by_session else "ts, ref"
         with self.conn.transaction(), self.conn.cursor(name="staged_events_reader") as cur:
             cur.itersize = batch_size
             cur.execute(
-                "SELECT ref, raw, ts FROM coord.staged_events "
-                f"WHERE interval_start = %s AND interval_end = %s ORDER BY {order}",
-                _window_args(window),
+                STAGED_BY_SESSION if by_session else STAGED_BY_TIME, {"s": window.start, "e": window.end}
             )
             for ref, raw, ts in cur:
                 yield staged_record(ref, raw, ts)
@@ -331,37 +335,12 @@ class ResultsStore:
     def drop_staged_sessions_starting_outside(self, window: DataWindow) -> None:
         """Keep only the staged events of sessions whose first event lies inside the window."""
         with self.conn.transaction():
-            self.conn.execute(
-                """
-                DELETE FROM coord.staged_events e
-                USING (
-                    SELECT sensor, session FROM coord.staged_events
-                    WHERE interval_start = %(s)s AND interval_end = %(e)s
-                    GROUP BY sensor, session
-                    HAVING min(ts) < %(s)s OR min(ts) >= %(e)s
-                ) outside
-                WHERE e.interval_start = %(s)s AND e.interval_end = %(e)s
-                  AND e.sensor = outside.sensor AND e.session = outside.session
-                """,
-                {"s": window.start, "e": window.end},
-            )
+            self.conn.execute(DROP_SESSIONS_STARTING_OUTSIDE, {"s": window.start, "e": window.end})
 
     def staged_summary(self, window: DataWindow) -> tuple[int, str]:
         """Count of staged events and an order-independent fingerprint of everything the interval read
         (staged and parse-quarantined record keys)."""
-        row = self.conn.execute(
-            """
-            SELECT (SELECT count(*) FROM coord.staged_events
-                    WHERE interval_start = %(s)s AND interval_end = %(e)s),
-                   md5(coalesce((SELECT string_agg(record_key, ',' ORDER BY record_key) FROM (
-                       SELECT record_key FROM coord.staged_events
-                       WHERE interval_start = %(s)s AND interval_end = %(e)s
-                       UNION ALL
-                       SELECT record_key FROM coord.quarantine
-                       WHERE interval_start = %(s)s AND interval_end = %(e)s AND stage = 'parse') k), ''))
-            """,
-            {"s": window.start, "e": window.end},
-        ).fetchone()
+        row = self.conn.execute(STAGED_SUMMARY, {"s": window.start, "e": window.end}).fetchone()
         assert row is not None
         return int(row[0]), str(row[1])
 

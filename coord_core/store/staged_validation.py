@@ -16,6 +16,7 @@ import psycopg
 from coord_core.contracts.events import CowrieEvent, EventParseError, parse_event
 from coord_core.contracts.window import DataWindow
 from coord_core.ingest.records import ReadRecord
+from coord_core.store.staging_sql import CHECK_COLUMNS, EVENT_ROWS, SESSIONS_EVENTS, STAGED_RAW_TEXT
 
 
 class EventChecks(NamedTuple):
@@ -32,28 +33,16 @@ class EventChecks(NamedTuple):
     user_agent_len: int | None
 
 
-# The staged_events columns of EventChecks, in its order (sql/015_staged_event_checks.sql).
-CHECK_COLUMNS = (
-    "src_ip_text",
-    "src_port",
-    "dst_port",
-    "username_len",
-    "password_len",
-    "input_len",
-    "url_len",
-    "user_agent_len",
-)
-
-
 class EventRow(NamedTuple):
-    """One event as the row checks see it. ``checks`` is ``None`` for a row staged before extract
-    computed them (``parsed_event`` then gives what to compute them from); ``ref_copy`` /
+    """One event as the row checks see it. ``raw`` is ``None`` until read (``staged_raw_text``: only
+    the rows quarantined or shown need it). ``checks`` is ``None`` for a row staged before extract
+    computed them (its raw text is then read with it, to compute them from); ``ref_copy`` /
     ``record_copy`` number the copies of its ref / record key in row order (1 = the first);
     ``session_src_ips`` counts the distinct source addresses of its (sensor, session)."""
 
     ref: str
     record_key: str
-    raw: str
+    raw: str | None
     ts: datetime
     eventid: str
     sensor: str
@@ -68,32 +57,17 @@ class EventRow(NamedTuple):
         """The event (parsed from its staged text when not at hand: only for the rare row shown)."""
         if self.event is not None:
             return self.event
+        if self.raw is None:
+            raise ValueError(f"{self.ref}: read its raw text first (staged_raw_text)")
         event = staged_record(self.ref, self.raw, self.ts).event
         assert event is not None
         return event
 
     def record(self) -> ReadRecord:
         """The row as the record it was read as (what a quarantine entry is made from)."""
+        if self.raw is None:
+            raise ValueError(f"{self.ref}: read its raw text first (staged_raw_text)")
         return ReadRecord(ref=self.ref, raw=self.raw, time=self.ts, event=self.event)
-
-
-# Row order is (ts, ref), as ``ResultsStore.iter_staged_records`` reads the interval. The primary key
-# (interval, ref) makes every staged ref unique: ref_copy is 1 for every staged row.
-_EVENT_ROWS = f"""
-SELECT e.ref, e.record_key, e.raw, e.ts, e.eventid, e.sensor, e.session,
-       {", ".join(f"e.{c}" for c in CHECK_COLUMNS)},
-       row_number() OVER (PARTITION BY e.record_key ORDER BY e.ts, e.ref) AS record_copy,
-       s.src_ips
-FROM coord.staged_events e
-JOIN (
-    SELECT sensor, session, count(DISTINCT src_ip) AS src_ips
-    FROM coord.staged_events
-    WHERE interval_start = %(s)s AND interval_end = %(e)s
-    GROUP BY sensor, session
-) s ON s.sensor = e.sensor AND s.session = e.session
-WHERE e.interval_start = %(s)s AND e.interval_end = %(e)s
-ORDER BY e.ts, e.ref
-"""
 
 
 def staged_record(ref: str, raw: str, ts: Any) -> ReadRecord:
@@ -110,11 +84,11 @@ def iter_event_rows(
     conn: psycopg.Connection[Any], window: DataWindow, *, batch_size: int = 5000
 ) -> Iterator[EventRow]:
     """The interval's staged events in (ts, ref) order with their checks and counts, through a
-    server-side cursor (flat memory)."""
+    server-side cursor (flat memory); their raw text only where the checks were not staged."""
     width = len(CHECK_COLUMNS)
     with conn.transaction(), conn.cursor(name="staged_event_rows") as cur:
         cur.itersize = batch_size
-        cur.execute(_EVENT_ROWS, {"s": window.start, "e": window.end})
+        cur.execute(EVENT_ROWS, {"s": window.start, "e": window.end})
         for row in cur:
             ref, record_key, raw, ts, eventid, sensor, session = row[:7]
             checks = row[7 : 7 + width]
@@ -134,6 +108,14 @@ def iter_event_rows(
             )
 
 
+def staged_raw_text(
+    conn: psycopg.Connection[Any], window: DataWindow, refs: Collection[str]
+) -> dict[str, str]:
+    """The raw text of these staged events, by ref (one read for the few rows a part quarantines)."""
+    rows = conn.execute(STAGED_RAW_TEXT, {"s": window.start, "e": window.end, "refs": list(refs)}).fetchall()
+    return {str(ref): str(raw) for ref, raw in rows}
+
+
 def staged_records_of_sessions(
     conn: psycopg.Connection[Any],
     window: DataWindow,
@@ -149,18 +131,7 @@ def staged_records_of_sessions(
     with conn.transaction(), conn.cursor(name="staged_session_events") as cur:
         cur.itersize = 5000
         cur.execute(
-            """
-            SELECT e.ref, e.raw, e.ts
-            FROM coord.staged_events e
-            JOIN unnest(%(sensors)s::text[], %(sessions)s::text[]) AS k(sensor, session)
-              ON k.sensor = e.sensor AND k.session = e.session
-            WHERE e.interval_start = %(s)s AND e.interval_end = %(e)s
-              AND NOT EXISTS (
-                  SELECT 1 FROM coord.quarantine q
-                  WHERE q.interval_start = %(s)s AND q.interval_end = %(e)s
-                    AND q.stage = %(stage)s AND q.ref = e.ref)
-            ORDER BY e.sensor, e.session, e.ts, e.ref
-            """,
+            SESSIONS_EVENTS,
             {
                 "s": window.start,
                 "e": window.end,

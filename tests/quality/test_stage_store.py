@@ -16,7 +16,7 @@ from coord_core.quality.config import QualityConfig
 from coord_core.quality.stage import validate_stage
 from coord_core.store.migrations import migrate
 from coord_core.store.results import ResultsStore
-from coord_core.store.staged_validation import CHECK_COLUMNS
+from coord_core.store.staging_sql import CHECK_COLUMNS
 from tests.quality.support import CORPUS, END, REAL_SAMPLE, START, expected_corpus, read, valid_records
 
 
