@@ -3,8 +3,8 @@ the statistics refresh extract does after its COPY, no statement joins staging t
 nested loop that rescans it (quadratic: what hung the 200k-session day's first extract for over
 ten minutes) and every estimate is within reach of the interval's real size.
 
-``COORD_PLAN_ROWS`` sets the staged rows (default 300,000; by hand, 10,000,000 checks the plans at
-the scale of a large day: about 4 GB of staging, minutes to stage).
+``COORD_PLAN_ROWS`` sets the staged rows (default 300,000; 10,000,000 checks the plans at the
+scale of a large day, by hand: about 4 GB of staging, minutes to stage).
 """
 
 from __future__ import annotations
