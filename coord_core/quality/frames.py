@@ -110,7 +110,7 @@ def event_rows(records: Sequence[ReadRecord]) -> list[EventRow]:
     ref_seen: Counter[str] = Counter()
     key_seen: Counter[str] = Counter()
     sources: dict[tuple[str, str], set[str]] = defaultdict(set)
-    copies: list[tuple[int, int]] = []
+    seen: list[tuple[ReadRecord, ev.CowrieEvent, int, int]] = []
     for record in records:
         event = record.event
         if event is None:
@@ -118,28 +118,24 @@ def event_rows(records: Sequence[ReadRecord]) -> list[EventRow]:
         ref_seen[record.ref] += 1
         key_seen[record.record_key] += 1
         sources[(event.sensor, event.session)].add(event.src_ip)
-        copies.append((ref_seen[record.ref], key_seen[record.record_key]))
-    rows = []
-    for record, (ref_copy, record_copy) in zip(records, copies, strict=True):
-        event = record.event
-        assert event is not None
-        rows.append(
-            EventRow(
-                record.ref,
-                record.record_key,
-                record.raw,
-                event.timestamp,
-                event.eventid,
-                event.sensor,
-                event.session,
-                event_checks(event),
-                ref_copy,
-                record_copy,
-                len(sources[(event.sensor, event.session)]),
-                event,
-            )
+        seen.append((record, event, ref_seen[record.ref], key_seen[record.record_key]))
+    return [
+        EventRow(
+            record.ref,
+            record.record_key,
+            record.raw,
+            event.timestamp,
+            event.eventid,
+            event.sensor,
+            event.session,
+            event_checks(event),
+            ref_copy,
+            record_copy,
+            len(sources[(event.sensor, event.session)]),
+            event,
         )
-    return rows
+        for record, event, ref_copy, record_copy in seen
+    ]
 
 
 def events_frame(rows: Sequence[EventRow]) -> Frame:

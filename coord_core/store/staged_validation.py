@@ -59,9 +59,7 @@ class EventRow(NamedTuple):
             return self.event
         if self.raw is None:
             raise ValueError(f"{self.ref}: read its raw text first (staged_raw_text)")
-        event = staged_record(self.ref, self.raw, self.ts).event
-        assert event is not None
-        return event
+        return _parse(self.ref, self.raw)
 
     def record(self) -> ReadRecord:
         """The row as the record it was read as (what a quarantine entry is made from)."""
@@ -70,14 +68,17 @@ class EventRow(NamedTuple):
         return ReadRecord(ref=self.ref, raw=self.raw, time=self.ts, event=self.event)
 
 
-def staged_record(ref: str, raw: str, ts: Any) -> ReadRecord:
-    """A staged row as the record it was read as, parsed again from its original text."""
+def _parse(ref: str, raw: str) -> CowrieEvent:
     try:
-        event = parse_event(json.loads(raw))
+        return parse_event(json.loads(raw))
     except (EventParseError, json.JSONDecodeError) as exc:
         # Staged rows parsed once already; a failure now means the code changed.
         raise RuntimeError(f"staged record {ref} no longer parses: {exc}") from exc
-    return ReadRecord(ref=ref, raw=raw, time=ts, event=event)
+
+
+def staged_record(ref: str, raw: str, ts: Any) -> ReadRecord:
+    """A staged row as the record it was read as, parsed again from its original text."""
+    return ReadRecord(ref=ref, raw=raw, time=ts, event=_parse(ref, raw))
 
 
 def iter_event_rows(
