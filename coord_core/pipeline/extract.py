@@ -16,6 +16,7 @@ for sources that stream everything (files), or handed in when the source compute
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import timedelta
@@ -27,6 +28,7 @@ from coord_core.contracts.source_profile import SourceProfile
 from coord_core.contracts.window import DataWindow
 from coord_core.ingest.records import ReadRecord
 from coord_core.ingest.sessionize import session_from_events
+from coord_core.quality.frames import event_checks
 from coord_core.quality.source_profile import ProfileCounter
 from coord_core.store.results import ResultsStore
 
@@ -65,6 +67,19 @@ class _Splitter:
                 self.bad.append(record.quarantined(record.error or "unparseable record"))
 
 
+class _Steps:
+    """Seconds per step of an extract, for its log line (where a large interval's time goes)."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def done(self, step: str) -> None:
+        now = time.perf_counter()
+        self.seconds[step] = round(now - self._last, 2)
+        self._last = now
+
+
 def extract_interval(
     store: ResultsStore,
     window: DataWindow,
@@ -86,7 +101,9 @@ def extract_interval(
     counter = ProfileCounter(window.start, profile_lookback) if profile_lookback is not None else None
     splitter = _Splitter(window, slack)
     stream = counter.observe(records) if counter is not None else records
-    store.replace_staged_events(window, splitter.good(stream))
+    steps = _Steps()
+    store.replace_staged_events(window, splitter.good(stream), checks=event_checks)
+    steps.done("stage_s")
     if counter is not None:
         profile = counter.profile()
     if profile is not None:
@@ -95,8 +112,11 @@ def extract_interval(
         store.clear_source_profile(window)
     quarantined = store.replace_quarantine(window, "parse", splitter.bad)
     store.drop_staged_sessions_starting_outside(window)
+    steps.done("drop_outside_s")
     session_count = store.replace_sessions(window, _sessions_from_staging(store, window))
+    steps.done("sessions_s")
     staged, fingerprint = store.staged_summary(window)
+    steps.done("summary_s")
     outcome = ExtractOutcome(
         read=staged + quarantined,
         staged_events=staged,
@@ -104,7 +124,7 @@ def extract_interval(
         sessions=session_count,
         input_fingerprint=fingerprint,
     )
-    log.info("extracted %s: %s", window.label, asdict(outcome))
+    log.info("extracted %s: %s in %s", window.label, asdict(outcome), steps.seconds)
     return outcome
 
 

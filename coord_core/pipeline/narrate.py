@@ -10,11 +10,14 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import Counter, defaultdict
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from psycopg.types.json import Jsonb
 
+from coord_core.contracts.campaigns import Campaign
+from coord_core.contracts.narratives import NarrativeRecord
 from coord_core.contracts.sessions import AttackSession
 from coord_core.contracts.window import DataWindow
 from coord_core.llm.config import NarratorConfig
@@ -80,6 +83,26 @@ def record_llm_off(store: ResultsStore, window: DataWindow, run: RunContext) -> 
     return {"llm": "off", "narratives": 0}
 
 
+# Member sessions read at once: campaigns are narrated in batches of about this many members, so
+# the task holds a batch's sessions, never the interval's.
+MEMBERS_PER_READ = 5000
+
+
+def _member_batches(campaigns: Sequence[Campaign], members: int) -> Iterator[list[Campaign]]:
+    """Consecutive campaigns in batches of at most ``members`` member sessions (a bigger campaign
+    is a batch of its own)."""
+    batch: list[Campaign] = []
+    size = 0
+    for campaign in campaigns:
+        if batch and size + len(campaign.session_ids) > members:
+            yield batch
+            batch, size = [], 0
+        batch.append(campaign)
+        size += len(campaign.session_ids)
+    if batch:
+        yield batch
+
+
 def narrate_interval(
     store: ResultsStore,
     window: DataWindow,
@@ -99,13 +122,14 @@ def narrate_interval(
     before = scores_fingerprint(store, window)
     narrator = narrator or Narrator(client=client, config=config, unavailable=unavailable_reason)
 
-    records = []
+    records: list[NarrativeRecord] = []
     if result.campaigns:
         narrator.prepare()
-        by_id: dict[str, list[AttackSession]] = defaultdict(list)
-        for session in store.load_sessions(window):
-            by_id[session.session_id].append(session)
-        records = [narrator.narrate(c, sessions_of(c, by_id)) for c in result.campaigns]
+        for batch in _member_batches(result.campaigns, MEMBERS_PER_READ):
+            by_id: dict[str, list[AttackSession]] = defaultdict(list)
+            for session in store.sessions_with_ids(window, sorted({s for c in batch for s in c.session_ids})):
+                by_id[session.session_id].append(session)
+            records.extend(narrator.narrate(c, sessions_of(c, by_id)) for c in batch)
     gpu = narrator.gpu_usage() if records else {}
     _assert_scores(store, window, before)
 

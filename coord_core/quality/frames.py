@@ -19,11 +19,16 @@ import pandas as pd
 from coord_core.contracts import events as ev
 from coord_core.contracts.sessions import AttackSession
 from coord_core.ingest.records import ReadRecord
+from coord_core.store.staged_validation import EventChecks, EventRow
 
 EVENTS = "events"
 SESSIONS = "sessions"
 VOLUME = "volume"
 SENSORS = "sensors"
+
+# Frames that arrive in parts (validated part by part) and the columns each row is unique by: the
+# staging tables' primary keys, so a uniqueness check on them cannot miss a copy in another part.
+PART_KEYS: dict[str, tuple[str, ...]] = {EVENTS: ("ref",), SESSIONS: ("sensor", "session_id")}
 
 # Event fields whose length the suites bound, by the event models that carry them.
 LENGTH_FIELDS: dict[str, tuple[type[ev.CowrieEvent], ...]] = {
@@ -89,37 +94,73 @@ def _port(event: ev.CowrieEvent, field: str) -> int | None:
     return int(value) if isinstance(value, int) else None
 
 
-def events_frame(records: Sequence[ReadRecord]) -> Frame:
-    """One row per parsed record, in input order (row ``i`` is ``records[i]``)."""
-    columns: dict[str, list[object]] = defaultdict(list)
+def event_checks(event: ev.CowrieEvent) -> EventChecks:
+    """What the event checks read of an event beyond its staged columns (staged by extract)."""
+    return EventChecks(
+        event.src_ip,
+        *(_port(event, field) for field in _PORT_FIELDS),
+        *(_length(event, field) for field in LENGTH_FIELDS),
+    )
+
+
+def event_rows(records: Sequence[ReadRecord]) -> list[EventRow]:
+    """Parsed records in memory as event rows: their checks, copies and sessions' sources computed
+    here (from staging, extract computed the checks and PostgreSQL counts the rest:
+    ``coord_core.store.staged_validation``)."""
     ref_seen: Counter[str] = Counter()
     key_seen: Counter[str] = Counter()
     sources: dict[tuple[str, str], set[str]] = defaultdict(set)
+    seen: list[tuple[ReadRecord, ev.CowrieEvent, int, int]] = []
     for record in records:
         event = record.event
         if event is None:
             raise ValueError(f"{record.ref}: only parsed records belong in the events frame")
-        key = record.record_key
         ref_seen[record.ref] += 1
-        key_seen[key] += 1
+        key_seen[record.record_key] += 1
         sources[(event.sensor, event.session)].add(event.src_ip)
-        columns["ref"].append(record.ref)
-        columns["record_key"].append(key)
-        columns["eventid"].append(event.eventid)
-        columns["ts"].append(event.timestamp)
-        columns["sensor"].append(event.sensor or None)
-        columns["session"].append(event.session or None)
-        columns["src_ip"].append(event.src_ip or None)
-        columns["src_ip_scope"].append(ip_scope(event.src_ip))
-        for field in _PORT_FIELDS:
-            columns[field].append(_port(event, field))
-        for field in LENGTH_FIELDS:
-            columns[f"{field}_len"].append(_length(event, field))
-        columns["ref_copy"].append(ref_seen[record.ref])
-        columns["record_copy"].append(key_seen[key])
-    columns["session_src_ips"] = [
-        len(sources[(r.event.sensor, r.event.session)]) for r in records if r.event is not None
+        seen.append((record, event, ref_seen[record.ref], key_seen[record.record_key]))
+    return [
+        EventRow(
+            record.ref,
+            record.record_key,
+            record.raw,
+            event.timestamp,
+            event.eventid,
+            event.sensor,
+            event.session,
+            event_checks(event),
+            ref_copy,
+            record_copy,
+            len(sources[(event.sensor, event.session)]),
+            event,
+        )
+        for record, event, ref_copy, record_copy in seen
     ]
+
+
+def events_frame(rows: Sequence[EventRow]) -> Frame:
+    """One row per event row, in their order (row ``i`` is ``rows[i]``)."""
+    columns: dict[str, list[object]] = defaultdict(list)
+    for row in rows:
+        checks = row.checks if row.checks is not None else event_checks(row.parsed_event())
+        columns["ref"].append(row.ref)
+        columns["record_key"].append(row.record_key)
+        columns["eventid"].append(row.eventid)
+        columns["ts"].append(row.ts)
+        columns["sensor"].append(row.sensor or None)
+        columns["session"].append(row.session or None)
+        columns["src_ip"].append(checks.src_ip or None)
+        columns["src_ip_scope"].append(ip_scope(checks.src_ip))
+        columns["src_port"].append(checks.src_port)
+        columns["dst_port"].append(checks.dst_port)
+        columns["username_len"].append(checks.username_len)
+        columns["password_len"].append(checks.password_len)
+        columns["input_len"].append(checks.input_len)
+        columns["url_len"].append(checks.url_len)
+        columns["user_agent_len"].append(checks.user_agent_len)
+        columns["ref_copy"].append(row.ref_copy)
+        columns["record_copy"].append(row.record_copy)
+        columns["session_src_ips"].append(row.session_src_ips)
     data = pd.DataFrame(
         {
             "ref": pd.Series(columns["ref"], dtype="str"),

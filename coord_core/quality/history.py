@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from coord_core.contracts.events import KNOWN_EVENT_IDS, CowrieEvent, LoginAttempt, parse_timestamp
+from coord_core.contracts.events import KNOWN_EVENT_IDS, LoginAttempt, parse_timestamp
 from coord_core.contracts.sessions import AttackSession
 from coord_core.quality.frames import hours_between
 
@@ -111,27 +111,49 @@ class IntervalCounts:
     distinct_src_ips: int
 
 
-def count_interval(
-    events: Sequence[CowrieEvent], sessions: Sequence[AttackSession], records_read: int, parse_errors: int
-) -> IntervalCounts:
-    by_id = Counter(e.eventid for e in events)
-    cowrie = Counter(s.sensor for s in sessions if s.kind == "cowrie")
-    return IntervalCounts(
-        records_read=records_read,
-        parse_errors=parse_errors,
-        events=len(events),
-        sessions=len(sessions),
-        login_events=sum(by_id[i] for i in LOGIN_EVENT_IDS),
-        login_success=by_id["cowrie.login.success"],
-        command_events=by_id["cowrie.command.input"] + by_id["cowrie.command.failed"],
-        download_events=by_id["cowrie.session.file_download"] + by_id["cowrie.session.file_download.failed"],
-        events_by_eventid=dict(sorted(by_id.items())),
-        events_by_sensor=dict(sorted(Counter(e.sensor for e in events).items())),
-        sessions_by_sensor=dict(sorted(Counter(s.sensor for s in sessions).items())),
-        cowrie_sessions=sum(cowrie.values()),
-        cowrie_sessions_by_sensor=dict(sorted(cowrie.items())),
-        distinct_src_ips=len({e.src_ip for e in events}),
-    )
+class IntervalTally:
+    """The interval's counts taken as events and sessions stream by: counters, not the rows."""
+
+    def __init__(self) -> None:
+        self.events = 0
+        self.sessions = 0
+        self.by_id: Counter[str] = Counter()
+        self.events_by_sensor: Counter[str] = Counter()
+        self.sessions_by_sensor: Counter[str] = Counter()
+        self.cowrie: Counter[str] = Counter()
+        self.src_ips: set[str] = set()
+
+    def add_event(self, eventid: str, sensor: str, src_ip: str) -> None:
+        self.events += 1
+        self.by_id[eventid] += 1
+        self.events_by_sensor[sensor] += 1
+        self.src_ips.add(src_ip)
+
+    def add_session(self, session: AttackSession) -> None:
+        self.sessions += 1
+        self.sessions_by_sensor[session.sensor] += 1
+        if session.kind == "cowrie":
+            self.cowrie[session.sensor] += 1
+
+    def counts(self, records_read: int, parse_errors: int) -> IntervalCounts:
+        by_id = self.by_id
+        return IntervalCounts(
+            records_read=records_read,
+            parse_errors=parse_errors,
+            events=self.events,
+            sessions=self.sessions,
+            login_events=sum(by_id[i] for i in LOGIN_EVENT_IDS),
+            login_success=by_id["cowrie.login.success"],
+            command_events=by_id["cowrie.command.input"] + by_id["cowrie.command.failed"],
+            download_events=by_id["cowrie.session.file_download"]
+            + by_id["cowrie.session.file_download.failed"],
+            events_by_eventid=dict(sorted(by_id.items())),
+            events_by_sensor=dict(sorted(self.events_by_sensor.items())),
+            sessions_by_sensor=dict(sorted(self.sessions_by_sensor.items())),
+            cowrie_sessions=sum(self.cowrie.values()),
+            cowrie_sessions_by_sensor=dict(sorted(self.cowrie.items())),
+            distinct_src_ips=len(self.src_ips),
+        )
 
 
 def build_summary(

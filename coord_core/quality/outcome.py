@@ -11,7 +11,6 @@ from datetime import datetime
 from typing import Any
 
 from coord_core.contracts.data_quality import DQExpectationRow, QuarantineEntry
-from coord_core.ingest.records import ReadRecord
 from coord_core.quality.drift import Baseline
 
 
@@ -122,7 +121,6 @@ class QualityOutcome:
     results: tuple[ExpectationResult, ...]
     quarantine: tuple[QuarantineEntry, ...]
     parse_quarantine: tuple[QuarantineEntry, ...]
-    valid_records: tuple[ReadRecord, ...]
     quarantined_session_keys: frozenset[tuple[str, str]]
     gate: GateDecision
     counts: QualityCounts

@@ -16,7 +16,7 @@ import json
 import logging
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -174,51 +174,155 @@ def run_suites(
     thresholds: Mapping[str, float],
 ) -> list[RawResult]:
     """Validate each suite's frame in one ephemeral GX context; results keep the suites' order."""
-    quiet_great_expectations()
-    import great_expectations as gx
-    from great_expectations.data_context.types.base import (
-        DataContextConfig,
-        InMemoryStoreBackendDefaults,
-        ProgressBarsConfig,
-    )
-    from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
-
-    quiet_great_expectations()
-    context = gx.get_context(
-        mode="ephemeral",
-        project_config=DataContextConfig(
-            store_backend_defaults=InMemoryStoreBackendDefaults(),
-            analytics_enabled=False,
-            progress_bars=ProgressBarsConfig(globally=False),
-        ),
-    )
-    datasource = context.data_sources.add_pandas("coord_quality")
+    runner = SuiteRunner(suites, parameters, thresholds)
     results: list[RawResult] = []
     for suite in suites:
         if suite.frame not in frames:
             raise SuiteDefinitionError(f"suite {suite.name!r} validates unknown frame {suite.frame!r}")
-        frame = frames[suite.frame]
-        asset = datasource.add_dataframe_asset(name=f"{suite.name}_frame")
-        batch = asset.add_batch_definition_whole_dataframe("whole").get_batch(
-            batch_parameters={"dataframe": frame}
+        results.extend(runner.validate(suite, frames[suite.frame]))
+    return results
+
+
+class SuiteRunner:
+    """One ephemeral GX context that validates the suites' frames, as often as a frame comes in
+    parts (the context and each suite are set up once, not per part)."""
+
+    def __init__(
+        self, suites: Sequence[SuiteSpec], parameters: Mapping[str, Any], thresholds: Mapping[str, float]
+    ) -> None:
+        quiet_great_expectations()
+        import great_expectations as gx
+        from great_expectations.data_context.types.base import (
+            DataContextConfig,
+            InMemoryStoreBackendDefaults,
+            ProgressBarsConfig,
         )
-        configs = []
-        for spec in suite.expectations:
-            kwargs = dict(spec.kwargs)
-            threshold = thresholds[suite.key(spec)]
-            if threshold > 0:
-                kwargs["mostly"] = 1.0 - threshold
-            configs.append(ExpectationConfiguration(type=spec.type, kwargs=kwargs, meta={"name": spec.name}))
-        gx_suite = gx.ExpectationSuite(name=suite.name, expectations=configs)
+        from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
+
+        quiet_great_expectations()
+        context = gx.get_context(
+            mode="ephemeral",
+            project_config=DataContextConfig(
+                store_backend_defaults=InMemoryStoreBackendDefaults(),
+                analytics_enabled=False,
+                progress_bars=ProgressBarsConfig(globally=False),
+            ),
+        )
+        datasource = context.data_sources.add_pandas("coord_quality")
+        self.parameters = dict(parameters)
+        self.thresholds = thresholds
+        self._batches: dict[str, Any] = {}
+        self._gx_suites: dict[str, Any] = {}
+        for suite in suites:
+            asset = datasource.add_dataframe_asset(name=f"{suite.name}_frame")
+            self._batches[suite.name] = asset.add_batch_definition_whole_dataframe("whole")
+            configs = []
+            for spec in suite.expectations:
+                kwargs = dict(spec.kwargs)
+                threshold = thresholds[suite.key(spec)]
+                if threshold > 0:
+                    kwargs["mostly"] = 1.0 - threshold
+                configs.append(
+                    ExpectationConfiguration(type=spec.type, kwargs=kwargs, meta={"name": spec.name})
+                )
+            self._gx_suites[suite.name] = gx.ExpectationSuite(name=suite.name, expectations=configs)
+
+    def validate(self, suite: SuiteSpec, frame: pd.DataFrame) -> list[RawResult]:
+        """The suite's expectations on ``frame`` (the whole frame, or one part of it), in suite order."""
+        batch = self._batches[suite.name].get_batch(batch_parameters={"dataframe": frame})
         validation = batch.validate(
-            gx_suite,
-            expectation_parameters=dict(parameters),
+            self._gx_suites[suite.name],
+            expectation_parameters=self.parameters,
             result_format={"result_format": "COMPLETE", "partial_unexpected_count": 0},
         )
-        by_name = {str(r.expectation_config.meta["name"]): r for r in validation.results}  # type: ignore[union-attr]
-        for spec in suite.expectations:
-            results.append(_raw(suite, spec, thresholds[suite.key(spec)], by_name.get(spec.name), len(frame)))
-    return results
+        by_name = {str(r.expectation_config.meta["name"]): r for r in validation.results}
+        return [
+            _raw(suite, spec, self.thresholds[suite.key(spec)], by_name.get(spec.name), len(frame))
+            for spec in suite.expectations
+        ]
+
+
+# Expectations that compare rows with each other: over a frame validated in parts they hold only on
+# columns no two parts can share a value of (the frame's key, unique in its staging table).
+_CROSS_ROW_TYPES = frozenset(
+    {
+        "expect_column_values_to_be_unique",
+        "expect_compound_columns_to_be_unique",
+        "expect_multicolumn_values_to_be_unique",
+        "expect_column_values_to_be_increasing",
+        "expect_column_values_to_be_decreasing",
+    }
+)
+
+
+def check_parted_suite(suite: SuiteSpec, key: Sequence[str]) -> None:
+    """A frame validated in parts is judged row by row, so its suite may hold map expectations only,
+    and uniqueness only over ``key``; anything else would be judged per part, not per interval."""
+    from great_expectations.exceptions.exceptions import ExpectationNotFoundError
+    from great_expectations.expectations.expectation import (
+        ColumnMapExpectation,
+        ColumnPairMapExpectation,
+        MulticolumnMapExpectation,
+    )
+    from great_expectations.expectations.registry import get_expectation_impl
+
+    for spec in suite.expectations:
+        try:
+            impl = get_expectation_impl(spec.type)
+        except ExpectationNotFoundError:
+            continue  # an unknown type: GX reports it as that expectation's error
+        row_by_row = issubclass(
+            impl, (ColumnMapExpectation, ColumnPairMapExpectation, MulticolumnMapExpectation)
+        )
+        if not row_by_row:
+            raise SuiteDefinitionError(
+                f"{suite.key(spec)}: {spec.type} judges frame {suite.frame!r} as a whole, which is "
+                "validated in parts; only row-by-row (map) expectations can check it"
+            )
+        if spec.type in _CROSS_ROW_TYPES and set(spec.column.split(",")) != set(key):
+            raise SuiteDefinitionError(
+                f"{suite.key(spec)}: {spec.type} compares rows of frame {suite.frame!r}, which is "
+                f"validated in parts; only its key {list(key)} can be checked so"
+            )
+
+
+def combine_parts(parts: Sequence[RawResult]) -> RawResult:
+    """One expectation's results over the parts of a frame as GX gives it over the whole frame (map
+    expectations: each row judged alone): counts add up, success is GX's ``mostly`` rule on the
+    totals. Row indexes are not kept (the caller read them part by part)."""
+    first = parts[0]
+    if len(parts) == 1:
+        return replace(first, unexpected_index=())
+    errors = [p.error for p in parts if p.error is not None]
+    element = sum(p.element_count for p in parts)
+    missing = sum(p.missing_count for p in parts)
+    unexpected = sum(p.unexpected_count for p in parts)
+    nonmissing = element - missing
+    if errors:
+        return replace(
+            first,
+            success=False,
+            element_count=element,
+            unexpected_count=0,
+            unexpected_percent=0.0,
+            missing_count=0,
+            unexpected_index=(),
+            error=errors[0],
+        )
+    if element == 0 or nonmissing == 0:
+        success = True  # vacuously, as GX decides it
+    else:
+        mostly = 1.0 - first.threshold if first.threshold > 0 else 1.0
+        success = (float(nonmissing) - float(unexpected)) / float(nonmissing) >= mostly
+    return replace(
+        first,
+        success=success,
+        element_count=element,
+        unexpected_count=unexpected,
+        unexpected_percent=unexpected / nonmissing * 100 if element > 0 and nonmissing > 0 else 0.0,
+        missing_count=missing,
+        unexpected_index=(),
+    )
 
 
 def _raw(suite: SuiteSpec, spec: ExpectationSpec, threshold: float, result: Any, rows: int) -> RawResult:

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import json
 import logging
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,12 +23,20 @@ from psycopg.types.json import Json, Jsonb
 
 from coord_core.contracts.campaigns import AnalysisResult
 from coord_core.contracts.data_quality import DQExpectationRow, QuarantineEntry
-from coord_core.contracts.events import EventParseError, parse_event
+from coord_core.contracts.events import CowrieEvent
 from coord_core.contracts.sessions import AttackSession
 from coord_core.contracts.source_profile import SourceProfile
 from coord_core.contracts.window import DataWindow
 from coord_core.ingest.records import ReadRecord, bounded_reason
 from coord_core.store.pg_text import pg_text, pg_text_opt
+from coord_core.store.staged_validation import EventChecks, staged_record
+from coord_core.store.staging_sql import (
+    CHECK_COLUMNS,
+    DROP_SESSIONS_STARTING_OUTSIDE,
+    STAGED_BY_SESSION,
+    STAGED_BY_TIME,
+    STAGED_SUMMARY,
+)
 
 log = logging.getLogger(__name__)
 
@@ -264,14 +271,22 @@ class ResultsStore:
 
     # -- staging ----------------------------------------------------------------------------
 
-    def replace_staged_events(self, window: DataWindow, records: Iterable[ReadRecord]) -> int:
-        """Stage the parsed events of the interval (COPY); returns how many were staged."""
+    def replace_staged_events(
+        self,
+        window: DataWindow,
+        records: Iterable[ReadRecord],
+        checks: Callable[[CowrieEvent], EventChecks] | None = None,
+    ) -> int:
+        """Stage the parsed events of the interval (COPY), with what ``checks`` computes of each
+        event for validation (without it those columns stay NULL and validation parses the rows);
+        returns how many were staged."""
         count = 0
+        unchecked = (None,) * len(CHECK_COLUMNS)
         with self.conn.transaction():
             _clear_interval(self.conn, "staged_events", window)
             with self.conn.cursor().copy(
                 "COPY coord.staged_events (interval_start, interval_end, ref, record_key, ts, eventid, "
-                "sensor, session, src_ip, raw) FROM STDIN"
+                f"sensor, session, src_ip, raw, {', '.join(CHECK_COLUMNS)}) FROM STDIN"
             ) as copy:
                 for record in records:
                     event = record.event
@@ -289,6 +304,7 @@ class ResultsStore:
                             event.session,
                             event.src_ip,
                             pg_text(record.raw),
+                            *(checks(event) if checks is not None else unchecked),
                         )
                     )
                     count += 1
@@ -308,56 +324,23 @@ class ResultsStore:
 
         ``by_session`` orders by (sensor, session, ts) so callers can build sessions one by one.
         """
-        order = "sensor, session, ts, ref" if by_session else "ts, ref"
         with self.conn.transaction(), self.conn.cursor(name="staged_events_reader") as cur:
             cur.itersize = batch_size
             cur.execute(
-                "SELECT ref, raw, ts FROM coord.staged_events "
-                f"WHERE interval_start = %s AND interval_end = %s ORDER BY {order}",
-                _window_args(window),
+                STAGED_BY_SESSION if by_session else STAGED_BY_TIME, {"s": window.start, "e": window.end}
             )
             for ref, raw, ts in cur:
-                try:
-                    event = parse_event(json.loads(raw))
-                except (EventParseError, json.JSONDecodeError) as exc:
-                    # Staged rows parsed once already; a failure now means the code changed.
-                    raise RuntimeError(f"staged record {ref} no longer parses: {exc}") from exc
-                yield ReadRecord(ref=ref, raw=raw, time=ts, event=event)
+                yield staged_record(ref, raw, ts)
 
     def drop_staged_sessions_starting_outside(self, window: DataWindow) -> None:
         """Keep only the staged events of sessions whose first event lies inside the window."""
         with self.conn.transaction():
-            self.conn.execute(
-                """
-                DELETE FROM coord.staged_events e
-                USING (
-                    SELECT sensor, session FROM coord.staged_events
-                    WHERE interval_start = %(s)s AND interval_end = %(e)s
-                    GROUP BY sensor, session
-                    HAVING min(ts) < %(s)s OR min(ts) >= %(e)s
-                ) outside
-                WHERE e.interval_start = %(s)s AND e.interval_end = %(e)s
-                  AND e.sensor = outside.sensor AND e.session = outside.session
-                """,
-                {"s": window.start, "e": window.end},
-            )
+            self.conn.execute(DROP_SESSIONS_STARTING_OUTSIDE, {"s": window.start, "e": window.end})
 
     def staged_summary(self, window: DataWindow) -> tuple[int, str]:
         """Count of staged events and an order-independent fingerprint of everything the interval read
         (staged and parse-quarantined record keys)."""
-        row = self.conn.execute(
-            """
-            SELECT (SELECT count(*) FROM coord.staged_events
-                    WHERE interval_start = %(s)s AND interval_end = %(e)s),
-                   md5(coalesce((SELECT string_agg(record_key, ',' ORDER BY record_key) FROM (
-                       SELECT record_key FROM coord.staged_events
-                       WHERE interval_start = %(s)s AND interval_end = %(e)s
-                       UNION ALL
-                       SELECT record_key FROM coord.quarantine
-                       WHERE interval_start = %(s)s AND interval_end = %(e)s AND stage = 'parse') k), ''))
-            """,
-            {"s": window.start, "e": window.end},
-        ).fetchone()
+        row = self.conn.execute(STAGED_SUMMARY, {"s": window.start, "e": window.end}).fetchone()
         assert row is not None
         return int(row[0]), str(row[1])
 
@@ -511,6 +494,16 @@ class ResultsStore:
             cur.execute(sql, _window_args(window))
             for (doc,) in cur:
                 yield AttackSession.model_validate_json(doc)
+
+    def sessions_with_ids(self, window: DataWindow, session_ids: Sequence[str]) -> list[AttackSession]:
+        """The interval's (not quarantined) sessions with these Cowrie session ids, in canonical
+        order: one set-based read for a batch of campaign members."""
+        rows = self.conn.execute(
+            "SELECT doc::text FROM coord.sessions WHERE interval_start = %s AND interval_end = %s "
+            "AND session_id = ANY(%s) AND NOT quarantined ORDER BY start_ts, sensor, session_id",
+            (*_window_args(window), list(session_ids)),
+        ).fetchall()
+        return [AttackSession.model_validate_json(doc) for (doc,) in rows]
 
     # -- data quality -----------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ from coord_core.contracts.source_profile import ProfileHour, SensorHour, SourceP
 from coord_core.ingest.cowrie_files import read_file
 from coord_core.ingest.records import ReadRecord
 from coord_core.ingest.sessionize import in_window, sessionize
+from coord_core.quality.outcome import QualityOutcome
 
 REPO = Path(__file__).resolve().parents[2]
 REAL_SAMPLE = REPO / "include" / "sample_data" / "tpot-cowrie-2025-10-24.json"
@@ -33,6 +34,12 @@ def read(path: Path) -> list[ReadRecord]:
 
 def sessions_of(records: Sequence[ReadRecord]) -> list[AttackSession]:
     return sessionize([r.event for r in records if r.event is not None])
+
+
+def valid_records(records: Sequence[ReadRecord], outcome: QualityOutcome) -> list[ReadRecord]:
+    """The parsed records an in-memory validation left valid (its outcome lists only the quarantine)."""
+    quarantined = {e.ref for e in outcome.quarantine}
+    return [r for r in records if r.event is not None and r.ref not in quarantined]
 
 
 def owned_sessions(records: Sequence[ReadRecord], start: datetime, end: datetime) -> list[AttackSession]:

@@ -12,7 +12,16 @@ from coord_core.quality.bounded import preview, reason_category
 from coord_core.quality.outcome import QualityOutcome
 from coord_core.quality.report import render_report
 from coord_core.quality.validate import validate_interval
-from tests.quality.support import CORPUS, END, REAL_SAMPLE, START, expected_corpus, read, sessions_of
+from tests.quality.support import (
+    CORPUS,
+    END,
+    REAL_SAMPLE,
+    START,
+    expected_corpus,
+    read,
+    sessions_of,
+    valid_records,
+)
 
 CASES = expected_corpus()
 
@@ -28,7 +37,7 @@ def _validate(records: list[ReadRecord]) -> QualityOutcome:
 def _assert_accounted(records: list[ReadRecord], outcome: QualityOutcome) -> None:
     c = outcome.counts
     assert c.read == len(records) == c.valid + c.quarantined_parse + c.quarantined_validate
-    refs_out = [r.ref for r in outcome.valid_records] + [
+    refs_out = [r.ref for r in valid_records(records, outcome)] + [
         e.ref for e in (*outcome.parse_quarantine, *outcome.quarantine)
     ]
     assert sorted(refs_out) == sorted(r.ref for r in records)  # each record exactly once
@@ -54,7 +63,7 @@ def test_corpus_file(name: str) -> None:
         assert (entry.raw_sha256, entry.raw_length) == (record.sha256, record.length)
         assert entry.preview == preview(record.raw[:160], 160)
     assert set(parse) | set(validate) == set(bad), "only the listed lines may be quarantined"
-    valid_lines = {_line(r.ref) for r in outcome.valid_records}
+    valid_lines = {_line(r.ref) for r in valid_records(records, outcome)}
     assert valid_lines == {_line(r.ref) for r in records} - set(bad)
     assert sorted(s for _, s in outcome.quarantined_session_keys) == sorted(case.get("sessions", []))
     for key in case.get("warnings", []):
@@ -62,9 +71,10 @@ def test_corpus_file(name: str) -> None:
 
 
 def test_unknown_event_ids_are_kept_and_reported() -> None:
-    outcome = _validate(read(CORPUS / "unknown_event.jsonl"))
+    records = read(CORPUS / "unknown_event.jsonl")
+    outcome = _validate(records)
     assert "cowrie.session.file_download.tampered" in {
-        r.event.eventid for r in outcome.valid_records if r.event
+        r.event.eventid for r in valid_records(records, outcome) if r.event
     }
     result = next(r for r in outcome.results if r.key == "events.eventid_known")
     assert (result.success, result.critical, result.unexpected_count) == (False, False, 1)

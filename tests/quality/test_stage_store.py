@@ -16,7 +16,8 @@ from coord_core.quality.config import QualityConfig
 from coord_core.quality.stage import validate_stage
 from coord_core.store.migrations import migrate
 from coord_core.store.results import ResultsStore
-from tests.quality.support import CORPUS, END, REAL_SAMPLE, START, expected_corpus, read
+from coord_core.store.staging_sql import CHECK_COLUMNS
+from tests.quality.support import CORPUS, END, REAL_SAMPLE, START, expected_corpus, read, valid_records
 
 
 def _state(conn: psycopg.Connection) -> dict[str, Any]:
@@ -70,7 +71,8 @@ def test_extract_then_validate_accounts_for_every_record_and_is_idempotent(
     assert state["report"][0][2]["events_valid"] == outcome.counts.valid
     # Sessions that failed a session-level check are excluded; a bad row only costs its row:
     # the duplicated login's session is rebuilt from its valid events and stays in the analysis.
-    valid_keys = {(r.event.sensor, r.event.session) for r in outcome.valid_records if r.event}
+    staged = list(store.iter_staged_records(window))
+    valid_keys = {(r.event.sensor, r.event.session) for r in valid_records(staged, outcome) if r.event}
     excluded = outcome.failed_session_keys | (outcome.quarantined_session_keys - valid_keys)
     assert sorted(state["marked"]) == sorted(s for _, s in excluded)
     assert "c7a000000001" not in state["marked"]
@@ -85,6 +87,12 @@ def test_extract_then_validate_accounts_for_every_record_and_is_idempotent(
     again = validate_stage(store, window, QualityConfig(timestamp_slack=timedelta(minutes=30)))
     assert again.counts == outcome.counts
     assert _state(pg_conn) == state  # a rerun leaves exactly the same rows and the same report bytes
+
+    # Rows staged before extract computed the checks' columns are parsed instead: the same verdicts.
+    columns = ", ".join(f"{c} = NULL" for c in CHECK_COLUMNS)
+    pg_conn.execute(f"UPDATE coord.staged_events SET {columns}")
+    validate_stage(store, window, QualityConfig(timestamp_slack=timedelta(minutes=30)))
+    assert _state(pg_conn) == state
 
 
 def _assert_each_case_accounted(conn: psycopg.Connection, state: dict[str, Any]) -> None:
