@@ -7,7 +7,7 @@ the interval as ``%(s)s`` / ``%(e)s``; each is run by the store module named bes
 from __future__ import annotations
 
 # The staged_events columns of ``staged_validation.EventChecks``, in its order
-# (sql/015_staged_event_checks.sql).
+# (sql/016_staged_event_checks.sql).
 CHECK_COLUMNS = (
     "src_ip_text",
     "src_port",
@@ -60,7 +60,7 @@ SELECT (SELECT count(*) FROM coord.staged_events
 # staged_validation.iter_event_rows: every event in (ts, ref) order (as STAGED_BY_TIME) with its
 # checks, the ordinal of its record key's copy and its session's count of distinct sources: window
 # functions over the one scan (no self-join, whose estimate PostgreSQL cannot make), and the raw
-# text only where the checks were not staged (rows staged before migration 015), so the sorts carry
+# text only where the checks were not staged (rows staged before migration 016), so the sorts carry
 # a row's few short columns, not its record. The primary key (interval, ref) makes every staged ref
 # unique: ref_copy is 1 for every staged row.
 EVENT_ROWS = f"""
