@@ -10,6 +10,7 @@ event (or attribute) that is newer than its copy.
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
 import re
@@ -19,8 +20,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-
-from pymisp import MISPEvent
 
 from coord_core.intel.campaign_event import CampaignEvent
 from coord_core.intel.export import ExportBatch, PublishOutcome
@@ -99,10 +98,13 @@ class FeedPublisher:
             )
         self.folder.mkdir(parents=True, exist_ok=True)
         with _locked(self.folder):
+            written: dict[str, dict[str, Any]] = {}
             for event in batch.events:
                 path = self.folder / f"{event.uuid}.json"
                 existed = path.exists()
-                if _write_atomically(path, _serialise(self._document(event, self._read(path)))):
+                document = self._document(event, self._read(path))
+                written[path.name] = document
+                if _write_atomically(path, _serialise(document)):
                     (outcome.updated if existed else outcome.created).append(event.uuid)
                 else:
                     outcome.unchanged.append(event.uuid)
@@ -111,7 +113,7 @@ class FeedPublisher:
                 if path.exists():
                     path.unlink()
                     outcome.retired.append(retired)
-            self._write_index()
+            self._write_index(written)
         return outcome
 
     def _read(self, path: Path) -> dict[str, Any] | None:
@@ -128,20 +130,19 @@ class FeedPublisher:
     def _document(self, event: CampaignEvent, previous: dict[str, Any] | None) -> dict[str, object]:
         """The feed document, reusing the previous timestamps of everything that did not change."""
         now = int(self._clock())
-        zero = {a.uuid: 0 for a in event.attributes}
-        draft = self._render(event, 0, zero, 0)
         if previous is None:
             return self._render(event, now, {a.uuid: now for a in event.attributes}, now)
+        draft = self._render(event, 0, {a.uuid: 0 for a in event.attributes}, 0)
         old = previous["Event"]
         old_attributes = {a.get("uuid"): a for a in old.get("Attribute", []) if isinstance(a, dict)}
-        new_attributes = {a["uuid"]: a for a in _draft_event(draft).get("Attribute", [])}
-        stamps = {uuid: _stamp(old_attributes.get(uuid), new, now) for uuid, new in new_attributes.items()}
+        new_attributes = _draft_event(draft).get("Attribute", [])
+        stamps = {new["uuid"]: _stamp(old_attributes.get(new["uuid"]), new, now) for new in new_attributes}
         old_reports = {r.get("uuid"): r for r in old.get("EventReport", []) if isinstance(r, dict)}
         new_report = _draft_event(draft)["EventReport"][0]
         report_stamp = _stamp(old_reports.get(new_report["uuid"]), new_report, now)
         same = _without_timestamps(previous) == _without_timestamps(draft)
         event_stamp = int(old["timestamp"]) if same else max(now, int(old.get("timestamp", 0)) + 1)
-        return self._render(event, event_stamp, stamps, report_stamp)
+        return _stamped(draft, event_stamp, stamps, report_stamp)
 
     def _render(
         self, event: CampaignEvent, stamp: int, attribute_stamps: dict[str, int], report_stamp: int
@@ -155,18 +156,58 @@ class FeedPublisher:
             report_timestamp=report_stamp,
         )
 
-    def _write_index(self) -> None:
-        """``manifest.json`` and ``hashes.csv`` from every event file, as PyMISP's feed tools make them."""
+    def _write_index(self, written: dict[str, dict[str, Any]]) -> None:
+        """``manifest.json`` and ``hashes.csv`` from every event file, as PyMISP's feed tools make them
+        (``MISPEvent.manifest``, ``attributes_hashes("md5")``); ``written`` holds the documents
+        this publish wrote, the other files are read back."""
         manifest: dict[str, Any] = {}
         hashes: list[str] = []
         for path in sorted(p for p in self.folder.iterdir() if _EVENT_FILE.fullmatch(p.name)):
-            self._read(path)  # a clear error for a broken file, before PyMISP's own
-            loaded = MISPEvent()
-            loaded.load_file(path)
-            manifest.update(loaded.manifest)
-            hashes += [f"{digest},{loaded.uuid}" for digest in loaded.attributes_hashes("md5")]
+            document = written.get(path.name) or self._read(path)
+            assert document is not None
+            event = document["Event"]
+            manifest.update(event_manifest(event))
+            hashes += [f"{digest},{event['uuid']}" for digest in attribute_hashes(event)]
         _write_atomically(self.folder / "manifest.json", _serialise(manifest))
         _write_atomically(self.folder / "hashes.csv", "".join(f"{line}\n" for line in hashes).encode())
+
+
+def event_manifest(event: dict[str, Any]) -> dict[str, Any]:
+    """A feed event's manifest entry (what PyMISP's ``MISPEvent.manifest`` gives for it)."""
+    return {
+        event["uuid"]: {
+            "Orgc": event["Orgc"],
+            "Tag": [t for t in event.get("Tag", []) if t],
+            "info": event["info"],
+            "date": event["date"],
+            "analysis": int(event["analysis"]),
+            "threat_level_id": int(event["threat_level_id"]),
+            "timestamp": int(event["timestamp"]),
+        }
+    }
+
+
+def attribute_hashes(event: dict[str, Any]) -> list[str]:
+    """MD5 of every attribute value, each part of a composite one (PyMISP's ``attributes_hashes``)."""
+    out = []
+    for attribute in event.get("Attribute", []):
+        kind, value = str(attribute["type"]), str(attribute["value"])
+        parts = value.split("|") if "|" in kind or kind == "malware-sample" else [value]
+        out += [hashlib.md5(part.encode("utf-8"), usedforsecurity=False).hexdigest() for part in parts]
+    return out
+
+
+def _stamped(
+    draft: dict[str, object], event_stamp: int, attribute_stamps: dict[str, int], report_stamp: int
+) -> dict[str, object]:
+    """The draft (rendered with zero timestamps) with its timestamps set, as rendering them would."""
+    event = _draft_event(draft)
+    event["timestamp"] = event["publish_timestamp"] = str(event_stamp)
+    for attribute in event.get("Attribute", []):
+        attribute["timestamp"] = str(attribute_stamps[attribute["uuid"]])
+    for report in event.get("EventReport", []):
+        report["timestamp"] = str(report_stamp)
+    return draft
 
 
 def _draft_event(document: dict[str, object]) -> dict[str, Any]:
