@@ -107,6 +107,7 @@ class ObservableTally:
     first: datetime
     last: datetime
     failed_downloads: int
+    uuid: str | None = None  # the attribute's UUID where already known (else derived from the value)
 
 
 def tallies(seen: dict[Observable, ObservableSeen]) -> dict[Observable, ObservableTally]:
@@ -209,7 +210,8 @@ def _attributes(
         category, to_ids = _CATEGORY_AND_IDS[observable.misp_type]
         out.append(
             EventAttribute(
-                uuid=identifiers.attribute_uuid(event_uuid, observable.misp_type, observable.value),
+                uuid=entry.uuid
+                or identifiers.attribute_uuid(event_uuid, observable.misp_type, observable.value),
                 misp_type=observable.misp_type,
                 category=category,
                 value=observable.value,

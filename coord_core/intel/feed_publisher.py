@@ -16,6 +16,7 @@ import os
 import re
 import tempfile
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,23 +29,86 @@ from coord_core.intel.settings import MispExportSettings
 
 _EVENT_FILE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.json")
 _LOCK_FILE = ".coord-feed.lock"
-_TIMESTAMP_KEYS = ("timestamp", "publish_timestamp")
+_STRING = json.encoder.encode_basestring  # how json.dumps writes a string with ensure_ascii=False
+_TIMESTAMP_KEYS = frozenset({"timestamp", "publish_timestamp"})
+_PARTS = ("Attribute", "EventReport")  # compared item by item, the rest of the event as a whole
 
 
 class FeedFolderError(RuntimeError):
     """The feed folder holds something this publisher cannot read back (a broken event file)."""
 
 
-def _without_timestamps(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _without_timestamps(v) for k, v in value.items() if k not in _TIMESTAMP_KEYS}
-    if isinstance(value, list):
-        return [_without_timestamps(v) for v in value]
-    return value
+def _same_but_timestamps(old: Any, new: Any) -> bool:
+    """Whether two documents are equal once every ``timestamp``/``publish_timestamp`` key is left out
+    (at any depth), without copying either."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        if old.keys() - _TIMESTAMP_KEYS != new.keys() - _TIMESTAMP_KEYS:
+            return False
+        return all(_same_but_timestamps(old[k], v) for k, v in new.items() if k not in _TIMESTAMP_KEYS)
+    if isinstance(old, list) and isinstance(new, list):
+        return len(old) == len(new) and all(_same_but_timestamps(a, b) for a, b in zip(old, new, strict=True))
+    if isinstance(old, dict | list) or isinstance(new, dict | list):
+        return False
+    return bool(old == new)
 
 
-def _serialise(document: object) -> bytes:
-    return (json.dumps(document, sort_keys=True, indent=1, ensure_ascii=False) + "\n").encode()
+def _same_document(previous: dict[str, Any], draft: dict[str, Any]) -> bool:
+    """Whether the event changed anywhere but in its timestamps (its attributes and report first,
+    item by item: the first changed one answers)."""
+    old, new = previous["Event"], draft["Event"]
+    for part in _PARTS:
+        if (part in old) != (part in new) or not _same_but_timestamps(old.get(part), new.get(part)):
+            return False
+    rest_old = {**previous, "Event": {k: v for k, v in old.items() if k not in _PARTS}}
+    rest_new = {**draft, "Event": {k: v for k, v in new.items() if k not in _PARTS}}
+    return _same_but_timestamps(rest_old, rest_new)
+
+
+def _serialise(document: dict[str, Any]) -> bytes:
+    """``json.dumps(document, sort_keys=True, indent=1, ensure_ascii=False)`` and a newline, byte
+    for byte; the event's attributes (flat objects, the bulk of a big event) are written by
+    ``_flat_objects``, not by the json module's indenting encoder, which is pure Python."""
+    event = document.get("Event")
+    items = event.get("Attribute") if isinstance(event, dict) else None
+    if not items or not all(_is_flat(item) for item in items):
+        return (json.dumps(document, sort_keys=True, indent=1, ensure_ascii=False) + "\n").encode()
+    assert isinstance(event, dict)
+    placeholder = f"coord-feed-attributes-{uuid.uuid4()}"
+    text = json.dumps(
+        {**document, "Event": {**event, "Attribute": placeholder}},
+        sort_keys=True,
+        indent=1,
+        ensure_ascii=False,
+    )
+    return (text.replace(json.dumps(placeholder), _flat_objects(items, level=3), 1) + "\n").encode()
+
+
+def _is_flat(item: object) -> bool:
+    return isinstance(item, dict) and all(
+        isinstance(k, str) and (v is None or isinstance(v, str | bool)) for k, v in item.items()
+    )
+
+
+def _flat_objects(items: list[dict[str, str | bool | None]], level: int) -> str:
+    """A list of flat objects as ``json.dumps(..., sort_keys=True, indent=1, ensure_ascii=False)``
+    writes it at nesting ``level`` (its items one deeper)."""
+    item_pad, key_pad = "\n" + " " * level, "\n" + " " * (level + 1)
+    rendered = []
+    for item in items:
+        fields = [f"{_STRING(k)}: {_scalar(item[k])}" for k in sorted(item)]
+        body = ("{" + key_pad + ("," + key_pad).join(fields) + item_pad + "}") if fields else "{}"
+        rendered.append(body)
+    return "[" + item_pad + ("," + item_pad).join(rendered) + "\n" + " " * (level - 1) + "]"
+
+
+def _scalar(value: str | bool | None) -> str:
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    return _STRING(value)
 
 
 def _write_atomically(path: Path, data: bytes) -> bool:
@@ -140,7 +204,7 @@ class FeedPublisher:
         old_reports = {r.get("uuid"): r for r in old.get("EventReport", []) if isinstance(r, dict)}
         new_report = _draft_event(draft)["EventReport"][0]
         report_stamp = _stamp(old_reports.get(new_report["uuid"]), new_report, now)
-        same = _without_timestamps(previous) == _without_timestamps(draft)
+        same = _same_document(previous, draft)
         event_stamp = int(old["timestamp"]) if same else max(now, int(old.get("timestamp", 0)) + 1)
         return _stamped(draft, event_stamp, stamps, report_stamp)
 
@@ -220,4 +284,4 @@ def _stamp(old: dict[str, Any] | None, new: dict[str, Any], now: int) -> int:
     if old is None:
         return now
     previous = int(old.get("timestamp", 0))
-    return previous if _without_timestamps(old) == _without_timestamps(new) else max(now, previous + 1)
+    return previous if _same_but_timestamps(old, new) else max(now, previous + 1)

@@ -237,7 +237,7 @@ def _render(
     headline = headline_of(summaries)
     observables = {
         Observable(o.misp_type, o.value): ObservableTally(
-            o.sessions, o.ips, _utc(o.first_seen), _utc(o.last_seen), o.failed_downloads
+            o.sessions, o.ips, _utc(o.first_seen), _utc(o.last_seen), o.failed_downloads, o.attribute_uuid
         )
         for o in state.observable_totals(conn, campaign_id)
     }

@@ -62,6 +62,7 @@ class ObservableAddition:
 
 @dataclass(frozen=True)
 class ObservableTotal:
+    attribute_uuid: str
     misp_type: str
     value: str
     sessions: int
@@ -274,11 +275,12 @@ def evidence_of(
 
 def observable_totals(conn: psycopg.Connection[Any], campaign_id: str) -> list[ObservableTotal]:
     rows = conn.execute(
-        """SELECT misp_type, value, sessions, ips, first_seen, last_seen, failed_downloads
+        """SELECT attribute_uuid::text, misp_type, value, sessions, ips, first_seen, last_seen,
+                  failed_downloads
            FROM coord.misp_event_observables WHERE campaign_id = %s""",
         (campaign_id,),
     ).fetchall()
-    return [ObservableTotal(str(t), str(v), int(s), int(i), f, la, int(d)) for t, v, s, i, f, la, d in rows]
+    return [ObservableTotal(u, t, v, s, i, f, la, d) for u, t, v, s, i, f, la, d in rows]
 
 
 def rejected_items(conn: psycopg.Connection[Any], campaign_id: str) -> list[tuple[str, str, str]]:

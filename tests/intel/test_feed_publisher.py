@@ -17,7 +17,7 @@ from coord_core.contracts.sessions import LoginAttempt
 from coord_core.contracts.window import DataWindow
 from coord_core.intel.campaign_event import CampaignEvent, build_event
 from coord_core.intel.export import ExportBatch, SightingSpec
-from coord_core.intel.feed_publisher import FeedFolderError, FeedPublisher
+from coord_core.intel.feed_publisher import FeedFolderError, FeedPublisher, _serialise
 from coord_core.intel.misp_format import feed_event, misp_attribute, misp_report
 from coord_core.intel.occurrence import CampaignOccurrence
 from coord_core.intel.settings import MispExportSettings
@@ -229,3 +229,20 @@ def test_attributes_rendered_without_pymisp_objects_are_what_pymisp_renders() ->
         report_timestamp=1_760_000_002,
     )
     assert fast == _through_pymisp(event, 1_760_000_000)
+
+
+def test_documents_are_written_byte_for_byte_as_the_json_module_indents_them() -> None:
+    hostile = ["plain", "", "ünï\u2028code", 'q"uote\\back', "\x00\x1f\x7f", "\U0001f600", "tab\tnew\nline"]
+    attributes = [
+        {"uuid": f"u{i}", "value": v, "to_ids": i % 2 == 0, "data": None} for i, v in enumerate(hostile)
+    ]
+    document = {"Event": {"info": "x", "Attribute": attributes, "Tag": [{"name": "t"}], "z": {"a": [1, 2.5]}}}
+    expected = (json.dumps(document, sort_keys=True, indent=1, ensure_ascii=False) + "\n").encode()
+    assert _serialise(document) == expected
+    document["Event"]["Attribute"] = [
+        {"uuid": "u", "nested": {"a": 1}}
+    ]  # not flat: the json module writes it
+    assert (
+        _serialise(document)
+        == (json.dumps(document, sort_keys=True, indent=1, ensure_ascii=False) + "\n").encode()
+    )
