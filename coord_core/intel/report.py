@@ -19,7 +19,7 @@ MAX_EVIDENCE_ROWS = 50
 MAX_STATISTIC_CHARS = 2000
 MAX_CELL_CHARS = 300
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
-_HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+_HTML = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 _BACKTICKS = re.compile(r"`+")
 
 
@@ -32,7 +32,7 @@ def markdown_text(value: str, limit: int = MAX_CELL_CHARS) -> str:
     flat = " ".join(value.split())
     if len(flat) > limit:
         flat = flat[:limit] + "…"
-    flat = "".join(_HTML.get(c, c) for c in flat)
+    flat = flat.translate(_HTML)
     return _MARKDOWN_SPECIAL.sub(r"\\\1", flat)
 
 

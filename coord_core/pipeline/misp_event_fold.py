@@ -208,7 +208,8 @@ def _render(
     folded = state.folded_occurrences(conn, campaign_id)
     summaries = [
         OccurrenceSummary(
-            window=DataWindow(start=o.interval_start, end=o.interval_end),
+            # Stored intervals are valid windows: built without validating each (an event holds many).
+            window=DataWindow.model_construct(start=_utc(o.interval_start), end=_utc(o.interval_end)),
             occurrence_id=o.occurrence_id,
             verdict=Verdict(o.verdict),
             confidence=o.confidence,
