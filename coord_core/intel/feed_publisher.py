@@ -77,9 +77,8 @@ def _serialise(document: dict[str, Any]) -> bytes:
     ``_flat_objects``, not by the json module's indenting encoder, which is pure Python."""
     event = document.get("Event")
     items = event.get("Attribute") if isinstance(event, dict) else None
-    if not items or not all(_is_flat(item) for item in items):
+    if not isinstance(event, dict) or not items or not all(_is_flat(item) for item in items):
         return (json.dumps(document, sort_keys=True, indent=1, ensure_ascii=False) + "\n").encode()
-    assert isinstance(event, dict)
     placeholder = f"coord-feed-attributes-{uuid.uuid4()}"
     text = json.dumps(
         {**document, "Event": {**event, "Attribute": placeholder}},
@@ -229,7 +228,8 @@ class FeedPublisher:
         hashes: list[str] = []
         for path in sorted(p for p in self.folder.iterdir() if _EVENT_FILE.fullmatch(p.name)):
             document = written.get(path.name) or self._read(path)
-            assert document is not None
+            if document is None:  # removed since it was listed
+                continue
             event = document["Event"]
             manifest.update(event_manifest(event))
             hashes += [f"{digest},{event['uuid']}" for digest in attribute_hashes(event)]

@@ -124,8 +124,7 @@ def feed_event(
 
     document = through_pymisp(event.attributes[:1])
     body = document["Event"]
-    assert isinstance(body, dict)
-    if not event.attributes:
+    if not isinstance(body, dict) or not event.attributes:
         return document
     rendered = [feed_attribute(a, attribute_timestamps[a.uuid]) for a in event.attributes]
     if body.get("Attribute") != rendered[:1]:
