@@ -133,10 +133,10 @@ def folded_events(
         state.drop_folds(conn, sorted(set(retired)))
     events = []
     for campaign_id in campaign_ids:
-        with conn.transaction():
+        with conn.transaction():  # the lock also keeps a concurrent fold out of what is rendered
             state.lock_campaign(conn, campaign_id)
             _bring_up_to_date(store, results, campaign_id, min_confidence, stats)
-        events.append(_render(store, results, campaign_id, settings))
+            events.append(_render(store, results, campaign_id, settings))
     return events, stats
 
 
