@@ -1,30 +1,25 @@
 """One MISP event per cross-interval campaign, built from its stored occurrences.
 
-A pure function of what PostgreSQL holds: every interval's run rebuilds the event of each
-campaign it saw from all of that campaign's qualifying occurrences, so the event is the same
-whichever interval (re)ran last and a campaign continuing into the next interval updates the
-same event. Only non-coincidental occurrences at or above the confidence threshold qualify: a
-coincidental grouping is not an actor and must not reach a threat-intelligence platform.
+A pure function of what PostgreSQL holds: the event of a campaign is what all of its qualifying
+occurrences add up to (``coord_core.intel.contribution``), so the event is the same whichever
+interval (re)ran last and a campaign continuing into the next interval updates the same event;
+``build_event`` adds them up at once, ``assemble_event`` renders a sum kept up to date per
+occurrence (``coord_core.pipeline.misp_event_fold``). Only non-coincidental occurrences at or
+above the confidence threshold qualify: a coincidental grouping is not an actor and must not
+reach a threat-intelligence platform.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from coord_core.contracts.campaigns import Campaign, Verdict
-from coord_core.contracts.sessions import AttackSession
 from coord_core.intel import identifiers, taxonomy
-from coord_core.intel.indicators import (
-    Observable,
-    Rejected,
-    ip_observable,
-    session_observables,
-    url_observables,
-)
-from coord_core.intel.occurrence import CampaignOccurrence
+from coord_core.intel.contribution import Contribution, ObservableSeen, contribution_of
+from coord_core.intel.indicators import Observable, Rejected
+from coord_core.intel.occurrence import CampaignOccurrence, OccurrenceSummary, headline_of, summarise
 from coord_core.intel.report import evidence_report
 from coord_core.intel.settings import MispExportSettings
 
@@ -102,69 +97,79 @@ class CampaignEvent:
     rejected: tuple[Rejected, ...] = field(default=(), compare=False)
 
 
-@dataclass
-class _Seen:
-    sessions: set[str] = field(default_factory=set)
-    ips: set[str] = field(default_factory=set)
-    first: datetime | None = None
-    last: datetime | None = None
-    failed_downloads: int = 0
+@dataclass(frozen=True)
+class ObservableTally:
+    """What an event says of one observable: its sessions and sources counted, its span, its failed
+    downloads (all an attribute's comment and times need)."""
 
-    def add(self, session: AttackSession) -> None:
-        self.sessions.add(f"{session.sensor}/{session.session_id}")
-        self.ips.add(session.src_ip)
-        self.first = session.start if self.first is None else min(self.first, session.start)
-        self.last = session.end if self.last is None else max(self.last, session.end)
+    sessions: int
+    ips: int
+    first: datetime
+    last: datetime
+    failed_downloads: int
+    uuid: str | None = None  # the attribute's UUID where already known (else derived from the value)
 
 
-def _headline(occurrences: Sequence[CampaignOccurrence]) -> CampaignOccurrence:
-    """The occurrence that names the verdict: highest confidence, then the latest."""
-    return max(occurrences, key=lambda o: (o.campaign.confidence, o.window.start))
+def tallies(seen: dict[Observable, ObservableSeen]) -> dict[Observable, ObservableTally]:
+    return {
+        observable: ObservableTally(
+            len(entry.sessions), len(entry.ips), entry.first, entry.last, entry.failed_downloads
+        )
+        for observable, entry in seen.items()
+        if entry.first is not None and entry.last is not None
+    }
 
 
 def build_event(
     campaign_id: str, occurrences: Sequence[CampaignOccurrence], settings: MispExportSettings
 ) -> CampaignEvent:
+    """The event from all of the campaign's qualifying occurrences at once (the reference the
+    incremental publish is held equal to)."""
     if not occurrences:
         raise ValueError(f"campaign {campaign_id} has no qualifying occurrence to export")
-    ordered = sorted(occurrences, key=lambda o: (o.window.start, o.campaign.campaign_id))
-    headline = _headline(ordered)
+    merged = Contribution()
+    for occurrence in occurrences:
+        merged.merge(contribution_of(occurrence))
+    summaries = [summarise(o) for o in occurrences]
+    headline = headline_of(summaries)
+    campaign = next(
+        o.campaign
+        for o in occurrences
+        if o.window == headline.window and o.campaign.campaign_id == headline.occurrence_id
+    )
+    return assemble_event(
+        campaign_id,
+        summaries,
+        campaign,
+        tallies(merged.observables),
+        source_ips=len(merged.source_ips),
+        rejected=merged.rejected,
+        settings=settings,
+    )
+
+
+def assemble_event(
+    campaign_id: str,
+    summaries: Sequence[OccurrenceSummary],
+    headline_campaign: Campaign,
+    observables: dict[Observable, ObservableTally],
+    *,
+    source_ips: int,
+    rejected: Iterable[Rejected],
+    settings: MispExportSettings,
+) -> CampaignEvent:
+    """The event from what its occurrences add up to; ``headline_campaign`` is the headline
+    occurrence's campaign (its verdict, confidence and evidence statistics)."""
+    if not summaries:
+        raise ValueError(f"campaign {campaign_id} has no qualifying occurrence to export")
+    ordered = sorted(summaries, key=lambda s: s.order)
+    headline = headline_of(ordered)
     event_uuid = identifiers.event_uuid(campaign_id)
-    seen: dict[Observable, _Seen] = defaultdict(_Seen)
-    rejected: list[Rejected] = []
-    for occurrence in ordered:
-        covered: set[str] = set()
-        for session in occurrence.sessions:
-            covered.add(session.src_ip)
-            for item in session_observables(session):
-                if isinstance(item, Rejected):
-                    rejected.append(item)
-                else:
-                    seen[item].add(session)
-            for download in session.downloads:
-                if download.failed:
-                    for item in url_observables(download.url):
-                        if isinstance(item, Observable) and item.misp_type == "url":
-                            seen[item].failed_downloads += 1
-        # Members whose sessions are gone (retention) still contribute their source IPs.
-        for ip in occurrence.campaign.source_ips:
-            if ip in covered:
-                continue
-            item = ip_observable(ip)
-            if isinstance(item, Rejected):
-                rejected.append(item)
-                continue
-            entry = seen[item]
-            entry.ips.add(ip)
-            first, last = occurrence.campaign.first_seen, occurrence.campaign.last_seen
-            entry.first = first if entry.first is None else min(entry.first, first)
-            entry.last = last if entry.last is None else max(entry.last, last)
-    attributes = _attributes(event_uuid, seen, settings)
-    campaign = headline.campaign
-    sessions = sum(len(o.campaign.session_ids) for o in ordered)
-    source_ips = len({ip for o in ordered for ip in o.campaign.source_ips})
-    first_seen = min(o.campaign.first_seen for o in ordered)
-    last_seen = max(o.campaign.last_seen for o in ordered)
+    attributes = _attributes(event_uuid, observables, settings)
+    campaign = headline_campaign
+    sessions = sum(s.sessions for s in ordered)
+    first_seen = min(s.first_seen for s in ordered)
+    last_seen = max(s.last_seen for s in ordered)
     label = campaign.verdict.value.replace("_", " ")
     info = (
         f"DShield {label} {campaign_id}: {source_ips} source IPs, {sessions} sessions, "
@@ -173,7 +178,7 @@ def build_event(
     report = EventReport(
         uuid=identifiers.report_uuid(event_uuid),
         name=f"Coordination evidence for {campaign_id}",
-        content=evidence_report(campaign_id, ordered, headline),
+        content=evidence_report(campaign_id, ordered, headline, campaign),
     )
     return CampaignEvent(
         uuid=event_uuid,
@@ -188,26 +193,25 @@ def build_event(
         report=report,
         verdict=campaign.verdict,
         confidence=campaign.confidence,
-        occurrence_ids=tuple(o.campaign.campaign_id for o in ordered),
+        occurrence_ids=tuple(s.occurrence_id for s in ordered),
         rejected=tuple(sorted(set(rejected), key=lambda r: (r.misp_type, r.value))),
     )
 
 
 def _attributes(
-    event_uuid: str, seen: dict[Observable, _Seen], settings: MispExportSettings
+    event_uuid: str, seen: dict[Observable, ObservableTally], settings: MispExportSettings
 ) -> tuple[EventAttribute, ...]:
-    commands = sorted(
-        (o for o in seen if o.misp_type == "text"), key=lambda o: (-len(seen[o].sessions), o.value)
-    )
+    commands = sorted((o for o in seen if o.misp_type == "text"), key=lambda o: (-seen[o].sessions, o.value))
     dropped = set(commands[settings.max_command_sequences :])
     out: list[EventAttribute] = []
     for observable, entry in seen.items():
-        if observable in dropped or entry.first is None or entry.last is None:
+        if observable in dropped:
             continue
         category, to_ids = _CATEGORY_AND_IDS[observable.misp_type]
         out.append(
             EventAttribute(
-                uuid=identifiers.attribute_uuid(event_uuid, observable.misp_type, observable.value),
+                uuid=entry.uuid
+                or identifiers.attribute_uuid(event_uuid, observable.misp_type, observable.value),
                 misp_type=observable.misp_type,
                 category=category,
                 value=observable.value,
@@ -220,11 +224,10 @@ def _attributes(
     return tuple(sorted(out, key=lambda a: (a.misp_type, a.value)))
 
 
-def _comment(observable: Observable, entry: _Seen) -> str:
-    sessions = len(entry.sessions)
-    text = f"{_ROLE[observable.misp_type]}; {sessions} session(s)"
+def _comment(observable: Observable, entry: ObservableTally) -> str:
+    text = f"{_ROLE[observable.misp_type]}; {entry.sessions} session(s)"
     if observable.misp_type != "ip-src":
-        text += f" from {len(entry.ips)} source IP(s)"
+        text += f" from {entry.ips} source IP(s)"
     if entry.failed_downloads:
         text += f"; {entry.failed_downloads} failed download(s)"
     return text

@@ -72,6 +72,24 @@ def misp_report(event: CampaignEvent, *, timestamp: int | None = None) -> MISPEv
     return report
 
 
+def feed_attribute(attribute: EventAttribute, timestamp: int) -> dict[str, object]:
+    """An attribute as PyMISP's ``to_feed`` writes it, without building PyMISP objects (an event's
+    attributes grow with its campaign; ``feed_event`` checks this against PyMISP on every event)."""
+    return {
+        "category": attribute.category,
+        "comment": attribute.comment,
+        "deleted": False,
+        "disable_correlation": False,
+        "first_seen": attribute.first_seen.isoformat(),
+        "last_seen": attribute.last_seen.isoformat(),
+        "timestamp": str(timestamp),
+        "to_ids": attribute.to_ids,
+        "type": attribute.misp_type,
+        "uuid": attribute.uuid,
+        "value": attribute.value,
+    }
+
+
 def feed_event(
     event: CampaignEvent,
     *,
@@ -81,19 +99,35 @@ def feed_event(
     attribute_timestamps: dict[str, int],
     report_timestamp: int,
 ) -> dict[str, object]:
-    """The ``{"Event": ...}`` document of a MISP feed (PyMISP's own ``to_feed`` layout)."""
-    out = _event_header(event)
-    out.published = True
-    out.timestamp = timestamp
-    out.publish_timestamp = timestamp
-    out.extends_uuid = ""
-    out.protected = False
-    org = MISPOrganisation()
-    org.from_dict(name=org_name, uuid=org_uuid)
-    out.Orgc = org
-    for tag in event.tags:
-        out.add_tag(tag)
-    for attribute in event.attributes:
-        out.attributes.append(misp_attribute(attribute, timestamp=attribute_timestamps[attribute.uuid]))
-    out.event_reports.append(misp_report(event, timestamp=report_timestamp))
-    return out.to_feed(with_distribution=False)
+    """The ``{"Event": ...}`` document of a MISP feed (PyMISP's own ``to_feed`` layout).
+
+    PyMISP renders the event with its first attribute; the others are rendered by
+    ``feed_attribute``, which must give what PyMISP gives for the first (else PyMISP renders all).
+    """
+
+    def through_pymisp(attributes: tuple[EventAttribute, ...]) -> dict[str, object]:
+        out = _event_header(event)
+        out.published = True
+        out.timestamp = timestamp
+        out.publish_timestamp = timestamp
+        out.extends_uuid = ""
+        out.protected = False
+        org = MISPOrganisation()
+        org.from_dict(name=org_name, uuid=org_uuid)
+        out.Orgc = org
+        for tag in event.tags:
+            out.add_tag(tag)
+        for attribute in attributes:
+            out.attributes.append(misp_attribute(attribute, timestamp=attribute_timestamps[attribute.uuid]))
+        out.event_reports.append(misp_report(event, timestamp=report_timestamp))
+        return out.to_feed(with_distribution=False)
+
+    document = through_pymisp(event.attributes[:1])
+    body = document["Event"]
+    if not isinstance(body, dict) or not event.attributes:
+        return document
+    rendered = [feed_attribute(a, attribute_timestamps[a.uuid]) for a in event.attributes]
+    if body.get("Attribute") != rendered[:1]:
+        return through_pymisp(event.attributes)
+    body["Attribute"] = rendered
+    return document

@@ -11,14 +11,15 @@ import json
 import re
 from collections.abc import Sequence
 
-from coord_core.intel.occurrence import CampaignOccurrence
+from coord_core.contracts.campaigns import Campaign
+from coord_core.intel.occurrence import OccurrenceSummary
 from coord_core.intel.taxonomy import likelihood_band
 
 MAX_EVIDENCE_ROWS = 50
 MAX_STATISTIC_CHARS = 2000
 MAX_CELL_CHARS = 300
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
-_HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+_HTML = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 _BACKTICKS = re.compile(r"`+")
 
 
@@ -31,7 +32,7 @@ def markdown_text(value: str, limit: int = MAX_CELL_CHARS) -> str:
     flat = " ".join(value.split())
     if len(flat) > limit:
         flat = flat[:limit] + "…"
-    flat = "".join(_HTML.get(c, c) for c in flat)
+    flat = flat.translate(_HTML)
     return _MARKDOWN_SPECIAL.sub(r"\\\1", flat)
 
 
@@ -49,9 +50,13 @@ def _statistic(statistic: object) -> str:
 
 
 def evidence_report(
-    campaign_id: str, occurrences: Sequence[CampaignOccurrence], headline: CampaignOccurrence
+    campaign_id: str,
+    occurrences: Sequence[OccurrenceSummary],
+    headline: OccurrenceSummary,
+    headline_campaign: Campaign,
 ) -> str:
-    campaign = headline.campaign
+    """The report over ``occurrences`` in report order; the statistics are the headline's."""
+    campaign = headline_campaign
     lines = [
         f"## DShield coordination: {campaign.verdict.value.replace('_', ' ')}",
         "",
@@ -63,21 +68,21 @@ def evidence_report(
         "| interval | occurrence | verdict | confidence | sessions | source IPs |",
         "|---|---|---|---|---|---|",
     ]
-    for occurrence in occurrences:
-        c = occurrence.campaign
+    for o in occurrences:
         lines.append(
-            f"| {markdown_text(occurrence.window.label)} | {markdown_text(c.campaign_id)} | "
-            f"{c.verdict.value} | {c.confidence:.3f} | {len(c.session_ids)} | {len(c.source_ips)} |"
+            f"| {markdown_text(o.window.label)} | {markdown_text(o.occurrence_id)} | "
+            f"{o.verdict.value} | {o.confidence:.3f} | {o.sessions} | {o.source_ips} |"
         )
     lines += ["", "### Evidence", "", "| interval | factor | score | summary |", "|---|---|---|---|"]
-    rows = [(o, e) for o in occurrences for e in o.campaign.evidence]
-    for occurrence, evidence in rows[:MAX_EVIDENCE_ROWS]:
+    rows = [(o, e) for o in occurrences for e in o.evidence][:MAX_EVIDENCE_ROWS]
+    total = sum(o.evidence_count for o in occurrences)
+    for occurrence, row in rows:
         lines.append(
-            f"| {markdown_text(occurrence.window.label)} | {markdown_text(evidence.factor)} | "
-            f"{evidence.score:.3f} | {markdown_text(evidence.summary)} |"
+            f"| {markdown_text(occurrence.window.label)} | {markdown_text(row.factor)} | "
+            f"{row.score:.3f} | {markdown_text(row.summary)} |"
         )
-    if len(rows) > MAX_EVIDENCE_ROWS:
-        more = len(rows) - MAX_EVIDENCE_ROWS
+    if total > MAX_EVIDENCE_ROWS:
+        more = total - MAX_EVIDENCE_ROWS
         lines.append(f"| … | {more} more evidence rows in the results database | | |")
     lines += ["", f"### Statistics ({markdown_text(headline.window.label)})", ""]
     for evidence in campaign.evidence[:MAX_EVIDENCE_ROWS]:

@@ -1,75 +1,42 @@
 """Publish an interval's qualifying campaigns to MISP (live or feed) and record the export.
 
-For every campaign of the interval that qualifies, the event is rebuilt from all of that
-campaign's stored occurrences (``coord_core.intel.campaign_event``); events of campaign ids
-retired by re-keying are withdrawn; source IPs of earlier exported campaigns seen again in this
-interval become sightings. The export is recorded in ``coord.exports`` and the audit log.
+For every campaign of the interval that qualifies, the event is what all of that campaign's
+stored occurrences add up to, kept up to date per occurrence
+(``coord_core.pipeline.misp_event_fold``); events of campaign ids retired by re-keying are
+withdrawn; source IPs of earlier exported campaigns seen again in this interval become sightings.
+The export is recorded in ``coord.exports`` and the audit log.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Iterable
 from typing import Any
 
-from coord_core.contracts.campaigns import AnalysisResult
 from coord_core.contracts.window import DataWindow
 from coord_core.intel import identifiers
-from coord_core.intel.campaign_event import CampaignEvent, build_event, qualifies
+from coord_core.intel.campaign_event import CampaignEvent
 from coord_core.intel.export import EventPublisher, ExportBatch, SightingSpec
-from coord_core.intel.occurrence import CampaignOccurrence
 from coord_core.intel.settings import MispExportSettings
+from coord_core.pipeline.misp_event_fold import folded_events, interval_campaign_ids
 from coord_core.store import exports
 from coord_core.store.results import ResultsStore
 
 log = logging.getLogger(__name__)
 
 
-class _Results:
-    """Analysis results by interval, each read once per export."""
-
-    def __init__(self, store: ResultsStore) -> None:
-        self.store = store
-        self._cache: dict[DataWindow, AnalysisResult] = {}
-
-    def get(self, window: DataWindow) -> AnalysisResult:
-        if window not in self._cache:
-            result = self.store.load_analysis_result(window)
-            if result is None:
-                raise LookupError(f"no analysis result stored for {window.label}")
-            self._cache[window] = result
-        return self._cache[window]
-
-
 def campaign_events(
-    store: ResultsStore, window: DataWindow, settings: MispExportSettings, *, min_confidence: float
+    store: ResultsStore,
+    window: DataWindow,
+    settings: MispExportSettings,
+    *,
+    min_confidence: float,
+    retired: Iterable[str] = (),
 ) -> list[CampaignEvent]:
     """The events of the cross-interval campaigns that have a qualifying occurrence in the window."""
-    results = _Results(store)
-    identity = exports.campaign_ids_of(store.conn, window)
-    campaign_ids: set[str] = set()
-    for campaign in results.get(window).campaigns:
-        if not qualifies(campaign, min_confidence):
-            continue
-        if campaign.campaign_id not in identity:
-            raise LookupError(
-                f"campaign {campaign.campaign_id} of {window.label} has no campaign identity; "
-                "run the load step first"
-            )
-        campaign_ids.add(identity[campaign.campaign_id])
-    events = []
-    for campaign_id in sorted(campaign_ids):
-        occurrences: list[CampaignOccurrence] = []
-        for occurrence_window, occurrence_id in exports.occurrences_of(store.conn, campaign_id):
-            found = [c for c in results.get(occurrence_window).campaigns if c.campaign_id == occurrence_id]
-            if not found:
-                raise LookupError(f"occurrence {occurrence_id} is missing from {occurrence_window.label}")
-            campaign = found[0]
-            if not qualifies(campaign, min_confidence):
-                continue
-            sessions = exports.member_sessions(store.conn, occurrence_window, list(campaign.session_ids))
-            occurrences.append(CampaignOccurrence(occurrence_window, campaign, tuple(sessions)))
-        events.append(build_event(campaign_id, occurrences, settings))
+    events, stats = folded_events(store, window, settings, min_confidence=min_confidence, retired=retired)
+    log.info("MISP events of %s: %s", window.label, stats.as_dict())
     return events
 
 
@@ -102,9 +69,11 @@ def export_interval(
     dag_id: str | None = None,
     run_id: str | None = None,
 ) -> dict[str, Any]:
-    events = campaign_events(store, window, settings, min_confidence=min_confidence)
-    aliases = exports.aliases_of(store.conn, [e.campaign_id for e in events])
-    retired = sorted({identifiers.event_uuid(alias) for ids in aliases.values() for alias in ids})
+    campaign_ids = interval_campaign_ids(store, window, min_confidence)
+    aliases = exports.aliases_of(store.conn, campaign_ids)
+    retired_ids = sorted({alias for ids in aliases.values() for alias in ids})
+    events = campaign_events(store, window, settings, min_confidence=min_confidence, retired=retired_ids)
+    retired = sorted({identifiers.event_uuid(alias) for alias in retired_ids})
     sightings = repeat_sightings(store, window, min_confidence=min_confidence)
     batch = ExportBatch(window, tuple(events), tuple(retired), tuple(sightings))
 

@@ -80,10 +80,14 @@ def repeat_activity(
 
     "Exported" is the export rule of ``coord_core.intel.campaign_event.qualifies``, in SQL.
     """
+    # Driven by the interval's sessions: each source looks up its own earlier memberships (index on
+    # campaign_members.src_ip), so the cost follows the interval, not the stored history.
     rows = conn.execute(
         """
-        WITH exported AS (
-            SELECT DISTINCT i.campaign_id, m.src_ip
+        SELECT e.campaign_id, host(s.src_ip), min(s.start_ts), count(*)
+        FROM coord.sessions s
+        CROSS JOIN LATERAL (
+            SELECT DISTINCT i.campaign_id
             FROM coord.campaign_members m
             JOIN coord.campaigns c
               ON c.interval_start = m.interval_start AND c.interval_end = m.interval_end
@@ -91,12 +95,9 @@ def repeat_activity(
             JOIN coord.campaign_identity i
               ON i.interval_start = m.interval_start AND i.interval_end = m.interval_end
              AND i.occurrence_id = m.campaign_id
-            WHERE m.interval_end <= %(start)s
+            WHERE m.src_ip = s.src_ip AND m.interval_end <= %(start)s
               AND c.verdict <> 'coincidental' AND c.confidence >= %(min_confidence)s
-        )
-        SELECT e.campaign_id, host(s.src_ip), min(s.start_ts), count(*)
-        FROM coord.sessions s
-        JOIN exported e ON e.src_ip = s.src_ip
+        ) e
         WHERE s.interval_start = %(start)s AND s.interval_end = %(end)s AND NOT s.quarantined
         GROUP BY e.campaign_id, host(s.src_ip)
         ORDER BY e.campaign_id, host(s.src_ip)

@@ -14,6 +14,8 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from coord_core.store import misp_event_state
+
 log = logging.getLogger(__name__)
 
 # Only staging and data-quality tables may be pruned; result tables are never in this set.
@@ -62,6 +64,9 @@ def apply_retention(conn: psycopg.Connection[Any], now: datetime) -> dict[str, i
                 (cutoff,),
             )
             deleted[table] = cur.rowcount
+            if table == "sessions" and cur.rowcount:
+                # An event built afresh no longer counts the pruned sessions: its kept sum is refolded.
+                misp_event_state.drop_folds_with_intervals_before(conn, cutoff)
         log.info("retention: %s kept %d days, deleted %d rows ended before %s", table, keep_days,
                  deleted[table], cutoff.isoformat())  # fmt: skip
     return deleted

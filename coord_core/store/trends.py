@@ -16,38 +16,51 @@ def activity_rows(conn: psycopg.Connection[Any], since: datetime, until: datetim
     Rows: (campaign_id, interval_start, interval_end, sessions, sources, new_sources, sensors,
     max_confidence, verdict of the most confident occurrence).
     """
+    # Set-based over the window's members only: a source is new when no earlier member of the same
+    # campaign had it, looked up by the source (OFFSET 0 keeps that lookup first, whatever the
+    # planner's statistics say), so the cost follows the window, not the campaigns' history.
     return conn.execute(
-        """WITH mem AS (
-               SELECT i.campaign_id, m.interval_start, m.interval_end, m.session_id, m.src_ip
-               FROM coord.campaign_identity i JOIN coord.campaign_members m
-                 ON m.interval_start = i.interval_start AND m.interval_end = i.interval_end
-                AND m.campaign_id = i.occurrence_id
-               WHERE i.campaign_id IN (SELECT campaign_id FROM coord.campaign_identity
-                                       WHERE interval_start >= %(since)s AND interval_start < %(until)s)
-           ), first_seen AS (
-               SELECT campaign_id, src_ip, min(interval_start) AS first_start FROM mem GROUP BY 1, 2
-           ), occ AS (
-               SELECT i.campaign_id, c.interval_start, c.interval_end, max(c.confidence) AS confidence,
+        """SELECT g.campaign_id, g.interval_start, g.interval_end, g.sessions, g.sources, g.new_sources,
+                  g.sensors, o.confidence, o.verdict
+           FROM (
+               SELECT w.campaign_id, w.interval_start, w.interval_end,
+                      count(DISTINCT w.session_id) AS sessions,
+                      count(DISTINCT w.src_ip) AS sources,
+                      count(DISTINCT w.src_ip) FILTER (WHERE w.is_new) AS new_sources,
+                      count(DISTINCT s.sensor) AS sensors
+               FROM (
+                   SELECT i.campaign_id, m.interval_start, m.interval_end, m.session_id, m.src_ip,
+                          NOT EXISTS (
+                              SELECT 1
+                              FROM (SELECT e.interval_start, e.interval_end, e.campaign_id
+                                    FROM coord.campaign_members e
+                                    WHERE e.src_ip = m.src_ip AND e.interval_start < m.interval_start
+                                    OFFSET 0) e
+                              JOIN coord.campaign_identity ei
+                                ON ei.interval_start = e.interval_start AND ei.interval_end = e.interval_end
+                               AND ei.occurrence_id = e.campaign_id
+                              WHERE ei.campaign_id = i.campaign_id
+                          ) AS is_new
+                   FROM coord.campaign_identity i JOIN coord.campaign_members m
+                     ON m.interval_start = i.interval_start AND m.interval_end = i.interval_end
+                    AND m.campaign_id = i.occurrence_id
+                   WHERE i.interval_start >= %(since)s AND i.interval_start < %(until)s
+               ) w
+               LEFT JOIN coord.sessions s ON s.interval_start = w.interval_start
+                AND s.interval_end = w.interval_end AND s.session_id = w.session_id
+               GROUP BY w.campaign_id, w.interval_start, w.interval_end
+           ) g
+           CROSS JOIN LATERAL (
+               SELECT max(c.confidence) AS confidence,
                       (array_agg(c.verdict ORDER BY c.confidence DESC, c.verdict))[1] AS verdict
                FROM coord.campaign_identity i JOIN coord.campaigns c
                  ON c.interval_start = i.interval_start AND c.interval_end = i.interval_end
                 AND c.campaign_id = i.occurrence_id
-               WHERE c.interval_start >= %(since)s AND c.interval_start < %(until)s
-               GROUP BY 1, 2, 3
-           )
-           SELECT mem.campaign_id, mem.interval_start, mem.interval_end, count(DISTINCT mem.session_id),
-                  count(DISTINCT mem.src_ip),
-                  count(DISTINCT mem.src_ip) FILTER (WHERE f.first_start = mem.interval_start),
-                  count(DISTINCT s.sensor), occ.confidence, occ.verdict
-           FROM mem
-           JOIN first_seen f ON f.campaign_id = mem.campaign_id AND f.src_ip = mem.src_ip
-           JOIN occ ON occ.campaign_id = mem.campaign_id AND occ.interval_start = mem.interval_start
-            AND occ.interval_end = mem.interval_end
-           LEFT JOIN coord.sessions s ON s.interval_start = mem.interval_start
-            AND s.interval_end = mem.interval_end AND s.session_id = mem.session_id
-           WHERE mem.interval_start >= %(since)s AND mem.interval_start < %(until)s
-           GROUP BY mem.campaign_id, mem.interval_start, mem.interval_end, occ.confidence, occ.verdict
-           ORDER BY mem.campaign_id, mem.interval_start""",
+               WHERE i.campaign_id = g.campaign_id AND i.interval_start = g.interval_start
+                 AND i.interval_end = g.interval_end
+           ) o
+           WHERE o.confidence IS NOT NULL
+           ORDER BY g.campaign_id, g.interval_start""",
         {"since": since, "until": until},
     ).fetchall()
 

@@ -6,18 +6,22 @@ import hashlib
 import json
 import shutil
 import threading
+from datetime import timedelta, timezone
 from pathlib import Path
 
 import pytest
-from pymisp import MISPEvent
+from pymisp import MISPEvent, MISPOrganisation
 from pymisp.tools.feed import feed_meta_generator
 
+from coord_core.contracts.sessions import LoginAttempt
 from coord_core.contracts.window import DataWindow
 from coord_core.intel.campaign_event import CampaignEvent, build_event
 from coord_core.intel.export import ExportBatch, SightingSpec
-from coord_core.intel.feed_publisher import FeedFolderError, FeedPublisher
+from coord_core.intel.feed_publisher import FeedFolderError, FeedPublisher, _serialise
+from coord_core.intel.misp_format import feed_event, misp_attribute, misp_report
+from coord_core.intel.occurrence import CampaignOccurrence
 from coord_core.intel.settings import MispExportSettings
-from tests.intel.support import BOT_IPS, occurrence, window
+from tests.intel.support import BOT_IPS, bot_session, campaign, occurrence, window
 
 SETTINGS = MispExportSettings(org_name="Test Org")
 
@@ -159,3 +163,86 @@ def test_window_of_the_batch_does_not_change_the_bytes(tmp_path: Path) -> None:
     later = DataWindow(start=window(5).start, end=window(5).end)
     FeedPublisher(b, SETTINGS, clock=lambda: 5).publish(ExportBatch(later, (one,)))
     assert _files(a) == _files(b)
+
+
+def _through_pymisp(event: CampaignEvent, stamp: int) -> dict[str, object]:
+    """The feed document with every attribute built as a PyMISP object (what ``feed_event`` must equal)."""
+    out = MISPEvent(strict_validation=True)
+    out.uuid, out.info, out.threat_level_id, out.analysis = (
+        event.uuid,
+        event.info,
+        event.threat_level_id,
+        event.analysis,
+    )
+    out.set_date(event.date)
+    out.published, out.timestamp, out.publish_timestamp, out.extends_uuid, out.protected = (
+        True,
+        stamp,
+        stamp,
+        "",
+        False,
+    )
+    org = MISPOrganisation()
+    org.from_dict(name=SETTINGS.org_name, uuid=SETTINGS.organisation_uuid)
+    out.Orgc = org
+    for tag in event.tags:
+        out.add_tag(tag)
+    for attribute in event.attributes:
+        out.attributes.append(misp_attribute(attribute, timestamp=stamp + 1))
+    out.event_reports.append(misp_report(event, timestamp=stamp + 2))
+    return out.to_feed(with_distribution=False)
+
+
+def test_attributes_rendered_without_pymisp_objects_are_what_pymisp_renders() -> None:
+    start = window(0).start + timedelta(microseconds=123_456)
+    sessions = [
+        bot_session("s1", "2001:db8::7", start, url="http://Sub.Example.org:8080/x?y=1", sha="b" * 40,
+                    commands=["echo ünïcode \\\\ \"quoted\"", "  spaced  "]),
+        bot_session("s2", "192.0.2.9", start.astimezone(timezone(timedelta(hours=5))),
+                    url="ftp://198.51.100.3/a.sh", sha="c" * 32, hassh=None),
+        bot_session("s3", "192.0.2.10", start, url="https://example.com/b", failed=True),
+    ]  # fmt: skip
+    sessions[0] = sessions[0].model_copy(
+        update={"logins": [LoginAttempt(username="root", key_fingerprint="ab:" * 15 + "ab")]}
+    )
+    occ = CampaignOccurrence(window(0), campaign("cmp-x", sessions), tuple(sessions))
+    event = build_event("cmp-x", [occ], SETTINGS)
+    every = {
+        "ip-src",
+        "ip-dst",
+        "url",
+        "domain",
+        "hostname",
+        "sha1",
+        "md5",
+        "text",
+        "ssh-fingerprint",
+        "hassh-md5",
+    }
+    assert {a.misp_type for a in event.attributes} >= every
+    fast = feed_event(
+        event,
+        org_name=SETTINGS.org_name,
+        org_uuid=SETTINGS.organisation_uuid,
+        timestamp=1_760_000_000,
+        attribute_timestamps={a.uuid: 1_760_000_001 for a in event.attributes},
+        report_timestamp=1_760_000_002,
+    )
+    assert fast == _through_pymisp(event, 1_760_000_000)
+
+
+def test_documents_are_written_byte_for_byte_as_the_json_module_indents_them() -> None:
+    hostile = ["plain", "", "ünï\u2028code", 'q"uote\\back', "\x00\x1f\x7f", "\U0001f600", "tab\tnew\nline"]
+    attributes = [
+        {"uuid": f"u{i}", "value": v, "to_ids": i % 2 == 0, "data": None} for i, v in enumerate(hostile)
+    ]
+    document = {"Event": {"info": "x", "Attribute": attributes, "Tag": [{"name": "t"}], "z": {"a": [1, 2.5]}}}
+    expected = (json.dumps(document, sort_keys=True, indent=1, ensure_ascii=False) + "\n").encode()
+    assert _serialise(document) == expected
+    document["Event"]["Attribute"] = [
+        {"uuid": "u", "nested": {"a": 1}}
+    ]  # not flat: the json module writes it
+    assert (
+        _serialise(document)
+        == (json.dumps(document, sort_keys=True, indent=1, ensure_ascii=False) + "\n").encode()
+    )

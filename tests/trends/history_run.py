@@ -83,16 +83,25 @@ def load_history(
 
 
 def interval_curve(times: list[dict[str, float]], per_day: int) -> dict[str, Any]:
-    """How an interval's time moved along the history: the mean per day, the first and last ten
-    intervals, and each task's total (a cost that grows with what is stored shows here)."""
+    """How an interval's time moved along the history: the mean per day (all tasks, and each task),
+    the first and last ten intervals, and each task's total (a cost that grows with what is stored
+    shows here)."""
     totals = [sum(t.values()) for t in times]
     by_task: dict[str, float] = {}
     for t in times:
         for task, seconds in t.items():
             by_task[task] = by_task.get(task, 0.0) + seconds
     days = [totals[i : i + per_day] for i in range(0, len(totals), per_day)]
+    per_task_day = {
+        task: [
+            round(sum(t.get(task, 0.0) for t in times[i : i + per_day]) / len(times[i : i + per_day]), 3)
+            for i in range(0, len(times), per_day)
+        ]
+        for task in sorted(by_task)
+    }
     return {
         "interval_s_per_day": [round(sum(d) / len(d), 2) for d in days if d],
+        "task_s_per_day": per_task_day,
         "interval_s_first_10": round(sum(totals[:10]) / max(1, len(totals[:10])), 2),
         "interval_s_last_10": round(sum(totals[-10:]) / max(1, len(totals[-10:])), 2),
         "task_s_total": {task: round(seconds, 1) for task, seconds in sorted(by_task.items())},
