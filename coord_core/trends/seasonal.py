@@ -17,9 +17,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-import numpy as np
-
 from coord_core.trends.series import ActivityPoint
+from coord_core.trends.spikes import median_iqr_threshold
 
 SEASONAL_HOURLY = "seasonal_hourly"
 
@@ -63,8 +62,7 @@ def seasonal_spikes(
         ]
         if len(history) < params.min_history_days or value < params.min_count:
             continue
-        q1, median, q3 = np.percentile(np.asarray(history, dtype=float), [25, 50, 75])
-        threshold = float(median + params.k * (q3 - q1))
+        median, threshold = median_iqr_threshold(history, params.k)
         if value > threshold:
             found.append(
                 {
@@ -73,7 +71,7 @@ def seasonal_spikes(
                     "method": SEASONAL_HOURLY,
                     "hour": hour,
                     "value": float(value),
-                    "baseline": round(float(median), 6),
+                    "baseline": round(median, 6),
                     "threshold": round(threshold, 6),
                 }
             )

@@ -41,12 +41,17 @@ class Spike:
     threshold: float
 
 
+def median_iqr_threshold(history: Sequence[float], k: float) -> tuple[float, float]:
+    """(median, median + k·IQR) of ``history``: the robust baseline both spike detectors use."""
+    q1, median, q3 = np.percentile(np.asarray(history, dtype=float), [25, 50, 75])
+    return float(median), float(median + k * (q3 - q1))
+
+
 def baseline(history: Sequence[float], method: str, params: SpikeParameters) -> tuple[float, float]:
     """(centre, threshold) of the method over ``history`` (the previous days, oldest first)."""
-    values = np.asarray(history, dtype=float)
     if method == MEDIAN_IQR:
-        q1, median, q3 = np.percentile(values, [25, 50, 75])
-        return float(median), float(median + params.iqr_k * (q3 - q1))
+        return median_iqr_threshold(history, params.iqr_k)
+    values = np.asarray(history, dtype=float)
     if method == MEAN_SIGMA:
         mean = float(values.mean())
         return mean, float(mean + params.sigma_k * values.std())
