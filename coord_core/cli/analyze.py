@@ -162,8 +162,10 @@ def _analyze(args: argparse.Namespace) -> int:
             fingerprint.add(session)
             builder.add(session)
         frame = builder.finish()
-    result = analyze_frame(frame, overrides, input_fingerprint=fingerprint.hexdigest())
-    text = result.to_canonical_json()
+        result = analyze_frame(frame, overrides, input_fingerprint=fingerprint.hexdigest())
+        # The frame's millions of objects are alive here: a collection pass over them per few
+        # hundred dicts of the result's dump would cost more than the dump itself.
+        text = result.to_canonical_json()
     if args.out == "-":
         sys.stdout.write(text + "\n")
     else:
