@@ -173,22 +173,29 @@ def script_supersets(frame: SessionFrame, fids: np.ndarray) -> dict[int, list[in
     """
     distinct = _distinct_templates(frame)
     lines_of = {fid: frozenset(template) for fid, template in distinct.items()}
-    with_line: dict[str, list[int]] = {}
+    with_line: dict[str, set[int]] = {}
     for fid, lines in lines_of.items():
         for line in lines:
-            with_line.setdefault(line, []).append(fid)
+            found = with_line.get(line)
+            if found is None:
+                with_line[line] = {fid}
+            else:
+                found.add(fid)
     out: dict[int, list[int]] = {}
     for fid in fids.tolist():
         script = lines_of.get(fid)
         if not script:
             continue
-        rarest = min(script, key=lambda line: (len(with_line[line]), line))
+        # The templates holding every line: the holders of its lines intersected, fewest first.
+        holding = sorted([with_line[line] for line in script], key=len)
+        common = holding[0].intersection(*holding[1:]) if len(holding) > 1 else holding[0]
+        if len(common) < 2:
+            continue  # the template alone
+        size = len(script)
         wider = [
             other
-            for other in with_line[rarest]
-            if len(lines_of[other]) > len(script)
-            and script <= lines_of[other]
-            and _in_order(distinct[fid], distinct[other])
+            for other in common
+            if len(lines_of[other]) > size and _in_order(distinct[fid], distinct[other])
         ]
         if wider:
             out[fid] = sorted(wider)
