@@ -488,13 +488,9 @@ class FrameBuilder:
         intern = self._intern
         n = len(self._session_ids)
         starts = np.frombuffer(self._start, dtype=np.float64) if n else np.empty(0)
-        if n:
-            id_arr = np.array(self._session_ids, dtype=str)
-            sensor_arr = np.array(self._sensors, dtype=str)
-            order = np.lexsort((id_arr, sensor_arr, starts))
-            del id_arr, sensor_arr
-        else:
-            order = np.empty(0, dtype=np.int64)
+        order = (
+            _canonical_order(starts, self._sensors, self._session_ids) if n else np.empty(0, dtype=np.int64)
+        )
         session_ids = [self._session_ids[k] for k in order.tolist()]
         sensors = [self._sensors[k] for k in order.tolist()]
         self._session_ids, self._sensors = [], []  # a builder is finished once; free as we go
@@ -631,6 +627,24 @@ class FrameBuilder:
         for table in (self._creds, self._arts, self._tools):
             table.ids.clear()
         return frame
+
+
+def _canonical_order(starts: np.ndarray, sensors: list[str], session_ids: list[str]) -> np.ndarray:
+    """The order by (start, sensor, session id), ties kept in arrival order: ``np.lexsort`` of the
+    three columns (strings as numpy compares them: trailing NULs aside), without making string
+    arrays of every id. Sorted by start, then each run of one start by its strings."""
+    order = np.argsort(starts, kind="stable")
+    ordered = starts[order]
+    same = ordered[1:] == ordered[:-1]
+    if same.any():
+        edges = np.flatnonzero(np.diff(np.concatenate(([0], same.view(np.int8), [0]))))
+        for first, last in edges.reshape(-1, 2).tolist():
+            run = sorted(
+                order[first : last + 1].tolist(),
+                key=lambda k: (sensors[k].rstrip("\x00"), session_ids[k].rstrip("\x00")),
+            )
+            order[first : last + 1] = run
+    return order
 
 
 def _source_stats(frame: SessionFrame) -> None:
