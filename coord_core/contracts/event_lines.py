@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import operator
+import socket
 from collections.abc import Callable
 from datetime import datetime
 from types import SimpleNamespace
@@ -319,9 +320,15 @@ _LAYOUTS = {struct: _layout(struct) for struct in _STRUCTS}
 # of a call to its cache. Bounded: emptied when full.
 _CANONICAL_IPS: dict[str, str] = {}
 _MAX_CANONICAL_IPS = 1 << 16
+_inet_aton, _inet_ntoa = socket.inet_aton, socket.inet_ntoa
 
 
 def _canonical_ip(value: str) -> str:
+    try:
+        if _inet_ntoa(_inet_aton(value)) == value:
+            return value  # a dotted quad written as ipaddress writes it (canonical_ip gives it back)
+    except (OSError, ValueError):
+        pass  # not IPv4 (or in another form): canonical_ip reads it
     if len(_CANONICAL_IPS) >= _MAX_CANONICAL_IPS:
         _CANONICAL_IPS.clear()
     canonical = _CANONICAL_IPS[value] = canonical_ip(value)
