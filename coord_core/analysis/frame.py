@@ -11,6 +11,7 @@ of sources.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import ipaddress
 import socket
@@ -495,13 +496,14 @@ class FrameBuilder:
         sensors = [self._sensors[k] for k in order.tolist()]
         self._session_ids, self._sensors = [], []  # a builder is finished once; free as we go
 
-        arrival_ips = list(self._ip_ids)
-        ip_keys = {ip: _ip_key(ip) for ip in arrival_ips}
-        source_ips = sorted(arrival_ips, key=ip_keys.__getitem__)
-        rank = {ip: i for i, ip in enumerate(source_ips)}
-        source_of_arrival = np.fromiter(
-            (rank[ip] for ip in arrival_ips), dtype=np.int64, count=len(arrival_ips)
-        )
+        arrival_ips = list(self._ip_ids)  # numbered as they came: 0, 1, 2, ...
+        arrival_keys = [_ip_key(ip) for ip in arrival_ips]
+        by_key = sorted(range(len(arrival_ips)), key=arrival_keys.__getitem__)
+        source_ips = [arrival_ips[k] for k in by_key]
+        ip_keys = [arrival_keys[k] for k in by_key]  # per source
+        source_of_arrival = np.empty(len(arrival_ips), dtype=np.int64)
+        source_of_arrival[by_key] = np.arange(len(arrival_ips), dtype=np.int64)
+        del arrival_ips, arrival_keys, by_key
 
         def column(values: array[Any], dtype: type) -> np.ndarray:
             return np.asarray(values, dtype=dtype)[order] if n else np.empty(0, dtype=dtype)
@@ -544,23 +546,32 @@ class FrameBuilder:
         ]
 
         n_sources = len(source_ips)
-        ipv4 = np.zeros(n_sources, dtype=np.uint32)
-        is_v6 = np.zeros(n_sources, dtype=bool)
+        values: list[int] = []
+        v6_flags: list[bool] = []
         infra_rows: list[int] = []
         infra_cols: list[int] = []
-        for j, ip in enumerate(source_ips):
-            value, v6 = _ipv4(ip, ip_keys[ip])
-            ipv4[j] = value
-            is_v6[j] = v6
+        net24: dict[int, int] = {}  # feature of each /24 (and /16) met, by its network number
+        net16: dict[int, int] = {}
+        for j, (ip, key) in enumerate(zip(source_ips, ip_keys, strict=True)):
+            value, v6 = (key[1], False) if key[0] == 4 else _ipv4(ip, key)
+            values.append(value)
+            v6_flags.append(v6)
             if v6:
                 continue
             # Infrastructure features: the source's /24 and /16 (IPv4).
             infra_rows.extend((j, j))
-            prefix24 = f"{value >> 24}.{(value >> 16) & 255}.{(value >> 8) & 255}.0/24"
-            infra_cols.append(intern(fk.feature_name(fk.PREFIX24, prefix24)))
-            infra_cols.append(
-                intern(fk.feature_name(fk.PREFIX16, f"{value >> 24}.{(value >> 16) & 255}.0.0/16"))
-            )
+            c24 = net24.get(value >> 8)
+            if c24 is None:
+                prefix24 = f"{value >> 24}.{(value >> 16) & 255}.{(value >> 8) & 255}.0/24"
+                c24 = net24[value >> 8] = intern(fk.feature_name(fk.PREFIX24, prefix24))
+            c16 = net16.get(value >> 16)
+            if c16 is None:
+                prefix16 = f"{value >> 24}.{(value >> 16) & 255}.0.0/16"
+                c16 = net16[value >> 16] = intern(fk.feature_name(fk.PREFIX16, prefix16))
+            infra_cols.extend((c24, c16))
+        ipv4 = np.array(values, dtype=np.uint32) if n_sources else np.zeros(0, dtype=np.uint32)
+        is_v6 = np.array(v6_flags, dtype=bool) if n_sources else np.zeros(0, dtype=bool)
+        del values, v6_flags, net24, net16
         row_parts.append(np.asarray(infra_rows, dtype=np.int64))
         col_parts.append(np.asarray(infra_cols, dtype=np.int64))
         seq_rows, seq_cols = self._sequence_features(source)
@@ -574,17 +585,15 @@ class FrameBuilder:
         cols = np.concatenate(col_parts)
         del row_parts, col_parts
 
-        names = [""] * len(intern.ids)
-        for name, fid in intern.ids.items():
-            names[fid] = name
+        names = list(intern.ids)  # the interner numbers names as they come: 0, 1, 2, ...
         # Canonical feature order (by name), so ids do not depend on the input order.
-        order_f = (
-            np.argsort(np.array(names, dtype=object), kind="stable") if names else np.empty(0, dtype=np.int64)
-        )
+        by_name = sorted(range(len(names)), key=names.__getitem__)
+        order_f = np.array(by_name, dtype=np.int64)
         remap = np.empty(len(names), dtype=np.int64)
         remap[order_f] = np.arange(len(names))
-        names = [names[k] for k in order_f]
-        kinds = np.array([fk.KIND_INDEX[fk.kind_of(nm)] for nm in names], dtype=np.int8)
+        names = [names[k] for k in by_name]
+        del by_name
+        kinds = _kinds_of(names)
         col_arr = remap[cols] if len(cols) else np.empty(0, dtype=np.int64)
         incidence = sp.csr_matrix(
             (np.ones(len(col_arr), dtype=np.float64), (rows, col_arr)),
@@ -627,6 +636,18 @@ class FrameBuilder:
         for table in (self._creds, self._arts, self._tools):
             table.ids.clear()
         return frame
+
+
+def _kinds_of(names: list[str]) -> np.ndarray:
+    """``fk.KIND_INDEX`` of each name's kind, for names in sorted order: the names of one kind are
+    one run (all begin with ``kind:``), found by bisection instead of splitting every name."""
+    kinds = np.full(len(names), -1, dtype=np.int8)
+    for kind, index in fk.KIND_INDEX.items():
+        first = bisect.bisect_left(names, kind + ":")
+        kinds[first : bisect.bisect_left(names, kind + ";", first)] = index
+    if (kinds < 0).any():  # a name of no known kind: the KeyError it always raised
+        return np.array([fk.KIND_INDEX[fk.kind_of(name)] for name in names], dtype=np.int8)
+    return kinds
 
 
 def _canonical_order(starts: np.ndarray, sensors: list[str], session_ids: list[str]) -> np.ndarray:
