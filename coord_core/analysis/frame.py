@@ -461,21 +461,30 @@ class FrameBuilder:
         with_uncommon = with_uncommon[has_uncommon[creds[with_uncommon]]]
         per_source: dict[int, list[str]] = {}
         uncommon_of = self._login_uncommon
-        for i, profile in zip(with_uncommon.tolist(), creds[with_uncommon].tolist(), strict=True):
-            per_source.setdefault(int(source[i]), []).extend(uncommon_of[profile])
+        for src, profile in zip(source[with_uncommon].tolist(), creds[with_uncommon].tolist(), strict=True):
+            per_source.setdefault(src, []).extend(uncommon_of[profile])
         rows: list[int] = []
         cols: list[int] = []
+        sampled: dict[str, int] = {}  # run -> its feature, -1 when not sampled (lists are walked often)
         for src, seq in per_source.items():
             kept = 0
             for k in range(len(seq) - SEQUENCE_GRAM + 1):
                 gram = seq[k : k + SEQUENCE_GRAM]
                 if len(set(gram)) < SEQUENCE_GRAM:
                     continue
-                digest = hashlib.blake2b("\x01".join(gram).encode("utf-8", "backslashreplace"), digest_size=8)
-                if digest.digest()[-1] % SEQUENCE_SAMPLE:
+                run = "\x01".join(gram)
+                feature = sampled.get(run)
+                if feature is None:
+                    digest = hashlib.blake2b(run.encode("utf-8", "backslashreplace"), digest_size=8)
+                    feature = sampled[run] = (
+                        -1
+                        if digest.digest()[-1] % SEQUENCE_SAMPLE
+                        else self._intern(fk.feature_name(fk.CRED_SEQUENCE, digest.hexdigest()))
+                    )
+                if feature < 0:
                     continue
                 rows.append(src)
-                cols.append(self._intern(fk.feature_name(fk.CRED_SEQUENCE, digest.hexdigest())))
+                cols.append(feature)
                 kept += 1
                 if kept >= SEQUENCE_MAX_PER_SOURCE:
                     break
@@ -628,8 +637,10 @@ class FrameBuilder:
         _source_stats(frame)
         low = frame.source_attempts <= STEM_LIST_MAX_ATTEMPTS
         creds = self._creds.of_session
-        for i in np.flatnonzero((creds >= 0) & low[source]).tolist():
-            frame.source_stem_lists.setdefault(int(source[i]), []).extend(self._login_stems[int(creds[i])])
+        stem_lists = frame.source_stem_lists
+        listed = np.flatnonzero((creds >= 0) & low[source])
+        for src, profile in zip(source[listed].tolist(), creds[listed].tolist(), strict=True):
+            stem_lists.setdefault(src, []).extend(self._login_stems[profile])
         # A builder is finished once: drop the lookup tables now, not when the builder goes.
         self._logins.clear()
         self._command_cache.clear()
