@@ -9,7 +9,7 @@ ARG EXTRAS=""
 COPY --chown=airflow:root pyproject.toml uv.lock README.md ./
 COPY --chown=airflow:root coord_core ./coord_core
 RUN uv export --frozen --no-dev --no-hashes ${EXTRAS:+--extra "$EXTRAS"} -o /tmp/requirements.txt \
- && uv pip install --python "$(command -v python)" -r /tmp/requirements.txt \
+ && uv pip install --compile-bytecode --python "$(command -v python)" -r /tmp/requirements.txt \
  && uv pip install --python "$(command -v python)" --no-deps -e .
 COPY --chown=airflow:root sql ./sql
 COPY --chown=airflow:root include ./include

@@ -45,6 +45,8 @@ def airflow_env(state: Path) -> tuple[dict[str, str], str]:
     env.setdefault("AIRFLOW__CORE__PLUGINS_FOLDER", str(REPO / "plugins"))
     env.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
     env.setdefault("AIRFLOW__CORE__PARALLELISM", "4")
+    # Task processes forked from workers that imported the pipeline's modules once (coord_airflow).
+    env.setdefault("AIRFLOW__CORE__EXECUTOR", "coord_airflow.warm_executor.WarmLocalExecutor")
     pg = EmbeddedPostgres(state / "pgdata")
     if "AIRFLOW_CONN_COORD_POSTGRES" not in env or "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN" not in env:
         pg.start()

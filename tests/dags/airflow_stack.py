@@ -122,6 +122,8 @@ def airflow_standalone(cli: AirflowEnv, *, extra_env: dict[str, str] | None = No
         AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC="2",
         AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL="5",
         AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION="True",
+        # As `coord local-ui` runs it: task processes forked from workers with the pipeline imported.
+        AIRFLOW__CORE__EXECUTOR="coord_airflow.warm_executor.WarmLocalExecutor",
     )
     env.update(extra_env or {})
     log_path = cli.home / "standalone.log"
