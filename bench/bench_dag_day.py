@@ -15,6 +15,10 @@ Targets (issue 11): every task at most 3 GB peak RSS; the day's tasks in at most
     .venv/bin/python bench/bench_dag_day.py --sessions 200000   # the 200k-session day
     .venv/bin/python bench/bench_dag_day.py --repo DIR          # another checkout's code, this venv
     .venv/bin/python bench/bench_dag_day.py --llm               # narrate with llm true (no Ollama)
+    .venv/bin/python bench/bench_dag_day.py --day DIR           # generate the day once into DIR, reuse it
+
+``--day DIR`` keeps the generated day (its log and window, ``window.json``) in ``DIR`` and reuses it
+on later runs with the same sessions and seed (the 200k-session day takes minutes to generate).
 
 Prints one JSON document and writes ``bench/results/dag_day_<sessions>.json``.
 """
@@ -65,8 +69,26 @@ def generate_day(sessions: int, seed: int, folder: Path) -> tuple[Path, str, str
     return folder / "cowrie.json", found.group(1), found.group(2)
 
 
-def run_task(repo: Path, env: dict[str, str], request: dict[str, Any], task: str) -> dict[str, Any]:
-    """One task in a fresh interpreter; its own seconds, the process's seconds and peak RSS."""
+def reuse_day(sessions: int, seed: int, folder: Path) -> tuple[Path, str, str]:
+    """The day kept in ``folder`` when it was generated there with these options, else generated
+    there now (its window written beside it)."""
+    kept = folder / "window.json"
+    wanted = {"sessions": sessions, "seed": seed}
+    if kept.is_file() and (folder / "cowrie.json").is_file():
+        saved = json.loads(kept.read_text())
+        if {k: saved.get(k) for k in wanted} == wanted:
+            return folder / "cowrie.json", saved["start"], saved["end"]
+    shutil.rmtree(folder, ignore_errors=True)
+    log, start, end = generate_day(sessions, seed, folder)
+    kept.write_text(json.dumps({**wanted, "start": start, "end": end}))
+    return log, start, end
+
+
+def run_task(
+    repo: Path, env: dict[str, str], request: dict[str, Any], task: str, logs: Path | None = None
+) -> dict[str, Any]:
+    """One task in a fresh interpreter; its own seconds, the process's seconds and peak RSS (with
+    ``logs``, its output is kept there as ``<task>.log``)."""
     body = json.dumps({**request, "tasks": [task]}).encode()
     with tempfile.TemporaryFile() as output:
         started = time.perf_counter()
@@ -85,6 +107,9 @@ def run_task(repo: Path, env: dict[str, str], request: dict[str, Any], task: str
         wall = time.perf_counter() - started
         output.seek(0)
         text = output.read().decode("utf-8", "replace")
+    if logs is not None:
+        logs.mkdir(parents=True, exist_ok=True)
+        (logs / f"{task}.log").write_text(text)
     if os.waitstatus_to_exitcode(status) != 0:
         raise RuntimeError(f"task {task} failed:\n{text[-4000:]}")
     seconds = [
@@ -110,12 +135,17 @@ def main() -> None:
     parser.add_argument(
         "--llm", action="store_true", help="run with llm true (no Ollama: narratives without a model)"
     )
+    parser.add_argument("--day", type=Path, help="generate the day into this folder once and reuse it")
+    parser.add_argument("--logs", type=Path, help="keep each task's output in this folder")
     parser.add_argument("--tasks", help="comma-separated: only these tasks (on a --keep state of a full run)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="coord-dag-day-"))
     state = args.keep or work / "state"
     try:
-        log, start, end = generate_day(args.sessions, args.seed, work / "day")
+        if args.day is not None:
+            log, start, end = reuse_day(args.sessions, args.seed, args.day)
+        else:
+            log, start, end = generate_day(args.sessions, args.seed, work / "day")
         input_mb = round(log.stat().st_size / 2**20, 1)
         env, _ = airflow_env(state)
         env.pop("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", None)  # the tasks need no metadata database
@@ -129,7 +159,7 @@ def main() -> None:
         conf: dict[str, Any] = {"input_paths": [str(log)], **({"llm": True} if args.llm else {})}
         request = {"intervals": [[start, end]], "conf": conf}
         wanted = args.tasks.split(",") if args.tasks else TASKS
-        tasks = [progress(run_task(args.repo.resolve(), env, request, task)) for task in wanted]
+        tasks = [progress(run_task(args.repo.resolve(), env, request, task, args.logs)) for task in wanted]
     finally:
         if args.keep is None:
             EmbeddedPostgres(state / "pgdata").stop()

@@ -283,3 +283,15 @@ def read_paths(
     """Every record of every log file under ``paths``; a file that cannot be read is a quarantined record."""
     for path in discover_files(paths, allowed_bases):
         yield from read_file(path, max_line_bytes=max_line_bytes)
+
+
+def read_paths_records(
+    paths: Iterable[str | Path],
+    allowed_bases: Sequence[Path] | None = None,
+    *,
+    max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
+) -> Iterator[ReadRecord[EventRecord]]:
+    """As :func:`read_paths`, each valid event as a plain :class:`EventRecord`
+    (:func:`read_file_records`: the same records, rejections and reasons; what extract stages)."""
+    for path in discover_files(paths, allowed_bases):
+        yield from read_file_records(path, max_line_bytes=max_line_bytes)

@@ -20,15 +20,16 @@ import time
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import timedelta
+from typing import Any
 
 from coord_core.contracts.data_quality import QuarantineEntry
-from coord_core.contracts.events import CowrieEvent
-from coord_core.contracts.sessions import AttackSession
+from coord_core.contracts.events import EventRecord
+from coord_core.contracts.sessions import SessionRecord
 from coord_core.contracts.source_profile import SourceProfile
 from coord_core.contracts.window import DataWindow
 from coord_core.ingest.records import ReadRecord
-from coord_core.ingest.sessionize import session_from_events
-from coord_core.quality.frames import event_checks
+from coord_core.ingest.sessionize import records_session
+from coord_core.quality.frames import staged_checks
 from coord_core.quality.source_profile import ProfileCounter
 from coord_core.store.results import ResultsStore
 
@@ -56,7 +57,7 @@ class _Splitter:
         self.widened = window.widened(slack)
         self.bad: list[QuarantineEntry] = []
 
-    def good(self, records: Iterable[ReadRecord]) -> Iterator[ReadRecord]:
+    def good(self, records: Iterable[ReadRecord[Any]]) -> Iterator[ReadRecord[Any]]:
         for record in records:
             if record.time is None:
                 raise ValueError(f"{record.ref}: reader gave no time; cannot assign it to an interval")
@@ -83,7 +84,7 @@ class _Steps:
 def extract_interval(
     store: ResultsStore,
     window: DataWindow,
-    records: Iterable[ReadRecord],
+    records: Iterable[ReadRecord[Any]],
     *,
     slack: timedelta = DEFAULT_SESSION_SLACK,
     profile: SourceProfile | None = None,
@@ -102,7 +103,7 @@ def extract_interval(
     splitter = _Splitter(window, slack)
     stream = counter.observe(records) if counter is not None else records
     steps = _Steps()
-    store.replace_staged_events(window, splitter.good(stream), checks=event_checks)
+    store.replace_staged_events(window, splitter.good(stream), checks=staged_checks)
     steps.done("stage_s")
     if counter is not None:
         profile = counter.profile()
@@ -128,18 +129,17 @@ def extract_interval(
     return outcome
 
 
-def _sessions_from_staging(store: ResultsStore, window: DataWindow) -> Iterator[AttackSession]:
-    """Build sessions one at a time from staged events read back grouped by session."""
+def _sessions_from_staging(store: ResultsStore, window: DataWindow) -> Iterator[SessionRecord]:
+    """Build sessions one at a time from staged events read back grouped by session (plain records
+    and plain sessions: the values and JSON of the models, without a model per event or session)."""
     current: tuple[str, str] | None = None
-    bucket: list[CowrieEvent] = []
-    for record in store.iter_staged_records(window, by_session=True):
-        event = record.event
-        assert event is not None  # staged records always parsed
+    bucket: list[EventRecord] = []
+    for event in store.iter_staged_events_by_session(window):
         key = (event.sensor, event.session)
         if key != current and bucket:
-            yield session_from_events(bucket)
+            yield records_session(bucket)
             bucket = []
         current = key
         bucket.append(event)
     if bucket:
-        yield session_from_events(bucket)
+        yield records_session(bucket)

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from coord_core.ingest.cowrie_files import discover_files, read_paths
+from coord_core.ingest.cowrie_files import discover_files, read_paths, read_paths_records
 from coord_core.ingest.input_paths import (
     BUNDLED_SAMPLE_DIR,
     INPUT_BASES_VARIABLE,
@@ -36,6 +36,7 @@ __all__ = [
     "elasticsearch_reader",
     "parse_bases",
     "read_paths",
+    "read_paths_records",
 ]
 
 

@@ -19,7 +19,7 @@ import pandas as pd
 from coord_core.contracts import events as ev
 from coord_core.contracts.sessions import AttackSession
 from coord_core.ingest.records import ReadRecord
-from coord_core.store.staged_validation import EventChecks, EventRow
+from coord_core.store.staged_validation import EventChecks, EventRow, SessionRow
 
 EVENTS = "events"
 SESSIONS = "sessions"
@@ -101,6 +101,43 @@ def event_checks(event: ev.CowrieEvent) -> EventChecks:
         *(_port(event, field) for field in _PORT_FIELDS),
         *(_length(event, field) for field in LENGTH_FIELDS),
     )
+
+
+# Per event model, the check fields it carries: (port fields, length fields) as in _port/_length.
+_CHECKED_MODELS: tuple[type[ev.CowrieEvent], ...] = (*ev.EVENT_MODELS.values(), ev.UnknownEvent)
+_CHECKED_FIELDS: dict[type[ev.CowrieEvent], tuple[tuple[str, ...], tuple[str, ...]]] = {
+    model: (
+        tuple(f for f, kinds in _PORT_FIELDS.items() if issubclass(model, kinds)),
+        tuple(f for f, kinds in LENGTH_FIELDS.items() if issubclass(model, kinds)),
+    )
+    for model in _CHECKED_MODELS
+}
+_UNKNOWN_FIELDS = _CHECKED_FIELDS[ev.UnknownEvent]
+
+
+def record_checks(event: ev.EventRecord) -> EventChecks:
+    """:func:`event_checks` of a plain record (its ``values`` are the model's own fields): the same
+    checks as of the event's model, without one."""
+    ports, lengths = _CHECKED_FIELDS.get(ev.EVENT_MODELS.get(event.eventid, ev.UnknownEvent), _UNKNOWN_FIELDS)
+    values = event.values
+    found: dict[str, int | None] = {}
+    for name in ports:
+        value = values.get(name)
+        found[name] = int(value) if isinstance(value, int) else None
+    for name in lengths:
+        value = values.get(name)
+        found[name] = len(value) if isinstance(value, str) else None
+    return EventChecks(
+        event.src_ip,
+        found.get("src_port"),
+        found.get("dst_port"),
+        *(found.get(name) for name in LENGTH_FIELDS),
+    )
+
+
+def staged_checks(event: ev.CowrieEvent | ev.EventRecord) -> EventChecks:
+    """What extract stages for the checks of an event read as its model or as a plain record."""
+    return record_checks(event) if type(event) is ev.EventRecord else event_checks(event)  # type: ignore[arg-type]
 
 
 def event_rows(records: Sequence[ReadRecord]) -> list[EventRow]:
@@ -187,7 +224,7 @@ def session_label(sensor: str, session_id: str) -> str:
     return f"{sensor}/{session_id}"
 
 
-def sessions_frame(sessions: Sequence[AttackSession]) -> Frame:
+def sessions_frame(sessions: Sequence[AttackSession | SessionRow]) -> Frame:
     """One row per session; ``connect_seen`` is null for kinds that have no connect event."""
     data = pd.DataFrame(
         {

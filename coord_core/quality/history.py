@@ -18,6 +18,7 @@ from typing import Any
 from coord_core.contracts.events import KNOWN_EVENT_IDS, LoginAttempt, parse_timestamp
 from coord_core.contracts.sessions import AttackSession
 from coord_core.quality.frames import hours_between
+from coord_core.store.staged_validation import SessionRow
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +130,7 @@ class IntervalTally:
         self.events_by_sensor[sensor] += 1
         self.src_ips.add(src_ip)
 
-    def add_session(self, session: AttackSession) -> None:
+    def add_session(self, session: AttackSession | SessionRow) -> None:
         self.sessions += 1
         self.sessions_by_sensor[session.sensor] += 1
         if session.kind == "cowrie":

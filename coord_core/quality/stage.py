@@ -31,7 +31,7 @@ def validate_stage(
     """Validate the staged interval and store quarantine, session marks, results and the report."""
     outcome = validate_rows(
         iter_event_rows(store.conn, window),
-        store.iter_sessions(window, include_quarantined=True),
+        store.iter_session_rows(window),
         window.start,
         window.end,
         baseline=store.load_source_profile(window),

@@ -48,7 +48,7 @@ from coord_core.quality.suites import (
     load_suites,
     resolve_thresholds,
 )
-from coord_core.store.staged_validation import EventRow
+from coord_core.store.staged_validation import EventRow, SessionRow
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +100,7 @@ def validate_interval(
 
 def validate_rows(
     rows: Iterable[EventRow],
-    sessions: Iterable[AttackSession],
+    sessions: Iterable[AttackSession | SessionRow],
     window_start: datetime,
     window_end: datetime,
     *,

@@ -23,13 +23,19 @@ from psycopg.types.json import Json, Jsonb
 
 from coord_core.contracts.campaigns import AnalysisResult
 from coord_core.contracts.data_quality import DQExpectationRow, QuarantineEntry
-from coord_core.contracts.events import CowrieEvent
-from coord_core.contracts.sessions import AttackSession
+from coord_core.contracts.events import EventRecord
+from coord_core.contracts.sessions import AttackSession, SessionLike, session_json
 from coord_core.contracts.source_profile import SourceProfile
 from coord_core.contracts.window import DataWindow
 from coord_core.ingest.records import ReadRecord, bounded_reason
 from coord_core.store.pg_text import pg_text, pg_text_opt
-from coord_core.store.staged_validation import EventChecks, staged_record
+from coord_core.store.staged_validation import (
+    EventChecks,
+    SessionRow,
+    session_row,
+    staged_event_record,
+    staged_record,
+)
 from coord_core.store.staging_sql import (
     CHECK_COLUMNS,
     DROP_SESSIONS_STARTING_OUTSIDE,
@@ -274,12 +280,12 @@ class ResultsStore:
     def replace_staged_events(
         self,
         window: DataWindow,
-        records: Iterable[ReadRecord],
-        checks: Callable[[CowrieEvent], EventChecks] | None = None,
+        records: Iterable[ReadRecord[Any]],
+        checks: Callable[[Any], EventChecks] | None = None,
     ) -> int:
-        """Stage the parsed events of the interval (COPY), with what ``checks`` computes of each
-        event for validation (without it those columns stay NULL and validation parses the rows);
-        returns how many were staged."""
+        """Stage the parsed events of the interval (COPY: their events as models or plain records),
+        with what ``checks`` computes of each event for validation (without it those columns stay
+        NULL and validation parses the rows); returns how many were staged."""
         count = 0
         unchecked = (None,) * len(CHECK_COLUMNS)
         with self.conn.transaction():
@@ -331,6 +337,17 @@ class ResultsStore:
             )
             for ref, raw, ts in cur:
                 yield staged_record(ref, raw, ts)
+
+    def iter_staged_events_by_session(
+        self, window: DataWindow, *, batch_size: int = 5000
+    ) -> Iterator[EventRecord]:
+        """The interval's staged events as plain records (``staged_event_record``), in the order of
+        ``iter_staged_records(by_session=True)``: what extract builds sessions from, one at a time."""
+        with self.conn.transaction(), self.conn.cursor(name="staged_events_reader") as cur:
+            cur.itersize = batch_size
+            cur.execute(STAGED_BY_SESSION, {"s": window.start, "e": window.end})
+            for ref, raw, _ts in cur:
+                yield staged_event_record(ref, raw)
 
     def drop_staged_sessions_starting_outside(self, window: DataWindow) -> None:
         """Keep only the staged events of sessions whose first event lies inside the window."""
@@ -404,7 +421,7 @@ class ResultsStore:
 
     # -- sessions ---------------------------------------------------------------------------
 
-    def replace_sessions(self, window: DataWindow, sessions: Iterable[AttackSession]) -> int:
+    def replace_sessions(self, window: DataWindow, sessions: Iterable[SessionLike]) -> int:
         """Stage the interval's sessions (none quarantined yet: validation marks them later)."""
         count = 0
         with self.conn.transaction():
@@ -416,7 +433,9 @@ class ResultsStore:
                 count += len(batch)
         return count
 
-    def _copy_sessions(self, window: DataWindow, sessions: list[AttackSession]) -> None:
+    def _copy_sessions(self, window: DataWindow, sessions: Sequence[SessionLike]) -> None:
+        """COPY the sessions' rows; ``doc`` is the model's JSON (``session_json``: byte for byte, also
+        for a plain record)."""
         with self.conn.cursor().copy(
             "COPY coord.sessions (interval_start, interval_end, sensor, session_id, src_ip, start_ts, "
             "end_ts, duration, protocol, dst_port, client_version, hassh, login_count, command_count, "
@@ -444,7 +463,7 @@ class ResultsStore:
                         s.has_connect,
                         s.has_close,
                         False,
-                        pg_text(s.model_dump_json()),
+                        pg_text(session_json(s).decode()),
                     )
                 )
 
@@ -459,7 +478,7 @@ class ResultsStore:
                     "AND sensor = %s AND session_id = %s",
                     [(window.start, window.end, s.sensor, s.session_id) for s in sessions],
                 )
-            self._copy_sessions(window, list(sessions))
+            self._copy_sessions(window, sessions)
 
     def mark_sessions_quarantined(self, window: DataWindow, keys: Iterable[tuple[str, str]]) -> None:
         rows = [(window.start, window.end, sensor, session) for sensor, session in keys]
@@ -494,6 +513,19 @@ class ResultsStore:
             cur.execute(sql, _window_args(window))
             for (doc,) in cur:
                 yield AttackSession.model_validate_json(doc)
+
+    def iter_session_rows(self, window: DataWindow, *, batch: int = 2000) -> Iterator[SessionRow]:
+        """Every session of the interval (quarantined too) as the session checks read it
+        (``staged_validation.SessionRow``), in the order of ``iter_sessions``: no model per session."""
+        with self.conn.transaction(), self.conn.cursor(name="coord_iter_session_rows") as cur:
+            cur.itersize = batch
+            cur.execute(
+                "SELECT doc::text FROM coord.sessions WHERE interval_start = %s AND interval_end = %s "
+                "ORDER BY start_ts, sensor, session_id",
+                _window_args(window),
+            )
+            for (doc,) in cur:
+                yield session_row(doc)
 
     def sessions_with_ids(self, window: DataWindow, session_ids: Sequence[str]) -> list[AttackSession]:
         """The interval's (not quarantined) sessions with these Cowrie session ids, in canonical
@@ -738,7 +770,7 @@ class ResultsStore:
         return len(result.campaigns)
 
 
-def _batches(items: Iterable[AttackSession], size: int) -> Iterator[list[AttackSession]]:
+def _batches(items: Iterable[SessionLike], size: int) -> Iterator[list[SessionLike]]:
     iterator = iter(items)
     while batch := list(itertools.islice(iterator, size)):
         yield batch

@@ -11,9 +11,18 @@ from collections.abc import Collection, Iterator
 from datetime import datetime
 from typing import Any, NamedTuple
 
+import orjson
 import psycopg
 
-from coord_core.contracts.events import CowrieEvent, EventParseError, parse_event
+from coord_core.contracts.event_lines import decode_line, line_record
+from coord_core.contracts.events import (
+    CowrieEvent,
+    EventParseError,
+    EventRecord,
+    event_record,
+    parse_event,
+    parse_timestamp,
+)
 from coord_core.contracts.window import DataWindow
 from coord_core.ingest.records import ReadRecord
 from coord_core.store.staging_sql import CHECK_COLUMNS, EVENT_ROWS, SESSIONS_EVENTS, STAGED_RAW_TEXT
@@ -68,6 +77,44 @@ class EventRow(NamedTuple):
         return ReadRecord(ref=self.ref, raw=self.raw, time=self.ts, event=self.event)
 
 
+class SessionRow(NamedTuple):
+    """A staged session as the session checks read it: the values of its stored document (the
+    ``AttackSession`` it was written from) that the checks and counts use, without its model."""
+
+    sensor: str
+    session_id: str
+    src_ip: str
+    kind: str
+    start: datetime
+    end: datetime
+    duration: float | None
+    event_count: int
+    has_connect: bool
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.sensor, self.session_id)
+
+
+_from_iso = datetime.fromisoformat
+
+
+def session_row(doc: str | bytes) -> SessionRow:
+    """The row of a stored session document (``AttackSession``'s JSON: times in UTC as ``...Z``)."""
+    d = orjson.loads(doc)
+    return SessionRow(
+        d["sensor"],
+        d["session_id"],
+        d["src_ip"],
+        d["kind"],
+        _from_iso(d["start"]),
+        _from_iso(d["end"]),
+        d["duration"],
+        d["event_count"],
+        d["has_connect"],
+    )
+
+
 def _parse(ref: str, raw: str) -> CowrieEvent:
     try:
         return parse_event(json.loads(raw))
@@ -79,6 +126,21 @@ def _parse(ref: str, raw: str) -> CowrieEvent:
 def staged_record(ref: str, raw: str, ts: Any) -> ReadRecord:
     """A staged row as the record it was read as, parsed again from its original text."""
     return ReadRecord(ref=ref, raw=raw, time=ts, event=_parse(ref, raw))
+
+
+def staged_event_record(ref: str, raw: str) -> EventRecord:
+    """A staged row's event as a plain record: what ``staged_record(...).event`` holds, without its
+    model where the compiled schema takes the line (``contracts.event_lines``: the same values the
+    model holds, as the CLI's read makes them); the rest is parsed as :func:`staged_record` parses it."""
+    line = decode_line(raw)  # type: ignore[arg-type]  # msgspec reads text as its UTF-8
+    if line is not None:
+        try:
+            record = line_record(line, parse_timestamp(line.timestamp), raw)
+        except ValueError:
+            record = None  # a timestamp the model words the error for
+        if record is not None:
+            return record
+    return event_record(_parse(ref, raw))
 
 
 def iter_event_rows(

@@ -315,10 +315,11 @@ class _FilesSource:
     def query(self) -> dict[str, Any] | None:
         return None
 
-    def records(self) -> Iterator[ReadRecord]:
-        from coord_core.pipeline.sources import read_paths
+    def records(self) -> Iterator[ReadRecord[Any]]:
+        """Every record of the files, valid events as plain records (extract needs no models)."""
+        from coord_core.pipeline.sources import read_paths_records
 
-        return read_paths(self.files, allowed_bases=self.allowed_bases)
+        return read_paths_records(self.files, allowed_bases=self.allowed_bases)
 
     def profile(self) -> SourceProfile | None:
         return None
@@ -355,7 +356,7 @@ class _ElasticsearchSource:
     def query(self) -> dict[str, Any]:
         return self.reader.lineage().query or {}
 
-    def records(self) -> Iterator[ReadRecord]:
+    def records(self) -> Iterator[ReadRecord[Any]]:
         return self.reader.records()
 
     def profile(self) -> SourceProfile | None:
