@@ -70,6 +70,17 @@ class AirflowStack:
     def unpause(self, dag_id: str) -> None:
         self.api("PATCH", f"/dags/{dag_id}", json={"is_paused": False}).raise_for_status()
 
+    def dag_runs(self, dag_id: str, page: int = 100) -> list[dict[str, Any]]:
+        """Every run of the DAG (the API answers a page at a time)."""
+        runs: list[dict[str, Any]] = []
+        while True:
+            reply = self.api("GET", f"/dags/{dag_id}/dagRuns", params={"limit": page, "offset": len(runs)})
+            reply.raise_for_status()
+            batch = reply.json()["dag_runs"]
+            runs.extend(batch)
+            if len(batch) < page:
+                return runs
+
     def wait_for_runs(
         self,
         dag_id: str,
@@ -83,11 +94,9 @@ class AirflowStack:
         deadline = time.monotonic() + timeout
         runs: list[dict[str, Any]] = []
         while time.monotonic() < deadline:
-            reply = self.api("GET", f"/dags/{dag_id}/dagRuns", params={"limit": 100})
-            reply.raise_for_status()
             runs = [
                 r
-                for r in reply.json()["dag_runs"]
+                for r in self.dag_runs(dag_id)
                 if (run_ids is None or r["dag_run_id"] in set(run_ids))
                 and (run_type is None or r["run_type"] == run_type)
             ]
