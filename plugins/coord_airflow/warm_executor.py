@@ -88,5 +88,6 @@ class WarmLocalExecutor(LocalExecutor):
             },
         )
         process.start()
-        assert process.pid is not None  # started
+        if process.pid is None:
+            raise RuntimeError("executor worker process did not start")
         self.workers[process.pid] = process
