@@ -139,7 +139,6 @@ def main() -> None:
             AIRFLOW_HOME=str(home),
             AIRFLOW__CORE__DAGS_FOLDER=str(REPO / "dags"),
             AIRFLOW__CORE__PLUGINS_FOLDER=str(REPO / "plugins"),
-            AIRFLOW__CORE__EXECUTOR=EXECUTORS[args.executor],
             AIRFLOW_VAR_COORD_INPUT_BASES=json.dumps([str(work / "week")]),
             AIRFLOW_VAR_COORD_INPUT_PATHS=str(work / "week"),
             AIRFLOW_VAR_COORD_MISP_FEED_DIR=str(work / "feed-backfill"),
@@ -148,7 +147,9 @@ def main() -> None:
         )
         ensure_metadata_db(env, state)
         cli = AirflowEnv(home=home, env=env)
-        with airflow_standalone(cli) as stack:
+        # The executor under test: extra_env is applied after airflow_standalone's own settings.
+        executor = {"AIRFLOW__CORE__EXECUTOR": EXECUTORS[args.executor]}
+        with airflow_standalone(cli, extra_env=executor) as stack:
             stack.unpause(DAG_ID)
             standalone = psutil.Process(_standalone_pid(home))
             parts_before, pg_before = _cpu_by_component(standalone), _postgres_cpu(socket_dir)
