@@ -323,31 +323,25 @@ class ResultsStore:
         statistics that predate it, which turns their joins quadratic."""
         self.conn.execute("ANALYZE coord.staged_events")
 
-    def iter_staged_records(
-        self, window: DataWindow, *, by_session: bool = False, batch_size: int = 5000
-    ) -> Iterator[ReadRecord]:
-        """The interval's staged events, re-parsed from their original text, in a stable order.
-
-        ``by_session`` orders by (sensor, session, ts) so callers can build sessions one by one.
-        """
+    def _staged_rows(self, sql: str, window: DataWindow, batch_size: int) -> Iterator[tuple[Any, ...]]:
+        """The interval's staged (ref, raw, ts) rows through a server-side cursor, in ``sql``'s order."""
         with self.conn.transaction(), self.conn.cursor(name="staged_events_reader") as cur:
             cur.itersize = batch_size
-            cur.execute(
-                STAGED_BY_SESSION if by_session else STAGED_BY_TIME, {"s": window.start, "e": window.end}
-            )
-            for ref, raw, ts in cur:
-                yield staged_record(ref, raw, ts)
+            cur.execute(sql, {"s": window.start, "e": window.end})
+            yield from cur
+
+    def iter_staged_records(self, window: DataWindow, *, batch_size: int = 5000) -> Iterator[ReadRecord]:
+        """The interval's staged events by time, re-parsed from their original text as records."""
+        for ref, raw, ts in self._staged_rows(STAGED_BY_TIME, window, batch_size):
+            yield staged_record(ref, raw, ts)
 
     def iter_staged_events_by_session(
         self, window: DataWindow, *, batch_size: int = 5000
     ) -> Iterator[EventRecord]:
-        """The interval's staged events as plain records (``staged_event_record``), in the order of
-        ``iter_staged_records(by_session=True)``: what extract builds sessions from, one at a time."""
-        with self.conn.transaction(), self.conn.cursor(name="staged_events_reader") as cur:
-            cur.itersize = batch_size
-            cur.execute(STAGED_BY_SESSION, {"s": window.start, "e": window.end})
-            for ref, raw, _ts in cur:
-                yield staged_event_record(ref, raw)
+        """The interval's staged events as plain records (``staged_event_record``), ordered by
+        (sensor, session, ts): what extract builds sessions from, one at a time."""
+        for ref, raw, _ts in self._staged_rows(STAGED_BY_SESSION, window, batch_size):
+            yield staged_event_record(ref, raw)
 
     def drop_staged_sessions_starting_outside(self, window: DataWindow) -> None:
         """Keep only the staged events of sessions whose first event lies inside the window."""
@@ -499,10 +493,8 @@ class ResultsStore:
     def load_sessions(self, window: DataWindow, *, include_quarantined: bool = False) -> list[AttackSession]:
         return list(self.iter_sessions(window, include_quarantined=include_quarantined))
 
-    def iter_sessions(
-        self, window: DataWindow, *, include_quarantined: bool = False, batch: int = 2000
-    ) -> Iterator[AttackSession]:
-        """The interval's sessions in canonical order through a server-side cursor (flat memory)."""
+    def _session_docs(self, window: DataWindow, *, include_quarantined: bool, batch: int) -> Iterator[str]:
+        """The interval's session documents in canonical order through a server-side cursor."""
         sql = (
             "SELECT doc::text FROM coord.sessions WHERE interval_start = %s AND interval_end = %s"
             + ("" if include_quarantined else " AND NOT quarantined")
@@ -512,20 +504,20 @@ class ResultsStore:
             cur.itersize = batch
             cur.execute(sql, _window_args(window))
             for (doc,) in cur:
-                yield AttackSession.model_validate_json(doc)
+                yield doc
+
+    def iter_sessions(
+        self, window: DataWindow, *, include_quarantined: bool = False, batch: int = 2000
+    ) -> Iterator[AttackSession]:
+        """The interval's sessions in canonical order (flat memory)."""
+        for doc in self._session_docs(window, include_quarantined=include_quarantined, batch=batch):
+            yield AttackSession.model_validate_json(doc)
 
     def iter_session_rows(self, window: DataWindow, *, batch: int = 2000) -> Iterator[SessionRow]:
         """Every session of the interval (quarantined too) as the session checks read it
-        (``staged_validation.SessionRow``), in the order of ``iter_sessions``: no model per session."""
-        with self.conn.transaction(), self.conn.cursor(name="coord_iter_session_rows") as cur:
-            cur.itersize = batch
-            cur.execute(
-                "SELECT doc::text FROM coord.sessions WHERE interval_start = %s AND interval_end = %s "
-                "ORDER BY start_ts, sensor, session_id",
-                _window_args(window),
-            )
-            for (doc,) in cur:
-                yield session_row(doc)
+        (``staged_validation.SessionRow``), in canonical order: no model per session."""
+        for doc in self._session_docs(window, include_quarantined=True, batch=batch):
+            yield session_row(doc)
 
     def sessions_with_ids(self, window: DataWindow, session_ids: Sequence[str]) -> list[AttackSession]:
         """The interval's (not quarantined) sessions with these Cowrie session ids, in canonical

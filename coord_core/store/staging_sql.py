@@ -33,8 +33,8 @@ WHERE e.interval_start = %(s)s AND e.interval_end = %(e)s
   AND e.sensor = outside.sensor AND e.session = outside.session
 """
 
-# results.ResultsStore.iter_staged_records: by session (extract builds sessions one at a time) or
-# by time.
+# results.ResultsStore's staged readers: by session (extract builds sessions one at a time) or by
+# time.
 STAGED_BY_SESSION = """
 SELECT ref, raw, ts FROM coord.staged_events
 WHERE interval_start = %(s)s AND interval_end = %(e)s ORDER BY sensor, session, ts, ref
