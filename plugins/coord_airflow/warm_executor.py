@@ -6,7 +6,8 @@ seconds per task, most of an hourly interval's run when a backfill runs thousand
 task forked from a warm worker inherits those modules (copy-on-write) and starts on its work.
 
 The modules are imported once, in the scheduler's executor before it forks its workers (they and
-their tasks share those pages); under the ``spawn`` start method each worker imports them itself.
+their tasks share those pages; a worker that replaces a dead one is forked from it too). Under the
+``spawn`` start method (not Linux's default) there is nothing to inherit and it runs as LocalExecutor.
 Use it with ``AIRFLOW__CORE__EXECUTOR=coord_airflow.warm_executor.WarmLocalExecutor`` (`coord
 local-ui` sets it); it schedules exactly as LocalExecutor does. Only imports happen: no connection,
 thread or file is opened by them (a test holds this), so nothing unsafe is shared across the fork.
@@ -16,11 +17,9 @@ from __future__ import annotations
 
 import importlib
 import logging
-import multiprocessing
 import time
-from typing import Any
 
-from airflow.executors.local_executor import LocalExecutor, _run_worker
+from airflow.executors.local_executor import LocalExecutor
 
 log = logging.getLogger(__name__)
 
@@ -62,12 +61,6 @@ def _warm() -> None:
         log.info("task modules preloaded in %.1f s", seconds)
 
 
-def _run_warm_worker(**worker: Any) -> None:
-    """The LocalExecutor worker loop with the task modules imported (already, when forked)."""
-    _warm()
-    _run_worker(**worker)
-
-
 class WarmLocalExecutor(LocalExecutor):
     """LocalExecutor with warm workers (see the module docstring)."""
 
@@ -75,19 +68,3 @@ class WarmLocalExecutor(LocalExecutor):
         if self.is_mp_using_fork:
             _warm()
         super().start()
-
-    def _spawn_worker(self) -> None:
-        process = multiprocessing.Process(
-            target=_run_warm_worker,
-            kwargs={
-                "logger_name": self.log.name,
-                "input": self.activity_queue,
-                "output": self.result_queue,
-                "unread_messages": self._unread_messages,
-                "team_conf": self.conf,
-            },
-        )
-        process.start()
-        if process.pid is None:
-            raise RuntimeError("executor worker process did not start")
-        self.workers[process.pid] = process
