@@ -1,8 +1,9 @@
-"""The analysis stages, each a function from earlier stages' outputs to a compact JSON-able dict.
+"""The analysis stages, each a function from earlier stages' outputs to a compact JSON document.
 
 The LangGraph workflow (``coord_core.workflow``) runs them as nodes and checkpoints their
 outputs; ``coord_core.pipeline.analyze.analyze_sessions`` runs the same graph in memory. Outputs
-refer to sources by index in the canonical frame, which any stage can rebuild from the sessions.
+(typed in :mod:`coord_core.analysis.stages`) refer to sources by index in the canonical frame,
+which any stage can rebuild from the sessions.
 
     screen        -> depth (skip | standard | deep) and why
     find_patterns -> link proposals and the groups they build (detectors + grouping)
@@ -31,6 +32,18 @@ from coord_core.analysis.intel_evidence import threat_intel_evidence
 from coord_core.analysis.intel_matches import INTEL_TOOL_PREFIX, merge_matches
 from coord_core.analysis.linking import Proposal, detect, link_threshold
 from coord_core.analysis.parameters import AnalysisParameters
+from coord_core.analysis.stages import (
+    Depth,
+    Join,
+    LookupTargets,
+    PatternGroup,
+    Patterns,
+    ProposalDoc,
+    Scored,
+    ScoredGroup,
+    Screening,
+    ToolOutput,
+)
 from coord_core.analysis.temporal import temporal_stats
 from coord_core.analysis.verdicts import GroupFacts, decide_verdict, raw_score
 from coord_core.contracts.campaigns import (
@@ -71,11 +84,15 @@ def _shown(value: str) -> str:
 # -- screen -----------------------------------------------------------------------------------
 
 
-def screen(frame: SessionFrame, params: AnalysisParameters) -> dict[str, Any]:
+def screen(frame: SessionFrame, params: AnalysisParameters) -> Screening:
     """Choose the depth: no deep analysis where no two sources share anything that could link."""
-    stats = {"sessions": frame.n_sessions, "sources": frame.n_sources}
     if frame.n_sources < 2:
-        return {"depth": "skip", "reason": "fewer than two sources", **stats}
+        return {
+            "depth": "skip",
+            "reason": "fewer than two sources",
+            "sessions": frame.n_sessions,
+            "sources": frame.n_sources,
+        }
     linkable = np.zeros(len(frame.feature_names), dtype=bool)
     for spec in fk.KINDS:
         if spec.proposes_pairs or spec.feature_class is fk.FeatureClass.ARTEFACT:
@@ -84,18 +101,27 @@ def screen(frame: SessionFrame, params: AnalysisParameters) -> dict[str, Any]:
     low_attempt = int(
         np.sum((frame.source_attempts >= 1) & (frame.source_attempts <= params.stealthy_max_attempts))
     )
-    stats.update(shared_linkable_features=shared, low_attempt_sources=low_attempt)
+    depth: Depth
     if shared == 0 and low_attempt < params.dictionary_min_sources:
-        return {"depth": "skip", "reason": "no two sources share a linkable feature", **stats}
-    if frame.n_sources > DEEP_MAX_SOURCES:
-        return {"depth": "standard", "reason": "large window: fewer permutations per test", **stats}
-    return {"depth": "deep", "reason": "linkable features shared", **stats}
+        depth, reason = "skip", "no two sources share a linkable feature"
+    elif frame.n_sources > DEEP_MAX_SOURCES:
+        depth, reason = "standard", "large window: fewer permutations per test"
+    else:
+        depth, reason = "deep", "linkable features shared"
+    return {
+        "depth": depth,
+        "reason": reason,
+        "sessions": frame.n_sessions,
+        "sources": frame.n_sources,
+        "shared_linkable_features": shared,
+        "low_attempt_sources": low_attempt,
+    }
 
 
 # -- find_patterns ----------------------------------------------------------------------------
 
 
-def _proposal_doc(p: Proposal) -> dict[str, Any]:
+def _proposal_doc(p: Proposal) -> ProposalDoc:
     return {
         "detector": p.detector,
         "weight": round(float(p.weight), 6),
@@ -105,9 +131,7 @@ def _proposal_doc(p: Proposal) -> dict[str, Any]:
     }
 
 
-def find_patterns(
-    frame: SessionFrame, params: AnalysisParameters, screening: dict[str, Any]
-) -> dict[str, Any]:
+def find_patterns(frame: SessionFrame, params: AnalysisParameters, screening: Screening) -> Patterns:
     threshold = link_threshold(frame, params)
     if screening["depth"] == "skip":
         return {
@@ -119,17 +143,15 @@ def find_patterns(
         }
     detection = detect(frame, params)
     grouping = group_sources(frame, detection.proposals, detection.threshold)
-    used: dict[int, int] = {}
-    groups: list[dict[str, Any]] = []
+    used: dict[int, int] = {}  # proposal index -> slot, in order of first use
+    groups: list[PatternGroup] = []
     for members, joins in zip(grouping.groups, grouping.joins, strict=True):
-        triples = []
+        triples: list[Join] = []
         for join in joins:
             slot = used.setdefault(join.proposal, len(used))
             triples.append([slot, join.a, join.b])
         groups.append({"sources": [int(s) for s in members], "joins": triples})
-    proposals = [None] * len(used)
-    for original, slot in used.items():
-        proposals[slot] = _proposal_doc(detection.proposals[original])  # type: ignore[call-overload]
+    proposals = [_proposal_doc(detection.proposals[original]) for original in used]
     return {
         "threshold": round(threshold, 6),
         "proposals": proposals,
@@ -141,7 +163,7 @@ def find_patterns(
     }
 
 
-def lookup_targets(frame: SessionFrame, patterns: dict[str, Any]) -> dict[str, list[str]]:
+def lookup_targets(frame: SessionFrame, patterns: Patterns) -> LookupTargets:
     """What the tools look up: every source (scanner lists), grouped sources (ASN/geo, intel),
     and the groups' artefacts (intel)."""
     grouped = sorted({frame.source_ips[s] for g in patterns["groups"] for s in g["sources"]})
@@ -155,22 +177,22 @@ def lookup_targets(frame: SessionFrame, patterns: dict[str, Any]) -> dict[str, l
 # -- score ------------------------------------------------------------------------------------
 
 
-def _infra_of(tools: dict[str, Any]) -> dict[str, SourceInfra]:
-    return {ip: SourceInfra(**doc) for ip, doc in sorted(tools.get("infra", {}).items())}
+def _infra_of(tools: ToolOutput) -> dict[str, SourceInfra]:
+    return {ip: SourceInfra(**doc) for ip, doc in sorted(tools["infra"].items())}
 
 
 def score(
     frame: SessionFrame,
     params: AnalysisParameters,
-    screening: dict[str, Any],
-    patterns: dict[str, Any],
-    tools: dict[str, Any],
+    screening: Screening,
+    patterns: Patterns,
+    tools: ToolOutput,
     *,
     calibration: Calibration | None = None,
-) -> dict[str, Any]:
+) -> Scored:
     """Verdict, calibrated confidence and evidence per group; benign scanners taken out first."""
     calibration = calibration or shipped_calibration()
-    scanners: dict[str, list[str]] = tools.get("scanners", {})
+    scanners = tools["scanners"]
     infra = _infra_of(tools)
     threshold = float(patterns["threshold"])
     window_starts = np.sort(frame.source_start)
@@ -181,13 +203,13 @@ def score(
         else min(params.permutations, STANDARD_PERMUTATIONS)
     )
     n_groups = max(len(patterns["groups"]), 1)
-    out: list[dict[str, Any]] = []
+    out: list[ScoredGroup] = []
     for gi, group in enumerate(patterns["groups"]):
         members = [s for s in group["sources"] if frame.source_ips[s] not in scanners]
         if len(members) < 2:
             continue
         kept = set(members)
-        joins = [j for j in group["joins"] if j[1] in kept and j[2] in kept]
+        joins = [[slot, a, b] for slot, a, b in group["joins"] if a in kept and b in kept]
         members_arr = np.asarray(members, dtype=np.int64)
         # Bound the permutation work over all groups of a large window (deterministic).
         budget = max(
@@ -209,8 +231,9 @@ def score(
         own = np.where(frame.source_is_v6[members_arr], -1 - members_arr, 0)
         keys = (np.where(own < 0, own, v4 >> 8).tolist(), np.where(own < 0, own, v4 >> 16).tolist())
         ginfra = group_infrastructure(ips, infra, keys)
-        weights = [patterns["proposals"][j[0]]["weight"] for j in joins] or [threshold]
-        detectors = frozenset(patterns["proposals"][j[0]]["detector"] for j in joins)
+        used = [patterns["proposals"][slot] for slot, _, _ in joins]
+        weights = [p["weight"] for p in used] or [threshold]
+        detectors = frozenset(p["detector"] for p in used)
         sessions = int(frame.source_sessions[members_arr].sum())
         facts = GroupFacts(
             sources=len(members),
@@ -233,6 +256,7 @@ def score(
             # coincidental, as likely right as the claim was likely wrong.
             verdict = Verdict.COINCIDENTAL
             confidence = round(1.0 - confidence, 6)
+        intel, intel_asked = _group_intel(frame, members_arr, ips, tools)
         out.append(
             {
                 "sources": members,
@@ -242,36 +266,37 @@ def score(
                 "raw_score": raw,
                 "temporal": temporal.as_statistic(),
                 "infrastructure": ginfra.as_statistic(),
-                **_group_intel(frame, members_arr, ips, tools),
+                "intel": intel,
+                "intel_asked": intel_asked,
             }
         )
     return {"groups": out, "calibration": calibration.label}
 
 
 def _group_intel(
-    frame: SessionFrame, members: np.ndarray, ips: list[str], tools: dict[str, Any]
-) -> dict[str, Any]:
+    frame: SessionFrame, members: np.ndarray, ips: list[str], tools: ToolOutput
+) -> tuple[list[dict[str, Any]], int]:
     """The group's intel matches and how many of its indicators were asked (its IPs and artefacts)."""
     artefacts = [name for name, _ in shared_in_group(frame, members, fk.PAYLOAD, fk.URL, fk.HOST)]
-    asked = set(tools.get("intel_keys", ()))
+    asked = set(tools["intel_keys"])
     keys = [k for k in [*ips, *artefacts] if k in asked]
-    matches = tools.get("intel_matches", {})
-    return {"intel": merge_matches(*(matches.get(k, []) for k in keys)), "intel_asked": len(keys)}
+    matches = tools["intel_matches"]
+    return merge_matches(*(matches.get(k, []) for k in keys)), len(keys)
 
 
 def _intel_evidence(
-    campaign_id: str, group: dict[str, Any], tools: dict[str, Any], as_of: datetime
+    campaign_id: str, group: ScoredGroup, tools: ToolOutput, as_of: datetime
 ) -> list[Evidence]:
     """One ``threat_intel`` evidence per intel source asked; a failed source gives degraded evidence."""
     found: list[Evidence] = []
-    for report in tools.get("reports", []):
+    for report in tools["reports"]:
         if not str(report["tool"]).startswith(INTEL_TOOL_PREFIX):
             continue
         source = str(report["tool"])[len(INTEL_TOOL_PREFIX) :]
         lookup = ThreatIntelLookup(
             source=source,
-            looked_up=int(group.get("intel_asked", 0)),
-            matches=[IntelMatch.model_validate(m) for m in group.get("intel", []) if m["source"] == source],
+            looked_up=group["intel_asked"],
+            matches=[IntelMatch.model_validate(m) for m in group["intel"] if m["source"] == source],
             failed=report["status"] != "ok",
             error=report.get("error"),
         )
@@ -290,11 +315,11 @@ def _iso(ts: float) -> datetime:
 
 
 def _signature_features(
-    frame: SessionFrame, group: dict[str, Any], patterns: dict[str, Any], threshold: float
+    frame: SessionFrame, group: ScoredGroup, patterns: Patterns, threshold: float
 ) -> list[str]:
     """The defining features: artefacts, strong templates, rare credentials, a shared /24."""
     chosen: set[str] = set()
-    for slot in sorted({j[0] for j in group["joins"]}):
+    for slot in sorted({slot for slot, _, _ in group["joins"]}):
         proposal = patterns["proposals"][slot]
         for name in proposal["features"]:
             kind = fk.kind_of(name)
@@ -326,13 +351,13 @@ def shared_in_group(frame: SessionFrame, sources: np.ndarray, *kinds: fk.KindSpe
 def _link_evidence(
     campaign_id: str,
     factor: str,
-    joins: list[list[int]],
+    joins: list[Join],
     *,
-    patterns: dict[str, Any],
+    patterns: Patterns,
     threshold: float,
     group_values: list[tuple[str, int]],
 ) -> Evidence:
-    props = [patterns["proposals"][j[0]] for j in joins]
+    props = [patterns["proposals"][slot] for slot, _, _ in joins]
     weights = [p["weight"] for p in props]
     values: Counter[str] = Counter()
     for p in props:
@@ -426,18 +451,18 @@ def _tooling_evidence(campaign_id: str, frame: SessionFrame, sources: np.ndarray
 def assemble(
     frame: SessionFrame,
     run: RunInfo,
-    screening: dict[str, Any],
-    patterns: dict[str, Any],
+    screening: Screening,
+    patterns: Patterns,
     *,
-    tools: dict[str, Any],
-    scored: dict[str, Any],
+    tools: ToolOutput,
+    scored: Scored,
 ) -> AnalysisResult:
     """The contract's result: one campaign per scored group, the benign scanners, the sources' profiles."""
     threshold = float(patterns["threshold"])
     first_session, sessions_of = _grouped_sessions(frame, scored)
     in_campaign = np.zeros(frame.n_sessions, dtype=bool)
     infra = _infra_of(tools)
-    scanners: dict[str, list[str]] = tools.get("scanners", {})
+    scanners = tools["scanners"]
     campaigns: list[Campaign] = []
     profiles: list[SourceProfile] = []
     for group in scored["groups"]:
@@ -460,7 +485,7 @@ def assemble(
     profiles.extend(_profile(b.source_ip, infra, scanners, None) for b in benign)
     campaigns.sort(key=lambda c: (c.first_seen, c.campaign_id))
     independent = sorted(frame.session_ids[i] for i in np.flatnonzero(~in_campaign))
-    reports = [ToolReport(**r) for r in tools.get("reports", [])]
+    reports = [ToolReport(**r) for r in tools["reports"]]
     return AnalysisResult(
         run=run,
         campaigns=campaigns,
@@ -472,7 +497,7 @@ def assemble(
     )
 
 
-def _grouped_sessions(frame: SessionFrame, scored: dict[str, Any]) -> tuple[np.ndarray, dict[int, list[int]]]:
+def _grouped_sessions(frame: SessionFrame, scored: Scored) -> tuple[np.ndarray, dict[int, list[int]]]:
     """Each source's first session, and the sessions of every source in a scored group."""
     first_session = np.full(frame.n_sources, -1, dtype=np.int64)
     # sessions are in canonical order: the first occurrence of each source is its first session
@@ -488,13 +513,13 @@ def _grouped_sessions(frame: SessionFrame, scored: dict[str, Any]) -> tuple[np.n
 
 def _campaign(
     frame: SessionFrame,
-    group: dict[str, Any],
+    group: ScoredGroup,
     sess: list[int],
     *,
-    patterns: dict[str, Any],
+    patterns: Patterns,
     threshold: float,
-    tools: dict[str, Any],
-    scored: dict[str, Any],
+    tools: ToolOutput,
+    scored: Scored,
     first_session: np.ndarray,
     sessions_of: dict[int, list[int]],
 ) -> Campaign:
@@ -544,23 +569,24 @@ def _campaign(
 
 def _campaign_evidence(
     frame: SessionFrame,
-    group: dict[str, Any],
+    group: ScoredGroup,
     sess: list[int],
     campaign_id: str,
     *,
     artefacts: list[tuple[str, int]],
-    patterns: dict[str, Any],
+    patterns: Patterns,
     threshold: float,
-    tools: dict[str, Any],
-    scored: dict[str, Any],
+    tools: ToolOutput,
+    scored: Scored,
 ) -> list[Evidence]:
     """Every evidence item of one campaign, by id: the links by factor, timing, infrastructure,
     tooling, intel, the sources' other sessions and the calibrated confidence."""
     sources = np.asarray(group["sources"], dtype=np.int64)
     evidence: list[Evidence] = []
-    by_factor: dict[str, list[list[int]]] = {}
-    for j in group["joins"]:
-        by_factor.setdefault(LINK_FACTOR[patterns["proposals"][j[0]]["detector"]], []).append(j)
+    by_factor: dict[str, list[Join]] = {}
+    for join in group["joins"]:
+        slot, _, _ = join
+        by_factor.setdefault(LINK_FACTOR[patterns["proposals"][slot]["detector"]], []).append(join)
     if artefacts and "shared_artefacts" not in by_factor:
         # Another detector joined them first; the artefacts they share are still evidence.
         evidence.append(
@@ -639,7 +665,7 @@ def _campaign_evidence(
             score=group["confidence"],
             statistic={
                 "raw_score": group["raw_score"],
-                "calibration": scored.get("calibration", "fitted"),
+                "calibration": scored["calibration"],
                 "meaning": "probability that the verdict and the membership are right",
             },
             summary="calibrated from the raw evidence score (isotonic map fitted on generated data)",
@@ -651,10 +677,10 @@ def _campaign_evidence(
 
 def _campaign_links(
     frame: SessionFrame,
-    group: dict[str, Any],
+    group: ScoredGroup,
     campaign_id: str,
     *,
-    patterns: dict[str, Any],
+    patterns: Patterns,
     first_session: np.ndarray,
     sessions_of: dict[int, list[int]],
 ) -> list[Link]:
@@ -708,9 +734,9 @@ def _benign_scanners(frame: SessionFrame, scanners: dict[str, list[str]]) -> lis
 
 def _notes(
     frame: SessionFrame,
-    screening: dict[str, Any],
-    patterns: dict[str, Any],
-    scored: dict[str, Any],
+    screening: Screening,
+    patterns: Patterns,
+    scored: Scored,
     threshold: float,
 ) -> list[str]:
     """How the result was reached: depth, link threshold, proposal counts, calibration."""
@@ -720,7 +746,7 @@ def _notes(
         f"proposals {patterns.get('proposals_total', 0)}, "
         f"candidate pairs {patterns.get('candidate_pairs', 0)}, "
         f"refused joins {patterns.get('refused_joins', 0)}",
-        f"calibration: {scored.get('calibration', 'fitted')}",
+        f"calibration: {scored['calibration']}",
     ]
 
 
@@ -740,7 +766,7 @@ def _profile(
     )
 
 
-def _labels(group: dict[str, Any]) -> list[str]:
+def _labels(group: ScoredGroup) -> list[str]:
     labels: set[str] = set()
     t = group["temporal"]
     if t["waves"] > 1:

@@ -14,7 +14,7 @@ import threading
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 GEO_DATA_FILE = "geoip2fast-asn.dat.gz"
 
@@ -106,6 +106,22 @@ def _entropy(counts: Counter[str]) -> float:
     return -sum((c / total) * math.log2(c / total) for c in counts.values() if c)
 
 
+class InfrastructureStatistic(TypedDict):
+    """Where a group sits, as evidence and the workflow state show it."""
+
+    sources: int
+    prefixes_24: int
+    prefixes_16: int
+    as_organisations: int
+    countries: int
+    top_prefix24_share: float
+    top_as_share: float
+    as_entropy_bits: float
+    hosting_share: float
+    sources_with_as: int
+    top_as: str | None
+
+
 @dataclass(frozen=True)
 class GroupInfrastructure:
     sources: int
@@ -127,7 +143,7 @@ class GroupInfrastructure:
             return True
         return self.known >= 2 and self.known == self.sources and self.as_names == 1
 
-    def as_statistic(self) -> dict[str, Any]:
+    def as_statistic(self) -> InfrastructureStatistic:
         return {
             "sources": self.sources,
             "prefixes_24": self.prefixes24,

@@ -11,10 +11,26 @@ one at a time; a botnet's members act in parallel), and pauses that split activi
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypedDict
 
 import numpy as np
 
 MIN_SOURCES_FOR_TEST = 3
+
+
+class TemporalStatistic(TypedDict):
+    """The timing test as evidence and the workflow state show it."""
+
+    sources: int
+    span_seconds: float
+    p_value: float
+    p_spread: float
+    p_clumping: float
+    overlap_fraction: float
+    max_concurrency: int
+    waves: int
+    longest_pause_seconds: float
+    sequential: bool
 
 
 @dataclass(frozen=True)
@@ -30,7 +46,7 @@ class TemporalStats:
     longest_pause_seconds: float
     sequential: bool
 
-    def as_statistic(self) -> dict[str, float | int | bool]:
+    def as_statistic(self) -> TemporalStatistic:
         return {
             "sources": self.sources,
             "span_seconds": round(self.span_seconds, 3),

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypedDict
 from coord_core.analysis import engine
 from coord_core.analysis.frame import SessionFrame
 from coord_core.analysis.parameters import AnalysisParameters
+from coord_core.analysis.stages import Patterns, Scored, Screening, ToolOutput
 from coord_core.contracts.campaigns import AnalysisResult, RunInfo
 from coord_core.store.workflow_state import WorkflowStateRecorder
 from coord_core.workflow.tools import ToolCoordinator, empty_tool_output
@@ -42,10 +43,10 @@ log = logging.getLogger(__name__)
 
 class AnalysisState(TypedDict, total=False):
     request: dict[str, Any]  # run info (JSON)
-    screening: dict[str, Any]
-    patterns: dict[str, Any]
-    tools: dict[str, Any]
-    scored: dict[str, Any]
+    screening: Screening
+    patterns: Patterns
+    tools: ToolOutput
+    scored: Scored
     result_json: str
     completed: list[str]
 
@@ -152,7 +153,7 @@ def enricher(state: AnalysisState, runtime: Runtime) -> dict[str, Any]:
         screening = state["screening"]
         patterns = state.get("patterns") or engine.find_patterns(frame, ctx.parameters, screening)
         tools = state.get("tools") or empty_tool_output()
-        scored = state.get("scored") or {"groups": [], "calibration": "not needed"}
+        scored: Scored = state.get("scored") or {"groups": [], "calibration": "not needed"}
         if screening["depth"] == "skip" and not tools["reports"]:
             # Even a window without signal gets its benign scanners labelled.
             tools = ctx.tools.run(engine.lookup_targets(frame, patterns))

@@ -14,12 +14,13 @@ import re
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, TypedDict
 
 from coord_core.analysis import features as fk
 from coord_core.analysis.infrastructure import GeoResolver, default_geo_resolver
 from coord_core.analysis.intel_matches import INTEL_TOOL_PREFIX, match_record, merge_matches
 from coord_core.analysis.scanners import ScannerRanges, default_scanner_ranges
+from coord_core.analysis.stages import LookupTargets, ToolOutput, ToolReportDoc
 from coord_core.contracts.threat_intel import Indicator, IndicatorKind, ThreatIntelSource
 
 log = logging.getLogger(__name__)
@@ -48,9 +49,18 @@ def indicator_for(feature: str) -> Indicator | None:
     return None
 
 
-def empty_tool_output() -> dict[str, Any]:
+def empty_tool_output() -> ToolOutput:
     """What the tools produce when none ran: ASN/geo, scanner lists, intel matches and the keys asked."""
     return {"infra": {}, "scanners": {}, "intel_matches": {}, "intel_keys": [], "reports": []}
+
+
+class ToolAnswer(TypedDict, total=False):
+    """What one tool adds to the coordinator's output (the keys it knows about)."""
+
+    infra: dict[str, dict[str, Any]]
+    scanners: dict[str, list[str]]
+    intel_matches: dict[str, list[dict[str, Any]]]
+    intel_keys: list[str]
 
 
 def _error_text(exc: BaseException) -> str:
@@ -94,10 +104,10 @@ class ToolCoordinator:
 
     def _lookup(
         self, tool: str, keys: list[str], fetch: Callable[[list[str]], dict[str, Any]]
-    ) -> tuple[dict[str, Any], dict[str, Any]]:
+    ) -> tuple[dict[str, Any], ToolReportDoc]:
         """What ``tool`` knows of ``keys`` (cached, or fetched), by key, and its report."""
         found, cached = self._cached(tool, keys, fetch)
-        report = {
+        report: ToolReportDoc = {
             "tool": tool,
             "status": "ok",
             "looked_up": len(keys),
@@ -106,14 +116,14 @@ class ToolCoordinator:
         }
         return dict(sorted(found.items())), report
 
-    def _scanner_tool(self, ips: list[str]) -> tuple[dict[str, Any], dict[str, Any]]:
+    def _scanner_tool(self, ips: list[str]) -> tuple[ToolAnswer, ToolReportDoc]:
         def fetch(keys: list[str]) -> dict[str, Any]:
             return {ip: sorted(lst.name for lst in lists) for ip, lists in self.scanners.match(keys).items()}
 
         found, report = self._lookup("scanner_lists", ips, fetch)
         return {"scanners": found}, report
 
-    def _geo_tool(self, ips: list[str]) -> tuple[dict[str, Any], dict[str, Any]]:
+    def _geo_tool(self, ips: list[str]) -> tuple[ToolAnswer, ToolReportDoc]:
         def fetch(keys: list[str]) -> dict[str, Any]:
             return {ip: info.as_dict() for ip, info in self.geo.lookup(keys).items()}
 
@@ -122,7 +132,7 @@ class ToolCoordinator:
 
     def _intel_tool(
         self, source: ThreatIntelSource, ips: list[str], artefacts: list[str]
-    ) -> tuple[dict[str, Any], dict[str, Any]]:
+    ) -> tuple[ToolAnswer, ToolReportDoc]:
         """Match records (``match_record``) keyed by source IP or artefact feature name."""
         indicators: dict[str, Indicator] = {ip: Indicator(kind="ip-src", value=ip) for ip in ips}
         for feature in artefacts:
@@ -135,7 +145,7 @@ class ToolCoordinator:
             hits = {k: self._cache[(tool, k)] for k in ordered if (tool, k) in self._cache}
         missing = [k for k in ordered if k not in hits]
         matches: dict[str, list[dict[str, Any]]] = {k: v for k, v in hits.items() if v}
-        report: dict[str, Any] = {
+        report: ToolReportDoc = {
             "tool": tool,
             "status": "ok",
             "looked_up": len(ordered),
@@ -146,9 +156,10 @@ class ToolCoordinator:
                 (indicators[k].kind, indicators[k].value): k for k in missing
             }
             outcome = source.lookup([indicators[k] for k in missing])
-            report["from_cache"] += outcome.from_cache
+            report["from_cache"] = len(hits) + outcome.from_cache
             if outcome.failed:
-                report.update(status="failed", error=(outcome.error or "lookup failed")[:MAX_ERROR_CHARS])
+                report["status"] = "failed"
+                report["error"] = (outcome.error or "lookup failed")[:MAX_ERROR_CHARS]
             else:
                 fresh: dict[str, list[dict[str, Any]]] = {k: [] for k in missing}
                 for m in outcome.matches:
@@ -162,9 +173,9 @@ class ToolCoordinator:
         report["matches"] = sum(len(v) for v in matches.values())
         return {"intel_matches": matches, "intel_keys": ordered}, report
 
-    def run(self, targets: dict[str, list[str]]) -> dict[str, Any]:
+    def run(self, targets: LookupTargets) -> ToolOutput:
         """Run every tool concurrently; returns infra, scanners, intel matches and one report per tool."""
-        jobs: list[tuple[str, Callable[[], tuple[dict[str, Any], dict[str, Any]]]]] = []
+        jobs: list[tuple[str, Callable[[], tuple[ToolAnswer, ToolReportDoc]]]] = []
         if self.use_scanners:
             jobs.append(("scanner_lists", lambda: self._scanner_tool(targets["all_sources"])))
         if self.use_geo:
@@ -188,14 +199,17 @@ class ToolCoordinator:
                     log.warning("analysis tool %s failed: %s", name, _error_text(exc))
                     out["reports"].append({"tool": name, "status": "failed", "error": _error_text(exc)})
                     continue
-                for key, value in data.items():
-                    if key == "intel_matches":
-                        for k, v in value.items():
-                            out["intel_matches"][k] = merge_matches(out["intel_matches"].get(k, []), v)
-                    elif key == "intel_keys":
-                        out["intel_keys"] = sorted(set(out["intel_keys"]) | set(value))
-                    else:
-                        out[key].update(value)
+                _merge(out, data)
                 out["reports"].append(report)
         out["reports"].sort(key=lambda r: r["tool"])
         return out
+
+
+def _merge(out: ToolOutput, answer: ToolAnswer) -> None:
+    """Add one tool's answer: infra and scanner lists by IP, intel matches merged, keys united."""
+    out["infra"].update(answer.get("infra", {}))
+    out["scanners"].update(answer.get("scanners", {}))
+    for key, matches in answer.get("intel_matches", {}).items():
+        out["intel_matches"][key] = merge_matches(out["intel_matches"].get(key, []), matches)
+    if "intel_keys" in answer:
+        out["intel_keys"] = sorted(set(out["intel_keys"]) | set(answer["intel_keys"]))
