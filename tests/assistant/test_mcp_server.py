@@ -23,6 +23,7 @@ from mcp.client.stdio import StdioServerParameters
 from coord_core.assistant.connection import connect_read_only
 from coord_core.assistant.server import inert
 from coord_core.contracts.window import DataWindow
+from coord_core.embedded_services import free_port
 from coord_core.ingest.cowrie_files import read_paths
 from coord_core.pipeline.analyze import analyze_interval
 from coord_core.pipeline.extract import extract_interval
@@ -241,13 +242,6 @@ def test_attacker_text_comes_back_bounded_and_escaped() -> None:
     assert len(decoded) < 400
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 async def _http_session(url: str, campaign_id: str) -> tuple[set[str], Any]:
     async with Client(url, mode="legacy") as client:
         tools = {tool.name for tool in (await client.list_tools()).tools}
@@ -263,7 +257,7 @@ def test_the_same_tools_answer_over_streamable_http_on_loopback_only(botnet: Loa
         env=env, capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
     assert refused.returncode != 0 and "not a loopback address" in refused.stderr
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [coord, "mcp", "--transport", "streamable-http", "--port", str(port)],
         env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import queue
-import socket
 import threading
 import time
 import uuid
@@ -21,7 +20,6 @@ import httpx
 import pytest
 import redis
 import redis.asyncio
-import uvicorn
 from coord_airflow.alert_events import StreamSettings
 from coord_airflow.results_api import caller_limiter, create_app
 from fastapi import FastAPI, HTTPException, Request
@@ -31,6 +29,7 @@ from starlette.types import ASGIApp
 from coord_core.contracts.alerts import Alert, new_campaign_alert, spike_alert
 from coord_core.store.alert_stream import STREAM_MAXLEN, publish_once
 from coord_core.store.redis_resilience import BestEffortRedis
+from tests.asgi_thread import served_in_thread
 
 TOKEN = "token-a"
 
@@ -87,25 +86,11 @@ def _app(redis_url: str, keys: Keys, **settings: Any) -> FastAPI:
     )
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextmanager
 def _served(app: ASGIApp) -> Iterator[str]:
-    """``app`` under uvicorn on a free loopback port, in a thread of this process; its base URL."""
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        _wait(lambda: server.started, "uvicorn did not start")
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    """``app`` under uvicorn in a thread of this process; its base URL."""
+    with served_in_thread(app) as address:
+        yield f"http://{address}"
 
 
 def _wait(ready: Callable[[], bool], what: str, timeout_s: float = 10.0) -> None:

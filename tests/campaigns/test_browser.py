@@ -21,6 +21,7 @@ import psycopg
 import pytest
 
 from coord_core.contracts.window import DataWindow
+from coord_core.embedded_services import free_port
 from coord_core.ingest.cowrie_files import read_paths
 from coord_core.pipeline.extract import extract_interval
 from coord_core.quality.stage import validate_stage
@@ -29,7 +30,7 @@ from tests.campaigns.conftest import NEEDS_CHROMIUM
 from tests.campaigns.corpus import DAG_ID, run_id_of, store_corpus
 from tests.conftest import REAL_SAMPLE, REPO, temporary_database
 from tests.dags.airflow_env import home_from_template, make_airflow_env
-from tests.dags.airflow_stack import api_server_alone, free_port
+from tests.dags.airflow_stack import api_server_alone
 from tests.quality.support import END, START
 
 if TYPE_CHECKING:

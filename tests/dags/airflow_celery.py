@@ -12,8 +12,15 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
+from coord_core.embedded_services import free_port
 from tests.dags.airflow_env import AIRFLOW, AirflowEnv
-from tests.dags.airflow_stack import ADMIN_USER, AirflowStack, _wait_healthy, free_port, stop_session
+from tests.dags.airflow_stack import (
+    ADMIN_USER,
+    AirflowStack,
+    _wait_healthy,
+    api_server_env,
+    stop_session,
+)
 
 
 def _celery_result_backend(metadata_url: str) -> str:
@@ -47,12 +54,7 @@ def airflow_celery_cluster(cli: AirflowEnv, broker_url: str, queues: list[str]) 
         AIRFLOW__CELERY__BROKER_URL=broker_url,
         AIRFLOW__CELERY__RESULT_BACKEND=_celery_result_backend(metadata_url.replace("+psycopg", "")),
         AIRFLOW__CELERY__WORKER_CONCURRENCY="2",
-        AIRFLOW__API__PORT=str(port),
-        AIRFLOW__API__HOST="127.0.0.1",
-        AIRFLOW__API__BASE_URL=f"http://127.0.0.1:{port}",
-        AIRFLOW__CORE__EXECUTION_API_SERVER_URL=f"http://127.0.0.1:{port}/execution/",
-        AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS=f"{ADMIN_USER}:admin",
-        AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE=str(passwords_file),
+        **api_server_env(port, passwords_file),
         AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC="2",
         AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION="True",
     )

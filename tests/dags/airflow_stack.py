@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -21,16 +20,10 @@ from typing import Any
 
 import httpx
 
+from coord_core.embedded_services import free_port
 from tests.dags.airflow_env import AIRFLOW, AirflowEnv, make_airflow_env
 
 ADMIN_USER = "coord-admin"
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @dataclass
@@ -111,6 +104,18 @@ class AirflowStack:
         raise AssertionError(f"runs not finished in {timeout}s: {states}; log {self.log_path}")
 
 
+def api_server_env(port: int, passwords_file: Path) -> dict[str, str]:
+    """An API server on ``127.0.0.1:port`` that task processes reach, with the admin's password file."""
+    return {
+        "AIRFLOW__API__PORT": str(port),
+        "AIRFLOW__API__HOST": "127.0.0.1",
+        "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{port}",
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN_USER}:admin",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords_file),
+    }
+
+
 @contextmanager
 def airflow_standalone(cli: AirflowEnv, *, extra_env: dict[str, str] | None = None) -> Iterator[AirflowStack]:
     port = free_port()
@@ -120,12 +125,7 @@ def airflow_standalone(cli: AirflowEnv, *, extra_env: dict[str, str] | None = No
     env = dict(cli.env)
     env.update(
         PATH=f"{Path(AIRFLOW).parent}:{os.environ.get('PATH', '/usr/bin:/bin')}",
-        AIRFLOW__API__PORT=str(port),
-        AIRFLOW__API__HOST="127.0.0.1",
-        AIRFLOW__API__BASE_URL=f"http://127.0.0.1:{port}",
-        AIRFLOW__CORE__EXECUTION_API_SERVER_URL=f"http://127.0.0.1:{port}/execution/",
-        AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS=f"{ADMIN_USER}:admin",
-        AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE=str(passwords_file),
+        **api_server_env(port, passwords_file),
         AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT=str(free_port()),
         AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT=str(free_port()),
         AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC="2",

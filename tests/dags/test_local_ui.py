@@ -17,8 +17,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from coord_core.embedded_services import free_port
 from tests.dags.airflow_env import REPO
-from tests.dags.airflow_stack import free_port
 
 COORD = str(Path(sys.executable).with_name("coord"))
 READY = re.compile(

@@ -17,8 +17,9 @@ import pytest
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 
+from coord_core.embedded_services import free_port
 from tests.dags.airflow_env import DAG_ID, REPO, make_airflow_env
-from tests.dags.airflow_stack import api_server_alone, free_port
+from tests.dags.airflow_stack import api_server_alone
 
 USER = "coord-assistant"
 WINDOW = {"window_start": "2025-10-24T02:00:00+00:00", "window_end": "2025-10-24T03:00:00+00:00"}

@@ -12,8 +12,9 @@ from typing import Any
 import httpx
 import pytest
 
+from coord_core.embedded_services import free_port
 from tests.dags.airflow_env import DAG_ID, AirflowEnv, home_from_template, make_airflow_env
-from tests.dags.airflow_stack import api_server_alone, free_port
+from tests.dags.airflow_stack import api_server_alone
 from tests.dags.snapshot import count
 
 USER = "coord-trigger"

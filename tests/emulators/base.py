@@ -1,5 +1,5 @@
-"""What the HTTP emulators share: a server on its own thread, the context-manager lifecycle and the
-queue of faults a test injects for the next matching requests."""
+"""What the HTTP emulators share: a quiet HTTP/1.1 handler, a server on its own thread, the
+context-manager lifecycle and the queue of faults a test injects for the next matching requests."""
 
 from __future__ import annotations
 
@@ -11,6 +11,24 @@ from types import TracebackType
 from typing import Any, Generic, Self, TypeVar
 
 FaultT = TypeVar("FaultT")
+
+
+class EmulatorHandler(BaseHTTPRequestHandler):
+    """Sends every request, whatever its method, to ``serve``; the emulator answers the methods its
+    server does not route (405 or 404) as that server would."""
+
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return  # quiet: tests read the emulator's request records
+
+    def serve(self, method: str) -> None:
+        raise NotImplementedError
+
+    def _serve_command(self) -> None:
+        self.serve(self.command)
+
+    do_GET = do_HEAD = do_POST = do_PUT = do_DELETE = _serve_command
 
 
 class EmulatorServer(ThreadingHTTPServer):

@@ -17,7 +17,7 @@ from coord_core.adapters.misp_client import MispConnection
 from coord_core.cli.summary import print_summary
 from coord_core.contracts.campaigns import Campaign, Verdict
 from coord_core.contracts.sessions import AttackSession
-from coord_core.embedded_services import _free_port
+from coord_core.embedded_services import free_port
 from coord_core.intel import identifiers
 from coord_core.intel.feed_publisher import FeedPublisher
 from coord_core.intel.live_publisher import LiveMispPublisher
@@ -205,7 +205,7 @@ def test_the_run_summary_says_where_the_events_went(
 
 def test_a_misp_outage_fails_the_export_and_is_audited(store: ResultsStore) -> None:
     _hour0(store, f"cmp-{token()}")
-    dead = MispConnection(url=f"http://127.0.0.1:{_free_port()}", key="k" * 40, timeout_s=1)
+    dead = MispConnection(url=f"http://127.0.0.1:{free_port()}", key="k" * 40, timeout_s=1)
     publisher = LiveMispPublisher(dead.open, SETTINGS, location=dead.location)
     with pytest.raises(PyMISPError):
         export_interval(store, window(0), publisher, SETTINGS, min_confidence=0.5)

@@ -18,7 +18,7 @@ from pymisp import MISPEvent, PyMISP
 
 from coord_core.adapters.misp_client import MispConnection
 from coord_core.contracts.threat_intel import Indicator
-from coord_core.embedded_services import _free_port
+from coord_core.embedded_services import free_port
 from coord_core.intel.campaign_event import build_event
 from coord_core.intel.export import ExportBatch
 from coord_core.intel.live_publisher import LiveMispPublisher
@@ -262,7 +262,7 @@ def test_batches_and_pages(
 def test_misp_down_is_a_failed_lookup_not_an_error(
     redis_client: redis.Redis[bytes], limiter_name: str
 ) -> None:
-    dead = MispConnection(url=f"http://127.0.0.1:{_free_port()}", key="k" * 40, timeout_s=1)
+    dead = MispConnection(url=f"http://127.0.0.1:{free_port()}", key="k" * 40, timeout_s=1)
     lookup = _source(dead, redis_client, limiter_name).lookup([Indicator(kind="ip-src", value="192.0.2.1")])
     assert lookup.failed and lookup.error is not None and lookup.error.startswith("cannot reach MISP")
     assert lookup.matches == [] and lookup.looked_up == 1
@@ -311,7 +311,7 @@ def test_a_full_rate_limit_fails_the_rest_of_the_lookup(
 def test_redis_down_looks_up_without_the_cache(
     known: Known, misp_connection: MispConnection, limiter_name: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    dead = redis.Redis(host="127.0.0.1", port=_free_port(), socket_connect_timeout=0.3)
+    dead = redis.Redis(host="127.0.0.1", port=free_port(), socket_connect_timeout=0.3)
     with caplog.at_level(logging.WARNING):
         lookup = _source(misp_connection, dead, limiter_name).lookup(
             [Indicator(kind="ip-src", value=known.ip)]

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import subprocess
-import threading
 import time
 import urllib.parse
 import urllib.request
@@ -25,15 +23,16 @@ from typing import Any
 
 import psycopg
 import pytest
-import uvicorn
 import yaml
 
 from coord_core.contracts.window import DataWindow
+from coord_core.embedded_services import free_port
 from coord_core.ingest.cowrie_files import read_paths
 from coord_core.pipeline.extract import extract_interval
 from coord_core.quality.stage import validate_stage
 from coord_core.store.migrations import migrate
 from coord_core.store.results import ResultsStore, RunRecord
+from tests.asgi_thread import served_in_thread
 from tests.observability.support import RULES, metrics_app
 from tests.quality.support import REAL_SAMPLE
 
@@ -74,27 +73,11 @@ def failed_gate_run(postgres_dsn: str, tmp_path: Path) -> FailedGateRun:
     return FailedGateRun(postgres_dsn, extracted.read)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @contextmanager
 def _served_metrics(dsn: str) -> Iterator[str]:
     """The metrics app under uvicorn on a free loopback port; yields its base URL."""
-    app = metrics_app(dsn, TOKEN)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        _wait_for(lambda: server.started, "uvicorn did not start")
-        yield f"127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with served_in_thread(metrics_app(dsn, TOKEN)) as address:
+        yield address
 
 
 @contextmanager
@@ -117,7 +100,7 @@ def _prometheus(target: str, workdir: Path) -> Iterator[str]:
     }
     config_file = workdir / "prometheus.yml"
     config_file.write_text(yaml.safe_dump(config))
-    port = _free_port()
+    port = free_port()
     log = (workdir / "prometheus.log").open("w")
     process = subprocess.Popen(
         [

@@ -15,12 +15,27 @@ from coord_core.ingest.cowrie_files import read_file
 from coord_core.ingest.records import ReadRecord
 from coord_core.ingest.sessionize import in_window, sessionize
 from coord_core.quality.outcome import QualityOutcome
+from coord_core.store.results import RunRecord
 
 REPO = Path(__file__).resolve().parents[2]
 REAL_SAMPLE = REPO / "include" / "sample_data" / "tpot-cowrie-2025-10-24.json"
 CORPUS = Path(__file__).resolve().parent / "corpus"
 START = datetime(2025, 10, 24, tzinfo=UTC)
 END = START + timedelta(days=1)
+
+
+def sample_run(dag_id: str, run_id: str) -> RunRecord:
+    """The run record of a first try over the bundled real sample file."""
+    return RunRecord(
+        dag_id=dag_id,
+        run_id=run_id,
+        try_number=1,
+        source_kind="files",
+        source_locations=[str(REAL_SAMPLE)],
+        source_query=None,
+        code_version="test",
+        parameters={},
+    )
 
 
 def expected_corpus() -> dict[str, dict[str, Any]]:

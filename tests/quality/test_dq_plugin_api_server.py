@@ -15,9 +15,9 @@ from coord_core.ingest.cowrie_files import read_paths
 from coord_core.pipeline.extract import extract_interval
 from coord_core.quality.stage import validate_stage
 from coord_core.store.migrations import migrate
-from coord_core.store.results import ResultsStore, RunRecord
+from coord_core.store.results import ResultsStore
 from tests.dags.airflow_stack import api_server_for
-from tests.quality.support import END, REAL_SAMPLE, START
+from tests.quality.support import END, REAL_SAMPLE, START, sample_run
 
 DAG_ID = "dshield_coordination"
 RUN_ID = "manual__2025-10-25T00:00:00+00:00"
@@ -30,19 +30,7 @@ def report_db(postgres_dsn: str) -> str:
     with psycopg.connect(postgres_dsn) as conn:
         migrate(conn)
         store = ResultsStore(conn)
-        store.start_run(
-            window,
-            RunRecord(
-                dag_id=DAG_ID,
-                run_id=RUN_ID,
-                try_number=1,
-                source_kind="files",
-                source_locations=[str(REAL_SAMPLE)],
-                source_query=None,
-                code_version="test",
-                parameters={},
-            ),
-        )
+        store.start_run(window, sample_run(DAG_ID, RUN_ID))
         extract_interval(store, window, read_paths([REAL_SAMPLE]), slack=timedelta(minutes=30))
         validate_stage(store, window)
     return postgres_dsn

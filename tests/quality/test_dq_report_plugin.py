@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -24,26 +21,13 @@ from coord_core.quality.report import TREND_SLOT
 from coord_core.quality.stage import validate_stage
 from coord_core.quality.stored_reports import StoredReportReader
 from coord_core.store.migrations import migrate
-from coord_core.store.results import ResultsStore, RunRecord
-from tests.dags.airflow_env import plugin_app_statuses, plugin_env
-from tests.quality.support import END, REAL_SAMPLE, START
+from coord_core.store.results import ResultsStore
+from tests.dags.airflow_env import plugin_app_statuses
+from tests.quality.support import END, REAL_SAMPLE, START, sample_run
 
 DAG_ID = "dshield_coordination"
 RUN_ID = "scheduled__2025-10-25T00:00:00+00:00"
 OLD_RUN_ID = "manual__2025-10-25T01:02:03+00:00"
-
-
-def _run(run_id: str) -> RunRecord:
-    return RunRecord(
-        dag_id=DAG_ID,
-        run_id=run_id,
-        try_number=1,
-        source_kind="files",
-        source_locations=[str(REAL_SAMPLE)],
-        source_query=None,
-        code_version="test",
-        parameters={},
-    )
 
 
 @pytest.fixture
@@ -53,9 +37,9 @@ def stored(postgres_dsn: str) -> Iterator[tuple[str, str]]:
     with psycopg.connect(postgres_dsn) as conn:
         migrate(conn)
         store = ResultsStore(conn)
-        store.start_run(window, _run(OLD_RUN_ID))
+        store.start_run(window, sample_run(DAG_ID, OLD_RUN_ID))
         store.audit("test", "run_started", dag_id=DAG_ID, run_id=OLD_RUN_ID, window=window)
-        store.start_run(window, _run(RUN_ID))  # a later run of the same interval
+        store.start_run(window, sample_run(DAG_ID, RUN_ID))  # a later run of the same interval
         extract_interval(store, window, read_paths([REAL_SAMPLE]), slack=timedelta(minutes=30))
         outcome = validate_stage(store, window)
         html = conn.execute("SELECT html FROM coord.dq_reports").fetchone()
@@ -206,34 +190,6 @@ def test_lazy_app_builds_once(stored: tuple[str, str]) -> None:
     assert client.get("/").status_code == 200
     assert client.get("/summary", params={"dag_id": DAG_ID, "run_id": RUN_ID}).status_code == 200
     assert built == [1]
-
-
-def test_airflow_loads_the_plugins_from_the_plugins_folder(tmp_path: Path) -> None:
-    """One ``airflow plugins`` process: the report pages and the metrics endpoint are mounted."""
-    airflow = str(Path(sys.executable).with_name("airflow"))
-    done = subprocess.run(
-        [airflow, "plugins", "-o", "json"],
-        check=False,
-        env=plugin_env(tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    plugins = json.loads(done.stdout[done.stdout.index("[") :])
-    ours = next(p for p in plugins if p["name"] == "coord_data_quality")
-    assert [(a["url_prefix"], a["name"]) for a in ours["fastapi_apps"]] == [
-        ("/coord-dq", "Coordination data-quality reports")
-    ]
-    metrics = next(p for p in plugins if p["name"] == "coord_metrics")
-    assert [(a["url_prefix"], a["name"]) for a in metrics["fastapi_apps"]] == [
-        ("/coord-metrics", "Coordination metrics for Prometheus")
-    ]
-    views = {v["destination"]: v for v in ours["external_views"]}
-    assert views["dag_run"]["href"] == "coord-dq/report?dag_id={DAG_ID}&run_id={RUN_ID}"
-    assert views["task_instance"]["href"] == views["dag_run"]["href"]
-    assert views["nav"]["href"] == "coord-dq/" and views["nav"]["category"] == "browse"
-    assert all(not v["href"].startswith("/") for v in views.values())  # relative to the UI base URL
 
 
 def test_default_authorization_is_airflows_and_refuses_anonymous_callers(tmp_path: Path) -> None:

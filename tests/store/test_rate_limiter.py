@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from coord_core.embedded_services import _free_port
+from coord_core.embedded_services import free_port
 from coord_core.store import redis_keys
 from coord_core.store.rate_limiter import SlidingWindowRateLimiter
 
@@ -87,7 +87,7 @@ def test_acquire_waits_for_the_next_permit_within_the_timeout(
 
 
 def test_redis_down_falls_back_to_a_local_window_with_a_warning(caplog: pytest.LogCaptureFixture) -> None:
-    dead = redis.Redis(host="127.0.0.1", port=_free_port(), socket_connect_timeout=0.3)
+    dead = redis.Redis(host="127.0.0.1", port=free_port(), socket_connect_timeout=0.3)
     name = f"down-{uuid.uuid4().hex[:8]}"
     with caplog.at_level(logging.WARNING, logger="coord_core.store.rate_limiter"):
         limiter = SlidingWindowRateLimiter(dead, name, limit=2, window_s=30)
@@ -124,7 +124,7 @@ def _redis_server(port: int, data_dir: Path) -> subprocess.Popen[bytes]:
 
 
 def test_outage_then_recovery_returns_to_redis_after_the_recheck(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     server = _redis_server(port, tmp_path / "redis")
     now = [0.0]
     client = redis.Redis(host="127.0.0.1", port=port, socket_timeout=0.5, socket_connect_timeout=0.5)

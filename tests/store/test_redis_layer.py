@@ -13,7 +13,7 @@ import redis
 from coord_core.contracts.alerts import Alert
 from coord_core.contracts.campaigns import AnalysisResult, RunInfo
 from coord_core.contracts.window import DataWindow
-from coord_core.embedded_services import _free_port
+from coord_core.embedded_services import free_port
 from coord_core.store import redis_keys
 from coord_core.store.cache_integrity import CacheSigner
 from coord_core.store.campaign_tracking import TrackedCampaign, track_campaigns
@@ -78,7 +78,7 @@ def test_new_high_confidence_campaign_alerts_once(redis_client: redis.Redis[byte
 
 
 def test_redis_down_degrades_with_a_recorded_reason() -> None:
-    dead = redis.Redis(host="127.0.0.1", port=_free_port(), socket_connect_timeout=0.5)
+    dead = redis.Redis(host="127.0.0.1", port=free_port(), socket_connect_timeout=0.5)
     best_effort = BestEffortRedis(dead)
     cache = AnalysisResultCache(best_effort, SIGNER)
     assert cache.get(WINDOW, "fp", "p", "v") is None

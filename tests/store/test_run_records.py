@@ -100,6 +100,18 @@ def test_a_concurrent_run_of_the_interval_waits_for_the_one_holding_it(postgres_
         pass
 
 
+def _failed_task_context(run_id: str, try_number: int, task_id: str, error: BaseException) -> dict[str, Any]:
+    """What Airflow hands a failure callback: the run, the task's try and its exception."""
+    return {
+        "params": {},
+        "dag_run": SimpleNamespace(dag_id=DAG, run_id=run_id, conf={}, run_type="manual"),
+        "ti": SimpleNamespace(try_number=try_number, task_id=task_id),
+        "data_interval_start": WINDOW.start,
+        "data_interval_end": WINDOW.end,
+        "exception": error,
+    }
+
+
 def test_the_failure_callback_marks_the_run_failed_with_the_task_and_error(
     store: ResultsStore, postgres_dsn: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -107,14 +119,8 @@ def test_the_failure_callback_marks_the_run_failed_with_the_task_and_error(
 
     store.start_run(WINDOW, _run("manual__2"))
     monkeypatch.setenv("AIRFLOW_CONN_COORD_POSTGRES", airflow_conn_uri(postgres_dsn))
-    context: dict[str, Any] = {
-        "params": {},
-        "dag_run": SimpleNamespace(dag_id=DAG, run_id="manual__2", conf={}, run_type="manual"),
-        "ti": SimpleNamespace(try_number=3, task_id="extract"),
-        "data_interval_start": WINDOW.start,
-        "data_interval_end": WINDOW.end,
-        "exception": OSError("Compressed file ended before the end-of-stream marker was reached"),
-    }
+    error = OSError("Compressed file ended before the end-of-stream marker was reached")
+    context = _failed_task_context("manual__2", 3, "extract", error)
     pipeline_tasks.mark_run_failed(cast("Context", context))
     row = _row(store)
     assert row["status"] == "failed"
@@ -130,14 +136,7 @@ def test_failed_tries_are_kept_through_the_runs_retries_and_dropped_by_a_new_run
 
     store.start_run(WINDOW, _run("manual__2"))
     monkeypatch.setenv("AIRFLOW_CONN_COORD_POSTGRES", airflow_conn_uri(postgres_dsn))
-    context: dict[str, Any] = {
-        "params": {},
-        "dag_run": SimpleNamespace(dag_id=DAG, run_id="manual__2", conf={}, run_type="manual"),
-        "ti": SimpleNamespace(try_number=1, task_id="extract"),
-        "data_interval_start": WINDOW.start,
-        "data_interval_end": WINDOW.end,
-        "exception": OSError("server gone"),
-    }
+    context = _failed_task_context("manual__2", 1, "extract", OSError("server gone"))
     pipeline_tasks.record_failed_try(cast("Context", context))
     pipeline_tasks.record_failed_try(cast("Context", context))  # recorded once
     store.start_run(WINDOW, _run("manual__2", try_number=2))  # the retry of the same run

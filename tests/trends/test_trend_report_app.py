@@ -3,13 +3,9 @@ PostgreSQL, behind authentication, with attacker text escaped; registered as Air
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -23,7 +19,6 @@ from coord_core.store.migrations import migrate
 from coord_core.store.trends import save_trend_report
 from coord_core.trends.report import build_daily_report
 from coord_core.trends.series import ActivityPoint
-from tests.dags.airflow_env import plugin_env
 
 DAY = date(2025, 11, 20)
 ATTACKER_FEATURE = "cred:root/<script>alert(1)</script>"
@@ -123,23 +118,3 @@ def test_missing_days_bad_days_and_anonymous_callers(stored: str) -> None:
 def test_a_database_no_run_has_reached_says_so(postgres_dsn: str) -> None:
     page = _client(postgres_dsn).get("/")
     assert page.status_code == 200 and "has no coord schema yet" in page.text
-
-
-def test_airflow_mounts_the_trend_pages_under_browse(tmp_path: Path) -> None:
-    airflow = str(Path(sys.executable).with_name("airflow"))
-    done = subprocess.run(
-        [airflow, "plugins", "-o", "json"],
-        check=False,
-        env=plugin_env(tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    plugins = json.loads(done.stdout[done.stdout.index("[") :])
-    ours = next(p for p in plugins if p["name"] == "coord_trend_reports")
-    assert [(a["url_prefix"], a["name"]) for a in ours["fastapi_apps"]] == [
-        ("/coord-trends", "Coordination trend reports")
-    ]
-    (nav,) = ours["external_views"]
-    assert nav["href"] == "coord-trends/" and nav["category"] == "browse"

@@ -7,7 +7,9 @@ import random
 
 from coord_core.analysis.frame import build_frame
 from coord_core.analysis.parameters import AnalysisParameters
+from coord_core.contracts.campaigns import RunInfo
 from coord_core.contracts.sessions import AttackSession
+from coord_core.pipeline.analyze import fingerprint_sessions
 from coord_core.store.workflow_state import WorkflowStateRecorder
 from coord_core.workflow.graph import WorkflowContext
 from coord_core.workflow.tools import ToolCoordinator
@@ -39,3 +41,13 @@ def dropper_window(seed: int, *, bots: int, background_sources: int) -> list[Att
         for _ in range(bots)
     ]
     return campaign + background(rng, background_sources)
+
+
+def run_info(sessions: list[AttackSession]) -> RunInfo:
+    """The run record of a test's analysis of ``sessions``."""
+    return RunInfo(
+        input_fingerprint=fingerprint_sessions(sessions),
+        parameters={},
+        code_version="test",
+        session_count=len(sessions),
+    )

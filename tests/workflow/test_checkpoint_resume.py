@@ -17,7 +17,7 @@ import pytest
 import redis
 
 from coord_core.analysis import engine
-from coord_core.contracts.campaigns import AnalysisResult, RunInfo
+from coord_core.contracts.campaigns import AnalysisResult
 from coord_core.contracts.sessions import AttackSession
 from coord_core.pipeline.analyze import analyze_sessions, fingerprint_sessions
 from coord_core.store.migrations import migrate
@@ -25,20 +25,11 @@ from coord_core.store.redis_resilience import BestEffortRedis
 from coord_core.store.workflow_state import WorkflowStateRecorder
 from coord_core.workflow.checkpoint import open_checkpointer
 from coord_core.workflow.graph import NODES, run_workflow, thread_id
-from tests.workflow.support import dropper_window, workflow_context
+from tests.workflow.support import dropper_window, run_info, workflow_context
 
 
 def _window() -> list[AttackSession]:
     return dropper_window(11, bots=6, background_sources=25)
-
-
-def _run_info(sessions: list[AttackSession]) -> RunInfo:
-    return RunInfo(
-        input_fingerprint=fingerprint_sessions(sessions),
-        parameters={},
-        code_version="test",
-        session_count=len(sessions),
-    )
 
 
 def _thread(sessions: list[AttackSession]) -> str:
@@ -85,7 +76,7 @@ def test_a_failed_node_is_retried_and_earlier_nodes_are_not_rerun(
             saver = open_checkpointer(conn)
             with pytest.raises(ConnectionError):
                 run_workflow(
-                    _run_info(sessions),
+                    run_info(sessions),
                     workflow_context(sessions, recorder),
                     checkpointer=saver,
                     thread=thread,
@@ -95,14 +86,14 @@ def test_a_failed_node_is_retried_and_earlier_nodes_are_not_rerun(
             assert state["confidence_scorer"]["status"] == "failed"
             # The retry (a new context: a new process would rebuild everything) resumes.
             outcome = run_workflow(
-                _run_info(sessions), workflow_context(sessions, recorder), checkpointer=saver, thread=thread
+                run_info(sessions), workflow_context(sessions, recorder), checkpointer=saver, thread=thread
             )
         assert outcome.resumed
         assert outcome.completed == list(NODES)
         assert calls == {"find_patterns": 1, "score": 2}
         assert recorder.snapshot()["enricher"]["status"] == "done"
         # The resumed result is exactly what an uninterrupted analysis gives.
-        uninterrupted = _run_info(sessions)
+        uninterrupted = run_info(sessions)
         resumed = AnalysisResult.model_validate_json(outcome.result_json)
         assert resumed.run == uninterrupted
         expected = analyze_sessions(sessions, {}, input_fingerprint=uninterrupted.input_fingerprint)
@@ -145,7 +136,7 @@ def test_a_killed_worker_resumes_from_the_last_checkpoint(
     sessions_file = tmp_path / "sessions.jsonl"
     sessions_file.write_text("".join(s.model_dump_json() + "\n" for s in sessions))
     run_file = tmp_path / "run.json"
-    run_file.write_text(_run_info(sessions).model_dump_json())
+    run_file.write_text(run_info(sessions).model_dump_json())
     repo = Path(__file__).resolve().parents[2]
     child = subprocess.run(
         [sys.executable, "-c", _CHILD, checkpoint_dsn, thread, str(sessions_file), str(run_file)],
@@ -171,7 +162,7 @@ def test_a_killed_worker_resumes_from_the_last_checkpoint(
     with psycopg.connect(checkpoint_dsn) as conn:
         saver = open_checkpointer(conn)
         outcome = run_workflow(
-            _run_info(sessions), workflow_context(sessions), checkpointer=saver, thread=thread
+            run_info(sessions), workflow_context(sessions), checkpointer=saver, thread=thread
         )
         saver.delete_thread(thread)
         left = conn.execute(

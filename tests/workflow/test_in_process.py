@@ -10,13 +10,11 @@ from typing import Any
 
 import pytest
 
-from coord_core.contracts.campaigns import RunInfo
 from coord_core.contracts.sessions import AttackSession
-from coord_core.pipeline.analyze import fingerprint_sessions
 from coord_core.workflow.graph import AnalysisState, build_graph, run_workflow
 from tests.analysis.builders import session
 from tests.conftest import REAL_SAMPLE
-from tests.workflow.support import dropper_window, workflow_context
+from tests.workflow.support import dropper_window, run_info, workflow_context
 
 
 def _campaign_window() -> list[AttackSession]:
@@ -31,19 +29,10 @@ def _lone_window() -> list[AttackSession]:
     ]
 
 
-def _run_info(sessions: list[AttackSession]) -> RunInfo:
-    return RunInfo(
-        input_fingerprint=fingerprint_sessions(sessions),
-        parameters={},
-        code_version="test",
-        session_count=len(sessions),
-    )
-
-
 @pytest.mark.parametrize("window", [_campaign_window, _lone_window], ids=["campaign", "skip"])
 def test_in_process_run_is_the_compiled_graphs_run(window: Any) -> None:
     sessions = window()
-    run = _run_info(sessions)
+    run = run_info(sessions)
     in_process = workflow_context(sessions)
     outcome = run_workflow(run, in_process)
     assert in_process.result is not None and not outcome.resumed

@@ -14,11 +14,10 @@ from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from tests.emulators.base import EmulatorServer, HttpEmulator
+from tests.emulators.base import EmulatorHandler, EmulatorServer, HttpEmulator
 from tests.emulators.elasticsearch.bulk import auto_id, check_doc_id, item_error, parse_bulk, written
 from tests.emulators.elasticsearch.mappings import validate_mapping
 from tests.emulators.elasticsearch.search import Cluster
@@ -667,13 +666,9 @@ def _fault_error(status: int, path: str) -> EsError:
     return EsError(status, "emulated_server_error", f"emulated fault {status} for [{path}]")
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _Handler(EmulatorHandler):
     disable_nagle_algorithm = True  # headers and body are two writes; do not wait for the peer's ACK
     server: _Server
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return
 
     def _read_body(self) -> bytes:
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
@@ -692,11 +687,11 @@ class _Handler(BaseHTTPRequestHandler):
             data = gzip.decompress(data)
         return data
 
-    def _handle(self) -> None:
+    def serve(self, method: str) -> None:
         body = self._read_body()
         try:
             status, payload, content_type = self.server.emulator.dispatch(
-                self.command, self.path, dict(self.headers.items()), body
+                method, self.path, dict(self.headers.items()), body
             )
         except Exception as exc:  # an emulator bug: answer 500 loudly rather than hang the client
             import traceback
@@ -713,10 +708,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", content_type or "application/json")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
-        if self.command != "HEAD":
+        if method != "HEAD":
             self.wfile.write(data)
-
-    do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _handle
 
 
 # --------------------------------------------------------------------------------------------

@@ -17,11 +17,10 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import urlsplit
 
-from tests.emulators.base import EmulatorServer, HttpEmulator
+from tests.emulators.base import EmulatorHandler, EmulatorServer, HttpEmulator
 from tests.emulators.misp.state import DESCRIBE_TYPES, MispInstance
 from tests.emulators.misp.wire import JSON, MispError, cake_error, forbidden, method_not_allowed, save_success
 
@@ -287,24 +286,11 @@ def _filters(body: Any, url: str) -> JSON:
 # -- HTTP --------------------------------------------------------------------------------------
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(EmulatorHandler):
     server: _Server
-    protocol_version = "HTTP/1.1"
     server_version = "Apache/2.4 (MISP emulator)"
 
-    def log_message(self, format: str, *args: Any) -> None:
-        return
-
-    def do_GET(self) -> None:
-        self._serve("GET")
-
-    def do_HEAD(self) -> None:
-        self._serve("HEAD")
-
-    def do_POST(self) -> None:
-        self._serve("POST")
-
-    def _serve(self, method: str) -> None:
+    def serve(self, method: str) -> None:
         path = urlsplit(self.path).path
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""

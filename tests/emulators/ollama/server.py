@@ -10,10 +10,9 @@ import time
 from collections import deque
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from tests.emulators.base import EmulatorServer, HttpEmulator
+from tests.emulators.base import EmulatorHandler, EmulatorServer, HttpEmulator
 from tests.emulators.ollama.catalog import DEFAULT_KEEP_ALIVE, EmulatedModel, go_time, resolve_name
 from tests.emulators.ollama.responders import ChatCall, Reply
 from tests.emulators.ollama.wire import Format, OllamaError, check_options, decode_body, expect, keep_alive
@@ -230,31 +229,10 @@ class OllamaEmulator(HttpEmulator[_Fault]):
                 self.loaded[model.full_name] = (datetime.now(UTC) + duration, context)
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _Handler(EmulatorHandler):
     server: _Server
 
-    def log_message(self, format: str, *args: Any) -> None:  # quiet
-        return
-
-    def do_GET(self) -> None:
-        self._dispatch("GET")
-
-    def do_HEAD(self) -> None:
-        self._dispatch("HEAD")
-
-    def do_POST(self) -> None:
-        self._dispatch("POST")
-
-    def do_DELETE(self) -> None:
-        self._dispatch("DELETE")
-
-    def do_PUT(self) -> None:
-        self._dispatch("PUT")
-
-    # -- plumbing --------------------------------------------------------------------------
-
-    def _dispatch(self, method: str) -> None:
+    def serve(self, method: str) -> None:
         emulator = self.server.emulator
         path = self.path.split("?", 1)[0]
         length = int(self.headers.get("Content-Length") or 0)
