@@ -19,14 +19,14 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
 from coord_core.analysis import features as fk
+from coord_core.analysis.bursts import Burst, fingerprint_bursts
 from coord_core.analysis.common_values import common_stems
 from coord_core.analysis.distinct import distinct_sorted
 from coord_core.analysis.frame import SessionFrame
 from coord_core.analysis.parameters import AnalysisParameters
-from coord_core.analysis.tails import binom_logsf, poisson_logsf
+from coord_core.analysis.tails import binom_logsf, p_value_weight, poisson_logsf
 
 # Statistical detectors stay below the artefact weights: exact artefacts are applied first.
-MAX_WEIGHT = 25.0
 PAIR_CAP = 5.0
 LONG_TAIL_MIN = 1000
 MATCH_RATE = 0.5
@@ -97,7 +97,7 @@ class DictionaryGroup:
 
     @property
     def weight(self) -> float:
-        return float(min(-np.log(max(self.p_value, 1e-300)), MAX_WEIGHT))
+        return p_value_weight(self.p_value)
 
 
 def _stem_repeats(frame: SessionFrame) -> np.ndarray:
@@ -303,7 +303,7 @@ class SharedCredential:
 
     @property
     def weight(self) -> float:
-        return float(min(-np.log(max(self.p_value, 1e-300)), MAX_WEIGHT))
+        return p_value_weight(self.p_value)
 
 
 def shared_rare_credentials(
@@ -346,29 +346,9 @@ def shared_rare_credentials(
     return out
 
 
-@dataclass(frozen=True)
-class GuessBurst:
-    """Low-and-slow guessers of one client fingerprint starting together, far denser than usual."""
-
-    sources: np.ndarray
-    profile: tuple[int, ...]
-    span_seconds: float
-    expected: float
-    p_value: float
-
-    @property
-    def weight(self) -> float:
-        return float(min(-np.log(max(self.p_value, 1e-300)), MAX_WEIGHT))
-
-
-def guess_bursts(frame: SessionFrame, model: CredentialModel, params: AnalysisParameters) -> list[GuessBurst]:
-    """Bursts of sources that each try a few uncommon credentials (a credential-stuffing wave).
-
-    Per client fingerprint, the eligible sources' first-seen times are cut where a gap exceeds a
-    tenth of the stratum's mean gap; a run of k sources spanning s seconds is tested with the
-    scan statistic's Poisson approximation: p ~ (T / s) * P(Poisson(n s / T) >= k) for n such
-    sources over the window's T seconds.
-    """
+def guess_bursts(frame: SessionFrame, model: CredentialModel, params: AnalysisParameters) -> list[Burst]:
+    """Bursts of sources that each try a few uncommon credentials (a credential-stuffing wave),
+    by client fingerprint (:func:`coord_core.analysis.bursts.fingerprint_bursts`)."""
     if model.matrix.shape[1] == 0 or frame.n_sessions == 0:
         return []
     df = np.asarray(model.matrix.sum(axis=0)).ravel()
@@ -383,37 +363,4 @@ def guess_bursts(frame: SessionFrame, model: CredentialModel, params: AnalysisPa
         & (per_source_rare == model.tried)
         & ~has_artefact
     )
-    span_total = max(float(frame.end.max() - frame.start.min()), 1.0)
-    key_cols, keyed = frame.kind_columns(fk.CLIENT, fk.HASSH)
-    by_key: dict[tuple[int, ...], list[int]] = {}
-    for src in np.flatnonzero(eligible):
-        key = tuple(int(key_cols[c]) for c in keyed.indices[keyed.indptr[src] : keyed.indptr[src + 1]])
-        by_key.setdefault(key, []).append(int(src))
-    out: list[GuessBurst] = []
-    for key in sorted(by_key):
-        members = np.asarray(by_key[key], dtype=np.int64)
-        n = len(members)
-        if n < params.dictionary_min_sources:
-            continue
-        order = np.argsort(frame.source_start[members], kind="stable")
-        members = members[order]
-        times = frame.source_start[members]
-        cut = span_total / n / 10.0
-        breaks = np.flatnonzero(np.diff(times) > cut) + 1
-        for run in np.split(np.arange(n), breaks):
-            k = len(run)
-            if k < params.dictionary_min_sources:
-                continue
-            span = float(times[run[-1]] - times[run[0]]) + cut
-            expected = n * span / span_total
-            log_p = float(poisson_logsf(k - 1, expected)) + float(np.log(max(span_total / span, 1.0)))
-            out.append(
-                GuessBurst(
-                    sources=np.sort(members[run]),
-                    profile=key,
-                    span_seconds=round(span, 3),
-                    expected=round(expected, 4),
-                    p_value=float(np.exp(min(0.0, max(log_p, -690.0)))),
-                )
-            )
-    return out
+    return fingerprint_bursts(frame, eligible, params.dictionary_min_sources)

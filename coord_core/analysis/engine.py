@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from coord_core.analysis import features as fk
+from coord_core.analysis.bursts import connect_only
 from coord_core.analysis.calibration import Calibration, shipped_calibration
 from coord_core.analysis.frame import SessionFrame
 from coord_core.analysis.grouping import group_sources
@@ -70,6 +71,7 @@ LINK_FACTOR = {
     "dictionary_partition": "dictionary_partition",
     "shared_credential": "shared_credential",
     "guess_burst": "guess_burst",
+    "scan_burst": "scan_burst",
     "prefix_toolkit": "prefix_toolkit",
     "pair_likeness": "pair_likeness",
 }
@@ -101,8 +103,9 @@ def screen(frame: SessionFrame, params: AnalysisParameters) -> Screening:
     low_attempt = int(
         np.sum((frame.source_attempts >= 1) & (frame.source_attempts <= params.stealthy_max_attempts))
     )
+    scanning = int(np.sum(connect_only(frame)))  # what a scanning wave is made of
     depth: Depth
-    if shared == 0 and low_attempt < params.dictionary_min_sources:
+    if shared == 0 and max(low_attempt, scanning) < params.dictionary_min_sources:
         depth, reason = "skip", "no two sources share a linkable feature"
     elif frame.n_sources > DEEP_MAX_SOURCES:
         depth, reason = "standard", "large window: fewer permutations per test"
@@ -115,6 +118,7 @@ def screen(frame: SessionFrame, params: AnalysisParameters) -> Screening:
         "sources": frame.n_sources,
         "shared_linkable_features": shared,
         "low_attempt_sources": low_attempt,
+        "connect_only_sources": scanning,
     }
 
 
@@ -382,7 +386,7 @@ def _link_evidence(
     }
     details = [p["statistic"] for p in sorted(props, key=lambda p: -p["weight"])[:5]]
     stats["strongest"] = details
-    if factor in ("dictionary_partition", "shared_credential", "guess_burst", "prefix_toolkit"):
+    if factor in ("dictionary_partition", "shared_credential", "guess_burst", "scan_burst", "prefix_toolkit"):
         stats["p_value"] = min(p["statistic"].get("p_value", 1.0) for p in props)
     margin = max(weights) - threshold
     summary = {
@@ -392,6 +396,7 @@ def _link_evidence(
         "dictionary_partition": "sources each tried a few credentials of one list that no one else tried",
         "shared_credential": "sources each tried little but one uncommon credential they all share",
         "guess_burst": "sources each tried a few uncommon credentials, all starting in one burst",
+        "scan_burst": "sources of one client fingerprint connected without logging in, all in one burst",
         "prefix_toolkit": "sources of one /24 all ran one uncommon client build, beyond chance",
         "pair_likeness": "sources are alike in several weak features at once",
     }[factor]

@@ -18,6 +18,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
 from coord_core.analysis import features as fk
+from coord_core.analysis.bursts import scan_bursts
 from coord_core.analysis.common_values import COMMON_COMMANDS
 from coord_core.analysis.credentials import (
     CredentialModel,
@@ -608,8 +609,8 @@ class Detection:
 
 
 class _HeldGroup(Protocol):
-    """Sources one credential test holds together as a whole (a dictionary partition, a guess
-    burst, one shared rare credential), and the features they share."""
+    """Sources one test holds together as a whole (a dictionary partition, a guess or scan burst,
+    one shared rare credential), and the features they share."""
 
     @property
     def sources(self) -> np.ndarray: ...
@@ -693,6 +694,13 @@ def detect(frame: SessionFrame, params: AnalysisParameters, excluded: np.ndarray
         lambda burst: {"span_seconds": burst.span_seconds, "expected_sources": burst.expected},
     )
     proposals += _held_groups(frame, "shared_credential", shared_rare_credentials(frame, creds), threshold)
+    proposals += _held_groups(
+        frame,
+        "scan_burst",
+        scan_bursts(frame, params),
+        threshold,
+        lambda burst: {"span_seconds": burst.span_seconds, "expected_sources": burst.expected},
+    )
     if excluded is not None and excluded.any():
         kept: list[Proposal] = []
         for p in proposals:

@@ -24,6 +24,7 @@ class Screening(TypedDict):
     sources: int
     shared_linkable_features: NotRequired[int]  # absent when there are fewer than two sources
     low_attempt_sources: NotRequired[int]
+    connect_only_sources: NotRequired[int]  # sources that never logged in nor ran a command
 
 
 class ProposalDoc(TypedDict):

@@ -18,6 +18,13 @@ from scipy.special._ufuncs import _binom_sf
 
 Array = Any  # a numpy array or scalar, as scipy.stats takes and returns them
 
+MAX_P_VALUE_WEIGHT = 25.0  # the statistical detectors' cap on a join's log-odds (METHODOLOGY 7)
+
+
+def p_value_weight(p_value: float) -> float:
+    """A statistical detector's join weight: -ln p, capped at :data:`MAX_P_VALUE_WEIGHT`."""
+    return float(min(-np.log(max(p_value, 1e-300)), MAX_P_VALUE_WEIGHT))
+
 
 def binom_logsf(k: Array, n: Array, p: Array) -> Any:
     """``scipy.stats.binom.logsf(k, n, p)``: log P(X > k) for X ~ Binomial(n, p)."""

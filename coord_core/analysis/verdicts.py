@@ -28,6 +28,7 @@ SPECIFIC_DETECTORS = frozenset(
         "dictionary_partition",
         "shared_credential",
         "guess_burst",
+        "scan_burst",
         "prefix_toolkit",
     }
 )

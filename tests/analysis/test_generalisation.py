@@ -649,3 +649,40 @@ def test_an_ordered_list_walked_by_one_uncommon_tool_is_one_campaign_where_its_s
         )  # fmt: skip
     result = analyze_sessions(sessions + background(rng, 120, span_s=6 * 3600), {})
     assert any(set(walkers) <= group for group in _linked(result))
+
+
+LIBSSH = ("SSH-2.0-libssh_0.9.6", "f555226df1963d1d3c09daf865abdc9a")
+
+
+def test_a_scanning_wave_of_one_client_that_never_logs_in_is_one_campaign() -> None:
+    """40 addresses of one client build connect within ten seconds and never log in: nothing is
+    shared but the tool and the moment, and independent users of a tool do not start together."""
+    rng = random.Random(31)
+    wave = [random_ip(rng) for _ in range(40)]
+    client, hassh = LIBSSH
+    sessions = [
+        session(ip, 1000 + rng.uniform(0, 10), client=client, hassh=hassh, duration_s=3) for ip in wave
+    ]
+    result = analyze_sessions(sessions + background(rng, 120), {})
+    assert _pair_recall(result, wave) == 1.0
+    (campaign,) = [c for c in result.campaigns if set(c.source_ips) & set(wave)]
+    assert "scan_burst" in {e.factor for e in campaign.evidence}
+    assert campaign.verdict is Verdict.COORDINATED_CAMPAIGN
+
+
+def test_independent_scanners_stay_apart_however_busy_the_hour() -> None:
+    """A day of connect-only scanners: the common Go build at a rate that triples at the daily peak,
+    and a few each of other builds spread over the day. Busy hours are not a schedule."""
+    for seed in range(3):
+        rng = random.Random(40 + seed)
+        day = 86_400.0
+        scanners: list[AttackSession] = []
+        while len(scanners) < 400:
+            at = rng.uniform(0, day)
+            if rng.random() < 0.33 + 0.67 * (1 + math.sin(2 * math.pi * at / day)) / 2:
+                scanners.append(session(random_ip(rng), at, duration_s=2))
+        for k in range(60):
+            client, hassh = (LIBSSH[0], LIBSSH[1]) if k % 2 else ("SSH-2.0-PUTTY", "6f" * 16)
+            scanners.append(session(random_ip(rng), rng.uniform(0, day), client=client, hassh=hassh))
+        result = analyze_sessions(scanners + background(rng, 150, span_s=day), {})
+        assert _linked(result) == [], seed
