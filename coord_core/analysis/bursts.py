@@ -8,6 +8,7 @@ start spread over the window; a run far denser than the stratum's own rate is on
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -92,11 +93,28 @@ def connect_only(frame: SessionFrame) -> np.ndarray:
     return found
 
 
+def uncommon_elsewhere(frame: SessionFrame, burst: Burst) -> bool:
+    """Whether the rest of the window hardly uses the burst's fingerprint: one of its values weighs
+    the tooling cap in pair likeness (METHODOLOGY 2.4) counted over the sources outside the burst.
+
+    A wave makes its own client common; independent users of the commonest build who happen to
+    connect in one minute are a collision, not a wave (the commonest tooling never links)."""
+    k = len(burst.sources)
+    others = max(frame.n_sources - k, 1)
+    for feature in burst.profile:
+        spec = fk.KINDS[int(frame.feature_kind[feature])]
+        share = max(float(frame.feature_sources[feature]) - k, 0.0) / others
+        if math.log(spec.match_rate / max(spec.floor, share)) >= spec.cap:
+            return True
+    return False
+
+
 def scan_bursts(frame: SessionFrame, params: AnalysisParameters) -> list[Burst]:
-    """Scanning waves: connect-only sources of one client fingerprint starting in one burst.
+    """Scanning waves: connect-only sources of one uncommon client fingerprint starting in one burst.
 
     A fingerprint is required: without one, a burst would rest on timing alone.
     """
-    return fingerprint_bursts(
+    bursts = fingerprint_bursts(
         frame, connect_only(frame), params.dictionary_min_sources, fingerprinted_only=True
     )
+    return [b for b in bursts if uncommon_elsewhere(frame, b)]

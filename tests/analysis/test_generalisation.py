@@ -690,6 +690,17 @@ def test_independent_scanners_stay_apart_however_busy_the_hour() -> None:
         assert _linked(result) == [], seed
 
 
+def test_users_of_the_commonest_client_who_connect_in_one_minute_are_a_collision_not_a_wave() -> None:
+    """15 connect-only sources of the Go build every brute forcer in the window uses, all within a
+    minute: a scanning wave of a build the rest of the window never uses would link (above)."""
+    rng = random.Random(51)
+    scanners = [random_ip(rng) for _ in range(15)]
+    at = rng.uniform(0, 3000)
+    sessions = [session(ip, at + rng.uniform(0, 60), duration_s=2) for ip in scanners]
+    result = analyze_sessions(sessions + background(rng, 150), {})
+    assert _merged_with(result, set(scanners)) == 0
+
+
 def _web_request(ip: str, at_s: float, target: str, user_agent: str, n: int) -> AttackSession:
     """One web-honeypot request (each is its own session, keyed by its document id)."""
     event = parse_event(
