@@ -208,7 +208,7 @@ def score(
     )
     n_groups = max(len(patterns["groups"]), 1)
     out: list[ScoredGroup] = []
-    for gi, group in enumerate(patterns["groups"]):
+    for group in patterns["groups"]:
         members = [s for s in group["sources"] if frame.source_ips[s] not in scanners]
         if len(members) < 2:
             continue
@@ -219,7 +219,8 @@ def score(
         budget = max(
             99, min(permutations, int(4e7 // (n_groups * min(len(members), params.max_sources_tested))))
         )
-        rng = np.random.default_rng([params.seed, gi])
+        # Seeded by the group's own first source: its tests do not move when another group comes or goes.
+        rng = np.random.default_rng([params.seed, min(group["sources"])])
         temporal = temporal_stats(
             frame.source_start[members_arr],
             frame.source_end[members_arr],
