@@ -8,7 +8,6 @@ start spread over the window; a run far denser than the stratum's own rate is on
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -87,9 +86,9 @@ def fingerprint_bursts(
 
 def connect_only(frame: SessionFrame) -> np.ndarray:
     """Sources that connected and never logged in, ran a command or left an artefact (scanners)."""
-    _, artefacts = frame.kind_columns(*fk.TOOLKIT_ARTEFACTS)
-    has_artefact = np.asarray(artefacts.sum(axis=1)).ravel() > 0
-    found: np.ndarray = (frame.source_attempts == 0) & (frame.source_commands == 0) & ~has_artefact
+    found: np.ndarray = (
+        (frame.source_attempts == 0) & (frame.source_commands == 0) & ~frame.left_toolkit_artefact()
+    )
     return found
 
 
@@ -104,7 +103,7 @@ def uncommon_elsewhere(frame: SessionFrame, burst: Burst) -> bool:
     for feature in burst.profile:
         spec = fk.KINDS[int(frame.feature_kind[feature])]
         share = max(float(frame.feature_sources[feature]) - k, 0.0) / others
-        if math.log(spec.match_rate / max(spec.floor, share)) >= spec.cap:
+        if spec.rarity_weight(share) >= spec.cap:
             return True
     return False
 

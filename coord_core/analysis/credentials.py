@@ -149,8 +149,7 @@ def dictionary_groups(
     per_source_rare = np.asarray(model.matrix[:, rare_col].sum(axis=1)).ravel()
     tried = model.tried
     attempts = frame.source_attempts
-    _, artefacts = frame.kind_columns(*fk.TOOLKIT_ARTEFACTS)
-    has_artefact = np.asarray(artefacts.sum(axis=1)).ravel() > 0
+    has_artefact = frame.left_toolkit_artefact()
     # One guess cannot show a list being walked, and its username alone is a poor stratum.
     low = (attempts >= 2) & (attempts <= params.stealthy_max_attempts) & (tried > 0) & ~has_artefact
     eligible = low & (per_source_rare == tried)
@@ -353,8 +352,7 @@ def guess_bursts(frame: SessionFrame, model: CredentialModel, params: AnalysisPa
         return []
     df = np.asarray(model.matrix.sum(axis=0)).ravel()
     per_source_rare = np.asarray(model.matrix[:, (df <= 3) & ~model.endemic].sum(axis=1)).ravel()
-    _, artefacts = frame.kind_columns(*fk.TOOLKIT_ARTEFACTS)
-    has_artefact = np.asarray(artefacts.sum(axis=1)).ravel() > 0
+    has_artefact = frame.left_toolkit_artefact()
     attempts = frame.source_attempts
     eligible = (
         (attempts >= 1)

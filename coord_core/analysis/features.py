@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 MAX_VALUE_CHARS = 200
 
@@ -38,6 +39,13 @@ class KindSpec:
     cap: float = 0.0
     # whether a shared value of this kind proposes a candidate pair
     proposes_pairs: bool = False
+
+    def rarity_weight(self, share: Any) -> Any:
+        """The weight of a shared value held by ``share`` of the sources (a number or an array)."""
+        import numpy as np  # here, not at the top: the trend pages read feature names without NumPy
+
+        with np.errstate(divide="ignore"):
+            return np.clip(np.log(self.match_rate / np.maximum(self.floor, share)), 0.0, self.cap)
 
 
 PAYLOAD = KindSpec("payload", FeatureClass.ARTEFACT, weight=30.0)

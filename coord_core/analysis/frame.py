@@ -131,6 +131,12 @@ class SessionFrame:
             found = self._columns[key] = (columns, self.incidence[:, columns].tocsr())
         return found
 
+    def left_toolkit_artefact(self) -> np.ndarray:
+        """Per source: whether it left a payload, URL, remote host, SSH key or wallet."""
+        _, artefacts = self.kind_columns(*fk.TOOLKIT_ARTEFACTS)
+        held: np.ndarray = np.asarray(artefacts.sum(axis=1)).ravel() > 0
+        return held
+
     def owned_columns(self, spec: fk.KindSpec) -> tuple[np.ndarray, sp.csr_matrix]:
         """``kind_columns`` of one kind of ``fk.EXCLUSIVE_KINDS``: what marks one operator's own.
         A marker counts only when two or more sources typed it (one source's is a random token)."""

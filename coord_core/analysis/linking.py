@@ -67,9 +67,7 @@ def rarity_weights(frame: SessionFrame) -> np.ndarray:
         if spec.cap <= 0:
             continue
         mask = frame.feature_kind == fk.KIND_INDEX[spec.name]
-        with np.errstate(divide="ignore"):
-            w = np.log(spec.match_rate / np.maximum(spec.floor, share[mask]))
-        weights[mask] = np.clip(w, 0.0, spec.cap)
+        weights[mask] = spec.rarity_weight(share[mask])
     # A /24 crowded with sources is a hosting block shared by many customers.
     net24 = frame.feature_kind == fk.KIND_INDEX[fk.PREFIX24.name]
     weights[net24] = np.clip(6.0 - np.log(np.maximum(1.0, frame.feature_sources[net24] / 8.0)), 0.0, 6.0)

@@ -156,7 +156,7 @@ class ToolCoordinator:
                 (indicators[k].kind, indicators[k].value): k for k in missing
             }
             outcome = source.lookup([indicators[k] for k in missing])
-            report["from_cache"] = len(hits) + outcome.from_cache
+            report["from_cache"] += outcome.from_cache
             if outcome.failed:
                 report["status"] = "failed"
                 report["error"] = (outcome.error or "lookup failed")[:MAX_ERROR_CHARS]
